@@ -1,0 +1,3 @@
+from kubelint_svc.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""JSON Schema errors -> hits at the field the user wrote, with messages a person can act on."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Callable, Iterable, Iterator
+
+from kubelint_svc.engine import Hit
+from kubelint_svc.model import Resource
+
+PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}")
+
+_TYPE_NAMES = {
+    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+    "object": "a mapping", "array": "a list", "null": "null",
+}
+
+
+def describe_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _expected(types: Any) -> str:
+    names = [types] if isinstance(types, str) else [t for t in types if t != "null"]
+    return " or ".join(_TYPE_NAMES.get(name, name) for name in names)
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and PLACEHOLDER.search(value) is not None
+
+
+def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
+    """One hit per problem: unknown and missing fields are named one by one."""
+    for error in errors:
+        path = tuple(error.absolute_path)
+        instance = error.instance
+        if is_placeholder(instance):
+            continue  # reported once per object by unrendered-placeholder
+        validator = error.validator
+        if validator == "additionalProperties" and isinstance(instance, dict):
+            known = set(error.schema.get("properties", {}))
+            for key in instance:
+                if key in known:
+                    continue
+                hint = difflib.get_close_matches(key, known, n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                where = ".".join(str(p) for p in path if isinstance(p, str)) or subject
+                yield Hit(f"unknown field {key!r} in {where}{suggestion}", path + (key,))
+        elif validator == "required" and isinstance(instance, dict):
+            for key in error.validator_value:
+                if key not in instance:
+                    yield Hit(f"missing required field {key!r}", path + (key,))
+        elif validator == "type":
+            yield Hit(f"expected {_expected(error.validator_value)}, got {describe_value(instance)}", path, at_key=False)
+        elif validator in ("oneOf", "anyOf") and _is_int_or_string(error.validator_value):
+            yield Hit(f"expected an integer or a string, got {describe_value(instance)}", path, at_key=False)
+        elif validator == "enum":
+            allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
+            yield Hit(f"{describe_value(instance)} is not allowed here; expected one of {allowed}", path, at_key=False)
+        else:
+            yield Hit(error.message, path, at_key=False)
+
+
+def _is_int_or_string(options: Any) -> bool:
+    types = set()
+    for option in options if isinstance(options, list) else []:
+        value = option.get("type") if isinstance(option, dict) else None
+        types.update([value] if isinstance(value, str) else value or [])
+    return {"integer", "string"} <= types
+
+
+def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[..., Iterator[Hit]]:
+    """A check from a rule's `json-schema:` fragment, evaluated against the whole object."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+
+    def check(resource: Resource, run: Any, params: dict) -> Iterator[Hit]:
+        for hit in hits_from_errors(validator.iter_errors(resource.body), resource.kind):
+            yield Hit(f"{message} ({hit.message})" if message else hit.message, hit.path, hit.at_key)
+
+    return check

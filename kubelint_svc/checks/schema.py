@@ -1,0 +1,17 @@
+"""The bundled Kubernetes OpenAPI schema of the selected version, applied to each object."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kubelint_svc.checks.json_schema import hits_from_errors
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.model import Resource
+
+
+def matches_kubernetes_schema(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    if resource.is_patch or not run.schemas.has_schema(resource.api_version, resource.kind):
+        return
+    validator = run.schemas.validator(resource.api_version, resource.kind)
+    errors = sorted(validator.iter_errors(resource.body), key=lambda e: [str(p) for p in e.absolute_path])
+    yield from hits_from_errors(errors, resource.kind)

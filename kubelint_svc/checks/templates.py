@@ -1,0 +1,38 @@
+"""Files that are templates, not manifests yet."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from kubelint_svc.checks.json_schema import PLACEHOLDER
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.model import Resource
+
+
+def _placeholders(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, str):
+        match = PLACEHOLDER.search(value)
+        if match:
+            yield path, match.group(0)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _placeholders(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _placeholders(item, path + (index,))
+
+
+def unrendered_placeholder(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    if not resource.may_hold_placeholders:
+        return
+    found = list(_placeholders(resource.body, ()))
+    if not found:
+        return
+    path, first = found[0]
+    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+    yield Hit(
+        f"unrendered placeholder {first}{more}: this is a template (render it, e.g. with envsubst, "
+        "before applying); type checks are skipped for placeholder values",
+        path,
+        at_key=False,
+    )

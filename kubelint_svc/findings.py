@@ -1,0 +1,63 @@
+"""Findings: the immutable values every stage produces and every reporter formats."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str | None
+    kind: str | None
+    namespace: str | None
+    name: str | None
+
+    def describe(self) -> str:
+        """`Kind ns/name` as shown at the end of a text finding."""
+        name = self.name or "<unnamed>"
+        if self.namespace:
+            name = f"{self.namespace}/{name}"
+        return f"{self.kind or '?'} {name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    file: str
+    line: int
+    column: int
+    object: ObjectRef | None = None
+    field: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.column, self.rule, self.field or "", self.message)
+
+
+def format_field_path(path: Iterable[str | int]) -> str:
+    """("spec", "ports", 0, "nodePort") -> "spec.ports[0].nodePort", as the API server prints it."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part}]"
+    return text
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]

@@ -1,0 +1,105 @@
+"""Model: YAML documents -> Kubernetes objects, each knowing where the user wrote it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ruamel.yaml.nodes import Node
+
+from kubelint_svc.findings import ObjectRef
+from kubelint_svc.loader import Document, child_node, locate
+
+POD_TEMPLATE_PATHS = {
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+
+@dataclass
+class Resource:
+    """One Kubernetes object of the run, as kubectl would send it, plus its origin."""
+
+    api_version: str
+    kind: str
+    body: dict[str, Any]
+    file: str
+    node: Node | None
+    line_offset: int = 0
+    is_patch: bool = False
+    # the file's text contains "${": worth looking for unrendered placeholders
+    may_hold_placeholders: bool = False
+
+    @property
+    def name(self) -> str | None:
+        value = _get(self.body, ("metadata", "name"))
+        return value if isinstance(value, str) else None
+
+    @property
+    def namespace(self) -> str | None:
+        value = _get(self.body, ("metadata", "namespace"))
+        return value if isinstance(value, str) else None
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+
+    def get(self, path: tuple) -> Any:
+        return _get(self.body, path)
+
+    def position(self, path: tuple, at_key: bool = True) -> tuple[int, int]:
+        """1-based line and column of path as the user wrote it (its closest ancestor if absent)."""
+        line, column, _ = locate(self.node, path, at_key)
+        return max(1, line - self.line_offset), column
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or not 0 <= part < len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[part] if isinstance(part, int) else data.get(part)
+    return data
+
+
+def is_object(data: Any) -> bool:
+    """A Kubernetes object names its apiVersion and kind; anything else is skipped quietly."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("kind"), str)
+        and bool(data["kind"])
+    )
+
+
+def resources_of(document: Document, file: str) -> Iterator[Resource]:
+    """The objects of one document: itself, or the items of a `kind: List` / `*List`."""
+    data = document.data
+    if not is_object(data):
+        return
+    display = document.helm_source or file
+    offset = document.line_offset if document.helm_source else 0
+    items = data.get("items")
+    if data["kind"].endswith("List") and isinstance(items, list):
+        for index, item in enumerate(items):
+            if is_object(item):
+                item_node = _item_node(document.node, index)
+                yield Resource(item["apiVersion"], item["kind"], item, display, item_node, offset)
+        return
+    yield Resource(data["apiVersion"], data["kind"], data, display, document.node, offset)
+
+
+def _item_node(root: Node | None, index: int) -> Node | None:
+    if root is None:
+        return None
+    items = child_node(root, "items")
+    if items is None:
+        return None
+    found = child_node(items[1], index)
+    return found[1] if found else None

@@ -1,0 +1,1 @@
+"""Reporters: each formats a finished report; none decides anything."""

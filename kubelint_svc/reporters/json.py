@@ -1,0 +1,43 @@
+"""The JSON report: a contract, its shape kept exactly."""
+
+from __future__ import annotations
+
+import json
+
+from kubelint_svc import __version__
+from kubelint_svc.findings import Finding
+from kubelint_svc.runner import Report
+
+
+def _finding(finding: Finding) -> dict:
+    ref = finding.object
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "message": finding.message,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "object": {
+            "apiVersion": ref.api_version if ref else None,
+            "kind": ref.kind if ref else None,
+            "namespace": ref.namespace if ref else None,
+            "name": ref.name if ref else None,
+        },
+        "field": finding.field,
+    }
+
+
+def render(report: Report) -> str:
+    document = {
+        "tool": {"name": "kubelint-svc", "version": __version__},
+        "findings": [_finding(finding) for finding in report.findings],
+        "summary": {
+            "files": report.files,
+            "objects": report.objects,
+            "errors": report.count("error"),
+            "warnings": report.count("warning"),
+            "infos": report.count("info"),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

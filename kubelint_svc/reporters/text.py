@@ -1,0 +1,44 @@
+"""Compiler-style text: `path:line:col: error[rule-id] message (Kind ns/name)`."""
+
+from __future__ import annotations
+
+from kubelint_svc.runner import Report
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
+_BOLD = "\033[1m"
+_RESET = "\033[0m"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(report: Report) -> str:
+    counts = [
+        _plural(n, word)
+        for n, word in (
+            (report.count("error"), "error"),
+            (report.count("warning"), "warning"),
+            (report.count("info"), "info"),
+        )
+        if n
+    ]
+    if not counts:
+        return f"No problems found ({_plural(report.objects, 'object')} in {_plural(report.files, 'file')})."
+    listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+    files = len({finding.file for finding in report.findings})
+    return f"Found {listed} in {_plural(files, 'file')}."
+
+
+def render(report: Report, colour: bool = False) -> str:
+    lines = []
+    for finding in report.findings:
+        severity = f"{finding.severity}[{finding.rule}]"
+        location = f"{finding.file}:{finding.line}:{finding.column}:"
+        if colour:
+            severity = f"{_COLOURS[finding.severity]}{severity}{_RESET}"
+            location = f"{_BOLD}{location}{_RESET}"
+        where = f" ({finding.object.describe()})" if finding.object else ""
+        lines.append(f"{location} {severity} {finding.message}{where}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"

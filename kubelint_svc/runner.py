@@ -1,0 +1,89 @@
+"""Runner: wires inputs -> loader -> model -> engine for one run, and returns its findings."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kubelint_svc.engine import Registry, RunContext
+from kubelint_svc.findings import Finding, sort_findings
+from kubelint_svc.inputs import InputFile
+from kubelint_svc.kustomize import KustomizeIndex, apply_transform
+from kubelint_svc.loader import Problem, decode, parse_stream
+from kubelint_svc.model import Resource, resources_of
+
+
+@dataclass(frozen=True)
+class Settings:
+    kubernetes_version: str
+    fail_on: str = "error"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    objects: int = 0
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+
+def read_stdin() -> bytes:
+    return sys.stdin.buffer.read()
+
+
+def lint(
+    inputs: list[InputFile],
+    settings: Settings,
+    registry: Registry,
+    stdin: Callable[[], bytes] = read_stdin,
+) -> Report:
+    report = Report()
+    run = RunContext(kubernetes_version=settings.kubernetes_version)
+    kustomize = KustomizeIndex()
+    for source in inputs:
+        report.files += 1
+        run.resources.extend(_load(source, registry, kustomize, stdin, report.findings))
+    report.objects = len(run.resources)
+    for resource in run.resources:
+        report.findings.extend(registry.check_resource(resource, run))
+    report.findings = sort_findings(report.findings)
+    return report
+
+
+def _load(
+    source: InputFile,
+    registry: Registry,
+    kustomize: KustomizeIndex,
+    stdin: Callable[[], bytes],
+    findings: list[Finding],
+) -> list[Resource]:
+    try:
+        raw = stdin() if source.path is None else source.path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        findings.append(registry.problem_finding(Problem("file-unreadable", f"cannot read file: {reason}", 1, 1), source.display))
+        return []
+    text, problem = decode(raw)
+    if problem is not None:
+        findings.append(registry.problem_finding(problem, source.display))
+        return []
+    stream = parse_stream(text)
+    findings.extend(registry.problem_finding(p, source.display) for p in stream.problems)
+    transform = kustomize.transform_for(source.path) if source.path is not None else None
+    may_hold_placeholders = "${" in text
+    resources: list[Resource] = []
+    for document in stream.documents:
+        file = document.helm_source or source.display
+        for p in document.problems:
+            moved = Problem(p.rule, p.message, max(1, p.line - document.line_offset), p.column)
+            findings.append(registry.problem_finding(moved, file))
+        for resource in resources_of(document, source.display):
+            resource.may_hold_placeholders = may_hold_placeholders
+            if transform is not None:
+                resource.is_patch = transform.is_patch
+                apply_transform(resource, transform)
+            resources.append(resource)
+    return resources

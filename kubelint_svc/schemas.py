@@ -1,0 +1,79 @@
+"""Bundled Kubernetes JSON schemas: one file per minor version, validators compiled once per run."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """`schemas/` or `rules/`: inside the installed package, or at the top of a source checkout."""
+    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"kubelint-svc installation is missing its {name}/ folder")
+
+
+def bundled_versions() -> list[str]:
+    """Kubernetes minor versions with a bundled schema, oldest first ("1.30", ...)."""
+    found = []
+    for path in data_dir("schemas").glob("v1.*.json"):
+        match = re.fullmatch(r"v(1\.\d+)\.json", path.name)
+        if match:
+            found.append(match.group(1))
+    return sorted(found, key=lambda v: int(v.split(".")[1]))
+
+
+def normalise_version(text: str) -> str | None:
+    """"1.33", "v1.33", "1.33.2" -> "1.33"; None when not a Kubernetes 1.x version."""
+    match = re.fullmatch(r"v?(1)\.(\d+)(\.\d+)?", text.strip())
+    return f"1.{int(match.group(2))}" if match else None
+
+
+class SchemaStore:
+    """The schemas of one Kubernetes version; a validator per kind, built on first use."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self._validators: dict[str, Any] = {}
+
+    @cached_property
+    def _bundle(self) -> dict[str, Any]:
+        with open(data_dir("schemas") / f"v{self.version}.json", encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def has_schema(self, api_version: str, kind: str) -> bool:
+        return f"{api_version}/{kind}" in self._bundle["kinds"]
+
+    def validator(self, api_version: str, kind: str) -> Any:
+        key = f"{api_version}/{kind}"
+        if key not in self._validators:
+            from jsonschema import Draft202012Validator
+
+            schema = _inline_refs(self._bundle["kinds"][key], self._bundle["$defs"], {}, ())
+            self._validators[key] = Draft202012Validator(schema)
+        return self._validators[key]
+
+
+def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any], stack: tuple) -> Any:
+    """Replace each local $ref by the definition itself (shared, not copied): validation skips
+    reference resolution. A recursive definition keeps its $ref and the definitions with it."""
+    if isinstance(schema, list):
+        return [_inline_refs(item, definitions, done, stack) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref[len("#/$defs/"):]
+        if name in stack:
+            raise RecursionError(name)
+        if name not in done:
+            done[name] = _inline_refs(definitions[name], definitions, done, stack + (name,))
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        return done[name] if not rest else {"allOf": [done[name]], **rest}
+    return {key: _inline_refs(value, definitions, done, stack) for key, value in schema.items()}

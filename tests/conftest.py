@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubelint_svc.engine import Registry
+from kubelint_svc.inputs import InputFile, discover
+from kubelint_svc.runner import Report, Settings, lint
+from kubelint_svc.schemas import bundled_versions
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "real-world"
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.builtin()
+
+
+@pytest.fixture
+def lint_text(registry):
+    """Lint YAML text as if piped to `kubelint-svc lint -`."""
+
+    def run(text: str | bytes, version: str | None = None) -> Report:
+        raw = text.encode() if isinstance(text, str) else text
+        settings = Settings(kubernetes_version=version or bundled_versions()[-1])
+        return lint([InputFile("-", None)], settings, registry, stdin=lambda: raw)
+
+    return run
+
+
+@pytest.fixture
+def lint_paths(registry):
+    def run(*paths: str | Path, version: str | None = None) -> Report:
+        settings = Settings(kubernetes_version=version or bundled_versions()[-1])
+        return lint(discover([str(p) for p in paths]), settings, registry)
+
+    return run
+
+
+def brief(report: Report) -> list[tuple[str, int, int, str | None]]:
+    """(rule, line, column, field) of each finding: what most tests assert."""
+    return [(f.rule, f.line, f.column, f.field) for f in report.findings]

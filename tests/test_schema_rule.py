@@ -1,0 +1,31 @@
+"""The `schema` rule: the bundled Kubernetes schema, reported at the field the user wrote."""
+
+from conftest import brief
+
+SERVICE_WITH_TYPO = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selecter:
+    app: web
+  ports:
+  - port: "80"
+"""
+
+
+def test_unknown_field_and_wrong_type_are_reported_at_their_positions(lint_text):
+    report = lint_text(SERVICE_WITH_TYPO)
+    assert brief(report) == [
+        ("schema", 6, 3, "spec.selecter"),
+        ("schema", 9, 11, "spec.ports[0].port"),
+    ]
+    assert "did you mean 'selector'" in report.findings[0].message
+    assert report.findings[0].object.kind == "Service"
+    assert report.findings[0].object.name == "web"
+
+
+def test_a_valid_service_has_no_findings(lint_text):
+    fixed = SERVICE_WITH_TYPO.replace("selecter", "selector").replace('"80"', "80")
+    assert brief(lint_text(fixed)) == []
