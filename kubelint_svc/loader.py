@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import BaseResolver
 
 MAX_DEPTH = 200
 # ruamel's C composer recurses in C: a nesting far deeper than this would overflow the C stack,
@@ -212,8 +213,25 @@ def decode(raw: bytes) -> tuple[str | None, Problem | None]:
         )
 
 
+class _UntypedScalarResolver(BaseResolver):
+    """Leaves every implicit scalar a string: the converter resolves plain scalars itself, the
+    way kubectl does, so ruamel's (YAML 1.2, and slow) per-scalar resolution is skipped."""
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        BaseResolver.__init__(self, loadumper=loadumper or loader)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode:
+            return self.DEFAULT_SCALAR_TAG
+        if kind is SequenceNode:
+            return self.DEFAULT_SEQUENCE_TAG
+        return self.DEFAULT_MAPPING_TAG
+
+
 def _new_yaml() -> YAML:
-    return YAML(typ="safe", pure=False)
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _UntypedScalarResolver
+    return yaml
 
 
 def _syntax_problem(error: YAMLError, fallback_line: int) -> Problem:

@@ -50,14 +50,37 @@ class SchemaStore:
     def has_schema(self, api_version: str, kind: str) -> bool:
         return f"{api_version}/{kind}" in self._bundle["kinds"]
 
-    def validator(self, api_version: str, kind: str) -> Any:
-        key = f"{api_version}/{kind}"
+    def errors(self, api_version: str, kind: str, instance: Any) -> list[Any]:
+        """jsonschema errors of instance; a valid object costs only the fast compiled check."""
+        fast, full = self._pair(f"{api_version}/{kind}")
+        if fast is not None:
+            try:
+                if fast.is_valid(instance):
+                    return []
+            except Exception:  # a value the Rust validator cannot take (NaN): ask jsonschema
+                pass
+        return list(full.iter_errors(instance))
+
+    def _pair(self, key: str) -> tuple[Any, Any]:
         if key not in self._validators:
             from jsonschema import Draft202012Validator
 
             schema = _inline_refs(self._bundle["kinds"][key], self._bundle["$defs"], {}, ())
-            self._validators[key] = Draft202012Validator(schema)
+            self._validators[key] = (_fast_validator(schema), Draft202012Validator(schema))
         return self._validators[key]
+
+
+def _fast_validator(schema: dict[str, Any]) -> Any:
+    """jsonschema-rs, when installed: about 100 times faster at saying "valid"; the errors a user
+    reads always come from jsonschema, so both give the same findings."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        return jsonschema_rs.Draft202012Validator(schema)
+    except Exception:
+        return None
 
 
 def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any], stack: tuple) -> Any:

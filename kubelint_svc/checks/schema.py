@@ -12,6 +12,6 @@ from kubelint_svc.model import Resource
 def matches_kubernetes_schema(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
     if resource.is_patch or not run.schemas.has_schema(resource.api_version, resource.kind):
         return
-    validator = run.schemas.validator(resource.api_version, resource.kind)
-    errors = sorted(validator.iter_errors(resource.body), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = run.schemas.errors(resource.api_version, resource.kind, resource.body)
+    errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
     yield from hits_from_errors(errors, resource.kind)

@@ -1,0 +1,173 @@
+"""Benchmark: lint time against the floor of a bare C-backed ruamel.yaml safe load of the same bytes.
+
+    python benchmarks/bench.py [--repeat 3] [--corpus ../shared/corpus/real-world]
+
+Each measurement runs in a fresh child process (so peak memory is that step's own); the
+median of --repeat runs is reported. Two inputs: the real-world corpus and a generated tree
+of 10,000 Service+Deployment pairs in 1,000 files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+PAIR = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc-{n}
+  namespace: team-{ns}
+  labels:
+    app: app-{n}
+spec:
+  type: {type}
+  selector:
+    app: app-{n}
+    tier: backend
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+    protocol: TCP
+  - name: metrics
+    port: 9090
+    targetPort: 9090
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{n}
+  namespace: team-{ns}
+  labels:
+    app: app-{n}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: app-{n}
+      tier: backend
+  template:
+    metadata:
+      labels:
+        app: app-{n}
+        tier: backend
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app-{n}:1.{n}
+        ports:
+        - name: http
+          containerPort: 8080
+        - name: metrics
+          containerPort: 9090
+        resources:
+          requests:
+            cpu: 100m
+            memory: 128Mi
+        readinessProbe:
+          httpGet:
+            path: /healthz
+            port: http
+---
+"""
+
+
+def generate_tree(root: Path, pairs: int = 10_000, files: int = 1_000) -> None:
+    per_file = pairs // files
+    for f in range(files):
+        folder = root / f"team-{f % 50:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            PAIR.format(n=f * per_file + i, ns=f % 50, type=("ClusterIP", "NodePort")[i % 2], replicas=1 + i % 3)
+            for i in range(per_file)
+        )
+        (folder / f"apps-{f:04d}.yaml").write_text(body)
+
+
+def child(mode: str, target: str) -> None:
+    """Runs in a child process: time one step, print JSON with seconds, documents and peak RSS."""
+    start = time.perf_counter()
+    if mode == "floor":
+        from ruamel.yaml import YAML
+
+        from kubelint_svc.inputs import discover
+
+        documents = 0
+        for item in discover([target]):
+            yaml = YAML(typ="safe", pure=False)
+            try:
+                documents += sum(1 for doc in yaml.load_all(item.path.read_bytes()) if doc is not None)
+            except Exception:
+                pass
+    else:
+        from kubelint_svc.engine import Registry
+        from kubelint_svc.inputs import discover
+        from kubelint_svc.runner import Settings, lint
+        from kubelint_svc.schemas import bundled_versions
+
+        report = lint(discover([target]), Settings(bundled_versions()[-1]), Registry.builtin())
+        documents = report.objects
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "documents": documents, "peak_mib": peak_kib / 1024}))
+
+
+def measure(mode: str, target: Path, repeat: int) -> dict:
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(target)],
+            check=True, capture_output=True, text=True, cwd=REPO,
+        ).stdout
+        runs.append(json.loads(out))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "documents": runs[0]["documents"],
+        "peak_mib": statistics.median(r["peak_mib"] for r in runs),
+    }
+
+
+def report(name: str, target: Path, repeat: int) -> None:
+    floor = measure("floor", target, repeat)
+    linted = measure("lint", target, repeat)
+    ratio = linted["seconds"] / floor["seconds"]
+    print(f"## {name}")
+    print(f"- objects linted: {linted['documents']}")
+    print(f"- floor (C-backed ruamel.yaml safe load): {floor['seconds']:.3f} s median, peak {floor['peak_mib']:.0f} MiB")
+    print(f"- kubelint-svc lint: {linted['seconds']:.3f} s median, peak {linted['peak_mib']:.0f} MiB")
+    print(f"- documents per second: {linted['documents'] / linted['seconds']:.0f}")
+    print(f"- ratio lint / floor: {ratio:.2f}")
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(REPO))
+        child(*args.child)
+        return 0
+    print(f"python {sys.version.split()[0]}, repeat {args.repeat}, medians\n")
+    if args.corpus.is_dir():
+        report(f"real-world corpus ({args.corpus.name})", args.corpus, args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_tree(Path(tmp))
+        report("generated: 10,000 Service+Deployment pairs in 1,000 files", Path(tmp), args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
