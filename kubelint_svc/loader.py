@@ -290,7 +290,7 @@ def _parse_checked_stream(text: str) -> Stream:
             else:
                 problem = Problem("yaml-limit-exceeded", "document nests too deeply to parse; not linted", start_line + 1, 1)
             problems.append(problem)
-            next_start = _next_document_start(text, problem.line - 1)
+            next_start = _next_document_start(text, max(problem.line - 1, start_line + 1))
             if next_start is None or next_start <= start_line:
                 return Stream(documents, problems)
             start_line = next_start
@@ -320,11 +320,11 @@ def _tail_from_line(text: str, line: int) -> str:
     return text[offset:]
 
 
-def _next_document_start(text: str, after_line: int) -> int | None:
-    """0-based line of the first `---` separator below after_line, so parsing can resume there."""
+def _next_document_start(text: str, from_line: int) -> int | None:
+    """0-based line of the first `---` separator at or below from_line, to resume parsing there."""
     for match in _DOC_SEPARATOR.finditer(text):
         line = text.count("\n", 0, match.start())
-        if line > after_line:
+        if line >= from_line:
             return line
     return None
 

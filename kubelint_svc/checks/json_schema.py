@@ -7,6 +7,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from kubelint_svc.engine import Hit
+from kubelint_svc.findings import format_field_path
 from kubelint_svc.model import Resource
 
 PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}")
@@ -58,7 +59,7 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
                     continue
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                where = ".".join(str(p) for p in path if isinstance(p, str)) or subject
+                where = format_field_path(path) or subject
                 yield Hit(f"unknown field {key!r} in {where}{suggestion}", path + (key,))
         elif validator == "required" and isinstance(instance, dict):
             for key in error.validator_value:

@@ -1,0 +1,115 @@
+"""The loader: YAML as kubectl reads it, every value traceable to its line and column."""
+
+import time
+
+import pytest
+
+from kubelint_svc.loader import decode, locate, parse_stream, resolve_plain_scalar
+from conftest import brief
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("80", 80), ("0x1F", 31), ("0777", 511), ("-3", -3), ("1.5", 1.5), ("1e3", 1000.0),
+        ("yes", True), ("on", True), ("True", True), ("no", False), ("off", False),
+        ("~", None), ("null", None), ("", None),
+        ("http", "http"), ("1.2.3", "1.2.3"), ("8080/tcp", "8080/tcp"), ("${PORT}", "${PORT}"),
+    ],
+)
+def test_plain_scalars_resolve_as_kubectl_reads_them(text, value):
+    assert resolve_plain_scalar(text) == value
+
+
+def test_quoted_scalars_stay_strings():
+    data = parse_stream('a: "80"\nb: \'yes\'\nc: |\n  80\n').documents[0].data
+    assert data == {"a": "80", "b": "yes", "c": "80\n"}
+
+
+def test_custom_tags_construct_nothing():
+    data = parse_stream("a: !!python/object/apply:os.system ['echo hacked']\nb: !custom 1\n").documents[0].data
+    assert data == {"a": ["echo hacked"], "b": "1"}
+
+
+def test_merge_keys_fill_in_missing_keys_only():
+    data = parse_stream("base: &b {x: 1, z: 2}\nc:\n  <<: *b\n  z: 3\n").documents[0].data
+    assert data["c"] == {"x": 1, "z": 3}
+
+
+def test_yaml_1_1_boolean_keys_become_true_and_false_as_in_kubectl():
+    assert parse_stream("y: 1\nn: 2\n").documents[0].data == {"true": 1, "false": 2}
+
+
+def test_locate_points_at_keys_and_values_1_based():
+    node = parse_stream("spec:\n  ports:\n  - port: 80\n    name: web\n").documents[0].node
+    assert locate(node, ("spec", "ports", 0, "name")) == (4, 5, True)
+    assert locate(node, ("spec", "ports", 0, "name"), at_key=False) == (4, 11, True)
+    # an absent field: the closest ancestor that exists, flagged as inexact
+    assert locate(node, ("spec", "ports", 0, "nodePort")) == (3, 5, False)
+
+
+def test_syntax_error_keeps_the_documents_before_and_after():
+    text = "a: 1\n---\nb: [\n---\nc: 2\n"
+    stream = parse_stream(text)
+    assert [d.data for d in stream.documents] == [{"a": 1}, {"c": 2}]
+    assert [(p.rule, p.line) for p in stream.problems] == [("yaml-syntax", 4)]
+
+
+def test_duplicate_key_is_a_problem_at_the_second_key():
+    stream = parse_stream("spec:\n  selector: {a: b}\n  ports: []\n  selector: {c: d}\n")
+    problems = stream.documents[0].problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-duplicate-key", 4, 3)]
+    assert "first defined at line 2" in problems[0].message
+
+
+def test_alias_bomb_is_refused_quickly():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 12):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    start = time.perf_counter()
+    stream = parse_stream("\n".join(lines) + "\n")
+    assert time.perf_counter() - start < 5
+    assert [p.rule for p in stream.documents[0].problems] == ["yaml-limit-exceeded"]
+    assert stream.documents[0].data is None
+
+
+def test_recursive_alias_is_refused():
+    problems = parse_stream("a: &a [*a]\n").documents[0].problems
+    assert [p.rule for p in problems] == ["yaml-limit-exceeded"]
+    assert "recursive alias" in problems[0].message
+
+
+@pytest.mark.parametrize("depth", [500, 200_000])
+def test_deep_nesting_is_refused_without_crashing(depth):
+    stream = parse_stream("a: 1\n---\n" + "[" * depth + "]" * depth + "\n---\nb: 2\n")
+    assert [d.data for d in stream.documents if d.data is not None] == [{"a": 1}, {"b": 2}]
+    problems = stream.problems + [p for d in stream.documents for p in d.problems]
+    assert [(p.rule, p.line) for p in problems] == [("yaml-limit-exceeded", 3)]
+
+
+def test_binary_and_non_utf8_bytes_are_problems_with_positions():
+    assert decode(b"\x7fELF\x00\x00\x01")[1].rule == "yaml-encoding"
+    text, problem = decode("a: 1\nname: caf\xe9\n".encode("latin-1"))
+    assert text is None
+    assert (problem.rule, problem.line, problem.column) == ("yaml-encoding", 2, 10)
+
+
+def test_byte_order_marks_are_honoured():
+    assert decode(b"\xef\xbb\xbfa: 1\n")[0] == "a: 1\n"
+    assert decode("a: 1\n".encode("utf-16"))[0] == "a: 1\n"
+
+
+def test_helm_source_comments_name_the_template(lint_text):
+    stream = (
+        "---\n# Source: web/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+        "spec:\n  ports:\n  - port: 80\n    nodePort: x\n"
+        "---\n# Source: web/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata:\n  name: web\nspec:\n  selector: {}\n  templat: {}\n"
+    )
+    report = lint_text(stream)
+    assert [(f.file, f.rule, f.line, f.column, f.field) for f in report.findings] == [
+        ("web/templates/deployment.yaml", "schema", 5, 1, "spec.template"),
+        ("web/templates/deployment.yaml", "schema", 7, 3, "spec.templat"),
+        ("web/templates/service.yaml", "schema", 8, 15, "spec.ports[0].nodePort"),
+    ]
