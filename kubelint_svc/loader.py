@@ -335,7 +335,8 @@ def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str
     try:
         data = converter.convert(node)
     except _LimitExceeded as error:
-        mark = error.node.start_mark
+        # an expansion is reported where the document starts: deep inside it says nothing useful
+        mark = (node if "too many nodes" in str(error) else error.node).start_mark
         problem = Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1)
         return Document(None, None, helm_source, line_offset, [problem])
     except RecursionError:

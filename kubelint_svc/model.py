@@ -69,12 +69,14 @@ def _get(data: Any, path: tuple) -> Any:
 
 
 def is_object(data: Any) -> bool:
-    """A Kubernetes object names its apiVersion and kind; anything else is skipped quietly."""
+    """A Kubernetes object names its apiVersion and kind; anything else is skipped quietly
+    (kustomize's own files name them too, but never reach the API server)."""
     return (
         isinstance(data, dict)
         and isinstance(data.get("apiVersion"), str)
         and isinstance(data.get("kind"), str)
         and bool(data["kind"])
+        and not data["apiVersion"].startswith("kustomize.config.k8s.io/")
     )
 
 

@@ -120,3 +120,24 @@ spec:
     # PodSpec.hostnameOverride first appears in the 1.34 API
     assert brief(lint_text(pod, version="1.33")) == [("schema", 6, 3, "spec.hostnameOverride")]
     assert brief(lint_text(pod, version="1.34")) == []
+
+
+def test_an_unreadable_file_is_a_finding(tmp_path, lint_paths, monkeypatch):
+    from pathlib import Path
+
+    (tmp_path / "a.yaml").write_text(SERVICE.format(name="a", port=80))
+    (tmp_path / "b.yaml").write_text(SERVICE.format(name="b", port='"80"'))
+    real_read = Path.read_bytes
+
+    def refuse_a(self):
+        if self.name == "a.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_a)
+    report = lint_paths(tmp_path)
+    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.line) for f in report.findings] == [
+        ("file-unreadable", "a.yaml", 1),
+        ("schema", "b.yaml", 7),
+    ]
+    assert "Permission denied" in report.findings[0].message

@@ -1,0 +1,122 @@
+"""The command line as users meet it: exit codes, text and JSON reports, stdin, rules, explain."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+BROKEN = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: \"80\"\n"
+CLEAN = BROKEN.replace('"80"', "80")
+PLACEHOLDER = CLEAN.replace("port: 80", "port: ${PORT}")
+
+
+def cli(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
+    return subprocess.run(
+        [sys.executable, "-m", "kubelint_svc", *args],
+        input=stdin, capture_output=True, text=True, cwd=cwd or REPO, env=env,
+    )
+
+
+def test_version():
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("kubelint-svc ")
+
+
+def test_text_report_reads_like_a_compiler(tmp_path):
+    (tmp_path / "svc.yaml").write_text(BROKEN)
+    result = cli("lint", str(tmp_path / "svc.yaml"))
+    assert result.returncode == 1
+    first, summary = result.stdout.splitlines()
+    assert first == (
+        f"{tmp_path / 'svc.yaml'}:7:11: error[schema] expected an integer, got a string ('80') (Service web)"
+    )
+    assert summary == "Found 1 error in 1 file."
+    assert "\033[" not in result.stdout  # no colour in a pipe
+
+
+def test_clean_input_exits_0_with_a_summary():
+    result = cli("lint", "-", stdin=CLEAN)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "No problems found (1 object in 1 file)."
+
+
+def test_json_report_has_exactly_the_documented_shape():
+    result = cli("lint", "-", "--format", "json", stdin=BROKEN)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert set(report) == {"tool", "findings", "summary"}
+    assert report["tool"]["name"] == "kubelint-svc" and report["tool"]["version"]
+    assert report["summary"] == {"files": 1, "objects": 1, "errors": 1, "warnings": 0, "infos": 0}
+    assert report["findings"] == [
+        {
+            "rule": "schema",
+            "severity": "error",
+            "message": "expected an integer, got a string ('80')",
+            "file": "-",
+            "line": 7,
+            "column": 11,
+            "object": {"apiVersion": "v1", "kind": "Service", "namespace": None, "name": "web"},
+            "field": "spec.ports[0].port",
+        }
+    ]
+
+
+def test_fail_on_sets_the_threshold():
+    assert cli("lint", "-", stdin=PLACEHOLDER).returncode == 0
+    assert cli("lint", "-", "--fail-on", "info", stdin=PLACEHOLDER).returncode == 1
+    assert cli("lint", "-", "--fail-on", "warning", stdin=PLACEHOLDER).returncode == 0
+
+
+def test_kubernetes_version_is_selectable_and_checked():
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostnameOverride: x\n  containers: [{name: c, image: i}]\n"
+    assert cli("lint", "-", "--kubernetes-version", "1.33", stdin=pod).returncode == 1
+    assert cli("lint", "-", "--kubernetes-version", "v1.34", stdin=pod).returncode == 0
+    result = cli("lint", "-", "--kubernetes-version", "1.12", stdin=pod)
+    assert result.returncode == 2
+    assert "1.30" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
+    result = cli("lint", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"kubelint-svc: error: {tmp_path / 'nope.yaml'}: no such file or directory"]
+
+
+def test_unknown_option_is_a_usage_error():
+    assert cli("lint", "--no-such-flag").returncode == 2
+
+
+def test_helm_template_output_on_stdin_names_the_template():
+    stream = "---\n# Source: chart/templates/svc.yaml\n" + BROKEN
+    result = cli("lint", "-", stdin=stream)
+    assert result.stdout.startswith("chart/templates/svc.yaml:7:11: error[schema]")
+
+
+def test_rules_lists_every_rule_with_severity_and_summary(registry):
+    lines = cli("rules").stdout.splitlines()
+    assert [line.split()[0] for line in lines] == sorted(registry.rules)
+    assert any(line.split()[:2] == ["schema", "error"] for line in lines)
+
+
+def test_explain_shows_rationale_and_both_examples(registry):
+    result = cli("explain", "schema")
+    assert result.returncode == 0
+    assert "Failing example:" in result.stdout and "Fixed example:" in result.stdout
+    assert "    selecter:" in result.stdout
+
+
+def test_explain_unknown_rule_is_a_usage_error():
+    result = cli("explain", "no-such-rule")
+    assert result.returncode == 2 and "no-such-rule" in result.stderr
+
+
+def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
+    result = cli("lint", str(REPO / "examples"), cwd=tmp_path)
+    assert result.returncode == 1
+    rules = {line.split()[1] for line in result.stdout.splitlines()[:-1]}
+    assert rules == {"error[schema]", "error[removed-api]", "info[unrendered-placeholder]"}
