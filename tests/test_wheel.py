@@ -1,0 +1,42 @@
+"""The built wheel, installed in a fresh venv, works from any directory: schemas and rules ride along."""
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from conftest import REPO
+
+
+def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        check=True, capture_output=True,
+    )
+    [wheel] = dist.glob("kubelint_svc-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    subprocess.run([str(bin_dir / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True)
+
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [str(bin_dir / "kubelint-svc"), *args], cwd=workdir, capture_output=True, text=True, env=env
+    )
+    result = run("lint", str(REPO / "examples"))
+    assert result.returncode == 1, result.stderr
+    assert "error[schema] unknown field 'selecter'" in result.stdout
+    assert "error[removed-api]" in result.stdout
+    assert run("lint", "-k", "1.30", str(REPO / "examples" / "shop" / "frontend.yaml")).returncode == 0
+    assert "yaml-syntax" in run("rules").stdout
+    assert "Failing example:" in run("explain", "removed-api").stdout
+
+    # the package really comes from the venv, and it stays small
+    site = next((env_dir / "lib").glob("python*/site-packages/kubelint_svc"))
+    assert (site / "schemas" / "v1.37.json").is_file() and (site / "rules" / "schema.yaml").is_file()
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    assert size < 5 * 1024 * 1024
