@@ -120,3 +120,14 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
     assert result.returncode == 1
     rules = {line.split()[1] for line in result.stdout.splitlines()[:-1]}
     assert rules == {"error[schema]", "error[removed-api]", "info[unrendered-placeholder]"}
+
+
+def test_docs_rules_md_is_generated_from_the_rules(registry):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_rule_docs", REPO / "scripts" / "gen_rule_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (REPO / "docs" / "rules.md").read_text() == module.render(registry), (
+        "docs/rules.md is stale: run python scripts/gen_rule_docs.py"
+    )
