@@ -21,6 +21,22 @@ POD_TEMPLATE_PATHS = {
 }
 
 
+class NodeSource:
+    """Composes a file's node trees again when a position is first asked for, so a run need not
+    hold every node of every file in memory: positions are needed only for findings."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._roots: list[Node | None] | None = None
+
+    def root(self, document_index: int) -> Node | None:
+        if self._roots is None:
+            from kubelint_svc.loader import parse_stream
+
+            self._roots = [document.node for document in parse_stream(self._text).documents]
+        return self._roots[document_index] if document_index < len(self._roots) else None
+
+
 @dataclass
 class Resource:
     """One Kubernetes object of the run, as kubectl would send it, plus its origin."""
@@ -29,11 +45,13 @@ class Resource:
     kind: str
     body: dict[str, Any]
     file: str
-    node: Node | None
+    node: Node | None = None
     line_offset: int = 0
     is_patch: bool = False
     # the file's text contains "${": worth looking for unrendered placeholders
     may_hold_placeholders: bool = False
+    # where to find the node tree when `node` was not kept: (source, document index, List item index)
+    node_origin: tuple[NodeSource, int, int | None] | None = None
 
     @property
     def name(self) -> str | None:
@@ -53,6 +71,10 @@ class Resource:
 
     def position(self, path: tuple, at_key: bool = True) -> tuple[int, int]:
         """1-based line and column of path as the user wrote it (its closest ancestor if absent)."""
+        if self.node is None and self.node_origin is not None:
+            source, document_index, item_index = self.node_origin
+            root = source.root(document_index)
+            self.node = root if item_index is None else _item_node(root, item_index)
         line, column, _ = locate(self.node, path, at_key)
         return max(1, line - self.line_offset), column
 
@@ -80,8 +102,14 @@ def is_object(data: Any) -> bool:
     )
 
 
-def resources_of(document: Document, file: str) -> Iterator[Resource]:
-    """The objects of one document: itself, or the items of a `kind: List` / `*List`."""
+def resources_of(
+    document: Document, file: str, origin: tuple[NodeSource, int] | None = None
+) -> Iterator[Resource]:
+    """The objects of one document: itself, or the items of a `kind: List` / `*List`.
+
+    With an origin (the file's NodeSource and the document's index), nodes are not kept but
+    found again on demand.
+    """
     data = document.data
     if not is_object(data):
         return
@@ -91,10 +119,19 @@ def resources_of(document: Document, file: str) -> Iterator[Resource]:
     if data["kind"].endswith("List") and isinstance(items, list):
         for index, item in enumerate(items):
             if is_object(item):
-                item_node = _item_node(document.node, index)
-                yield Resource(item["apiVersion"], item["kind"], item, display, item_node, offset)
+                resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset)
+                if origin is None:
+                    resource.node = _item_node(document.node, index)
+                else:
+                    resource.node_origin = (origin[0], origin[1], index)
+                yield resource
         return
-    yield Resource(data["apiVersion"], data["kind"], data, display, document.node, offset)
+    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset)
+    if origin is None:
+        resource.node = document.node
+    else:
+        resource.node_origin = (origin[0], origin[1], None)
+    yield resource
 
 
 def _item_node(root: Node | None, index: int) -> Node | None:

@@ -11,7 +11,7 @@ from kubelint_svc.findings import Finding, sort_findings
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import Problem, decode, parse_stream
-from kubelint_svc.model import Resource, resources_of
+from kubelint_svc.model import NodeSource, Resource, resources_of
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,18 @@ def _load(
         findings.append(registry.problem_finding(problem, source.display))
         return []
     stream = parse_stream(text)
+    # node trees are dropped here and composed again only for files that get a finding
     findings.extend(registry.problem_finding(p, source.display) for p in stream.problems)
     transform = kustomize.transform_for(source.path) if source.path is not None else None
     may_hold_placeholders = "${" in text
     resources: list[Resource] = []
-    for document in stream.documents:
+    node_source = NodeSource(text)
+    for index, document in enumerate(stream.documents):
         file = document.helm_source or source.display
         for p in document.problems:
             moved = Problem(p.rule, p.message, max(1, p.line - document.line_offset), p.column)
             findings.append(registry.problem_finding(moved, file))
-        for resource in resources_of(document, source.display):
+        for resource in resources_of(document, source.display, (node_source, index)):
             resource.may_hold_placeholders = may_hold_placeholders
             if transform is not None:
                 resource.is_patch = transform.is_patch
