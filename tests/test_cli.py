@@ -131,3 +131,30 @@ def test_docs_rules_md_is_generated_from_the_rules(registry):
     assert (REPO / "docs" / "rules.md").read_text() == module.render(registry), (
         "docs/rules.md is stale: run python scripts/gen_rule_docs.py"
     )
+
+
+def test_json_manifests_are_read_too(tmp_path):
+    (tmp_path / "svc.json").write_text(
+        '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},\n "spec": {"ports": [{"port": "80"}]}}\n'
+    )
+    result = cli("lint", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{tmp_path / 'svc.json'}:2:30: error[schema]")
+
+
+def test_colour_only_when_forced_or_on_a_terminal():
+    env = dict(os.environ, FORCE_COLOR="1")
+    forced = subprocess.run(
+        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env
+    )
+    assert "\033[1;31merror[schema]" in forced.stdout
+    env = dict(os.environ, FORCE_COLOR="1", NO_COLOR="1")
+    plain = subprocess.run(
+        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env
+    )
+    assert "\033[" not in plain.stdout
+    json_out = subprocess.run(
+        [sys.executable, "-m", "kubelint_svc", "lint", "-", "--format", "json"],
+        input=BROKEN, capture_output=True, text=True, env=dict(os.environ, FORCE_COLOR="1"),
+    )
+    assert "\033[" not in json_out.stdout
