@@ -29,6 +29,8 @@ class Hit:
     path: tuple = ()
     at_key: bool = True
     severity: str | None = None
+    # hits on a `${VAR}` value are dropped (the object is a template) unless they are about it
+    about_placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,16 @@ class RunContext:
     """What a run knows beyond one object: its settings and shared, lazily built helpers."""
 
     kubernetes_version: str
+    node_port_range: tuple[int, int] = (30000, 32767)
+    default_namespace: str = "default"
     resources: list[Resource] = field(default_factory=list)
+    # per-run indexes that checks build on first use (keyed by the check that owns them)
+    cache: dict[str, Any] = field(default_factory=dict)
     _schemas: Any = None
+
+    @property
+    def minor(self) -> int:
+        return int(self.kubernetes_version.split(".")[1])
 
     @property
     def schemas(self) -> Any:
@@ -110,16 +120,30 @@ class Registry:
         return sorted(self.rules.values(), key=lambda rule: rule.id)
 
     def check_resource(self, resource: Resource, run: RunContext) -> Iterator[Finding]:
+        if resource.is_patch:
+            return  # a partial object: kustomize merges it into a whole one elsewhere
         for rule_id, check in self._checks.items():
             rule = self.rules[rule_id]
             if not rule.applies_to(resource):
                 continue
             for hit in check(resource, run, rule.check.get("params") or {}):
+                if (
+                    resource.may_hold_placeholders
+                    and not hit.about_placeholder
+                    and _is_placeholder(resource.get(hit.path))
+                ):
+                    continue  # a template's value: unrendered-placeholder speaks for it
                 yield finding_for(rule, resource, hit)
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]
         return Finding(rule.id, rule.severity, problem.message, file, problem.line, problem.column)
+
+
+def _is_placeholder(value: Any) -> bool:
+    from kubelint_svc.checks.json_schema import is_placeholder
+
+    return is_placeholder(value)
 
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:

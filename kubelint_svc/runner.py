@@ -18,6 +18,8 @@ from kubelint_svc.model import NodeSource, Resource, resources_of
 class Settings:
     kubernetes_version: str
     fail_on: str = "error"
+    node_port_range: tuple[int, int] = (30000, 32767)
+    namespace: str = "default"
 
 
 @dataclass
@@ -41,7 +43,11 @@ def lint(
     stdin: Callable[[], bytes] = read_stdin,
 ) -> Report:
     report = Report()
-    run = RunContext(kubernetes_version=settings.kubernetes_version)
+    run = RunContext(
+        kubernetes_version=settings.kubernetes_version,
+        node_port_range=settings.node_port_range,
+        default_namespace=settings.namespace,
+    )
     kustomize = KustomizeIndex()
     for source in inputs:
         report.files += 1
@@ -84,6 +90,7 @@ def _load(
             findings.append(registry.problem_finding(moved, file))
         for resource in resources_of(document, source.display, (node_source, index)):
             resource.may_hold_placeholders = may_hold_placeholders
+            resource.unit = source.display
             if transform is not None:
                 resource.is_patch = transform.is_patch
                 apply_transform(resource, transform)

@@ -94,7 +94,14 @@ def test_findings_are_sorted_by_file_line_column_rule(lint_paths, tmp_path):
     (tmp_path / "a.yaml").write_text(SERVICE.format(name="a", port='"1"') + "  - port: x\n")
     report = lint_paths(tmp_path)
     keys = [(f.file, f.line, f.column, f.rule) for f in report.findings]
-    assert keys == sorted(keys) and len(keys) == 3
+    assert keys == sorted(keys)
+    assert [(k[0].rsplit("/", 1)[-1], k[1], k[3]) for k in keys] == [
+        ("a.yaml", 7, "service-port-name"),  # two ports, both unnamed: column 5
+        ("a.yaml", 7, "schema"),  # the quoted port: column 11
+        ("a.yaml", 8, "service-port-name"),
+        ("a.yaml", 8, "schema"),
+        ("b.yaml", 7, "schema"),
+    ]
 
 
 def test_removed_api_names_the_release_and_the_replacement(lint_text):

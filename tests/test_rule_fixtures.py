@@ -9,7 +9,7 @@ import pytest
 from kubelint_svc.findings import SEVERITY_RANK
 
 FIXTURES = Path(__file__).parent / "rules"
-EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (\S+))?\s*$", re.MULTILINE)
+EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (.+?))?\s*$", re.MULTILINE)
 # rules whose failing case cannot be a file's content; each is tested where named
 FAILURE_SIMULATED = {"file-unreadable": "test_model.py::test_an_unreadable_file_is_a_finding"}
 

@@ -10,7 +10,7 @@ from kubelint_svc.model import Resource
 
 
 def matches_kubernetes_schema(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    if resource.is_patch or not run.schemas.has_schema(resource.api_version, resource.kind):
+    if not run.schemas.has_schema(resource.api_version, resource.kind):
         return
     errors = run.schemas.errors(resource.api_version, resource.kind, resource.body)
     errors.sort(key=lambda e: [str(p) for p in e.absolute_path])

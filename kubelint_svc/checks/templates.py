@@ -35,4 +35,5 @@ def unrendered_placeholder(resource: Resource, run: RunContext, params: dict) ->
         "before applying); type checks are skipped for placeholder values",
         path,
         at_key=False,
+        about_placeholder=True,
     )

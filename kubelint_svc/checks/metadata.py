@@ -1,0 +1,124 @@
+"""Names, namespaces, labels and annotations: checked for every object (R1-R6, R32, D1, D2, D7)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.k8s_syntax import dns1035_label, dns1123_label, dns1123_subdomain, label_value, qualified_name
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+TOPOLOGY_MODE = "service.kubernetes.io/topology-mode"
+TOPOLOGY_HINTS = "service.kubernetes.io/topology-aware-hints"
+_WORKLOAD_SELECTOR_MAPS = {"ReplicationController": ("spec", "selector")}
+
+
+def _generates_name(resource: Resource) -> bool:
+    """`generateName` instead of a name: made for `kubectl create`, which lets the server pick one."""
+    value = resource.get(("metadata", "generateName"))
+    return isinstance(value, str) and bool(value)
+
+
+def service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    """params.relaxed_since: first minor version accepting a leading digit (RelaxedServiceNameValidation)."""
+    name = resource.get(("metadata", "name"))
+    path = ("metadata", "name")
+    if name in (None, ""):
+        if not _generates_name(resource):
+            yield Hit("a Service needs metadata.name (Required value)", path)
+        return
+    if not isinstance(name, str):
+        return
+    relaxed = run.minor >= params.get("relaxed_since", 1000)
+    problem = dns1123_label(name) if relaxed else dns1035_label(name)
+    if problem:
+        note = ""
+        if not relaxed and dns1123_label(name) is None:
+            note = f" (names starting with a digit are accepted from Kubernetes 1.{params['relaxed_since']})"
+        yield Hit(f"Service name {name!r} {problem}{note}", path, at_key=False)
+
+
+def workload_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    """params.max_length: {kind: limit} for kinds whose names feed into generated names."""
+    name = resource.get(("metadata", "name"))
+    path = ("metadata", "name")
+    if name in (None, ""):
+        if not _generates_name(resource):
+            yield Hit(f"a {resource.kind} needs metadata.name (Required value)", path)
+        return
+    if not isinstance(name, str):
+        return
+    problem = dns1123_subdomain(name)
+    if problem:
+        yield Hit(f"{resource.kind} name {name!r} {problem}", path, at_key=False)
+        return
+    limit = params.get("max_length", {}).get(resource.kind)
+    if limit and len(name) > limit:
+        yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", path, at_key=False)
+
+
+def namespace(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    value = resource.get(("metadata", "namespace"))
+    if isinstance(value, str) and value:
+        problem = dns1123_label(value)
+        if problem:
+            yield Hit(f"namespace {value!r} {problem}", ("metadata", "namespace"), at_key=False)
+
+
+def _label_map_hits(labels: Any, path: tuple, what: str, server_path: str | None = None) -> Iterator[Hit]:
+    if not isinstance(labels, dict):
+        return
+    quoted = f" (the API server reports it at {server_path})" if server_path else ""
+    for key, value in labels.items():
+        problem = qualified_name(key)
+        if problem:
+            yield Hit(f"{what} key {key!r} is not a valid label key: {problem}{quoted}", path + (key,))
+        if isinstance(value, str):
+            problem = label_value(value)
+            if problem:
+                yield Hit(f"{what} value {value!r} for {key!r} is not a valid label value: it {problem}{quoted}",
+                          path + (key,), at_key=False)
+
+
+def label_syntax(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    yield from _label_map_hits(resource.get(("metadata", "labels")), ("metadata", "labels"), "label")
+    if resource.kind == "Service":
+        yield from _label_map_hits(resource.get(("spec", "selector")), ("spec", "selector"), "selector")
+    if resource.kind in _WORKLOAD_SELECTOR_MAPS:
+        path = _WORKLOAD_SELECTOR_MAPS[resource.kind]
+        yield from _label_map_hits(resource.get(path), path, "selector")
+    elif resource.kind in POD_TEMPLATE_PATHS and resource.kind != "CronJob":
+        selector_path = ("spec", "selector", "matchLabels")
+        yield from _label_map_hits(resource.get(selector_path), selector_path, "selector")
+    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    if template:
+        path = (*template, "metadata", "labels")
+        server = ".".join(template) + ".labels"
+        yield from _label_map_hits(resource.get(path), path, "pod template label", server)
+
+
+def annotation_syntax(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    annotations = resource.get(("metadata", "annotations"))
+    if not isinstance(annotations, dict):
+        return
+    total = 0
+    for key, value in annotations.items():
+        problem = qualified_name(key.lower())
+        if problem:
+            yield Hit(f"annotation key {key!r} is not a valid qualified name: {problem}",
+                      ("metadata", "annotations", key))
+        total += len(key.encode()) + (len(value.encode()) if isinstance(value, str) else 0)
+    if total > ANNOTATIONS_MAX_BYTES:
+        yield Hit(f"annotations total {total} bytes, more than the 256 KiB the API server allows (Too long)",
+                  ("metadata", "annotations"))
+
+
+def topology_annotations(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    annotations = resource.get(("metadata", "annotations"))
+    if not isinstance(annotations, dict) or TOPOLOGY_MODE not in annotations or TOPOLOGY_HINTS not in annotations:
+        return
+    mode, hints = annotations[TOPOLOGY_MODE], annotations[TOPOLOGY_HINTS]
+    if mode != hints:
+        yield Hit(f"{TOPOLOGY_MODE} ({mode!r}) and the deprecated {TOPOLOGY_HINTS} ({hints!r}) must be equal when "
+                  f"both are set; drop {TOPOLOGY_HINTS}", ("metadata", "annotations", TOPOLOGY_MODE), at_key=False)

@@ -1,0 +1,149 @@
+"""Containers of Pods and pod templates: names, ports, host ports, restart policy (D5, D8-D12)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.k8s_syntax import dns1123_label, iana_svc_name, port_number
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order
+
+
+def pod_spec_path(resource: Resource) -> tuple | None:
+    if resource.kind == "Pod":
+        return ("spec",)
+    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    return (*template, "spec") if template else None
+
+
+def containers(resource: Resource, lists: tuple[str, ...] = ("containers",)) -> Iterator[tuple[tuple, dict]]:
+    """(path, container) for each container mapping of the object's pod spec."""
+    base = pod_spec_path(resource)
+    if base is None:
+        return
+    for list_name in lists:
+        items = resource.get((*base, list_name))
+        for index, container in enumerate(items if isinstance(items, list) else []):
+            if isinstance(container, dict):
+                yield (*base, list_name, index), container
+
+
+def container_ports(resource: Resource) -> Iterator[tuple[tuple, dict]]:
+    for path, container in containers(resource):
+        ports = container.get("ports")
+        for index, port in enumerate(ports if isinstance(ports, list) else []):
+            if isinstance(port, dict):
+                yield (*path, "ports", index), port
+
+
+def _protocol(port: dict[str, Any]) -> Any:
+    value = port.get("protocol")
+    return "TCP" if value in (None, "") else value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def container_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    seen: dict[str, tuple] = {}
+    for path, container in containers(resource, CONTAINER_LISTS):
+        name = container.get("name")
+        if not isinstance(name, str) or not name:
+            continue
+        problem = dns1123_label(name)
+        if problem:
+            yield Hit(f"container name {name!r} {problem}", (*path, "name"), at_key=False)
+        if name in seen:
+            yield Hit(f"container name {name!r} is already used (Duplicate value); names are unique across "
+                      "containers and initContainers", (*path, "name"), at_key=False)
+        seen.setdefault(name, path)
+
+
+def port_numbers(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    for path, port in container_ports(resource):
+        value = port.get("containerPort")
+        if value == 0:
+            yield Hit("containerPort is required and may not be 0 (Required value)", (*path, "containerPort"),
+                      at_key=False)
+        elif _is_int(value) and not port_number(value):
+            yield Hit(f"containerPort {value} must be between 1 and 65535, inclusive", (*path, "containerPort"),
+                      at_key=False)
+
+
+def port_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    for container_path, container in containers(resource):
+        seen: dict[str, int] = {}
+        ports = container.get("ports")
+        for index, port in enumerate(ports if isinstance(ports, list) else []):
+            name = port.get("name") if isinstance(port, dict) else None
+            if not isinstance(name, str) or not name:
+                continue
+            path = (*container_path, "ports", index, "name")
+            problem = iana_svc_name(name)
+            if problem:
+                yield Hit(f"container port name {name!r} {problem} (container port names are IANA service "
+                          "names, stricter than Service port names)", path, at_key=False)
+            if name in seen:
+                yield Hit(f"container port name {name!r} is already used by ports[{seen[name]}] of this container "
+                          "(Duplicate value)", path, at_key=False)
+            seen.setdefault(name, index)
+
+
+def port_protocols(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    for path, port in container_ports(resource):
+        value = port.get("protocol")
+        if isinstance(value, str) and value and value not in PROTOCOLS:
+            yield Hit(f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive)",
+                      (*path, "protocol"), at_key=False)
+
+
+def host_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    seen: dict[tuple, tuple] = {}
+    for path, port in container_ports(resource):
+        value = port.get("hostPort")
+        if not _is_int(value) or value == 0:
+            continue
+        if not port_number(value):
+            yield Hit(f"hostPort {value} must be between 1 and 65535, inclusive", (*path, "hostPort"), at_key=False)
+            continue
+        key = (_protocol(port), port.get("hostIP") or "", value)
+        if key in seen:
+            yield Hit(f"hostPort {value}/{key[0]} is already used in this pod (Duplicate value)",
+                      (*path, "hostPort"), at_key=False)
+        seen.setdefault(key, path)
+
+
+def duplicate_container_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    seen: dict[tuple, tuple] = {}
+    for path, port in container_ports(resource):
+        value = port.get("containerPort")
+        if port.get("hostIP") and not port.get("hostPort"):
+            yield Hit("hostIP has no effect without hostPort", (*path, "hostIP"))
+        if not _is_int(value):
+            continue
+        key = (value, _protocol(port))
+        if key in seen:
+            yield Hit(f"containerPort {value}/{key[1]} is declared twice in this pod (the API server warns: "
+                      "duplicate port definition)", (*path, "containerPort"), at_key=False)
+        seen.setdefault(key, path)
+
+
+def restart_policy(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    """params.allowed: {kind: [policies]}; a Job's template must name one, since the default Always is refused."""
+    allowed = params.get("allowed", {}).get(resource.kind)
+    base = pod_spec_path(resource)
+    if not allowed or base is None or not isinstance(resource.get(base), dict):
+        return
+    path = (*base, "restartPolicy")
+    value = resource.get(path)
+    if value in (None, ""):
+        if "Always" not in allowed:
+            yield Hit(f"a {resource.kind}'s pod template needs restartPolicy {' or '.join(allowed)}: the default "
+                      "Always is not allowed (Required value)", path)
+    elif isinstance(value, str) and value not in allowed:
+        yield Hit(f"restartPolicy {value!r} is not supported for a {resource.kind}: use {' or '.join(allowed)}",
+                  path, at_key=False)

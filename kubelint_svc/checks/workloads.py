@@ -1,0 +1,44 @@
+"""Workload specs: label selector expressions and counts (D2, D6)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.k8s_syntax import label_value, qualified_name
+from kubelint_svc.model import Resource
+
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def selector_expressions(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    expressions = resource.get(("spec", "selector", "matchExpressions"))
+    for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
+        if not isinstance(expression, dict):
+            continue
+        path = ("spec", "selector", "matchExpressions", index)
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values")
+        if isinstance(key, str):
+            problem = qualified_name(key)
+            if problem:
+                yield Hit(f"selector key {key!r} is not a valid label key: {problem}", (*path, "key"), at_key=False)
+        if isinstance(operator, str) and operator not in OPERATORS:
+            yield Hit(f"{operator!r} is not a valid selector operator: use In, NotIn, Exists or DoesNotExist",
+                      (*path, "operator"), at_key=False)
+            continue
+        if operator in ("In", "NotIn") and not values:
+            yield Hit(f"operator {operator} needs at least one value (Required value)", (*path, "values"))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            yield Hit(f"operator {operator} takes no values (Forbidden)", (*path, "values"))
+        for value_index, value in enumerate(values if isinstance(values, list) else []):
+            if isinstance(value, str) and label_value(value):
+                yield Hit(f"selector value {value!r} is not a valid label value: it {label_value(value)}",
+                          (*path, "values", value_index), at_key=False)
+
+
+def negative_counts(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    """params.fields: {kind: [spec fields that must be >= 0]}."""
+    for field in params.get("fields", {}).get(resource.kind, []):
+        value = resource.get(("spec", field))
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            yield Hit(f"{field} {value} must be greater than or equal to 0", ("spec", field), at_key=False)
