@@ -82,6 +82,12 @@ def lint(
     fail_on: Severity = typer.Option(
         Severity.error, "--fail-on", help="Exit with 1 when a finding is at or above this severity."
     ),
+    node_port_range: str = typer.Option(
+        "30000-32767", "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH."
+    ),
+    namespace: str = typer.Option(
+        "default", "--namespace", "-n", help="Namespace of objects that name none (as kubectl apply -n)."
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.findings import at_or_above
@@ -97,12 +103,16 @@ def lint(
             raise _usage_error(
                 f"--kubernetes-version {kubernetes_version!r} is not bundled; choose one of {', '.join(versions)}"
             )
+    port_range = _parse_port_range(node_port_range)
     try:
         inputs = discover(paths or ["."])
     except MissingPathError as error:
         raise _usage_error(str(error))
     registry = _load_registry()
-    report = run_lint(inputs, Settings(kubernetes_version=version, fail_on=fail_on.value), registry)
+    settings = Settings(
+        kubernetes_version=version, fail_on=fail_on.value, node_port_range=port_range, namespace=namespace
+    )
+    report = run_lint(inputs, settings, registry)
     if output_format is OutputFormat.json:
         from kubelint_svc.reporters import json as json_reporter
 
@@ -113,6 +123,15 @@ def lint(
         sys.stdout.write(text_reporter.render(report, colour=_use_colour(sys.stdout)))
     failed = any(at_or_above(finding.severity, fail_on.value) for finding in report.findings)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _parse_port_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition("-")
+    if sep and low.strip().isdigit() and high.strip().isdigit():
+        bounds = (int(low), int(high))
+        if 1 <= bounds[0] <= bounds[1] <= 65535:
+            return bounds
+    raise _usage_error(f"--node-port-range {text!r} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
 
 
 @app.command("rules")

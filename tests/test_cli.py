@@ -158,3 +158,11 @@ def test_colour_only_when_forced_or_on_a_terminal():
         input=BROKEN, capture_output=True, text=True, env=dict(os.environ, FORCE_COLOR="1"),
     )
     assert "\033[" not in json_out.stdout
+
+
+def test_node_port_range_option():
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: w}\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 8080\n"
+    assert cli("lint", "-", stdin=svc).returncode == 1
+    assert cli("lint", "-", "--node-port-range", "8000-9000", stdin=svc).returncode == 0
+    bad = cli("lint", "-", "--node-port-range", "9000", stdin=svc)
+    assert bad.returncode == 2 and "LOW-HIGH" in bad.stderr
