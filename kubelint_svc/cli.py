@@ -88,10 +88,16 @@ def lint(
     namespace: str = typer.Option(
         "default", "--namespace", "-n", help="Namespace of objects that name none (as kubectl apply -n)."
     ),
+    context: Optional[List[str]] = typer.Option(
+        None, "--context", help="File or directory read for cross-object checks, never reported on (repeatable)."
+    ),
+    git_context: bool = typer.Option(
+        False, "--git-context", help="Use every manifest git tracks in the repository as context."
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.findings import at_or_above
-    from kubelint_svc.inputs import MissingPathError, discover
+    from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
     from kubelint_svc.runner import Settings, lint as run_lint
     from kubelint_svc.schemas import bundled_versions, normalise_version
 
@@ -106,13 +112,16 @@ def lint(
     port_range = _parse_port_range(node_port_range)
     try:
         inputs = discover(paths or ["."])
+        context_inputs = discover(context) if context else []
     except MissingPathError as error:
         raise _usage_error(str(error))
+    if git_context:
+        context_inputs += git_tracked_manifests(paths or ["."])
     registry = _load_registry()
     settings = Settings(
         kubernetes_version=version, fail_on=fail_on.value, node_port_range=port_range, namespace=namespace
     )
-    report = run_lint(inputs, settings, registry)
+    report = run_lint(inputs, settings, registry, context=context_inputs)
     if output_format is OutputFormat.json:
         from kubelint_svc.reporters import json as json_reporter
 

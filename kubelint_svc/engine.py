@@ -49,9 +49,6 @@ class Rule:
     def stage(self) -> str:
         return "loader" if self.check.get("reported-by") == "loader" else "object"
 
-    def applies_to(self, resource: Resource) -> bool:
-        return not self.kinds or resource.kind in self.kinds
-
 
 CheckFunction = Callable[[Resource, "RunContext", dict], Iterable[Hit]]
 
@@ -64,9 +61,21 @@ class RunContext:
     node_port_range: tuple[int, int] = (30000, 32767)
     default_namespace: str = "default"
     resources: list[Resource] = field(default_factory=list)
+    # objects read only to know the surroundings (--context): indexed, never reported on
+    context_resources: list[Resource] = field(default_factory=list)
+    # (file, line) of documents that could not be read: they may hold what a rule looks for
+    unreadable: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, real folder)
     # per-run indexes that checks build on first use (keyed by the check that owns them)
     cache: dict[str, Any] = field(default_factory=dict)
     _schemas: Any = None
+
+    @property
+    def index(self) -> Any:
+        if "index" not in self.cache:
+            from kubelint_svc.index import Index
+
+            self.cache["index"] = Index(self.resources + self.context_resources, self.default_namespace)
+        return self.cache["index"]
 
     @property
     def minor(self) -> int:
@@ -87,6 +96,7 @@ class Registry:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self._checks: dict[str, CheckFunction] = {}
+        self._by_kind: dict[str, list[tuple[Rule, CheckFunction]]] = {}
         for rule in rules:
             if rule.stage == "object":
                 self._checks[rule.id] = _resolve_check(rule)
@@ -122,10 +132,7 @@ class Registry:
     def check_resource(self, resource: Resource, run: RunContext) -> Iterator[Finding]:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
-        for rule_id, check in self._checks.items():
-            rule = self.rules[rule_id]
-            if not rule.applies_to(resource):
-                continue
+        for rule, check in self._checks_for(resource.kind):
             for hit in check(resource, run, rule.check.get("params") or {}):
                 if (
                     resource.may_hold_placeholders
@@ -134,6 +141,15 @@ class Registry:
                 ):
                     continue  # a template's value: unrendered-placeholder speaks for it
                 yield finding_for(rule, resource, hit)
+
+    def _checks_for(self, kind: str) -> list[tuple[Rule, CheckFunction]]:
+        if kind not in self._by_kind:
+            self._by_kind[kind] = [
+                (self.rules[rule_id], check)
+                for rule_id, check in self._checks.items()
+                if not self.rules[rule_id].kinds or kind in self.rules[rule_id].kinds
+            ]
+        return self._by_kind[kind]
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]

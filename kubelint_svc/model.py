@@ -47,7 +47,7 @@ class Resource:
     file: str
     node: Node | None = None
     line_offset: int = 0
-    unit: str = "-"  # the apply unit: the file read, or "-" for the stdin stream
+    unit: str = "-"  # the apply unit: the real path of the file read, or "-" for the stdin stream
     is_patch: bool = False
     # the file's text contains "${": worth looking for unrendered placeholders
     may_hold_placeholders: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -36,12 +37,17 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+UNREADABLE_RULES = ("yaml-syntax", "yaml-limit-exceeded", "yaml-encoding", "file-unreadable")
+
+
 def lint(
     inputs: list[InputFile],
     settings: Settings,
     registry: Registry,
     stdin: Callable[[], bytes] = read_stdin,
+    context: list[InputFile] | None = None,
 ) -> Report:
+    """Lint inputs; context files are read into the index too but never reported on."""
     report = Report()
     run = RunContext(
         kubernetes_version=settings.kubernetes_version,
@@ -49,14 +55,33 @@ def lint(
         default_namespace=settings.namespace,
     )
     kustomize = KustomizeIndex()
+    linted = set()
     for source in inputs:
         report.files += 1
+        linted.add(source.path.resolve() if source.path is not None else None)
         run.resources.extend(_load(source, registry, kustomize, stdin, report.findings))
+    context_findings: list[Finding] = []
+    for source in context or []:
+        if source.path is not None and source.path.resolve() not in linted:
+            run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings))
+    folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *(context or [])]}
+    run.unreadable = sorted(
+        {
+            (f.file, f.line, folders.get(f.file, "-"))
+            for f in report.findings + context_findings
+            if f.rule in UNREADABLE_RULES
+        }
+    )
     report.objects = len(run.resources)
     for resource in run.resources:
         report.findings.extend(registry.check_resource(resource, run))
     report.findings = sort_findings(report.findings)
     return report
+
+
+def _unit(source: InputFile) -> str:
+    """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
+    return str(source.path.resolve()) if source.path is not None else "-"
 
 
 def _load(
@@ -90,7 +115,7 @@ def _load(
             findings.append(registry.problem_finding(moved, file))
         for resource in resources_of(document, source.display, (node_source, index)):
             resource.may_hold_placeholders = may_hold_placeholders
-            resource.unit = source.display
+            resource.unit = _unit(source)
             if transform is not None:
                 resource.is_patch = transform.is_patch
                 apply_transform(resource, transform)

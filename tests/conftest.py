@@ -39,6 +39,11 @@ def lint_paths(registry):
     return run
 
 
-def brief(report: Report) -> list[tuple[str, int, int, str | None]]:
+# Most test manifests are lone Services without a selector; the cross-object warning that
+# nothing provides their endpoints is true but beside the point of those tests.
+BESIDE_THE_POINT = ("service-no-endpoints",)
+
+
+def brief(report: Report, ignore: tuple[str, ...] = BESIDE_THE_POINT) -> list[tuple[str, int, int, str | None]]:
     """(rule, line, column, field) of each finding: what most tests assert."""
-    return [(f.rule, f.line, f.column, f.field) for f in report.findings]
+    return [(f.rule, f.line, f.column, f.field) for f in report.findings if f.rule not in ignore]

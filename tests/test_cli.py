@@ -9,7 +9,26 @@ import pytest
 
 from conftest import REPO
 
-BROKEN = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: \"80\"\n"
+BROKEN = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: "80"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: web
+    image: nginx
+"""
 CLEAN = BROKEN.replace('"80"', "80")
 PLACEHOLDER = CLEAN.replace("port: 80", "port: ${PORT}")
 
@@ -33,7 +52,7 @@ def test_text_report_reads_like_a_compiler(tmp_path):
     assert result.returncode == 1
     first, summary = result.stdout.splitlines()
     assert first == (
-        f"{tmp_path / 'svc.yaml'}:7:11: error[schema] expected an integer, got a string ('80') (Service web)"
+        f"{tmp_path / 'svc.yaml'}:8:11: error[schema] expected an integer, got a string ('80') (Service web)"
     )
     assert summary == "Found 1 error in 1 file."
     assert "\033[" not in result.stdout  # no colour in a pipe
@@ -42,7 +61,7 @@ def test_text_report_reads_like_a_compiler(tmp_path):
 def test_clean_input_exits_0_with_a_summary():
     result = cli("lint", "-", stdin=CLEAN)
     assert result.returncode == 0
-    assert result.stdout.strip() == "No problems found (1 object in 1 file)."
+    assert result.stdout.strip() == "No problems found (2 objects in 1 file)."
 
 
 def test_json_report_has_exactly_the_documented_shape():
@@ -51,14 +70,14 @@ def test_json_report_has_exactly_the_documented_shape():
     report = json.loads(result.stdout)
     assert set(report) == {"tool", "findings", "summary"}
     assert report["tool"]["name"] == "kubelint-svc" and report["tool"]["version"]
-    assert report["summary"] == {"files": 1, "objects": 1, "errors": 1, "warnings": 0, "infos": 0}
+    assert report["summary"] == {"files": 1, "objects": 2, "errors": 1, "warnings": 0, "infos": 0}
     assert report["findings"] == [
         {
             "rule": "schema",
             "severity": "error",
             "message": "expected an integer, got a string ('80')",
             "file": "-",
-            "line": 7,
+            "line": 8,
             "column": 11,
             "object": {"apiVersion": "v1", "kind": "Service", "namespace": None, "name": "web"},
             "field": "spec.ports[0].port",
@@ -94,7 +113,7 @@ def test_unknown_option_is_a_usage_error():
 def test_helm_template_output_on_stdin_names_the_template():
     stream = "---\n# Source: chart/templates/svc.yaml\n" + BROKEN
     result = cli("lint", "-", stdin=stream)
-    assert result.stdout.startswith("chart/templates/svc.yaml:7:11: error[schema]")
+    assert result.stdout.startswith("chart/templates/svc.yaml:8:11: error[schema]")
 
 
 def test_rules_lists_every_rule_with_severity_and_summary(registry):
@@ -119,7 +138,13 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
     result = cli("lint", str(REPO / "examples"), cwd=tmp_path)
     assert result.returncode == 1
     rules = {line.split()[1] for line in result.stdout.splitlines()[:-1]}
-    assert rules == {"error[schema]", "error[removed-api]", "info[unrendered-placeholder]"}
+    assert rules == {
+        "error[schema]",
+        "error[removed-api]",
+        "info[unrendered-placeholder]",
+        "warning[service-no-endpoints]",  # the misspelt `selecter` leaves the cart Service without a selector
+        "info[service-selector-no-match]",  # templated/db.yaml: no workload of its namespace was read
+    }
 
 
 def test_docs_rules_md_is_generated_from_the_rules(registry):
@@ -139,7 +164,7 @@ def test_json_manifests_are_read_too(tmp_path):
     )
     result = cli("lint", str(tmp_path))
     assert result.returncode == 1
-    assert result.stdout.startswith(f"{tmp_path / 'svc.json'}:2:30: error[schema]")
+    assert f"{tmp_path / 'svc.json'}:2:30: error[schema]" in result.stdout
 
 
 def test_colour_only_when_forced_or_on_a_terminal():

@@ -36,14 +36,14 @@ items:
     report = lint_text(text)
     assert report.objects == 2
     assert brief(report) == [("schema", 17, 13, "spec.ports[0].port")]
-    assert report.findings[0].object.name == "bad"
+    assert [f.object.name for f in report.findings if f.rule == "schema"] == ["bad"]
 
 
 def test_empty_documents_and_non_kubernetes_yaml_are_skipped(lint_text):
     text = "---\n---\n# only a comment\n---\nfoo: bar\n---\n- 1\n---\n" + SERVICE.format(name="web", port=80)
     report = lint_text(text)
     assert report.objects == 1
-    assert report.findings == []
+    assert brief(report) == []
 
 
 def test_objects_of_other_kinds_are_read_but_never_schema_errors(lint_text):
@@ -81,7 +81,7 @@ def test_a_broken_file_does_not_stop_its_neighbours(tmp_path, lint_paths):
     (tmp_path / "b-binary.yaml").write_bytes(b"\x00\x01\x02")
     (tmp_path / "c-good.yaml").write_text(SERVICE.format(name="web", port='"80"'))
     report = lint_paths(tmp_path)
-    assert [(f.file.rsplit("/", 1)[-1], f.rule, f.line) for f in report.findings] == [
+    assert [(f.file.rsplit("/", 1)[-1], f.rule, f.line) for f in report.findings if f.severity == "error"] == [
         ("a-broken.yaml", "yaml-syntax", 4),
         ("b-binary.yaml", "yaml-encoding", 1),
         ("c-good.yaml", "schema", 7),
@@ -93,7 +93,7 @@ def test_findings_are_sorted_by_file_line_column_rule(lint_paths, tmp_path):
     (tmp_path / "b.yaml").write_text(SERVICE.format(name="b", port='"1"'))
     (tmp_path / "a.yaml").write_text(SERVICE.format(name="a", port='"1"') + "  - port: x\n")
     report = lint_paths(tmp_path)
-    keys = [(f.file, f.line, f.column, f.rule) for f in report.findings]
+    keys = [(f.file, f.line, f.column, f.rule) for f in report.findings if f.rule != "service-no-endpoints"]
     assert keys == sorted(keys)
     assert [(k[0].rsplit("/", 1)[-1], k[1], k[3]) for k in keys] == [
         ("a.yaml", 7, "service-port-name"),  # two ports, both unnamed: column 5
@@ -143,7 +143,7 @@ def test_an_unreadable_file_is_a_finding(tmp_path, lint_paths, monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", refuse_a)
     report = lint_paths(tmp_path)
-    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.line) for f in report.findings] == [
+    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.line) for f in report.findings if f.severity == "error"] == [
         ("file-unreadable", "a.yaml", 1),
         ("schema", "b.yaml", 7),
     ]

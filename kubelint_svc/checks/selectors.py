@@ -1,0 +1,334 @@
+"""Cross-object rules: Services against the Pods their selectors really reach, workloads against
+their own templates, StatefulSets and Ingresses against the Services they name."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+from kubelint_svc import defaults
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.index import (
+    CONTROL_PLANE_COMPONENTS,
+    CONTROLLER_LABEL_KEYS,
+    PodSource,
+    label_selector_matches,
+    selector_is_empty,
+)
+from kubelint_svc.k8s_syntax import iana_svc_name
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+
+APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
+
+
+def _selector(resource: Resource) -> dict[str, str]:
+    spec = defaults.spec_of(resource.body)
+    selector = spec.get("selector")
+    if defaults.service_type(spec) == "ExternalName" or not isinstance(selector, dict):
+        return {}
+    return {str(k): v for k, v in selector.items() if isinstance(v, str)}
+
+
+def _show(selector: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in selector.items()) + "}"
+
+
+def _where(resource: Resource) -> str:
+    return f"{resource.file}:{resource.position(())[0]}"
+
+
+def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
+    selector = _selector(resource)
+    if not selector:
+        return []
+    return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
+
+
+def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], tuple | None]:
+    """Descriptions of the workloads that miss the selector by the fewest labels, and the
+    selector key to point at."""
+    scored = []
+    for source in sources:
+        misses = [(k, v) for k, v in selector.items() if not source.label_for(k, v)]
+        shared_keys = sum(1 for k in selector if k in source.labels)
+        if shared_keys:  # same keys, other values: the likely intended target
+            scored.append(((len(selector) - len(misses), shared_keys), source, misses))
+    if not scored:
+        return [], None
+    best = max(score for score, _, _ in scored)
+    described, first_key = [], None
+    for score, source, misses in scored:
+        if score != best:
+            continue
+        diffs = []
+        for key, wanted in misses:
+            have = source.labels.get(key)
+            diffs.append(f"{key}: {have!r} instead of {wanted!r}" if have is not None else f"no label {key}")
+            first_key = first_key or key
+        described.append(f"{source.describe()} ({', '.join(diffs)})")
+    return described[:3], ("spec", "selector", first_key) if first_key else None
+
+
+def _explanations(resource: Resource, run: RunContext, selector: dict[str, str], namespace: str) -> list[str]:
+    index = run.index
+    reasons = []
+    custom = index.custom_resources_near(resource, namespace)
+    if custom:
+        names = ", ".join(f"{cr.kind} {cr.name}" for cr in custom[:3])
+        reasons.append(f"its Pods may be created by an operator from {names} in the same folder")
+    controller_keys = [key for key in selector if key in CONTROLLER_LABEL_KEYS]
+    if controller_keys:
+        reasons.append(f"{', '.join(controller_keys)} is set by a controller on the Pods it creates, and no "
+                       "workload read here creates such Pods")
+    foreign = sorted({key.rpartition("/")[0] for key in selector if "/" in key} - index.label_prefixes)
+    if foreign:
+        reasons.append(f"no workload read here sets a label under {', '.join(foreign)}: such labels are "
+                       "usually put on Pods by the operator that creates them")
+    if namespace == "kube-system" and selector.get("component") in CONTROL_PLANE_COMPONENTS:
+        reasons.append(f"{selector['component']} runs as a static Pod of the control plane")
+    if resource.unit != "-" and not index.workloads_near(resource, namespace):
+        reasons.append(f"no workload in this folder runs in namespace {namespace}: the Pods may come from a "
+                       "Helm chart, an operator or another repository (add it with --context to check)")
+    return reasons
+
+
+def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    selector = _selector(resource)
+    if not selector:
+        return
+    index = run.index
+    namespace = index.namespace_of(resource)
+    if index.pods_selected_by(selector, namespace):
+        return
+    path = ("spec", "selector")
+    if namespace not in index.namespaces_with_workloads:
+        first = run.cache.setdefault(f"first-selecting-service:{namespace}", resource)
+        if first is resource:
+            yield Hit(f"namespace {namespace} has no workloads in the files read, so Services selecting Pods there "
+                      "are not checked against them (lint the workloads too, or add them with --context)",
+                      path, severity="info")
+        return
+    message = f"selector {_show(selector)} matches no Pod template in namespace {namespace}"
+    folder = os.path.dirname(resource.unit) if resource.unit != "-" else None
+    unreadable = [f"{file}:{line}" for file, line, where in run.unreadable if folder is None or where == folder]
+    if unreadable:
+        yield Hit(f"{message}; it may match a workload in a document that could not be read "
+                  f"({', '.join(unreadable[:3])})", path, severity="warning")
+        return
+    reasons = _explanations(resource, run, selector, namespace)
+    if reasons:
+        yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
+        return
+    closest, key_path = _closest(selector, index.pods_in(namespace))
+    hint = f"; closest: {'; '.join(closest)}" if closest else ""
+    elsewhere = [
+        f"{source.describe()} in namespace {other}"
+        for other in sorted(index.pod_sources) if other != namespace
+        for source in index.pods_selected_by(selector, other)
+    ]
+    if elsewhere:
+        hint += f"; it would match {', '.join(elsewhere[:3])}, but a Service selects Pods only in its own namespace"
+    yield Hit(f"{message}: the Service gets no endpoints{hint}", key_path or path)
+
+
+def selector_ambiguous(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    sources = selected_pods(resource, run)
+    if len(sources) > 1:
+        names = ", ".join(f"{s.describe()} ({_where(s.resource)})" for s in sources[:5])
+        yield Hit(f"selector {_show(_selector(resource))} matches Pods of {len(sources)} workloads: {names}; "
+                  "intended for a canary? otherwise make the selector more specific", ("spec", "selector"))
+
+
+def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
+    """(name, containerPort, protocol) of every port the Pods declare."""
+    found = []
+    for container in source.containers():
+        for port in container.get("ports") or []:
+            if isinstance(port, dict):
+                protocol = port.get("protocol") or "TCP"
+                found.append((port.get("name"), port.get("containerPort"), protocol))
+    return found
+
+
+def _target_port_path(index: int, port: dict) -> tuple:
+    if port.get("targetPort") not in (None, 0, ""):
+        return ("spec", "ports", index, "targetPort")
+    return ("spec", "ports", index, "port")
+
+
+def _port_findings(resource: Resource, run: RunContext) -> list[tuple[str, Hit]]:
+    """(rule concern, hit) for each Service port checked against the Pods it selects; computed
+    once and shared by the three targetPort rules."""
+    key = f"port-findings:{id(resource)}"
+    if key in run.cache:
+        return run.cache[key]
+    results: list[tuple[str, Hit]] = []
+    sources = selected_pods(resource, run)
+    for index, port in defaults.ports_of(defaults.spec_of(resource.body)) if sources else []:
+        target, protocol = defaults.effective_target_port(port), defaults.port_protocol(port)
+        path = _target_port_path(index, port)
+        if isinstance(target, str) and iana_svc_name(target) is None:  # invalid names: service-target-port
+            results.extend(_named_port(target, protocol, sources, path))
+        elif isinstance(target, int) and not isinstance(target, bool):
+            results.extend(_numeric_port(target, protocol, sources, path))
+    run.cache[key] = results
+    return results
+
+
+def _named_port(name: str, protocol: Any, sources: list[PodSource], path: tuple) -> list[tuple[str, Hit]]:
+    resolving, other_protocol, missing = [], [], []
+    for source in sources:
+        declared = [(n, p, proto) for n, p, proto in _declared_ports(source) if n == name]
+        if any(proto == protocol for _, _, proto in declared):
+            resolving.append(source)
+        elif declared:
+            other_protocol.append((source, declared[0][2]))
+        else:
+            missing.append(source)
+    if not resolving and other_protocol:
+        source, theirs = other_protocol[0]
+        return [("protocol", Hit(
+            f"targetPort {name!r} names a {theirs} port in {source.describe()}, but this Service port is "
+            f"{protocol}: the endpoints controller matches name and protocol, so the port gets no endpoints",
+            path, at_key=False, severity="error"))]
+    if not resolving:
+        declared = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
+        known = f" (declared names: {', '.join(declared)})" if declared else " (no named ports are declared)"
+        names = ", ".join(s.describe() for s in missing[:3])
+        return [("undefined", Hit(
+            f"targetPort {name!r} is not a port name of any container of the selected Pods ({names}){known}: "
+            "the port gets no endpoints", path, at_key=False, severity="error"))]
+    lacking = [s for s in missing] + [s for s, _ in other_protocol]
+    if lacking:
+        names = ", ".join(s.describe() for s in lacking[:3])
+        return [("undefined", Hit(
+            f"targetPort {name!r} is declared by {', '.join(s.describe() for s in resolving[:3])} but not by "
+            f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))]
+    return []
+
+
+def _numeric_port(number: int, protocol: Any, sources: list[PodSource], path: tuple) -> list[tuple[str, Hit]]:
+    declared = [entry for source in sources for entry in _declared_ports(source)]
+    if not declared:
+        return []  # nothing declared at all: declaring is optional, so there is nothing to compare
+    if any(p == number and proto == protocol for _, p, proto in declared):
+        return []
+    other = sorted({proto for _, p, proto in declared if p == number and isinstance(proto, str)})
+    if other:
+        return [("protocol", Hit(
+            f"targetPort {number} is declared as {'/'.join(other)} by the selected Pods, but this Service port "
+            f"is {protocol}", path, at_key=False, severity="warning"))]
+    numbers = sorted({p for _, p, _ in declared if isinstance(p, int)})
+    names = ", ".join(s.describe() for s in sources[:3])
+    return [("not-exposed", Hit(
+        f"targetPort {number} is not a containerPort of the selected Pods ({names}; declared: "
+        f"{', '.join(str(n) for n in numbers)}); check the port the application listens on",
+        path, at_key=False, severity="warning"))]
+
+
+def target_port_undefined(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "undefined")
+
+
+def target_port_not_exposed(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "not-exposed")
+
+
+def port_protocol_mismatch(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "protocol")
+
+
+def workload_selector_mismatch(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    if template is None or resource.kind == "CronJob":
+        return
+    selector = resource.get(("spec", "selector"))
+    labels_path = (*template, "metadata", "labels")
+    raw_labels = resource.get(labels_path)
+    labels = {str(k): v for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+    if resource.kind == "ReplicationController":
+        if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
+            yield Hit(f"selector {_show(selector)} does not match the template labels {_show(labels)}: the "
+                      "ReplicationController would not own its own Pods", labels_path)
+        return
+    if resource.kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
+        return  # the Job controller generates the selector
+    if selector is None:
+        return  # missing: the schema rule reports it
+    if selector_is_empty(selector):
+        yield Hit(f"an empty selector is invalid for a {resource.kind}: it would select every Pod of the "
+                  "namespace", ("spec", "selector"))
+        return
+    if label_selector_matches(selector, labels) is False:
+        yield Hit(f"spec.selector does not match the template labels {_show(labels)}: the API server rejects "
+                  "it (\"selector does not match template labels\")", labels_path)
+
+
+def service_no_endpoints(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    spec = defaults.spec_of(resource.body)
+    if defaults.service_type(spec) == "ExternalName" or defaults.has_selector(spec) or not resource.name:
+        return
+    namespace = run.index.namespace_of(resource)
+    if (namespace, resource.name) not in run.index.endpoints:
+        yield Hit("this Service has no selector and no Endpoints or EndpointSlice (label "
+                  f"kubernetes.io/service-name: {resource.name}) was read for it: it has no endpoints unless "
+                  "something else manages them", ("spec", "selector"))
+
+
+def statefulset_service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    name = resource.get(("spec", "serviceName"))
+    if not isinstance(name, str) or not name:
+        return
+    namespace = run.index.namespace_of(resource)
+    path = ("spec", "serviceName")
+    service = run.index.service(namespace, name, near=resource)
+    if service is None:
+        yield Hit(f"serviceName {name!r} names no Service in namespace {namespace}: the Pods get no stable DNS "
+                  "names (<pod>.<service>)", path, at_key=False)
+        return
+    spec = defaults.spec_of(service.body)
+    if not defaults.is_headless(spec):
+        yield Hit(f"Service {name} ({_where(service)}) is not headless (clusterIP: None): the Pods get no "
+                  "per-Pod DNS names", path, at_key=False, severity="info")
+    elif not any(source.resource is resource for source in selected_pods(service, run)):
+        yield Hit(f"Service {name} ({_where(service)}) does not select this StatefulSet's Pods: they get no "
+                  "per-Pod DNS names", path, at_key=False, severity="info")
+
+
+def _ingress_backends(resource: Resource) -> Iterator[tuple[tuple, dict]]:
+    default = resource.get(("spec", "defaultBackend", "service"))
+    if isinstance(default, dict):
+        yield ("spec", "defaultBackend", "service"), default
+    rules = resource.get(("spec", "rules"))
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        paths = rule.get("http", {}).get("paths") if isinstance(rule, dict) and isinstance(rule.get("http"), dict) else None
+        for j, entry in enumerate(paths if isinstance(paths, list) else []):
+            service = entry.get("backend", {}).get("service") if isinstance(entry, dict) else None
+            if isinstance(service, dict):
+                yield ("spec", "rules", i, "http", "paths", j, "backend", "service"), service
+
+
+def ingress_backend_service(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    if resource.api_version != "networking.k8s.io/v1":
+        return
+    namespace = run.index.namespace_of(resource)
+    for path, backend in _ingress_backends(resource):
+        name = backend.get("name")
+        if not isinstance(name, str):
+            continue
+        service = run.index.service(namespace, name, near=resource)
+        if service is None:
+            yield Hit(f"backend Service {name!r} is not among the objects read for namespace {namespace}",
+                      (*path, "name"), at_key=False)
+            continue
+        port = backend.get("port") if isinstance(backend.get("port"), dict) else {}
+        ports = [p for _, p in defaults.ports_of(defaults.spec_of(service.body))]
+        number, port_name = port.get("number"), port.get("name")
+        if number is not None and number not in [p.get("port") for p in ports]:
+            exposed = ", ".join(str(p.get("port")) for p in ports)
+            yield Hit(f"Service {name} does not expose port {number} (it exposes {exposed or 'none'})",
+                      (*path, "port", "number"), at_key=False)
+        elif isinstance(port_name, str) and port_name not in [p.get("name") for p in ports]:
+            names = ", ".join(str(p.get("name")) for p in ports if p.get("name"))
+            yield Hit(f"Service {name} has no port named {port_name!r} (its port names: {names or 'none'})",
+                      (*path, "port", "name"), at_key=False)

@@ -1,0 +1,232 @@
+"""Index: every object of a run (linted files, stdin and context paths), looked up by
+namespace, kind, name and labels. Selector matching lives here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+
+BUILTIN_GROUPS = {
+    "", "apps", "batch", "extensions", "policy", "autoscaling", "networking.k8s.io", "discovery.k8s.io",
+    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
+    "apiregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
+    "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
+    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+}
+# custom resources that route, watch or certify traffic but never run Pods of their own
+NON_WORKLOAD_CUSTOM_KINDS = {
+    "ServiceMonitor", "PodMonitor", "PrometheusRule", "Probe", "PodMonitoring", "ClusterPodMonitoring",
+    "Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute", "ReferenceGrant",
+    "VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "PeerAuthentication", "AuthorizationPolicy",
+    "RequestAuthentication", "Telemetry", "EnvoyFilter", "Certificate", "Issuer", "ClusterIssuer",
+    "ManagedCertificate", "FrontendConfig", "BackendConfig", "InferencePool", "InferenceModel",
+}
+# where the control plane runs as static Pods, labelled `component: <name>` (kubeadm)
+CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def is_custom_resource(resource: Resource) -> bool:
+    return api_group(resource.api_version) not in BUILTIN_GROUPS
+
+
+@dataclass
+class PodSource:
+    """Pods that one object creates: a workload's template, or a bare Pod."""
+
+    resource: Resource
+    namespace: str
+    labels: dict[str, str]
+    spec_path: tuple
+    # labels the controller adds to each Pod: key -> does this value occur?
+    generated: dict[str, Callable[[str], bool]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"{self.resource.kind} {self.resource.name or '<unnamed>'}"
+
+    def containers(self) -> list[dict[str, Any]]:
+        """Containers whose ports a Service can reach: regular ones and sidecar init containers."""
+        spec = self.resource.get(self.spec_path)
+        if not isinstance(spec, dict):
+            return []
+        found = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+        found += [
+            c for c in spec.get("initContainers") or [] if isinstance(c, dict) and c.get("restartPolicy") == "Always"
+        ]
+        return found
+
+    def label_for(self, key: str, value: str) -> bool:
+        if self.labels.get(key) == value:
+            return True
+        check = self.generated.get(key)
+        return check is not None and check(value)
+
+
+def _strings(mapping: Any) -> dict[str, str]:
+    if not isinstance(mapping, dict):
+        return {}
+    return {str(k): v for k, v in mapping.items() if isinstance(v, str)}
+
+
+def _generated_labels(resource: Resource) -> dict[str, Callable[[str], bool]]:
+    name = resource.name or ""
+    kind = resource.kind
+    generated: dict[str, Callable[[str], bool]] = {}
+    if kind == "Job":
+        generated["job-name"] = generated["batch.kubernetes.io/job-name"] = lambda v: v == name
+    elif kind == "CronJob":  # its Jobs are named <cronjob>-<scheduled time>
+        generated["job-name"] = generated["batch.kubernetes.io/job-name"] = lambda v: v.startswith(name + "-")
+    elif kind == "StatefulSet":
+        replicas = resource.get(("spec", "replicas"))
+        count = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else 1
+        pod_names = {f"{name}-{i}" for i in range(min(count, 10_000))}
+        generated["statefulset.kubernetes.io/pod-name"] = lambda v: v in pod_names
+        generated["apps.kubernetes.io/pod-index"] = lambda v: v.isdigit() and int(v) < count
+    if kind in ("Deployment",):
+        generated["pod-template-hash"] = lambda v: True
+    if kind in ("StatefulSet", "DaemonSet"):
+        generated["controller-revision-hash"] = lambda v: True
+    if kind in ("Job", "CronJob"):
+        generated["controller-uid"] = generated["batch.kubernetes.io/controller-uid"] = lambda v: True
+    return generated
+
+
+CONTROLLER_LABEL_KEYS = {
+    "job-name", "batch.kubernetes.io/job-name", "controller-uid", "batch.kubernetes.io/controller-uid",
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index", "pod-template-hash",
+    "controller-revision-hash",
+}
+
+
+class Index:
+    def __init__(self, resources: list[Resource], default_namespace: str) -> None:
+        self.default_namespace = default_namespace
+        self.pod_sources: dict[str, list[PodSource]] = {}
+        self.services: dict[tuple[str, str], list[Resource]] = {}
+        self.endpoints: set[tuple[str, str]] = set()
+        self.custom_resources: dict[str, list[Resource]] = {}
+        self.namespaces_with_workloads: set[str] = set()
+        self.label_prefixes: set[str] = set()  # `prefix` of every prefixed label key some workload sets
+        # (namespace, key, value) -> Pod sources whose template sets that label
+        self._by_label: dict[tuple[str, str, str], list[PodSource]] = {}
+        self._selected: dict[tuple, list[PodSource]] = {}
+        for resource in resources:
+            if resource.is_patch:
+                continue
+            namespace = self.namespace_of(resource)
+            source = _pod_source(resource, namespace)
+            if source is not None:
+                self.pod_sources.setdefault(namespace, []).append(source)
+                self.namespaces_with_workloads.add(namespace)
+                self.label_prefixes.update(key.rpartition("/")[0] for key in source.labels if "/" in key)
+                for key, value in source.labels.items():
+                    self._by_label.setdefault((namespace, key, value), []).append(source)
+            if resource.kind == "Service" and resource.name:
+                self.services.setdefault((namespace, resource.name), []).append(resource)
+            elif resource.kind == "Endpoints" and resource.name:
+                self.endpoints.add((namespace, resource.name))
+            elif resource.kind == "EndpointSlice":
+                owner = resource.get(("metadata", "labels", "kubernetes.io/service-name"))
+                if isinstance(owner, str):
+                    self.endpoints.add((namespace, owner))
+            elif is_custom_resource(resource) and resource.kind not in NON_WORKLOAD_CUSTOM_KINDS:
+                self.custom_resources.setdefault(namespace, []).append(resource)
+
+    def namespace_of(self, resource: Resource) -> str:
+        return resource.namespace or self.default_namespace
+
+    def pods_in(self, namespace: str) -> list[PodSource]:
+        return self.pod_sources.get(namespace, [])
+
+    def pods_selected_by(self, selector: dict[str, str], namespace: str) -> list[PodSource]:
+        key = (namespace, tuple(sorted(selector.items())))
+        if key not in self._selected:
+            candidates = self.pods_in(namespace)
+            plain = [(k, v) for k, v in selector.items() if k not in CONTROLLER_LABEL_KEYS]
+            if plain:  # a label no controller adds narrows the search through the label index
+                candidates = min((self._by_label.get((namespace, k, v), []) for k, v in plain), key=len)
+            self._selected[key] = [
+                source for source in candidates
+                if all(source.label_for(k, v) for k, v in selector.items())
+            ]
+        return self._selected[key]
+
+    def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
+        """The Pods a Service reaches, preferring those of its own file, then of its own folder:
+        a tree of samples or of clusters often holds the same labels in unrelated places."""
+        selected = self.pods_selected_by(selector, namespace)
+        same_file = [source for source in selected if source.resource.unit == service.unit]
+        folder = _folder(service)
+        return same_file or [source for source in selected if _folder(source.resource) == folder] or selected
+
+    def service(self, namespace: str, name: str, near: Resource | None = None) -> Resource | None:
+        """The Service of that name; the one read from near's folder when there are several."""
+        found = self.services.get((namespace, name)) or []
+        if near is not None:
+            folder = _folder(near)
+            found = (
+                [s for s in found if s.unit == near.unit] or [s for s in found if _folder(s) == folder] or found
+            )
+        return found[0] if found else None
+
+    def custom_resources_near(self, resource: Resource, namespace: str) -> list[Resource]:
+        """Custom resources of the namespace read from the same folder (or stream) as resource."""
+        folder = _folder(resource)
+        return [cr for cr in self.custom_resources.get(namespace, []) if _folder(cr) == folder]
+
+    def workloads_near(self, resource: Resource, namespace: str) -> list[PodSource]:
+        folder = _folder(resource)
+        return [source for source in self.pods_in(namespace) if _folder(source.resource) == folder]
+
+
+def _folder(resource: Resource) -> str:
+    return os.path.dirname(resource.unit) if resource.unit != "-" else "-"
+
+
+def _pod_source(resource: Resource, namespace: str) -> PodSource | None:
+    if resource.kind == "Pod":
+        return PodSource(resource, namespace, _strings(resource.get(("metadata", "labels"))), ("spec",))
+    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    if template is None or not isinstance(resource.get(template), dict):
+        return None
+    labels = _strings(resource.get((*template, "metadata", "labels")))
+    return PodSource(resource, namespace, labels, (*template, "spec"), _generated_labels(resource))
+
+
+def label_selector_matches(selector: Any, labels: dict[str, str]) -> bool | None:
+    """A LabelSelector (matchLabels + matchExpressions) against labels; None if it cannot be read."""
+    if not isinstance(selector, dict):
+        return None
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
+        return None
+    for key, value in match_labels.items():
+        if labels.get(str(key)) != value:
+            return False
+    for expression in expressions:
+        if not isinstance(expression, dict):
+            return None
+        key, operator = expression.get("key"), expression.get("operator")
+        values = expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return None
+    return True
+
+
+def selector_is_empty(selector: Any) -> bool:
+    return isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
