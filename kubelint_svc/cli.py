@@ -53,11 +53,26 @@ def main_options(
     """Lint Kubernetes Services and the workloads they select."""
 
 
-def _load_registry():
+def _load_config(config_file: Optional[str]):
+    """The explicit --config, or the nearest one found from the current directory upward."""
+    from pathlib import Path
+
+    from kubelint_svc.config import Config, ConfigError, find_config, load_config
+
+    path = Path(config_file) if config_file else find_config(Path.cwd())
+    if path is None:
+        return Config()
+    try:
+        return load_config(path)
+    except (ConfigError, OSError) as error:
+        raise _usage_error(str(error))
+
+
+def _load_registry(config=None):
     from kubelint_svc.engine import Registry, RuleError
 
     try:
-        return Registry.builtin()
+        return Registry.configured(config)
     except (RuleError, FileNotFoundError) as error:
         raise _usage_error(str(error))
 
@@ -79,14 +94,17 @@ def lint(
     kubernetes_version: Optional[str] = typer.Option(
         None, "--kubernetes-version", "-k", help="Kubernetes minor version to check against (default: newest bundled)."
     ),
-    fail_on: Severity = typer.Option(
-        Severity.error, "--fail-on", help="Exit with 1 when a finding is at or above this severity."
+    fail_on: Optional[Severity] = typer.Option(
+        None, "--fail-on", help="Exit with 1 when a finding is at or above this severity [default: error]."
     ),
-    node_port_range: str = typer.Option(
-        "30000-32767", "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH."
+    node_port_range: Optional[str] = typer.Option(
+        None, "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
     ),
-    namespace: str = typer.Option(
-        "default", "--namespace", "-n", help="Namespace of objects that name none (as kubectl apply -n)."
+    namespace: Optional[str] = typer.Option(
+        None, "--namespace", "-n", help="Namespace of objects that name none, as kubectl apply -n [default: default]."
+    ),
+    config_file: Optional[str] = typer.Option(
+        None, "--config", help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
     ),
     context: Optional[List[str]] = typer.Option(
         None, "--context", help="File or directory read for cross-object checks, never reported on (repeatable)."
@@ -101,25 +119,31 @@ def lint(
     from kubelint_svc.runner import Settings, lint as run_lint
     from kubelint_svc.schemas import bundled_versions, normalise_version
 
+    config = _load_config(config_file)
     versions = bundled_versions()
     version = versions[-1]
-    if kubernetes_version is not None:
-        version = normalise_version(kubernetes_version) or ""
+    wanted_version = kubernetes_version or config.kubernetes_version
+    if wanted_version is not None:
+        version = normalise_version(wanted_version) or ""
         if version not in versions:
-            raise _usage_error(
-                f"--kubernetes-version {kubernetes_version!r} is not bundled; choose one of {', '.join(versions)}"
-            )
-    port_range = _parse_port_range(node_port_range)
+            origin = "--kubernetes-version" if kubernetes_version else f"{config.where('kubernetes-version')}: kubernetes-version"
+            raise _usage_error(f"{origin} {wanted_version!r} is not bundled; choose one of {', '.join(versions)}")
+    origin = "--node-port-range" if node_port_range else f"{config.where('node-port-range')}: node-port-range"
+    port_range = _parse_port_range(node_port_range or config.node_port_range or "30000-32767", origin)
+    threshold = fail_on.value if fail_on else config.fail_on or "error"
     try:
-        inputs = discover(paths or ["."])
-        context_inputs = discover(context) if context else []
+        inputs = [i for i in discover(paths or ["."]) if i.path is None or not config.excludes(i.path)]
+        context_inputs = discover([*(context or []), *map(str, config.context)])
     except MissingPathError as error:
         raise _usage_error(str(error))
     if git_context:
         context_inputs += git_tracked_manifests(paths or ["."])
-    registry = _load_registry()
+    registry = _load_registry(config)
     settings = Settings(
-        kubernetes_version=version, fail_on=fail_on.value, node_port_range=port_range, namespace=namespace
+        kubernetes_version=version,
+        fail_on=threshold,
+        node_port_range=port_range,
+        namespace=namespace or config.namespace or "default",
     )
     report = run_lint(inputs, settings, registry, context=context_inputs)
     if output_format is OutputFormat.json:
@@ -130,37 +154,45 @@ def lint(
         from kubelint_svc.reporters import text as text_reporter
 
         sys.stdout.write(text_reporter.render(report, colour=_use_colour(sys.stdout)))
-    failed = any(at_or_above(finding.severity, fail_on.value) for finding in report.findings)
+    failed = any(at_or_above(finding.severity, threshold) for finding in report.findings)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
-def _parse_port_range(text: str) -> tuple[int, int]:
+def _parse_port_range(text: str, origin: str) -> tuple[int, int]:
     low, sep, high = text.partition("-")
     if sep and low.strip().isdigit() and high.strip().isdigit():
         bounds = (int(low), int(high))
         if 1 <= bounds[0] <= bounds[1] <= 65535:
             return bounds
-    raise _usage_error(f"--node-port-range {text!r} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
+    raise _usage_error(f"{origin} {text!r} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
+
+
+CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default: searched upward).")
 
 
 @app.command("rules")
-def list_rules() -> None:
-    """List every rule: id, default severity and summary."""
-    registry = _load_registry()
+def list_rules(config_file: Optional[str] = CONFIG_OPTION) -> None:
+    """List every rule: id, severity and summary; rules that are off are marked."""
+    registry = _load_registry(_load_config(config_file))
     rules = registry.sorted_rules()
     width = max(len(rule.id) for rule in rules)
     for rule in rules:
-        typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}")
+        state = "" if rule.enabled else f" [off{': pack ' + rule.pack if rule.pack else ''}]"
+        typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}{state}")
 
 
 @app.command()
-def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them.")) -> None:
+def explain(
+    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
+    config_file: Optional[str] = CONFIG_OPTION,
+) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
-    registry = _load_registry()
+    registry = _load_registry(_load_config(config_file))
     if rule_id not in registry:
         raise _usage_error(f"unknown rule {rule_id!r}; `kubelint-svc rules` lists them")
     rule = registry[rule_id]
-    parts = [f"{rule.id} ({rule.severity})", "", rule.summary, "", rule.rationale]
+    pack = f", policy pack {rule.pack}" if rule.pack else ""
+    parts = [f"{rule.id} ({rule.severity}{pack})", "", rule.summary, "", rule.rationale]
     if rule.kinds:
         parts += ["", "Applies to: " + ", ".join(rule.kinds)]
     if rule.failing_example.strip():
@@ -168,6 +200,23 @@ def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, 
     if rule.passing_example.strip():
         parts += ["", "Fixed example:", "", _indent(rule.passing_example)]
     typer.echo("\n".join(parts).rstrip())
+
+
+@app.command()
+def init(
+    path: str = typer.Argument(".kubelint-svc.yaml", help="Where to write the starter configuration."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented starter configuration."""
+    from pathlib import Path
+
+    from kubelint_svc.config import STARTER
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise _usage_error(f"{target} already exists (use --force to overwrite it)")
+    target.write_text(STARTER)
+    typer.echo(f"Wrote {target}: every setting is commented out; uncomment what you need.")
 
 
 def _indent(text: str) -> str:

@@ -7,13 +7,15 @@ fragment evaluated with jsonschema, or `reported-by: loader` for problems of the
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from kubelint_svc.findings import SEVERITIES, Finding, format_field_path
-from kubelint_svc.loader import Problem, decode, parse_stream
+from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, Finding, format_field_path
+from kubelint_svc.loader import Problem, decode, locate, parse_stream
 from kubelint_svc.model import Resource
 
 
@@ -44,10 +46,24 @@ class Rule:
     failing_example: str
     passing_example: str
     source: Path
+    pack: str | None = None  # a built-in policy pack's name, or a user rule pack's folder
+    enabled: bool = True
+    namespaces: tuple[str, ...] = ()  # globs; "!glob" excludes
+    where: dict[str, Any] | None = None  # JSON Schema an object must match to be in scope
 
     @property
     def stage(self) -> str:
-        return "loader" if self.check.get("reported-by") == "loader" else "object"
+        """"object" for rules a check function or schema decides; else who reports it (loader, ...)."""
+        return str(self.check.get("reported-by", "object"))
+
+    def in_namespace(self, namespace: str) -> bool:
+        if not self.namespaces:
+            return True
+        included = [g for g in self.namespaces if not g.startswith("!")]
+        excluded = [g[1:] for g in self.namespaces if g.startswith("!")]
+        return (not included or any(fnmatch.fnmatchcase(namespace, g) for g in included)) and not any(
+            fnmatch.fnmatchcase(namespace, g) for g in excluded
+        )
 
 
 CheckFunction = Callable[[Resource, "RunContext", dict], Iterable[Hit]]
@@ -96,29 +112,62 @@ class Registry:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self._checks: dict[str, CheckFunction] = {}
+        self._scopes: dict[str, Any] = {}
         self._by_kind: dict[str, list[tuple[Rule, CheckFunction]]] = {}
         for rule in rules:
-            if rule.stage == "object":
+            if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
+                if rule.where is not None:
+                    from jsonschema import Draft202012Validator
+
+                    self._scopes[rule.id] = Draft202012Validator(rule.where)
 
     @classmethod
     def load(cls, folders: Iterable[Path]) -> "Registry":
         rules: list[Rule] = []
-        seen: dict[str, Path] = {}
         for folder in folders:
-            for path in sorted(Path(folder).glob("*.yaml")):
-                for rule in _read_rule_file(path):
-                    if rule.id in seen:
-                        raise RuleError(f"{path}: rule {rule.id!r} is already defined in {seen[rule.id]}")
-                    seen[rule.id] = path
-                    rules.append(rule)
-        return cls(rules)
+            rules.extend(read_rule_folder(Path(folder)))
+        return cls(_unique(rules))
 
     @classmethod
     def builtin(cls) -> "Registry":
+        """The built-in rules, with the policy packs' rules known but off."""
+        return cls.configured()
+
+    @classmethod
+    def configured(cls, config: Any = None) -> "Registry":
+        """Built-in rules, built-in policy packs (on when the config names them), the config's
+        rule packs, and its per-rule settings."""
         from kubelint_svc.schemas import data_dir
 
-        return cls.load([data_dir("rules")])
+        rules_dir = data_dir("rules")
+        rules = read_rule_folder(rules_dir)
+        enabled_packs = set(getattr(config, "policy_packs", []) or [])
+        packs_dir = rules_dir / "packs"
+        for pack_dir in sorted(p for p in packs_dir.iterdir() if p.is_dir()) if packs_dir.is_dir() else []:
+            for rule in read_rule_folder(pack_dir, pack=pack_dir.name):
+                rules.append(dataclasses.replace(rule, enabled=pack_dir.name in enabled_packs))
+        for pack_dir in getattr(config, "rule_packs", []) or []:
+            rules.extend(read_rule_folder(Path(pack_dir), pack=str(pack_dir), user=True))
+        rules = _unique(rules)
+        settings = getattr(config, "rules", {}) or {}
+        by_id = {rule.id: rule for rule in rules}
+        for rule_id, setting in settings.items():
+            if rule_id not in by_id:
+                where = config.where(f"rules.{rule_id}") if hasattr(config, "where") else "config"
+                raise RuleError(f"{where}: unknown rule id {rule_id!r} (`kubelint-svc rules` lists them)")
+            rule = by_id[rule_id]
+            if setting == "off":
+                by_id[rule_id] = dataclasses.replace(rule, enabled=False)
+            elif setting == "on":
+                by_id[rule_id] = dataclasses.replace(rule, enabled=True)
+            else:
+                by_id[rule_id] = dataclasses.replace(rule, enabled=True, severity=setting)
+        return cls(list(by_id.values()))
+
+    def is_enabled(self, rule_id: str) -> bool:
+        rule = self.rules.get(rule_id)
+        return rule is not None and rule.enabled
 
     def __getitem__(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
@@ -133,6 +182,10 @@ class Registry:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         for rule, check in self._checks_for(resource.kind):
+            if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
+                continue
+            if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
+                continue
             for hit in check(resource, run, rule.check.get("params") or {}):
                 if (
                     resource.may_hold_placeholders
@@ -155,6 +208,10 @@ class Registry:
         rule = self.rules[problem.rule]
         return Finding(rule.id, rule.severity, problem.message, file, problem.line, problem.column)
 
+    def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
+        """Findings for the YAML problems of one file, leaving out those of rules turned off."""
+        return [self.problem_finding(p, file) for p in problems if self.is_enabled(p.rule)]
+
 
 def _is_placeholder(value: Any) -> bool:
     from kubelint_svc.checks.json_schema import is_placeholder
@@ -164,9 +221,12 @@ def _is_placeholder(value: Any) -> bool:
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     line, column = resource.position(hit.path, hit.at_key)
+    severity = rule.severity
+    if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
+        severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
     return Finding(
         rule=rule.id,
-        severity=hit.severity or rule.severity,
+        severity=severity,
         message=hit.message,
         file=resource.file,
         line=line,
@@ -176,31 +236,82 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     )
 
 
-def _read_rule_file(path: Path) -> list[Rule]:
+RULE_KEYS = {"id", "severity", "summary", "rationale", "kinds", "check", "examples", "namespaces", "where"}
+
+
+def _unique(rules: list[Rule]) -> list[Rule]:
+    seen: dict[str, Path] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(f"{rule.source}: rule {rule.id!r} is already defined in {seen[rule.id]}")
+        seen[rule.id] = rule.source
+    return rules
+
+
+def read_rule_folder(folder: Path, pack: str | None = None, user: bool = False) -> list[Rule]:
+    if not folder.is_dir():
+        raise RuleError(f"{folder}: rule pack folder not found")
+    rules: list[Rule] = []
+    for path in sorted(folder.glob("*.yaml")):
+        rules.extend(_read_rule_file(path, pack, user))
+    return rules
+
+
+def _read_rule_file(path: Path, pack: str | None = None, user: bool = False) -> list[Rule]:
     raw, problem = decode(path.read_bytes())
-    stream = parse_stream(raw) if raw is not None else None
-    if stream is None or stream.problems or len(stream.documents) != 1:
-        raise RuleError(f"{path}: not a readable YAML rule file")
-    data = stream.documents[0].data
-    entries = data.get("rules") if isinstance(data, dict) else None
+    if problem is not None:
+        raise RuleError(f"{path}:{problem.line}: {problem.message}")
+    stream = parse_stream(raw)
+    problems = stream.problems + [p for d in stream.documents for p in d.problems]
+    if problems:
+        raise RuleError(f"{path}:{problems[0].line}:{problems[0].column}: {problems[0].message}")
+    if len(stream.documents) != 1:
+        raise RuleError(f"{path}:1: a rule file holds exactly one YAML document")
+    document = stream.documents[0]
+    entries = document.data.get("rules") if isinstance(document.data, dict) else None
     if not isinstance(entries, list):
-        raise RuleError(f"{path}: expected a top-level 'rules:' list")
-    return [_rule_from(entry, path) for entry in entries]
+        raise RuleError(f"{path}:1: expected a top-level 'rules:' list")
+    rules = []
+    for index, entry in enumerate(entries):
+        def where(*keys: Any, _index: int = index) -> str:
+            return f"{path}:{locate(document.node, ('rules', _index, *keys))[0]}"
+
+        rules.append(_rule_from(entry, path, where, pack, user))
+    return rules
 
 
-def _rule_from(entry: Any, path: Path) -> Rule:
+def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | None, user: bool) -> Rule:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-        raise RuleError(f"{path}: every rule needs an 'id'")
+        raise RuleError(f"{where()}: every rule needs an 'id'")
     rule_id = entry["id"]
-    unknown = set(entry) - {"id", "severity", "summary", "rationale", "kinds", "check", "examples"}
+    unknown = set(entry) - RULE_KEYS
     if unknown:
-        raise RuleError(f"{path}: rule {rule_id!r} has unknown keys: {', '.join(sorted(unknown))}")
+        key = sorted(unknown)[0]
+        raise RuleError(f"{where(key)}: rule {rule_id!r} has unknown keys: {', '.join(sorted(unknown))}")
     severity = entry.get("severity")
     if severity not in SEVERITIES:
-        raise RuleError(f"{path}: rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}")
+        raise RuleError(f"{where('severity')}: rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}")
     check = entry.get("check")
     if not isinstance(check, dict) or not ({"function", "json-schema", "reported-by"} & set(check)):
-        raise RuleError(f"{path}: rule {rule_id!r}: 'check' needs a function, a json-schema or reported-by")
+        raise RuleError(f"{where('check')}: rule {rule_id!r}: 'check' needs a function, a json-schema or reported-by")
+    if user and "json-schema" not in check:
+        raise RuleError(f"{where('check')}: rule {rule_id!r}: a rule pack's checks are declarative: use "
+                        "'json-schema' (nothing in a rule pack is executed)")
+    for key in ("kinds", "namespaces"):
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise RuleError(f"{where(key)}: rule {rule_id!r}: {key} must be a list of strings")
+    schemas = {"json-schema": check.get("json-schema"), "where": entry.get("where")}
+    for key, schema in schemas.items():
+        if schema is None:
+            continue
+        line = where("check", "json-schema") if key == "json-schema" else where("where")
+        resolved = _resolve_pack_refs(schema, path.parent, line, rule_id)
+        _check_schema(resolved, line, rule_id, key)
+        if key == "json-schema":
+            check = {**check, "json-schema": resolved}
+        else:
+            entry = {**entry, "where": resolved}
     examples = entry.get("examples") or {}
     return Rule(
         id=rule_id,
@@ -212,7 +323,59 @@ def _rule_from(entry: Any, path: Path) -> Rule:
         failing_example=str(examples.get("failing", "")),
         passing_example=str(examples.get("passing", "")),
         source=path,
+        pack=pack,
+        namespaces=tuple(entry.get("namespaces") or ()),
+        where=entry.get("where"),
     )
+
+
+def _check_schema(schema: Any, where: str, rule_id: str, key: str) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, (dict, bool)):
+        raise RuleError(f"{where}: rule {rule_id!r}: {key} must be a JSON Schema (a mapping)")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        raise RuleError(f"{where}: rule {rule_id!r}: {key} is not a valid JSON Schema: {error.message}") from None
+
+
+def _resolve_pack_refs(schema: Any, folder: Path, where: str, rule_id: str, depth: int = 0) -> Any:
+    """Inline `$ref`s to files of the pack's own folder; refuse any other place (URLs, absolute
+    paths, `..`, symlinks out). Local `#/...` refs are left to jsonschema."""
+    if depth > 20:
+        raise RuleError(f"{where}: rule {rule_id!r}: $ref chain is too deep (a cycle?)")
+    if isinstance(schema, list):
+        return [_resolve_pack_refs(item, folder, where, rule_id, depth) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and not ref.startswith("#"):
+        target, _, pointer = ref.partition("#")
+        if ":" in target.split("/")[0] or target.startswith(("/", "\\")) or ".." in Path(target).parts:
+            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r} leaves the rule pack's folder; "
+                            "only files beside the rule may be referenced")
+        file = (folder / target).resolve()
+        if folder.resolve() not in file.parents or not file.is_file():
+            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r} does not name a file in the rule pack's folder")
+        text, problem = decode(file.read_bytes())
+        stream = parse_stream(text) if text is not None else None
+        if stream is None or stream.problems or not stream.documents:
+            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: {file.name} is not readable YAML or JSON")
+        value: Any = stream.documents[0].data
+        for part in [p for p in pointer.split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: no {pointer!r} in {file.name}")
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        inlined = _resolve_pack_refs(value, folder, where, rule_id, depth + 1)
+        return {"allOf": [inlined], **rest} if rest else inlined
+    return {key: _resolve_pack_refs(value, folder, where, rule_id, depth) for key, value in schema.items()}
 
 
 def _resolve_check(rule: Rule) -> CheckFunction:

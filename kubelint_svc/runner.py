@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import Problem, decode, parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
+from kubelint_svc.suppressions import Suppression, comment_suppressions, object_suppression
+from kubelint_svc.suppressions import apply as apply_suppressions
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,15 @@ def lint(
     )
     kustomize = KustomizeIndex()
     linted = set()
+    comments: list[Suppression] = []
     for source in inputs:
         report.files += 1
         linted.add(source.path.resolve() if source.path is not None else None)
-        run.resources.extend(_load(source, registry, kustomize, stdin, report.findings))
+        run.resources.extend(_load(source, registry, kustomize, stdin, report.findings, comments))
     context_findings: list[Finding] = []
     for source in context or []:
         if source.path is not None and source.path.resolve() not in linted:
-            run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings))
+            run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings, []))
     folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *(context or [])]}
     run.unreadable = sorted(
         {
@@ -75,8 +79,22 @@ def lint(
     report.objects = len(run.resources)
     for resource in run.resources:
         report.findings.extend(registry.check_resource(resource, run))
-    report.findings = sort_findings(report.findings)
+    suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
+    findings = apply_suppressions(report.findings, suppressions, set(registry.rules))
+    report.findings = sort_findings(_as_configured(findings, registry))
     return report
+
+
+def _as_configured(findings: list[Finding], registry: Registry) -> list[Finding]:
+    """Findings the suppression step made get the severity, and on/off state, of their rule."""
+    kept = []
+    for finding in findings:
+        if finding.rule == "unused-suppression":
+            if not registry.is_enabled(finding.rule):
+                continue
+            finding = dataclasses.replace(finding, severity=registry[finding.rule].severity)
+        kept.append(finding)
+    return kept
 
 
 def _unit(source: InputFile) -> str:
@@ -90,20 +108,22 @@ def _load(
     kustomize: KustomizeIndex,
     stdin: Callable[[], bytes],
     findings: list[Finding],
+    comments: list[Suppression],
 ) -> list[Resource]:
     try:
         raw = stdin() if source.path is None else source.path.read_bytes()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        findings.append(registry.problem_finding(Problem("file-unreadable", f"cannot read file: {reason}", 1, 1), source.display))
+        findings.extend(registry.loader_findings([Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
         return []
     text, problem = decode(raw)
     if problem is not None:
-        findings.append(registry.problem_finding(problem, source.display))
+        findings.extend(registry.loader_findings([problem], source.display))
         return []
     stream = parse_stream(text)
+    comments.extend(comment_suppressions(text, source.display))
     # node trees are dropped here and composed again only for files that get a finding
-    findings.extend(registry.problem_finding(p, source.display) for p in stream.problems)
+    findings.extend(registry.loader_findings(stream.problems, source.display))
     transform = kustomize.transform_for(source.path) if source.path is not None else None
     may_hold_placeholders = "${" in text
     resources: list[Resource] = []
@@ -112,7 +132,7 @@ def _load(
         file = document.helm_source or source.display
         for p in document.problems:
             moved = Problem(p.rule, p.message, max(1, p.line - document.line_offset), p.column)
-            findings.append(registry.problem_finding(moved, file))
+            findings.extend(registry.loader_findings([moved], file))
         for resource in resources_of(document, source.display, (node_source, index)):
             resource.may_hold_placeholders = may_hold_placeholders
             resource.unit = _unit(source)

@@ -28,9 +28,13 @@ def render(registry: Registry) -> str:
         "|---|---|---|",
     ]
     rules = registry.sorted_rules()
-    lines += [f"| [`{r.id}`](#{r.id}) | {r.severity} | {r.summary} |" for r in rules]
+    def pack(rule) -> str:
+        return f" (policy pack `{rule.pack}`, off by default)" if rule.pack else ""
+
+    lines += [f"| [`{r.id}`](#{r.id}) | {r.severity}{pack(r)} | {r.summary} |" for r in rules]
     for rule in rules:
-        lines += ["", f"## {rule.id}", "", f"Severity: **{rule.severity}**.", "", rule.summary, "", rule.rationale]
+        lines += ["", f"## {rule.id}", "", f"Severity: **{rule.severity}**{pack(rule)}.", "", rule.summary, "",
+                  rule.rationale]
         if rule.kinds:
             lines += ["", "Applies to: " + ", ".join(rule.kinds) + "."]
         if rule.failing_example.strip():

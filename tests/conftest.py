@@ -18,6 +18,14 @@ def registry() -> Registry:
     return Registry.builtin()
 
 
+@pytest.fixture(scope="session")
+def full_registry() -> Registry:
+    """Every rule on, the built-in policy packs included."""
+    from kubelint_svc.config import BUILTIN_POLICY_PACKS, Config
+
+    return Registry.configured(Config(policy_packs=list(BUILTIN_POLICY_PACKS)))
+
+
 @pytest.fixture
 def lint_text(registry):
     """Lint YAML text as if piped to `kubelint-svc lint -`."""

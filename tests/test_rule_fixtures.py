@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from kubelint_svc.findings import SEVERITY_RANK
+from kubelint_svc.inputs import InputFile, discover
+from kubelint_svc.runner import Settings, lint
 
 FIXTURES = Path(__file__).parent / "rules"
 EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (.+?))?\s*$", re.MULTILINE)
@@ -18,7 +20,8 @@ def fixture_files(prefix: str) -> list[Path]:
     return sorted(p for p in FIXTURES.glob(f"*/{prefix}-*") if p.is_file())
 
 
-def test_every_rule_has_fixtures_and_every_fixture_folder_names_a_rule(registry):
+def test_every_rule_has_fixtures_and_every_fixture_folder_names_a_rule(full_registry):
+    registry = full_registry
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
     assert folders == set(registry.rules)
     for rule_id in registry.rules:
@@ -28,7 +31,7 @@ def test_every_rule_has_fixtures_and_every_fixture_folder_names_a_rule(registry)
 
 
 @pytest.mark.parametrize("path", fixture_files("fail"), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_failing_fixture_gives_exactly_the_expected_findings(path, lint_paths):
+def test_failing_fixture_gives_exactly_the_expected_findings(path, full_registry):
     rule_id = path.parent.name
     expected = sorted(
         (int(line), int(column), field.decode() if field else None)
@@ -36,23 +39,30 @@ def test_failing_fixture_gives_exactly_the_expected_findings(path, lint_paths):
     )
     assert expected, f"{path} has no '# expect: LINE:COL [FIELD]' line"
     found = sorted(
-        (f.line, f.column, f.field) if expected[0][2] is not None or f.field is None else (f.line, f.column, None)
-        for f in lint_paths(path).findings
+        (f.line, f.column, f.field)
+        for f in lint_with(full_registry, path).findings
         if f.rule == rule_id
     )
     assert found == expected
 
 
 @pytest.mark.parametrize("path", fixture_files("pass"), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_passing_fixture_gives_no_finding_of_its_rule_and_no_error(path, lint_paths):
-    findings = lint_paths(path).findings
+def test_passing_fixture_gives_no_finding_of_its_rule_and_no_error(path, full_registry):
+    findings = lint_with(full_registry, path).findings
     assert [f for f in findings if f.rule == path.parent.name or SEVERITY_RANK[f.severity] >= 2] == []
 
 
-def test_inline_examples_of_each_rule_fail_and_pass(registry, lint_text):
-    for rule in registry.sorted_rules():
+def test_inline_examples_of_each_rule_fail_and_pass(full_registry):
+    def rules_found(text: bytes) -> set[str]:
+        return {f.rule for f in lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text).findings}
+
+    for rule in full_registry.sorted_rules():
         if rule.id in FAILURE_SIMULATED:
             continue
         failing = rule.failing_example.encode("latin-1" if rule.id == "yaml-encoding" else "utf-8")
-        assert rule.id in {f.rule for f in lint_text(failing).findings}, rule.id
-        assert rule.id not in {f.rule for f in lint_text(rule.passing_example).findings}, rule.id
+        assert rule.id in rules_found(failing), rule.id
+        assert rule.id not in rules_found(rule.passing_example.encode()), rule.id
+
+
+def lint_with(registry, path: Path):
+    return lint(discover([str(path)]), Settings("1.37"), registry)

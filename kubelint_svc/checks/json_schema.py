@@ -92,6 +92,6 @@ def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[...,
 
     def check(resource: Resource, run: Any, params: dict) -> Iterator[Hit]:
         for hit in hits_from_errors(validator.iter_errors(resource.body), resource.kind):
-            yield Hit(f"{message} ({hit.message})" if message else hit.message, hit.path, hit.at_key)
+            yield Hit(message or hit.message, hit.path, hit.at_key)
 
     return check

@@ -1,0 +1,51 @@
+"""The `conventions` policy pack: naming habits that tools and people rely on."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kubelint_svc import defaults
+from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
+from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+
+
+def named_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    if resource.kind == "Service":
+        for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
+            if not port.get("name"):
+                yield Hit("Service port has no name", ("spec", "ports", index))
+        return
+    for path, port in container_ports(resource):
+        if not port.get("name"):
+            yield Hit(f"container port {port.get('containerPort')} has no name", path)
+
+
+def port_protocol(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    prefixes = params.get("prefixes", [])
+    for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
+        name = port.get("name")
+        if port.get("appProtocol"):
+            continue
+        if isinstance(name, str) and any(name == p or name.startswith(p + "-") for p in prefixes):
+            continue
+        shown = f"port {name!r}" if name else f"port {port.get('port')}"
+        yield Hit(f"{shown} names no protocol: set appProtocol or name it like 'http-…', 'grpc-…', 'tcp-…'",
+                  ("spec", "ports", index, "name") if name else ("spec", "ports", index))
+
+
+def recommended_labels(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+    wanted = params.get("labels", [])
+    places = [("metadata", "labels")]
+    if resource.kind in POD_TEMPLATE_PATHS:
+        places = [(*POD_TEMPLATE_PATHS[resource.kind], "metadata", "labels")]
+    elif pod_spec_path(resource) is None and resource.kind != "Service":
+        return
+    for path in places:
+        labels = resource.get(path)
+        labels = labels if isinstance(labels, dict) else {}
+        missing = [label for label in wanted if label not in labels]
+        if missing:
+            where = "pod template" if len(path) > 2 else resource.kind
+            yield Hit(f"{where} lacks the recommended label{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+                      path)

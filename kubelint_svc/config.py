@@ -1,0 +1,231 @@
+"""Configuration: `.kubelint-svc.yaml` (or `[tool.kubelint-svc]` in pyproject.toml), found from
+the current directory upward. The file travels with pull requests, so it is untrusted: every
+key is checked, and every path it names must stay inside the repository."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.findings import SEVERITIES
+from kubelint_svc.loader import decode, locate, parse_stream
+
+CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
+RULE_SETTINGS = (*SEVERITIES, "off", "on")
+BUILTIN_POLICY_PACKS = ("security", "conventions")
+KEYS = (
+    "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
+    "rule-packs", "context", "exclude",
+)
+
+
+class ConfigError(Exception):
+    """A problem with the configuration, worded for the user: exit code 2."""
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    root: Path | None = None  # the repository its paths must stay in
+    kubernetes_version: str | None = None
+    node_port_range: str | None = None
+    namespace: str | None = None
+    fail_on: str | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+    policy_packs: list[str] = field(default_factory=list)
+    rule_packs: list[Path] = field(default_factory=list)
+    context: list[Path] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    # where each key was written, for messages: key -> line
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, key: str) -> str:
+        line = self.lines.get(key)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def excludes(self, file: Path) -> bool:
+        if not self.exclude or self.path is None:
+            return False
+        try:
+            relative = file.resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return False
+        return any(fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, glob.rstrip("/") + "/*")
+                   for glob in self.exclude)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.kubelint-svc.yaml`, or pyproject.toml with a [tool.kubelint-svc] table."""
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (directory / name).is_file():
+                return directory / name
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", pyproject.read_text(errors="replace"), re.M):
+            return pyproject
+    return None
+
+
+def load_config(path: Path) -> Config:
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    if path.name == "pyproject.toml":
+        data, lines = _read_pyproject(path)
+    else:
+        data, lines = _read_yaml(path)
+    config = Config(path=path, root=_repository_root(path.parent), lines=lines)
+    _fill(config, data)
+    return config
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    text, problem = decode(path.read_bytes())
+    if problem is not None:
+        raise ConfigError(f"{path}:{problem.line}: {problem.message}")
+    stream = parse_stream(text)
+    problems = stream.problems + [p for d in stream.documents for p in d.problems]
+    if problems:
+        raise ConfigError(f"{path}:{problems[0].line}:{problems[0].column}: {problems[0].message}")
+    if not stream.documents or stream.documents[0].data is None:
+        return {}, {}
+    document = stream.documents[0]
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{path}:1: the configuration must be a mapping of keys to values")
+    lines = {key: locate(document.node, (key,))[0] for key in document.data}
+    for key, value in document.data.items():
+        if isinstance(value, dict):
+            for sub in value:
+                lines[f"{key}.{sub}"] = locate(document.node, (key, sub))[0]
+    return document.data, lines
+
+
+def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    text = path.read_text(errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    table = data.get("tool", {}).get("kubelint-svc", {})
+    lines: dict[str, int] = {}
+    start = re.search(r"^\[tool\.kubelint-svc(\.[\w-]+)?\]", text, re.M)
+    offset = text.count("\n", 0, start.start()) if start else 0
+    for number, line in enumerate(text.splitlines()[offset:], offset + 1):
+        match = re.match(r"\s*\"?([\w.-]+)\"?\s*=", line)
+        if match and match.group(1) not in lines:
+            lines[match.group(1)] = number
+    return table, lines
+
+
+def _repository_root(directory: Path) -> Path:
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return Path(top).resolve()
+    except (OSError, subprocess.CalledProcessError):
+        return directory.resolve()
+
+
+def _fill(config: Config, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key not in KEYS:
+            raise ConfigError(f"{config.where(key)}: unknown key {key!r}; known keys: {', '.join(KEYS)}")
+        if key in ("kubernetes-version", "node-port-range", "namespace", "fail-on"):
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")
+            text = str(value)
+            if key == "fail-on" and text not in SEVERITIES:
+                raise ConfigError(f"{config.where(key)}: fail-on must be one of {', '.join(SEVERITIES)}, not {text!r}")
+            setattr(config, key.replace("-", "_"), text)
+        elif key == "rules":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{config.where(key)}: rules must map rule ids to {'|'.join(RULE_SETTINGS)}")
+            for rule_id, setting in value.items():
+                setting = "off" if setting is False else "on" if setting is True else setting
+                if setting not in RULE_SETTINGS:
+                    raise ConfigError(f"{config.where(f'rules.{rule_id}')}: rules.{rule_id} must be one of "
+                                      f"{', '.join(RULE_SETTINGS)}, not {setting!r}")
+                config.rules[str(rule_id)] = setting
+        elif key == "policy-packs":
+            for name in _string_list(config, key, value):
+                if name not in BUILTIN_POLICY_PACKS:
+                    raise ConfigError(f"{config.where(key)}: unknown policy pack {name!r}; built-in packs: "
+                                      f"{', '.join(BUILTIN_POLICY_PACKS)}")
+                config.policy_packs.append(name)
+        elif key in ("rule-packs", "context"):
+            paths = [_inside_repository(config, key, entry) for entry in _string_list(config, key, value)]
+            setattr(config, key.replace("-", "_"), paths)
+        elif key == "exclude":
+            for glob in _string_list(config, key, value):
+                if os.path.isabs(glob) or ".." in Path(glob).parts:
+                    raise ConfigError(f"{config.where(key)}: exclude pattern {glob!r} must be relative to the "
+                                      "config file and stay inside the repository")
+                config.exclude.append(glob)
+
+
+def _string_list(config: Config, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{config.where(key)}: {key} must be a list of strings")
+    return value
+
+
+def _inside_repository(config: Config, key: str, entry: str) -> Path:
+    """A path from the config: relative to it, and inside the repository even after symlinks."""
+    assert config.path is not None and config.root is not None
+    if os.path.isabs(entry) or ".." in Path(entry).parts or "://" in entry:
+        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} must be a relative path inside the "
+                          "repository (no absolute paths, '..' or URLs)")
+    path = config.path.parent / entry
+    resolved = path.resolve()
+    if resolved != config.root and config.root not in resolved.parents:
+        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} leads outside the repository "
+                          f"({resolved}) through a symlink")
+    if not path.exists():
+        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} does not exist")
+    return path
+
+
+STARTER = """\
+# kubelint-svc configuration. Command-line flags win over these settings.
+# Every key is optional; delete what you do not need. Docs: docs/configuration.md
+
+# Kubernetes version to check against (1.30 ... 1.37; default: the newest bundled).
+# kubernetes-version: "1.33"
+
+# Your cluster's --service-node-port-range.
+# node-port-range: 30000-32767
+
+# Namespace of objects that name none, as `kubectl apply -n` would place them.
+# namespace: default
+
+# Lowest severity that makes the run fail (exit code 1): error, warning or info.
+# fail-on: error
+
+# Turn rules off, or change their severity (off, on, error, warning, info).
+# rules:
+#   service-selector-ambiguous: off
+#   service-load-balancer-ip-deprecated: error
+
+# Built-in policy packs, off unless named here: security, conventions.
+# policy-packs: [security]
+
+# Folders of your own rules (same format as the built-in rules/; see docs/policies.md).
+# Paths are relative to this file and must stay inside the repository.
+# rule-packs: [policies]
+
+# Files or folders read for cross-object checks but never reported on.
+# context: [k8s/base]
+
+# Files not to lint (globs relative to this file).
+# exclude: ["charts/*/templates/*", "vendor/*"]
+"""
