@@ -69,6 +69,11 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
             yield Hit(f"expected {_expected(error.validator_value)}, got {describe_value(instance)}", path, at_key=False)
         elif validator in ("oneOf", "anyOf") and _is_int_or_string(error.validator_value):
             yield Hit(f"expected an integer or a string, got {describe_value(instance)}", path, at_key=False)
+        elif validator in ("oneOf", "anyOf") and error.context:
+            # the alternative that came closest says best where the object falls short
+            from jsonschema.exceptions import best_match
+
+            yield from hits_from_errors([best_match(error.context)], subject)
         elif validator == "enum":
             allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
             yield Hit(f"{describe_value(instance)} is not allowed here; expected one of {allowed}", path, at_key=False)

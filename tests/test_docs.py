@@ -1,0 +1,65 @@
+"""The examples in docs/configuration.md and docs/policies.md, executed."""
+
+import re
+
+from kubelint_svc.config import load_config
+from kubelint_svc.engine import Registry
+from kubelint_svc.inputs import InputFile
+from kubelint_svc.runner import Settings, lint
+from conftest import REPO
+
+BLOCK = re.compile(r"```(yaml|toml)\n(.*?)```", re.S)
+
+
+def blocks(doc: str) -> list[tuple[str, str]]:
+    """(first line, text) of every YAML/TOML code block."""
+    text = (REPO / "docs" / doc).read_text()
+    return [(body.split("\n", 1)[0], body) for _, body in BLOCK.findall(text)]
+
+
+def write_files(tmp_path, doc: str) -> None:
+    for first, body in blocks(doc):
+        if first.startswith("# file: "):
+            target = tmp_path / first[len("# file: "):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(body)
+
+
+def test_configuration_examples_load(tmp_path):
+    write_files(tmp_path, "configuration.md")
+    for folder in ("policies", "k8s/base"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    config = load_config(tmp_path / ".kubelint-svc.yaml")
+    assert config.fail_on == "warning" and config.policy_packs == ["security"]
+    registry = Registry.configured(config)
+    assert not registry["service-selector-ambiguous"].enabled
+    assert registry["service-load-balancer-ip-deprecated"].severity == "error"
+    assert registry["security-source-ip"].enabled
+    [toml] = [body for first, body in blocks("configuration.md") if first.startswith("[tool.kubelint-svc]")]
+    (tmp_path / "toml").mkdir()
+    (tmp_path / "toml" / "pyproject.toml").write_text(toml)
+    assert load_config(tmp_path / "toml" / "pyproject.toml").rules == {"service-selector-ambiguous": "off"}
+
+
+def test_the_suppression_example_suppresses_what_it_says(tmp_path, registry):
+    write_files(tmp_path, "configuration.md")
+    raw = (tmp_path / "manifest.yaml").read_bytes()
+    report = lint([InputFile("manifest.yaml", None)], Settings("1.37"), registry, stdin=lambda: raw)
+    assert report.findings == []
+
+
+def test_policy_examples_fail_and_pass_as_documented(tmp_path):
+    write_files(tmp_path, "policies.md")
+    registry = Registry.configured(load_config(tmp_path / ".kubelint-svc.yaml"))
+    team_rules = {rule.id for rule in registry.rules.values() if rule.id.startswith("team-")}
+    assert team_rules == {"team-load-balancer-only-in-prod", "team-node-port-window"}
+    checked = 0
+    for first, body in blocks("policies.md"):
+        if not first.startswith("# manifest: "):
+            continue
+        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: body.encode())
+        found = {f.rule for f in report.findings} & team_rules
+        verdict = first[len("# manifest: "):].split()
+        assert found == (set(verdict[1:]) if verdict[0] == "fails" else set()), first
+        checked += 1
+    assert checked == 3

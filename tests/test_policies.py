@@ -1,0 +1,266 @@
+"""Configuration, suppressions and rule packs, as docs/configuration.md and docs/policies.md show them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kubelint_svc.config import Config, ConfigError, find_config, load_config
+from kubelint_svc.engine import Registry, RuleError
+from kubelint_svc.inputs import InputFile, discover
+from kubelint_svc.runner import Settings, lint
+from conftest import REPO
+
+POLICIES = REPO / "examples" / "policies"
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n"
+
+
+def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "kubelint_svc", *args], input=stdin, capture_output=True,
+                          text=True, cwd=cwd, env=env)
+
+
+def rules_and_lines(stdout: str) -> list[tuple[str, int]]:
+    found = []
+    for line in stdout.splitlines()[:-1]:
+        location, rest = line.split(": ", 1)
+        found.append((rest.split("]")[0].split("[")[1], int(location.split(":")[1])))
+    return sorted(found)
+
+
+# --- the example rule pack (examples/policies) -------------------------------------------
+
+def test_example_policies_fail_the_staging_manifest_at_each_field():
+    result = cli("lint", "manifests/staging.yaml", cwd=POLICIES)
+    assert result.returncode == 1
+    assert rules_and_lines(result.stdout) == [
+        ("security-load-balancer-open", 7),
+        ("team-app-name-label", 4),
+        ("team-app-name-label", 28),
+        ("team-load-balancer-only-in-prod", 8),
+        ("team-node-port-window", 13),
+        ("team-service-ports-named", 12),
+    ]
+
+
+def test_example_policies_pass_the_prod_manifest():
+    result = cli("lint", "manifests/prod.yaml", cwd=POLICIES)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("No problems found")
+
+
+def test_example_pack_rules_have_working_examples():
+    registry = Registry.configured(load_config(POLICIES / ".kubelint-svc.yaml"))
+    team_rules = [rule for rule in registry.sorted_rules() if rule.id.startswith("team-")]
+    assert len(team_rules) == 4
+    for rule in team_rules:
+        def found(text: str) -> set[str]:
+            report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text.encode())
+            return {f.rule for f in report.findings}
+
+        assert rule.id in found(rule.failing_example), rule.id
+        assert rule.id not in found(rule.passing_example), rule.id
+
+
+# --- configuration ----------------------------------------------------------------------
+
+def test_config_is_found_upward_and_flags_win(tmp_path):
+    (tmp_path / ".kubelint-svc.yaml").write_text("fail-on: info\nnamespace: shop\n")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    assert find_config(tmp_path / "deep" / "er") == tmp_path / ".kubelint-svc.yaml"
+    clean_but_info = SERVICE  # selector with no workload: one info
+    assert cli("lint", "-", cwd=tmp_path / "deep", stdin=clean_but_info).returncode == 1  # file: fail-on info
+    assert cli("lint", "-", "--fail-on", "error", cwd=tmp_path / "deep", stdin=clean_but_info).returncode == 0
+    assert "namespace shop" in cli("lint", "-", cwd=tmp_path, stdin=clean_but_info).stdout
+    assert "namespace other" in cli("lint", "-", "-n", "other", cwd=tmp_path, stdin=clean_but_info).stdout
+
+
+def test_defaults_apply_without_a_config(tmp_path):
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 0 and "namespace default" in result.stdout
+
+
+def test_pyproject_table_is_read(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.kubelint-svc]\nkubernetes-version = "1.33"\n'
+                                             'rules = { service-selector-no-match = "off" }\n')
+    config = load_config(find_config(tmp_path))
+    assert config.kubernetes_version == "1.33" and config.rules == {"service-selector-no-match": "off"}
+    assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).stdout.startswith("No problems found")
+
+
+def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
+    (tmp_path / ".kubelint-svc.yaml").write_text(
+        "rules:\n  service-selector-no-match: error\n  security-node-port: on\n  service-no-endpoints: off\n"
+    )
+    node_port = SERVICE.replace("spec:\n", "spec:\n  type: NodePort\n")
+    result = cli("lint", "-", cwd=tmp_path, stdin=node_port)
+    assert rules_and_lines(result.stdout) == [("security-node-port", 6), ("service-selector-no-match", 7)]
+    # a check's own, lower verdict stays lower: the "no workloads here" note is not raised to an error
+    assert "info[service-selector-no-match]" in result.stdout
+    listing = cli("rules", cwd=tmp_path).stdout
+    assert "[off]" in next(line for line in listing.splitlines() if line.startswith("service-no-endpoints"))
+    assert "[off: pack conventions]" in listing
+
+
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("fail-on: fatal\n", ":1: fail-on must be one of"),
+        ("selecter: x\n", ":1: unknown key 'selecter'"),
+        ("namespace: shop\nrules:\n  no-such-rule: off\n", ":3: unknown rule id 'no-such-rule'"),
+        ("rules:\n  schema: loud\n", ":2: rules.schema must be one of"),
+        ("policy-packs: [paranoid]\n", ":1: unknown policy pack 'paranoid'"),
+        ("kubernetes-version: '1.12'\n", ":1: kubernetes-version '1.12' is not bundled"),
+        ("node-port-range: 30000\n", ":1: node-port-range '30000' must be LOW-HIGH"),
+        ("context: k8s\n", ":1: context must be a list of strings"),
+        ("rules: [\n", "YAML syntax error"),
+    ],
+)
+def test_a_bad_config_is_a_usage_error_naming_the_key_and_line(tmp_path, text, complaint):
+    (tmp_path / ".kubelint-svc.yaml").write_text(text)
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 2
+    assert complaint in result.stderr and ".kubelint-svc.yaml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "apps" / "web.yaml").write_text(SERVICE)
+    (tmp_path / "apps" / "generated.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec: [\n")
+    (tmp_path / "base" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
+    )
+    (tmp_path / ".kubelint-svc.yaml").write_text("exclude: [apps/generated.yaml]\ncontext: [base]\n")
+    result = cli("lint", "apps", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("No problems found (1 object in 1 file)")
+
+
+@pytest.mark.parametrize(
+    "key, value, complaint",
+    [
+        ("rule-packs", "/etc", "must be a relative path inside the repository"),
+        ("context", "../outside", "must be a relative path inside the repository"),
+        ("rule-packs", "https://example.com/pack", "must be a relative path inside the repository"),
+        ("context", "escape", "leads outside the repository"),
+        ("exclude", "../*.yaml", "must be relative to the config file"),
+    ],
+)
+def test_config_paths_may_not_leave_the_repository(tmp_path, key, value, complaint):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (tmp_path / "outside").mkdir()
+    (repo / "escape").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (repo / ".kubelint-svc.yaml").write_text(f"# untrusted\n{key}: [{value!r}]\n")
+    with pytest.raises(ConfigError, match=complaint) as raised:
+        load_config(repo / ".kubelint-svc.yaml")
+    assert f".kubelint-svc.yaml:2: {key}" in str(raised.value)
+
+
+def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
+    assert cli("init", cwd=tmp_path).returncode == 0
+    assert load_config(tmp_path / ".kubelint-svc.yaml").rules == {}
+    assert "# rules:" in (tmp_path / ".kubelint-svc.yaml").read_text()
+    again = cli("init", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+# --- rule packs ---------------------------------------------------------------------------
+
+def pack(tmp_path: Path, rule: str, extra: dict[str, str] | None = None) -> Path:
+    folder = tmp_path / "pack"
+    folder.mkdir(exist_ok=True)
+    (folder / "rules.yaml").write_text(rule)
+    for name, text in (extra or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+RULE = """\
+rules:
+  - id: team-rule
+    severity: warning
+    summary: s
+    kinds: [Service]
+    check:
+      message: m
+      json-schema: {schema}
+"""
+
+
+@pytest.mark.parametrize(
+    "schema, complaint",
+    [
+        ('{$ref: "https://example.com/schema.json"}', "leaves the rule pack's folder"),
+        ('{$ref: "file:///etc/passwd"}', "leaves the rule pack's folder"),
+        ('{$ref: "/etc/passwd"}', "leaves the rule pack's folder"),
+        ('{$ref: "../secret.yaml"}', "leaves the rule pack's folder"),
+        ('{$ref: "sub/link.yaml"}', "does not name a file in the rule pack's folder"),
+        ('{$ref: "missing.yaml"}', "does not name a file in the rule pack's folder"),
+        ('{type: objekt}', "is not a valid JSON Schema"),
+    ],
+)
+def test_a_rule_pack_cannot_read_outside_its_folder(tmp_path, schema, complaint):
+    (tmp_path / "secret.yaml").write_text("a: 1\n")
+    folder = pack(tmp_path, RULE.format(schema=schema))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    with pytest.raises(RuleError, match=complaint) as raised:
+        Registry.configured(Config(rule_packs=[folder]))
+    assert "rules.yaml:8:" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "rule, complaint",
+    [
+        ("rules:\n  - id: x\n    severity: loud\n    check: {json-schema: {}}\n", "rules.yaml:3: rule 'x': severity"),
+        ("rules:\n  - id: x\n    severity: info\n    check: {function: metadata.namespace}\n",
+         "rules.yaml:4: rule 'x': a rule pack's checks are declarative"),
+        ("rules:\n  - id: x\n    severity: info\n    namespaces: prod\n    check: {json-schema: {}}\n",
+         "rules.yaml:4: rule 'x': namespaces must be a list"),
+        ("rules:\n  - id: schema\n    severity: info\n    check: {json-schema: {}}\n", "already defined"),
+    ],
+)
+def test_a_malformed_pack_rule_names_file_line_and_problem(tmp_path, rule, complaint):
+    with pytest.raises(RuleError, match=complaint):
+        Registry.configured(Config(rule_packs=[pack(tmp_path, rule)]))
+
+
+def test_refs_to_files_beside_the_rule_are_inlined(tmp_path):
+    folder = pack(tmp_path, RULE.format(schema='{$ref: "shared/defs.yaml#/no-lb"}'),
+                  {"shared/defs.yaml": "no-lb:\n  properties:\n    spec:\n      properties:\n        type: {not: {const: LoadBalancer}}\n"})
+    registry = Registry.configured(Config(rule_packs=[folder]))
+    text = SERVICE.replace("spec:\n", "spec:\n  type: LoadBalancer\n").encode()
+    report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
+    assert [(f.rule, f.line, f.field) for f in report.findings if f.rule == "team-rule"] == [("team-rule", 6, "spec.type")]
+
+
+# --- suppressions -------------------------------------------------------------------------
+
+def test_each_suppression_form(lint_text):
+    bad_port = SERVICE.replace("port: 80", "port: 0")
+    assert [f.rule for f in lint_text(bad_port).findings] == ["service-selector-no-match", "service-port-number"]
+    same_line = bad_port.replace("port: 0", "port: 0  # kubelint-svc: ignore[service-port-number]")
+    line_above = bad_port.replace("  - port: 0", "  # kubelint-svc: ignore[service-port-number]\n  - port: 0")
+    whole_file = "# kubelint-svc: ignore-file[service-port-number]\n" + bad_port
+    annotation = bad_port.replace("  name: web\n", "  name: web\n  annotations:\n    kubelint-svc.io/ignore: "
+                                  "service-port-number\n    kubelint-svc.io/ignore-reason: legacy\n")
+    for text in (same_line, line_above, whole_file, annotation):
+        assert [f.rule for f in lint_text(text).findings] == ["service-selector-no-match"], text
+
+
+def test_a_suppression_of_another_line_or_object_does_not_apply(lint_text):
+    two = SERVICE.replace("port: 80", "port: 0") + "---\n" + SERVICE.replace("name: web", "name: api").replace("port: 80", "port: 0")
+    annotated = two.replace("  name: web\n", "  name: web\n  annotations: {kubelint-svc.io/ignore: service-port-number}\n", 1)
+    rules = [(f.rule, f.object.name) for f in lint_text(annotated).findings if f.rule == "service-port-number"]
+    assert rules == [("service-port-number", "api")]
+    report = lint_text("# kubelint-svc: ignore[service-port-number]\n\n" + SERVICE.replace("port: 80", "port: 0"))
+    assert {f.rule for f in report.findings} >= {"service-port-number", "unused-suppression"}
