@@ -25,6 +25,15 @@ app = typer.Typer(
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    junit = "junit"
+
+
+class ColourChoice(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class Severity(str, Enum):
@@ -77,7 +86,10 @@ def _load_registry(config=None):
         raise _usage_error(str(error))
 
 
-def _use_colour(stream) -> bool:
+def _use_colour(stream, choice: "ColourChoice" = ColourChoice.auto) -> bool:
+    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal?"""
+    if choice is not ColourChoice.auto:
+        return choice is ColourChoice.always
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -112,6 +124,12 @@ def lint(
     git_context: bool = typer.Option(
         False, "--git-context", help="Use every manifest git tracks in the repository as context."
     ),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Write the report to FILE in --format; the terminal still gets text."
+    ),
+    colour: ColourChoice = typer.Option(ColourChoice.auto, "--color", help="Colour the text report."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print findings only, no summary line."),
+    show_statistics: bool = typer.Option(False, "--statistics", help="Print one line per rule with its count."),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.findings import at_or_above
@@ -146,16 +164,52 @@ def lint(
         namespace=namespace or config.namespace or "default",
     )
     report = run_lint(inputs, settings, registry, context=context_inputs)
-    if output_format is OutputFormat.json:
-        from kubelint_svc.reporters import json as json_reporter
-
-        sys.stdout.write(json_reporter.render(report))
-    else:
-        from kubelint_svc.reporters import text as text_reporter
-
-        sys.stdout.write(text_reporter.render(report, colour=_use_colour(sys.stdout)))
+    _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics)
     failed = any(at_or_above(finding.severity, threshold) for finding in report.findings)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _render(report, registry, output_format: OutputFormat, threshold: str) -> str:
+    """A machine format (every format but text)."""
+    if output_format is OutputFormat.json:
+        from kubelint_svc.reporters import json as reporter
+
+        return reporter.render(report)
+    if output_format is OutputFormat.sarif:
+        from kubelint_svc.reporters import sarif
+
+        return sarif.render(report, registry)
+    if output_format is OutputFormat.junit:
+        from kubelint_svc.reporters import junit
+
+        return junit.render(report, threshold)
+    from kubelint_svc.reporters import github
+
+    return github.render(report)
+
+
+def _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics) -> None:
+    from kubelint_svc.reporters import text
+
+    if output is not None:
+        content = text.render(report, quiet=quiet) if output_format is OutputFormat.text else _render(
+            report, registry, output_format, threshold
+        )
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(content)
+        except OSError as error:
+            raise _usage_error(f"--output {output}: {error.strerror or error}")
+    if output is None and output_format is not OutputFormat.text:
+        sys.stdout.write(_render(report, registry, output_format, threshold))
+        return
+    sys.stdout.write(text.render(report, colour=_use_colour(sys.stdout, colour), quiet=quiet))
+    if show_statistics:
+        sys.stdout.write(text.statistics(report))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from kubelint_svc.reporters import github
+
+        sys.stdout.write(github.render(report))
 
 
 def _parse_port_range(text: str, origin: str) -> tuple[int, int]:

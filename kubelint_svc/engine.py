@@ -220,7 +220,7 @@ def _is_placeholder(value: Any) -> bool:
 
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
-    line, column = resource.position(hit.path, hit.at_key)
+    line, column, end_line, end_column = resource.span(hit.path, hit.at_key)
     severity = rule.severity
     if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
         severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
@@ -233,6 +233,8 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         column=column,
         object=resource.ref(),
         field=format_field_path(hit.path) or None,
+        end_line=end_line,
+        end_column=end_column,
     )
 
 

@@ -37,6 +37,8 @@ class Finding:
     column: int
     object: ObjectRef | None = None
     field: str | None = None
+    end_line: int | None = None  # where the marked key or value ends, when known
+    end_column: int | None = None  # exclusive
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.rule, self.field or "", self.message)

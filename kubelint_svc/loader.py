@@ -358,6 +358,27 @@ def _helm_source_for(doc_line: int, helm_sources: list[tuple[int, str]]) -> tupl
     return chosen[1], chosen[0] + 1
 
 
+def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
+    """1-based (line, column, end line, end column exclusive) of what locate() points at: the
+    whole scalar, or the first character of a collection."""
+    if node is None:
+        return 1, 1, 1, 2
+    current: Node = node
+    candidates: list[Node] = []
+    for part in path:
+        found = child_node(current, part)
+        if found is None:
+            break
+        key_node, current = found
+        candidates = [n for n in (key_node, current) if n is not None]
+    line, column, _ = locate(node, path, at_key)
+    for marked in candidates:
+        start = (marked.start_mark.line + 1, marked.start_mark.column + 1)
+        if isinstance(marked, ScalarNode) and start == (line, column):
+            return line, column, marked.end_mark.line + 1, marked.end_mark.column + 1
+    return line, column, line, column + 1
+
+
 def locate(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, bool]:
     """1-based (line, column) of the node at path; (nearest existing ancestor, False) if absent.
 

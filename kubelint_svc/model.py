@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from ruamel.yaml.nodes import Node
 
 from kubelint_svc.findings import ObjectRef
-from kubelint_svc.loader import Document, child_node, locate
+from kubelint_svc.loader import Document, child_node, locate, locate_span
 
 POD_TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"),
@@ -72,12 +72,20 @@ class Resource:
 
     def position(self, path: tuple, at_key: bool = True) -> tuple[int, int]:
         """1-based line and column of path as the user wrote it (its closest ancestor if absent)."""
+        line, column, _ = locate(self._tree(), path, at_key)
+        return max(1, line - self.line_offset), column
+
+    def span(self, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
+        """position() plus where the marked key or value ends (end column exclusive)."""
+        line, column, end_line, end_column = locate_span(self._tree(), path, at_key)
+        return max(1, line - self.line_offset), column, max(1, end_line - self.line_offset), end_column
+
+    def _tree(self) -> Node | None:
         if self.node is None and self.node_origin is not None:
             source, document_index, item_index = self.node_origin
             root = source.root(document_index)
             self.node = root if item_index is None else _item_node(root, item_index)
-        line, column, _ = locate(self.node, path, at_key)
-        return max(1, line - self.line_offset), column
+        return self.node
 
 
 def _get(data: Any, path: tuple) -> Any:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kubelint_svc.engine import Registry, RunContext
-from kubelint_svc.findings import Finding, sort_findings
+from kubelint_svc.findings import Finding, ObjectRef, sort_findings
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import Problem, decode, parse_stream
@@ -31,6 +31,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     objects: int = 0
+    object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -77,6 +78,7 @@ def lint(
         }
     )
     report.objects = len(run.resources)
+    report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
     for resource in run.resources:
         report.findings.extend(registry.check_resource(resource, run))
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]

@@ -138,8 +138,10 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
         "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
     )
     (tmp_path / ".kubelint-svc.yaml").write_text("exclude: [apps/generated.yaml]\ncontext: [base]\n")
-    result = cli("lint", "apps", cwd=tmp_path)
-    assert result.returncode == 0 and result.stdout.startswith("No problems found (1 object in 1 file)")
+    result = cli("lint", "apps", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0
+    summary = __import__("json").loads(result.stdout)["summary"]
+    assert (summary["files"], summary["objects"], summary["errors"] + summary["infos"]) == (1, 1, 0)
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,22 @@ def summary_line(report: Report) -> str:
         if n
     ]
     if not counts:
-        return f"No problems found ({_plural(report.objects, 'object')} in {_plural(report.files, 'file')})."
+        return "No problems found."
     listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
     files = len({finding.file for finding in report.findings})
     return f"Found {listed} in {_plural(files, 'file')}."
 
 
-def render(report: Report, colour: bool = False) -> str:
+def statistics(report: Report) -> str:
+    """One line per rule with its count, most frequent first (ruff's --statistics)."""
+    counts: dict[tuple[str, str], int] = {}
+    for finding in report.findings:
+        counts[(finding.rule, finding.severity)] = counts.get((finding.rule, finding.severity), 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{count:>5}  {severity:<7}  {rule}\n" for (rule, severity), count in ordered)
+
+
+def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
     lines = []
     for finding in report.findings:
         severity = f"{finding.severity}[{finding.rule}]"
@@ -40,5 +49,6 @@ def render(report: Report, colour: bool = False) -> str:
             location = f"{_BOLD}{location}{_RESET}"
         where = f" ({finding.object.describe()})" if finding.object else ""
         lines.append(f"{location} {severity} {finding.message}{where}")
-    lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    if not quiet:
+        lines.append(summary_line(report))
+    return "\n".join(lines) + "\n" if lines else ""

@@ -1,0 +1,118 @@
+"""SARIF 2.1.0, as GitHub code scanning reads it: rules with help, results with regions,
+relative URIs under %SRCROOT%, and fingerprints that survive unrelated edits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from kubelint_svc import __version__
+from kubelint_svc.engine import Registry, Rule
+from kubelint_svc.findings import Finding
+from kubelint_svc.runner import Report
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rule(rule: Rule) -> dict:
+    help_text = rule.rationale
+    markdown = rule.rationale
+    if rule.failing_example.strip():
+        help_text += f"\n\nFailing example:\n{rule.failing_example}"
+        markdown += f"\n\nFailing example:\n\n```yaml\n{rule.failing_example.rstrip()}\n```"
+    if rule.passing_example.strip():
+        help_text += f"\n\nFixed example:\n{rule.passing_example}"
+        markdown += f"\n\nFixed example:\n\n```yaml\n{rule.passing_example.rstrip()}\n```"
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.summary or rule.id},
+        "fullDescription": {"text": rule.rationale or rule.summary or rule.id},
+        "help": {"text": help_text or rule.summary or rule.id, "markdown": markdown or rule.summary or rule.id},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"tags": ["kubernetes", *(["policy-pack:" + rule.pack] if rule.pack else [])]},
+    }
+
+
+def _location_uri(file: str, base: Path) -> tuple[str, bool]:
+    """(uri, relative to %SRCROOT%?)"""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return quote(path.resolve().relative_to(base).as_posix()), True
+        except ValueError:
+            return path.resolve().as_uri(), False
+    try:
+        relative = (base / path).resolve().relative_to(base).as_posix()
+    except ValueError:
+        return (base / path).resolve().as_uri(), False
+    return quote(relative), True
+
+
+def fingerprint(finding: Finding, occurrence: int) -> str:
+    """Identity of a finding that does not depend on its line: rule, file, object and field."""
+    ref = finding.object
+    identity = "|".join(
+        str(part) for part in (
+            finding.rule, finding.file, ref.kind if ref else "", ref.namespace if ref else "",
+            ref.name if ref else "", finding.field or (finding.line if ref is None else ""),
+        )
+    )
+    return f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}:{occurrence}"
+
+
+def render(report: Report, registry: Registry, base: Path | None = None) -> str:
+    base = (base or Path.cwd()).resolve()
+    rules = [rule for rule in registry.sorted_rules() if rule.enabled or any(f.rule == rule.id for f in report.findings)]
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    seen: dict[str, int] = {}
+    results = []
+    for finding in report.findings:
+        uri, relative = _location_uri(finding.file, base)
+        location: dict = {"uri": uri}
+        if relative:
+            location["uriBaseId"] = "%SRCROOT%"
+        region = {"startLine": finding.line, "startColumn": finding.column}
+        if finding.end_line is not None and finding.end_column is not None:
+            region.update(endLine=finding.end_line, endColumn=finding.end_column)
+        key = fingerprint(finding, 0).split(":")[0]
+        seen[key] = seen.get(key, 0) + 1
+        result = {
+            "ruleId": finding.rule,
+            "level": LEVELS[finding.severity],
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
+            "partialFingerprints": {"primaryLocationLineHash": fingerprint(finding, seen[key])},
+        }
+        if finding.rule in index:
+            result["ruleIndex"] = index[finding.rule]
+        if finding.object is not None:
+            ref = finding.object
+            name = "/".join(part for part in (ref.namespace, ref.name) if part)
+            result["locations"][0]["logicalLocations"] = [
+                {"fullyQualifiedName": f"{ref.kind}/{name}" + (f"/{finding.field}" if finding.field else ""),
+                 "kind": "object"}
+            ]
+        results.append(result)
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kubelint-svc",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(rule) for rule in rules],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": base.as_uri() + "/"}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
