@@ -1,0 +1,173 @@
+"""Every output format, parsed back: positions, rules, escaping, limits."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from xml.etree import ElementTree
+
+import pytest
+
+from kubelint_svc.reporters import github, sarif
+from conftest import REPO
+
+SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+MANIFEST = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: Nodeport
+  selector:
+    app: web
+  ports:
+  - port: 80
+    targetPort: "8080"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  containers:
+  - name: web
+    image: nginx
+"""
+
+
+def cli(*args: str, cwd, env_extra: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "GITHUB_ACTIONS")}
+    env.update(PYTHONPATH=str(REPO), **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "kubelint_svc", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, input=stdin)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "web.yaml").write_text(MANIFEST)
+    return tmp_path
+
+
+def test_sarif_is_valid_and_carries_rules_regions_and_relative_uris(workspace):
+    result = cli("lint", "k8s", "--format", "sarif", cwd=workspace)
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    if SARIF_SCHEMA.is_file():
+        from jsonschema import Draft4Validator
+
+        errors = list(Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(document))
+        assert errors == []
+    run = document["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["service-type"]["shortDescription"]["text"].startswith("spec.type must be")
+    assert "Failing example" in rules["service-type"]["help"]["text"] and rules["service-type"]["fullDescription"]["text"]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == workspace.resolve().as_uri() + "/"
+    results = {(r["ruleId"], r["level"]): r for r in run["results"]}
+    assert set(results) == {("service-type", "error"), ("service-target-port", "error")}
+    location = results[("service-type", "error")]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "k8s/web.yaml", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 6, "startColumn": 9, "endLine": 6, "endColumn": 17}
+    for result_ in run["results"]:
+        assert run["tool"]["driver"]["rules"][result_["ruleIndex"]]["id"] == result_["ruleId"]
+
+
+def test_sarif_fingerprints_survive_unrelated_edits(workspace):
+    before = json.loads(cli("lint", "k8s", "--format", "sarif", cwd=workspace).stdout)["runs"][0]["results"]
+    (workspace / "k8s" / "web.yaml").write_text("# a comment\n# and another\n" + MANIFEST)
+    after = json.loads(cli("lint", "k8s", "--format", "sarif", cwd=workspace).stdout)["runs"][0]["results"]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after] == [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] + 2 for r in before
+    ]
+    assert [r["partialFingerprints"] for r in after] == [r["partialFingerprints"] for r in before]
+
+
+COMMAND = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
+
+
+def parse_command(line: str) -> tuple[str, dict[str, str], str]:
+    level, props, message = COMMAND.match(line).groups()
+    unescape = lambda t: t.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")  # noqa: E731
+    properties = dict(part.split("=", 1) for part in props.split(","))
+    return level, {k: unescape(v) for k, v in properties.items()}, unescape(message)
+
+
+def test_github_annotations_escape_file_names_and_messages(workspace):
+    odd = workspace / "k8s" / "web, v2: 100%.yaml"
+    odd.write_text(MANIFEST)
+    result = cli("lint", str(odd.relative_to(workspace)), "--format", "github", cwd=workspace)
+    lines = result.stdout.splitlines()
+    assert all(COMMAND.match(line) for line in lines)
+    level, properties, message = parse_command(lines[0])
+    assert level == "error" and properties["file"] == "k8s/web, v2: 100%.yaml"
+    assert (properties["line"], properties["col"], properties["title"]) == ("6", "9", "kubelint-svc (service-type)")
+    assert message.startswith("type 'Nodeport' is not supported")
+    assert github.escape_data("50%\nnext\r") == "50%25%0Anext%0D"
+    assert github.escape_property("a,b:c") == "a%2Cb%3Ac"
+
+
+def test_github_annotations_stop_at_ten_per_level_and_say_so(tmp_path):
+    many = "".join(MANIFEST.replace("name: web", f"name: web{i}", 1) + "---\n" for i in range(7))
+    (tmp_path / "many.yaml").write_text(many)
+    lines = cli("lint", "many.yaml", "--format", "github", cwd=tmp_path).stdout.splitlines()
+    annotations = [line for line in lines if line.startswith("::")]
+    assert len([a for a in annotations if a.startswith("::error")]) == 10
+    assert any(line.startswith("4 more findings not annotated") and "SARIF" in line for line in lines)
+    assert sum(1 for line in lines if line.startswith("  many.yaml:")) == 4
+
+
+def test_text_in_github_actions_adds_annotations(workspace):
+    result = cli("lint", "k8s", cwd=workspace, env_extra={"GITHUB_ACTIONS": "true"})
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("k8s/web.yaml:6:9: error[service-type]")
+    assert sum(1 for line in lines if line.startswith("::error file=k8s/web.yaml,line=")) == 2
+
+
+def test_junit_has_a_test_case_per_object_and_failures_at_the_threshold(workspace):
+    result = cli("lint", "k8s", "--format", "junit", cwd=workspace)
+    root = ElementTree.fromstring(result.stdout)
+    [suite] = root.findall("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert set(cases) == {"Service web", "Pod web"}
+    assert [f.get("type") for f in cases["Service web"].findall("failure")] == ["service-type", "service-target-port"]
+    assert "k8s/web.yaml:6:9: error[service-type]" in cases["Service web"].find("failure").text
+    assert cases["Pod web"].findall("failure") == []
+    assert (root.get("tests"), root.get("failures")) == ("2", "1")
+
+
+def test_output_file_gets_the_report_and_the_terminal_gets_text(workspace):
+    result = cli("lint", "k8s", "--format", "sarif", "--output", "report.sarif", cwd=workspace)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith("k8s/web.yaml:6:9: error[service-type]")
+    assert json.loads((workspace / "report.sarif").read_text())["version"] == "2.1.0"
+    assert "\033[" not in (workspace / "report.sarif").read_text()
+
+
+def test_quiet_statistics_and_colour(workspace):
+    quiet = cli("lint", "k8s", "--quiet", cwd=workspace).stdout.splitlines()
+    assert len(quiet) == 2 and not any(line.startswith("Found") for line in quiet)
+    stats = cli("lint", "k8s", "--statistics", cwd=workspace).stdout.splitlines()
+    assert stats[-2:] == ["    1  error    service-target-port", "    1  error    service-type"]
+    assert "\033[" in cli("lint", "k8s", "--color", "always", cwd=workspace).stdout
+    assert "\033[" not in cli("lint", "k8s", "--color", "never", cwd=workspace, env_extra={"FORCE_COLOR": "1"}).stdout
+    assert "\033[" not in cli("lint", "k8s", "--color", "always", "--format", "json", cwd=workspace).stdout
+
+
+def test_summary_lines(tmp_path):
+    (tmp_path / "ok.yaml").write_text(MANIFEST.replace("Nodeport", "NodePort").replace('"8080"', "8080"))
+    assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found."
+    (tmp_path / "bad.yaml").write_text(MANIFEST)
+    assert cli("lint", ".", cwd=tmp_path).stdout.splitlines()[-1] == "Found 2 errors in 1 file."
+
+
+def test_fingerprint_ignores_the_line():
+    from kubelint_svc.findings import Finding, ObjectRef
+
+    ref = ObjectRef("v1", "Service", None, "web")
+    a = Finding("service-type", "error", "m", "f.yaml", 6, 9, ref, "spec.type")
+    b = Finding("service-type", "error", "m", "f.yaml", 60, 9, ref, "spec.type")
+    assert sarif.fingerprint(a, 1) == sarif.fingerprint(b, 1) != sarif.fingerprint(a, 2)
