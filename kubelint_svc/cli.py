@@ -133,6 +133,27 @@ def lint(
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.findings import at_or_above
+
+    report, registry, threshold = run_from_options(
+        paths, kubernetes_version, fail_on.value if fail_on else None, node_port_range, namespace, config_file,
+        context, git_context,
+    )
+    _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics)
+    failed = any(at_or_above(finding.severity, threshold) for finding in report.findings)
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def run_from_options(
+    paths: Optional[List[str]],
+    kubernetes_version: Optional[str] = None,
+    fail_on: Optional[str] = None,
+    node_port_range: Optional[str] = None,
+    namespace: Optional[str] = None,
+    config_file: Optional[str] = None,
+    context: Optional[List[str]] = None,
+    git_context: bool = False,
+):
+    """Settle flags against the configuration, lint, and return (report, registry, fail-on)."""
     from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
     from kubelint_svc.runner import Settings, lint as run_lint
     from kubelint_svc.schemas import bundled_versions, normalise_version
@@ -148,7 +169,7 @@ def lint(
             raise _usage_error(f"{origin} {wanted_version!r} is not bundled; choose one of {', '.join(versions)}")
     origin = "--node-port-range" if node_port_range else f"{config.where('node-port-range')}: node-port-range"
     port_range = _parse_port_range(node_port_range or config.node_port_range or "30000-32767", origin)
-    threshold = fail_on.value if fail_on else config.fail_on or "error"
+    threshold = fail_on or config.fail_on or "error"
     try:
         inputs = [i for i in discover(paths or ["."]) if i.path is None or not config.excludes(i.path)]
         context_inputs = discover([*(context or []), *map(str, config.context)])
@@ -163,10 +184,7 @@ def lint(
         node_port_range=port_range,
         namespace=namespace or config.namespace or "default",
     )
-    report = run_lint(inputs, settings, registry, context=context_inputs)
-    _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics)
-    failed = any(at_or_above(finding.severity, threshold) for finding in report.findings)
-    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+    return run_lint(inputs, settings, registry, context=context_inputs), registry, threshold
 
 
 def _render(report, registry, output_format: OutputFormat, threshold: str) -> str:

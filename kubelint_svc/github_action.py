@@ -1,0 +1,89 @@
+"""The GitHub Action's step: lint with the action's inputs, annotate, summarise, set outputs.
+
+Run by action.yml as `python -m kubelint_svc.github_action`; inputs arrive as INPUT_*
+environment variables (never spliced into the shell script, so a crafted input cannot run
+commands).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from kubelint_svc.findings import SEVERITIES, at_or_above
+from kubelint_svc.reporters import github, sarif, text
+
+SUMMARY_ROWS = 20
+
+
+def _input(name: str) -> str:
+    return os.environ.get(f"INPUT_{name.upper().replace('-', '_')}", "").strip()
+
+
+def _append(variable: str, content: str) -> None:
+    target = os.environ.get(variable)
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(content)
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(report, threshold: str) -> str:
+    lines = ["## kubelint-svc", "", text.summary_line(report), ""]
+    if not report.findings:
+        return "\n".join(lines) + "\n"
+    counts: dict[tuple[str, str], int] = {}
+    for finding in report.findings:
+        counts[(finding.rule, finding.severity)] = counts.get((finding.rule, finding.severity), 0) + 1
+    lines += ["| rule | severity | findings |", "|---|---|---:|"]
+    lines += [f"| `{rule}` | {severity} | {count} |" for (rule, severity), count in
+              sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    lines += ["", "| location | severity | rule | message |", "|---|---|---|---|"]
+    for finding in report.findings[:SUMMARY_ROWS]:
+        lines.append(f"| `{_cell(finding.file)}:{finding.line}:{finding.column}` | {finding.severity} | "
+                     f"`{finding.rule}` | {_cell(finding.message)} |")
+    if len(report.findings) > SUMMARY_ROWS:
+        lines += ["", f"…and {len(report.findings) - SUMMARY_ROWS} more; the SARIF report has them all."]
+    failing = sum(1 for f in report.findings if at_or_above(f.severity, threshold))
+    lines += ["", f"{failing} finding{'s' if failing != 1 else ''} at or above `{threshold}`."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    from kubelint_svc.cli import run_from_options
+
+    fail_on = _input("fail-on") or "error"
+    if fail_on not in SEVERITIES:
+        print(f"::error title=kubelint-svc::input fail-on must be one of {', '.join(SEVERITIES)}, not {fail_on!r}")
+        return 2
+    try:
+        report, registry, threshold = run_from_options(
+            shlex.split(_input("paths")) or ["."],
+            kubernetes_version=_input("kubernetes-version") or None,
+            fail_on=fail_on,
+            config_file=_input("config") or None,
+            git_context=False,
+        )
+    except typer.Exit as stop:  # a usage or configuration error, already printed on stderr
+        print("::error title=kubelint-svc::the linter could not run; see the message above")
+        return int(stop.exit_code or 2)
+    sys.stdout.write(text.render(report))
+    sys.stdout.write(github.render(report))
+    sarif_file = _input("sarif-file")
+    if sarif_file:
+        Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(sarif_file).write_text(sarif.render(report, registry), encoding="utf-8")
+    _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={sarif_file}\n")
+    _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold))
+    return 1 if any(at_or_above(f.severity, threshold) for f in report.findings) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
