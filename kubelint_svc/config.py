@@ -7,13 +7,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kubelint_svc.findings import SEVERITIES
-from kubelint_svc.loader import decode, locate, parse_stream
+from kubelint_svc.loader import YamlFileError, locate, read_documents
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
 RULE_SETTINGS = (*SEVERITIES, "off", "on")
@@ -84,16 +83,13 @@ def load_config(path: Path) -> Config:
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    text, problem = decode(path.read_bytes())
-    if problem is not None:
-        raise ConfigError(f"{path}:{problem.line}: {problem.message}")
-    stream = parse_stream(text)
-    problems = stream.problems + [p for d in stream.documents for p in d.problems]
-    if problems:
-        raise ConfigError(f"{path}:{problems[0].line}:{problems[0].column}: {problems[0].message}")
-    if not stream.documents or stream.documents[0].data is None:
+    try:
+        documents = read_documents(path)
+    except YamlFileError as error:
+        raise ConfigError(str(error)) from None
+    if not documents or documents[0].data is None:
         return {}, {}
-    document = stream.documents[0]
+    document = documents[0]
     if not isinstance(document.data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of keys to values")
     lines = {key: locate(document.node, (key,))[0] for key in document.data}
@@ -126,14 +122,9 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
 
 def _repository_root(directory: Path) -> Path:
-    try:
-        top = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        return Path(top).resolve()
-    except (OSError, subprocess.CalledProcessError):
-        return directory.resolve()
+    from kubelint_svc.inputs import git_toplevel
+
+    return git_toplevel(directory) or directory.resolve()
 
 
 def _fill(config: Config, data: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, Finding, format_field_path
-from kubelint_svc.loader import Problem, decode, locate, parse_stream
+from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
 
 
@@ -260,16 +260,13 @@ def read_rule_folder(folder: Path, pack: str | None = None, user: bool = False) 
 
 
 def _read_rule_file(path: Path, pack: str | None = None, user: bool = False) -> list[Rule]:
-    raw, problem = decode(path.read_bytes())
-    if problem is not None:
-        raise RuleError(f"{path}:{problem.line}: {problem.message}")
-    stream = parse_stream(raw)
-    problems = stream.problems + [p for d in stream.documents for p in d.problems]
-    if problems:
-        raise RuleError(f"{path}:{problems[0].line}:{problems[0].column}: {problems[0].message}")
-    if len(stream.documents) != 1:
+    try:
+        documents = read_documents(path)
+    except YamlFileError as error:
+        raise RuleError(str(error)) from None
+    if len(documents) != 1:
         raise RuleError(f"{path}:1: a rule file holds exactly one YAML document")
-    document = stream.documents[0]
+    document = documents[0]
     entries = document.data.get("rules") if isinstance(document.data, dict) else None
     if not isinstance(entries, list):
         raise RuleError(f"{path}:1: expected a top-level 'rules:' list")
@@ -361,11 +358,11 @@ def _resolve_pack_refs(schema: Any, folder: Path, where: str, rule_id: str, dept
         file = (folder / target).resolve()
         if folder.resolve() not in file.parents or not file.is_file():
             raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r} does not name a file in the rule pack's folder")
-        text, problem = decode(file.read_bytes())
-        stream = parse_stream(text) if text is not None else None
-        if stream is None or stream.problems or not stream.documents:
-            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: {file.name} is not readable YAML or JSON")
-        value: Any = stream.documents[0].data
+        try:
+            documents = read_documents(file)
+        except YamlFileError as error:
+            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: {error}") from None
+        value: Any = documents[0].data if documents else None
         for part in [p for p in pointer.split("/") if p]:
             part = part.replace("~1", "/").replace("~0", "~")
             if isinstance(value, dict) and part in value:

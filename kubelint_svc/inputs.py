@@ -65,30 +65,39 @@ def _walk(top: Path) -> list[Path]:
     return files
 
 
+def git_toplevel(folder: Path) -> Path | None:
+    """The root of the git work tree holding folder, or None (no git, or not in a work tree)."""
+    import subprocess
+
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return Path(top).resolve() if top else None
+
+
 def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
     """Every *.yaml, *.yml and *.json file git tracks in the repositories holding paths (outside
     hidden folders): the context that makes a one-file run see what the whole repository sees."""
     import subprocess
 
     found: list[InputFile] = []
-    tops: set[str] = set()
+    tops: set[Path] = set()
     for given in paths or ["."]:
         start = Path(given) if given != STDIN else Path(".")
-        folder = start if start.is_dir() else start.parent
+        top = git_toplevel(start if start.is_dir() else start.parent)
+        if top is None or top in tops:
+            continue  # not in a git work tree (no extra context), or already listed
+        tops.add(top)
         try:
-            top = subprocess.run(
-                ["git", "-C", str(folder or "."), "rev-parse", "--show-toplevel"],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip()
             listed = subprocess.run(
-                ["git", "-C", top, "ls-files", "-z", "--", *(f"*{suffix}" for suffix in MANIFEST_SUFFIXES)],
+                ["git", "-C", str(top), "ls-files", "-z", "--", *(f"*{suffix}" for suffix in MANIFEST_SUFFIXES)],
                 capture_output=True, text=True, check=True,
             ).stdout
         except (OSError, subprocess.CalledProcessError):
-            continue  # not in a git work tree, or no git: no extra context
-        if top in tops:
             continue
-        tops.add(top)
         for name in sorted(filter(None, listed.split("\0"))):
             if any(part.startswith(".") for part in Path(name).parts[:-1]):
                 continue

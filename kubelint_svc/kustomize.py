@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.loader import decode, parse_stream
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -98,12 +98,9 @@ def _read_kustomization(directory: Path) -> Kustomization | None:
     else:
         return None
     try:
-        text, problem = decode(candidate.read_bytes())
-    except OSError:
-        return None
-    if text is None:
-        return None
-    documents = parse_stream(text).documents
+        documents = read_documents(candidate)
+    except YamlFileError:
+        return None  # linted as a file of its own, which reports the problem
     data = documents[0].data if documents else None
     if not isinstance(data, dict):
         return None

@@ -12,6 +12,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -356,6 +357,26 @@ def _helm_source_for(doc_line: int, helm_sources: list[tuple[int, str]]) -> tupl
     if chosen is None:
         return None, 0
     return chosen[1], chosen[0] + 1
+
+
+class YamlFileError(Exception):
+    """A settings-like file (config, rule, kustomization) is not readable YAML: `file:line:col: why`."""
+
+
+def read_documents(path: Path) -> list[Document]:
+    """Every document of a small YAML file we rely on, or YamlFileError naming the first problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise YamlFileError(f"{path}: {error.strerror or error}") from None
+    text, problem = decode(raw)
+    if problem is not None:
+        raise YamlFileError(f"{path}:{problem.line}:{problem.column}: {problem.message}")
+    stream = parse_stream(text)
+    problems = stream.problems + [p for document in stream.documents for p in document.problems]
+    if problems:
+        raise YamlFileError(f"{path}:{problems[0].line}:{problems[0].column}: {problems[0].message}")
+    return stream.documents
 
 
 def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
