@@ -296,4 +296,10 @@ def _indent(text: str) -> str:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as error:  # a bug of ours: one line, not a traceback (KUBELINT_SVC_DEBUG=1 shows it)
+        if os.environ.get("KUBELINT_SVC_DEBUG"):
+            raise
+        typer.echo(f"kubelint-svc: internal error: {type(error).__name__}: {error} (please report this)", err=True)
+        raise SystemExit(EXIT_USAGE) from None

@@ -186,7 +186,12 @@ class Registry:
                 continue
             if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
                 continue
-            for hit in check(resource, run, rule.check.get("params") or {}):
+            try:
+                hits = list(check(resource, run, rule.check.get("params") or {}))
+            except Exception as error:  # our bug: report it on the object, keep linting the rest
+                yield self._internal_error(rule, resource, error)
+                continue
+            for hit in hits:
                 if (
                     resource.may_hold_placeholders
                     and not hit.about_placeholder
@@ -194,6 +199,16 @@ class Registry:
                 ):
                     continue  # a template's value: unrendered-placeholder speaks for it
                 yield finding_for(rule, resource, hit)
+
+    def _internal_error(self, rule: Rule, resource: Resource, error: Exception) -> Finding:
+        crash = self.rules.get("internal-error")
+        line, column = resource.position(())
+        return Finding(
+            "internal-error", crash.severity if crash else "error",
+            f"rule {rule.id} failed on this object ({type(error).__name__}: {error}); the other rules ran. "
+            "This is a bug in kubelint-svc: please report it with this manifest",
+            resource.file, line, column, resource.ref(),
+        )
 
     def _checks_for(self, kind: str) -> list[tuple[Rule, CheckFunction]]:
         if kind not in self._by_kind:

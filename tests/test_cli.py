@@ -191,3 +191,32 @@ def test_node_port_range_option():
     assert cli("lint", "-", "--node-port-range", "8000-9000", stdin=svc).returncode == 0
     bad = cli("lint", "-", "--node-port-range", "9000", stdin=svc)
     assert bad.returncode == 2 and "LOW-HIGH" in bad.stderr
+
+
+def test_the_readme_command_line_examples_run(tmp_path):
+    import re
+    import shutil
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"## On the command line\n\n```sh\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "svc.yaml").write_text(CLEAN)
+    ran = 0
+    for line in block.splitlines():
+        command = line.split("#", 1)[0].strip()
+        if not command:
+            continue
+        if command.startswith(("helm ", "kubectl ")):
+            tool = command.split()[0]
+            if shutil.which(tool) is None or tool == "helm":
+                continue  # no chart here to render
+            command = command.replace("overlays/prod", str(REPO / "examples" / "kustomize" / "base"))
+        if command.startswith("kubelint-svc init"):
+            command += " " + str(tmp_path / "starter.yaml")
+        shell = command.replace("kubelint-svc", f"{sys.executable} -m kubelint_svc")
+        result = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert result.returncode in (0, 1), (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        ran += 1
+    assert ran >= 8

@@ -73,3 +73,18 @@ def test_a_rule_id_defined_twice_is_refused(tmp_path):
 def test_builtin_rules_name_their_checks_by_module(registry):
     for rule in registry.rules.values():
         assert rule.stage == "loader" or "." in rule.check.get("function", "x.y")
+
+
+def test_a_crashing_check_is_a_finding_and_the_rest_still_runs(registry, monkeypatch):
+    from kubelint_svc.checks import service_ports
+
+    def broken(resource, run, params):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(service_ports, "port_numbers", broken)
+    fresh = Registry.builtin()  # resolves check functions now, picking up the broken one
+    report = lint_with(fresh, SERVICE.replace("port: 80", 'port: "80"'))
+    rules = [f.rule for f in report.findings]
+    assert "internal-error" in rules and "schema" in rules
+    crash = next(f for f in report.findings if f.rule == "internal-error")
+    assert "service-port-number" in crash.message and "KeyError" in crash.message and crash.line == 1

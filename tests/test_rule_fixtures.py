@@ -13,7 +13,10 @@ from kubelint_svc.runner import Settings, lint
 FIXTURES = Path(__file__).parent / "rules"
 EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (.+?))?\s*$", re.MULTILINE)
 # rules whose failing case cannot be a file's content; each is tested where named
-FAILURE_SIMULATED = {"file-unreadable": "test_model.py::test_an_unreadable_file_is_a_finding"}
+FAILURE_SIMULATED = {
+    "file-unreadable": "test_model.py::test_an_unreadable_file_is_a_finding",
+    "internal-error": "test_engine.py::test_a_crashing_check_is_a_finding_and_the_rest_still_runs",
+}
 
 
 def fixture_files(prefix: str) -> list[Path]:
