@@ -143,6 +143,7 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
         "error[removed-api]",
         "info[unrendered-placeholder]",
         "warning[service-no-endpoints]",  # the misspelt `selecter` leaves the cart Service without a selector
+        "error[service-target-port-undefined]",  # checkout: targetPort grpc, the container says grpc-api
         "info[service-selector-no-match]",  # templated/db.yaml: no workload of its namespace was read
     }
 
@@ -220,3 +221,9 @@ def test_the_readme_command_line_examples_run(tmp_path):
         assert "Traceback" not in result.stderr
         ran += 1
     assert ran >= 8
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if "pytest" in line and line.startswith("python3 -m venv"))
+    assert command in (REPO / ".ci" / "run").read_text().splitlines()
