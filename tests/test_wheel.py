@@ -32,7 +32,8 @@ def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
     assert "error[schema] unknown field 'selecter'" in result.stdout
     assert "error[removed-api]" in result.stdout
     assert run("lint", "-k", "1.30", str(REPO / "examples" / "shop" / "frontend.yaml")).returncode == 0
-    assert "yaml-syntax" in run("rules").stdout
+    listing = run("rules").stdout
+    assert "yaml-syntax" in listing and "security-node-port" in listing  # the policy packs ride along too
     assert "Failing example:" in run("explain", "removed-api").stdout
 
     # the package really comes from the venv, and it stays small
