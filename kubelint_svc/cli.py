@@ -74,7 +74,7 @@ def _load_config(config_file: Optional[str]):
     try:
         return load_config(path)
     except (ConfigError, OSError) as error:
-        raise _usage_error(str(error))
+        raise _usage_error(str(error)) from None
 
 
 def _load_registry(config=None):
@@ -83,7 +83,7 @@ def _load_registry(config=None):
     try:
         return Registry.configured(config)
     except (RuleError, FileNotFoundError) as error:
-        raise _usage_error(str(error))
+        raise _usage_error(str(error)) from None
 
 
 def _use_colour(stream, choice: "ColourChoice" = ColourChoice.auto) -> bool:
@@ -174,7 +174,7 @@ def run_from_options(
         inputs = [i for i in discover(paths or ["."]) if i.path is None or not config.excludes(i.path)]
         context_inputs = discover([*(context or []), *map(str, config.context)])
     except MissingPathError as error:
-        raise _usage_error(str(error))
+        raise _usage_error(str(error)) from None
     if git_context:
         context_inputs += git_tracked_manifests(paths or ["."])
     registry = _load_registry(config)
@@ -217,7 +217,7 @@ def _write_report(report, registry, output_format, output, threshold, colour, qu
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write(content)
         except OSError as error:
-            raise _usage_error(f"--output {output}: {error.strerror or error}")
+            raise _usage_error(f"--output {output}: {error.strerror or error}") from None
     if output is None and output_format is not OutputFormat.text:
         sys.stdout.write(_render(report, registry, output_format, threshold))
         return

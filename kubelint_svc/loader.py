@@ -250,7 +250,7 @@ def parse_stream(text: str) -> Stream:
     """Every document of a YAML stream; a syntax error costs only the document it is in."""
     try:
         _refuse_deep_nesting(text)
-    except _LimitExceeded as error:
+    except _LimitExceeded:
         starts = [0] + [text.count("\n", 0, m.start()) for m in _DOC_SEPARATOR.finditer(text)]
         starts = sorted(set(starts))  # parse document by document, so only the deep one is lost
         merged = Stream([], [])

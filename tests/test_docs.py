@@ -57,7 +57,7 @@ def test_policy_examples_fail_and_pass_as_documented(tmp_path):
     for first, body in blocks("policies.md"):
         if not first.startswith("# manifest: "):
             continue
-        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: body.encode())
+        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda text=body: text.encode())
         found = {f.rule for f in report.findings} & team_rules
         verdict = first[len("# manifest: "):].split()
         assert found == (set(verdict[1:]) if verdict[0] == "fails" else set()), first

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kubelint_svc.engine import RuleError
 from kubelint_svc.loader import parse_stream
 from conftest import REPO
 

@@ -1,6 +1,5 @@
 """Which files a run reads: directories recursively, hidden folders skipped, each file once."""
 
-import os
 
 import pytest
 

@@ -5,7 +5,6 @@ import time
 import pytest
 
 from kubelint_svc.loader import decode, locate, parse_stream, resolve_plain_scalar
-from conftest import brief
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from kubelint_svc.config import Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, RuleError
-from kubelint_svc.inputs import InputFile, discover
+from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
 from conftest import REPO
 
