@@ -55,10 +55,10 @@ class PodSource:
         spec = self.resource.get(self.spec_path)
         if not isinstance(spec, dict):
             return []
-        found = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
-        found += [
-            c for c in spec.get("initContainers") or [] if isinstance(c, dict) and c.get("restartPolicy") == "Always"
-        ]
+        regular, init = spec.get("containers"), spec.get("initContainers")
+        found = [c for c in regular if isinstance(c, dict)] if isinstance(regular, list) else []
+        if isinstance(init, list):
+            found += [c for c in init if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
         return found
 
     def label_for(self, key: str, value: str) -> bool:
@@ -215,6 +215,8 @@ def label_selector_matches(selector: Any, labels: dict[str, str]) -> bool | None
             return None
         key, operator = expression.get("key"), expression.get("operator")
         values = expression.get("values") or []
+        if not isinstance(key, str) or not isinstance(values, list):
+            return None
         if operator == "In" and labels.get(key) not in values:
             return False
         if operator == "NotIn" and key in labels and labels[key] in values:

@@ -39,9 +39,12 @@ def container_ports(resource: Resource) -> Iterator[tuple[tuple, dict]]:
                 yield (*path, "ports", index), port
 
 
-def _protocol(port: dict[str, Any]) -> Any:
+def _protocol(port: dict[str, Any]) -> str | None:
+    """The port's protocol after defaulting; None when it is not a string (a schema error)."""
     value = port.get("protocol")
-    return "TCP" if value in (None, "") else value
+    if value in (None, ""):
+        return "TCP"
+    return value if isinstance(value, str) else None
 
 
 def _is_int(value: object) -> bool:
@@ -110,7 +113,10 @@ def host_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hi
         if not port_number(value):
             yield Hit(f"hostPort {value} must be between 1 and 65535, inclusive", (*path, "hostPort"), at_key=False)
             continue
-        key = (_protocol(port), port.get("hostIP") or "", value)
+        host_ip = port.get("hostIP") or ""
+        if _protocol(port) is None or not isinstance(host_ip, str):
+            continue
+        key = (_protocol(port), host_ip, value)
         if key in seen:
             yield Hit(f"hostPort {value}/{key[0]} is already used in this pod (Duplicate value)",
                       (*path, "hostPort"), at_key=False)
@@ -123,7 +129,7 @@ def duplicate_container_ports(resource: Resource, run: RunContext, params: dict)
         value = port.get("containerPort")
         if port.get("hostIP") and not port.get("hostPort"):
             yield Hit("hostIP has no effect without hostPort", (*path, "hostIP"))
-        if not _is_int(value):
+        if not _is_int(value) or _protocol(port) is None:
             continue
         key = (value, _protocol(port))
         if key in seen:

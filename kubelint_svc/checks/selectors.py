@@ -143,10 +143,12 @@ def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
     """(name, containerPort, protocol) of every port the Pods declare."""
     found = []
     for container in source.containers():
-        for port in container.get("ports") or []:
+        ports = container.get("ports")
+        for port in ports if isinstance(ports, list) else []:
             if isinstance(port, dict):
                 protocol = port.get("protocol") or "TCP"
-                found.append((port.get("name"), port.get("containerPort"), protocol))
+                if isinstance(protocol, str):  # anything else is a schema error, reported there
+                    found.append((port.get("name"), port.get("containerPort"), protocol))
     return found
 
 

@@ -140,7 +140,7 @@ def duplicate_node_ports(resource: Resource, run: RunContext, params: dict) -> I
     by_number: dict[int, tuple[int, object]] = {}
     for index, port in _ports(resource):
         value, protocol = port.get("nodePort"), defaults.port_protocol(port)
-        if not _is_int(value) or value == 0:
+        if not _is_int(value) or value == 0 or not isinstance(protocol, str):
             continue
         path = ("spec", "ports", index, "nodePort")
         if (value, protocol) in by_protocol:
