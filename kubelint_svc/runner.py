@@ -99,6 +99,24 @@ def _as_configured(findings: list[Finding], registry: Registry) -> list[Finding]
     return kept
 
 
+def _as_template(problems: list[Problem], text: str) -> list[Problem]:
+    """A Go/Helm template (`{{ ... }}`) is not YAML until rendered: its syntax errors become
+    one note saying so, instead of errors about a file that was never meant to parse."""
+    if "{{" not in text or not any(p.rule == "yaml-syntax" for p in problems):
+        return problems
+    offset = text.index("{{")
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    note = Problem(
+        "unrendered-placeholder",
+        "this file is a Go/Helm template ({{ ... }}), not YAML until rendered: lint its output instead "
+        "(helm template . | kubelint-svc lint -)",
+        line,
+        column,
+    )
+    return [note] + [p for p in problems if p.rule != "yaml-syntax"]
+
+
 def _unit(source: InputFile) -> str:
     """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
     return str(source.path.resolve()) if source.path is not None else "-"
@@ -125,9 +143,9 @@ def _load(
     stream = parse_stream(text)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are dropped here and composed again only for files that get a finding
-    findings.extend(registry.loader_findings(stream.problems, source.display))
+    findings.extend(registry.loader_findings(_as_template(stream.problems, text), source.display))
     transform = kustomize.transform_for(source.path) if source.path is not None else None
-    may_hold_placeholders = "${" in text
+    may_hold_placeholders = "${" in text or "{{" in text
     resources: list[Resource] = []
     node_source = NodeSource(text)
     for index, document in enumerate(stream.documents):

@@ -66,6 +66,11 @@ def project(tmp_path):
     (project / "apps" / "deployment.yaml").write_text(DEPLOYMENT)
     (project / ".gitlab-ci.yml").write_text("test:\n  script: [make test]\n")  # not a manifest
     (project / "values.yaml").write_text("replicaCount: 2\nimage: {tag: latest}\n")
+    (project / "chart" / "templates").mkdir(parents=True)  # a Helm template: not YAML until rendered
+    (project / "chart" / "templates" / "svc.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n"
+        "    {{- include \"labels\" . | nindent 4 }}\nspec:\n  ports:\n  - port: {{ .Values.port }}\n"
+    )
     git(project, "init", "-q")
     git(project, "add", ".")
     git(project, "commit", "-qm", "base")
@@ -82,7 +87,8 @@ def try_repo(project: Path, home: Path, *files: str) -> subprocess.CompletedProc
 def test_a_service_committed_alone_beside_its_deployment_passes(project, pre_commit_home):
     (project / "apps" / "service.yaml").write_text(SERVICE)
     git(project, "add", "apps/service.yaml")
-    result = try_repo(project, pre_commit_home, "apps/service.yaml", ".gitlab-ci.yml", "values.yaml")
+    result = try_repo(project, pre_commit_home, "apps/service.yaml", ".gitlab-ci.yml", "values.yaml",
+                      "chart/templates/svc.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"kubelint-svc\.+Passed", result.stdout)
 

@@ -10,7 +10,8 @@ from kubelint_svc.engine import Hit
 from kubelint_svc.findings import format_field_path
 from kubelint_svc.model import Resource
 
-PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}")
+# `${VAR}`, `${VAR:-default}` (envsubst and friends) and `{{ .Values.x }}` (Go/Helm templates)
+PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}|\{\{.*?\}\}")
 
 _TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",

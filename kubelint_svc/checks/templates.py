@@ -31,8 +31,8 @@ def unrendered_placeholder(resource: Resource, run: RunContext, params: dict) ->
     path, first = found[0]
     more = f" and {len(found) - 1} more" if len(found) > 1 else ""
     yield Hit(
-        f"unrendered placeholder {first}{more}: this is a template (render it, e.g. with envsubst, "
-        "before applying); type checks are skipped for placeholder values",
+        f"unrendered placeholder {first}{more}: this is a template (render it, with envsubst or helm "
+        "template, before applying); placeholder values are not checked",
         path,
         at_key=False,
         about_placeholder=True,
