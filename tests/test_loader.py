@@ -1,7 +1,5 @@
 """The loader: YAML as kubectl reads it, every value traceable to its line and column."""
 
-import time
-
 import pytest
 
 from kubelint_svc.loader import decode, locate, parse_stream, resolve_plain_scalar
@@ -66,10 +64,10 @@ def test_alias_bomb_is_refused_quickly():
     for level in range(1, 12):
         refs = ", ".join([f"*a{level - 1}"] * 10)
         lines.append(f"a{level}: &a{level} [{refs}]")
-    start = time.perf_counter()
+    # 10**12 nodes if expanded: the node budget (not a clock) stops the conversion early
     stream = parse_stream("\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 5
     assert [p.rule for p in stream.documents[0].problems] == ["yaml-limit-exceeded"]
+    assert "too many nodes" in stream.documents[0].problems[0].message
     assert stream.documents[0].data is None
 
 
