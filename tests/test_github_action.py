@@ -93,7 +93,7 @@ def test_a_failing_run_annotates_writes_sarif_outputs_and_summary(tmp_path, runn
     (workspace / "k8s" / "web.yaml").write_text(BAD)
     code, log, outputs, summary = run_action(workspace, runner_temp, {"paths": "k8s", "sarif-file": "out/k.sarif"})
     assert code == 1, log
-    assert "::error file=k8s/web.yaml,line=6,col=9,endLine=6,endColumn=17,title=kubelint-svc (service-type)::" in log
+    assert "::error file=k8s/web.yaml,line=6,col=9,title=service-type::" in log
     assert outputs == {"findings": "1", "sarif-file": "out/k.sarif"}
     document = json.loads((workspace / "out" / "k.sarif").read_text())
     assert [r["ruleId"] for r in document["runs"][0]["results"]] == ["service-type"]

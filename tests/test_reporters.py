@@ -104,7 +104,8 @@ def test_github_annotations_escape_file_names_and_messages(workspace):
     assert all(COMMAND.match(line) for line in lines)
     level, properties, message = parse_command(lines[0])
     assert level == "error" and properties["file"] == "k8s/web, v2: 100%.yaml"
-    assert (properties["line"], properties["col"], properties["title"]) == ("6", "9", "kubelint-svc (service-type)")
+    assert lines[0].startswith("::error file=k8s/web%2C v2%3A 100%25.yaml,line=6,col=9,title=service-type::")
+    assert (properties["line"], properties["col"], properties["title"]) == ("6", "9", "service-type")
     assert message.startswith("type 'Nodeport' is not supported")
     assert github.escape_data("50%\nnext\r") == "50%25%0Anext%0D"
     assert github.escape_property("a,b:c") == "a%2Cb%3Ac"

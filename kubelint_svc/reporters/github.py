@@ -19,14 +19,13 @@ def escape_property(text: str) -> str:
 
 
 def command(finding: Finding) -> str:
+    """`::error file=F,line=L,col=C,title=RULE::message`, exactly as documented."""
     properties = [
         f"file={escape_property(finding.file)}",
         f"line={finding.line}",
         f"col={finding.column}",
+        f"title={escape_property(finding.rule)}",
     ]
-    if finding.end_line is not None and finding.end_column is not None:
-        properties += [f"endLine={finding.end_line}", f"endColumn={finding.end_column}"]
-    properties.append(f"title={escape_property(f'kubelint-svc ({finding.rule})')}")
     where = f" ({finding.object.describe()})" if finding.object else ""
     return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(finding.message + where)}"
 
