@@ -68,6 +68,7 @@ def lint(
     context_findings: list[Finding] = []
     for source in context or []:
         if source.path is not None and source.path.resolve() not in linted:
+            linted.add(source.path.resolve())  # each file once, however many ways it was named
             run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings, []))
     folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *(context or [])]}
     run.unreadable = sorted(

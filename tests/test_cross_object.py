@@ -143,3 +143,10 @@ def test_one_file_of_a_two_file_repository_gets_the_verdicts_of_the_whole(tmp_pa
     assert cli("--git-context", "apps/service.yaml") == whole
     # without context, the lone file cannot vouch for anything
     assert [severity for _, severity, _, _ in cli("apps/service.yaml")] == ["info"]
+
+
+def test_a_context_file_named_twice_is_indexed_once(tmp_path, registry):
+    (tmp_path / "deployment.yaml").write_text(DEPLOYMENT)
+    context = discover([str(tmp_path)]) + discover([str(tmp_path / "deployment.yaml")])
+    report = run(registry, [InputFile("-", None)], context=context, stdin=SERVICE.encode())
+    assert report.findings == []  # not "matches Pods of 2 workloads"
