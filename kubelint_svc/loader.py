@@ -246,8 +246,12 @@ def _syntax_problem(error: YAMLError, fallback_line: int) -> Problem:
     return Problem("yaml-syntax", f"YAML syntax error: {text}", fallback_line, 1)
 
 
-def parse_stream(text: str) -> Stream:
-    """Every document of a YAML stream; a syntax error costs only the document it is in."""
+def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
+    """Every document of a YAML stream; a syntax error costs only the document it is in.
+
+    keep_nodes=False drops each node tree once its data is built (a long stream then never
+    holds every tree at once); positions are found again by parsing anew when needed.
+    """
     try:
         _refuse_deep_nesting(text)
     except _LimitExceeded:
@@ -265,14 +269,14 @@ def parse_stream(text: str) -> Stream:
                     Problem("yaml-limit-exceeded", str(chunk_error), mark.line + 1, mark.column + 1)
                 )
                 continue
-            part = _parse_checked_stream(chunk)
+            part = _parse_checked_stream(chunk, keep_nodes)
             merged.documents.extend(part.documents)
             merged.problems.extend(part.problems)
         return merged
-    return _parse_checked_stream(text)
+    return _parse_checked_stream(text, keep_nodes)
 
 
-def _parse_checked_stream(text: str) -> Stream:
+def _parse_checked_stream(text: str, keep_nodes: bool = True) -> Stream:
     documents: list[Document] = []
     problems: list[Problem] = []
     helm_sources = [(m.string.count("\n", 0, m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
@@ -282,7 +286,10 @@ def _parse_checked_stream(text: str) -> Stream:
         source = text if start_line == 0 else "\n" * start_line + _tail_from_line(text, start_line)
         try:
             for node in _new_yaml().compose_all(io.StringIO(source)):
-                documents.append(_convert_document(node, budget, helm_sources))
+                document = _convert_document(node, budget, helm_sources)
+                if not keep_nodes:
+                    document.node = None
+                documents.append(document)
                 budget -= 1
             return Stream(documents, problems)
         except (YAMLError, RecursionError, ValueError) as error:

@@ -141,9 +141,9 @@ def _load(
     if problem is not None:
         findings.extend(registry.loader_findings([problem], source.display))
         return []
-    stream = parse_stream(text)
+    stream = parse_stream(text, keep_nodes=False)
     comments.extend(comment_suppressions(text, source.display))
-    # node trees are dropped here and composed again only for files that get a finding
+    # node trees are not kept: NodeSource composes a file again only when a finding needs a position
     findings.extend(registry.loader_findings(_as_template(stream.problems, text), source.display))
     transform = kustomize.transform_for(source.path) if source.path is not None else None
     may_hold_placeholders = "${" in text or "{{" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from kubelint_svc import defaults
@@ -9,15 +10,32 @@ from kubelint_svc.engine import Hit, RunContext
 from kubelint_svc.model import Resource
 
 
-def _services_of_unit(run: RunContext, unit: str) -> list[Resource]:
-    by_unit = run.cache.get("services-by-unit")
-    if by_unit is None:
-        by_unit = {}
-        for resource in run.resources:
-            if resource.kind == "Service" and not resource.is_patch:
-                by_unit.setdefault(resource.unit, []).append(resource)
-        run.cache["services-by-unit"] = by_unit
-    return by_unit.get(unit, [])
+@dataclass
+class _Unit:
+    """The first Service of an apply unit to claim each node port and each namespace/name."""
+
+    node_ports: dict[int, Resource] = field(default_factory=dict)
+    names: dict[tuple[str, str], Resource] = field(default_factory=dict)
+
+
+def _unit_of(resource: Resource, run: RunContext) -> _Unit:
+    units = run.cache.get("apply-units")
+    if units is None:
+        units = {}
+        for service in run.resources:
+            if service.kind != "Service" or service.is_patch:
+                continue
+            unit = units.setdefault(service.unit, _Unit())
+            if service.name:
+                unit.names.setdefault((service.namespace or run.default_namespace, service.name), service)
+            spec = defaults.spec_of(service.body)
+            if defaults.needs_node_ports(spec):
+                for _, port in defaults.ports_of(spec):
+                    value = port.get("nodePort")
+                    if isinstance(value, int) and not isinstance(value, bool) and value:
+                        unit.node_ports.setdefault(value, service)
+        run.cache["apply-units"] = units
+    return units.get(resource.unit, _Unit())
 
 
 def _describe(resource: Resource) -> str:
@@ -27,20 +45,11 @@ def _describe(resource: Resource) -> str:
 def node_port_conflict(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
     if not defaults.needs_node_ports(defaults.spec_of(resource.body)):
         return
-    earlier: dict[int, Resource] = {}
-    for other in _services_of_unit(run, resource.unit):
-        if other is resource:
-            break
-        if not defaults.needs_node_ports(defaults.spec_of(other.body)):
-            continue
-        for _, port in defaults.ports_of(defaults.spec_of(other.body)):
-            value = port.get("nodePort")
-            if isinstance(value, int) and value:
-                earlier.setdefault(value, other)
+    first_claims = _unit_of(resource, run).node_ports
     for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
         value = port.get("nodePort")
-        if isinstance(value, int) and value in earlier:
-            first = earlier[value]
+        first = first_claims.get(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        if first is not None and first is not resource:
             yield Hit(
                 f"nodePort {value} is already taken by {_describe(first)} (line {first.position(())[0]}) in the same "
                 "apply: the API server answers \"provided port is already allocated\" (node ports are allocated per "
@@ -53,15 +62,11 @@ def node_port_conflict(resource: Resource, run: RunContext, params: dict) -> Ite
 def duplicate_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
     if not resource.name:
         return
-    key = (resource.namespace or run.default_namespace, resource.name)
-    for other in _services_of_unit(run, resource.unit):
-        if other is resource:
-            return
-        if (other.namespace or run.default_namespace, other.name) == key:
-            yield Hit(
-                f"{_describe(resource)} is defined twice in the same apply (first at line {other.position(())[0]}): "
-                "the second silently replaces the first",
-                ("metadata", "name"),
-                at_key=False,
-            )
-            return
+    first = _unit_of(resource, run).names.get((resource.namespace or run.default_namespace, resource.name))
+    if first is not None and first is not resource:
+        yield Hit(
+            f"{_describe(resource)} is defined twice in the same apply (first at line {first.position(())[0]}): "
+            "the second silently replaces the first",
+            ("metadata", "name"),
+            at_key=False,
+        )
