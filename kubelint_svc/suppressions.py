@@ -63,9 +63,23 @@ def object_suppression(resource: Resource) -> Suppression | None:
 def apply(findings: list[Finding], suppressions: list[Suppression], known_rules: set[str]) -> list[Finding]:
     """Findings left after suppression, plus an `unused-suppression` finding for each rule a
     suppression names but silences nothing of."""
+    by_place: dict[tuple, list[Suppression]] = {}
+    for suppression in suppressions:  # where a finding must be for each to apply
+        if suppression.scope == "file":
+            place: tuple = (suppression.file,)
+        elif suppression.scope == "object":
+            place = (suppression.file, suppression.object)
+        else:
+            place = (suppression.file, suppression.applies_to_line)
+        by_place.setdefault(place, []).append(suppression)
     kept = []
     for finding in findings:
-        silencers = [s for s in suppressions if s.silences(finding)]
+        candidates = [
+            *by_place.get((finding.file,), []),
+            *by_place.get((finding.file, finding.object), []),
+            *by_place.get((finding.file, finding.line), []),
+        ]
+        silencers = [s for s in candidates if s.silences(finding)]
         for suppression in silencers:
             suppression.used.add(finding.rule)
         if not silencers:
