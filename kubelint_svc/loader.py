@@ -8,6 +8,7 @@ can be traced back to a 1-based line and column.
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 import re
@@ -246,62 +247,86 @@ def _syntax_problem(error: YAMLError, fallback_line: int) -> Problem:
     return Problem("yaml-syntax", f"YAML syntax error: {text}", fallback_line, 1)
 
 
+class _Lines:
+    """Where each line of a text starts, and its `---` / `...` separator lines: one pass each."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.separators = [self.line_of(m.start()) for m in _DOC_SEPARATOR.finditer(text)]
+
+    def line_of(self, offset: int) -> int:
+        """0-based line holding a character offset."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def window(self, start: int, stop: int | None) -> str:
+        """Lines [start, stop) padded with newlines, so marks keep the stream's line numbers."""
+        end = self.starts[stop] if stop is not None and stop < len(self.starts) else len(self.text)
+        return "\n" * start + self.text[self.starts[start] if start < len(self.starts) else len(self.text):end]
+
+    def separator_after(self, line: int) -> int | None:
+        """The first separator line strictly below `line`."""
+        index = bisect.bisect_right(self.separators, line)
+        return self.separators[index] if index < len(self.separators) else None
+
+    def separator_at_or_before(self, line: int, floor: int) -> int:
+        """The separator that opens the document holding `line` (or floor, the window's start)."""
+        index = bisect.bisect_right(self.separators, line) - 1
+        return max(self.separators[index], floor) if index >= 0 else floor
+
+
 def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
-    """Every document of a YAML stream; a syntax error costs only the document it is in.
+    """Every document of a YAML stream; a syntax error or an over-deep document costs only the
+    document it is in: parsing resumes at the next `---`.
 
     keep_nodes=False drops each node tree once its data is built (a long stream then never
     holds every tree at once); positions are found again by parsing anew when needed.
     """
-    try:
-        _refuse_deep_nesting(text)
-    except _LimitExceeded:
-        starts = [0] + [text.count("\n", 0, m.start()) for m in _DOC_SEPARATOR.finditer(text)]
-        starts = sorted(set(starts))  # parse document by document, so only the deep one is lost
-        merged = Stream([], [])
-        lines = text.split("\n")
-        for begin, end in zip(starts, starts[1:] + [len(lines)]):
-            chunk = "\n" * begin + "\n".join(lines[begin:end])
-            try:
-                _refuse_deep_nesting(chunk)
-            except _LimitExceeded as chunk_error:
-                mark = chunk_error.node.start_mark
-                merged.problems.append(
-                    Problem("yaml-limit-exceeded", str(chunk_error), mark.line + 1, mark.column + 1)
-                )
-                continue
-            part = _parse_checked_stream(chunk, keep_nodes)
-            merged.documents.extend(part.documents)
-            merged.problems.extend(part.problems)
-        return merged
-    return _parse_checked_stream(text, keep_nodes)
-
-
-def _parse_checked_stream(text: str, keep_nodes: bool = True) -> Stream:
+    lines = _Lines(text)
     documents: list[Document] = []
     problems: list[Problem] = []
-    helm_sources = [(m.string.count("\n", 0, m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+    helm_sources = [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
     budget = _BASE_NODE_BUDGET + 2 * len(text)
-    start_line = 0
+    start, stop = 0, None  # the window being composed: lines [start, stop)
+    after_stop: int | None = None  # where to go on once the window is done (past a too-deep document)
     while True:
-        source = text if start_line == 0 else "\n" * start_line + _tail_from_line(text, start_line)
+        source = text if (start, stop) == (0, None) else lines.window(start, stop)
+        resume: int | None
         try:
+            if stop is None:
+                _refuse_deep_nesting(source)
             for node in _new_yaml().compose_all(io.StringIO(source)):
                 document = _convert_document(node, budget, helm_sources)
                 if not keep_nodes:
                     document.node = None
                 documents.append(document)
                 budget -= 1
-            return Stream(documents, problems)
+            resume = None
+        except _LimitExceeded as error:
+            mark = error.node.start_mark
+            problems.append(Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1))
+            opening = lines.separator_at_or_before(mark.line, start)
+            if opening > start:  # compose the documents before the deep one first
+                start, stop, after_stop = start, opening, lines.separator_after(mark.line)
+                continue
+            resume = lines.separator_after(mark.line)
+            if resume is None:
+                return Stream(documents, problems)
+            start = resume
+            continue
         except (YAMLError, RecursionError, ValueError) as error:
             if isinstance(error, YAMLError):
-                problem = _syntax_problem(error, start_line + 1)
+                problem = _syntax_problem(error, start + 1)
             else:
-                problem = Problem("yaml-limit-exceeded", "document nests too deeply to parse; not linted", start_line + 1, 1)
+                problem = Problem("yaml-limit-exceeded", "document nests too deeply to parse; not linted", start + 1, 1)
             problems.append(problem)
-            next_start = _next_document_start(text, max(problem.line - 1, start_line + 1))
-            if next_start is None or next_start <= start_line:
-                return Stream(documents, problems)
-            start_line = next_start
+            resume = lines.separator_after(max(problem.line - 2, start))
+            if resume is not None and (stop is None or resume < stop):
+                start = resume
+                continue
+        if stop is None or after_stop is None:
+            return Stream(documents, problems)
+        start, stop, after_stop = after_stop, None, None
 
 
 def _refuse_deep_nesting(text: str) -> None:
@@ -311,30 +336,17 @@ def _refuse_deep_nesting(text: str) -> None:
     if bound <= _SAFE_COMPOSE_NESTING:
         return
     depth = 0
-    for event in _new_yaml().parse(io.StringIO(text)):
-        name = type(event).__name__
-        if name in ("MappingStartEvent", "SequenceStartEvent"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _LimitExceeded(event, f"document nests deeper than {MAX_DEPTH} levels; not linted")
-        elif name in ("MappingEndEvent", "SequenceEndEvent"):
-            depth -= 1
-
-
-def _tail_from_line(text: str, line: int) -> str:
-    offset = 0
-    for _ in range(line):
-        offset = text.index("\n", offset) + 1
-    return text[offset:]
-
-
-def _next_document_start(text: str, from_line: int) -> int | None:
-    """0-based line of the first `---` separator at or below from_line, to resume parsing there."""
-    for match in _DOC_SEPARATOR.finditer(text):
-        line = text.count("\n", 0, match.start())
-        if line >= from_line:
-            return line
-    return None
+    try:
+        for event in _new_yaml().parse(io.StringIO(text)):
+            name = type(event).__name__
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _LimitExceeded(event, f"document nests deeper than {MAX_DEPTH} levels; not linted")
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+    except YAMLError:
+        return  # composing stops at the same error; what follows it is checked when parsing resumes
 
 
 def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]]) -> Document:

@@ -110,3 +110,21 @@ def test_helm_source_comments_name_the_template(lint_text):
         ("web/templates/deployment.yaml", "schema", 7, 3, "spec.templat"),
         ("web/templates/service.yaml", "schema", 8, 15, "spec.ports[0].nodePort"),
     ]
+
+
+LONG_FILLER = "".join(f"---\nk{i}: [a, b, c, d, e, f, g, h, i, j, k, l]\n" for i in range(300))
+
+
+def test_a_syntax_error_at_the_top_of_a_long_stream_costs_one_document():
+    # long enough that the nesting pre-check runs (and meets the error first)
+    stream = parse_stream("x: [\n" + LONG_FILLER)
+    assert len(stream.documents) == 300
+    assert [(p.rule, p.line) for p in stream.problems] == [("yaml-syntax", 2)]
+
+
+def test_a_too_deep_document_inside_a_long_stream_costs_only_itself():
+    text = "a: 1\n" + LONG_FILLER + "---\n" + "[" * 5000 + "]" * 5000 + "\n---\nb: [\n---\nc: 3\n" + LONG_FILLER
+    stream = parse_stream(text)
+    assert len(stream.documents) == 602
+    assert stream.documents[0].data == {"a": 1} and stream.documents[301].data == {"c": 3}
+    assert [(p.rule, p.line) for p in stream.problems] == [("yaml-limit-exceeded", 603), ("yaml-syntax", 606)]
