@@ -368,14 +368,11 @@ def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str
 
 def _helm_source_for(doc_line: int, helm_sources: list[tuple[int, str]]) -> tuple[str | None, int]:
     """The `# Source:` comment directly above a document (helm template output), if any."""
-    chosen = None
-    for line, name in helm_sources:
-        if line >= doc_line:
-            break
-        chosen = (line, name)
-    if chosen is None:
+    index = bisect.bisect_left(helm_sources, (doc_line, "")) - 1  # the last comment above the document
+    if index < 0:
         return None, 0
-    return chosen[1], chosen[0] + 1
+    line, name = helm_sources[index]
+    return name, line + 1
 
 
 class YamlFileError(Exception):
