@@ -116,6 +116,9 @@ class Index:
         # (namespace, key, value) -> Pod sources whose template sets that label
         self._by_label: dict[tuple[str, str, str], list[PodSource]] = {}
         self._selected: dict[tuple, list[PodSource]] = {}
+        self._by_key: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, label key)
+        self._near: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, folder)
+        self._custom_near: dict[tuple[str, str], list[Resource]] = {}
         for resource in resources:
             if resource.is_patch:
                 continue
@@ -127,6 +130,8 @@ class Index:
                 self.label_prefixes.update(key.rpartition("/")[0] for key in source.labels if "/" in key)
                 for key, value in source.labels.items():
                     self._by_label.setdefault((namespace, key, value), []).append(source)
+                    self._by_key.setdefault((namespace, key), []).append(source)
+                self._near.setdefault((namespace, _folder(resource)), []).append(source)
             if resource.kind == "Service" and resource.name:
                 self.services.setdefault((namespace, resource.name), []).append(resource)
             elif resource.kind == "Endpoints" and resource.name:
@@ -137,6 +142,7 @@ class Index:
                     self.endpoints.add((namespace, owner))
             elif is_custom_resource(resource) and resource.kind not in NON_WORKLOAD_CUSTOM_KINDS:
                 self.custom_resources.setdefault(namespace, []).append(resource)
+                self._custom_near.setdefault((namespace, _folder(resource)), []).append(resource)
 
     def namespace_of(self, resource: Resource) -> str:
         return resource.namespace or self.default_namespace
@@ -177,12 +183,18 @@ class Index:
 
     def custom_resources_near(self, resource: Resource, namespace: str) -> list[Resource]:
         """Custom resources of the namespace read from the same folder (or stream) as resource."""
-        folder = _folder(resource)
-        return [cr for cr in self.custom_resources.get(namespace, []) if _folder(cr) == folder]
+        return self._custom_near.get((namespace, _folder(resource)), [])
 
     def workloads_near(self, resource: Resource, namespace: str) -> list[PodSource]:
-        folder = _folder(resource)
-        return [source for source in self.pods_in(namespace) if _folder(source.resource) == folder]
+        return self._near.get((namespace, _folder(resource)), [])
+
+    def pods_sharing_keys(self, selector: dict[str, str], namespace: str) -> list[PodSource]:
+        """Pod sources whose labels use at least one of the selector's keys (once each)."""
+        found: dict[int, PodSource] = {}
+        for key in selector:
+            for source in self._by_key.get((namespace, key), []):
+                found.setdefault(id(source), source)
+        return list(found.values())
 
 
 def _folder(resource: Resource) -> str:

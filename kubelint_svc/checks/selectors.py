@@ -119,7 +119,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iter
     if reasons:
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
-    closest, key_path = _closest(selector, index.pods_in(namespace))
+    closest, key_path = _closest(selector, index.pods_sharing_keys(selector, namespace))
     hint = f"; closest: {'; '.join(closest)}" if closest else ""
     elsewhere = [
         f"{source.describe()} in namespace {other}"
