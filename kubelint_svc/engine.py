@@ -353,6 +353,80 @@ def _check_schema(schema: Any, where: str, rule_id: str, key: str) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         raise RuleError(f"{where}: rule {rule_id!r}: {key} is not a valid JSON Schema: {error.message}") from None
+    for pattern in _patterns(schema):
+        if _nested_unbounded_repeat(pattern):
+            raise RuleError(f"{where}: rule {rule_id!r}: pattern {pattern!r} nests unbounded repeats (like (a+)+), "
+                            "which can take exponential time on hostile input; rewrite it without the nesting")
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    """Every regular expression a schema holds (`pattern` values, `patternProperties` keys)."""
+    if isinstance(schema, list):
+        for item in schema:
+            yield from _patterns(item)
+    elif isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            elif key == "patternProperties" and isinstance(value, dict):
+                yield from (k for k in value if isinstance(k, str))
+                yield from _patterns(list(value.values()))
+            elif key not in ("const", "enum", "default", "examples"):
+                yield from _patterns(value)
+
+
+def _nested_unbounded_repeat(pattern: str) -> bool:
+    """Does an unbounded repeat hold another repeat, with nothing fixed in between to anchor
+    each round (`(a+)+`, `([a-z]+-?)*`)? That is the shape of catastrophic backtracking;
+    `(\\.[a-z]+)*` is fine, since each round must start with a dot. A pattern that does not
+    compile is left to the schema check."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception:
+        return False
+    fixed = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
+
+    def has_repeat(items: Any) -> bool:
+        for op, argument in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and argument[1] > 1:
+                return True
+            if name == "SUBPATTERN" and has_repeat(argument[-1]):
+                return True
+            if name == "BRANCH" and any(has_repeat(branch) for branch in argument[1]):
+                return True
+        return False
+
+    def anchored(items: Any) -> bool:
+        """Must every match of items consume a fixed character outside any repeat?"""
+        for op, argument in items:
+            name = str(op)
+            if name in fixed:
+                return True
+            if name == "SUBPATTERN" and anchored(argument[-1]):
+                return True
+        return False
+
+    def dangerous(items: Any) -> bool:
+        for op, argument in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                _, high, body = argument
+                if high == sre_parse.MAXREPEAT and has_repeat(body) and not anchored(body):
+                    return True
+                if dangerous(body):
+                    return True
+            elif name == "SUBPATTERN" and dangerous(argument[-1]):
+                return True
+            elif name == "BRANCH" and any(dangerous(branch) for branch in argument[1]):
+                return True
+        return False
+
+    return dangerous(parsed)
 
 
 def _resolve_pack_refs(schema: Any, folder: Path, where: str, rule_id: str, depth: int = 0) -> Any:

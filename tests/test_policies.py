@@ -266,3 +266,17 @@ def test_a_suppression_of_another_line_or_object_does_not_apply(lint_text):
     assert rules == [("service-port-number", "api")]
     report = lint_text("# kubelint-svc: ignore[service-port-number]\n\n" + SERVICE.replace("port: 80", "port: 0"))
     assert {f.rule for f in report.findings} >= {"service-port-number", "unused-suppression"}
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "^([a-z0-9]+-?)*$", "(x+x+)+y"])
+def test_a_pattern_shaped_for_catastrophic_backtracking_is_refused(tmp_path, pattern):
+    schema = "{properties: {metadata: {properties: {name: {pattern: '%s'}}}}}" % pattern
+    with pytest.raises(RuleError, match="nests unbounded repeats"):
+        Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
+
+
+def test_ordinary_patterns_are_accepted(tmp_path):
+    subdomain = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    schema = "{properties: {metadata: {properties: {name: {pattern: '%s'}}}}}" % subdomain
+    registry = Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
+    assert "team-rule" in registry
