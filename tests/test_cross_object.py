@@ -9,38 +9,9 @@ import pytest
 from kubelint_svc.inputs import InputFile, discover
 from kubelint_svc.runner import Settings, lint
 from conftest import REPO
+from manifests import WEB_DEPLOYMENT as DEPLOYMENT
+from manifests import WEB_SERVICE as SERVICE
 
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: http
-"""
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports:
-        - name: http
-          containerPort: 8080
-"""
 OTHER = DEPLOYMENT.replace("web", "db").replace("http", "pg")
 
 

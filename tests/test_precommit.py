@@ -10,43 +10,14 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from manifests import WEB_DEPLOYMENT as DEPLOYMENT
+from manifests import WEB_SERVICE as SERVICE
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
 pytestmark = pytest.mark.skipif(
     not Path(PRE_COMMIT).exists() or shutil.which("git") is None, reason="pre-commit or git not installed"
 )
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports:
-        - name: http
-          containerPort: 8080
-"""
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: http
-"""
 
 
 @pytest.fixture(scope="module")
