@@ -111,7 +111,6 @@ class Index:
         self.services: dict[tuple[str, str], list[Resource]] = {}
         self.endpoints: set[tuple[str, str]] = set()
         self.custom_resources: dict[str, list[Resource]] = {}
-        self.namespaces_with_workloads: set[str] = set()
         self.label_prefixes: set[str] = set()  # `prefix` of every prefixed label key some workload sets
         # (namespace, key, value) -> Pod sources whose template sets that label
         self._by_label: dict[tuple[str, str, str], list[PodSource]] = {}
@@ -126,7 +125,6 @@ class Index:
             source = _pod_source(resource, namespace)
             if source is not None:
                 self.pod_sources.setdefault(namespace, []).append(source)
-                self.namespaces_with_workloads.add(namespace)
                 self.label_prefixes.update(key.rpartition("/")[0] for key in source.labels if "/" in key)
                 for key, value in source.labels.items():
                     self._by_label.setdefault((namespace, key, value), []).append(source)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import sys
@@ -102,21 +101,9 @@ def _lint(
     for resource in run.resources:
         report.findings.extend(registry.check_resource(resource, run))
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
-    findings = apply_suppressions(report.findings, suppressions, set(registry.rules))
-    report.findings = sort_findings(_as_configured(findings, registry))
+    unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
+    report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
     return report
-
-
-def _as_configured(findings: list[Finding], registry: Registry) -> list[Finding]:
-    """Findings the suppression step made get the severity, and on/off state, of their rule."""
-    kept = []
-    for finding in findings:
-        if finding.rule == "unused-suppression":
-            if not registry.is_enabled(finding.rule):
-                continue
-            finding = dataclasses.replace(finding, severity=registry[finding.rule].severity)
-        kept.append(finding)
-    return kept
 
 
 def _as_template(problems: list[Problem], text: str) -> list[Problem]:

@@ -60,9 +60,11 @@ def object_suppression(resource: Resource) -> Suppression | None:
     return Suppression(rules, resource.file, line, column, "object", object=resource.ref())
 
 
-def apply(findings: list[Finding], suppressions: list[Suppression], known_rules: set[str]) -> list[Finding]:
-    """Findings left after suppression, plus an `unused-suppression` finding for each rule a
-    suppression names but silences nothing of."""
+def apply(
+    findings: list[Finding], suppressions: list[Suppression], known_rules: set[str], unused_severity: str | None
+) -> list[Finding]:
+    """Findings left after suppression, plus an `unused-suppression` finding (at unused_severity;
+    none when that rule is off) for each rule a suppression names but silences nothing of."""
     by_place: dict[tuple, list[Suppression]] = {}
     for suppression in suppressions:  # where a finding must be for each to apply
         if suppression.scope == "file":
@@ -84,14 +86,14 @@ def apply(findings: list[Finding], suppressions: list[Suppression], known_rules:
             suppression.used.add(finding.rule)
         if not silencers:
             kept.append(finding)
-    for suppression in suppressions:
+    for suppression in suppressions if unused_severity is not None else []:
         for rule in sorted(suppression.rules - suppression.used):
             why = "no such rule" if rule not in known_rules else "nothing to suppress"
             where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
             if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
                 where = "the next line"
             kept.append(Finding(
-                "unused-suppression", "info", f"suppression of {rule} on {where} is unused ({why}): remove it",
+                "unused-suppression", unused_severity, f"suppression of {rule} on {where} is unused ({why}): remove it",
                 suppression.file, suppression.line, suppression.column, suppression.object,
                 f"metadata.annotations[{ANNOTATION}]" if suppression.scope == "object" else None,
             ))

@@ -280,3 +280,17 @@ def test_ordinary_patterns_are_accepted(tmp_path):
     schema = "{properties: {metadata: {properties: {name: {pattern: '%s'}}}}}" % subdomain
     registry = Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
     assert "team-rule" in registry
+
+
+def test_unused_suppression_follows_its_rule_setting(tmp_path):
+    stale = SERVICE.replace("port: 80", "port: 80  # kubelint-svc: ignore[service-port-number]")
+
+    def unused(setting: str | None) -> list[str]:
+        rules = {"unused-suppression": setting} if setting else {}
+        registry = Registry.configured(Config(rules=rules))
+        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: stale.encode())
+        return [f.severity for f in report.findings if f.rule == "unused-suppression"]
+
+    assert unused(None) == ["info"]
+    assert unused("warning") == ["warning"]
+    assert unused("off") == []

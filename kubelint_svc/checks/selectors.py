@@ -101,7 +101,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iter
     if index.pods_selected_by(selector, namespace):
         return
     path = ("spec", "selector")
-    if namespace not in index.namespaces_with_workloads:
+    if not index.pods_in(namespace):
         first = run.cache.setdefault(f"first-selecting-service:{namespace}", resource)
         if first is resource:
             yield Hit(f"namespace {namespace} has no workloads in the files read, so Services selecting Pods there "
