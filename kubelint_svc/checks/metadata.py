@@ -14,21 +14,26 @@ TOPOLOGY_HINTS = "service.kubernetes.io/topology-aware-hints"
 _WORKLOAD_SELECTOR_MAPS = {"ReplicationController": ("spec", "selector")}
 
 
-def _generates_name(resource: Resource) -> bool:
-    """`generateName` instead of a name: made for `kubectl create`, which lets the server pick one."""
-    value = resource.get(("metadata", "generateName"))
-    return isinstance(value, str) and bool(value)
+NAME = ("metadata", "name")
+
+
+def _name_to_check(resource: Resource) -> tuple[str | None, Hit | None]:
+    """(the name when it is a non-empty string, the Required hit when there is none at all).
+    `generateName` stands in for a name: `kubectl create` lets the server pick one."""
+    name = resource.get(NAME)
+    if name in (None, ""):
+        generate = resource.get(("metadata", "generateName"))
+        missing = not (isinstance(generate, str) and generate)
+        return None, Hit(f"a {resource.kind} needs metadata.name (Required value)", NAME) if missing else None
+    return (name if isinstance(name, str) else None), None
 
 
 def service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
     """params.relaxed_since: first minor version accepting a leading digit (RelaxedServiceNameValidation)."""
-    name = resource.get(("metadata", "name"))
-    path = ("metadata", "name")
-    if name in (None, ""):
-        if not _generates_name(resource):
-            yield Hit("a Service needs metadata.name (Required value)", path)
-        return
-    if not isinstance(name, str):
+    name, missing = _name_to_check(resource)
+    if missing:
+        yield missing
+    if name is None:
         return
     relaxed = run.minor >= params.get("relaxed_since", 1000)
     problem = dns1123_label(name) if relaxed else dns1035_label(name)
@@ -36,26 +41,23 @@ def service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[
         note = ""
         if not relaxed and dns1123_label(name) is None:
             note = f" (names starting with a digit are accepted from Kubernetes 1.{params['relaxed_since']})"
-        yield Hit(f"Service name {name!r} {problem}{note}", path, at_key=False)
+        yield Hit(f"Service name {name!r} {problem}{note}", NAME, at_key=False)
 
 
 def workload_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
     """params.max_length: {kind: limit} for kinds whose names feed into generated names."""
-    name = resource.get(("metadata", "name"))
-    path = ("metadata", "name")
-    if name in (None, ""):
-        if not _generates_name(resource):
-            yield Hit(f"a {resource.kind} needs metadata.name (Required value)", path)
-        return
-    if not isinstance(name, str):
+    name, missing = _name_to_check(resource)
+    if missing:
+        yield missing
+    if name is None:
         return
     problem = dns1123_subdomain(name)
     if problem:
-        yield Hit(f"{resource.kind} name {name!r} {problem}", path, at_key=False)
+        yield Hit(f"{resource.kind} name {name!r} {problem}", NAME, at_key=False)
         return
     limit = params.get("max_length", {}).get(resource.kind)
     if limit and len(name) > limit:
-        yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", path, at_key=False)
+        yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", NAME, at_key=False)
 
 
 def namespace(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
