@@ -43,7 +43,9 @@ class Severity(str, Enum):
 
 
 def _usage_error(message: str) -> "typer.Exit":
-    typer.echo(f"kubelint-svc: error: {message}", err=True)
+    from kubelint_svc.reporters.escaping import visible
+
+    typer.echo(f"kubelint-svc: error: {visible(message)}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -166,7 +168,8 @@ def run_from_options(
         version = normalise_version(wanted_version) or ""
         if version not in versions:
             origin = "--kubernetes-version" if kubernetes_version else f"{config.where('kubernetes-version')}: kubernetes-version"
-            raise _usage_error(f"{origin} {wanted_version!r} is not bundled; choose one of {', '.join(versions)}")
+            shown = repr(wanted_version) if len(repr(wanted_version)) <= 40 else repr(wanted_version)[:37] + "..."
+            raise _usage_error(f"{origin} {shown} is not bundled; choose one of {', '.join(versions)}")
     origin = "--node-port-range" if node_port_range else f"{config.where('node-port-range')}: node-port-range"
     port_range = _parse_port_range(node_port_range or config.node_port_range or "30000-32767", origin)
     threshold = fail_on or config.fail_on or "error"
@@ -214,7 +217,7 @@ def _write_report(report, registry, output_format, output, threshold, colour, qu
             report, registry, output_format, threshold
         )
         try:
-            with open(output, "w", encoding="utf-8") as handle:
+            with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(content)
         except OSError as error:
             raise _usage_error(f"--output {output}: {error.strerror or error}") from None
@@ -232,11 +235,12 @@ def _write_report(report, registry, output_format, output, threshold, colour, qu
 
 def _parse_port_range(text: str, origin: str) -> tuple[int, int]:
     low, sep, high = text.partition("-")
-    if sep and low.strip().isdigit() and high.strip().isdigit():
+    if sep and low.strip().isdigit() and high.strip().isdigit() and len(low.strip()) <= 5 and len(high.strip()) <= 5:
         bounds = (int(low), int(high))
         if 1 <= bounds[0] <= bounds[1] <= 65535:
             return bounds
-    raise _usage_error(f"{origin} {text!r} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
+    shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+    raise _usage_error(f"{origin} {shown} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
 
 
 CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default: searched upward).")
@@ -296,10 +300,16 @@ def _indent(text: str) -> str:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except Exception as error:  # a bug of ours: one line, not a traceback (KUBELINT_SVC_DEBUG=1 shows it)
         if os.environ.get("KUBELINT_SVC_DEBUG"):
             raise
-        typer.echo(f"kubelint-svc: internal error: {type(error).__name__}: {error} (please report this)", err=True)
+        from kubelint_svc.reporters.escaping import visible
+
+        typer.echo(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} (please report this)",
+                   err=True)
         raise SystemExit(EXIT_USAGE) from None

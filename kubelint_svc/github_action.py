@@ -8,6 +8,7 @@ commands).
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 
 from kubelint_svc.findings import SEVERITIES, at_or_above
 from kubelint_svc.reporters import github, sarif, text
+from kubelint_svc.reporters.escaping import visible
 
 SUMMARY_ROWS = 20
 
@@ -31,8 +33,17 @@ def _append(variable: str, content: str) -> None:
             handle.write(content)
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]()!|#<>&])")
+
+
 def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    """A table cell that shows the text as written: no markup, links or images from input."""
+    return _MARKDOWN.sub(r"\\\1", visible(value))
+
+
+def _code(value: str) -> str:
+    """A code span in a table cell: a backtick in the text cannot end it, a pipe cannot split the row."""
+    return "`" + visible(value).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def summary_markdown(report, threshold: str) -> str:
@@ -43,12 +54,12 @@ def summary_markdown(report, threshold: str) -> str:
     for finding in report.findings:
         counts[(finding.rule, finding.severity)] = counts.get((finding.rule, finding.severity), 0) + 1
     lines += ["| rule | severity | findings |", "|---|---|---:|"]
-    lines += [f"| `{rule}` | {severity} | {count} |" for (rule, severity), count in
+    lines += [f"| {_code(rule)} | {severity} | {count} |" for (rule, severity), count in
               sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
     lines += ["", "| location | severity | rule | message |", "|---|---|---|---|"]
     for finding in report.findings[:SUMMARY_ROWS]:
-        lines.append(f"| `{_cell(finding.file)}:{finding.line}:{finding.column}` | {finding.severity} | "
-                     f"`{finding.rule}` | {_cell(finding.message)} |")
+        lines.append(f"| {_code(f'{finding.file}:{finding.line}:{finding.column}')} | {finding.severity} | "
+                     f"{_code(finding.rule)} | {_cell(finding.message)} |")
     if len(report.findings) > SUMMARY_ROWS:
         lines += ["", f"…and {len(report.findings) - SUMMARY_ROWS} more; the SARIF report has them all."]
     failing = sum(1 for f in report.findings if at_or_above(f.severity, threshold))
@@ -80,7 +91,7 @@ def main() -> int:
     if sarif_file:
         Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
         Path(sarif_file).write_text(sarif.render(report, registry), encoding="utf-8")
-    _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={sarif_file}\n")
+    _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={visible(sarif_file)}\n")
     _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold))
     return 1 if any(at_or_above(f.severity, threshold) for f in report.findings) else 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubelint_svc.findings import Finding
+from kubelint_svc.reporters.escaping import not_a_command, visible
 from kubelint_svc.runner import Report
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -11,7 +12,9 @@ ANNOTATIONS_PER_LEVEL = 10
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """actions/toolkit's escaping, after every control character is made visible: no input can
+    end the command's line or smuggle a terminal sequence into the log."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -26,8 +29,11 @@ def command(finding: Finding) -> str:
         f"col={finding.column}",
         f"title={escape_property(finding.rule)}",
     ]
-    where = f" ({finding.object.describe()})" if finding.object else ""
-    return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(finding.message + where)}"
+    return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(finding.message + _where(finding))}"
+
+
+def _where(finding: Finding) -> str:
+    return f" ({finding.object.describe()})" if finding.object else ""
 
 
 def render(report: Report, limit: int | None = ANNOTATIONS_PER_LEVEL) -> str:
@@ -45,5 +51,6 @@ def render(report: Report, limit: int | None = ANNOTATIONS_PER_LEVEL) -> str:
             f"{limit} annotations per level in a step. Upload the SARIF report (--format sarif) to code scanning "
             "to see them all:"
         )
-        lines += [f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}" for f in skipped]
+        lines += [not_a_command(visible(f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{_where(f)}"))
+                  for f in skipped]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -6,6 +6,7 @@ import json
 
 from kubelint_svc import __version__
 from kubelint_svc.findings import Finding
+from kubelint_svc.reporters.escaping import unicode_tree
 from kubelint_svc.runner import Report
 
 
@@ -40,4 +41,4 @@ def render(report: Report) -> str:
             "infos": report.count("info"),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(unicode_tree(document), indent=2, ensure_ascii=False) + "\n"

@@ -7,22 +7,29 @@ from collections import defaultdict
 from xml.etree import ElementTree
 
 from kubelint_svc.findings import Finding, at_or_above
+from kubelint_svc.reporters.escaping import not_a_command, visible, xml_text
 from kubelint_svc.runner import Report
 
 FILE_LEVEL = "(file)"
 
 
+def _safe(text: str) -> str:
+    return xml_text(visible(text))
+
+
 def _line(finding: Finding) -> str:
-    return f"{finding.file}:{finding.line}:{finding.column}: {finding.severity}[{finding.rule}] {finding.message}"
+    return not_a_command(xml_text(
+        visible(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity}[{finding.rule}] {finding.message}")
+    ))
 
 
 def render(report: Report, fail_on: str) -> str:
     cases: dict[str, dict[str, list[Finding]]] = defaultdict(dict)
     for file, ref in report.object_refs:
-        cases[file].setdefault(ref.describe(), [])
+        cases[_safe(file)].setdefault(_safe(ref.describe()), [])
     for finding in report.findings:
-        name = finding.object.describe() if finding.object else FILE_LEVEL
-        cases[finding.file].setdefault(name, []).append(finding)
+        name = _safe(finding.object.describe()) if finding.object else FILE_LEVEL
+        cases[_safe(finding.file)].setdefault(name, []).append(finding)
     root = ElementTree.Element("testsuites", name="kubelint-svc")
     total_tests = total_failures = 0
     for file in sorted(cases):
@@ -32,7 +39,9 @@ def render(report: Report, fail_on: str) -> str:
             case = ElementTree.SubElement(suite, "testcase", classname=file, name=name, file=file)
             failing = [f for f in findings if at_or_above(f.severity, fail_on)]
             for finding in failing:
-                failure = ElementTree.SubElement(case, "failure", type=finding.rule, message=finding.message)
+                failure = ElementTree.SubElement(
+                    case, "failure", type=_safe(finding.rule), message=_safe(finding.message)
+                )
                 failure.text = _line(finding)
             rest = [f for f in findings if f not in failing]
             if rest:

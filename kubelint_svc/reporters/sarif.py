@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote
 
 from kubelint_svc import __version__
 from kubelint_svc.engine import Registry, Rule
 from kubelint_svc.findings import Finding
+from kubelint_svc.reporters.escaping import unicode_tree
 from kubelint_svc.runner import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -38,18 +40,24 @@ def _rule(rule: Rule) -> dict:
 
 
 def _location_uri(file: str, base: Path) -> tuple[str, bool]:
-    """(uri, relative to %SRCROOT%?)"""
-    path = Path(file)
-    if path.is_absolute():
-        try:
-            return quote(path.resolve().relative_to(base).as_posix()), True
-        except ValueError:
-            return path.resolve().as_uri(), False
+    """(uri, relative to %SRCROOT%?); a file name's bytes are percent-encoded as they are on disk.
+    A name no file can have (a NUL from a `# Source:` comment) is quoted as it stands."""
+    path = Path(file) if os.path.isabs(file) else base / file
     try:
-        relative = (base / path).resolve().relative_to(base).as_posix()
+        real = path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        real = Path(os.path.normpath(path))
+    try:
+        return quote(_name_bytes(real.relative_to(base).as_posix())), True
     except ValueError:
-        return (base / path).resolve().as_uri(), False
-    return quote(relative), True
+        return "file://" + quote(_name_bytes(real.as_posix())), False
+
+
+def _name_bytes(name: str) -> bytes:
+    try:
+        return os.fsencode(name)
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return name.encode("utf-8", "surrogatepass")
 
 
 def fingerprint(finding: Finding, occurrence: int) -> str:
@@ -61,7 +69,7 @@ def fingerprint(finding: Finding, occurrence: int) -> str:
             ref.name if ref else "", finding.field or (finding.line if ref is None else ""),
         )
     )
-    return f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}:{occurrence}"
+    return f"{hashlib.sha256(identity.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}:{occurrence}"
 
 
 def render(report: Report, registry: Registry, base: Path | None = None) -> str:
@@ -115,4 +123,4 @@ def render(report: Report, registry: Registry, base: Path | None = None) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(unicode_tree(document), indent=2, ensure_ascii=False) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kubelint_svc.reporters.escaping import not_a_command, visible
 from kubelint_svc.runner import Report
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
@@ -36,19 +37,19 @@ def statistics(report: Report) -> str:
     for finding in report.findings:
         counts[(finding.rule, finding.severity)] = counts.get((finding.rule, finding.severity), 0) + 1
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return "".join(f"{count:>5}  {severity:<7}  {rule}\n" for (rule, severity), count in ordered)
+    return "".join(f"{count:>5}  {severity:<7}  {visible(rule)}\n" for (rule, severity), count in ordered)
 
 
 def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
     lines = []
     for finding in report.findings:
-        severity = f"{finding.severity}[{finding.rule}]"
-        location = f"{finding.file}:{finding.line}:{finding.column}:"
+        severity = f"{finding.severity}[{visible(finding.rule)}]"
+        location = not_a_command(f"{visible(finding.file)}:{finding.line}:{finding.column}:")
         if colour:
             severity = f"{_COLOURS[finding.severity]}{severity}{_RESET}"
             location = f"{_BOLD}{location}{_RESET}"
-        where = f" ({finding.object.describe()})" if finding.object else ""
-        lines.append(f"{location} {severity} {finding.message}{where}")
+        where = f" ({visible(finding.object.describe())})" if finding.object else ""
+        lines.append(f"{location} {severity} {visible(finding.message)}{where}")
     if not quiet:
         lines.append(summary_line(report))
     return "\n".join(lines) + "\n" if lines else ""
