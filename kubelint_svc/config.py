@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.findings import SEVERITIES
-from kubelint_svc.loader import YamlFileError, locate, read_documents
+from kubelint_svc.loader import UnreadableFile, YamlFileError, decode, locate, read_bounded, read_documents
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
 RULE_SETTINGS = (*SEVERITIES, "off", "on")
@@ -65,19 +65,39 @@ def find_config(start: Path) -> Path | None:
             if (directory / name).is_file():
                 return directory / name
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", pyproject.read_text(errors="replace"), re.M):
+        if pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
             return pyproject
     return None
+
+
+def _read_text(path: Path) -> str:
+    """A bounded read of a small file; what cannot be read reads as empty here and is reported
+    when the file is loaded."""
+    try:
+        text, _ = decode(read_bounded(path))
+    except UnreadableFile:
+        return ""
+    return text or ""
+
+
+def _shown(value: Any) -> str:
+    """A value from the config as a message quotes it: short, whatever its length."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load_config(path: Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
+    root = _repository_root(path.parent)
+    real = path.resolve()
+    if real != root and root not in real.parents:
+        raise ConfigError(f"{path}: the config file leads outside its repository ({real}) through a symlink")
     if path.name == "pyproject.toml":
         data, lines = _read_pyproject(path)
     else:
         data, lines = _read_yaml(path)
-    config = Config(path=path, root=_repository_root(path.parent), lines=lines)
+    config = Config(path=path, root=root, lines=lines)
     _fill(config, data)
     return config
 
@@ -87,6 +107,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         documents = read_documents(path)
     except YamlFileError as error:
         raise ConfigError(str(error)) from None
+    if len(documents) > 1:
+        raise ConfigError(f"{path}:{documents[1].node.start_mark.line + 1 if documents[1].node else 1}: "
+                          "the configuration is one YAML document; a second one would be ignored")
     if not documents or documents[0].data is None:
         return {}, {}
     document = documents[0]
@@ -105,12 +128,22 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
-    text = path.read_text(errors="replace")
+    try:
+        text, problem = decode(read_bounded(path))
+    except UnreadableFile as error:
+        raise ConfigError(f"{path}: {error}") from None
+    if text is None:
+        raise ConfigError(f"{path}:{problem.line if problem else 1}: {problem.message if problem else 'unreadable'}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from None
-    table = data.get("tool", {}).get("kubelint-svc", {})
+    except RecursionError:
+        raise ConfigError(f"{path}: TOML nests too deeply to read") from None
+    tool = data.get("tool")
+    table = tool.get("kubelint-svc", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.kubelint-svc] must be a table")
     lines: dict[str, int] = {}
     start = re.search(r"^\[tool\.kubelint-svc(\.[\w-]+)?\]", text, re.M)
     offset = text.count("\n", 0, start.start()) if start else 0
@@ -130,27 +163,30 @@ def _repository_root(directory: Path) -> Path:
 def _fill(config: Config, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key not in KEYS:
-            raise ConfigError(f"{config.where(key)}: unknown key {key!r}; known keys: {', '.join(KEYS)}")
+            raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}; known keys: {', '.join(KEYS)}")
         if key in ("kubernetes-version", "node-port-range", "namespace", "fail-on"):
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")
+            if isinstance(value, int) and len(str(abs(value))) > 5 or isinstance(value, str) and len(value) > 253:
+                raise ConfigError(f"{config.where(key)}: {key} {_shown(value)} is far too long")
             text = str(value)
             if key == "fail-on" and text not in SEVERITIES:
-                raise ConfigError(f"{config.where(key)}: fail-on must be one of {', '.join(SEVERITIES)}, not {text!r}")
+                raise ConfigError(f"{config.where(key)}: fail-on must be one of {', '.join(SEVERITIES)}, "
+                                  f"not {_shown(text)}")
             setattr(config, key.replace("-", "_"), text)
         elif key == "rules":
             if not isinstance(value, dict):
                 raise ConfigError(f"{config.where(key)}: rules must map rule ids to {'|'.join(RULE_SETTINGS)}")
             for rule_id, setting in value.items():
                 setting = "off" if setting is False else "on" if setting is True else setting
-                if setting not in RULE_SETTINGS:
-                    raise ConfigError(f"{config.where(f'rules.{rule_id}')}: rules.{rule_id} must be one of "
-                                      f"{', '.join(RULE_SETTINGS)}, not {setting!r}")
+                if not isinstance(setting, str) or setting not in RULE_SETTINGS:
+                    raise ConfigError(f"{config.where(f'rules.{rule_id}')}: rules.{str(rule_id)[:60]} must be one of "
+                                      f"{', '.join(RULE_SETTINGS)}, not {_shown(setting)}")
                 config.rules[str(rule_id)] = setting
         elif key == "policy-packs":
             for name in _string_list(config, key, value):
                 if name not in BUILTIN_POLICY_PACKS:
-                    raise ConfigError(f"{config.where(key)}: unknown policy pack {name!r}; built-in packs: "
+                    raise ConfigError(f"{config.where(key)}: unknown policy pack {_shown(name)}; built-in packs: "
                                       f"{', '.join(BUILTIN_POLICY_PACKS)}")
                 config.policy_packs.append(name)
         elif key in ("rule-packs", "context"):
@@ -159,14 +195,21 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
         elif key == "exclude":
             for glob in _string_list(config, key, value):
                 if os.path.isabs(glob) or ".." in Path(glob).parts:
-                    raise ConfigError(f"{config.where(key)}: exclude pattern {glob!r} must be relative to the "
+                    raise ConfigError(f"{config.where(key)}: exclude pattern {_shown(glob)} must be relative to the "
                                       "config file and stay inside the repository")
                 config.exclude.append(glob)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _string_list(config: Config, key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{config.where(key)}: {key} must be a list of strings")
+    for item in value:
+        if _CONTROL.search(item) or len(item) > 4096:
+            raise ConfigError(f"{config.where(key)}: {key} entry {_shown(item)} holds a control character or is "
+                              "far too long")
     return value
 
 
@@ -174,15 +217,15 @@ def _inside_repository(config: Config, key: str, entry: str) -> Path:
     """A path from the config: relative to it, and inside the repository even after symlinks."""
     assert config.path is not None and config.root is not None
     if os.path.isabs(entry) or ".." in Path(entry).parts or "://" in entry:
-        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} must be a relative path inside the "
+        raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} must be a relative path inside the "
                           "repository (no absolute paths, '..' or URLs)")
     path = config.path.parent / entry
     resolved = path.resolve()
     if resolved != config.root and config.root not in resolved.parents:
-        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} leads outside the repository "
+        raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} leads outside the repository "
                           f"({resolved}) through a symlink")
     if not path.exists():
-        raise ConfigError(f"{config.where(key)}: {key} entry {entry!r} does not exist")
+        raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} does not exist")
     return path
 
 

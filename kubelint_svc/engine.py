@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -118,9 +119,9 @@ class Registry:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
                 if rule.where is not None:
-                    from jsonschema import Draft202012Validator
+                    from kubelint_svc.checks.safe_schema import validator_for
 
-                    self._scopes[rule.id] = Draft202012Validator(rule.where)
+                    self._scopes[rule.id] = validator_for(rule.where)
 
     @classmethod
     def load(cls, folders: Iterable[Path]) -> "Registry":
@@ -147,8 +148,9 @@ class Registry:
         for pack_dir in sorted(p for p in packs_dir.iterdir() if p.is_dir()) if packs_dir.is_dir() else []:
             for rule in read_rule_folder(pack_dir, pack=pack_dir.name):
                 rules.append(dataclasses.replace(rule, enabled=pack_dir.name in enabled_packs))
+        root = getattr(config, "root", None)
         for pack_dir in getattr(config, "rule_packs", []) or []:
-            rules.extend(read_rule_folder(Path(pack_dir), pack=str(pack_dir), user=True))
+            rules.extend(read_rule_folder(Path(pack_dir), pack=str(pack_dir), user=True, root=root))
         rules = _unique(rules)
         settings = getattr(config, "rules", {}) or {}
         by_id = {rule.id: rule for rule in rules}
@@ -184,9 +186,9 @@ class Registry:
         for rule, check in self._checks_for(resource.kind):
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
-            if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
-                continue
             try:
+                if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
+                    continue
                 hits = list(check(resource, run, rule.check.get("params") or {}))
             except Exception as error:  # our bug: report it on the object, keep linting the rest
                 yield self._internal_error(rule, resource, error)
@@ -265,11 +267,19 @@ def _unique(rules: list[Rule]) -> list[Rule]:
     return rules
 
 
-def read_rule_folder(folder: Path, pack: str | None = None, user: bool = False) -> list[Rule]:
+def read_rule_folder(
+    folder: Path, pack: str | None = None, user: bool = False, root: Path | None = None
+) -> list[Rule]:
+    """The rules of every `*.yaml` in folder; with root, each file must really lie inside it (a
+    pack from a pull request cannot name `/etc/passwd` through a symlink)."""
     if not folder.is_dir():
         raise RuleError(f"{folder}: rule pack folder not found")
     rules: list[Rule] = []
     for path in sorted(folder.glob("*.yaml")):
+        if root is not None:
+            real = path.resolve()
+            if real != root and root not in real.parents:
+                raise RuleError(f"{path}: rule file leads outside the repository ({real}) through a symlink")
         rules.extend(_read_rule_file(path, pack, user))
     return rules
 
@@ -294,10 +304,16 @@ def _read_rule_file(path: Path, pack: str | None = None, user: bool = False) -> 
     return rules
 
 
+RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
 def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | None, user: bool) -> Rule:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
         raise RuleError(f"{where()}: every rule needs an 'id'")
     rule_id = entry["id"]
+    if not RULE_ID.fullmatch(rule_id):
+        raise RuleError(f"{where('id')}: rule id {rule_id[:60]!r} must be letters, digits, '-', '.', '_' or '/' "
+                        "(kebab-case reads best: service-port-name), at most 100 characters")
     unknown = set(entry) - RULE_KEYS
     if unknown:
         key = sorted(unknown)[0]
@@ -311,6 +327,14 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
     if user and "json-schema" not in check:
         raise RuleError(f"{where('check')}: rule {rule_id!r}: a rule pack's checks are declarative: use "
                         "'json-schema' (nothing in a rule pack is executed)")
+    for key in ("summary", "rationale"):
+        if not isinstance(entry.get(key, ""), str):
+            raise RuleError(f"{where(key)}: rule {rule_id!r}: {key} must be a string")
+    examples = entry.get("examples") or {}
+    if not isinstance(examples, dict) or not all(isinstance(examples.get(k, ""), str) for k in ("failing", "passing")):
+        raise RuleError(f"{where('examples')}: rule {rule_id!r}: examples must map 'failing' and 'passing' to YAML text")
+    if not isinstance(check.get("message", ""), str):
+        raise RuleError(f"{where('check', 'message')}: rule {rule_id!r}: check.message must be a string")
     for key in ("kinds", "namespaces"):
         value = entry.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
@@ -320,13 +344,11 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         if schema is None:
             continue
         line = where("check", "json-schema") if key == "json-schema" else where("where")
-        resolved = _resolve_pack_refs(schema, path.parent, line, rule_id)
-        _check_schema(resolved, line, rule_id, key)
+        resolved = _prepared_schema(schema, path.parent, line, rule_id, key)
         if key == "json-schema":
             check = {**check, "json-schema": resolved}
         else:
             entry = {**entry, "where": resolved}
-    examples = entry.get("examples") or {}
     return Rule(
         id=rule_id,
         severity=severity,
@@ -343,127 +365,32 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
     )
 
 
-def _check_schema(schema: Any, where: str, rule_id: str, key: str) -> None:
+def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: str) -> Any:
+    """A pack schema with its `$ref`s expanded and its patterns compiled for linear-time matching
+    (see checks/safe_schema.py), checked against the JSON Schema 2020-12 metaschema."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
+    from kubelint_svc.checks.safe_schema import SchemaRefused, prepare
+
     if not isinstance(schema, (dict, bool)):
         raise RuleError(f"{where}: rule {rule_id!r}: {key} must be a JSON Schema (a mapping)")
+
+    def read_file(path: Path) -> Any:
+        try:
+            documents = read_documents(path)
+        except YamlFileError as error:
+            raise SchemaRefused(str(error)) from None
+        return documents[0].data if documents else None
+
     try:
-        Draft202012Validator.check_schema(schema)
+        prepared = prepare(schema, folder, read_file)
+        Draft202012Validator.check_schema(prepared)
+    except SchemaRefused as error:
+        raise RuleError(f"{where}: rule {rule_id!r}: {key}: {error}") from None
     except SchemaError as error:
         raise RuleError(f"{where}: rule {rule_id!r}: {key} is not a valid JSON Schema: {error.message}") from None
-    for pattern in _patterns(schema):
-        if _nested_unbounded_repeat(pattern):
-            raise RuleError(f"{where}: rule {rule_id!r}: pattern {pattern!r} nests unbounded repeats (like (a+)+), "
-                            "which can take exponential time on hostile input; rewrite it without the nesting")
-
-
-def _patterns(schema: Any) -> Iterator[str]:
-    """Every regular expression a schema holds (`pattern` values, `patternProperties` keys)."""
-    if isinstance(schema, list):
-        for item in schema:
-            yield from _patterns(item)
-    elif isinstance(schema, dict):
-        for key, value in schema.items():
-            if key == "pattern" and isinstance(value, str):
-                yield value
-            elif key == "patternProperties" and isinstance(value, dict):
-                yield from (k for k in value if isinstance(k, str))
-                yield from _patterns(list(value.values()))
-            elif key not in ("const", "enum", "default", "examples"):
-                yield from _patterns(value)
-
-
-def _nested_unbounded_repeat(pattern: str) -> bool:
-    """Does an unbounded repeat hold another repeat, with nothing fixed in between to anchor
-    each round (`(a+)+`, `([a-z]+-?)*`)? That is the shape of catastrophic backtracking;
-    `(\\.[a-z]+)*` is fine, since each round must start with a dot. A pattern that does not
-    compile is left to the schema check."""
-    try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
-    except ImportError:  # Python 3.10
-        import sre_parse  # type: ignore[no-redef]
-    try:
-        parsed = sre_parse.parse(pattern)
-    except Exception:
-        return False
-    fixed = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
-
-    def has_repeat(items: Any) -> bool:
-        for op, argument in items:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and argument[1] > 1:
-                return True
-            if name == "SUBPATTERN" and has_repeat(argument[-1]):
-                return True
-            if name == "BRANCH" and any(has_repeat(branch) for branch in argument[1]):
-                return True
-        return False
-
-    def anchored(items: Any) -> bool:
-        """Must every match of items consume a fixed character outside any repeat?"""
-        for op, argument in items:
-            name = str(op)
-            if name in fixed:
-                return True
-            if name == "SUBPATTERN" and anchored(argument[-1]):
-                return True
-        return False
-
-    def dangerous(items: Any) -> bool:
-        for op, argument in items:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                _, high, body = argument
-                if high == sre_parse.MAXREPEAT and has_repeat(body) and not anchored(body):
-                    return True
-                if dangerous(body):
-                    return True
-            elif name == "SUBPATTERN" and dangerous(argument[-1]):
-                return True
-            elif name == "BRANCH" and any(dangerous(branch) for branch in argument[1]):
-                return True
-        return False
-
-    return dangerous(parsed)
-
-
-def _resolve_pack_refs(schema: Any, folder: Path, where: str, rule_id: str, depth: int = 0) -> Any:
-    """Inline `$ref`s to files of the pack's own folder; refuse any other place (URLs, absolute
-    paths, `..`, symlinks out). Local `#/...` refs are left to jsonschema."""
-    if depth > 20:
-        raise RuleError(f"{where}: rule {rule_id!r}: $ref chain is too deep (a cycle?)")
-    if isinstance(schema, list):
-        return [_resolve_pack_refs(item, folder, where, rule_id, depth) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and not ref.startswith("#"):
-        target, _, pointer = ref.partition("#")
-        if ":" in target.split("/")[0] or target.startswith(("/", "\\")) or ".." in Path(target).parts:
-            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r} leaves the rule pack's folder; "
-                            "only files beside the rule may be referenced")
-        file = (folder / target).resolve()
-        if folder.resolve() not in file.parents or not file.is_file():
-            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r} does not name a file in the rule pack's folder")
-        try:
-            documents = read_documents(file)
-        except YamlFileError as error:
-            raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: {error}") from None
-        value: Any = documents[0].data if documents else None
-        for part in [p for p in pointer.split("/") if p]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                raise RuleError(f"{where}: rule {rule_id!r}: $ref {ref!r}: no {pointer!r} in {file.name}")
-        rest = {k: v for k, v in schema.items() if k != "$ref"}
-        inlined = _resolve_pack_refs(value, folder, where, rule_id, depth + 1)
-        return {"allOf": [inlined], **rest} if rest else inlined
-    return {key: _resolve_pack_refs(value, folder, where, rule_id, depth) for key, value in schema.items()}
+    return prepared
 
 
 def _resolve_check(rule: Rule) -> CheckFunction:

@@ -14,6 +14,24 @@ STDIN = "-"
 class InputFile:
     display: str  # as findings name it: relative to where the user pointed, or "-"
     path: Path | None  # None for stdin
+    refused: str | None = None  # why it is not read: a link out of the tree being walked
+
+
+def _inside(path: Path, top: Path) -> bool:
+    return path == top or top in path.parents
+
+
+def _link_out_of(path: Path, top: Path) -> str | None:
+    """Why a symbolic link found in the walk of top is not followed, or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return "a symbolic link that loops; not followed"
+    if _inside(target, top):
+        return None
+    return f"a symbolic link out of {top} (to {target}); not followed"
 
 
 class MissingPathError(Exception):
@@ -33,7 +51,10 @@ def discover(paths: list[str]) -> list[InputFile]:
         if not path.exists():
             raise MissingPathError(f"{given}: no such file or directory")
         if path.is_dir():
-            for file in _walk(path):
+            for file, refused in _walk(path):
+                if refused is not None:
+                    found.append(InputFile(str(file), file, refused))
+                    continue
                 real = file.resolve()
                 if real not in seen_files:
                     seen_files.add(real)
@@ -46,8 +67,11 @@ def discover(paths: list[str]) -> list[InputFile]:
     return found
 
 
-def _walk(top: Path) -> list[Path]:
-    files: list[Path] = []
+def _walk(top: Path) -> list[tuple[Path, str | None]]:
+    """(file, None) for each manifest under top; (link, why) for each symbolic link that leads
+    out of top, which is never followed: a committed `root -> /` must not walk the machine."""
+    found: list[tuple[Path, str | None]] = []
+    real_top = top.resolve()
     visited: set[tuple[int, int]] = set()
     for directory, subdirs, names in os.walk(top, followlinks=True):
         stat = os.stat(directory)
@@ -56,13 +80,23 @@ def _walk(top: Path) -> list[Path]:
             subdirs[:] = []
             continue
         visited.add(identity)
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        kept = []
+        for name in sorted(d for d in subdirs if not d.startswith(".")):
+            refused = _link_out_of(Path(directory) / name, real_top)
+            if refused is None:
+                kept.append(name)
+            else:
+                found.append((Path(directory) / name, refused))
+        subdirs[:] = kept
         for name in sorted(names):
             if name.endswith(MANIFEST_SUFFIXES):
                 file = Path(directory) / name
-                if file.is_file():
-                    files.append(file)
-    return files
+                refused = _link_out_of(file, real_top)
+                if refused is not None:
+                    found.append((file, refused))
+                elif file.is_file():
+                    found.append((file, None))
+    return found
 
 
 def git_toplevel(folder: Path) -> Path | None:
@@ -102,6 +136,9 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
             if any(part.startswith(".") for part in Path(name).parts[:-1]):
                 continue
             file = Path(top) / name
-            if file.is_file():
+            refused = _link_out_of(file, top)
+            if refused is not None:
+                found.append(InputFile(str(file), file, refused))
+            elif file.is_file():
                 found.append(InputFile(str(file), file))
     return found

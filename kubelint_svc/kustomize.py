@@ -125,7 +125,8 @@ def _read_kustomization(directory: Path) -> Kustomization | None:
         result.namespace = data["namespace"]
     if isinstance(data.get("commonLabels"), dict):
         result.label_sets.append((_strings(data["commonLabels"]), True, True))
-    for entry in data.get("labels") or []:
+    labels = data.get("labels")
+    for entry in labels if isinstance(labels, list) else []:  # any other shape: kustomize refuses it
         if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
             selectors = entry.get("includeSelectors") is True
             templates = selectors or entry.get("includeTemplates") is True

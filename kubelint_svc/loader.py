@@ -11,7 +11,9 @@ from __future__ import annotations
 import bisect
 import io
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,24 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver
 
+
+
+def _limit_from_environment(name: str, default: int) -> int:
+    """A limit the person running the linter may raise (never the files being linted)."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and 0 < len(value) <= 15 and int(value) > 0 else default
+
+
 MAX_DEPTH = 200
 # ruamel's C composer recurses in C: a nesting far deeper than this would overflow the C stack,
 # so a stream that might nest that deep is measured with the (iterative) parser first.
 _SAFE_COMPOSE_NESTING = 2000
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = _limit_from_environment("KUBELINT_SVC_MAX_FILE_BYTES", 64 * 1024 * 1024)
+# Nodes one document may hold before it is composed (a node costs ~150 bytes once composed): the
+# largest real objects (CRDs) hold tens of thousands; a 60 MB flat list holds thirty million.
+MAX_NODES = _limit_from_environment("KUBELINT_SVC_MAX_NODES", 1_000_000)
+# Digits of an integer: int64 needs 19; far longer ones are hostile (and cost quadratic time).
+MAX_INTEGER_DIGITS = 100
 _BASE_NODE_BUDGET = 50_000
 
 _DOC_SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.MULTILINE)
@@ -73,6 +88,14 @@ class Stream:
     problems: list[Problem]
 
 
+class OverlongInteger(ValueError):
+    """A plain scalar that reads as an integer of more than MAX_INTEGER_DIGITS characters."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"an integer of {length} characters is beyond any number Kubernetes reads "
+                         f"(at most {MAX_INTEGER_DIGITS} are read); not linted")
+
+
 def resolve_plain_scalar(text: str) -> Any:
     """The value of an unquoted scalar, as YAML 1.1 (and so kubectl) reads it."""
     if text in _NULLS:
@@ -83,6 +106,8 @@ def resolve_plain_scalar(text: str) -> Any:
         return False
     first = text[0]
     if first.isdigit() or first in "+-.":
+        if len(text) > MAX_INTEGER_DIGITS and (_INT.match(text) or _INT_PREFIXED.match(text)):
+            raise OverlongInteger(len(text))
         if _INT.match(text):
             return int(text.replace("_", ""))
         if _INT_PREFIXED.match(text):
@@ -110,7 +135,7 @@ class _Converter:
         self.budget -= 1
         if self.budget < 0:
             raise _LimitExceeded(
-                node, "document expands to too many nodes (an alias bomb?); not linted"
+                node, "document expands to too many nodes (an alias bomb?); not linted", whole_document=True
             )
         if isinstance(node, ScalarNode):
             return self._scalar(node)
@@ -133,7 +158,10 @@ class _Converter:
             return node.value
         tag = str(node.tag)
         if tag.startswith("tag:yaml.org,2002:") or tag == "?":
-            return resolve_plain_scalar(node.value)
+            try:
+                return resolve_plain_scalar(node.value)
+            except OverlongInteger as error:
+                raise _LimitExceeded(node, str(error)) from None
         return node.value  # a custom tag constructs nothing: the text is kept as a string
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
@@ -169,7 +197,7 @@ class _Converter:
 
     def _key(self, node: Node, depth: int) -> str:
         if isinstance(node, ScalarNode):
-            value = node.value if node.style else resolve_plain_scalar(node.value)
+            value = self._scalar(node)
         else:
             value = self.convert(node, depth + 1)
         if isinstance(value, str):
@@ -182,16 +210,61 @@ class _Converter:
 
 
 class _LimitExceeded(Exception):
-    def __init__(self, node: Node, message: str) -> None:
+    """A document too large, deep or expanded to lint; whole_document: report it where the
+    document starts (the place deep inside where the count ran out says nothing useful)."""
+
+    def __init__(self, node: Any, message: str, whole_document: bool = False) -> None:
         super().__init__(message)
         self.node = node
+        self.whole_document = whole_document
+
+
+class UnreadableFile(Exception):
+    """A path that is not read: it cannot be opened, or it is no regular file (a FIFO that would
+    block, a device that never ends, a directory, a socket)."""
+
+
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_bounded(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, at most limit + 1 of them (MAX_FILE_BYTES by default): one
+    byte past the limit is enough to say the file is too large, and nothing more is read."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except (OSError, ValueError) as error:
+        raise UnreadableFile(getattr(error, "strerror", None) or str(error)) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+            raise UnreadableFile(f"{kind}, not a regular file; only regular files are read")
+        chunks, remaining = [], limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise UnreadableFile(error.strerror or type(error).__name__) from None
+    finally:
+        os.close(descriptor)
 
 
 def decode(raw: bytes) -> tuple[str | None, Problem | None]:
     """Bytes -> text, or the problem that makes the bytes unreadable as YAML."""
     if len(raw) > MAX_FILE_BYTES:
         return None, Problem(
-            "yaml-limit-exceeded", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not linted", 1, 1
+            "yaml-limit-exceeded",
+            f"file is larger than {_size(MAX_FILE_BYTES)}; not linted (KUBELINT_SVC_MAX_FILE_BYTES raises the limit)",
+            1, 1,
         )
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if raw.startswith(bom):
@@ -213,6 +286,10 @@ def decode(raw: bytes) -> tuple[str | None, Problem | None]:
             line,
             column,
         )
+
+
+def _size(count: int) -> str:
+    return f"{count // (1024 * 1024)} MiB" if count % (1024 * 1024) == 0 else f"{count:,} bytes"
 
 
 class _UntypedScalarResolver(BaseResolver):
@@ -293,8 +370,7 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
         source = text if (start, stop) == (0, None) else lines.window(start, stop)
         resume: int | None
         try:
-            if stop is None:
-                _refuse_deep_nesting(source)
+            _refuse_oversized(lines, start, stop, source)
             for node in _new_yaml().compose_all(io.StringIO(source)):
                 document = _convert_document(node, budget, helm_sources)
                 if not keep_nodes:
@@ -329,16 +405,34 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
         start, stop, after_stop = after_stop, None, None
 
 
-def _refuse_deep_nesting(text: str) -> None:
-    """Raise _LimitExceeded before composing a stream that nests deeper than MAX_DEPTH."""
+def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) -> None:
+    """Raise _LimitExceeded before composing a window (lines [start, stop), as `source`) that nests
+    deeper than MAX_DEPTH or holds a document of more than MAX_NODES nodes: composing the one
+    would overflow the C stack, the other exhaust memory. Counting characters rules out both for
+    nearly every file; the rest are measured with the parser, which holds one event at a time."""
+    text = lines.text
+    begin = lines.starts[start] if start < len(lines.starts) else len(text)
+    end = lines.starts[stop] if stop is not None and stop < len(lines.starts) else len(text)
     # Every level of nesting needs one of these characters, so their count bounds the depth.
-    bound = sum(text.count(char) for char in "[{-:?")
-    if bound <= _SAFE_COMPOSE_NESTING:
+    deep = sum(text.count(char, begin, end) for char in "[{-:?") > _SAFE_COMPOSE_NESTING
+    if not deep and not _may_exceed_nodes(lines, begin, end):
         return
-    depth = 0
+    depth = nodes = 0
+    document_start: Any = None
     try:
-        for event in _new_yaml().parse(io.StringIO(text)):
+        for event in _new_yaml().parse(io.StringIO(source)):
             name = type(event).__name__
+            if name == "DocumentStartEvent":
+                nodes, document_start = 0, event
+            elif name in ("ScalarEvent", "AliasEvent", "MappingStartEvent", "SequenceStartEvent"):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise _LimitExceeded(
+                        document_start or event,
+                        f"document holds more than {MAX_NODES:,} nodes; not linted "
+                        "(KUBELINT_SVC_MAX_NODES raises the limit)",
+                        whole_document=True,
+                    )
             if name in ("MappingStartEvent", "SequenceStartEvent"):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -349,6 +443,21 @@ def _refuse_deep_nesting(text: str) -> None:
         return  # composing stops at the same error; what follows it is checked when parsing resumes
 
 
+def _node_bound(text: str, begin: int, end: int) -> int:
+    """More than the nodes text[begin:end] can hold: each node but a document's first follows a
+    separator (`:`, `,`, `-`, `?`, a line break) or opens a collection."""
+    separators = sum(text.count(char, begin, end) for char in ":,-?\n")
+    return 2 * separators + text.count("[", begin, end) + text.count("{", begin, end) + 2
+
+
+def _may_exceed_nodes(lines: _Lines, begin: int, end: int) -> bool:
+    if _node_bound(lines.text, begin, end) <= MAX_NODES:
+        return False
+    cuts = [lines.starts[line] for line in lines.separators if begin < lines.starts[line] < end]
+    edges = [begin, *cuts, end]
+    return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in zip(edges, edges[1:]))
+
+
 def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]]) -> Document:
     converter = _Converter(budget)
     helm_source, line_offset = _helm_source_for(node.start_mark.line, helm_sources)
@@ -356,7 +465,7 @@ def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str
         data = converter.convert(node)
     except _LimitExceeded as error:
         # an expansion is reported where the document starts: deep inside it says nothing useful
-        mark = (node if "too many nodes" in str(error) else error.node).start_mark
+        mark = (node if error.whole_document else error.node).start_mark
         problem = Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1)
         return Document(None, None, helm_source, line_offset, [problem])
     except RecursionError:
@@ -382,9 +491,9 @@ class YamlFileError(Exception):
 def read_documents(path: Path) -> list[Document]:
     """Every document of a small YAML file we rely on, or YamlFileError naming the first problem."""
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise YamlFileError(f"{path}: {error.strerror or error}") from None
+        raw = read_bounded(path)
+    except UnreadableFile as error:
+        raise YamlFileError(f"{path}: {error}") from None
     text, problem = decode(raw)
     if problem is not None:
         raise YamlFileError(f"{path}:{problem.line}:{problem.column}: {problem.message}")

@@ -6,13 +6,14 @@ import gc
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from kubelint_svc.engine import Registry, RunContext
 from kubelint_svc.findings import Finding, ObjectRef, sort_findings
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
-from kubelint_svc.loader import Problem, decode, parse_stream
+from kubelint_svc.loader import MAX_FILE_BYTES, Problem, UnreadableFile, decode, parse_stream, read_bounded
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.suppressions import Suppression, comment_suppressions, object_suppression
 from kubelint_svc.suppressions import apply as apply_suppressions
@@ -38,7 +39,7 @@ class Report:
 
 
 def read_stdin() -> bytes:
-    return sys.stdin.buffer.read()
+    return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # one byte past the limit says it is too large
 
 
 UNREADABLE_RULES = ("yaml-syntax", "yaml-limit-exceeded", "yaml-encoding", "file-unreadable")
@@ -81,12 +82,12 @@ def _lint(
     comments: list[Suppression] = []
     for source in inputs:
         report.files += 1
-        linted.add(source.path.resolve() if source.path is not None else None)
+        linted.add(_real_path(source))
         run.resources.extend(_load(source, registry, kustomize, stdin, report.findings, comments))
     context_findings: list[Finding] = []
     for source in context or []:
-        if source.path is not None and source.path.resolve() not in linted:
-            linted.add(source.path.resolve())  # each file once, however many ways it was named
+        if source.path is not None and source.refused is None and _real_path(source) not in linted:
+            linted.add(_real_path(source))  # each file once, however many ways it was named
             run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings, []))
     folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *(context or [])]}
     run.unreadable = sorted(
@@ -124,9 +125,18 @@ def _as_template(problems: list[Problem], text: str) -> list[Problem]:
     return [note] + [p for p in problems if p.rule != "yaml-syntax"]
 
 
+def _real_path(source: InputFile) -> Path | None:
+    if source.path is None or source.refused is not None:
+        return source.path
+    try:
+        return source.path.resolve()
+    except (OSError, RuntimeError):  # a link loop: read as named, and reported unreadable
+        return source.path
+
+
 def _unit(source: InputFile) -> str:
     """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
-    return str(source.path.resolve()) if source.path is not None else "-"
+    return str(_real_path(source)) if source.path is not None else "-"
 
 
 def _load(
@@ -137,10 +147,13 @@ def _load(
     findings: list[Finding],
     comments: list[Suppression],
 ) -> list[Resource]:
+    if source.refused is not None:
+        findings.extend(registry.loader_findings([Problem("path-outside-tree", source.refused, 1, 1)], source.display))
+        return []
     try:
-        raw = stdin() if source.path is None else source.path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
+        raw = stdin() if source.path is None else read_bounded(source.path)
+    except (OSError, UnreadableFile) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         findings.extend(registry.loader_findings([Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
         return []
     text, problem = decode(raw)

@@ -31,7 +31,7 @@ def bundled_versions() -> list[str]:
 
 def normalise_version(text: str) -> str | None:
     """"1.33", "v1.33", "1.33.2" -> "1.33"; None when not a Kubernetes 1.x version."""
-    match = re.fullmatch(r"v?(1)\.(\d+)(\.\d+)?", text.strip())
+    match = re.fullmatch(r"v?(1)\.(\d{1,4})(\.\d{1,6})?", text.strip())
     return f"1.{int(match.group(2))}" if match else None
 
 

@@ -16,6 +16,7 @@ EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (.+?))?\s*$", re.MULTILINE)
 FAILURE_SIMULATED = {
     "file-unreadable": "test_model.py::test_an_unreadable_file_is_a_finding",
     "internal-error": "test_engine.py::test_a_crashing_check_is_a_finding_and_the_rest_still_runs",
+    "path-outside-tree": "test_hostile_pr.py::test_a_link_out_of_the_tree_is_not_followed",
 }
 
 

@@ -92,9 +92,9 @@ def _is_int_or_string(options: Any) -> bool:
 
 def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[..., Iterator[Hit]]:
     """A check from a rule's `json-schema:` fragment, evaluated against the whole object."""
-    from jsonschema import Draft202012Validator
+    from kubelint_svc.checks.safe_schema import validator_for
 
-    validator = Draft202012Validator(schema)
+    validator = validator_for(schema)
 
     def check(resource: Resource, run: Any, params: dict) -> Iterator[Hit]:
         for hit in hits_from_errors(validator.iter_errors(resource.body), resource.kind):

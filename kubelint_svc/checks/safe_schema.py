@@ -1,0 +1,248 @@
+"""JSON Schemas from rule packs, made safe to evaluate: a pack travels with pull requests, so its
+schema may be written to hang the run, read files or reach the network.
+
+At load time every `$ref` is expanded in place (to `#/...` inside its own document, or to a file
+of the pack's folder), within a budget of nodes and without cycles; keywords that load other
+resources (`$id`, `$dynamicRef`, ...) are refused; every regular expression is compiled by RE2,
+whose matching time is linear, so no pattern can backtrack. At run time the validator has no
+reference registry to retrieve from, and evaluates patterns with RE2 only.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+# Nodes a pack schema may hold once every $ref is expanded: real packs hold hundreds.
+MAX_EXPANDED_NODES = 100_000
+# Keywords that would make the validator load or look up another resource.
+REFUSED_KEYWORDS = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor")
+
+# Where JSON Schema 2020-12 holds subschemas (anything else is data, or a keyword it ignores).
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_VALUES = (
+    "additionalProperties", "unevaluatedProperties", "items", "additionalItems", "unevaluatedItems",
+    "contains", "not", "if", "then", "else", "propertyNames",
+)
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+class SchemaRefused(Exception):
+    """A pack schema that cannot be made safe, worded for the pack's author."""
+
+
+def _compile(pattern: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the reason is reported once, as a SchemaRefused
+    return re2.compile(pattern, options)
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(pattern: str) -> Any:
+    return _compile(pattern)
+
+
+class _Expansion:
+    """Expands the `$ref`s of one schema, counting every node it produces."""
+
+    def __init__(self, folder: Path, read_file: Callable[[Path], Any]) -> None:
+        self.folder = folder.resolve()
+        self.read_file = read_file
+        self.budget = MAX_EXPANDED_NODES
+        self.files: dict[Path, Any] = {}
+        self.active: list[tuple[str, str]] = []  # the $refs being expanded, for cycles
+
+    def schema(self, node: Any, root: Any, file: str) -> Any:
+        self._spend()
+        if isinstance(node, bool):
+            return node
+        if not isinstance(node, dict):
+            raise SchemaRefused(f"a schema must be a mapping or a boolean, not {type(node).__name__}")
+        for keyword in REFUSED_KEYWORDS:
+            if keyword in node:
+                raise SchemaRefused(f"{keyword} is not allowed in a rule pack: refer to other schemas only with "
+                                    "$ref to '#/...' or to a file beside the rule")
+        result: dict[str, Any] = {}
+        for keyword, value in node.items():
+            if keyword == "$ref":
+                continue
+            if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+                result[keyword] = {name: self.schema(sub, root, file) for name, sub in value.items()}
+            elif keyword in _SCHEMA_VALUES and isinstance(value, (dict, bool)):
+                result[keyword] = self.schema(value, root, file)
+            elif keyword in _SCHEMA_LISTS and isinstance(value, list):
+                result[keyword] = [self.schema(sub, root, file) for sub in value]
+            else:
+                self._spend(_size(value))
+                result[keyword] = value
+        ref = node.get("$ref")
+        if ref is None:
+            return result
+        if not isinstance(ref, str):
+            raise SchemaRefused("$ref must be a string")
+        target = self._follow(ref, root, file)
+        return {"allOf": [target], **result} if result else target
+
+    def _follow(self, ref: str, root: Any, file: str) -> Any:
+        location, _, pointer = ref.partition("#")
+        if pointer and not pointer.startswith("/"):
+            raise SchemaRefused(f"$ref {ref!r}: only JSON pointers ('#/...') are supported, not anchors")
+        if location:
+            path = self._pack_file(ref, location)
+            file, root = str(path), self._document(path)
+        key = (file, pointer)
+        if key in self.active:
+            raise SchemaRefused(f"$ref {ref!r} refers back to itself (a cycle); recursive schemas are not "
+                                "supported in rule packs")
+        self.active.append(key)
+        try:
+            return self.schema(_pointer(root, pointer, ref), root, file)
+        finally:
+            self.active.pop()
+
+    def _pack_file(self, ref: str, location: str) -> Path:
+        if ":" in location.split("/")[0] or location.startswith(("/", "\\")) or ".." in Path(location).parts:
+            raise SchemaRefused(f"$ref {ref!r} leaves the rule pack's folder; only files beside the rule may be "
+                                "referenced")
+        path = (self.folder / location).resolve()
+        if self.folder not in path.parents or not path.is_file():
+            raise SchemaRefused(f"$ref {ref!r} does not name a file in the rule pack's folder")
+        return path
+
+    def _document(self, path: Path) -> Any:
+        if path not in self.files:
+            self.files[path] = self.read_file(path)
+        return self.files[path]
+
+    def _spend(self, count: int = 1) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise SchemaRefused(f"the schema expands to more than {MAX_EXPANDED_NODES:,} nodes through $ref; "
+                                "share less, or split the rule")
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_size(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(v) for v in value)
+    return 1
+
+
+def _pointer(root: Any, pointer: str, ref: str) -> Any:
+    value = root
+    for part in [p for p in pointer.split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise SchemaRefused(f"$ref {ref!r}: nothing at {pointer!r}")
+    return value
+
+
+def prepare(schema: Any, folder: Path, read_file: Callable[[Path], Any]) -> Any:
+    """The schema with every `$ref` expanded and every pattern compiled by RE2, or SchemaRefused."""
+    try:
+        expanded = _Expansion(folder, read_file).schema(schema, schema, "<rule>")
+    except RecursionError:
+        raise SchemaRefused("the schema nests too deeply through $ref") from None
+    for pattern in _patterns(expanded):
+        try:
+            compiled(pattern)
+        except Exception as error:  # re2.error: a lookaround, a backreference, a bad pattern
+            reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+            raise SchemaRefused(f"pattern {pattern!r} cannot be matched in linear time ({reason}); rule packs allow "
+                                "RE2 syntax only: no lookaround, no backreferences") from None
+    if _has_keyword(expanded, "unevaluatedProperties") and _has_keyword(expanded, "patternProperties"):
+        raise SchemaRefused("unevaluatedProperties together with patternProperties is not supported in rule packs; "
+                            "use additionalProperties")
+    return expanded
+
+
+def _subschemas(schema: Any) -> Iterator[Any]:
+    if not isinstance(schema, dict):
+        return
+    for keyword, value in schema.items():
+        if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+            yield from value.values()
+        elif keyword in _SCHEMA_VALUES:
+            yield value
+        elif keyword in _SCHEMA_LISTS and isinstance(value, list):
+            yield from value
+
+
+def _walk(schema: Any) -> Iterator[dict[str, Any]]:
+    stack = [schema]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            yield current
+            stack.extend(_subschemas(current))
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    for node in _walk(schema):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        if isinstance(node.get("patternProperties"), dict):
+            yield from node["patternProperties"]
+
+
+def _has_keyword(schema: Any, keyword: str) -> bool:
+    return any(keyword in node for node in _walk(schema))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if compiled(pattern).search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = [compiled(p) for p in schema.get("patternProperties", {})]
+    extras = [key for key in instance if key not in known and not any(p.search(key) for p in patterns)]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        listed = ", ".join(repr(extra) for extra in sorted(extras))
+        yield ValidationError(f"Additional properties are not allowed ({listed} {'was' if len(extras) == 1 else 'were'} "
+                              "unexpected)")
+
+
+@functools.lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(
+        Draft202012Validator,
+        {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
+    )
+
+
+def validator_for(schema: Any) -> Any:
+    """A validator for a prepared schema: RE2 for every pattern, and an empty reference registry
+    (nothing is ever retrieved, whatever the schema says)."""
+    from referencing import Registry
+
+    return _validator_class()(schema, registry=Registry())
