@@ -5,9 +5,12 @@ import subprocess
 import sys
 import venv
 
+import pytest
+
 from conftest import REPO
 
 
+@pytest.mark.slow  # builds a wheel and installs it in a fresh venv: about 10 s
 def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
