@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,20 @@ from kubelint_svc.runner import Report, Settings, lint
 from kubelint_svc.schemas import bundled_versions
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "real-world"
+SHARED = REPO.parent / "shared"  # beside the checkout, not in it: CI lays a copy there
+CORPUS = SHARED / "corpus" / "real-world"
+SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def require_shared(path: Path) -> Path:
+    """`path` under ../shared, or the test stops: failed under CI, which always has shared/
+    (a missing copy must not pass as green), skipped elsewhere, saying what is missing."""
+    if not path.exists():
+        message = f"{path} not found: these tests need the shared/ folder beside the checkout"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"{message}, and CI is set, where it is always present", pytrace=False)
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,7 @@ selected version, for the reason written beside it.
 
 import pytest
 
-from conftest import CORPUS
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+from conftest import CORPUS, require_shared
 
 GKE = "GoogleCloudPlatform__kubernetes-engine-samples/"
 EXAMPLES = "kubernetes__examples/_archived/"
@@ -43,7 +41,7 @@ def corpus_report(registry):
     from kubelint_svc.inputs import discover
     from kubelint_svc.runner import Settings, lint
 
-    return lint(discover([str(CORPUS)]), Settings("1.37"), registry)
+    return lint(discover([str(require_shared(CORPUS))]), Settings("1.37"), registry)
 
 
 # Cross-object errors, each read: the corpus copied only Service and workload manifests, so

@@ -1,11 +1,13 @@
 """The rule engine: rules are data, checks are named functions or JSON Schema fragments."""
 
+import importlib
+
 import pytest
 
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
-from conftest import brief
+from conftest import REPO, brief
 
 TEAM_LABEL_RULE = """\
 rules:
@@ -70,9 +72,39 @@ def test_a_rule_id_defined_twice_is_refused(tmp_path):
         Registry.load([tmp_path])
 
 
+CHECKS = REPO / "kubelint_svc" / "checks"
+# The check modules the rules of each file may name: a rule's function lives in the module
+# of its concern, so a newcomer finds it in one step (STYLE.md, docs/architecture.md).
+CONCERNS = {
+    "cross-object.yaml": {"selectors"},
+    "schema.yaml": {"schema", "api_versions", "templates"},
+    "service-metadata.yaml": {"metadata"},
+    "service-ports.yaml": {"service_ports", "apply_unit"},
+    "service-types.yaml": {"service_types", "apply_unit"},
+    "workloads.yaml": {"workloads", "pod_specs", "metadata"},
+    "conventions.yaml": {"conventions"},
+}
+
+
 def test_builtin_rules_name_their_checks_by_module(registry):
+    named = set()
     for rule in registry.rules.values():
-        assert rule.stage == "loader" or "." in rule.check.get("function", "x.y")
+        target = rule.check.get("function")
+        if target is None:
+            # no code of its own: a JSON Schema fragment, or a room of the package reports it
+            assert "json-schema" in rule.check or (REPO / "kubelint_svc" / f"{rule.stage}.py").is_file(), rule.id
+            continue
+        module_name, _, function_name = str(target).partition(".")
+        assert module_name.isidentifier() and function_name.isidentifier(), (rule.id, target)
+        assert (CHECKS / f"{module_name}.py").is_file(), (rule.id, target)
+        assert module_name in CONCERNS.get(rule.source.name, set()), (rule.id, rule.source.name, target)
+        module = importlib.import_module(f"kubelint_svc.checks.{module_name}")
+        function = getattr(module, function_name, None)
+        # defined in the module named, not imported into it from another concern
+        assert callable(function) and function.__module__ == module.__name__, (rule.id, target)
+        named.add(module_name)
+    # json_schema serves the `json-schema:` rules; every other module holds some rule's check
+    assert named | {"json_schema"} == {path.stem for path in CHECKS.glob("*.py")} - {"__init__"}
 
 
 def test_a_crashing_check_is_a_finding_and_the_rest_still_runs(registry, monkeypatch):

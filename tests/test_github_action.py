@@ -87,6 +87,7 @@ def test_action_inputs_and_outputs_are_the_documented_ones():
         assert "inputs." not in step["run"]
 
 
+@pytest.mark.slow  # the install step pip-installs the repository each run
 def test_a_failing_run_annotates_writes_sarif_outputs_and_summary(tmp_path, runner_temp):
     workspace = tmp_path / "workspace"
     (workspace / "k8s").mkdir(parents=True)
@@ -100,6 +101,7 @@ def test_a_failing_run_annotates_writes_sarif_outputs_and_summary(tmp_path, runn
     assert "| `service-type` | error | 1 |" in summary and "`k8s/web.yaml:6:9`" in summary
 
 
+@pytest.mark.slow  # the install step pip-installs the repository each run
 def test_a_passing_run_and_fail_on(tmp_path, runner_temp):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
@@ -113,6 +115,7 @@ def test_a_passing_run_and_fail_on(tmp_path, runner_temp):
     assert run_action(workspace, runner_temp, {"fail-on": "warning"})[0] == 1
 
 
+@pytest.mark.slow  # the install step pip-installs the repository each run
 def test_more_findings_than_github_shows_are_counted(tmp_path, runner_temp):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
@@ -123,6 +126,7 @@ def test_more_findings_than_github_shows_are_counted(tmp_path, runner_temp):
     assert "2 more findings not annotated" in log
 
 
+@pytest.mark.slow  # the install step pip-installs the repository each run
 def test_a_bad_input_or_config_fails_with_a_message(tmp_path, runner_temp):
     workspace = tmp_path / "workspace"
     workspace.mkdir()

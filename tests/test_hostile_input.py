@@ -5,6 +5,8 @@ import copy
 import json
 import random
 
+import pytest
+
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
 
@@ -67,6 +69,7 @@ def set_field(document: dict, path: str, value) -> None:
         current[last] = value
 
 
+@pytest.mark.slow  # 3,780 objects through every rule, policy packs included: over 5 s
 def test_odd_values_in_every_field_crash_no_rule(full_registry):
     rng = random.Random(20261125)
     documents = []

@@ -14,9 +14,12 @@ from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
-pytestmark = pytest.mark.skipif(
-    not Path(PRE_COMMIT).exists() or shutil.which("git") is None, reason="pre-commit or git not installed"
-)
+pytestmark = [
+    pytest.mark.slow,  # pre-commit installs the hook from this repository for each run: about 5 s
+    pytest.mark.skipif(
+        not Path(PRE_COMMIT).exists() or shutil.which("git") is None, reason="pre-commit or git not installed"
+    ),
+]
 
 
 

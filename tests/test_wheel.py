@@ -1,13 +1,18 @@
-"""The built wheel, installed in a fresh venv, works from any directory: schemas and rules ride along."""
+"""The built wheel, installed in a fresh venv, works from any directory: schemas and rules ride
+along, and so do the licence and the py.typed marker."""
 
 import os
 import subprocess
 import sys
 import venv
+import zipfile
+
+import pytest
 
 from conftest import REPO
 
 
+@pytest.mark.slow  # builds a wheel and installs it in a fresh venv: about 10 s
 def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
@@ -15,6 +20,10 @@ def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
         check=True, capture_output=True,
     )
     [wheel] = dist.glob("kubelint_svc-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "kubelint_svc/py.typed" in names
+    assert [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / "bin"
@@ -38,5 +47,8 @@ def test_installed_wheel_lints_from_outside_the_source_tree(tmp_path):
     # the package really comes from the venv, and it stays small
     site = next((env_dir / "lib").glob("python*/site-packages/kubelint_svc"))
     assert (site / "schemas" / "v1.37.json").is_file() and (site / "rules" / "schema.yaml").is_file()
+    assert (site / "py.typed").is_file()  # type checkers read the package's annotations
+    [dist_info] = site.parent.glob("kubelint_svc-*.dist-info")
+    assert (dist_info / "licenses" / "LICENSE").read_text() == (REPO / "LICENSE").read_text()
     size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     assert size < 5 * 1024 * 1024
