@@ -11,10 +11,12 @@ import dataclasses
 import fnmatch
 import importlib
 import re
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, Finding, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
@@ -22,18 +24,6 @@ from kubelint_svc.model import Resource
 
 class RuleError(Exception):
     """A rule definition is malformed (our bug, or a user's rule pack)."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    """What a check reports: the rule's id, severity and the object are filled in by the engine."""
-
-    message: str
-    path: tuple = ()
-    at_key: bool = True
-    severity: str | None = None
-    # hits on a `${VAR}` value are dropped (the object is a template) unless they are about it
-    about_placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +41,7 @@ class Rule:
     enabled: bool = True
     namespaces: tuple[str, ...] = ()  # globs; "!glob" excludes
     where: dict[str, Any] | None = None  # JSON Schema an object must match to be in scope
+    params: Any = None  # a function check's typed parameters, built when the rule is read
 
     @property
     def stage(self) -> str:
@@ -67,54 +58,14 @@ class Rule:
         )
 
 
-CheckFunction = Callable[[Resource, "RunContext", dict], Iterable[Hit]]
-
-
-@dataclass
-class RunContext:
-    """What a run knows beyond one object: its settings and shared, lazily built helpers."""
-
-    kubernetes_version: str
-    node_port_range: tuple[int, int] = (30000, 32767)
-    default_namespace: str = "default"
-    resources: list[Resource] = field(default_factory=list)
-    # objects read only to know the surroundings (--context): indexed, never reported on
-    context_resources: list[Resource] = field(default_factory=list)
-    # (file, line) of documents that could not be read: they may hold what a rule looks for
-    unreadable: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, real folder)
-    # per-run indexes that checks build on first use (keyed by the check that owns them)
-    cache: dict[str, Any] = field(default_factory=dict)
-    _schemas: Any = None
-
-    @property
-    def index(self) -> Any:
-        if "index" not in self.cache:
-            from kubelint_svc.index import Index
-
-            self.cache["index"] = Index(self.resources + self.context_resources, self.default_namespace)
-        return self.cache["index"]
-
-    @property
-    def minor(self) -> int:
-        return int(self.kubernetes_version.split(".")[1])
-
-    @property
-    def schemas(self) -> Any:
-        if self._schemas is None:
-            from kubelint_svc.schemas import SchemaStore
-
-            self._schemas = SchemaStore(self.kubernetes_version)
-        return self._schemas
-
-
 class Registry:
     """Every rule of a run, by id, each with its check ready to call."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = {rule.id: rule for rule in rules}
-        self._checks: dict[str, CheckFunction] = {}
+        self._checks: dict[str, CheckFunction[Any]] = {}
         self._scopes: dict[str, Any] = {}
-        self._by_kind: dict[str, list[tuple[Rule, CheckFunction]]] = {}
+        self._by_kind: dict[str, list[tuple[Rule, CheckFunction[Any]]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
@@ -189,7 +140,7 @@ class Registry:
             try:
                 if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
                     continue
-                hits = list(check(resource, run, rule.check.get("params") or {}))
+                hits = list(check(resource, run, rule.params))
             except Exception as error:  # our bug: report it on the object, keep linting the rest
                 yield self._internal_error(rule, resource, error)
                 continue
@@ -212,7 +163,7 @@ class Registry:
             resource.file, line, column, resource.ref(),
         )
 
-    def _checks_for(self, kind: str) -> list[tuple[Rule, CheckFunction]]:
+    def _checks_for(self, kind: str) -> list[tuple[Rule, CheckFunction[Any]]]:
         if kind not in self._by_kind:
             self._by_kind[kind] = [
                 (self.rules[rule_id], check)
@@ -255,6 +206,11 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     )
 
 
+CHECK_KEYS = {
+    "function": {"function", "params"},
+    "json-schema": {"json-schema", "message"},
+    "reported-by": {"reported-by"},
+}
 RULE_KEYS = {"id", "severity", "summary", "rationale", "kinds", "check", "examples", "namespaces", "where"}
 
 
@@ -322,8 +278,13 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
     if severity not in SEVERITIES:
         raise RuleError(f"{where('severity')}: rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}")
     check = entry.get("check")
-    if not isinstance(check, dict) or not ({"function", "json-schema", "reported-by"} & set(check)):
+    kind = next((k for k in CHECK_KEYS if isinstance(check, dict) and k in check), None)
+    if not isinstance(check, dict) or kind is None:
         raise RuleError(f"{where('check')}: rule {rule_id!r}: 'check' needs a function, a json-schema or reported-by")
+    unknown_keys = sorted(set(check) - CHECK_KEYS[kind])
+    if unknown_keys:
+        raise RuleError(f"{where('check', unknown_keys[0])}: rule {rule_id!r}: unknown key {unknown_keys[0]!r} in a "
+                        f"{kind} check (it takes {', '.join(sorted(CHECK_KEYS[kind]))})")
     if user and "json-schema" not in check:
         raise RuleError(f"{where('check')}: rule {rule_id!r}: a rule pack's checks are declarative: use "
                         "'json-schema' (nothing in a rule pack is executed)")
@@ -349,7 +310,9 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
             check = {**check, "json-schema": resolved}
         else:
             entry = {**entry, "where": resolved}
+    params = _params_for(check, where, rule_id) if kind == "function" else None
     return Rule(
+        params=params,
         id=rule_id,
         severity=severity,
         summary=str(entry.get("summary", "")).strip(),
@@ -363,6 +326,44 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         namespaces=tuple(entry.get("namespaces") or ()),
         where=entry.get("where"),
     )
+
+
+def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) -> Any:
+    """The typed parameters of a function check, built from the rule's `params:` and checked
+    against the dataclass its function's `params` annotation names: an unknown, missing or
+    mistyped parameter is a rule error at load, never a crash at run time."""
+    function = _check_function(str(check["function"]), where, rule_id)
+    params_type = typing.get_type_hints(function).get("params", NoParams)
+    raw = check.get("params") or {}
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where('check', 'params')}: rule {rule_id!r}: params must be a mapping")
+    types = typing.get_type_hints(params_type)
+    fields = {f.name: f for f in dataclasses.fields(params_type)}
+    takes = ", ".join(fields) or "no parameters"
+    for name in raw:
+        if name not in fields:
+            raise RuleError(f"{where('check', 'params', name)}: rule {rule_id!r}: {check['function']} has no "
+                            f"parameter {name!r} (it takes {takes})")
+    for name, spec in fields.items():
+        if name not in raw and spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise RuleError(f"{where('check')}: rule {rule_id!r}: {check['function']} needs the parameter {name!r}")
+    for name, value in raw.items():
+        expected = typing.get_origin(types[name]) or types[name]
+        if isinstance(expected, type) and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
+            raise RuleError(f"{where('check', 'params', name)}: rule {rule_id!r}: parameter {name!r} must be "
+                            f"{expected.__name__}, not {type(value).__name__}")
+    return params_type(**raw)
+
+
+def _check_function(target: str, where: Callable[..., str], rule_id: str) -> CheckFunction[Any]:
+    module_name, _, function_name = target.rpartition(".")
+    try:
+        module = importlib.import_module(f"kubelint_svc.checks.{module_name}")
+        function: CheckFunction[Any] = getattr(module, function_name)
+    except (ImportError, AttributeError, ValueError):
+        raise RuleError(f"{where('check', 'function')}: rule {rule_id!r}: no check function {target!r} "
+                        "in kubelint_svc/checks/") from None
+    return function
 
 
 def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: str) -> Any:
@@ -393,15 +394,9 @@ def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: s
     return prepared
 
 
-def _resolve_check(rule: Rule) -> CheckFunction:
+def _resolve_check(rule: Rule) -> CheckFunction[Any]:
     if "json-schema" in rule.check:
         from kubelint_svc.checks.json_schema import fragment_check
 
         return fragment_check(rule.check["json-schema"], rule.check.get("message"))
-    target = rule.check["function"]
-    module_name, _, function_name = str(target).rpartition(".")
-    try:
-        module = importlib.import_module(f"kubelint_svc.checks.{module_name}")
-        return getattr(module, function_name)
-    except (ImportError, AttributeError) as error:
-        raise RuleError(f"{rule.source}: rule {rule.id!r}: no check function {target!r}") from error
+    return _check_function(str(rule.check["function"]), lambda *keys: str(rule.source), rule.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 SEVERITIES = ("error", "warning", "info")
@@ -63,3 +63,16 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 def at_or_above(severity: str, threshold: str) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
+
+
+@dataclass
+class Report:
+    """What a run found, and what it read: the one thing every reporter formats."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    objects: int = 0
+    object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)

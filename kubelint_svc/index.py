@@ -85,8 +85,7 @@ def _generated_labels(resource: Resource) -> dict[str, Callable[[str], bool]]:
     elif kind == "StatefulSet":
         replicas = resource.get(("spec", "replicas"))
         count = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else 1
-        pod_names = {f"{name}-{i}" for i in range(min(count, 10_000))}
-        generated["statefulset.kubernetes.io/pod-name"] = lambda v: v in pod_names
+        generated["statefulset.kubernetes.io/pod-name"] = lambda v: _ordinal(v, name) < count
         generated["apps.kubernetes.io/pod-index"] = lambda v: v.isdigit() and int(v) < count
     if kind in ("Deployment",):
         generated["pod-template-hash"] = lambda v: True
@@ -95,6 +94,14 @@ def _generated_labels(resource: Resource) -> dict[str, Callable[[str], bool]]:
     if kind in ("Job", "CronJob"):
         generated["controller-uid"] = generated["batch.kubernetes.io/controller-uid"] = lambda v: True
     return generated
+
+
+def _ordinal(pod_name: str, statefulset: str) -> float:
+    """The ordinal of a StatefulSet Pod named `<statefulset>-<ordinal>`, or infinity."""
+    prefix, _, number = pod_name.rpartition("-")
+    if prefix != statefulset or not number.isdigit() or len(number) > 9 or (number.startswith("0") and number != "0"):
+        return float("inf")
+    return int(number)
 
 
 CONTROLLER_LABEL_KEYS = {

@@ -6,6 +6,14 @@ from __future__ import annotations
 import ipaddress
 import re
 
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def is_int(value: object) -> bool:
+    """An integer as YAML and JSON mean it: True and False are not numbers here."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _QUALIFIED_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")

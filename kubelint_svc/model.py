@@ -37,7 +37,7 @@ class NodeSource:
         return self._roots[document_index] if document_index < len(self._roots) else None
 
 
-@dataclass
+@dataclass(eq=False)  # one object of the run: compared and hashed by identity
 class Resource:
     """One Kubernetes object of the run, as kubectl would send it, plus its origin."""
 

@@ -5,37 +5,21 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from kubelint_svc.engine import Registry, RunContext
-from kubelint_svc.findings import Finding, ObjectRef, sort_findings
+from kubelint_svc.checks.api import RunContext
+from kubelint_svc.engine import Registry
+from kubelint_svc.findings import Finding, Report, sort_findings
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import MAX_FILE_BYTES, Problem, UnreadableFile, decode, parse_stream, read_bounded
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.suppressions import Suppression, comment_suppressions, object_suppression
 from kubelint_svc.suppressions import apply as apply_suppressions
+from kubelint_svc.settings import Settings
 
-
-@dataclass(frozen=True)
-class Settings:
-    kubernetes_version: str
-    fail_on: str = "error"
-    node_port_range: tuple[int, int] = (30000, 32767)
-    namespace: str = "default"
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    files: int = 0
-    objects: int = 0
-    object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
-
-    def count(self, severity: str) -> int:
-        return sum(1 for finding in self.findings if finding.severity == severity)
+__all__ = ["Report", "Settings", "lint"]
 
 
 def read_stdin() -> bytes:
@@ -72,11 +56,7 @@ def _lint(
     context: list[InputFile] | None,
 ) -> Report:
     report = Report()
-    run = RunContext(
-        kubernetes_version=settings.kubernetes_version,
-        node_port_range=settings.node_port_range,
-        default_namespace=settings.namespace,
-    )
+    run = RunContext(settings)
     kustomize = KustomizeIndex()
     linted = set()
     comments: list[Suppression] = []

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.model import Resource
 
 
-def removed_api(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    """params.removed: [{apiVersion, kinds, removedIn, replacement}]."""
-    selected_minor = int(run.kubernetes_version.split(".")[1])
-    for entry in params.get("removed", []):
+@dataclass(frozen=True)
+class RemovedApis:
+    removed: list[dict[str, object]]  # {apiVersion, kinds, removedIn: "1.16", replacement}
+
+
+def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Iterator[Hit]:
+    selected_minor = run.minor
+    for entry in params.removed:
+        if not isinstance(entry.get("kinds"), list):
+            continue
         if entry["apiVersion"] != resource.api_version or resource.kind not in entry["kinds"]:
             continue
         removed_minor = int(str(entry["removedIn"]).split(".")[1])

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.k8s_syntax import is_int
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.model import Resource
 
 
@@ -18,37 +19,39 @@ class _Unit:
     names: dict[tuple[str, str], Resource] = field(default_factory=dict)
 
 
+def _units(run: RunContext) -> dict[str, _Unit]:
+    """Each apply unit's first claims, made once per run."""
+    units: dict[str, _Unit] = {}
+    for service in run.resources:
+        if service.kind != "Service" or service.is_patch:
+            continue
+        unit = units.setdefault(service.unit, _Unit())
+        if service.name:
+            unit.names.setdefault((service.namespace or run.default_namespace, service.name), service)
+        spec = defaults.spec_of(service.body)
+        if defaults.needs_node_ports(spec):
+            for _, port in defaults.ports_of(spec):
+                value = port.get("nodePort")
+                if is_int(value) and value:
+                    unit.node_ports.setdefault(value, service)
+    return units
+
+
 def _unit_of(resource: Resource, run: RunContext) -> _Unit:
-    units = run.cache.get("apply-units")
-    if units is None:
-        units = {}
-        for service in run.resources:
-            if service.kind != "Service" or service.is_patch:
-                continue
-            unit = units.setdefault(service.unit, _Unit())
-            if service.name:
-                unit.names.setdefault((service.namespace or run.default_namespace, service.name), service)
-            spec = defaults.spec_of(service.body)
-            if defaults.needs_node_ports(spec):
-                for _, port in defaults.ports_of(spec):
-                    value = port.get("nodePort")
-                    if isinstance(value, int) and not isinstance(value, bool) and value:
-                        unit.node_ports.setdefault(value, service)
-        run.cache["apply-units"] = units
-    return units.get(resource.unit, _Unit())
+    return run.once(_units).get(resource.unit, _Unit())
 
 
 def _describe(resource: Resource) -> str:
     return f"Service {resource.namespace + '/' if resource.namespace else ''}{resource.name}"
 
 
-def node_port_conflict(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not defaults.needs_node_ports(defaults.spec_of(resource.body)):
         return
     first_claims = _unit_of(resource, run).node_ports
     for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
         value = port.get("nodePort")
-        first = first_claims.get(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        first = first_claims.get(value) if is_int(value) else None
         if first is not None and first is not resource:
             yield Hit(
                 f"nodePort {value} is already taken by {_describe(first)} (line {first.position(())[0]}) in the same "
@@ -59,7 +62,7 @@ def node_port_conflict(resource: Resource, run: RunContext, params: dict) -> Ite
             )
 
 
-def duplicate_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def duplicate_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not resource.name:
         return
     first = _unit_of(resource, run).names.get((resource.namespace or run.default_namespace, resource.name))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 
-def named_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def named_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if resource.kind == "Service":
         for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
             if not port.get("name"):
@@ -21,8 +22,13 @@ def named_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[H
             yield Hit(f"container port {port.get('containerPort')} has no name", path)
 
 
-def port_protocol(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    prefixes = params.get("prefixes", [])
+@dataclass(frozen=True)
+class ProtocolPrefixes:
+    prefixes: list[str]  # port-name prefixes that tell a mesh the protocol (http, grpc, ...)
+
+
+def port_protocol(resource: Resource, run: RunContext, params: ProtocolPrefixes) -> Iterator[Hit]:
+    prefixes = params.prefixes
     for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
         name = port.get("name")
         if port.get("appProtocol"):
@@ -34,8 +40,13 @@ def port_protocol(resource: Resource, run: RunContext, params: dict) -> Iterator
                   ("spec", "ports", index, "name") if name else ("spec", "ports", index))
 
 
-def recommended_labels(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    wanted = params.get("labels", [])
+@dataclass(frozen=True)
+class RecommendedLabels:
+    labels: list[str]
+
+
+def recommended_labels(resource: Resource, run: RunContext, params: RecommendedLabels) -> Iterator[Hit]:
+    wanted = params.labels
     places = [("metadata", "labels")]
     if resource.kind in POD_TEMPLATE_PATHS:
         places = [(*POD_TEMPLATE_PATHS[resource.kind], "metadata", "labels")]

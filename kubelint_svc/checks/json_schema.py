@@ -6,7 +6,7 @@ import difflib
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-from kubelint_svc.engine import Hit
+from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.findings import format_field_path
 from kubelint_svc.model import Resource
 
@@ -96,7 +96,7 @@ def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[...,
 
     validator = validator_for(schema)
 
-    def check(resource: Resource, run: Any, params: dict) -> Iterator[Hit]:
+    def check(resource: Resource, run: RunContext, params: object) -> Iterator[Hit]:
         for hit in hits_from_errors(validator.iter_errors(resource.body), resource.kind):
             yield Hit(message or hit.message, hit.path, hit.at_key)
 

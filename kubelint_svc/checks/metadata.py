@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator
 
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.k8s_syntax import dns1035_label, dns1123_label, dns1123_subdomain, label_value, qualified_name
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
@@ -28,24 +29,34 @@ def _name_to_check(resource: Resource) -> tuple[str | None, Hit | None]:
     return (name if isinstance(name, str) else None), None
 
 
-def service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    """params.relaxed_since: first minor version accepting a leading digit (RelaxedServiceNameValidation)."""
+@dataclass(frozen=True)
+class ServiceNameRules:
+    relaxed_since: int  # first minor version accepting a leading digit (RelaxedServiceNameValidation)
+
+
+def service_name(resource: Resource, run: RunContext, params: ServiceNameRules) -> Iterator[Hit]:
+
     name, missing = _name_to_check(resource)
     if missing:
         yield missing
     if name is None:
         return
-    relaxed = run.minor >= params.get("relaxed_since", 1000)
+    relaxed = run.minor >= params.relaxed_since
     problem = dns1123_label(name) if relaxed else dns1035_label(name)
     if problem:
         note = ""
         if not relaxed and dns1123_label(name) is None:
-            note = f" (names starting with a digit are accepted from Kubernetes 1.{params['relaxed_since']})"
+            note = f" (names starting with a digit are accepted from Kubernetes 1.{params.relaxed_since})"
         yield Hit(f"Service name {name!r} {problem}{note}", NAME, at_key=False)
 
 
-def workload_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    """params.max_length: {kind: limit} for kinds whose names feed into generated names."""
+@dataclass(frozen=True)
+class NameLengths:
+    max_length: dict[str, int]  # kind -> limit, for kinds whose names feed into generated names
+
+
+def workload_name(resource: Resource, run: RunContext, params: NameLengths) -> Iterator[Hit]:
+
     name, missing = _name_to_check(resource)
     if missing:
         yield missing
@@ -55,12 +66,12 @@ def workload_name(resource: Resource, run: RunContext, params: dict) -> Iterator
     if problem:
         yield Hit(f"{resource.kind} name {name!r} {problem}", NAME, at_key=False)
         return
-    limit = params.get("max_length", {}).get(resource.kind)
+    limit = params.max_length.get(resource.kind)
     if limit and len(name) > limit:
         yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", NAME, at_key=False)
 
 
-def namespace(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def namespace(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     value = resource.get(("metadata", "namespace"))
     if isinstance(value, str) and value:
         problem = dns1123_label(value)
@@ -83,7 +94,7 @@ def _label_map_hits(labels: Any, path: tuple, what: str, server_path: str | None
                           path + (key,), at_key=False)
 
 
-def label_syntax(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from _label_map_hits(resource.get(("metadata", "labels")), ("metadata", "labels"), "label")
     if resource.kind == "Service":
         yield from _label_map_hits(resource.get(("spec", "selector")), ("spec", "selector"), "selector")
@@ -100,7 +111,7 @@ def label_syntax(resource: Resource, run: RunContext, params: dict) -> Iterator[
         yield from _label_map_hits(resource.get(path), path, "pod template label", server)
 
 
-def annotation_syntax(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def annotation_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     annotations = resource.get(("metadata", "annotations"))
     if not isinstance(annotations, dict):
         return
@@ -116,7 +127,7 @@ def annotation_syntax(resource: Resource, run: RunContext, params: dict) -> Iter
                   ("metadata", "annotations"))
 
 
-def topology_annotations(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def topology_annotations(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     annotations = resource.get(("metadata", "annotations"))
     if not isinstance(annotations, dict) or TOPOLOGY_MODE not in annotations or TOPOLOGY_HINTS not in annotations:
         return

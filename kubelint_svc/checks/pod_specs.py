@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator
 
-from kubelint_svc.engine import Hit, RunContext
-from kubelint_svc.k8s_syntax import dns1123_label, iana_svc_name, port_number
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.k8s_syntax import PROTOCOLS, dns1123_label, iana_svc_name, is_int, port_number
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order
 
 
@@ -48,10 +48,10 @@ def _protocol(port: dict[str, Any]) -> str | None:
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return is_int(value)
 
 
-def container_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def container_names(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     seen: dict[str, tuple] = {}
     for path, container in containers(resource, CONTAINER_LISTS):
         name = container.get("name")
@@ -66,7 +66,7 @@ def container_names(resource: Resource, run: RunContext, params: dict) -> Iterat
         seen.setdefault(name, path)
 
 
-def port_numbers(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_numbers(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for path, port in container_ports(resource):
         value = port.get("containerPort")
         if value == 0:
@@ -77,7 +77,7 @@ def port_numbers(resource: Resource, run: RunContext, params: dict) -> Iterator[
                       at_key=False)
 
 
-def port_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_names(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for container_path, container in containers(resource):
         seen: dict[str, int] = {}
         ports = container.get("ports")
@@ -96,7 +96,7 @@ def port_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hi
             seen.setdefault(name, index)
 
 
-def port_protocols(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for path, port in container_ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
@@ -104,7 +104,7 @@ def port_protocols(resource: Resource, run: RunContext, params: dict) -> Iterato
                       (*path, "protocol"), at_key=False)
 
 
-def host_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def host_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     seen: dict[tuple, tuple] = {}
     for path, port in container_ports(resource):
         value = port.get("hostPort")
@@ -123,7 +123,7 @@ def host_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hi
         seen.setdefault(key, path)
 
 
-def duplicate_container_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def duplicate_container_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     seen: dict[tuple, tuple] = {}
     for path, port in container_ports(resource):
         value = port.get("containerPort")
@@ -138,9 +138,14 @@ def duplicate_container_ports(resource: Resource, run: RunContext, params: dict)
         seen.setdefault(key, path)
 
 
-def restart_policy(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    """params.allowed: {kind: [policies]}; a Job's template must name one, since the default Always is refused."""
-    allowed = params.get("allowed", {}).get(resource.kind)
+@dataclass(frozen=True)
+class RestartPolicies:
+    allowed: dict[str, list[str]]  # kind -> the restart policies its Pod template may have
+
+
+def restart_policy(resource: Resource, run: RunContext, params: RestartPolicies) -> Iterator[Hit]:
+    """A Job's template must name one, since the default Always is refused."""
+    allowed = params.allowed.get(resource.kind)
     base = pod_spec_path(resource)
     if not allowed or base is None or not isinstance(resource.get(base), dict):
         return

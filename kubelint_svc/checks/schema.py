@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from kubelint_svc.checks.json_schema import hits_from_errors
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.model import Resource
 
 
-def matches_kubernetes_schema(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def matches_kubernetes_schema(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not run.schemas.has_schema(resource.api_version, resource.kind):
         return
     errors = run.schemas.errors(resource.api_version, resource.kind, resource.body)

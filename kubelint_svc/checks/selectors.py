@@ -4,10 +4,11 @@ their own templates, StatefulSets and Ingresses against the Services they name."
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
     CONTROLLER_LABEL_KEYS,
@@ -15,7 +16,7 @@ from kubelint_svc.index import (
     label_selector_matches,
     selector_is_empty,
 )
-from kubelint_svc.k8s_syntax import iana_svc_name
+from kubelint_svc.k8s_syntax import iana_svc_name, is_int
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
@@ -92,7 +93,7 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     return reasons
 
 
-def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     selector = _selector(resource)
     if not selector:
         return
@@ -102,8 +103,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iter
         return
     path = ("spec", "selector")
     if not index.pods_in(namespace):
-        first = run.cache.setdefault(f"first-selecting-service:{namespace}", resource)
-        if first is resource:
+        if run.once(_first_selecting_services).get(namespace) is resource:
             yield Hit(f"namespace {namespace} has no workloads in the files read, so Services selecting Pods there "
                       "are not checked against them (lint the workloads too, or add them with --context)",
                       path, severity="info")
@@ -131,7 +131,17 @@ def selector_no_match(resource: Resource, run: RunContext, params: dict) -> Iter
     yield Hit(f"{message}: the Service gets no endpoints{hint}", key_path or path)
 
 
-def selector_ambiguous(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
+    """The first Service of each namespace that selects Pods: it alone carries the note that the
+    namespace has no workloads in the files read."""
+    first: dict[str, Resource] = {}
+    for service in run.resources:
+        if service.kind == "Service" and not service.is_patch and _selector(service):
+            first.setdefault(run.index.namespace_of(service), service)
+    return first
+
+
+def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     sources = selected_pods(resource, run)
     if len(sources) > 1:
         names = ", ".join(f"{s.describe()} ({_where(s.resource)})" for s in sources[:5])
@@ -158,26 +168,30 @@ def _target_port_path(index: int, port: dict) -> tuple:
     return ("spec", "ports", index, "port")
 
 
-def _port_findings(resource: Resource, run: RunContext) -> list[tuple[str, Hit]]:
-    """(rule concern, hit) for each Service port checked against the Pods it selects; computed
-    once and shared by the three targetPort rules."""
-    key = f"port-findings:{id(resource)}"
-    if key in run.cache:
-        return run.cache[key]
-    results: list[tuple[str, Hit]] = []
+@dataclass
+class PortVerdicts:
+    """What the Pods a Service selects say about its targetPorts, one list per rule."""
+
+    undefined: list[Hit] = field(default_factory=list)  # a named targetPort no selected container declares
+    not_exposed: list[Hit] = field(default_factory=list)  # a numeric targetPort no container declares
+    protocol: list[Hit] = field(default_factory=list)  # the name is declared, for another protocol
+
+
+def _port_verdicts(run: RunContext, resource: Resource) -> PortVerdicts:
+    """Each Service port checked against the Pods it selects, once for the three rules."""
+    verdicts = PortVerdicts()
     sources = selected_pods(resource, run)
     for index, port in defaults.ports_of(defaults.spec_of(resource.body)) if sources else []:
         target, protocol = defaults.effective_target_port(port), defaults.port_protocol(port)
         path = _target_port_path(index, port)
         if isinstance(target, str) and iana_svc_name(target) is None:  # invalid names: service-target-port
-            results.extend(_named_port(target, protocol, sources, path))
-        elif isinstance(target, int) and not isinstance(target, bool):
-            results.extend(_numeric_port(target, protocol, sources, path))
-    run.cache[key] = results
-    return results
+            _named_port(verdicts, target, protocol, sources, path)
+        elif is_int(target):
+            _numeric_port(verdicts, target, protocol, sources, path)
+    return verdicts
 
 
-def _named_port(name: str, protocol: Any, sources: list[PodSource], path: tuple) -> list[tuple[str, Hit]]:
+def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: tuple) -> None:
     resolving, other_protocol, missing = [], [], []
     for source in sources:
         declared = [(n, p, proto) for n, p, proto in _declared_ports(source) if n == name]
@@ -189,58 +203,60 @@ def _named_port(name: str, protocol: Any, sources: list[PodSource], path: tuple)
             missing.append(source)
     if not resolving and other_protocol:
         source, theirs = other_protocol[0]
-        return [("protocol", Hit(
+        verdicts.protocol.append(Hit(
             f"targetPort {name!r} names a {theirs} port in {source.describe()}, but this Service port is "
             f"{protocol}: the endpoints controller matches name and protocol, so the port gets no endpoints",
-            path, at_key=False, severity="error"))]
+            path, at_key=False, severity="error"))
+        return
     if not resolving:
         declared = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
         known = f" (declared names: {', '.join(declared)})" if declared else " (no named ports are declared)"
         names = ", ".join(s.describe() for s in missing[:3])
-        return [("undefined", Hit(
+        verdicts.undefined.append(Hit(
             f"targetPort {name!r} is not a port name of any container of the selected Pods ({names}){known}: "
-            "the port gets no endpoints", path, at_key=False, severity="error"))]
+            "the port gets no endpoints", path, at_key=False, severity="error"))
+        return
     lacking = [s for s in missing] + [s for s, _ in other_protocol]
     if lacking:
         names = ", ".join(s.describe() for s in lacking[:3])
-        return [("undefined", Hit(
+        verdicts.undefined.append(Hit(
             f"targetPort {name!r} is declared by {', '.join(s.describe() for s in resolving[:3])} but not by "
-            f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))]
-    return []
+            f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))
 
 
-def _numeric_port(number: int, protocol: Any, sources: list[PodSource], path: tuple) -> list[tuple[str, Hit]]:
+def _numeric_port(verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: tuple) -> None:
     declared = [entry for source in sources for entry in _declared_ports(source)]
     if not declared:
-        return []  # nothing declared at all: declaring is optional, so there is nothing to compare
+        return  # nothing declared at all: declaring is optional, so there is nothing to compare
     if any(p == number and proto == protocol for _, p, proto in declared):
-        return []
+        return
     other = sorted({proto for _, p, proto in declared if p == number and isinstance(proto, str)})
     if other:
-        return [("protocol", Hit(
+        verdicts.protocol.append(Hit(
             f"targetPort {number} is declared as {'/'.join(other)} by the selected Pods, but this Service port "
-            f"is {protocol}", path, at_key=False, severity="warning"))]
+            f"is {protocol}", path, at_key=False, severity="warning"))
+        return
     numbers = sorted({p for _, p, _ in declared if isinstance(p, int)})
     names = ", ".join(s.describe() for s in sources[:3])
-    return [("not-exposed", Hit(
+    verdicts.not_exposed.append(Hit(
         f"targetPort {number} is not a containerPort of the selected Pods ({names}; declared: "
         f"{', '.join(str(n) for n in numbers)}); check the port the application listens on",
-        path, at_key=False, severity="warning"))]
+        path, at_key=False, severity="warning"))
 
 
-def target_port_undefined(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "undefined")
+def target_port_undefined(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    yield from run.once_per(_port_verdicts, resource).undefined
 
 
-def target_port_not_exposed(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "not-exposed")
+def target_port_not_exposed(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    yield from run.once_per(_port_verdicts, resource).not_exposed
 
 
-def port_protocol_mismatch(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    yield from (hit for concern, hit in _port_findings(resource, run) if concern == "protocol")
+def port_protocol_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    yield from run.once_per(_port_verdicts, resource).protocol
 
 
-def workload_selector_mismatch(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     template = POD_TEMPLATE_PATHS.get(resource.kind)
     if template is None or resource.kind == "CronJob":
         return
@@ -266,7 +282,7 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: dict
                   "it (\"selector does not match template labels\")", labels_path)
 
 
-def service_no_endpoints(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def service_no_endpoints(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if defaults.service_type(spec) == "ExternalName" or defaults.has_selector(spec) or not resource.name:
         return
@@ -277,7 +293,7 @@ def service_no_endpoints(resource: Resource, run: RunContext, params: dict) -> I
                   "something else manages them", ("spec", "selector"))
 
 
-def statefulset_service_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def statefulset_service_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     name = resource.get(("spec", "serviceName"))
     if not isinstance(name, str) or not name:
         return
@@ -310,7 +326,7 @@ def _ingress_backends(resource: Resource) -> Iterator[tuple[tuple, dict]]:
                 yield ("spec", "rules", i, "http", "paths", j, "backend", "service"), service
 
 
-def ingress_backend_service(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def ingress_backend_service(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if resource.api_version != "networking.k8s.io/v1":
         return
     namespace = run.index.namespace_of(resource)

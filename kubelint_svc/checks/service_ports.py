@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.engine import Hit, RunContext
-from kubelint_svc.k8s_syntax import dns1123_label, iana_svc_name, port_number, qualified_name
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.k8s_syntax import PROTOCOLS, dns1123_label, iana_svc_name, is_int, port_number, qualified_name
 from kubelint_svc.model import Resource
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
 def _ports(resource: Resource) -> list[tuple[int, dict]]:
@@ -17,10 +16,10 @@ def _ports(resource: Resource) -> list[tuple[int, dict]]:
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return is_int(value)
 
 
-def ports_required(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def ports_required(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     kind = defaults.service_type(spec)
     if kind == "ExternalName" or defaults.is_headless(spec):
@@ -30,7 +29,7 @@ def ports_required(resource: Resource, run: RunContext, params: dict) -> Iterato
         yield Hit(f"a {kind} Service needs at least one port (spec.ports: Required value)", ("spec", "ports"))
 
 
-def port_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_names(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     ports = _ports(resource)
     seen: dict[str, int] = {}
     for index, port in ports:
@@ -54,14 +53,14 @@ def port_names(resource: Resource, run: RunContext, params: dict) -> Iterator[Hi
             seen[name] = index
 
 
-def port_numbers(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_numbers(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for index, port in _ports(resource):
         value = port.get("port")
         if _is_int(value) and not port_number(value):
             yield Hit(f"port {value} must be between 1 and 65535, inclusive", ("spec", "ports", index, "port"), at_key=False)
 
 
-def port_protocols(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for index, port in _ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
@@ -73,7 +72,7 @@ def port_protocols(resource: Resource, run: RunContext, params: dict) -> Iterato
             )
 
 
-def duplicate_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def duplicate_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     seen: dict[tuple, int] = {}
     for index, port in _ports(resource):
         number, protocol = port.get("port"), defaults.port_protocol(port)
@@ -90,7 +89,7 @@ def duplicate_ports(resource: Resource, run: RunContext, params: dict) -> Iterat
             seen[key] = index
 
 
-def target_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def target_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for index, port in _ports(resource):
         value = port.get("targetPort")
         path = ("spec", "ports", index, "targetPort")
@@ -104,7 +103,7 @@ def target_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[
                 yield Hit(f"targetPort {value!r} is not a valid port name: it {problem}", path, at_key=False)
 
 
-def app_protocols(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def app_protocols(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for index, port in _ports(resource):
         value = port.get("appProtocol")
         if isinstance(value, str):
@@ -118,7 +117,7 @@ def app_protocols(resource: Resource, run: RunContext, params: dict) -> Iterator
                 )
 
 
-def node_port_forbidden(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def node_port_forbidden(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if defaults.service_type(spec) != "ClusterIP":
         return
@@ -133,7 +132,7 @@ def node_port_forbidden(resource: Resource, run: RunContext, params: dict) -> It
             )
 
 
-def duplicate_node_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def duplicate_node_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     allocates = defaults.needs_node_ports(spec)
     by_protocol: dict[tuple, int] = {}
@@ -164,7 +163,7 @@ def duplicate_node_ports(resource: Resource, run: RunContext, params: dict) -> I
         by_number.setdefault(value, (index, port.get("port")))
 
 
-def node_port_range(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def node_port_range(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if not defaults.needs_node_ports(spec):
         return
@@ -180,7 +179,7 @@ def node_port_range(resource: Resource, run: RunContext, params: dict) -> Iterat
             )
 
 
-def headless_target_port(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def headless_target_port(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if not defaults.is_headless(spec):
         return

@@ -3,11 +3,12 @@ session affinity and traffic policies (R7, R20-R24, R26-R28, R30-R31, R33-R45)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.engine import Hit, RunContext
-from kubelint_svc.k8s_syntax import dns1123_subdomain, ip_family, parse_cidr, parse_ip, qualified_name
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.k8s_syntax import dns1123_subdomain, ip_family, is_int, parse_cidr, parse_ip, qualified_name
 from kubelint_svc.model import Resource
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
@@ -24,7 +25,7 @@ def _is_set(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def service_type(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def service_type(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     value = _spec(resource).get("type")
     if isinstance(value, str) and value and value not in SERVICE_TYPES:
         hint = [t for t in SERVICE_TYPES if t.lower() == value.lower()]
@@ -43,7 +44,7 @@ def _cluster_ip_path(spec: dict[str, Any], index: int) -> tuple:
     return ("spec", "clusterIPs", index)
 
 
-def cluster_ips(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def cluster_ips(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if defaults.service_type(spec) == "ExternalName":
         return
@@ -102,7 +103,7 @@ def cluster_ips(resource: Resource, run: RunContext, params: dict) -> Iterator[H
                 )
 
 
-def headless_type(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def headless_type(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     kind = defaults.service_type(spec)
     if kind in ("NodePort", "LoadBalancer") and defaults.is_headless(spec):
@@ -115,7 +116,7 @@ def headless_type(resource: Resource, run: RunContext, params: dict) -> Iterator
         )
 
 
-def ip_families(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def ip_families(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     families = spec.get("ipFamilies")
     if defaults.service_type(spec) == "ExternalName" or not isinstance(families, list):
@@ -132,7 +133,7 @@ def ip_families(resource: Resource, run: RunContext, params: dict) -> Iterator[H
         seen.add(family)
 
 
-def ip_family_policy(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def ip_family_policy(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if defaults.service_type(spec) == "ExternalName":
         return
@@ -162,7 +163,7 @@ def ip_family_policy(resource: Resource, run: RunContext, params: dict) -> Itera
         )
 
 
-def external_name(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def external_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if defaults.service_type(spec) != "ExternalName":
         return
@@ -180,7 +181,7 @@ def external_name(resource: Resource, run: RunContext, params: dict) -> Iterator
         yield Hit(f"externalName {value!r} {problem}{hint}", ("spec", "externalName"), at_key=False)
 
 
-def external_name_forbidden(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def external_name_forbidden(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if defaults.service_type(spec) != "ExternalName":
         return
@@ -192,7 +193,7 @@ def external_name_forbidden(resource: Resource, run: RunContext, params: dict) -
             yield Hit(f"{field} may not be set on an ExternalName Service (Forbidden)", ("spec", field))
 
 
-def external_name_ignored(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def external_name_ignored(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if defaults.service_type(spec) != "ExternalName":
         return
@@ -207,7 +208,7 @@ def external_name_ignored(resource: Resource, run: RunContext, params: dict) -> 
             yield Hit("nodePort is ignored on an ExternalName Service", ("spec", "ports", index, "nodePort"))
 
 
-def session_affinity(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def session_affinity(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     value = spec.get("sessionAffinity")
     if isinstance(value, str) and value and value not in ("None", "ClientIP"):
@@ -218,11 +219,11 @@ def session_affinity(resource: Resource, run: RunContext, params: dict) -> Itera
         return
     path = ("spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds")
     timeout = resource.get(path)
-    if isinstance(timeout, int) and not isinstance(timeout, bool) and not 0 < timeout <= 86400:
+    if is_int(timeout) and not 0 < timeout <= 86400:
         yield Hit(f"timeoutSeconds {timeout} must be greater than 0 and at most 86400 (one day)", path, at_key=False)
 
 
-def session_affinity_config_ignored(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def session_affinity_config_ignored(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     if _is_set(spec.get("sessionAffinityConfig")) and defaults.session_affinity(spec) == "None":
         yield Hit(
@@ -232,7 +233,7 @@ def session_affinity_config_ignored(resource: Resource, run: RunContext, params:
         )
 
 
-def external_ips(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def external_ips(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     values = _spec(resource).get("externalIPs")
     for index, value in enumerate(values if isinstance(values, list) else []):
         if not isinstance(value, str):
@@ -253,7 +254,7 @@ def _link_local_multicast(address: Any) -> bool:
     return address.packed[0] == 0xFF and (address.packed[1] & 0x0F) == 0x02
 
 
-def load_balancer_source_ranges(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def load_balancer_source_ranges(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     is_lb = defaults.service_type(spec) == "LoadBalancer"
     ranges = spec.get("loadBalancerSourceRanges")
@@ -290,11 +291,11 @@ def _forbidden_unless_load_balancer(resource: Resource, field: str) -> Iterator[
         yield Hit(f"{field} may only be used when type is 'LoadBalancer' (Forbidden)", ("spec", field))
 
 
-def allocate_load_balancer_node_ports(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def allocate_load_balancer_node_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from _forbidden_unless_load_balancer(resource, "allocateLoadBalancerNodePorts")
 
 
-def load_balancer_class(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def load_balancer_class(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     value = spec.get("loadBalancerClass")
     if value is None:
@@ -308,7 +309,7 @@ def load_balancer_class(resource: Resource, run: RunContext, params: dict) -> It
                       ("spec", "loadBalancerClass"), at_key=False)
 
 
-def load_balancer_ip_deprecated(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def load_balancer_ip_deprecated(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if _is_set(_spec(resource).get("loadBalancerIP")):
         yield Hit(
             "loadBalancerIP is deprecated since Kubernetes 1.24 and its behaviour differs between providers; "
@@ -318,7 +319,7 @@ def load_balancer_ip_deprecated(resource: Resource, run: RunContext, params: dic
         )
 
 
-def external_traffic_policy(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def external_traffic_policy(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     value = spec.get("externalTrafficPolicy")
     if value in (None, ""):
@@ -336,10 +337,10 @@ def external_traffic_policy(resource: Resource, run: RunContext, params: dict) -
                   at_key=False)
 
 
-def health_check_node_port(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def health_check_node_port(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = _spec(resource)
     value = spec.get("healthCheckNodePort")
-    if not isinstance(value, int) or isinstance(value, bool) or value == 0:
+    if not is_int(value) or value == 0:
         return
     path = ("spec", "healthCheckNodePort")
     needed = defaults.service_type(spec) == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
@@ -356,14 +357,20 @@ def health_check_node_port(resource: Resource, run: RunContext, params: dict) ->
                       path, at_key=False)
 
 
-def internal_traffic_policy(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def internal_traffic_policy(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     value = _spec(resource).get("internalTrafficPolicy")
     if isinstance(value, str) and value and value not in ("Cluster", "Local"):
         yield Hit(f"internalTrafficPolicy {value!r} is not supported: use Cluster or Local (case-sensitive)",
                   ("spec", "internalTrafficPolicy"), at_key=False)
 
 
-def traffic_distribution(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+@dataclass(frozen=True)
+class TrafficDistributionVersions:
+    field_since: int  # first minor version whose API server keeps the field
+    values: dict[str, int]  # value -> first minor version accepting it
+
+
+def traffic_distribution(resource: Resource, run: RunContext, params: TrafficDistributionVersions) -> Iterator[Hit]:
     """params.values: {value: first minor version accepting it}; params.field_since: first minor
     version whose API server keeps the field (earlier ones drop it silently)."""
     value = _spec(resource).get("trafficDistribution")
@@ -371,13 +378,13 @@ def traffic_distribution(resource: Resource, run: RunContext, params: dict) -> I
         return
     path = ("spec", "trafficDistribution")
     minor = run.minor
-    if minor < params.get("field_since", 0):
+    if minor < params.field_since:
         yield Hit(f"trafficDistribution is dropped silently by Kubernetes 1.{minor} (its feature gate is off); "
-                  f"it takes effect from 1.{params['field_since']}", path, severity="warning")
+                  f"it takes effect from 1.{params.field_since}", path, severity="warning")
         return
-    accepted = {name: since for name, since in params.get("values", {}).items() if since <= minor}
+    accepted = {name: since for name, since in params.values.items() if since <= minor}
     if value not in accepted:
-        later = params.get("values", {}).get(value)
+        later = params.values.get(value)
         when = f" (accepted from Kubernetes 1.{later})" if later else ""
         yield Hit(f"trafficDistribution {value!r} is not supported by Kubernetes 1.{minor}{when}: use "
                   f"{' or '.join(sorted(accepted))} (case-sensitive)", path, at_key=False)

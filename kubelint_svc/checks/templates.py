@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kubelint_svc.checks.json_schema import PLACEHOLDER
-from kubelint_svc.engine import Hit, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.model import Resource
 
 
@@ -22,7 +22,7 @@ def _placeholders(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
             yield from _placeholders(item, path + (index,))
 
 
-def unrendered_placeholder(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def unrendered_placeholder(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not resource.may_hold_placeholders:
         return
     found = list(_placeholders(resource.body, ()))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
-from kubelint_svc.engine import Hit, RunContext
-from kubelint_svc.k8s_syntax import label_value, qualified_name
+from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.k8s_syntax import is_int, label_value, qualified_name
 from kubelint_svc.model import Resource
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
-def selector_expressions(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
+def selector_expressions(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     expressions = resource.get(("spec", "selector", "matchExpressions"))
     for index, expression in enumerate(expressions if isinstance(expressions, list) else []):
         if not isinstance(expression, dict):
@@ -36,9 +37,13 @@ def selector_expressions(resource: Resource, run: RunContext, params: dict) -> I
                           (*path, "values", value_index), at_key=False)
 
 
-def negative_counts(resource: Resource, run: RunContext, params: dict) -> Iterator[Hit]:
-    """params.fields: {kind: [spec fields that must be >= 0]}."""
-    for field in params.get("fields", {}).get(resource.kind, []):
+@dataclass(frozen=True)
+class CountFields:
+    fields: dict[str, list[str]]  # kind -> spec fields that must be zero or more
+
+
+def negative_counts(resource: Resource, run: RunContext, params: CountFields) -> Iterator[Hit]:
+    for field in params.fields.get(resource.kind, []):
         value = resource.get(("spec", field))
-        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        if is_int(value) and value < 0:
             yield Hit(f"{field} {value} must be greater than or equal to 0", ("spec", field), at_key=False)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kubelint_svc.findings import Finding
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import not_a_command, visible
-from kubelint_svc.runner import Report
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 # GitHub shows at most this many annotations of each level per step, and drops the rest silently

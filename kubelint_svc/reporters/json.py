@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from kubelint_svc import __version__
-from kubelint_svc.findings import Finding
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import unicode_tree
-from kubelint_svc.runner import Report
 
 
 def _finding(finding: Finding) -> dict:

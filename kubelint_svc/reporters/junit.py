@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from xml.etree import ElementTree
 
-from kubelint_svc.findings import Finding, at_or_above
+from kubelint_svc.findings import Finding, Report, at_or_above
 from kubelint_svc.reporters.escaping import not_a_command, visible, xml_text
-from kubelint_svc.runner import Report
 
 FILE_LEVEL = "(file)"
 

@@ -11,9 +11,8 @@ from urllib.parse import quote
 
 from kubelint_svc import __version__
 from kubelint_svc.engine import Registry, Rule
-from kubelint_svc.findings import Finding
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import unicode_tree
-from kubelint_svc.runner import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

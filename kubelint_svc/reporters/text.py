@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kubelint_svc.findings import Report
 from kubelint_svc.reporters.escaping import not_a_command, visible
-from kubelint_svc.runner import Report
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _BOLD = "\033[1m"

@@ -1,0 +1,102 @@
+"""The one API every check is written against: what a check is given (a Resource, the run's
+context, its typed parameters) and what it gives back (Hits). Checks import this, the model
+and the index; nothing above them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Protocol, TypeVar
+
+from kubelint_svc.index import Index
+from kubelint_svc.model import Resource
+from kubelint_svc.settings import Settings
+
+if TYPE_CHECKING:
+    from kubelint_svc.schemas import SchemaStore
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+P = TypeVar("P", contravariant=True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check reports: the rule's id, severity and the object are filled in by the engine."""
+
+    message: str
+    path: tuple[str | int, ...] = ()
+    at_key: bool = True  # point at the key of the field (True) or at its value
+    severity: str | None = None  # a verdict milder than the rule's own (never harsher)
+    # hits on a `${VAR}` value are dropped (the object is a template) unless they are about it
+    about_placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """The parameters of a check that takes none: a rule giving it any is a configuration error."""
+
+
+@dataclass
+class RunContext:
+    """What a run knows beyond one object: its settings, every object read, and computations
+    shared by several checks, each made once per run."""
+
+    settings: Settings
+    resources: list[Resource] = field(default_factory=list)
+    # objects read only to know the surroundings (--context): indexed, never reported on
+    context_resources: list[Resource] = field(default_factory=list)
+    # documents that could not be read, as (file, line, real folder): they may hold what a rule looks for
+    unreadable: list[tuple[str, int, str]] = field(default_factory=list)
+    _memo: dict[tuple[Callable[..., Any], Any], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self.settings.kubernetes_version
+
+    @property
+    def minor(self) -> int:
+        return self.settings.minor
+
+    @property
+    def node_port_range(self) -> tuple[int, int]:
+        return self.settings.node_port_range
+
+    @property
+    def default_namespace(self) -> str:
+        return self.settings.namespace
+
+    @cached_property
+    def index(self) -> Index:
+        """Every object of the run (context included), by namespace, labels and name."""
+        return Index(self.resources + self.context_resources, self.default_namespace)
+
+    @cached_property
+    def schemas(self) -> SchemaStore:
+        """The bundled schemas of the run's Kubernetes version."""
+        from kubelint_svc.schemas import SchemaStore
+
+        return SchemaStore(self.kubernetes_version)
+
+    def once(self, compute: Callable[[RunContext], T]) -> T:
+        """compute(run), made on first use and shared for the rest of the run: keyed by the
+        function itself, so two checks can never mix up each other's results."""
+        key = (compute, None)
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        result: T = self._memo[key]
+        return result
+
+    def once_per(self, compute: Callable[[RunContext, K], T], subject: K) -> T:
+        """compute(run, subject), made once per run and subject."""
+        key = (compute, subject)
+        if key not in self._memo:
+            self._memo[key] = compute(self, subject)
+        result: T = self._memo[key]
+        return result
+
+
+class CheckFunction(Protocol[P]):
+    """A check: `(resource, run, params) -> hits`; params is the dataclass its annotation names."""
+
+    def __call__(self, resource: Resource, run: RunContext, params: P, /) -> Iterable[Hit]: ...

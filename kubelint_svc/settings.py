@@ -1,0 +1,22 @@
+"""The settings of one run and their defaults, written once: flags, the configuration file
+and the API all fall back to these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_FAIL_ON = "error"
+DEFAULT_NODE_PORT_RANGE = (30000, 32767)
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kubernetes_version: str  # "1.37": a bundled minor version
+    fail_on: str = DEFAULT_FAIL_ON  # the lowest severity that fails the run
+    node_port_range: tuple[int, int] = DEFAULT_NODE_PORT_RANGE  # the cluster's --service-node-port-range
+    namespace: str = DEFAULT_NAMESPACE  # where objects that name none go, as `kubectl apply -n`
+
+    @property
+    def minor(self) -> int:
+        return int(self.kubernetes_version.split(".")[1])
