@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from kubelint_svc import __version__
+
+if TYPE_CHECKING:
+    from kubelint_svc.app import Outcome
+    from kubelint_svc.config import Config
+    from kubelint_svc.engine import Registry
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -64,27 +69,21 @@ def main_options(
     """Lint Kubernetes Services and the workloads they select."""
 
 
-def _load_config(config_file: Optional[str]):
-    """The explicit --config, or the nearest one found from the current directory upward."""
-    from pathlib import Path
+def _config(config_file: Optional[str]) -> "Config":
+    from kubelint_svc.app import UsageError, load_configuration
 
-    from kubelint_svc.config import Config, ConfigError, find_config, load_config
-
-    path = Path(config_file) if config_file else find_config(Path.cwd())
-    if path is None:
-        return Config()
     try:
-        return load_config(path)
-    except (ConfigError, OSError) as error:
+        return load_configuration(config_file)
+    except UsageError as error:
         raise _usage_error(str(error)) from None
 
 
-def _load_registry(config=None):
-    from kubelint_svc.engine import Registry, RuleError
+def _registry(config: "Config") -> "Registry":
+    from kubelint_svc.app import UsageError, load_registry
 
     try:
-        return Registry.configured(config)
-    except (RuleError, FileNotFoundError) as error:
+        return load_registry(config)
+    except UsageError as error:
         raise _usage_error(str(error)) from None
 
 
@@ -134,64 +133,25 @@ def lint(
     show_statistics: bool = typer.Option(False, "--statistics", help="Print one line per rule with its count."),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
-    from kubelint_svc.findings import at_or_above
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import lint as run
 
-    report, registry, threshold = run_from_options(
-        paths, kubernetes_version, fail_on.value if fail_on else None, node_port_range, namespace, config_file,
-        context, git_context,
+    options = Options(
+        paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
+        node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
+        git_context=git_context,
     )
-    _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics)
-    failed = any(at_or_above(finding.severity, threshold) for finding in report.findings)
-    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
-
-
-def run_from_options(
-    paths: Optional[List[str]],
-    kubernetes_version: Optional[str] = None,
-    fail_on: Optional[str] = None,
-    node_port_range: Optional[str] = None,
-    namespace: Optional[str] = None,
-    config_file: Optional[str] = None,
-    context: Optional[List[str]] = None,
-    git_context: bool = False,
-):
-    """Settle flags against the configuration, lint, and return (report, registry, fail-on)."""
-    from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
-    from kubelint_svc.runner import Settings, lint as run_lint
-    from kubelint_svc.schemas import bundled_versions, normalise_version
-
-    config = _load_config(config_file)
-    versions = bundled_versions()
-    version = versions[-1]
-    wanted_version = kubernetes_version or config.kubernetes_version
-    if wanted_version is not None:
-        version = normalise_version(wanted_version) or ""
-        if version not in versions:
-            origin = "--kubernetes-version" if kubernetes_version else f"{config.where('kubernetes-version')}: kubernetes-version"
-            shown = repr(wanted_version) if len(repr(wanted_version)) <= 40 else repr(wanted_version)[:37] + "..."
-            raise _usage_error(f"{origin} {shown} is not bundled; choose one of {', '.join(versions)}")
-    origin = "--node-port-range" if node_port_range else f"{config.where('node-port-range')}: node-port-range"
-    port_range = _parse_port_range(node_port_range or config.node_port_range or "30000-32767", origin)
-    threshold = fail_on or config.fail_on or "error"
     try:
-        inputs = [i for i in discover(paths or ["."]) if i.path is None or not config.excludes(i.path)]
-        context_inputs = discover([*(context or []), *map(str, config.context)])
-    except MissingPathError as error:
+        outcome = run(options)
+    except UsageError as error:
         raise _usage_error(str(error)) from None
-    if git_context:
-        context_inputs += git_tracked_manifests(paths or ["."])
-    registry = _load_registry(config)
-    settings = Settings(
-        kubernetes_version=version,
-        fail_on=threshold,
-        node_port_range=port_range,
-        namespace=namespace or config.namespace or "default",
-    )
-    return run_lint(inputs, settings, registry, context=context_inputs), registry, threshold
+    _write_report(outcome, output_format, output, colour, quiet, show_statistics)
+    raise typer.Exit(EXIT_FINDINGS if outcome.failed else EXIT_CLEAN)
 
 
-def _render(report, registry, output_format: OutputFormat, threshold: str) -> str:
+def _render(outcome: "Outcome", output_format: OutputFormat) -> str:
     """A machine format (every format but text)."""
+    report, registry, threshold = outcome.report, outcome.registry, outcome.settings.fail_on
     if output_format is OutputFormat.json:
         from kubelint_svc.reporters import json as reporter
 
@@ -209,12 +169,16 @@ def _render(report, registry, output_format: OutputFormat, threshold: str) -> st
     return github.render(report)
 
 
-def _write_report(report, registry, output_format, output, threshold, colour, quiet, show_statistics) -> None:
+def _write_report(
+    outcome: "Outcome", output_format: OutputFormat, output: Optional[str], colour: ColourChoice, quiet: bool,
+    show_statistics: bool,
+) -> None:
     from kubelint_svc.reporters import text
 
+    report = outcome.report
     if output is not None:
         content = text.render(report, quiet=quiet) if output_format is OutputFormat.text else _render(
-            report, registry, output_format, threshold
+            outcome, output_format
         )
         try:
             with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
@@ -222,7 +186,7 @@ def _write_report(report, registry, output_format, output, threshold, colour, qu
         except OSError as error:
             raise _usage_error(f"--output {output}: {error.strerror or error}") from None
     if output is None and output_format is not OutputFormat.text:
-        sys.stdout.write(_render(report, registry, output_format, threshold))
+        sys.stdout.write(_render(outcome, output_format))
         return
     sys.stdout.write(text.render(report, colour=_use_colour(sys.stdout, colour), quiet=quiet))
     if show_statistics:
@@ -233,28 +197,20 @@ def _write_report(report, registry, output_format, output, threshold, colour, qu
         sys.stdout.write(github.render(report))
 
 
-def _parse_port_range(text: str, origin: str) -> tuple[int, int]:
-    low, sep, high = text.partition("-")
-    if sep and low.strip().isdigit() and high.strip().isdigit() and len(low.strip()) <= 5 and len(high.strip()) <= 5:
-        bounds = (int(low), int(high))
-        if 1 <= bounds[0] <= bounds[1] <= 65535:
-            return bounds
-    shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
-    raise _usage_error(f"{origin} {shown} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
-
-
 CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default: searched upward).")
 
 
 @app.command("rules")
 def list_rules(config_file: Optional[str] = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
-    registry = _load_registry(_load_config(config_file))
+    from kubelint_svc.reporters.escaping import visible
+
+    registry = _registry(_config(config_file))
     rules = registry.sorted_rules()
     width = max(len(rule.id) for rule in rules)
-    for rule in rules:
+    for rule in rules:  # a rule pack's text comes with the pull request: one line each, escaped
         state = "" if rule.enabled else f" [off{': pack ' + rule.pack if rule.pack else ''}]"
-        typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}{state}")
+        typer.echo(visible(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}{state}"))
 
 
 @app.command()
@@ -263,19 +219,21 @@ def explain(
     config_file: Optional[str] = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
-    registry = _load_registry(_load_config(config_file))
+    registry = _registry(_config(config_file))
     if rule_id not in registry:
         raise _usage_error(f"unknown rule {rule_id!r}; `kubelint-svc rules` lists them")
     rule = registry[rule_id]
     pack = f", policy pack {rule.pack}" if rule.pack else ""
-    parts = [f"{rule.id} ({rule.severity}{pack})", "", rule.summary, "", rule.rationale]
+    from kubelint_svc.reporters.escaping import visible
+
+    parts = [f"{rule.id} ({rule.severity}{pack})", "", visible(rule.summary), "", rule.rationale]
     if rule.kinds:
         parts += ["", "Applies to: " + ", ".join(rule.kinds)]
     if rule.failing_example.strip():
         parts += ["", "Failing example:", "", _indent(rule.failing_example)]
     if rule.passing_example.strip():
         parts += ["", "Fixed example:", "", _indent(rule.passing_example)]
-    typer.echo("\n".join(parts).rstrip())
+    typer.echo(_safe_lines("\n".join(parts).rstrip()))
 
 
 @app.command()
@@ -293,6 +251,14 @@ def init(
         raise _usage_error(f"{target} already exists (use --force to overwrite it)")
     target.write_text(STARTER)
     typer.echo(f"Wrote {target}: every setting is commented out; uncomment what you need.")
+
+
+def _safe_lines(text: str) -> str:
+    """Text of several lines from a rule pack: each line escaped, none able to pass for a
+    workflow command."""
+    from kubelint_svc.reporters.escaping import not_a_command, visible
+
+    return "\n".join(not_a_command(visible(line)) for line in text.split("\n"))
 
 
 def _indent(text: str) -> str:

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.findings import SEVERITIES
-from kubelint_svc.loader import UnreadableFile, YamlFileError, decode, locate, read_bounded, read_documents
+from kubelint_svc.loader import (
+    UnreadableFile,
+    YamlFileError,
+    decode,
+    locate,
+    read_bounded,
+    read_documents,
+)
+from kubelint_svc.paths import is_inside, resolved
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
 RULE_SETTINGS = (*SEVERITIES, "off", "on")
@@ -50,10 +58,10 @@ class Config:
     def excludes(self, file: Path) -> bool:
         if not self.exclude or self.path is None:
             return False
-        try:
-            relative = file.resolve().relative_to(self.path.parent.resolve()).as_posix()
-        except ValueError:
+        real, folder = resolved(file), resolved(self.path.parent)
+        if real is None or folder is None or not is_inside(real, folder):
             return False
+        relative = real.relative_to(folder).as_posix()
         return any(fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, glob.rstrip("/") + "/*")
                    for glob in self.exclude)
 
@@ -90,9 +98,10 @@ def load_config(path: Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     root = _repository_root(path.parent)
-    real = path.resolve()
-    if real != root and root not in real.parents:
-        raise ConfigError(f"{path}: the config file leads outside its repository ({real}) through a symlink")
+    real = resolved(path)
+    if not is_inside(real, root):
+        raise ConfigError(f"{path}: the config file leads outside its repository ({real or 'a symlink loop'}) "
+                          "through a symlink")
     if path.name == "pyproject.toml":
         data, lines = _read_pyproject(path)
     else:
@@ -157,7 +166,7 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 def _repository_root(directory: Path) -> Path:
     from kubelint_svc.inputs import git_toplevel
 
-    return git_toplevel(directory) or directory.resolve()
+    return git_toplevel(directory) or resolved(directory) or directory.absolute()
 
 
 def _fill(config: Config, data: dict[str, Any]) -> None:
@@ -220,10 +229,10 @@ def _inside_repository(config: Config, key: str, entry: str) -> Path:
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} must be a relative path inside the "
                           "repository (no absolute paths, '..' or URLs)")
     path = config.path.parent / entry
-    resolved = path.resolve()
-    if resolved != config.root and config.root not in resolved.parents:
+    real = resolved(path)
+    if not is_inside(real, config.root):
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} leads outside the repository "
-                          f"({resolved}) through a symlink")
+                          f"({real or 'a symlink loop'}) through a symlink")
     if not path.exists():
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} does not exist")
     return path

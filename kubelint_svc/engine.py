@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext
+from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, Finding, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
+from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.placeholders import is_placeholder
 
 
 class RuleError(Exception):
@@ -138,9 +141,12 @@ class Registry:
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
             try:
-                if rule.id in self._scopes and not self._scopes[rule.id].is_valid(resource.body):
+                if rule.id in self._scopes and not _in_scope(self._scopes[rule.id], resource):
                     continue
                 hits = list(check(resource, run, rule.params))
+            except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
+                yield finding_for(rule, resource, Hit(f"{error} (in its where:); not evaluated", (), severity="warning"))
+                continue
             except Exception as error:  # our bug: report it on the object, keep linting the rest
                 yield self._internal_error(rule, resource, error)
                 continue
@@ -148,7 +154,7 @@ class Registry:
                 if (
                     resource.may_hold_placeholders
                     and not hit.about_placeholder
-                    and _is_placeholder(resource.get(hit.path))
+                    and is_placeholder(resource.get(hit.path))
                 ):
                     continue  # a template's value: unrendered-placeholder speaks for it
                 yield finding_for(rule, resource, hit)
@@ -181,10 +187,9 @@ class Registry:
         return [self.problem_finding(p, file) for p in problems if self.is_enabled(p.rule)]
 
 
-def _is_placeholder(value: Any) -> bool:
-    from kubelint_svc.checks.json_schema import is_placeholder
-
-    return is_placeholder(value)
+def _in_scope(scope: Any, resource: Resource) -> bool:
+    with step_budget():
+        return bool(scope.is_valid(resource.body))
 
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
@@ -233,9 +238,10 @@ def read_rule_folder(
     rules: list[Rule] = []
     for path in sorted(folder.glob("*.yaml")):
         if root is not None:
-            real = path.resolve()
-            if real != root and root not in real.parents:
-                raise RuleError(f"{path}: rule file leads outside the repository ({real}) through a symlink")
+            real = resolved(path)
+            if real is None or not is_inside(real, root):
+                raise RuleError(f"{path}: rule file leads outside the repository ({real or 'a symlink loop'}) "
+                                "through a symlink")
         rules.extend(_read_rule_file(path, pack, user))
     return rules
 

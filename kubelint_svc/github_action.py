@@ -13,9 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-import typer
-
-from kubelint_svc.findings import SEVERITIES, at_or_above
+from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.reporters import github, sarif, text
 from kubelint_svc.reporters.escaping import visible
 
@@ -46,7 +44,7 @@ def _code(value: str) -> str:
     return "`" + visible(value).replace("`", "'").replace("|", "\\|") + "`"
 
 
-def summary_markdown(report, threshold: str) -> str:
+def summary_markdown(report: Report, threshold: str) -> str:
     lines = ["## kubelint-svc", "", text.summary_line(report), ""]
     if not report.findings:
         return "\n".join(lines) + "\n"
@@ -68,33 +66,50 @@ def summary_markdown(report, threshold: str) -> str:
 
 
 def main() -> int:
-    from kubelint_svc.cli import run_from_options
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import lint as run
 
     fail_on = _input("fail-on") or "error"
     if fail_on not in SEVERITIES:
-        print(f"::error title=kubelint-svc::input fail-on must be one of {', '.join(SEVERITIES)}, not {fail_on!r}")
+        print(f"::error title=kubelint-svc::input fail-on must be one of {', '.join(SEVERITIES)}, "
+              f"not {visible(repr(fail_on))}")
         return 2
     try:
-        report, registry, threshold = run_from_options(
-            shlex.split(_input("paths")) or ["."],
+        options = Options(
+            paths=tuple(shlex.split(_input("paths")) or ["."]),
             kubernetes_version=_input("kubernetes-version") or None,
             fail_on=fail_on,
             config_file=_input("config") or None,
-            git_context=False,
         )
-    except typer.Exit as stop:  # a usage or configuration error, already printed on stderr
+        outcome = run(options)
+    except (UsageError, ValueError) as error:  # ValueError: unbalanced quotes in the paths input
+        print(f"kubelint-svc: error: {visible(str(error))}", file=sys.stderr)
         print("::error title=kubelint-svc::the linter could not run; see the message above")
-        return int(stop.exit_code or 2)
+        return 2
+    report, threshold = outcome.report, outcome.settings.fail_on
     sys.stdout.write(text.render(report))
     sys.stdout.write(github.render(report))
     sarif_file = _input("sarif-file")
     if sarif_file:
         Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(sarif_file).write_text(sarif.render(report, registry), encoding="utf-8")
+        Path(sarif_file).write_text(sarif.render(report, outcome.registry), encoding="utf-8")
     _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={visible(sarif_file)}\n")
     _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold))
-    return 1 if any(at_or_above(f.severity, threshold) for f in report.findings) else 0
+    return 1 if outcome.failed else 0
+
+
+def guarded_main() -> int:
+    """main(), with a bug of ours as one line instead of a traceback (KUBELINT_SVC_DEBUG=1 shows it)."""
+    try:
+        return main()
+    except Exception as error:
+        if os.environ.get("KUBELINT_SVC_DEBUG"):
+            raise
+        print(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} (please report this)",
+              file=sys.stderr)
+        print("::error title=kubelint-svc::internal error; see the message above")
+        return 2
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(guarded_main())

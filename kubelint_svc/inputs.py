@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelint_svc.paths import is_inside, resolved
+
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 
@@ -17,19 +19,14 @@ class InputFile:
     refused: str | None = None  # why it is not read: a link out of the tree being walked
 
 
-def _inside(path: Path, top: Path) -> bool:
-    return path == top or top in path.parents
-
-
 def _link_out_of(path: Path, top: Path) -> str | None:
     """Why a symbolic link found in the walk of top is not followed, or None."""
     if not path.is_symlink():
         return None
-    try:
-        target = path.resolve()
-    except (OSError, RuntimeError):  # a link loop
-        return "a symbolic link that loops; not followed"
-    if _inside(target, top):
+    target = resolved(path)
+    if target is None:
+        return "a symbolic link that loops or cannot be followed; not followed"
+    if is_inside(target, top):
         return None
     return f"a symbolic link out of {top} (to {target}); not followed"
 
@@ -55,12 +52,12 @@ def discover(paths: list[str]) -> list[InputFile]:
                 if refused is not None:
                     found.append(InputFile(str(file), file, refused))
                     continue
-                real = file.resolve()
+                real = resolved(file) or file
                 if real not in seen_files:
                     seen_files.add(real)
                     found.append(InputFile(str(file), file))
         else:
-            real = path.resolve()
+            real = resolved(path) or path
             if real not in seen_files:
                 seen_files.add(real)
                 found.append(InputFile(str(path), path))
@@ -71,7 +68,7 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
     """(file, None) for each manifest under top; (link, why) for each symbolic link that leads
     out of top, which is never followed: a committed `root -> /` must not walk the machine."""
     found: list[tuple[Path, str | None]] = []
-    real_top = top.resolve()
+    real_top = resolved(top) or top.absolute()
     visited: set[tuple[int, int]] = set()
     for directory, subdirs, names in os.walk(top, followlinks=True):
         stat = os.stat(directory)
@@ -99,24 +96,36 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
-def git_toplevel(folder: Path) -> Path | None:
-    """The root of the git work tree holding folder, or None (no git, or not in a work tree)."""
+# A pull request may commit a folder that looks like a bare git repository, with a config of its
+# own (core.fsmonitor runs a command; core.worktree moves the top anywhere): git is told to use
+# no repository it was not pointed at, and never to run a monitor.
+_GIT = ("git", "-c", "safe.bareRepository=explicit", "-c", "core.fsmonitor=false")
+
+
+def _git(*args: str) -> str | None:
     import subprocess
 
     try:
-        top = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        return subprocess.run(
+            [*_GIT, *args], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL, timeout=60,
+        ).stdout
+    except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    return Path(top).resolve() if top else None
+
+
+def git_toplevel(folder: Path) -> Path | None:
+    """The root of the git work tree holding folder, or None (no git, or not in a work tree).
+    Only a top with a `.git` of its own that holds folder is trusted."""
+    output = _git("-C", str(folder), "rev-parse", "--show-toplevel")
+    top = resolved(Path(output.strip())) if output and output.strip() else None
+    if top is None or not (top / ".git").exists() or not is_inside(resolved(folder), top):
+        return None
+    return top
 
 
 def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
     """Every *.yaml, *.yml and *.json file git tracks in the repositories holding paths (outside
     hidden folders): the context that makes a one-file run see what the whole repository sees."""
-    import subprocess
-
     found: list[InputFile] = []
     tops: set[Path] = set()
     for given in paths or ["."]:
@@ -125,12 +134,8 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
         if top is None or top in tops:
             continue  # not in a git work tree (no extra context), or already listed
         tops.add(top)
-        try:
-            listed = subprocess.run(
-                ["git", "-C", str(top), "ls-files", "-z", "--", *(f"*{suffix}" for suffix in MANIFEST_SUFFIXES)],
-                capture_output=True, text=True, check=True,
-            ).stdout
-        except (OSError, subprocess.CalledProcessError):
+        listed = _git("-C", str(top), "ls-files", "-z", "--", *(f"*{suffix}" for suffix in MANIFEST_SUFFIXES))
+        if listed is None:
             continue
         for name in sorted(filter(None, listed.split("\0"))):
             if any(part.startswith(".") for part in Path(name).parts[:-1]):

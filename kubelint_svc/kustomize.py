@@ -15,6 +15,7 @@ from typing import Any
 
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.paths import resolved
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _SELECTOR_MAP_PATHS = {
@@ -67,9 +68,8 @@ class KustomizeIndex:
         return found
 
     def transform_for(self, file: Path) -> Transform:
-        try:
-            path = file.resolve()
-        except OSError:
+        path = resolved(file)
+        if path is None:
             return Transform()
         if path.name in KUSTOMIZATION_NAMES:
             return Transform()

@@ -24,7 +24,6 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver
 
 
-
 def _limit_from_environment(name: str, default: int) -> int:
     """A limit the person running the linter may raise (never the files being linted)."""
     value = os.environ.get(name, "").strip()

@@ -13,11 +13,23 @@ from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Report, sort_findings
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
-from kubelint_svc.loader import MAX_FILE_BYTES, Problem, UnreadableFile, decode, parse_stream, read_bounded
+from kubelint_svc.loader import (
+    MAX_FILE_BYTES,
+    Problem,
+    UnreadableFile,
+    decode,
+    parse_stream,
+    read_bounded,
+)
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.suppressions import Suppression, comment_suppressions, object_suppression
-from kubelint_svc.suppressions import apply as apply_suppressions
+from kubelint_svc.placeholders import may_hold_placeholders, template_problems
 from kubelint_svc.settings import Settings
+from kubelint_svc.suppressions import (
+    Suppression,
+    comment_suppressions,
+    object_suppression,
+)
+from kubelint_svc.suppressions import apply as apply_suppressions
 
 __all__ = ["Report", "Settings", "lint"]
 
@@ -87,24 +99,6 @@ def _lint(
     return report
 
 
-def _as_template(problems: list[Problem], text: str) -> list[Problem]:
-    """A Go/Helm template (`{{ ... }}`) is not YAML until rendered: its syntax errors become
-    one note saying so, instead of errors about a file that was never meant to parse."""
-    if "{{" not in text or not any(p.rule == "yaml-syntax" for p in problems):
-        return problems
-    offset = text.index("{{")
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    note = Problem(
-        "unrendered-placeholder",
-        "this file is a Go/Helm template ({{ ... }}), not YAML until rendered: lint its output instead "
-        "(helm template . | kubelint-svc lint -)",
-        line,
-        column,
-    )
-    return [note] + [p for p in problems if p.rule != "yaml-syntax"]
-
-
 def _real_path(source: InputFile) -> Path | None:
     if source.path is None or source.refused is not None:
         return source.path
@@ -143,9 +137,9 @@ def _load(
     stream = parse_stream(text, keep_nodes=False)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position
-    findings.extend(registry.loader_findings(_as_template(stream.problems, text), source.display))
+    findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
     transform = kustomize.transform_for(source.path) if source.path is not None else None
-    may_hold_placeholders = "${" in text or "{{" in text
+    placeholders = may_hold_placeholders(text)
     resources: list[Resource] = []
     node_source = NodeSource(text)
     for index, document in enumerate(stream.documents):
@@ -154,7 +148,7 @@ def _load(
             moved = Problem(p.rule, p.message, max(1, p.line - document.line_offset), p.column)
             findings.extend(registry.loader_findings([moved], file))
         for resource in resources_of(document, source.display, (node_source, index)):
-            resource.may_hold_placeholders = may_hold_placeholders
+            resource.may_hold_placeholders = placeholders
             resource.unit = _unit(source)
             if transform is not None:
                 resource.is_patch = transform.is_patch

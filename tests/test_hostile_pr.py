@@ -553,3 +553,122 @@ def test_any_name_through_every_format_parses_back(registry, names):
     ElementTree.fromstring(outputs["junit"].encode("utf-8"))
     assert len(json.loads(outputs["json"])["findings"]) == len(findings)
     assert len(json.loads(outputs["sarif"])["runs"][0]["results"]) == len(findings)
+
+
+# --- found by the attack review of the first fix ----------------------------------------------
+
+def test_a_committed_fake_repository_cannot_run_a_command_through_git(tmp_path):
+    repo = repository(tmp_path)
+    marker = tmp_path / "PWNED"
+    evil = repo / "evil"
+    for folder in ("objects", "refs"):
+        (evil / folder).mkdir(parents=True)
+        (evil / folder / ".keep").write_text("")
+    (evil / "HEAD").write_text("ref: refs/heads/main\n")
+    (evil / "config").write_text(f'[core]\n\tbare = false\n\tworktree = .\n\tfsmonitor = "touch {marker}; false"\n')
+    (evil / "x.yaml").write_text(GOOD_WITH_ERROR)
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pr"],
+                   check=True)
+    result = run("lint", "--git-context", "svc.yaml", "evil/x.yaml", cwd=repo)
+    assert not marker.exists()
+    assert result.returncode == 1 and b"evil/x.yaml:7:11: error[service-port-number]" in result.stdout
+
+
+def test_a_fake_repository_cannot_move_the_repository_root(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "s.yaml").write_text("rules: []\n")
+    svc = tmp_path / "svc"
+    for folder in ("objects", "refs"):
+        (svc / folder).mkdir(parents=True)
+        (svc / folder / ".keep").write_text("")
+    (svc / "HEAD").write_text("ref: refs/heads/main\n")
+    (svc / "config").write_text("[core]\n\tbare = false\n\tworktree = /\n")
+    (svc / "ext").symlink_to(outside)
+    (svc / ".kubelint-svc.yaml").write_text("rule-packs: [ext]\n")
+    (svc / "svc.yaml").write_text(GOOD_WITH_ERROR)
+    result = run("lint", "svc.yaml", cwd=svc)
+    assert result.returncode == 2 and b"rule-packs entry 'ext' leads outside the repository" in result.stderr
+
+
+def test_rules_and_explain_print_a_packs_text_escaped(tmp_path):
+    (tmp_path / "pack").mkdir()
+    forged = "ok\\n::error file=x.yaml,line=1::forged\\e]0;TITLE\\a"
+    (tmp_path / "pack" / "rules.yaml").write_text(
+        f'rules:\n  - id: team-rule\n    severity: error\n    summary: "{forged}"\n    rationale: "{forged}"\n'
+        f'    kinds: ["{forged}"]\n    examples: {{failing: "a\\n::add-mask::x\\n##[error]y\\n", passing: ""}}\n'
+        "    check: {json-schema: {}}\n")
+    (tmp_path / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
+    for args in (("rules",), ("explain", "team-rule")):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert_no_forged_command(result.stdout)
+        assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout
+        assert b"ok\\n::error file=x.yaml" in result.stdout
+
+
+@pytest.mark.parametrize("layout", ["pack file", "context folder", "ref files"])
+def test_symlink_loops_are_one_line_usage_errors(tmp_path, layout):
+    repo = repository(tmp_path)
+    (repo / "pack").mkdir()
+    if layout == "pack file":
+        (repo / "pack" / "loop.yaml").symlink_to("loop.yaml")
+        (repo / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
+    elif layout == "context folder":
+        (repo / "ctx").symlink_to("ctx")
+        (repo / ".kubelint-svc.yaml").write_text("context: [ctx]\n")
+    else:
+        (repo / "pack" / "rules.yaml").write_text(
+            "rules:\n  - id: team-rule\n    severity: error\n    check: {json-schema: {$ref: refs/l1.json}}\n")
+        (repo / "pack" / "refs").mkdir()
+        (repo / "pack" / "refs" / "l1.json").symlink_to("l2.json")
+        (repo / "pack" / "refs" / "l2.json").symlink_to("l1.json")
+        (repo / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
+    result = run("lint", "svc.yaml", cwd=repo)
+    assert result.returncode == 2 and b"internal error" not in result.stderr, result.stderr
+    assert result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"kubelint-svc: error: ")
+
+
+def test_the_action_step_never_prints_a_traceback(monkeypatch, capsys):
+    from kubelint_svc import github_action
+
+    def crash() -> int:
+        raise KeyError("boom\n::error file=x::forged")
+
+    monkeypatch.setattr(github_action, "main", crash)
+    monkeypatch.delenv("KUBELINT_SVC_DEBUG", raising=False)
+    assert github_action.guarded_main() == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "internal error: KeyError" in captured.err
+    assert captured.out == "::error title=kubelint-svc::internal error; see the message above\n"
+    assert_no_forged_command(captured.err.encode())
+
+
+def test_unique_items_on_a_long_list_of_maps_is_linear(tmp_path):
+    registry = pack_registry(tmp_path, "{properties: {spec: {properties: {items: {uniqueItems: true}}}}}")
+    items = ", ".join(f"{{a: {i}}}" for i in range(20_000))
+    started = time.monotonic()
+    report = lint_with(registry, SERVICE.format(name="web").replace("spec:\n", f"spec:\n  items: [{items}, {{a: 7}}]\n"))
+    assert time.monotonic() - started < 10
+    assert [f.field for f in report.findings if f.rule == "team-rule"] == ["spec.items"]
+
+
+def test_a_schema_that_needs_too_many_steps_gives_up_with_a_warning(tmp_path, monkeypatch):
+    from kubelint_svc.checks import safe_schema
+
+    monkeypatch.setattr(safe_schema, "MAX_STEPS", 1000)
+    registry = pack_registry(tmp_path, "{properties: {spec: {properties: {items: {items: {type: integer}}}}}}")
+    items = ", ".join(str(i) for i in range(5000))
+    report = lint_with(registry, SERVICE.format(name="web").replace("spec:\n", f"spec:\n  items: [{items}]\n"))
+    assert [(f.severity, f.message) for f in report.findings if f.rule == "team-rule"] == [
+        ("warning", "the rule's schema needs more than 1,000 steps on this object; not evaluated")]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_json_reports_write_bidi_and_c1_characters_as_escapes(tmp_path, fmt):
+    (tmp_path / "svc.yaml").write_text(SERVICE.format(name=yaml_string("web\u202egnp\u0085x")))
+    result = run("lint", "--format", fmt, ".", cwd=tmp_path)
+    assert "\u202e".encode() not in result.stdout and "\u0085".encode() not in result.stdout
+    assert b"web\\u202egnp\\u0085x" in result.stdout
+    assert "web\u202egnp\u0085x" in json.dumps(json.loads(result.stdout), ensure_ascii=False)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.k8s_syntax import is_int
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.k8s_syntax import is_int
 from kubelint_svc.model import Resource
 
 

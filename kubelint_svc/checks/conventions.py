@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from kubelint_svc import defaults
-from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 

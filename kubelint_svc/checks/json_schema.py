@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any, Callable, Iterable, Iterator
 
 from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.findings import format_field_path
 from kubelint_svc.model import Resource
-
-# `${VAR}`, `${VAR:-default}` (envsubst and friends) and `{{ .Values.x }}` (Go/Helm templates)
-PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}|\{\{.*?\}\}")
+from kubelint_svc.placeholders import is_placeholder
 
 _TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -39,10 +36,6 @@ def describe_value(value: Any) -> str:
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else [t for t in types if t != "null"]
     return " or ".join(_TYPE_NAMES.get(name, name) for name in names)
-
-
-def is_placeholder(value: Any) -> bool:
-    return isinstance(value, str) and PLACEHOLDER.search(value) is not None
 
 
 def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
@@ -92,12 +85,22 @@ def _is_int_or_string(options: Any) -> bool:
 
 def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[..., Iterator[Hit]]:
     """A check from a rule's `json-schema:` fragment, evaluated against the whole object."""
-    from kubelint_svc.checks.safe_schema import validator_for
+    from kubelint_svc.checks.safe_schema import (
+        StepBudgetExceeded,
+        step_budget,
+        validator_for,
+    )
 
     validator = validator_for(schema)
 
     def check(resource: Resource, run: RunContext, params: object) -> Iterator[Hit]:
-        for hit in hits_from_errors(validator.iter_errors(resource.body), resource.kind):
+        try:
+            with step_budget():
+                errors = list(validator.iter_errors(resource.body))
+        except StepBudgetExceeded as error:
+            yield Hit(f"{error}; not evaluated", (), severity="warning")
+            return
+        for hit in hits_from_errors(errors, resource.kind):
             yield Hit(message or hit.message, hit.path, hit.at_key)
 
     return check

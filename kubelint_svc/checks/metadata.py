@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
-from kubelint_svc.k8s_syntax import dns1035_label, dns1123_label, dns1123_subdomain, label_value, qualified_name
+from kubelint_svc.k8s_syntax import (
+    dns1035_label,
+    dns1123_label,
+    dns1123_subdomain,
+    label_value,
+    qualified_name,
+)
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 ANNOTATIONS_MAX_BYTES = 256 * 1024

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
-from kubelint_svc.k8s_syntax import PROTOCOLS, dns1123_label, iana_svc_name, is_int, port_number
+from kubelint_svc.k8s_syntax import (
+    PROTOCOLS,
+    dns1123_label,
+    iana_svc_name,
+    is_int,
+    port_number,
+)
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order

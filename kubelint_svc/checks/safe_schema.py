@@ -10,9 +10,13 @@ reference registry to retrieve from, and evaluates patterns with RE2 only.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from kubelint_svc.paths import resolved
 
 # Nodes a pack schema may hold once every $ref is expanded: real packs hold hundreds.
 MAX_EXPANDED_NODES = 100_000
@@ -107,8 +111,8 @@ class _Expansion:
         if ":" in location.split("/")[0] or location.startswith(("/", "\\")) or ".." in Path(location).parts:
             raise SchemaRefused(f"$ref {ref!r} leaves the rule pack's folder; only files beside the rule may be "
                                 "referenced")
-        path = (self.folder / location).resolve()
-        if self.folder not in path.parents or not path.is_file():
+        path = resolved(self.folder / location)
+        if path is None or self.folder not in path.parents or not path.is_file():
             raise SchemaRefused(f"$ref {ref!r} does not name a file in the rule pack's folder")
         return path
 
@@ -230,14 +234,77 @@ def _additional_properties(validator: Any, additional: Any, instance: Any, schem
                               "unexpected)")
 
 
+def _canonical(value: Any) -> Any:
+    """A hashable form under which two JSON values are equal exactly when JSON Schema says so
+    (1 == 1.0, but true != 1; key order does not matter)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("array", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, _canonical(item)) for key, item in value.items()))
+    return ("other", repr(value))
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """uniqueItems in linear time (jsonschema compares unhashable items pairwise: quadratic)."""
+    from jsonschema.exceptions import ValidationError
+
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[Any] = set()
+    for item in instance:
+        key = _canonical(item)
+        if key in seen:
+            yield ValidationError(f"{instance!r} has non-unique elements"[:200])
+            return
+        seen.add(key)
+
+
 @functools.lru_cache(maxsize=1)
 def _validator_class() -> Any:
     from jsonschema import Draft202012Validator, validators
 
-    return validators.extend(
-        Draft202012Validator,
-        {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
-    )
+    keywords = {
+        **Draft202012Validator.VALIDATORS,
+        "pattern": _pattern, "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties, "uniqueItems": _unique_items,
+    }
+    return validators.extend(Draft202012Validator, {name: _counted(check) for name, check in keywords.items()})
+
+
+class StepBudgetExceeded(Exception):
+    """A pack schema needed more keyword evaluations on one object than MAX_STEPS."""
+
+
+# Keyword evaluations one pack schema may make on one object: a schema of 100,000 nodes applied
+# to a document of a million nodes would otherwise run for hours.
+MAX_STEPS = 1_000_000
+_STEPS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("kubelint_svc_schema_steps", default=None)
+
+
+def _counted(check: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        steps = _STEPS.get()
+        if steps is not None:
+            steps[0] -= 1
+            if steps[0] < 0:
+                raise StepBudgetExceeded(f"the rule's schema needs more than {MAX_STEPS:,} steps on this object")
+        return check(validator, value, instance, schema)
+
+    return counted
+
+
+@contextlib.contextmanager
+def step_budget(steps: int | None = None) -> Iterator[None]:
+    """Evaluations inside count against one budget; past it, StepBudgetExceeded."""
+    token = _STEPS.set([MAX_STEPS if steps is None else steps])
+    try:
+        yield
+    finally:
+        _STEPS.reset(token)
 
 
 def validator_for(schema: Any) -> Any:

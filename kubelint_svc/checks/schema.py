@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kubelint_svc.checks.json_schema import hits_from_errors
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.json_schema import hits_from_errors
 from kubelint_svc.model import Resource
 
 

@@ -6,9 +6,15 @@ from typing import Iterator
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
-from kubelint_svc.k8s_syntax import PROTOCOLS, dns1123_label, iana_svc_name, is_int, port_number, qualified_name
+from kubelint_svc.k8s_syntax import (
+    PROTOCOLS,
+    dns1123_label,
+    iana_svc_name,
+    is_int,
+    port_number,
+    qualified_name,
+)
 from kubelint_svc.model import Resource
-
 
 
 def _ports(resource: Resource) -> list[tuple[int, dict]]:

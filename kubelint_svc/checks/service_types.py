@@ -8,7 +8,14 @@ from typing import Any, Iterator
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
-from kubelint_svc.k8s_syntax import dns1123_subdomain, ip_family, is_int, parse_cidr, parse_ip, qualified_name
+from kubelint_svc.k8s_syntax import (
+    dns1123_subdomain,
+    ip_family,
+    is_int,
+    parse_cidr,
+    parse_ip,
+    qualified_name,
+)
 from kubelint_svc.model import Resource
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from kubelint_svc.checks.json_schema import PLACEHOLDER
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.model import Resource
+from kubelint_svc.placeholders import PLACEHOLDER
 
 
 def _placeholders(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:

@@ -4,6 +4,7 @@ controls, so none reaches an output unescaped."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -56,6 +57,25 @@ def not_a_command(line: str) -> str:
     """A log line the CI runner cannot mistake for a workflow command, whatever file name it
     starts with (`./` in front of such a name keeps it a valid path)."""
     return "./" + line if line.lstrip().startswith(_COMMAND_START) else line
+
+
+def json_text(document: Any) -> str:
+    """A JSON document whose strings keep their values, with every character a terminal or a
+    reader could be fooled by (C1 controls, bidi overrides, DEL) written as a \\u escape, and
+    non-UTF-8 file names' bytes shown as \\xff text."""
+    text = json.dumps(unicode_tree(document), indent=2, ensure_ascii=False)
+    if text.isascii() and "\x7f" not in text:
+        return text
+    # the only raw control character json.dumps leaves is the layout's own line break
+    return "".join(_json_escape(c) if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def unicode_tree(value: Any) -> Any:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from kubelint_svc import __version__
 from kubelint_svc.findings import Finding, Report
-from kubelint_svc.reporters.escaping import unicode_tree
+from kubelint_svc.reporters.escaping import json_text
 
 
 def _finding(finding: Finding) -> dict:
@@ -40,4 +38,4 @@ def render(report: Report) -> str:
             "infos": report.count("info"),
         },
     }
-    return json.dumps(unicode_tree(document), indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"

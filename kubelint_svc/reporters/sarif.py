@@ -4,7 +4,6 @@ relative URIs under %SRCROOT%, and fingerprints that survive unrelated edits."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -12,7 +11,7 @@ from urllib.parse import quote
 from kubelint_svc import __version__
 from kubelint_svc.engine import Registry, Rule
 from kubelint_svc.findings import Finding, Report
-from kubelint_svc.reporters.escaping import unicode_tree
+from kubelint_svc.reporters.escaping import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -122,4 +121,4 @@ def render(report: Report, registry: Registry, base: Path | None = None) -> str:
             }
         ],
     }
-    return json.dumps(unicode_tree(document), indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"

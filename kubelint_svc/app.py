@@ -1,0 +1,122 @@
+"""The application: typed options -> a finished run. The one entry the command line, the GitHub
+Action's step and any later front end call; it settles flags against the configuration and
+raises UsageError (a one-line message, exit code 2) for anything a user can get wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubelint_svc.config import Config, ConfigError, find_config, load_config
+from kubelint_svc.engine import Registry, RuleError
+from kubelint_svc.findings import SEVERITIES, Report, at_or_above
+from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.schemas import bundled_versions, normalise_version
+from kubelint_svc.settings import (
+    DEFAULT_FAIL_ON,
+    DEFAULT_NAMESPACE,
+    DEFAULT_NODE_PORT_RANGE,
+    Settings,
+)
+
+
+class UsageError(Exception):
+    """Something the user can fix: a bad flag, path, configuration or rule pack."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a front end was asked for; None means "from the configuration, else the default"."""
+
+    paths: tuple[str, ...] = (".",)
+    kubernetes_version: str | None = None
+    fail_on: str | None = None
+    node_port_range: str | None = None  # "LOW-HIGH"
+    namespace: str | None = None
+    config_file: str | None = None  # None: searched from the working directory upward
+    context: tuple[str, ...] = ()
+    git_context: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: Report
+    registry: Registry
+    settings: Settings
+
+    @property
+    def failed(self) -> bool:
+        """Is any finding at or above the run's fail-on severity?"""
+        return any(at_or_above(finding.severity, self.settings.fail_on) for finding in self.report.findings)
+
+
+def load_configuration(config_file: str | None) -> Config:
+    """The explicit config file, or the nearest one found from the working directory upward."""
+    path = Path(config_file) if config_file else find_config(Path.cwd())
+    if path is None:
+        return Config()
+    try:
+        return load_config(path)
+    except (ConfigError, OSError) as error:
+        raise UsageError(str(error)) from None
+
+
+def load_registry(config: Config | None = None) -> Registry:
+    try:
+        return Registry.configured(config)
+    except (RuleError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+
+
+def settle(options: Options, config: Config) -> Settings:
+    """Flags win over the configuration, which wins over the defaults."""
+    versions = bundled_versions()
+    version = versions[-1]
+    wanted = options.kubernetes_version or config.kubernetes_version
+    if wanted is not None:
+        version = normalise_version(wanted) or ""
+        if version not in versions:
+            origin = "--kubernetes-version" if options.kubernetes_version else \
+                f"{config.where('kubernetes-version')}: kubernetes-version"
+            raise UsageError(f"{origin} {_shown(wanted)} is not bundled; choose one of {', '.join(versions)}")
+    fail_on = options.fail_on or config.fail_on or DEFAULT_FAIL_ON
+    if fail_on not in SEVERITIES:
+        raise UsageError(f"--fail-on {_shown(fail_on)} must be one of {', '.join(SEVERITIES)}")
+    if options.node_port_range or config.node_port_range:
+        origin = "--node-port-range" if options.node_port_range else \
+            f"{config.where('node-port-range')}: node-port-range"
+        port_range = parse_port_range(options.node_port_range or config.node_port_range or "", origin)
+    else:
+        port_range = DEFAULT_NODE_PORT_RANGE
+    namespace = options.namespace or config.namespace or DEFAULT_NAMESPACE
+    return Settings(kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace)
+
+
+def parse_port_range(text: str, origin: str) -> tuple[int, int]:
+    low, sep, high = (part.strip() for part in text.partition("-"))
+    if sep and low.isdigit() and high.isdigit() and len(low) <= 5 and len(high) <= 5:
+        if 1 <= int(low) <= int(high) <= 65535:
+            return int(low), int(high)
+    raise UsageError(f"{origin} {_shown(text)} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def lint(options: Options) -> Outcome:
+    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
+    config = load_configuration(options.config_file)
+    settings = settle(options, config)
+    paths = list(options.paths) or ["."]
+    try:
+        inputs = [i for i in discover(paths) if i.path is None or not config.excludes(i.path)]
+        context = discover([*options.context, *map(str, config.context)])
+    except MissingPathError as error:
+        raise UsageError(str(error)) from None
+    if options.git_context:
+        context += git_tracked_manifests(paths)
+    registry = load_registry(config)
+    return Outcome(run_lint(inputs, settings, registry, context=context), registry, settings)
