@@ -261,3 +261,20 @@ def test_what_the_fallback_does_not_apply_is_a_warning(tmp_path):
     result = build(tmp_path, "fallback")
     assert result.error is None and result.objects == []
     assert result.warnings == [f"{tmp_path / 'kustomization.yaml'}: configMapGenerator is not applied by the built-in engine"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_file_outside_the_kustomization_is_refused_as_kustomize_refuses_it(tmp_path, engine):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "app").mkdir()
+    shutil.copy(TREES / "images/deployment.yaml", tmp_path / "shared/deployment.yaml")
+    (tmp_path / "app/kustomization.yaml").write_text("resources: [../shared/deployment.yaml]\n")
+    result = build(tmp_path / "app", engine)
+    assert result.objects == [] and "shared/deployment.yaml" in result.error
+    assert ("is not in or below" if engine == "kubectl" else "is a file outside") in result.error
+
+
+@needs_kubectl
+def test_a_build_past_its_time_limit_is_an_error():
+    result = build(TREES / "smp-port/overlay", "kubectl", timeout=0.001)
+    assert result.objects == [] and result.error.endswith("kustomize did not finish within 0.001 s")

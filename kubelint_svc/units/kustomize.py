@@ -8,6 +8,7 @@ plugins or network; a small built-in engine covers the common fields when neithe
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -200,7 +201,8 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0) -> Build:
     """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
     else the built-in fallback) | kubectl | kustomize | fallback."""
     root = Path(os.path.normpath(Path(root).absolute()))
-    scan = _scan(root)
+    scan = _Scan()
+    _scan_directory(scan, root, ())
     command, name = _command_for(engine)
     result = Build(root, name, [], scan.tree.files)
     if scan.remote:
@@ -252,13 +254,12 @@ def _local(kustomization: _Kustomization, name: str, entry: str) -> Path:
     path = Path(os.path.normpath(kustomization.directory / entry))
     if not path.exists():
         raise BuildError(f"{kustomization.file}: {name} entry {entry!r} not found ({path})")
+    inside = os.path.realpath(kustomization.directory)
+    if path.is_file() and os.path.commonpath([os.path.realpath(path), inside]) != inside:
+        # kustomize's default load restrictor: folders may be anywhere, files only at or below
+        raise BuildError(f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
+                         "which kustomize refuses (unless run with --load-restrictor LoadRestrictionsNone)")
     return path
-
-
-def _scan(root: Path) -> _Scan:
-    scan = _Scan()
-    _scan_directory(scan, root, ())
-    return scan
 
 
 def _scan_directory(scan: _Scan, directory: Path, stack: tuple[Path, ...]) -> tuple[set[Path], list[_Patch]]:
@@ -394,7 +395,7 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
         wrapper = Path(temporary).resolve()
         relative = os.path.relpath(root, wrapper)
         (wrapper / "kustomization.yaml").write_text(
-            f"resources:\n- {_quoted(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8")
+            f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8")
         output, error, warnings = _run(command + [str(wrapper)], timeout)
         if error is not None:
             output, error, warnings = _run(command + [str(root)], timeout)
@@ -404,10 +405,6 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
             return
         for body in _documents(output):
             result.objects.append(_traced(scan, wrapper, body))
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
@@ -430,7 +427,7 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
     if process.returncode == 0:
         return stdout.decode("utf-8", "replace"), None, warnings
-    words = [_KLOG_PREFIX.sub("", line).strip() for line in lines if line.strip() and not line.startswith("# Warning")]
+    words = [_KLOG_PREFIX.sub("", line).strip().strip('"') for line in lines if line.strip() and not line.startswith("# Warning")]
     return "", "\n".join(line[:400] for line in words[:4]) or f"exit status {process.returncode}", warnings
 
 
@@ -445,7 +442,7 @@ def _traced(scan: _Scan, wrapper: Path, body: dict) -> BuiltObject:
     written = annotations.pop(ORIGIN_ANNOTATION, None)
     if "annotations" in metadata and not annotations:
         del metadata["annotations"]
-    origin = _annotated_origin(scan, wrapper, written, body) or _matched_origin(scan, body)
+    origin = _annotated_origin(scan, wrapper, written, body) or _origin_in(scan, scan.resource_files, body)
     return BuiltObject(body, origin, _attribute(scan, body, origin))
 
 
@@ -455,25 +452,19 @@ def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict) -> O
     data = _documents(written)[0] if isinstance(written, str) and _documents(written) else {}
     if isinstance(data.get("path"), str):
         file = Path(os.path.normpath(wrapper / data["path"]))
-        return _origin_in(scan, file, body)
+        return _origin_in(scan, [file], body)
     by = data.get("configuredBy") if isinstance(data.get("configuredBy"), dict) else {}
     if isinstance(data.get("configuredIn"), str) and str(by.get("kind", "")).endswith("Generator"):
         return Origin(Path(os.path.normpath(wrapper / data["configuredIn"])), 0)
     return None
 
 
-def _origin_in(scan: _Scan, file: Path, body: dict) -> Origin | None:
-    try:
-        documents = scan.tree.documents_of(file)
-    except BuildError:
-        return None
-    index = _best_document(documents, body)
-    return Origin(file, index) if index is not None else None
-
-
-def _matched_origin(scan: _Scan, body: dict) -> Origin | None:
-    for file in scan.resource_files:
-        index = _best_document(scan.tree.documents[file], body)
+def _origin_in(scan: _Scan, files: list[Path], body: dict) -> Origin | None:
+    for file in files:
+        try:
+            index = _best_document(scan.tree.documents_of(file), body)
+        except BuildError:
+            continue
         if index is not None:
             return Origin(file, index)
     return None
@@ -765,26 +756,26 @@ def _clean(value: Any) -> Any:
 
 
 def _operated(body: dict, operations: list, kustomization: _Kustomization) -> dict:
+    """JSON6902 add, replace and remove; a pointer that does not resolve is kustomize's error too."""
     body = copy.deepcopy(body)
     for index, operation in enumerate(operations):
         op, tokens = operation.get("op"), _tokens(operation["path"])
         try:
-            if op in ("move", "copy"):
-                value = copy.deepcopy(_get(body, _path_of(body, _tokens(str(operation.get("from"))))))
-                if op == "move":
-                    _remove(body, _tokens(str(operation.get("from"))))
-            elif op == "test":
-                if _get(body, _path_of(body, tokens)) != operation.get("value"):
-                    raise KeyError("test failed")
-                continue
+            if op not in ("add", "replace", "remove") or not tokens:
+                raise ValueError(f"{op!r} is not applied by the built-in engine")
+            parent = _get(body, _path_of(body, tokens[:-1]))
+            key: Any = tokens[-1] if isinstance(parent, dict) else len(parent) if tokens[-1] == "-" else int(tokens[-1])
+            value = copy.deepcopy(operation.get("value"))
+            if op == "add" and isinstance(parent, list) and key <= len(parent):
+                parent.insert(key, value)
+            elif op == "add":
+                parent[key] = value
+            elif key not in (parent if isinstance(parent, dict) else range(len(parent))):
+                raise KeyError("missing path")
+            elif op == "remove":
+                del parent[key]
             else:
-                value = copy.deepcopy(operation.get("value"))
-            if op == "remove":
-                _remove(body, tokens)
-            elif op in ("add", "replace", "move", "copy"):
-                _put(body, tokens, value, op != "replace")
-            else:
-                raise KeyError(f"unknown op {op!r}")
+                parent[key] = value
         except (KeyError, IndexError, ValueError, TypeError) as error:
             raise BuildError(f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
                              f"does not apply to {_name(body)}: {error}") from None
@@ -794,31 +785,10 @@ def _operated(body: dict, operations: list, kustomization: _Kustomization) -> di
 def _path_of(body: Any, tokens: list[str]) -> tuple:
     path: list = []
     for token in tokens:
-        current = _get(body, tuple(path))
-        path.append(int(token) if isinstance(current, list) else token)
+        path.append(int(token) if isinstance(_get(body, tuple(path)), list) else token)
     if _get(body, tuple(path)) is _MISSING:
         raise KeyError("missing path")
     return tuple(path)
-
-
-def _put(body: Any, tokens: list[str], value: Any, insert: bool) -> None:
-    parent = _get(body, _path_of(body, tokens[:-1]))
-    last = tokens[-1]
-    if isinstance(parent, list):
-        index = len(parent) if last == "-" else int(last)
-        if insert and index <= len(parent):
-            parent.insert(index, value)
-        else:
-            parent[index] = value
-    elif isinstance(parent, dict) and (insert or last in parent):
-        parent[last] = value
-    else:
-        raise KeyError("missing path")
-
-
-def _remove(body: Any, tokens: list[str]) -> None:
-    path = _path_of(body, tokens)
-    del _get(body, path[:-1])[path[-1]]
 
 
 def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
