@@ -278,3 +278,12 @@ def test_a_file_outside_the_kustomization_is_refused_as_kustomize_refuses_it(tmp
 def test_a_build_past_its_time_limit_is_an_error():
     result = build(TREES / "smp-port/overlay", "kubectl", timeout=0.001)
     assert result.objects == [] and result.error.endswith("kustomize did not finish within 0.001 s")
+
+
+def test_odd_selectors_and_operations_are_errors_not_exceptions(tmp_path):
+    shutil.copy(TREES / "images/deployment.yaml", tmp_path / "deployment.yaml")
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [deployment.yaml]\npatches:\n- target: {labelSelector: '=x'}\n  patch: '[{op: remove, path: /a}]'\n"
+        "- target: {kind: Deployment}\n  patch: '[{op: add, path: /kind/x, value: 1}]'\n")
+    result = build(tmp_path, "fallback")
+    assert result.objects == [] and "JSON6902 operation 0 (add /kind/x) does not apply to web" in result.error

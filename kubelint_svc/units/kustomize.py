@@ -179,7 +179,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 def find_roots(kustomization_dirs: Iterable[Path]) -> list[Path]:
     """Of the folders holding a kustomization, those no other one of them includes (via
-    resources/bases/components, in any direction, e.g. ../manager)."""
+    resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
     directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
     tree, included = _Tree(), set()
     for directory in directories:
@@ -202,9 +202,18 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0) -> Build:
     else the built-in fallback) | kubectl | kustomize | fallback."""
     root = Path(os.path.normpath(Path(root).absolute()))
     scan = _Scan()
-    _scan_directory(scan, root, ())
     command, name = _command_for(engine)
     result = Build(root, name, [], scan.tree.files)
+    try:
+        _scan_directory(scan, root, ())
+        _build_scanned(scan, root, engine, command, timeout, result)
+    except OSError as error:  # the tree changed or became unreadable while it was read
+        result.objects, result.error = [], f"{error.filename or root}: {error.strerror or error}"
+    return result
+
+
+def _build_scanned(scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float,
+                   result: Build) -> None:
     if scan.remote:
         result.skipped = f"remote resources: {', '.join(sorted(set(scan.remote)))} (nothing is fetched)"
     elif command is None and engine != "fallback":
@@ -213,7 +222,6 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0) -> Build:
         _run_fallback(scan, root, result)
     else:
         _run_real(scan, root, command, timeout, result)
-    return result
 
 
 def _command_for(engine: str) -> tuple[list[str] | None, str]:
@@ -618,7 +626,10 @@ def _full_match(pattern: str, text: str) -> bool:
 def _labels_match(selector: str | None, labels: Any) -> bool:
     labels = labels if isinstance(labels, dict) else {}
     for term in filter(None, (t.strip() for t in (selector or "").split(","))):
-        key, op, value = re.match(r"^(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)$", term).groups()
+        match = re.match(r"^(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)$", term)
+        if match is None:
+            return False
+        key, op, value = match.groups()
         if op == "" and (key.startswith("!") == (key.lstrip("!") in labels)):
             return False
         if op in ("=", "==") and str(labels.get(key)) != value or op == "!=" and str(labels.get(key)) == value:
@@ -776,7 +787,7 @@ def _operated(body: dict, operations: list, kustomization: _Kustomization) -> di
                 del parent[key]
             else:
                 parent[key] = value
-        except (KeyError, IndexError, ValueError, TypeError) as error:
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
             raise BuildError(f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
                              f"does not apply to {_name(body)}: {error}") from None
     return body
