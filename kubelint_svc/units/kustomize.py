@@ -1,0 +1,921 @@
+"""Kustomize roots built as kustomize builds them, so the linter judges what is applied, with
+every built object (and every field a patch set) traced back to the file that wrote it.
+
+The real engine is `kubectl kustomize` or `kustomize build`, run outside the user's tree, without
+plugins or network; a small built-in engine covers the common fields when neither is installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+MAX_INCLUDE_DEPTH = 30
+MAX_FILES = 2000
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+
+_REMOTE = re.compile(r"^(\w[\w+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&](ref|version|submodules|timeout)=")
+_HOST_LIKE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/")
+_KLOG_PREFIX = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=')
+_INLINE_PATCH = re.compile(r"\n|^\s*(apiVersion|kind|metadata|\{|-)")
+_ENTRY_FIELDS = ("resources", "bases")
+_UNSUPPORTED_FIELDS = (
+    "configMapGenerator", "secretGenerator", "generators", "transformers", "validators", "replacements",
+    "vars", "helmCharts", "helmGlobals", "openapi", "crds", "configurations", "generatorOptions", "sortOptions",
+)
+_CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+    "APIService", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment",
+    "PodSecurityPolicy", "CertificateSigningRequest", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration", "ComponentStatus",
+})
+_NOT_RENAMED = frozenset({"Namespace", "CustomResourceDefinition", "APIService"})
+_WORKLOADS = ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController")
+# where pod-template metadata sits, per kind (kustomize's label and annotation field specs)
+_TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
+    **{kind: (("spec", "template", "metadata"),) for kind in _WORKLOADS},
+    "CronJob": (("spec", "jobTemplate", "metadata"), ("spec", "jobTemplate", "spec", "template", "metadata")),
+}
+# selector label maps, and whether kustomize creates them when absent
+_SELECTORS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "Service": (("spec", "selector"), True),
+    "ReplicationController": (("spec", "selector"), True),
+    **{kind: (("spec", "selector", "matchLabels"), True) for kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")},
+    "Job": (("spec", "selector", "matchLabels"), False),
+    "CronJob": (("spec", "jobTemplate", "spec", "selector", "matchLabels"), False),
+    "PodDisruptionBudget": (("spec", "selector", "matchLabels"), False),
+    "NetworkPolicy": (("spec", "podSelector", "matchLabels"), False),
+}
+_REPLICATED = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
+# strategic-merge keys of the lists kustomize merges item by item (others are replaced whole)
+_MERGE_KEYS = {
+    "containers": ("name",), "initContainers": ("name",), "ephemeralContainers": ("name",), "env": ("name",),
+    "volumes": ("name",), "imagePullSecrets": ("name",), "volumeMounts": ("mountPath",),
+    "volumeDevices": ("devicePath",), "hostAliases": ("ip",), "topologySpreadConstraints": ("topologyKey",),
+    "ports": ("containerPort", "port"),
+}
+_KIND_ORDER = (
+    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
+    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret",
+    "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim",
+    "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget",
+)
+_KIND_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: Path
+    document: int
+    path: tuple = ()
+
+
+@dataclass
+class BuiltObject:
+    body: dict[str, Any]
+    origin: Origin | None
+    patched: dict[tuple, Origin] = field(default_factory=dict)
+
+
+@dataclass
+class Build:
+    root: Path
+    engine: str
+    objects: list[BuiltObject]
+    files: set[Path]
+    error: str | None = None
+    skipped: str | None = None
+    warnings: list[str] = field(default_factory=list)  # kustomize's warnings; what the fallback ignored
+
+
+class BuildError(Exception):
+    """A kustomization the build cannot follow: one line that names the file at fault."""
+
+
+@dataclass(frozen=True)
+class _Patch:
+    origin: Origin
+    body: Any  # a mapping: strategic merge; a list: JSON6902 operations
+    target: dict | None  # a selector; None: the patch names its object itself
+    inline: bool = False  # written as a string inside the kustomization: no path within it
+    scope: frozenset = frozenset()  # the resource files whose objects it may patch
+
+
+@dataclass
+class _Kustomization:
+    file: Path
+    data: dict
+
+    @property
+    def directory(self) -> Path:
+        return self.file.parent
+
+    @property
+    def is_component(self) -> bool:
+        return self.data.get("kind") == "Component"
+
+
+class _Tree:
+    """The files one build reads, each read once, at most MAX_FILES of them."""
+
+    def __init__(self) -> None:
+        self.files: set[Path] = set()
+        self.documents: dict[Path, list[Any]] = {}
+        self.kustomizations: dict[Path, _Kustomization] = {}
+
+    def documents_of(self, path: Path) -> list[Any]:
+        if path not in self.documents:
+            if len(self.files) >= MAX_FILES:
+                raise BuildError(f"{path}: the build reads more than {MAX_FILES} files; not built")
+            self.files.add(path)
+            try:
+                self.documents[path] = [document.data for document in read_documents(path)]
+            except YamlFileError as error:
+                raise BuildError(str(error)) from None
+        return self.documents[path]
+
+    def kustomization_in(self, directory: Path) -> _Kustomization:
+        if directory not in self.kustomizations:
+            file = kustomization_file(directory)
+            if file is None:
+                raise BuildError(f"{directory}: no {' / '.join(KUSTOMIZATION_NAMES)} in this folder")
+            self.files.add(directory)
+            documents = self.documents_of(file)
+            data = documents[0] if documents else {}
+            if not isinstance(data, dict):
+                raise BuildError(f"{file}: a kustomization must be a mapping")
+            self.kustomizations[directory] = _Kustomization(file, data)
+        return self.kustomizations[directory]
+
+
+@dataclass
+class _Scan:
+    """A root's kustomization chain read without building: its files, remote entries, patches."""
+
+    tree: _Tree = field(default_factory=_Tree)
+    remote: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    patches: list[_Patch] = field(default_factory=list)
+    resource_files: list[Path] = field(default_factory=list)
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    return next((directory / name for name in KUSTOMIZATION_NAMES if (directory / name).is_file()), None)
+
+
+def find_roots(kustomization_dirs: Iterable[Path]) -> list[Path]:
+    """Of the folders holding a kustomization, those no other one of them includes (via
+    resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
+    directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
+    tree, included = _Tree(), set()
+    for directory in directories:
+        try:
+            kustomization = tree.kustomization_in(directory)
+        except BuildError:
+            continue
+        if kustomization.is_component:
+            included.add(directory)  # built only as part of what includes it
+        for name in (*_ENTRY_FIELDS, "components"):
+            entries = kustomization.data.get(name)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, str) and not _is_remote(entry):
+                    included.add(Path(os.path.normpath(directory / entry)))
+    return [directory for directory in dict.fromkeys(directories) if directory not in included]
+
+
+def build(root: Path, engine: str = "auto", timeout: float = 60.0) -> Build:
+    """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
+    else the built-in fallback) | kubectl | kustomize | fallback."""
+    root = Path(os.path.normpath(Path(root).absolute()))
+    scan = _Scan()
+    command, name = _command_for(engine)
+    result = Build(root, name, [], scan.tree.files)
+    try:
+        _scan_directory(scan, root, ())
+        _build_scanned(scan, root, engine, command, timeout, result)
+    except OSError as error:  # the tree changed or became unreadable while it was read
+        result.objects, result.error = [], f"{error.filename or root}: {error.strerror or error}"
+    return result
+
+
+def _build_scanned(scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float,
+                   result: Build) -> None:
+    if scan.remote:
+        result.skipped = f"remote resources: {', '.join(sorted(set(scan.remote)))} (nothing is fetched)"
+    elif command is None and engine != "fallback":
+        result.error = f"{engine} is not on PATH (or has no kustomize)"
+    elif command is None:
+        _run_fallback(scan, root, result)
+    else:
+        _run_real(scan, root, command, timeout, result)
+
+
+def _command_for(engine: str) -> tuple[list[str] | None, str]:
+    kubectl, kustomize = shutil.which("kubectl"), shutil.which("kustomize")
+    if engine in ("auto", "kubectl") and kubectl and _has_kustomize(kubectl):
+        return [kubectl, "kustomize"], "kubectl"
+    if engine in ("auto", "kustomize") and kustomize:
+        return [kustomize, "build"], "kustomize"
+    return None, engine if engine in ("kubectl", "kustomize") else "fallback"
+
+
+def _has_kustomize(kubectl: str) -> bool:
+    try:
+        return subprocess.run([kubectl, "kustomize", "--help"], capture_output=True, timeout=20,
+                              stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+# ---- reading the chain ---------------------------------------------------------------------
+
+def _is_remote(entry: str, local: Path | None = None) -> bool:
+    if _REMOTE.search(entry):
+        return True
+    return bool(_HOST_LIKE.match(entry)) and local is not None and not local.exists()
+
+
+def _entries(kustomization: _Kustomization, name: str) -> list[str]:
+    entries = kustomization.data.get(name)
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+        raise BuildError(f"{kustomization.file}: {name} must be a list of paths")
+    return entries
+
+
+def _local(kustomization: _Kustomization, name: str, entry: str) -> Path:
+    path = Path(os.path.normpath(kustomization.directory / entry))
+    if not path.exists():
+        raise BuildError(f"{kustomization.file}: {name} entry {entry!r} not found ({path})")
+    inside = os.path.realpath(kustomization.directory)
+    if path.is_file() and os.path.commonpath([os.path.realpath(path), inside]) != inside:
+        # kustomize's default load restrictor: folders may be anywhere, files only at or below
+        raise BuildError(f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
+                         "which kustomize refuses (unless run with --load-restrictor LoadRestrictionsNone)")
+    return path
+
+
+def _scan_directory(scan: _Scan, directory: Path, stack: tuple[Path, ...]) -> tuple[set[Path], list[_Patch]]:
+    """The resource files under a kustomization, and (for a component) its patches, which its
+    includer scopes; every problem is noted and the walk goes on, so no remote entry is missed."""
+    if directory in stack or len(stack) > MAX_INCLUDE_DEPTH:
+        why = "includes itself" if directory in stack else f"is included more than {MAX_INCLUDE_DEPTH} levels deep"
+        scan.problems.append(f"{directory}: {why} ({' -> '.join(map(str, (*stack, directory)))})")
+        return set(), []
+    try:
+        kustomization = scan.tree.kustomization_in(directory)
+    except BuildError as error:
+        scan.problems.append(str(error))
+        return set(), []
+    closure: set[Path] = set()
+    pending: list[_Patch] = []
+    for name in (*_ENTRY_FIELDS, "components"):
+        for path in _scan_entries(scan, kustomization, name):
+            if path.is_dir():
+                files, patches = _scan_directory(scan, path, (*stack, directory))
+                closure |= files
+                pending += patches
+            else:
+                _scan_resource_file(scan, path, closure)
+    try:
+        early, late = _patches_of(scan.tree, kustomization)
+        pending += early + late
+    except BuildError as error:
+        scan.problems.append(str(error))
+    if kustomization.is_component:
+        return closure, pending
+    scan.patches += [replace(patch, scope=frozenset(closure)) for patch in pending]
+    return closure, []
+
+
+def _scan_entries(scan: _Scan, kustomization: _Kustomization, name: str) -> list[Path]:
+    try:
+        entries = _entries(kustomization, name)
+    except BuildError as error:
+        scan.problems.append(str(error))
+        return []
+    paths = []
+    for entry in entries:
+        if _is_remote(entry, kustomization.directory / entry):
+            scan.remote.append(entry)
+            continue
+        try:
+            paths.append(_local(kustomization, name, entry))
+        except BuildError as error:
+            scan.problems.append(str(error))
+    return paths
+
+
+def _scan_resource_file(scan: _Scan, path: Path, closure: set[Path]) -> None:
+    try:
+        scan.tree.documents_of(path)
+    except BuildError as error:
+        scan.problems.append(str(error))
+        return
+    closure.add(path)
+    if path not in scan.resource_files:
+        scan.resource_files.append(path)
+
+
+def _patches_of(tree: _Tree, kustomization: _Kustomization) -> tuple[list[_Patch], list[_Patch]]:
+    """A kustomization's patches: those applied before its other transformers, and the
+    patchesJson6902 applied after its names and labels (kustomize's order)."""
+    early: list[_Patch] = []
+    for index, entry in enumerate(_entries(kustomization, "patchesStrategicMerge")):
+        if _INLINE_PATCH.search(entry):
+            early += _inline_patches(kustomization, entry, ("patchesStrategicMerge", index), None)
+        else:
+            early += _file_patches(tree, kustomization, "patchesStrategicMerge", entry, None)
+    early += _listed_patches(tree, kustomization, "patches")
+    return early, _listed_patches(tree, kustomization, "patchesJson6902")
+
+
+def _listed_patches(tree: _Tree, kustomization: _Kustomization, name: str) -> list[_Patch]:
+    entries = kustomization.data.get(name) or []
+    if not isinstance(entries, list):
+        raise BuildError(f"{kustomization.file}: {name} must be a list")
+    found = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path", entry.get("patch")), str):
+            raise BuildError(f"{kustomization.file}: {name}[{index}] needs a path or a patch string")
+        target = entry.get("target")
+        if target is not None and not (isinstance(target, dict) and all(isinstance(v, str) for v in target.values())):
+            raise BuildError(f"{kustomization.file}: {name}[{index}].target must map selector fields to strings")
+        if name == "patchesJson6902" and target is None:
+            raise BuildError(f"{kustomization.file}: {name}[{index}] needs a target")
+        if isinstance(entry.get("patch"), str):
+            found += _inline_patches(kustomization, entry["patch"], (name, index, "patch"), target)
+        else:
+            found += _file_patches(tree, kustomization, name, entry["path"], target)
+    return found
+
+
+def _file_patches(tree: _Tree, kustomization: _Kustomization, name: str, entry: str, target: dict | None) -> list[_Patch]:
+    path = _local(kustomization, name, entry)
+    documents = tree.documents_of(path)
+    return [_patch(kustomization, Origin(path, index), data, target, False)
+            for index, data in enumerate(documents) if data is not None]
+
+
+def _inline_patches(kustomization: _Kustomization, text: str, where: tuple, target: dict | None) -> list[_Patch]:
+    stream = parse_stream(text, keep_nodes=False)
+    problems = stream.problems + [p for document in stream.documents for p in document.problems]
+    if problems:
+        raise BuildError(f"{kustomization.file}: {'.'.join(map(str, where))}: {problems[0].message}")
+    origin = Origin(kustomization.file, 0, where)
+    return [_patch(kustomization, origin, document.data, target, True)
+            for document in stream.documents if document.data is not None]
+
+
+def _patch(kustomization: _Kustomization, origin: Origin, data: Any, target: dict | None, inline: bool) -> _Patch:
+    if isinstance(data, list) and all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in data):
+        if target is None:
+            raise BuildError(f"{kustomization.file}: JSON6902 patch {origin.file.name} needs a target")
+        return _Patch(origin, data, target, inline)
+    if not isinstance(data, dict):
+        raise BuildError(f"{kustomization.file}: patch in {origin.file.name} is neither an object nor a list of operations")
+    if target is None and not (isinstance(data.get("kind"), str) and isinstance(_name(data), str)):
+        raise BuildError(f"{kustomization.file}: patch in {origin.file.name} names no kind and metadata.name")
+    return _Patch(origin, data, target, inline)
+
+
+# ---- the real engine -----------------------------------------------------------------------
+
+def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, result: Build) -> None:
+    """Build through a throwaway kustomization outside the tree that includes the root and asks
+    for origin annotations; on failure, build the root itself so the error is in its own terms."""
+    with tempfile.TemporaryDirectory(prefix="kubelint-kustomize-") as temporary:
+        wrapper = Path(temporary).resolve()
+        relative = os.path.relpath(root, wrapper)
+        (wrapper / "kustomization.yaml").write_text(
+            f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8")
+        output, error, warnings = _run(command + [str(wrapper)], timeout)
+        if error is not None:
+            output, error, warnings = _run(command + [str(root)], timeout)
+        result.warnings += warnings
+        if error is not None:
+            result.error = error
+            return
+        for body in _documents(output):
+            result.objects.append(_traced(scan, wrapper, body))
+
+
+def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
+    """stdout, kustomize's own words on failure, its warnings; plugins stay off, network is
+    pointed at a closed port, and the whole process group dies at the time limit."""
+    environment = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+                   "NO_PROXY": "", "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file"}
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=environment, start_new_session=True)
+    except OSError as error:
+        return "", f"{command[0]}: {error.strerror or error}", []
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return "", f"{' '.join(command[:2])} did not finish within {timeout:g} s", []
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
+    if process.returncode == 0:
+        return stdout.decode("utf-8", "replace"), None, warnings
+    words = [_KLOG_PREFIX.sub("", line).strip().strip('"') for line in lines if line.strip() and not line.startswith("# Warning")]
+    return "", "\n".join(line[:400] for line in words[:4]) or f"exit status {process.returncode}", warnings
+
+
+def _documents(output: str) -> list[dict]:
+    return [d.data for d in parse_stream(output, keep_nodes=False).documents if isinstance(d.data, dict)]
+
+
+def _traced(scan: _Scan, wrapper: Path, body: dict) -> BuiltObject:
+    """A built object without our annotation, its origin and the fields patches set."""
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    written = annotations.pop(ORIGIN_ANNOTATION, None)
+    if "annotations" in metadata and not annotations:
+        del metadata["annotations"]
+    origin = _annotated_origin(scan, wrapper, written, body) or _origin_in(scan, scan.resource_files, body)
+    return BuiltObject(body, origin, _attribute(scan, body, origin))
+
+
+def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict) -> Origin | None:
+    """`path:` is relative to the wrapper: the base file; `configuredIn` alone: a generator's output
+    (or an object a patch stripped the annotation from: then None, and kind/name decide)."""
+    data = _documents(written)[0] if isinstance(written, str) and _documents(written) else {}
+    if isinstance(data.get("path"), str):
+        file = Path(os.path.normpath(wrapper / data["path"]))
+        return _origin_in(scan, [file], body)
+    by = data.get("configuredBy") if isinstance(data.get("configuredBy"), dict) else {}
+    if isinstance(data.get("configuredIn"), str) and str(by.get("kind", "")).endswith("Generator"):
+        return Origin(Path(os.path.normpath(wrapper / data["configuredIn"])), 0)
+    return None
+
+
+def _origin_in(scan: _Scan, files: list[Path], body: dict) -> Origin | None:
+    for file in files:
+        try:
+            index = _best_document(scan.tree.documents_of(file), body)
+        except BuildError:
+            continue
+        if index is not None:
+            return Origin(file, index)
+    return None
+
+
+def _best_document(documents: list[Any], body: dict) -> int | None:
+    """The document of the object's kind whose name the built name keeps (prefixes and suffixes
+    only add to it); the longest such name wins."""
+    built = str(_name(body) or "")
+    candidates = [(len(str(_name(d))), -i) for i, d in enumerate(documents)
+                  if isinstance(d, dict) and d.get("kind") == body.get("kind") and str(_name(d)) in built]
+    return -max(candidates)[1] if candidates else None
+
+
+# ---- which patch set which field -----------------------------------------------------------
+
+def _attribute(scan: _Scan, body: dict, origin: Origin | None) -> dict[tuple, Origin]:
+    base = scan.tree.documents[origin.file][origin.document] if origin and origin.file in scan.tree.documents else {}
+    base = base if isinstance(base, dict) else {}
+    patched: dict[tuple, Origin] = {}
+    for patch in scan.patches:
+        if origin is not None and origin.file not in patch.scope or not _may_touch(patch, body, base):
+            continue
+        pairs = _operation_nodes(patch.body, body, base) if isinstance(patch.body, list) else _merged_nodes(patch.body, body, base)
+        for built_path, patch_path in pairs:
+            path = patch.origin.path if patch.inline else patch.origin.path + patch_path
+            patched[built_path] = Origin(patch.origin.file, patch.origin.document, path)
+    return patched
+
+
+def _may_touch(patch: _Patch, body: dict, base: dict) -> bool:
+    names = {str(_name(body)), str(_name(base))}
+    if patch.target is None:
+        wanted = str(_name(patch.body))
+        same_name = wanted in names or (str(_name(base)) in wanted and wanted in str(_name(body)))
+        return patch.body.get("kind") == body.get("kind") and same_name
+    return _selected(patch.target, body, names)
+
+
+def _merged_nodes(patch: Any, built: Any, base: Any, list_name: str = "",
+                  built_path: tuple = (), patch_path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
+    """(built path, patch path) of each node a strategic-merge patch set: a value the base lacked
+    or held differently; list items are paired by their merge key, as kustomize pairs them."""
+    if isinstance(patch, dict) and isinstance(built, dict):
+        if base is _MISSING and built_path:
+            yield built_path, patch_path
+        for key, value in patch.items():
+            if not key.startswith("$") and key in built:
+                child = base.get(key, _MISSING) if isinstance(base, dict) else _MISSING
+                yield from _merged_nodes(value, built[key], child, key, (*built_path, key), (*patch_path, key))
+    elif isinstance(patch, list) and isinstance(built, list):
+        if base is _MISSING:
+            yield built_path, patch_path
+        for index, item in enumerate(patch):
+            at = _paired(list_name, item, built, index)
+            if at is not None:
+                before = _paired(list_name, item, base, index) if isinstance(base, list) else None
+                yield from _merged_nodes(item, built[at], base[before] if before is not None else _MISSING,
+                                         list_name, (*built_path, at), (*patch_path, index))
+    elif built == patch and base != patch:
+        yield built_path, patch_path
+
+
+def _paired(list_name: str, item: Any, items: list, index: int) -> int | None:
+    key = _merge_key(list_name, item)
+    if key is None:
+        return index if index < len(items) else None
+    return next((i for i, other in enumerate(items) if isinstance(other, dict) and other.get(key) == item[key]), None)
+
+
+def _merge_key(list_name: str, item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    return next((key for key in _MERGE_KEYS.get(list_name, ()) if key in item), None)
+
+
+def _operation_nodes(operations: list, built: dict, base: dict) -> Iterator[tuple[tuple, tuple]]:
+    for index, operation in enumerate(operations):
+        if operation.get("op") not in ("add", "replace") or "value" not in operation:
+            continue
+        path = _pointer_in_built(operation["path"], built, operation["value"])
+        if path is not None:
+            for sub, value in _nodes(operation["value"]):
+                if _get(base, (*path, *sub)) != value:
+                    yield (*path, *sub), (index, "value", *sub)
+
+
+def _pointer_in_built(pointer: str, built: Any, value: Any) -> tuple | None:
+    """The built path a JSON pointer wrote to, if the value is still there (`-`: the last equal item)."""
+    path: list = []
+    current = built
+    for token in _tokens(pointer):
+        if isinstance(current, list):
+            token = next((i for i in range(len(current) - 1, -1, -1) if current[i] == value), None) \
+                if token == "-" else int(token) if token.isdigit() else None
+            if token is None or token >= len(current):
+                return None
+        elif not isinstance(current, dict) or token not in current:
+            return None
+        path.append(token)
+        current = current[token]
+    return tuple(path) if current == value else None
+
+
+def _nodes(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    yield path, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield from _nodes(child, (*path, key))
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _tokens(pointer: str) -> list[str]:
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]] if pointer else []
+
+
+def _name(data: Any) -> Any:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    return metadata.get("name") if isinstance(metadata, dict) else None
+
+
+def _selected(target: dict, body: dict, names: set[str]) -> bool:
+    """A patch target selector: group, version, kind, name, namespace (anchored regular
+    expressions, as kustomize reads them) and label or annotation selectors."""
+    group, _, version = str(body.get("apiVersion", "")).rpartition("/")
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    actual = {"group": [group], "version": [version], "kind": [str(body.get("kind", ""))], "name": list(names),
+              "namespace": [str(metadata.get("namespace") or "")]}
+    for key, candidates in actual.items():
+        if key in target and not any(_full_match(target[key], c) for c in candidates):
+            return False
+    return (_labels_match(target.get("labelSelector"), metadata.get("labels"))
+            and _labels_match(target.get("annotationSelector"), metadata.get("annotations")))
+
+
+def _full_match(pattern: str, text: str) -> bool:
+    try:
+        return re.fullmatch(pattern, text) is not None
+    except re.error:
+        return pattern == text
+
+
+def _labels_match(selector: str | None, labels: Any) -> bool:
+    labels = labels if isinstance(labels, dict) else {}
+    for term in filter(None, (t.strip() for t in (selector or "").split(","))):
+        match = re.match(r"^(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)$", term)
+        if match is None:
+            return False
+        key, op, value = match.groups()
+        if op == "" and (key.startswith("!") == (key.lstrip("!") in labels)):
+            return False
+        if op in ("=", "==") and str(labels.get(key)) != value or op == "!=" and str(labels.get(key)) == value:
+            return False
+    return True
+
+
+# ---- the built-in fallback -----------------------------------------------------------------
+
+@dataclass
+class _Object:
+    body: dict
+    origin: Origin | None
+    names: set[str]
+
+
+def _run_fallback(scan: _Scan, root: Path, result: Build) -> None:
+    if scan.problems:
+        result.error = scan.problems[0]
+        return
+    try:
+        objects = _kustomize(scan.tree, root, [], result.warnings)
+    except BuildError as error:
+        result.error = str(error)
+        return
+    for item in sorted(objects, key=_legacy_order):
+        annotations = item.body.get("metadata", {}).get("annotations")
+        if annotations == {}:
+            del item.body["metadata"]["annotations"]  # as kustomize drops it
+        result.objects.append(BuiltObject(item.body, item.origin, _attribute(scan, item.body, item.origin)))
+
+
+def _kustomize(tree: _Tree, directory: Path, objects: list[_Object], notes: list[str]) -> list[_Object]:
+    """One kustomization applied in kustomize's order: resources, components, patches, namespace,
+    names, labels, annotations, JSON6902 patches, replicas, images. A component works on the
+    objects of what includes it."""
+    kustomization = tree.kustomization_in(directory)
+    for name in _ENTRY_FIELDS:
+        for entry in _entries(kustomization, name):
+            path = _local(kustomization, name, entry)
+            added = _kustomize(tree, path, [], notes) if path.is_dir() else _objects_in(tree, path, kustomization)
+            _accumulate(objects, added, kustomization)
+    for entry in _entries(kustomization, "components"):
+        objects = _kustomize(tree, _local(kustomization, "components", entry), objects, notes)
+    notes += [f"{kustomization.file}: {name} is not applied by the built-in engine"
+              for name in _UNSUPPORTED_FIELDS if kustomization.data.get(name)]
+    early, late = _patches_of(tree, kustomization)
+    for patch in early:
+        objects = _applied(objects, patch, kustomization)
+    _transform(objects, kustomization)
+    for patch in late:
+        objects = _applied(objects, patch, kustomization)
+    _set_replicas(objects, kustomization)
+    _set_images(objects, kustomization)
+    return objects
+
+
+def _objects_in(tree: _Tree, path: Path, kustomization: _Kustomization) -> list[_Object]:
+    found = []
+    for index, data in enumerate(tree.documents_of(path)):
+        if data is None:
+            continue
+        if not (isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(_name(data), str)):
+            raise BuildError(f"{kustomization.file}: {path} document {index} is no object with a kind and metadata.name")
+        found.append(_Object(copy.deepcopy(data), Origin(path, index), {_name(data)}))
+    return found
+
+
+def _accumulate(objects: list[_Object], added: list[_Object], kustomization: _Kustomization) -> None:
+    known = {_identity(item.body) for item in objects}
+    for item in added:
+        if _identity(item.body) in known:
+            raise BuildError(f"{kustomization.file}: {'/'.join(_identity(item.body)[1:])} is included twice")
+        known.add(_identity(item.body))
+        objects.append(item)
+
+
+def _identity(body: dict) -> tuple[str, str, str, str]:
+    group = str(body.get("apiVersion", "")).rpartition("/")[0]
+    return group, str(body.get("kind")), str(body["metadata"].get("namespace") or ""), str(_name(body))
+
+
+def _applied(objects: list[_Object], patch: _Patch, kustomization: _Kustomization) -> list[_Object]:
+    kept = []
+    matched = False
+    for item in objects:
+        hit = _selected(patch.target, item.body, item.names) if patch.target is not None else (
+            patch.body.get("kind") == item.body.get("kind") and _name(patch.body) in item.names)
+        matched = matched or hit
+        if not hit:
+            kept.append(item)
+        elif isinstance(patch.body, list):
+            item.body = _operated(item.body, patch.body, kustomization)
+            kept.append(item)
+        elif patch.body.get("$patch") != "delete":
+            item.body = _merged(item.body, patch.body, "")
+            kept.append(item)
+    if not matched and patch.target is None:
+        raise BuildError(f"{kustomization.file}: patch {patch.origin.file.name} matches no "
+                         f"{patch.body.get('kind')} named {_name(patch.body)!r}")
+    return kept
+
+
+def _merged(base: Any, patch: Any, list_name: str) -> Any:
+    """Strategic merge: mappings merged key by key (null deletes), lists with a merge key item by
+    item (patch items first, then the base's others, as kustomize orders them), others replaced."""
+    if isinstance(patch, dict) and isinstance(base, dict) and patch.get("$patch") != "replace":
+        result = dict(base)
+        for key, value in patch.items():
+            if key.startswith("$"):
+                continue
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = _merged(base[key], value, key) if key in base else _clean(value)
+        return result
+    if isinstance(patch, list) and isinstance(base, list) and any(_merge_key(list_name, i) for i in patch + base):
+        merged, used = [], set()
+        for index, item in enumerate(patch):
+            at = _paired(list_name, item, base, index) if _merge_key(list_name, item) else None
+            used.add(at)
+            if isinstance(item, dict) and item.get("$patch") == "delete":
+                continue
+            merged.append(_merged(base[at], item, list_name) if at is not None else _clean(item))
+        return merged + [item for index, item in enumerate(base) if index not in used]
+    return _clean(patch)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if not k.startswith("$") and v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _operated(body: dict, operations: list, kustomization: _Kustomization) -> dict:
+    """JSON6902 add, replace and remove; a pointer that does not resolve is kustomize's error too."""
+    body = copy.deepcopy(body)
+    for index, operation in enumerate(operations):
+        op, tokens = operation.get("op"), _tokens(operation["path"])
+        try:
+            if op not in ("add", "replace", "remove") or not tokens:
+                raise ValueError(f"{op!r} is not applied by the built-in engine")
+            parent = _get(body, _path_of(body, tokens[:-1]))
+            key: Any = tokens[-1] if isinstance(parent, dict) else len(parent) if tokens[-1] == "-" else int(tokens[-1])
+            value = copy.deepcopy(operation.get("value"))
+            if op == "add" and isinstance(parent, list) and key <= len(parent):
+                parent.insert(key, value)
+            elif op == "add":
+                parent[key] = value
+            elif key not in (parent if isinstance(parent, dict) else range(len(parent))):
+                raise KeyError("missing path")
+            elif op == "remove":
+                del parent[key]
+            else:
+                parent[key] = value
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
+            raise BuildError(f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
+                             f"does not apply to {_name(body)}: {error}") from None
+    return body
+
+
+def _path_of(body: Any, tokens: list[str]) -> tuple:
+    path: list = []
+    for token in tokens:
+        path.append(int(token) if isinstance(_get(body, tuple(path)), list) else token)
+    if _get(body, tuple(path)) is _MISSING:
+        raise KeyError("missing path")
+    return tuple(path)
+
+
+def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
+    """namespace, namePrefix/nameSuffix, labels and commonLabels, commonAnnotations."""
+    data, file = kustomization.data, kustomization.file
+    namespace, prefix, suffix = (_string(data, key, file) for key in ("namespace", "namePrefix", "nameSuffix"))
+    label_sets = [(_strings(data.get("commonLabels"), file, "commonLabels"), True, True)]
+    labels = data.get("labels") or []
+    if not isinstance(labels, list) or not all(isinstance(entry, dict) for entry in labels):
+        raise BuildError(f"{file}: labels must be a list of mappings with pairs")
+    for entry in labels:  # kustomize applies `labels` before `commonLabels`
+        selectors = entry.get("includeSelectors") is True
+        label_sets.insert(-1, (_strings(entry.get("pairs"), file, "labels.pairs"), selectors,
+                               selectors or entry.get("includeTemplates") is True))
+    annotations = _strings(data.get("commonAnnotations"), file, "commonAnnotations")
+    for item in objects:
+        kind, metadata = item.body.get("kind"), _at(item.body, ("metadata",))
+        if namespace and kind not in _CLUSTER_SCOPED:
+            metadata["namespace"] = namespace
+        if (prefix or suffix) and kind not in _NOT_RENAMED:
+            metadata["name"] = f"{prefix or ''}{metadata['name']}{suffix or ''}"
+            item.names.add(metadata["name"])
+        for pairs, selectors, templates in label_sets:
+            _label(item.body, pairs, selectors, templates)
+        if annotations:
+            for path in (("metadata",), *_TEMPLATES.get(kind, ())):
+                _at(item.body, (*path, "annotations")).update(annotations)
+
+
+def _label(body: dict, pairs: dict[str, str], selectors: bool, templates: bool) -> None:
+    if not pairs:
+        return
+    kind = body.get("kind")
+    _at(body, ("metadata", "labels")).update(pairs)
+    for path in _TEMPLATES.get(kind, ()) if templates else ():
+        _at(body, (*path, "labels")).update(pairs)
+    if selectors and kind in _SELECTORS:
+        path, create = _SELECTORS[kind]
+        if create or isinstance(_get(body, path), dict):
+            _at(body, path).update(pairs)
+
+
+def _set_replicas(objects: list[_Object], kustomization: _Kustomization) -> None:
+    entries = kustomization.data.get("replicas") or []
+    for entry in entries if isinstance(entries, list) else [None]:
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("count"), int)):
+            raise BuildError(f"{kustomization.file}: replicas entries need a name and an integer count")
+        for item in objects:
+            if item.body.get("kind") in _REPLICATED and entry["name"] in item.names:
+                _at(item.body, ("spec",))["replicas"] = entry["count"]
+
+
+def _set_images(objects: list[_Object], kustomization: _Kustomization) -> None:
+    entries = kustomization.data.get("images") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries):
+        raise BuildError(f"{kustomization.file}: images entries need a name")
+    for item in objects:
+        for container in _containers(item.body):
+            if isinstance(container.get("image"), str):
+                container["image"] = _image(container["image"], entries)
+
+
+def _containers(data: Any) -> Iterator[dict]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                yield from (c for c in value if isinstance(c, dict))
+            else:
+                yield from _containers(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _containers(value)
+
+
+def _image(image: str, entries: list[dict]) -> str:
+    name, at, digest = image.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    name, tag = (name[:colon], name[colon + 1:]) if colon > slash else (name, "")
+    for entry in entries:
+        if entry["name"] == name:
+            name = str(entry.get("newName") or name)
+            if entry.get("digest"):
+                return f"{name}@{entry['digest']}"
+            if entry.get("newTag") is not None:
+                return f"{name}:{entry['newTag']}"
+            break
+    return name + (f":{tag}" if tag else "") + (f"@{digest}" if at else "")
+
+
+def _string(data: dict, key: str, file: Path) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise BuildError(f"{file}: {key} must be a string")
+    return value
+
+
+def _strings(value: Any, file: Path, key: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BuildError(f"{file}: {key} must map names to values")
+    return {str(k): v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+
+
+def _at(body: dict, path: tuple) -> dict:
+    current = body
+    for part in path:
+        if not isinstance(current.get(part), dict):
+            current[part] = {}
+        current = current[part]
+    return current
+
+
+def _legacy_order(item: _Object) -> tuple:
+    kind = str(item.body.get("kind"))
+    rank = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER) + 1 + _KIND_LAST.index(kind) \
+        if kind in _KIND_LAST else len(_KIND_ORDER)
+    return (rank, str(item.body.get("apiVersion")), kind, *_identity(item.body)[2:])
