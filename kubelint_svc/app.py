@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelint_svc.config import Config, ConfigError, find_config, load_config
+from kubelint_svc.config import KUSTOMIZE_SETTINGS, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
@@ -15,6 +15,7 @@ from kubelint_svc.runner import lint as run_lint
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
+    DEFAULT_KUSTOMIZE,
     DEFAULT_NAMESPACE,
     DEFAULT_NODE_PORT_RANGE,
     Settings,
@@ -37,6 +38,7 @@ class Options:
     config_file: str | None = None  # None: searched from the working directory upward
     context: tuple[str, ...] = ()
     git_context: bool = False
+    kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,13 @@ def settle(options: Options, config: Config) -> Settings:
     else:
         port_range = DEFAULT_NODE_PORT_RANGE
     namespace = options.namespace or config.namespace or DEFAULT_NAMESPACE
-    return Settings(kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace)
+    kustomize = options.kustomize or config.kustomize or DEFAULT_KUSTOMIZE
+    if kustomize not in KUSTOMIZE_SETTINGS:
+        raise UsageError(f"--kustomize {_shown(kustomize)} must be one of {', '.join(KUSTOMIZE_SETTINGS)}")
+    return Settings(
+        kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace,
+        kustomize=kustomize, helm_values=tuple(config.helm_values),
+    )
 
 
 def parse_port_range(text: str, origin: str) -> tuple[int, int]:

@@ -41,6 +41,14 @@ class ColourChoice(str, Enum):
     never = "never"
 
 
+class KustomizeEngine(str, Enum):
+    auto = "auto"
+    kubectl = "kubectl"
+    kustomize = "kustomize"
+    fallback = "fallback"
+    off = "off"
+
+
 class Severity(str, Enum):
     error = "error"
     warning = "warning"
@@ -125,6 +133,9 @@ def lint(
     git_context: bool = typer.Option(
         False, "--git-context", help="Use every manifest git tracks in the repository as context."
     ),
+    kustomize: Optional[KustomizeEngine] = typer.Option(
+        None, "--kustomize", help="How kustomizations are built (default: auto: kubectl or kustomize, else built in)."
+    ),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the report to FILE in --format; the terminal still gets text."
     ),
@@ -139,7 +150,7 @@ def lint(
     options = Options(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
-        git_context=git_context,
+        git_context=git_context, kustomize=kustomize.value if kustomize else None,
     )
     try:
         outcome = run(options)

@@ -27,8 +27,9 @@ RULE_SETTINGS = (*SEVERITIES, "off", "on")
 BUILTIN_POLICY_PACKS = ("security", "conventions")
 KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
-    "rule-packs", "context", "exclude",
+    "rule-packs", "context", "exclude", "kustomize", "helm-values",
 )
+KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 
 
 class ConfigError(Exception):
@@ -48,6 +49,8 @@ class Config:
     rule_packs: list[Path] = field(default_factory=list)
     context: list[Path] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    kustomize: str | None = None
+    helm_values: list[str] = field(default_factory=list)
     # where each key was written, for messages: key -> line
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -201,6 +204,17 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
         elif key in ("rule-packs", "context"):
             paths = [_inside_repository(config, key, entry) for entry in _string_list(config, key, value)]
             setattr(config, key.replace("-", "_"), paths)
+        elif key == "kustomize":
+            if value not in KUSTOMIZE_SETTINGS:
+                raise ConfigError(f"{config.where(key)}: kustomize must be one of {', '.join(KUSTOMIZE_SETTINGS)}, "
+                                  f"not {_shown(value)}")
+            config.kustomize = value
+        elif key == "helm-values":
+            for entry in _string_list(config, key, value):
+                if os.path.isabs(entry) or ".." in Path(entry).parts or "://" in entry:
+                    raise ConfigError(f"{config.where(key)}: helm-values entry {_shown(entry)} must be a path "
+                                      "relative to each chart (no absolute paths, '..' or URLs)")
+                config.helm_values.append(entry)
         elif key == "exclude":
             for glob in _string_list(config, key, value):
                 if os.path.isabs(glob) or ".." in Path(glob).parts:
@@ -268,6 +282,13 @@ STARTER = """\
 
 # Files or folders read for cross-object checks but never reported on.
 # context: [k8s/base]
+
+# How kustomizations are built: auto (kubectl or kustomize on PATH, else a built-in fallback),
+# kubectl, kustomize, fallback, or off (files linted as written).
+# kustomize: auto
+
+# Values files for `helm template`, relative to each chart (its values.yaml always applies).
+# helm-values: [values-prod.yaml]
 
 # Files not to lint (globs relative to this file).
 # exclude: ["charts/*/templates/*", "vendor/*"]

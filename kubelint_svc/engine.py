@@ -193,15 +193,15 @@ def _in_scope(scope: Any, resource: Resource) -> bool:
 
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
-    line, column, end_line, end_column = resource.span(hit.path, hit.at_key)
+    file, line, column, end_line, end_column = resource.locate(hit.path, hit.at_key)
     severity = rule.severity
     if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
         severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
     return Finding(
         rule=rule.id,
         severity=severity,
-        message=hit.message,
-        file=resource.file,
+        message=hit.message + (f" (rendered from {resource.rendered_from})" if resource.rendered_from else ""),
+        file=file,
         line=line,
         column=column,
         object=resource.ref(),

@@ -112,8 +112,17 @@ CONTROLLER_LABEL_KEYS = {
 
 
 class Index:
-    def __init__(self, resources: list[Resource], default_namespace: str) -> None:
+    """Every object of a run, and the unit each is applied with: a Service's candidate Pods are
+    those of its kustomize build or Helm render; for plain files, those under the nearest
+    enclosing folder that holds workloads of its namespace; always with the context files."""
+
+    def __init__(self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None) -> None:
         self.default_namespace = default_namespace
+        self._context = {id(resource) for resource in context or []}
+        # (namespace, unit scope or folder ancestor) -> Pod sources applied with it
+        self._subtree: dict[tuple[str, str], list[PodSource]] = {}
+        self._scoped_any: dict[str, list[PodSource]] = {}  # unit scope or folder ancestor -> any namespace
+        self._context_pods: dict[str, list[PodSource]] = {}
         self.pod_sources: dict[str, list[PodSource]] = {}
         self.services: dict[tuple[str, str], list[Resource]] = {}
         self.endpoints: set[tuple[str, str]] = set()
@@ -125,13 +134,18 @@ class Index:
         self._by_key: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, label key)
         self._near: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, folder)
         self._custom_near: dict[tuple[str, str], list[Resource]] = {}
-        for resource in resources:
+        for resource in [*resources, *(context or [])]:
             if resource.is_patch:
                 continue
             namespace = self.namespace_of(resource)
             source = _pod_source(resource, namespace)
             if source is not None:
                 self.pod_sources.setdefault(namespace, []).append(source)
+                if id(resource) in self._context:  # surroundings: in every unit that finds none nearer
+                    self._context_pods.setdefault(namespace, []).append(source)
+                for scope in _scopes(resource):
+                    self._subtree.setdefault((namespace, scope), []).append(source)
+                    self._scoped_any.setdefault(scope, []).append(source)
                 self.label_prefixes.update(key.rpartition("/")[0] for key in source.labels if "/" in key)
                 for key, value in source.labels.items():
                     self._by_label.setdefault((namespace, key, value), []).append(source)
@@ -168,10 +182,44 @@ class Index:
             ]
         return self._selected[key]
 
+    def unit_scope(self, resource: Resource, namespace: str) -> str | None:
+        """Where resource's unit is, for namespace: its build or render; for a plain file, the
+        nearest folder (its own, then each parent) holding workloads of the namespace."""
+        for scope in _scopes(resource):
+            if (namespace, scope) in self._subtree:
+                return scope
+        return None
+
+    def unit_is_own_folder(self, resource: Resource, namespace: str) -> bool:
+        """Is resource's unit its own build, render, stream or folder (not a folder above it), or
+        the context files the user named as its surroundings?"""
+        scope = self.unit_scope(resource, namespace)
+        return scope == _folder(resource) or (scope is None and bool(self._context_pods.get(namespace)))
+
+    def unit_pods(self, resource: Resource, namespace: str) -> list[PodSource]:
+        """The Pods of namespace in resource's unit (context files included where they lie); with
+        no unit of its own, the context files' Pods."""
+        scope = self.unit_scope(resource, namespace)
+        if scope is None:
+            return self._context_pods.get(namespace, [])
+        return self._subtree.get((namespace, scope), [])
+
+    def unit_pods_elsewhere(self, resource: Resource, namespace: str) -> list[PodSource]:
+        """Pods of other namespaces applied with resource: its unit's scope for namespace, else the
+        nearest scope holding any workload."""
+        scope = self.unit_scope(resource, namespace)
+        if scope is None:
+            scope = next((s for s in _scopes(resource) if s in self._scoped_any), None)
+        return [s for s in self._scoped_any.get(scope, []) if s.namespace != namespace] if scope else []
+
+    def pods_selected_in_unit(self, resource: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
+        return [source for source in self.unit_pods(resource, namespace)
+                if all(source.label_for(k, v) for k, v in selector.items())]
+
     def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
-        """The Pods a Service reaches, preferring those of its own file, then of its own folder:
-        a tree of samples or of clusters often holds the same labels in unrelated places."""
-        selected = self.pods_selected_by(selector, namespace)
+        """The Pods a Service reaches in its unit, preferring those of its own file, then of its
+        own folder: a tree of samples often holds the same labels in unrelated places."""
+        selected = self.pods_selected_in_unit(service, selector, namespace)
         same_file = [source for source in selected if source.resource.unit == service.unit]
         folder = _folder(service)
         return same_file or [source for source in selected if _folder(source.resource) == folder] or selected
@@ -203,7 +251,25 @@ class Index:
 
 
 def _folder(resource: Resource) -> str:
-    return os.path.dirname(resource.unit) if resource.unit != "-" else "-"
+    """The folder of a plain file; a build or a render, or the stdin stream, is a scope of its own."""
+    if resource.unit == "-" or resource.unit.startswith(UNIT_PREFIXES):
+        return resource.unit
+    return os.path.dirname(resource.unit)
+
+
+UNIT_PREFIXES = ("kustomize:", "helm:")
+
+
+def _scopes(resource: Resource) -> list[str]:
+    """The scopes resource belongs to, nearest first: its build or render (or stdin) alone; for
+    a plain file, its folder and each folder above it."""
+    folder = _folder(resource)
+    if folder == resource.unit:
+        return [folder]
+    scopes = [folder]
+    while os.path.dirname(scopes[-1]) != scopes[-1]:
+        scopes.append(os.path.dirname(scopes[-1]))
+    return scopes
 
 
 def _pod_source(resource: Resource, namespace: str) -> PodSource | None:

@@ -53,6 +53,7 @@ class Resource:
     may_hold_placeholders: bool = False
     # where to find the node tree when `node` was not kept: (source, document index, List item index)
     node_origin: tuple[NodeSource, int, int | None] | None = None
+    rendered_from: str | None = None  # the template of committed helm output (its `# Source:`)
 
     @property
     def name(self) -> str | None:
@@ -79,6 +80,11 @@ class Resource:
         """position() plus where the marked key or value ends (end column exclusive)."""
         line, column, end_line, end_column = locate_span(self._tree(), path, at_key)
         return max(1, line - self.line_offset), column, max(1, end_line - self.line_offset), end_column
+
+    def locate(self, path: tuple, at_key: bool = True) -> tuple[str, int, int, int, int]:
+        """(file, line, column, end line, end column) of path: where a finding about it points.
+        A built object's fields may have been written in several files."""
+        return (self.file, *self.span(path, at_key))
 
     def _tree(self) -> Node | None:
         if self.node is None and self.node_origin is not None:
@@ -112,30 +118,34 @@ def is_object(data: Any) -> bool:
 
 
 def resources_of(
-    document: Document, file: str, origin: tuple[NodeSource, int] | None = None
+    document: Document, file: str, origin: tuple[NodeSource, int] | None = None, attribute_to_template: bool = True
 ) -> Iterator[Resource]:
     """The objects of one document: itself, or the items of a `kind: List` / `*List`.
 
     With an origin (the file's NodeSource and the document's index), nodes are not kept but
-    found again on demand.
+    found again on demand. A document of helm template output is attributed to its template
+    (`# Source:`), or, without attribute_to_template, kept in file and told where it came from.
     """
     data = document.data
     if not is_object(data):
         return
-    display = document.helm_source or file
-    offset = document.line_offset if document.helm_source else 0
+    to_template = attribute_to_template and document.helm_source is not None
+    display = document.helm_source if to_template and document.helm_source else file
+    offset = document.line_offset if to_template else 0
+    rendered_from = None if attribute_to_template else document.helm_source
     items = data.get("items")
     if data["kind"].endswith("List") and isinstance(items, list):
         for index, item in enumerate(items):
             if is_object(item):
-                resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset)
+                resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset,
+                                    rendered_from=rendered_from)
                 if origin is None:
                     resource.node = _item_node(document.node, index)
                 else:
                     resource.node_origin = (origin[0], origin[1], index)
                 yield resource
         return
-    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset)
+    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset, rendered_from=rendered_from)
     if origin is None:
         resource.node = document.node
     else:

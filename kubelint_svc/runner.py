@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from dataclasses import replace
+
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Report, sort_findings
@@ -22,6 +24,10 @@ from kubelint_svc.loader import (
     read_bounded,
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
+from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
+from kubelint_svc.units.kustomize import kustomization_file
+from kubelint_svc.units.plan import Plan, normal, plan
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
@@ -69,19 +75,40 @@ def _lint(
 ) -> Report:
     report = Report()
     run = RunContext(settings)
-    kustomize = KustomizeIndex()
-    linted = set()
+    linted: dict[Path, InputFile] = {}
+    for source in inputs:
+        if source.path is not None and source.refused is None:
+            linted.setdefault(normal(source.path), source)
+    known: dict[Path, InputFile] = dict(linted)
+    context_files: list[InputFile] = []
+    for source in context or []:
+        if source.path is not None and source.refused is None and normal(source.path) not in known:
+            real = _real_path(source)
+            if real is not None and any(_real_path(other) == real for other in linted.values()):
+                continue  # each file once, however many ways it was named
+            known[normal(source.path)] = source
+            context_files.append(source)
+    units = plan(list(known), settings.kustomize, settings.helm_values)
+    display = _Displays(known)
+    kustomize = KustomizeIndex() if settings.kustomize == "off" else None
     comments: list[Suppression] = []
+    context_findings: list[Finding] = []
     for source in inputs:
         report.files += 1
-        linted.add(_real_path(source))
-        run.resources.extend(_load(source, registry, kustomize, stdin, report.findings, comments))
-    context_findings: list[Finding] = []
-    for source in context or []:
-        if source.path is not None and source.refused is None and _real_path(source) not in linted:
-            linted.add(_real_path(source))  # each file once, however many ways it was named
-            run.context_resources.extend(_load(source, registry, kustomize, stdin, context_findings, []))
-    folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *(context or [])]}
+        run.resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, report.findings, comments))
+    for source in context_files:
+        run.context_resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, context_findings, []))
+    linted_displays = {source.display for source in inputs}
+    built = _built_resources(units, display, set(linted))
+    for resource, is_linted in built:
+        (run.resources if is_linted else run.context_resources).append(resource)
+    for resource, is_linted in _rendered_resources(units, display, set(linted), registry, report.findings):
+        (run.resources if is_linted else run.context_resources).append(resource)
+    for note in units.notes:
+        if normal(note.file) in linted or note.file in linted:
+            report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
+                                                            display(note.file)))
+    folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *context_files]}
     run.unreadable = sorted(
         {
             (f.file, f.line, folders.get(f.file, "-"))
@@ -91,21 +118,94 @@ def _lint(
     )
     report.objects = len(run.resources)
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
+    object_findings: list[Finding] = []
+    shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
     for resource in run.resources:
-        report.findings.extend(registry.check_resource(resource, run))
+        for finding in registry.check_resource(resource, run):
+            if isinstance(resource, BuiltResource):
+                if finding.file not in linted_displays:
+                    continue  # a base or patch read only as context: its own run reports it
+                # the same finding from several builds of one base: reported once, naming them
+                key = (finding.rule, finding.file, finding.line, finding.column, finding.field, finding.severity)
+                shared.setdefault(key, (finding, set()))[1].add(display(resource.root))
+                continue
+            object_findings.append(finding)
+    object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
+    report.findings.extend(object_findings)
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
     unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
     report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
     return report
 
 
+class _Displays:
+    """How findings name a file: as the user named it, else relative to the working directory."""
+
+    def __init__(self, known: dict[Path, InputFile]) -> None:
+        self._known = {path: source.display for path, source in known.items()}
+        self._cwd = Path.cwd()
+
+    def __call__(self, path: Path) -> str:
+        shown = self._known.get(normal(path))
+        if shown is not None:
+            return shown
+        try:
+            return str(normal(path).relative_to(normal(self._cwd)))
+        except ValueError:
+            return str(normal(path))
+
+
+def _naming_roots(finding: Finding, roots: set[str]) -> Finding:
+    """One finding for every build that shares it, naming them when its file is a base of
+    other folders' builds."""
+    if len(roots) == 1 and (next(iter(roots)) in (".", "") or finding.file.startswith(next(iter(roots)) + os.sep)):
+        return finding
+    names = ", ".join(sorted(roots)[:4]) + (f" and {len(roots) - 4} more" if len(roots) > 4 else "")
+    what = "the kustomize build of" if len(roots) == 1 else "the kustomize builds of"
+    return replace(finding, message=f"{finding.message} (in {what} {names})")
+
+
+def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list[tuple[Resource, bool]]:
+    """(object, linted?) for every object of every kustomize build; an object is linted when
+    its build reads a linted file (findings are kept only for linted files)."""
+    found: list[tuple[Resource, bool]] = []
+    sources = SourceFiles(display)
+    for done in units.builds:
+        if done.error or done.skipped:
+            continue
+        kustomization = kustomization_file(done.root) or done.root
+        is_linted = any(normal(path) in linted for path in done.files)
+        for resource in built_resources(done.objects, done.root, display(kustomization), sources):
+            found.append((resource, is_linted))
+    return found
+
+
+def _rendered_resources(
+    units: Plan, display: _Displays, linted: set[Path], registry: Registry, findings: list[Finding]
+) -> list[tuple[Resource, bool]]:
+    """The objects of each rendered Helm chart, attributed to their templates by `# Source:`."""
+    found: list[tuple[Resource, bool]] = []
+    for render in units.renders:
+        is_linted = any(is_inside(path, normal(render.chart)) for path in linted)
+        stream = parse_stream(render.text, keep_nodes=False)
+        node_source = NodeSource(render.text)
+        shown = display(render.chart / "Chart.yaml")
+        for index, document in enumerate(stream.documents):
+            template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
+            if is_linted:
+                findings.extend(registry.loader_findings(document.problems, template))
+            for resource in resources_of(document, template, (node_source, index)):
+                resource.file = template
+                resource.unit = f"helm:{render.chart}"
+                resource.may_hold_placeholders = may_hold_placeholders(render.text)
+                found.append((resource, is_linted))
+    return found
+
+
 def _real_path(source: InputFile) -> Path | None:
     if source.path is None or source.refused is not None:
         return source.path
-    try:
-        return source.path.resolve()
-    except (OSError, RuntimeError):  # a link loop: read as named, and reported unreadable
-        return source.path
+    return resolved(source.path) or source.path  # a link loop: read as named, and reported unreadable
 
 
 def _unit(source: InputFile) -> str:
@@ -113,10 +213,31 @@ def _unit(source: InputFile) -> str:
     return str(_real_path(source)) if source.path is not None else "-"
 
 
+def _load_unit_aware(
+    source: InputFile,
+    units: Plan,
+    registry: Registry,
+    kustomize: KustomizeIndex | None,
+    stdin: Callable[[], bytes],
+    findings: list[Finding],
+    comments: list[Suppression],
+) -> list[Resource]:
+    """A file as its unit sees it: set aside (with its note), read only for its YAML problems
+    and comments when a build judges its objects, or linted as written."""
+    path = normal(source.path) if source.path is not None and source.refused is None else None
+    if path is not None and path in units.set_aside:
+        rule, message = units.set_aside[path]
+        if rule is not None:
+            findings.extend(registry.loader_findings([Problem(rule, message, 1, 1)], source.display))
+        return []
+    resources = _load(source, registry, kustomize, stdin, findings, comments)
+    return [] if path is not None and path in units.in_build else resources
+
+
 def _load(
     source: InputFile,
     registry: Registry,
-    kustomize: KustomizeIndex,
+    kustomize: KustomizeIndex | None,
     stdin: Callable[[], bytes],
     findings: list[Finding],
     comments: list[Suppression],
@@ -131,23 +252,26 @@ def _load(
         findings.extend(registry.loader_findings([Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
         return []
     text, problem = decode(raw)
-    if problem is not None:
-        findings.extend(registry.loader_findings([problem], source.display))
+    if problem is not None or text is None:
+        findings.extend(registry.loader_findings([problem] if problem else [], source.display))
         return []
     stream = parse_stream(text, keep_nodes=False)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position
     findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
-    transform = kustomize.transform_for(source.path) if source.path is not None else None
+    transform = kustomize.transform_for(source.path) if kustomize is not None and source.path is not None else None
     placeholders = may_hold_placeholders(text)
+    # helm template output: from standard input, findings name the templates (as helm does);
+    # committed to a file, they point into that file and name the template in the message
+    from_stream = source.path is None
     resources: list[Resource] = []
     node_source = NodeSource(text)
     for index, document in enumerate(stream.documents):
-        file = document.helm_source or source.display
+        file = (document.helm_source if from_stream else None) or source.display
         for p in document.problems:
-            moved = Problem(p.rule, p.message, max(1, p.line - document.line_offset), p.column)
-            findings.extend(registry.loader_findings([moved], file))
-        for resource in resources_of(document, source.display, (node_source, index)):
+            line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
+            findings.extend(registry.loader_findings([Problem(p.rule, p.message, line, p.column)], file))
+        for resource in resources_of(document, source.display, (node_source, index), attribute_to_template=from_stream):
             resource.may_hold_placeholders = placeholders
             resource.unit = _unit(source)
             if transform is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 DEFAULT_FAIL_ON = "error"
 DEFAULT_NODE_PORT_RANGE = (30000, 32767)
 DEFAULT_NAMESPACE = "default"
+DEFAULT_KUSTOMIZE = "auto"
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class Settings:
     fail_on: str = DEFAULT_FAIL_ON  # the lowest severity that fails the run
     node_port_range: tuple[int, int] = DEFAULT_NODE_PORT_RANGE  # the cluster's --service-node-port-range
     namespace: str = DEFAULT_NAMESPACE  # where objects that name none go, as `kubectl apply -n`
+    kustomize: str = DEFAULT_KUSTOMIZE  # auto | kubectl | kustomize | fallback | off
+    helm_values: tuple[str, ...] = ()  # values files (relative to each chart) for `helm template`
 
     @property
     def minor(self) -> int:

@@ -33,6 +33,27 @@ TRULY_BROKEN = {
     (EXAMPLES + "openshift-origin/etcd-controller.yaml", "yaml-duplicate-key"): "selector twice",
     (EXAMPLES + "openshift-origin/etcd-discovery-controller.yaml", "yaml-duplicate-key"): "selector twice",
     (EXAMPLES + "openshift-origin/openshift-controller.yaml", "yaml-duplicate-key"): "selector twice",
+    **{(folder + "/kustomization.yaml", "kustomize-build-failed"): why for folder, why in {
+        # `resources: [../tgi-2b.yaml]`: a file above the kustomization, which kustomize's default
+        # load restrictor refuses (`kubectl apply -k` fails the same way; only
+        # `kustomize build --load-restrictor LoadRestrictionsNone` builds these)
+        **{GKE + f"ai-ml/llm-serving-gemma/{server}": "file above the root" for server in (
+            "tgi/tgi-2b-bitsandbytes-nf4", "tgi/tgi-2b-bitsandbytes", "tgi/tgi-2b-parallel",
+            "tgi/tgi-7b-bitsandbytes-nf4", "tgi/tgi-7b-bitsandbytes", "tgi/tgi-7b-token", "vllm/vllm-2b-awq",
+            "vllm/vllm-2b-parallel", "vllm/vllm-7b-awq", "vllm/vllm-7b-kvcache", "vllm/vllm-7b-token")},
+        # the corpus copied Service and workload manifests only: the namespaces, config maps,
+        # secrets, property files and bases these kustomizations list were left behind
+        GKE + "ai-ml/anthropic-agent-sandbox/deploy/base": "namespace.yaml not copied",
+        **{GKE + f"quickstarts/whereami/{overlay}": "base's configmap not copied" for overlay in (
+            "k8s-backend-overlay-example", "k8s-frontend-overlay-clusterip-example",
+            "k8s-grpc-clusterip-backend-overlay-example", "k8s-grpc-headless-backend-overlay-example")},
+        "kubernetes-sigs__kustomize/examples/helloWorld": "configMap.yaml not copied",
+        "kubernetes-sigs__kustomize/examples/ldap/overlays/production": "env.startup.txt not copied",
+        "kubernetes-sigs__kustomize/examples/ldap/overlays/staging": "env.startup.txt not copied",
+        "kubernetes-sigs__kustomize/examples/springboot/overlays/production": "application.properties not copied",
+        "kubernetes-sigs__kustomize/examples/transformerconfigs/images": "kustomizeconfig/ not copied",
+        "kubernetes-sigs__kustomize/examples/wordpress": "secret.yaml not copied",
+    }.items()},
 }
 
 
@@ -102,4 +123,6 @@ def test_removed_apis_in_the_corpus_are_real_removals(corpus_report):
 
 def test_the_whole_corpus_is_read(corpus_report):
     assert corpus_report.files >= 637
-    assert corpus_report.objects >= 1200
+    # fewer objects than documents: those of kustomizations that cannot build here, and files no
+    # kustomization lists, are not judged
+    assert corpus_report.objects >= 1150

@@ -51,9 +51,10 @@ def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, 
 def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):
     (tmp_path / "all.yaml").write_text(SERVICE + "---\n" + DEPLOYMENT.replace("  name: web\n", "  name: web\n  namespace: shop\n", 1))
     inputs = discover([str(tmp_path)])
-    [finding] = run(registry, inputs).findings  # the Service is in `default`, where no workload runs
-    assert (finding.rule, finding.severity) == ("service-selector-no-match", "info")
-    assert "namespace default has no workloads" in finding.message
+    # the Service is in `default`, where no workload runs; the one it matches is in `shop`, in the same file
+    [finding] = run(registry, inputs).findings
+    assert (finding.rule, finding.severity) == ("service-selector-no-match", "warning")
+    assert "it matches Deployment web in namespace shop, applied with it" in finding.message
     assert run(registry, inputs, namespace="shop").findings == []
 
 

@@ -169,11 +169,12 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_escapes_in_every_format(tmp_
 def test_a_malformed_kustomization_does_not_stop_the_run(tmp_path):
     (tmp_path / "kustomization.yaml").write_text("resources: [svc.yaml]\nlabels: 5\ncommonLabels: 7\nnamespace: [x]\n")
     (tmp_path / "svc.yaml").write_text(GOOD_WITH_ERROR)
+    (tmp_path / "other.yaml").write_text(GOOD_WITH_ERROR)
     result = run("lint", "--format", "json", ".", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
-    assert [(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"] == [
-        ("service-port-number", 7)
-    ]
+    found = [(f["file"], f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert found == [("kustomization.yaml", "kustomize-build-failed", 1)]  # the folder's one unit: not built
+    assert b"internal error" not in result.stderr
 
 
 # --- 4. hangs and memory ---------------------------------------------------------------------

@@ -17,6 +17,13 @@ FAILURE_SIMULATED = {
     "file-unreadable": "test_model.py::test_an_unreadable_file_is_a_finding",
     "internal-error": "test_engine.py::test_a_crashing_check_is_a_finding_and_the_rest_still_runs",
     "path-outside-tree": "test_hostile_pr.py::test_a_link_out_of_the_tree_is_not_followed",
+    # a folder, not a file, makes these fail: test_units.py builds each layout
+    "kustomize-build-failed": "test_units.py::test_a_kustomization_that_fails_to_build_is_one_error",
+    "kustomize-not-built": "test_units.py::test_remote_resources_are_not_built",
+    "kustomize-fallback": "test_units.py::test_the_fallback_says_so_once_per_root",
+    "kustomize-unlisted-file": "test_units.py::test_a_file_no_kustomization_lists_gets_one_info",
+    "helm-chart-not-rendered": "test_units.py::test_a_chart_without_helm_says_how_to_lint_it",
+    "test-fixture-skipped": "test_units.py::test_kuttl_and_chainsaw_assertions_are_set_aside",
 }
 
 

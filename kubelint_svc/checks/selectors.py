@@ -3,6 +3,7 @@ their own templates, StatefulSets and Ingresses against the Services they name."
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -70,6 +71,37 @@ def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[s
     return described[:3], ("spec", "selector", first_key) if first_key else None
 
 
+def _near_misses(selector: dict[str, str], sources: list[PodSource]) -> list[PodSource]:
+    """Workloads whose labels all but match the selector: every key there, each value equal or
+    a near-spelling (`payment` for `payments`): the likely intended target of a typo."""
+    found = []
+    for source in sources:
+        values = [(wanted, source.labels.get(key)) for key, wanted in selector.items()]
+        if all(have is not None and _close(have, wanted) for wanted, have in values):
+            found.append(source)
+    return found
+
+
+def _close(have: str, wanted: str) -> bool:
+    """Equal, or a likely misspelling: at most two letters apart (a swap counts as one), or
+    mostly the same letters."""
+    return have == wanted or _typos(have, wanted) <= 2 or difflib.SequenceMatcher(None, have, wanted).ratio() >= 0.8
+
+
+def _typos(first: str, second: str) -> int:
+    """Edits (insert, delete, replace, swap of neighbours) from one to the other; 3 means "more"."""
+    if abs(len(first) - len(second)) > 2:
+        return 3
+    previous, current = None, list(range(len(second) + 1))
+    for i, a in enumerate(first, 1):
+        before, previous, current = previous, current, [i] + [0] * len(second)
+        for j, b in enumerate(second, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
+            if before is not None and i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return min(current[-1], 3)
+
+
 def _explanations(resource: Resource, run: RunContext, selector: dict[str, str], namespace: str) -> list[str]:
     index = run.index
     reasons = []
@@ -87,9 +119,13 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
                        "usually put on Pods by the operator that creates them")
     if namespace == "kube-system" and selector.get("component") in CONTROL_PLANE_COMPONENTS:
         reasons.append(f"{selector['component']} runs as a static Pod of the control plane")
-    if resource.unit != "-" and not index.workloads_near(resource, namespace):
-        reasons.append(f"no workload in this folder runs in namespace {namespace}: the Pods may come from a "
+    if resource.unit != "-" and not index.unit_pods(resource, namespace):
+        reasons.append(f"no workload applied with it runs in namespace {namespace}: the Pods may come from a "
                        "Helm chart, an operator or another repository (add it with --context to check)")
+    elif not index.unit_is_own_folder(resource, namespace) and not _near_misses(selector, index.unit_pods(resource, namespace)):
+        reasons.append(f"no workload in its own folder runs in namespace {namespace}, and none in the folders "
+                       "around it comes close to the selector: the Pods may come from a Helm chart, an operator "
+                       "or another repository (add it with --context to check)")
     return reasons
 
 
@@ -99,9 +135,18 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
         return
     index = run.index
     namespace = index.namespace_of(resource)
-    if index.pods_selected_by(selector, namespace):
+    if index.pods_selected_in_unit(resource, selector, namespace):
         return
     path = ("spec", "selector")
+    in_unit = index.unit_pods(resource, namespace)
+    slips = [source for source in index.unit_pods_elsewhere(resource, namespace)
+             if all(source.label_for(k, v) for k, v in selector.items())]
+    slip = (f"; it matches {', '.join(f'{s.describe()} in namespace {s.namespace}' for s in slips[:3])}, applied "
+            "with it, but a Service selects Pods only in its own namespace (is its namespace missing or wrong?)")
+    if slips and not in_unit:
+        yield Hit(f"selector {_show(selector)} matches no Pod template in namespace {namespace}{slip}", path,
+                  severity="warning")
+        return
     if not index.pods_in(namespace):
         if run.once(_first_selecting_services).get(namespace) is resource:
             yield Hit(f"namespace {namespace} has no workloads in the files read, so Services selecting Pods there "
@@ -119,16 +164,10 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     if reasons:
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
-    closest, key_path = _closest(selector, index.pods_sharing_keys(selector, namespace))
+    unit = {id(source) for source in in_unit}
+    closest, key_path = _closest(selector, [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit])
     hint = f"; closest: {'; '.join(closest)}" if closest else ""
-    elsewhere = [
-        f"{source.describe()} in namespace {other}"
-        for other in sorted(index.pod_sources) if other != namespace
-        for source in index.pods_selected_by(selector, other)
-    ]
-    if elsewhere:
-        hint += f"; it would match {', '.join(elsewhere[:3])}, but a Service selects Pods only in its own namespace"
-    yield Hit(f"{message}: the Service gets no endpoints{hint}", key_path or path)
+    yield Hit(f"{message}: the Service gets no endpoints{hint}{slip if slips else ''}", key_path or path)
 
 
 def _first_selecting_services(run: RunContext) -> dict[str, Resource]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
+from kubelint_svc.paths import is_inside, resolved
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_INCLUDE_DEPTH = 30
@@ -130,15 +131,22 @@ class _Kustomization:
 
 
 class _Tree:
-    """The files one build reads, each read once, at most MAX_FILES of them."""
+    """The files one build reads, each read once, at most MAX_FILES of them, and (with confine)
+    none outside that folder: a pull request's `resources: [../../../etc]` is refused unread."""
 
-    def __init__(self) -> None:
+    def __init__(self, confine: Path | None = None) -> None:
+        self.confine = confine
         self.files: set[Path] = set()
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
 
+    def _check_inside(self, path: Path) -> None:
+        if self.confine is not None and not is_inside(resolved(path), self.confine):
+            raise BuildError(f"{path}: outside the repository ({self.confine}); not read")
+
     def documents_of(self, path: Path) -> list[Any]:
         if path not in self.documents:
+            self._check_inside(path)
             if len(self.files) >= MAX_FILES:
                 raise BuildError(f"{path}: the build reads more than {MAX_FILES} files; not built")
             self.files.add(path)
@@ -150,6 +158,7 @@ class _Tree:
 
     def kustomization_in(self, directory: Path) -> _Kustomization:
         if directory not in self.kustomizations:
+            self._check_inside(directory)
             file = kustomization_file(directory)
             if file is None:
                 raise BuildError(f"{directory}: no {' / '.join(KUSTOMIZATION_NAMES)} in this folder")
@@ -177,11 +186,11 @@ def kustomization_file(directory: Path) -> Path | None:
     return next((directory / name for name in KUSTOMIZATION_NAMES if (directory / name).is_file()), None)
 
 
-def find_roots(kustomization_dirs: Iterable[Path]) -> list[Path]:
+def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None) -> list[Path]:
     """Of the folders holding a kustomization, those no other one of them includes (via
     resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
     directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
-    tree, included = _Tree(), set()
+    tree, included = _Tree(confine), set()
     for directory in directories:
         try:
             kustomization = tree.kustomization_in(directory)
@@ -197,11 +206,12 @@ def find_roots(kustomization_dirs: Iterable[Path]) -> list[Path]:
     return [directory for directory in dict.fromkeys(directories) if directory not in included]
 
 
-def build(root: Path, engine: str = "auto", timeout: float = 60.0) -> Build:
+def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path | None = None) -> Build:
     """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
-    else the built-in fallback) | kubectl | kustomize | fallback."""
+    else the built-in fallback) | kubectl | kustomize | fallback. With confine, a chain that
+    reaches outside that folder is an error, found before any engine runs."""
     root = Path(os.path.normpath(Path(root).absolute()))
-    scan = _Scan()
+    scan = _Scan(_Tree(confine))
     command, name = _command_for(engine)
     result = Build(root, name, [], scan.tree.files)
     try:

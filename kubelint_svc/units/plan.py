@@ -1,0 +1,237 @@
+"""What is applied together, decided before anything is judged: kustomize roots among the files
+read are built, Helm charts are rendered (when helm is installed), and files that are never
+applied as written are set aside: chart templates, test assertions compared against a live
+cluster, and manifests in a kustomize folder that no kustomization lists."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.inputs import git_toplevel
+from kubelint_svc.loader import YamlFileError, read_documents
+from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, build, find_roots, kustomization_file
+
+KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
+HELM_TIMEOUT = 60.0
+# KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
+_KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
+_CHAINSAW_TESTS = ("chainsaw-test.yaml", "chainsaw-test.yml")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One info (or error) about a unit, at a file: a root built with the fallback, a build that
+    failed, a chart not rendered, a folder of test assertions set aside."""
+
+    file: Path
+    rule: str
+    message: str
+
+
+@dataclass
+class Render:
+    """A Helm chart rendered by `helm template`: a stream whose `# Source:` comments name the
+    templates, relative to the chart's parent folder."""
+
+    chart: Path
+    text: str
+
+
+@dataclass
+class Plan:
+    builds: list[Build] = field(default_factory=list)
+    in_build: dict[Path, list[Build]] = field(default_factory=dict)  # file -> the builds that read it
+    # file -> (the rule of the info each such file gets, or None when its unit's note speaks for it; why)
+    set_aside: dict[Path, tuple[str | None, str]] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    renders: list[Render] = field(default_factory=list)
+
+
+def normal(path: Path) -> Path:
+    """The form every path of a plan takes: absolute and normalised, symlinks kept (as kustomize
+    reports them)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def plan(
+    files: list[Path], kustomize: str = "auto", helm_values: tuple[str, ...] = (), jobs: int | None = None,
+    confine: Path | None = None,
+) -> Plan:
+    """The units of the files read (normalised paths). confine: no build reads outside it."""
+    result = Plan()
+    if kustomize != "off":
+        _plan_kustomize(result, files, kustomize, jobs, confine)
+    _plan_charts(result, files, helm_values)
+    _plan_test_fixtures(result, files)
+    return result
+
+
+def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | None, confine: Path | None) -> None:
+    folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
+    roots = find_roots(folders, confine)
+    workers = max(1, min(len(roots), jobs or os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
+        result.builds = list(pool.map(lambda root: build(root, engine, confine=confine or _repository_of(root)), roots))
+    for done in result.builds:
+        kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
+        if done.skipped:
+            result.notes.append(Note(kustomization, "kustomize-not-built", done.skipped))
+            continue  # its files are linted as written
+        for path in done.files:
+            result.in_build.setdefault(normal(path), []).append(done)
+        if done.error:
+            result.notes.append(Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}"))
+        elif done.engine == "fallback":
+            why = "as configured" if engine == "fallback" else "neither kubectl nor kustomize is on PATH"
+            result.notes.append(Note(kustomization, "kustomize-fallback", (
+                f"built with kubelint-svc's built-in kustomize fallback ({why}); "
+                "it covers resources, namespace, prefixes, labels, images, replicas and patches: install kubectl "
+                f"for exact builds{'; ignored: ' + '; '.join(done.warnings[:3]) if done.warnings else ''}")))
+    built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
+    for folder in folders:  # a component no root includes here: its patches are partial objects
+        if normal(folder) not in built_folders:
+            for patch in _listed_patches(folder):
+                result.set_aside.setdefault(patch, (None, "a kustomize patch: a partial object, merged elsewhere"))
+    for file in files:
+        if file.name in KUSTOMIZATION_NAMES or file in result.in_build:
+            continue
+        if file.parent in built_folders and kustomization_file(file.parent) is not None:
+            result.set_aside[file] = ("kustomize-unlisted-file", (
+                "this folder is applied with `kubectl apply -k`, and no kustomization lists this file: it is part "
+                "of no build (list it under resources, or move it out of the folder)"
+            ))
+
+
+def _listed_patches(folder: Path) -> list[Path]:
+    """The patch files a kustomization names (for one that is not built)."""
+    kustomization = kustomization_file(folder)
+    try:
+        documents = read_documents(kustomization) if kustomization is not None else []
+    except YamlFileError:
+        return []
+    data = documents[0].data if documents else None
+    found = []
+    for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+        entries = data.get(key) if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(path, str) and "\n" not in path:
+                found.append(normal(folder / path))
+    return found
+
+
+def _repository_of(root: Path) -> Path | None:
+    """What a build may read: the git work tree holding the root, else the working directory
+    when the root is in it; a root named outside both is the user's own choice."""
+    top = git_toplevel(root)
+    if top is not None:
+        return top
+    cwd = resolved(Path.cwd())
+    return cwd if cwd is not None and is_inside(resolved(root), cwd) else None
+
+
+def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...]) -> None:
+    charts: dict[Path, bool] = {}
+    for file in files:
+        chart = _chart_of(file)
+        if chart is None:
+            continue
+        result.set_aside[file] = (None, "a Helm chart template: linted as rendered, not as written")
+        charts[chart] = True
+    helm = shutil.which("helm")
+    for chart in charts:
+        if helm is None:
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", (
+                "a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
+                f"lint the render with `helm template {chart.name} {chart} | kubelint-svc lint -`")))
+            continue
+        text, error = _render(helm, chart, helm_values)
+        if error is not None:
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
+                                     f"helm template failed: {error}"))
+        else:
+            result.renders.append(Render(chart, text))
+
+
+def _chart_of(file: Path) -> Path | None:
+    """The chart whose templates/ holds file, if any."""
+    parts = file.parts
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index] == "templates" and (Path(*parts[:index]) / "Chart.yaml").is_file():
+            return Path(*parts[:index])
+    return None
+
+
+def _render(helm: str, chart: Path, values: tuple[str, ...]) -> tuple[str, str | None]:
+    """`helm template` of a local chart, offline: no repository is updated, no plugin runs, and
+    the chart's own values.yaml plus the configured values files apply."""
+    arguments = [helm, "template", chart.name, str(chart)]
+    for value_file in values:
+        arguments += ["--values", str(chart / value_file)]
+    with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
+        environment = {
+            "PATH": os.environ.get("PATH", ""), "HOME": home, "HELM_CACHE_HOME": home, "HELM_CONFIG_HOME": home,
+            "HELM_DATA_HOME": home, "HELM_PLUGINS": os.path.join(home, "plugins"), "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+        }
+        try:
+            done = subprocess.run(arguments, capture_output=True, text=True, timeout=HELM_TIMEOUT, env=environment,
+                                  stdin=subprocess.DEVNULL, cwd=home)
+        except (OSError, subprocess.SubprocessError) as error:
+            return "", str(error)
+    if done.returncode != 0:
+        return "", " ".join(done.stderr.strip().splitlines()[:3])[:400] or f"exit code {done.returncode}"
+    return done.stdout, None
+
+
+def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
+    """KUTTL and chainsaw assertions describe what a cluster should hold, partially, by design."""
+    chainsaw: dict[Path, set[Path]] = {}
+    folders: dict[Path, Path] = {}  # folder -> its first assertion file, where the note goes
+    for file in files:
+        if file.parent not in chainsaw:
+            chainsaw[file.parent] = _chainsaw_assertions(file.parent)
+        if _KUTTL_ASSERTION.match(file.name) or file in chainsaw[file.parent]:
+            result.set_aside[file] = (None, "a test assertion (KUTTL or chainsaw), compared against a live cluster")
+            folders[file.parent] = min(folders.get(file.parent, file), file)
+    for first in sorted(folders.values()):
+        result.notes.append(Note(first, "test-fixture-skipped", (
+            "test assertions in this folder (KUTTL `NN-assert.yaml` / `NN-errors.yaml`, chainsaw assert and error "
+            "files) describe part of what a cluster should hold, so they are not linted as manifests; the "
+            "install steps beside them are")))
+
+
+def _chainsaw_assertions(folder: Path) -> set[Path]:
+    for name in _CHAINSAW_TESTS:
+        test = folder / name
+        if test.is_file():
+            try:
+                documents = read_documents(test)
+            except YamlFileError:
+                return set()
+            return {normal(folder / entry) for document in documents for entry in _assertion_files(document.data)}
+    return set()
+
+
+def _assertion_files(data: Any, inside: bool = False) -> list[str]:
+    """`file:` values under `assert:` and `error:` entries of a chainsaw Test."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if inside and key == "file" and isinstance(value, str):
+                found.append(value)
+            else:
+                found += _assertion_files(value, inside or key in ("assert", "error"))
+    elif isinstance(data, list):
+        for item in data:
+            found += _assertion_files(item, inside)
+    return found
