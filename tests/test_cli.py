@@ -27,6 +27,7 @@ spec:
   containers:
   - name: web
     image: nginx
+    ports: [{containerPort: 80}]
 """
 CLEAN = BROKEN.replace('"80"', "80")
 PLACEHOLDER = CLEAN.replace("port: 80", "port: ${PORT}")

@@ -135,7 +135,7 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     (tmp_path / "apps" / "generated.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec: [\n")
     (tmp_path / "base" / "deployment.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
-        "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n"
     )
     (tmp_path / ".kubelint-svc.yaml").write_text("exclude: [apps/generated.yaml]\ncontext: [base]\n")
     result = cli("lint", "apps", "--format", "json", cwd=tmp_path)

@@ -35,6 +35,7 @@ spec:
   containers:
   - name: web
     image: nginx
+    ports: [{containerPort: 8080}]
 """
 
 

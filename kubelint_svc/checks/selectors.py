@@ -265,8 +265,13 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
 
 def _numeric_port(verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: tuple) -> None:
     declared = [entry for source in sources for entry in _declared_ports(source)]
-    if not declared:
-        return  # nothing declared at all: declaring is optional, so there is nothing to compare
+    if not declared:  # declaring is optional: nothing to compare, but say the port went unchecked
+        names = ", ".join(s.describe() for s in sources[:3])
+        verdicts.not_exposed.append(Hit(
+            f"targetPort {number} cannot be checked: the selected Pods ({names}) declare no container ports; "
+            "make sure the application listens on it (declaring the port documents it)",
+            path, at_key=False, severity="info"))
+        return
     if any(p == number and proto == protocol for _, p, proto in declared):
         return
     other = sorted({proto for _, p, proto in declared if p == number and isinstance(proto, str)})

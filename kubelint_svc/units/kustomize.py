@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,12 +137,14 @@ class _Tree:
 
     def __init__(self, confine: Path | None = None) -> None:
         self.confine = confine
+        self.outside: list[Path] = []  # what the chain names outside confine: no engine runs then
         self.files: set[Path] = set()
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
 
     def _check_inside(self, path: Path) -> None:
         if self.confine is not None and not is_inside(resolved(path), self.confine):
+            self.outside.append(path)
             raise BuildError(f"{path}: outside the repository ({self.confine}); not read")
 
     def documents_of(self, path: Path) -> list[Any]:
@@ -224,7 +227,9 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path
 
 def _build_scanned(scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float,
                    result: Build) -> None:
-    if scan.remote:
+    if scan.tree.outside:
+        result.error = f"{scan.tree.outside[0]}: outside the repository ({scan.tree.confine}); not read"
+    elif scan.remote:
         result.skipped = f"remote resources: {', '.join(sorted(set(scan.remote)))} (nothing is fetched)"
     elif command is None and engine != "fallback":
         result.error = f"{engine} is not on PATH (or has no kustomize)"
@@ -234,8 +239,18 @@ def _build_scanned(scan: _Scan, root: Path, engine: str, command: list[str] | No
         _run_real(scan, root, command, timeout, result)
 
 
+def _tool(name: str) -> str | None:
+    """A tool on PATH, or installed beside this Python (the `kustomize` extra's kubectl wheel
+    puts it there, and a venv's bin need not be on PATH)."""
+    found = shutil.which(name)
+    if found is None:
+        beside = Path(sys.executable).parent / name
+        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+    return found
+
+
 def _command_for(engine: str) -> tuple[list[str] | None, str]:
-    kubectl, kustomize = shutil.which("kubectl"), shutil.which("kustomize")
+    kubectl, kustomize = _tool("kubectl"), _tool("kustomize")
     if engine in ("auto", "kubectl") and kubectl and _has_kustomize(kubectl):
         return [kubectl, "kustomize"], "kubectl"
     if engine in ("auto", "kustomize") and kustomize:
