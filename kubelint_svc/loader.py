@@ -363,11 +363,12 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
     problems: list[Problem] = []
     helm_sources = [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
     budget = _BASE_NODE_BUDGET + 2 * len(text)
-    start, stop = 0, None  # the window being composed: lines [start, stop)
-    after_stop: int | None = None  # where to go on once the window is done (past a too-deep document)
-    while True:
+    # Windows of lines [start, stop) still to compose, the next one last. A document that cannot
+    # be read ends its window; the lines around it are given windows of their own.
+    pending: list[tuple[int, int | None]] = [(0, None)]
+    while pending:
+        start, stop = pending.pop()
         source = text if (start, stop) == (0, None) else lines.window(start, stop)
-        resume: int | None
         try:
             _refuse_oversized(lines, start, stop, source)
             for node in _new_yaml().compose_all(io.StringIO(source)):
@@ -376,19 +377,16 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
                     document.node = None
                 documents.append(document)
                 budget -= 1
-            resume = None
         except _LimitExceeded as error:
             mark = error.node.start_mark
             problems.append(Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1))
+            # the document is skipped: the lines after it are composed, after those before it
+            after = lines.separator_after(mark.line)
+            if after is not None:
+                pending.append((after, stop))
             opening = lines.separator_at_or_before(mark.line, start)
-            if opening > start:  # compose the documents before the deep one first
-                start, stop, after_stop = start, opening, lines.separator_after(mark.line)
-                continue
-            resume = lines.separator_after(mark.line)
-            if resume is None:
-                return Stream(documents, problems)
-            start = resume
-            continue
+            if opening > start:
+                pending.append((start, opening))
         except (YAMLError, RecursionError, ValueError) as error:
             if isinstance(error, YAMLError):
                 problem = _syntax_problem(error, start + 1)
@@ -397,11 +395,8 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
             problems.append(problem)
             resume = lines.separator_after(max(problem.line - 2, start))
             if resume is not None and (stop is None or resume < stop):
-                start = resume
-                continue
-        if stop is None or after_stop is None:
-            return Stream(documents, problems)
-        start, stop, after_stop = after_stop, None, None
+                pending.append((resume, stop))
+    return Stream(documents, problems)
 
 
 def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) -> None:
