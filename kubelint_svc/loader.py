@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import itertools
 import math
 import os
 import re
@@ -20,8 +21,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver
+
+from kubelint_svc.findings import FieldPath
 
 
 def _limit_from_environment(name: str, default: int) -> int:
@@ -147,6 +151,7 @@ class _Converter:
         try:
             if isinstance(node, SequenceNode):
                 return [self.convert(item, depth + 1) for item in node.value]
+            assert isinstance(node, MappingNode)  # the composer makes scalar, sequence and mapping nodes only
             return self._mapping(node, depth)
         finally:
             self._active.discard(key)
@@ -195,10 +200,7 @@ class _Converter:
         return result
 
     def _key(self, node: Node, depth: int) -> str:
-        if isinstance(node, ScalarNode):
-            value = self._scalar(node)
-        else:
-            value = self.convert(node, depth + 1)
+        value = self._scalar(node) if isinstance(node, ScalarNode) else self.convert(node, depth + 1)
         if isinstance(value, str):
             return value
         if value is None:
@@ -212,7 +214,7 @@ class _LimitExceeded(Exception):
     """A document too large, deep or expanded to lint; whole_document: report it where the
     document starts (the place deep inside where the count ran out says nothing useful)."""
 
-    def __init__(self, node: Any, message: str, whole_document: bool = False) -> None:
+    def __init__(self, node: Node | Event, message: str, whole_document: bool = False) -> None:
         super().__init__(message)
         self.node = node
         self.whole_document = whole_document
@@ -257,7 +259,7 @@ def read_bounded(path: Path, limit: int | None = None) -> bytes:
         os.close(descriptor)
 
 
-def decode(raw: bytes) -> tuple[str | None, Problem | None]:
+def decode(raw: bytes) -> tuple[str, None] | tuple[None, Problem]:
     """Bytes -> text, or the problem that makes the bytes unreadable as YAML."""
     if len(raw) > MAX_FILE_BYTES:
         return None, Problem(
@@ -412,7 +414,7 @@ def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) 
     if not deep and not _may_exceed_nodes(lines, begin, end):
         return
     depth = nodes = 0
-    document_start: Any = None
+    document_start: Event | None = None
     try:
         for event in _new_yaml().parse(io.StringIO(source)):
             name = type(event).__name__
@@ -449,7 +451,7 @@ def _may_exceed_nodes(lines: _Lines, begin: int, end: int) -> bool:
         return False
     cuts = [lines.starts[line] for line in lines.separators if begin < lines.starts[line] < end]
     edges = [begin, *cuts, end]
-    return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in zip(edges, edges[1:]))
+    return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in itertools.pairwise(edges))
 
 
 def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]]) -> Document:
@@ -464,7 +466,9 @@ def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str
         return Document(None, None, helm_source, line_offset, [problem])
     except RecursionError:
         mark = node.start_mark
-        problem = Problem("yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1, mark.column + 1)
+        problem = Problem(
+            "yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1, mark.column + 1
+        )
         return Document(None, None, helm_source, line_offset, [problem])
     return Document(data, node, helm_source, line_offset, converter.problems)
 
@@ -491,6 +495,7 @@ def read_documents(path: Path) -> list[Document]:
     text, problem = decode(raw)
     if problem is not None:
         raise YamlFileError(f"{path}:{problem.line}:{problem.column}: {problem.message}")
+    assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text)
     problems = stream.problems + [p for document in stream.documents for p in document.problems]
     if problems:
@@ -498,7 +503,7 @@ def read_documents(path: Path) -> list[Document]:
     return stream.documents
 
 
-def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
+def locate_span(node: Node | None, path: FieldPath, at_key: bool = True) -> tuple[int, int, int, int]:
     """1-based (line, column, end line, end column exclusive) of what locate() points at: the
     whole scalar, or the first character of a collection."""
     if node is None:
@@ -519,7 +524,7 @@ def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[in
     return line, column, line, column + 1
 
 
-def locate(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, bool]:
+def locate(node: Node | None, path: FieldPath, at_key: bool = True) -> tuple[int, int, bool]:
     """1-based (line, column) of the node at path; (nearest existing ancestor, False) if absent.
 
     at_key: for a mapping entry, point at the key rather than the value.
@@ -539,7 +544,7 @@ def locate(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, in
     return mark.line + 1, mark.column + 1, True
 
 
-def child_node(node: Node, part: Any) -> tuple[Node | None, Node] | None:
+def child_node(node: Node, part: str | int) -> tuple[Node | None, Node] | None:
     if isinstance(node, SequenceNode) and isinstance(part, int):
         if 0 <= part < len(node.value):
             return None, node.value[part]

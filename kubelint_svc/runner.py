@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
@@ -128,12 +128,14 @@ def _load(
         raw = stdin() if source.path is None else read_bounded(source.path)
     except (OSError, UnreadableFile) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        findings.extend(registry.loader_findings([Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
+        findings.extend(registry.loader_findings(
+            [Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
         return []
     text, problem = decode(raw)
     if problem is not None:
         findings.extend(registry.loader_findings([problem], source.display))
         return []
+    assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text, keep_nodes=False)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position

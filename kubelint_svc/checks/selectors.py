@@ -4,11 +4,13 @@ their own templates, StatefulSets and Ingresses against the Services they name."
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
     CONTROLLER_LABEL_KEYS,
@@ -45,7 +47,7 @@ def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
     return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
 
 
-def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], tuple | None]:
+def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], FieldPath | None]:
     """Descriptions of the workloads that miss the selector by the fewest labels, and the
     selector key to point at."""
     scored = []
@@ -149,7 +151,7 @@ def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) ->
                   "intended for a canary? otherwise make the selector more specific", ("spec", "selector"))
 
 
-def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
+def _declared_ports(source: PodSource) -> list[tuple[object, object, str]]:
     """(name, containerPort, protocol) of every port the Pods declare."""
     found = []
     for container in source.containers():
@@ -162,7 +164,7 @@ def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
     return found
 
 
-def _target_port_path(index: int, port: dict) -> tuple:
+def _target_port_path(index: int, port: dict[str, Any]) -> FieldPath:
     if port.get("targetPort") not in (None, 0, ""):
         return ("spec", "ports", index, "targetPort")
     return ("spec", "ports", index, "port")
@@ -191,7 +193,7 @@ def _port_verdicts(run: RunContext, resource: Resource) -> PortVerdicts:
     return verdicts
 
 
-def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: tuple) -> None:
+def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: FieldPath) -> None:
     resolving, other_protocol, missing = [], [], []
     for source in sources:
         declared = [(n, p, proto) for n, p, proto in _declared_ports(source) if n == name]
@@ -209,14 +211,14 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             path, at_key=False, severity="error"))
         return
     if not resolving:
-        declared = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
-        known = f" (declared names: {', '.join(declared)})" if declared else " (no named ports are declared)"
+        named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
+        known = f" (declared names: {', '.join(named)})" if named else " (no named ports are declared)"
         names = ", ".join(s.describe() for s in missing[:3])
         verdicts.undefined.append(Hit(
             f"targetPort {name!r} is not a port name of any container of the selected Pods ({names}){known}: "
             "the port gets no endpoints", path, at_key=False, severity="error"))
         return
-    lacking = [s for s in missing] + [s for s, _ in other_protocol]
+    lacking = list(missing) + [s for s, _ in other_protocol]
     if lacking:
         names = ", ".join(s.describe() for s in lacking[:3])
         verdicts.undefined.append(Hit(
@@ -224,7 +226,9 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))
 
 
-def _numeric_port(verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: tuple) -> None:
+def _numeric_port(
+    verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: FieldPath
+) -> None:
     declared = [entry for source in sources for entry in _declared_ports(source)]
     if not declared:
         return  # nothing declared at all: declaring is optional, so there is nothing to compare
@@ -313,13 +317,14 @@ def statefulset_service_name(resource: Resource, run: RunContext, params: NoPara
                   "per-Pod DNS names", path, at_key=False, severity="info")
 
 
-def _ingress_backends(resource: Resource) -> Iterator[tuple[tuple, dict]]:
+def _ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     default = resource.get(("spec", "defaultBackend", "service"))
     if isinstance(default, dict):
         yield ("spec", "defaultBackend", "service"), default
     rules = resource.get(("spec", "rules"))
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        paths = rule.get("http", {}).get("paths") if isinstance(rule, dict) and isinstance(rule.get("http"), dict) else None
+        paths = (rule.get("http", {}).get("paths") if isinstance(rule, dict) and isinstance(rule.get("http"), dict)
+                 else None)
         for j, entry in enumerate(paths if isinstance(paths, list) else []):
             service = entry.get("backend", {}).get("service") if isinstance(entry, dict) else None
             if isinstance(service, dict):
@@ -339,7 +344,7 @@ def ingress_backend_service(resource: Resource, run: RunContext, params: NoParam
             yield Hit(f"backend Service {name!r} is not among the objects read for namespace {namespace}",
                       (*path, "name"), at_key=False)
             continue
-        port = backend.get("port") if isinstance(backend.get("port"), dict) else {}
+        port = backend["port"] if isinstance(backend.get("port"), dict) else {}
         ports = [p for _, p in defaults.ports_of(defaults.spec_of(service.body))]
         number, port_name = port.get("number"), port.get("name")
         if number is not None and number not in [p.get("port") for p in ports]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.k8s_syntax import is_int, label_value, qualified_name
