@@ -5,11 +5,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import REPO, brief
 
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import resources_of
-from conftest import REPO, brief
 
 DEPLOYMENT_WITHOUT_SELECTOR = """\
 apiVersion: apps/v1
@@ -97,7 +97,9 @@ def test_a_patch_is_not_linted_as_a_whole_manifest(tmp_path, lint_paths):
 def test_patches_strategic_merge_lists_patches_too(tmp_path, lint_paths):
     write(tmp_path, {
         "kustomization.yaml": "patchesStrategicMerge:\n- sub/patch.yaml\n",
-        "sub/patch.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  bogus: 1\n",
+        "sub/patch.yaml": (
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  bogus: 1\n"
+        ),
     })
     assert lint_paths(tmp_path).findings == []
 
@@ -108,5 +110,7 @@ def test_the_example_lints_the_same_as_kustomize_renders_it(lint_text, lint_path
     rendered = subprocess.run(["kubectl", "kustomize", str(base)], check=True, capture_output=True).stdout
     from_stdin = lint_text(rendered)
     from_files = lint_paths(base)
-    assert from_stdin.findings == [] and from_files.findings == []
-    assert from_stdin.objects == 2 and from_files.objects == 3  # the files include the patch
+    assert from_stdin.findings == []
+    assert from_files.findings == []
+    assert from_stdin.objects == 2
+    assert from_files.objects == 3
