@@ -1,4 +1,5 @@
-"""Names, namespaces, labels and annotations: checked for every object (R1-R6, R32, D1, D2, D7)."""
+"""Names, namespaces, labels, selectors' label maps and annotations, with the API server's syntax for
+each; checked for every object."""
 
 from __future__ import annotations
 

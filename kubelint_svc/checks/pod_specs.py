@@ -1,4 +1,5 @@
-"""Containers of Pods and pod templates: names, ports, host ports, restart policy (D5, D8-D12)."""
+"""Containers of Pods and pod templates, as the API server validates them: container names, container
+ports (numbers, names, protocols, duplicates), host ports, and the restart policy a template may have."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A Service's ports: names, numbers, protocols, targetPorts and nodePorts (R8-R19)."""
+"""A Service's ports, as the API server validates them: required ports, names, numbers, protocols,
+duplicates, targetPorts, appProtocols, and nodePorts (where allowed, unique, inside the range)."""
 
 from __future__ import annotations
 

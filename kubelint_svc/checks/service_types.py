@@ -1,5 +1,5 @@
-"""What a Service's type allows: cluster IPs and families, ExternalName, LoadBalancer fields,
-session affinity and traffic policies (R7, R20-R24, R26-R28, R30-R31, R33-R45)."""
+"""What a Service's type allows, as the API server validates it: cluster IPs and IP families,
+ExternalName, external IPs, LoadBalancer fields, session affinity and traffic policies."""
 
 from __future__ import annotations
 

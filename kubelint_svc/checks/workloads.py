@@ -1,4 +1,5 @@
-"""Workload specs: label selector expressions and counts (D2, D6)."""
+"""Workload specs: label selector expressions, and counts (replicas and the like) that may not be
+negative."""
 
 from __future__ import annotations
 
