@@ -10,6 +10,7 @@ of 10,000 Service+Deployment pairs in 1,000 files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -106,10 +107,8 @@ def child(mode: str, target: str) -> None:
         for item in discover([target]):
             yaml = YAML(typ="safe", pure=False)
             parse = yaml.load_all if mode == "floor" else yaml.compose_all
-            try:
+            with contextlib.suppress(Exception):
                 documents += sum(1 for doc in parse(item.path.read_bytes()) if doc is not None)
-            except Exception:
-                pass
     else:
         from kubelint_svc.engine import Registry
         from kubelint_svc.inputs import discover
@@ -145,7 +144,8 @@ def report(name: str, target: Path, repeat: int) -> None:
     ratio = linted["seconds"] / floor["seconds"]
     print(f"## {name}")
     print(f"- objects linted: {linted['documents']}")
-    print(f"- floor (C-backed ruamel.yaml safe load): {floor['seconds']:.3f} s median, peak {floor['peak_mib']:.0f} MiB")
+    print(f"- floor (C-backed ruamel.yaml safe load): {floor['seconds']:.3f} s median, "
+          f"peak {floor['peak_mib']:.0f} MiB")
     print(f"- C-backed ruamel.yaml compose_all (nodes with positions, no objects): {compose['seconds']:.3f} s median")
     print(f"- kubelint-svc lint: {linted['seconds']:.3f} s median, peak {linted['peak_mib']:.0f} MiB")
     print(f"- documents per second: {linted['documents'] / linted['seconds']:.0f}")

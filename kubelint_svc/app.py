@@ -103,9 +103,9 @@ def settle(options: Options, config: Config) -> Settings:
 
 def parse_port_range(text: str, origin: str) -> tuple[int, int]:
     low, sep, high = (part.strip() for part in text.partition("-"))
-    if sep and low.isdigit() and high.isdigit() and len(low) <= 5 and len(high) <= 5:
-        if 1 <= int(low) <= int(high) <= 65535:
-            return int(low), int(high)
+    well_formed = bool(sep) and low.isdigit() and high.isdigit() and len(low) <= 5 and len(high) <= 5
+    if well_formed and 1 <= int(low) <= int(high) <= 65535:
+        return int(low), int(high)
     raise UsageError(f"{origin} {_shown(text)} must be LOW-HIGH within 1-65535, e.g. 30000-32767")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
@@ -55,7 +55,7 @@ class Severity(str, Enum):
     info = "info"
 
 
-def _usage_error(message: str) -> "typer.Exit":
+def _usage_error(message: str) -> typer.Exit:
     from kubelint_svc.reporters.escaping import visible
 
     typer.echo(f"kubelint-svc: error: {visible(message)}", err=True)
@@ -77,7 +77,7 @@ def main_options(
     """Lint Kubernetes Services and the workloads they select."""
 
 
-def _config(config_file: Optional[str]) -> "Config":
+def _config(config_file: str | None) -> Config:
     from kubelint_svc.app import UsageError, load_configuration
 
     try:
@@ -86,7 +86,7 @@ def _config(config_file: Optional[str]) -> "Config":
         raise _usage_error(str(error)) from None
 
 
-def _registry(config: "Config") -> "Registry":
+def _registry(config: Config) -> Registry:
     from kubelint_svc.app import UsageError, load_registry
 
     try:
@@ -95,7 +95,7 @@ def _registry(config: "Config") -> "Registry":
         raise _usage_error(str(error)) from None
 
 
-def _use_colour(stream, choice: "ColourChoice" = ColourChoice.auto) -> bool:
+def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> bool:
     """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal?"""
     if choice is not ColourChoice.auto:
         return choice is ColourChoice.always
@@ -108,35 +108,35 @@ def _use_colour(stream, choice: "ColourChoice" = ColourChoice.auto) -> bool:
 
 @app.command()
 def lint(
-    paths: Optional[List[str]] = typer.Argument(
+    paths: list[str] | None = typer.Argument(
         None, help="Files or directories to lint (directories recursively); '-' reads standard input."
     ),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
-    kubernetes_version: Optional[str] = typer.Option(
+    kubernetes_version: str | None = typer.Option(
         None, "--kubernetes-version", "-k", help="Kubernetes minor version to check against (default: newest bundled)."
     ),
-    fail_on: Optional[Severity] = typer.Option(
+    fail_on: Severity | None = typer.Option(
         None, "--fail-on", help="Exit with 1 when a finding is at or above this severity [default: error]."
     ),
-    node_port_range: Optional[str] = typer.Option(
+    node_port_range: str | None = typer.Option(
         None, "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
     ),
-    namespace: Optional[str] = typer.Option(
+    namespace: str | None = typer.Option(
         None, "--namespace", "-n", help="Namespace of objects that name none, as kubectl apply -n [default: default]."
     ),
-    config_file: Optional[str] = typer.Option(
+    config_file: str | None = typer.Option(
         None, "--config", help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
     ),
-    context: Optional[List[str]] = typer.Option(
+    context: list[str] | None = typer.Option(
         None, "--context", help="File or directory read for cross-object checks, never reported on (repeatable)."
     ),
     git_context: bool = typer.Option(
         False, "--git-context", help="Use every manifest git tracks in the repository as context."
     ),
-    kustomize: Optional[KustomizeEngine] = typer.Option(
+    kustomize: KustomizeEngine | None = typer.Option(
         None, "--kustomize", help="How kustomizations are built (default: auto: kubectl or kustomize, else built in)."
     ),
-    output: Optional[str] = typer.Option(
+    output: str | None = typer.Option(
         None, "--output", "-o", help="Write the report to FILE in --format; the terminal still gets text."
     ),
     colour: ColourChoice = typer.Option(ColourChoice.auto, "--color", help="Colour the text report."),
@@ -160,7 +160,7 @@ def lint(
     raise typer.Exit(EXIT_FINDINGS if outcome.failed else EXIT_CLEAN)
 
 
-def _render(outcome: "Outcome", output_format: OutputFormat) -> str:
+def _render(outcome: Outcome, output_format: OutputFormat) -> str:
     """A machine format (every format but text)."""
     report, registry, threshold = outcome.report, outcome.registry, outcome.settings.fail_on
     if output_format is OutputFormat.json:
@@ -181,7 +181,7 @@ def _render(outcome: "Outcome", output_format: OutputFormat) -> str:
 
 
 def _write_report(
-    outcome: "Outcome", output_format: OutputFormat, output: Optional[str], colour: ColourChoice, quiet: bool,
+    outcome: Outcome, output_format: OutputFormat, output: str | None, colour: ColourChoice, quiet: bool,
     show_statistics: bool,
 ) -> None:
     from kubelint_svc.reporters import text
@@ -212,7 +212,7 @@ CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default
 
 
 @app.command("rules")
-def list_rules(config_file: Optional[str] = CONFIG_OPTION) -> None:
+def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
     from kubelint_svc.reporters.escaping import visible
 
@@ -227,7 +227,7 @@ def list_rules(config_file: Optional[str] = CONFIG_OPTION) -> None:
 @app.command()
 def explain(
     rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
-    config_file: Optional[str] = CONFIG_OPTION,
+    config_file: str | None = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
     registry = _registry(_config(config_file))

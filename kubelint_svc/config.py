@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,10 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
 
 def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:
+        import tomli as tomllib
     try:
         text, problem = decode(read_bounded(path))
     except UnreadableFile as error:
@@ -179,7 +180,7 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
         if key in ("kubernetes-version", "node-port-range", "namespace", "fail-on"):
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")
-            if isinstance(value, int) and len(str(abs(value))) > 5 or isinstance(value, str) and len(value) > 253:
+            if (isinstance(value, int) and len(str(abs(value))) > 5) or (isinstance(value, str) and len(value) > 253):
                 raise ConfigError(f"{config.where(key)}: {key} {_shown(value)} is far too long")
             text = str(value)
             if key == "fail-on" and text not in SEVERITIES:
@@ -189,8 +190,8 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
         elif key == "rules":
             if not isinstance(value, dict):
                 raise ConfigError(f"{config.where(key)}: rules must map rule ids to {'|'.join(RULE_SETTINGS)}")
-            for rule_id, setting in value.items():
-                setting = "off" if setting is False else "on" if setting is True else setting
+            for rule_id, written in value.items():
+                setting = "off" if written is False else "on" if written is True else written
                 if not isinstance(setting, str) or setting not in RULE_SETTINGS:
                     raise ConfigError(f"{config.where(f'rules.{rule_id}')}: rules.{str(rule_id)[:60]} must be one of "
                                       f"{', '.join(RULE_SETTINGS)}, not {_shown(setting)}")
@@ -238,7 +239,8 @@ def _string_list(config: Config, key: str, value: Any) -> list[str]:
 
 def _inside_repository(config: Config, key: str, entry: str) -> Path:
     """A path from the config: relative to it, and inside the repository even after symlinks."""
-    assert config.path is not None and config.root is not None
+    assert config.path is not None
+    assert config.root is not None
     if os.path.isabs(entry) or ".." in Path(entry).parts or "://" in entry:
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} must be a relative path inside the "
                           "repository (no absolute paths, '..' or URLs)")

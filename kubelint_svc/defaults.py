@@ -35,7 +35,7 @@ def port_protocol(port: dict[str, Any]) -> Any:
 def effective_target_port(port: dict[str, Any]) -> Any:
     """targetPort after defaulting: absent, 0 and "" all become the value of `port`."""
     value = port.get("targetPort")
-    if value is None or value == 0 or value == "":
+    if value is None or value in (0, ""):
         return port.get("port")
     return value
 

@@ -12,9 +12,10 @@ import fnmatch
 import importlib
 import re
 import typing
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
@@ -23,6 +24,9 @@ from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import is_placeholder
+
+if TYPE_CHECKING:
+    from kubelint_svc.checks.safe_schema import SchemaValidator
 
 
 class RuleError(Exception):
@@ -67,7 +71,7 @@ class Registry:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self._checks: dict[str, CheckFunction[Any]] = {}
-        self._scopes: dict[str, Any] = {}
+        self._scopes: dict[str, SchemaValidator] = {}
         self._by_kind: dict[str, list[tuple[Rule, CheckFunction[Any]]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
@@ -78,19 +82,19 @@ class Registry:
                     self._scopes[rule.id] = validator_for(rule.where)
 
     @classmethod
-    def load(cls, folders: Iterable[Path]) -> "Registry":
+    def load(cls, folders: Iterable[Path]) -> Registry:
         rules: list[Rule] = []
         for folder in folders:
             rules.extend(read_rule_folder(Path(folder)))
         return cls(_unique(rules))
 
     @classmethod
-    def builtin(cls) -> "Registry":
+    def builtin(cls) -> Registry:
         """The built-in rules, with the policy packs' rules known but off."""
         return cls.configured()
 
     @classmethod
-    def configured(cls, config: Any = None) -> "Registry":
+    def configured(cls, config: Any = None) -> Registry:
         """Built-in rules, built-in policy packs (on when the config names them), the config's
         rule packs, and its per-rule settings."""
         from kubelint_svc.schemas import data_dir
@@ -145,7 +149,8 @@ class Registry:
                     continue
                 hits = list(check(resource, run, rule.params))
             except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
-                yield finding_for(rule, resource, Hit(f"{error} (in its where:); not evaluated", (), severity="warning"))
+                hit = Hit(f"{error} (in its where:); not evaluated", (), severity="warning")
+                yield finding_for(rule, resource, hit)
                 continue
             except Exception as error:  # our bug: report it on the object, keep linting the rest
                 yield self._internal_error(rule, resource, error)
@@ -187,7 +192,7 @@ class Registry:
         return [self.problem_finding(p, file) for p in problems if self.is_enabled(p.rule)]
 
 
-def _in_scope(scope: Any, resource: Resource) -> bool:
+def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
     with step_budget():
         return bool(scope.is_valid(resource.body))
 
@@ -299,7 +304,8 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
             raise RuleError(f"{where(key)}: rule {rule_id!r}: {key} must be a string")
     examples = entry.get("examples") or {}
     if not isinstance(examples, dict) or not all(isinstance(examples.get(k, ""), str) for k in ("failing", "passing")):
-        raise RuleError(f"{where('examples')}: rule {rule_id!r}: examples must map 'failing' and 'passing' to YAML text")
+        raise RuleError(f"{where('examples')}: rule {rule_id!r}: examples must map 'failing' and 'passing' to "
+                        "YAML text")
     if not isinstance(check.get("message", ""), str):
         raise RuleError(f"{where('check', 'message')}: rule {rule_id!r}: check.message must be a string")
     for key in ("kinds", "namespaces"):
@@ -355,7 +361,10 @@ def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) 
             raise RuleError(f"{where('check')}: rule {rule_id!r}: {check['function']} needs the parameter {name!r}")
     for name, value in raw.items():
         expected = typing.get_origin(types[name]) or types[name]
-        if isinstance(expected, type) and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
+        mistyped = isinstance(expected, type) and (
+            not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)
+        )
+        if mistyped:
             raise RuleError(f"{where('check', 'params', name)}: rule {rule_id!r}: parameter {name!r} must be "
                             f"{expected.__name__}, not {type(value).__name__}")
     return params_type(**raw)

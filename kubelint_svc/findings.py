@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+# A place in an object, key by key and index by index: ("spec", "ports", 0, "port").
+FieldPath = tuple[str | int, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -40,7 +43,7 @@ class Finding:
     end_line: int | None = None  # where the marked key or value ends, when known
     end_column: int | None = None  # exclusive
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
         return (self.file, self.line, self.column, self.rule, self.field or "", self.message)
 
 

@@ -4,8 +4,9 @@ namespace, kind, name and labels. Selector matching lives here."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
@@ -43,7 +44,7 @@ class PodSource:
     resource: Resource
     namespace: str
     labels: dict[str, str]
-    spec_path: tuple
+    spec_path: tuple[str, ...]
     # labels the controller adds to each Pod: key -> does this value occur?
     generated: dict[str, Callable[[str], bool]] = field(default_factory=dict)
 
@@ -116,7 +117,9 @@ class Index:
     those of its kustomize build or Helm render; for plain files, those under the nearest
     enclosing folder that holds workloads of its namespace; always with the context files."""
 
-    def __init__(self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None) -> None:
+    def __init__(
+        self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None
+    ) -> None:
         self.default_namespace = default_namespace
         self._context = {id(resource) for resource in context or []}
         # (namespace, unit scope or folder ancestor) -> Pod sources applied with it
@@ -130,7 +133,7 @@ class Index:
         self.label_prefixes: set[str] = set()  # `prefix` of every prefixed label key some workload sets
         # (namespace, key, value) -> Pod sources whose template sets that label
         self._by_label: dict[tuple[str, str, str], list[PodSource]] = {}
-        self._selected: dict[tuple, list[PodSource]] = {}
+        self._selected: dict[tuple[str, tuple[tuple[str, str], ...]], list[PodSource]] = {}
         self._by_key: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, label key)
         self._near: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, folder)
         self._custom_near: dict[tuple[str, str], list[Resource]] = {}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TypeGuard
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """An integer as YAML and JSON mean it: True and False are not numbers here."""
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -110,7 +110,7 @@ def _read_kustomization(directory: Path) -> Kustomization | None:
         found = set()
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):
-                entry = entry.get("path")
+                entry = entry.get("path")  # noqa: PLW2901 (an entry is a path, or a mapping holding one)
             if isinstance(entry, str) and "://" not in entry:
                 found.add(Path(os.path.normpath(directory / entry)))
         return found
@@ -134,7 +134,7 @@ def _read_kustomization(directory: Path) -> Kustomization | None:
     return result
 
 
-def _strings(mapping: dict) -> dict[str, str]:
+def _strings(mapping: dict[Any, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in mapping.items()}
 
 
@@ -159,7 +159,7 @@ def apply_transform(resource: Resource, transform: Transform) -> None:
     resource.body = body
 
 
-def _mapping_at(body: dict, path: tuple) -> dict:
+def _mapping_at(body: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     current = body
     for part in path:
         child = current.get(part)

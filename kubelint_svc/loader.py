@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import itertools
 import math
 import os
 import re
@@ -20,8 +21,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver
+
+from kubelint_svc.findings import FieldPath
 
 
 def _limit_from_environment(name: str, default: int) -> int:
@@ -147,6 +151,7 @@ class _Converter:
         try:
             if isinstance(node, SequenceNode):
                 return [self.convert(item, depth + 1) for item in node.value]
+            assert isinstance(node, MappingNode)  # the composer makes scalar, sequence and mapping nodes only
             return self._mapping(node, depth)
         finally:
             self._active.discard(key)
@@ -195,10 +200,7 @@ class _Converter:
         return result
 
     def _key(self, node: Node, depth: int) -> str:
-        if isinstance(node, ScalarNode):
-            value = self._scalar(node)
-        else:
-            value = self.convert(node, depth + 1)
+        value = self._scalar(node) if isinstance(node, ScalarNode) else self.convert(node, depth + 1)
         if isinstance(value, str):
             return value
         if value is None:
@@ -212,7 +214,7 @@ class _LimitExceeded(Exception):
     """A document too large, deep or expanded to lint; whole_document: report it where the
     document starts (the place deep inside where the count ran out says nothing useful)."""
 
-    def __init__(self, node: Any, message: str, whole_document: bool = False) -> None:
+    def __init__(self, node: Node | Event, message: str, whole_document: bool = False) -> None:
         super().__init__(message)
         self.node = node
         self.whole_document = whole_document
@@ -257,7 +259,7 @@ def read_bounded(path: Path, limit: int | None = None) -> bytes:
         os.close(descriptor)
 
 
-def decode(raw: bytes) -> tuple[str | None, Problem | None]:
+def decode(raw: bytes) -> tuple[str, None] | tuple[None, Problem]:
     """Bytes -> text, or the problem that makes the bytes unreadable as YAML."""
     if len(raw) > MAX_FILE_BYTES:
         return None, Problem(
@@ -363,11 +365,12 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
     problems: list[Problem] = []
     helm_sources = [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
     budget = _BASE_NODE_BUDGET + 2 * len(text)
-    start, stop = 0, None  # the window being composed: lines [start, stop)
-    after_stop: int | None = None  # where to go on once the window is done (past a too-deep document)
-    while True:
+    # Windows of lines [start, stop) still to compose, the next one last. A document that cannot
+    # be read ends its window; the lines around it are given windows of their own.
+    pending: list[tuple[int, int | None]] = [(0, None)]
+    while pending:
+        start, stop = pending.pop()
         source = text if (start, stop) == (0, None) else lines.window(start, stop)
-        resume: int | None
         try:
             _refuse_oversized(lines, start, stop, source)
             for node in _new_yaml().compose_all(io.StringIO(source)):
@@ -376,19 +379,16 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
                     document.node = None
                 documents.append(document)
                 budget -= 1
-            resume = None
         except _LimitExceeded as error:
             mark = error.node.start_mark
             problems.append(Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1))
+            # the document is skipped: the lines after it are composed, after those before it
+            after = lines.separator_after(mark.line)
+            if after is not None:
+                pending.append((after, stop))
             opening = lines.separator_at_or_before(mark.line, start)
-            if opening > start:  # compose the documents before the deep one first
-                start, stop, after_stop = start, opening, lines.separator_after(mark.line)
-                continue
-            resume = lines.separator_after(mark.line)
-            if resume is None:
-                return Stream(documents, problems)
-            start = resume
-            continue
+            if opening > start:
+                pending.append((start, opening))
         except (YAMLError, RecursionError, ValueError) as error:
             if isinstance(error, YAMLError):
                 problem = _syntax_problem(error, start + 1)
@@ -397,11 +397,8 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
             problems.append(problem)
             resume = lines.separator_after(max(problem.line - 2, start))
             if resume is not None and (stop is None or resume < stop):
-                start = resume
-                continue
-        if stop is None or after_stop is None:
-            return Stream(documents, problems)
-        start, stop, after_stop = after_stop, None, None
+                pending.append((resume, stop))
+    return Stream(documents, problems)
 
 
 def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) -> None:
@@ -417,7 +414,7 @@ def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) 
     if not deep and not _may_exceed_nodes(lines, begin, end):
         return
     depth = nodes = 0
-    document_start: Any = None
+    document_start: Event | None = None
     try:
         for event in _new_yaml().parse(io.StringIO(source)):
             name = type(event).__name__
@@ -454,7 +451,7 @@ def _may_exceed_nodes(lines: _Lines, begin: int, end: int) -> bool:
         return False
     cuts = [lines.starts[line] for line in lines.separators if begin < lines.starts[line] < end]
     edges = [begin, *cuts, end]
-    return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in zip(edges, edges[1:]))
+    return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in itertools.pairwise(edges))
 
 
 def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]]) -> Document:
@@ -469,7 +466,9 @@ def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str
         return Document(None, None, helm_source, line_offset, [problem])
     except RecursionError:
         mark = node.start_mark
-        problem = Problem("yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1, mark.column + 1)
+        problem = Problem(
+            "yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1, mark.column + 1
+        )
         return Document(None, None, helm_source, line_offset, [problem])
     return Document(data, node, helm_source, line_offset, converter.problems)
 
@@ -496,6 +495,7 @@ def read_documents(path: Path) -> list[Document]:
     text, problem = decode(raw)
     if problem is not None:
         raise YamlFileError(f"{path}:{problem.line}:{problem.column}: {problem.message}")
+    assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text)
     problems = stream.problems + [p for document in stream.documents for p in document.problems]
     if problems:
@@ -503,7 +503,7 @@ def read_documents(path: Path) -> list[Document]:
     return stream.documents
 
 
-def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
+def locate_span(node: Node | None, path: FieldPath, at_key: bool = True) -> tuple[int, int, int, int]:
     """1-based (line, column, end line, end column exclusive) of what locate() points at: the
     whole scalar, or the first character of a collection."""
     if node is None:
@@ -524,7 +524,7 @@ def locate_span(node: Node | None, path: tuple, at_key: bool = True) -> tuple[in
     return line, column, line, column + 1
 
 
-def locate(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, int, bool]:
+def locate(node: Node | None, path: FieldPath, at_key: bool = True) -> tuple[int, int, bool]:
     """1-based (line, column) of the node at path; (nearest existing ancestor, False) if absent.
 
     at_key: for a mapping entry, point at the key rather than the value.
@@ -544,7 +544,7 @@ def locate(node: Node | None, path: tuple, at_key: bool = True) -> tuple[int, in
     return mark.line + 1, mark.column + 1, True
 
 
-def child_node(node: Node, part: Any) -> tuple[Node | None, Node] | None:
+def child_node(node: Node, part: str | int) -> tuple[Node | None, Node] | None:
     if isinstance(node, SequenceNode) and isinstance(part, int):
         if 0 <= part < len(node.value):
             return None, node.value[part]

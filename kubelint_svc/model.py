@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ruamel.yaml.nodes import Node
 
-from kubelint_svc.findings import ObjectRef
+from kubelint_svc.findings import FieldPath, ObjectRef
 from kubelint_svc.loader import Document, child_node, locate, locate_span
 
 POD_TEMPLATE_PATHS = {
@@ -68,20 +69,20 @@ class Resource:
     def ref(self) -> ObjectRef:
         return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
 
-    def get(self, path: tuple) -> Any:
+    def get(self, path: FieldPath) -> Any:
         return _get(self.body, path)
 
-    def position(self, path: tuple, at_key: bool = True) -> tuple[int, int]:
+    def position(self, path: FieldPath, at_key: bool = True) -> tuple[int, int]:
         """1-based line and column of path as the user wrote it (its closest ancestor if absent)."""
         line, column, _ = locate(self._tree(), path, at_key)
         return max(1, line - self.line_offset), column
 
-    def span(self, path: tuple, at_key: bool = True) -> tuple[int, int, int, int]:
+    def span(self, path: FieldPath, at_key: bool = True) -> tuple[int, int, int, int]:
         """position() plus where the marked key or value ends (end column exclusive)."""
         line, column, end_line, end_column = locate_span(self._tree(), path, at_key)
         return max(1, line - self.line_offset), column, max(1, end_line - self.line_offset), end_column
 
-    def locate(self, path: tuple, at_key: bool = True) -> tuple[str, int, int, int, int]:
+    def locate(self, path: FieldPath, at_key: bool = True) -> tuple[str, int, int, int, int]:
         """(file, line, column, end line, end column) of path: where a finding about it points.
         A built object's fields may have been written in several files."""
         return (self.file, *self.span(path, at_key))
@@ -94,7 +95,7 @@ class Resource:
         return self.node
 
 
-def _get(data: Any, path: tuple) -> Any:
+def _get(data: Any, path: FieldPath) -> Any:
     for part in path:
         if isinstance(part, int):
             if not isinstance(data, list) or not 0 <= part < len(data):

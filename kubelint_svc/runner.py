@@ -5,10 +5,9 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from pathlib import Path
-from typing import Callable
-
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
@@ -25,9 +24,6 @@ from kubelint_svc.loader import (
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, resolved
-from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize import kustomization_file
-from kubelint_svc.units.plan import Plan, normal, plan
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
@@ -36,6 +32,9 @@ from kubelint_svc.suppressions import (
     object_suppression,
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
+from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
+from kubelint_svc.units.kustomize import kustomization_file
+from kubelint_svc.units.plan import Plan, normal, plan
 
 __all__ = ["Report", "Settings", "lint"]
 
@@ -175,8 +174,8 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
             continue
         kustomization = kustomization_file(done.root) or done.root
         is_linted = any(normal(path) in linted for path in done.files)
-        for resource in built_resources(done.objects, done.root, display(kustomization), sources):
-            found.append((resource, is_linted))
+        found += [(resource, is_linted) for resource in
+                  built_resources(done.objects, done.root, display(kustomization), sources)]
     return found
 
 
@@ -249,12 +248,14 @@ def _load(
         raw = stdin() if source.path is None else read_bounded(source.path)
     except (OSError, UnreadableFile) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        findings.extend(registry.loader_findings([Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
+        findings.extend(registry.loader_findings(
+            [Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
         return []
     text, problem = decode(raw)
     if problem is not None or text is None:
         findings.extend(registry.loader_findings([problem] if problem else [], source.display))
         return []
+    assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text, keep_nodes=False)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position

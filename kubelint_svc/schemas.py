@@ -6,7 +6,15 @@ import json
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from jsonschema_rs import Validator as FastValidator
+
+# one file of schemas/: a schema per `apiVersion/kind`, and the definitions their $refs name
+_Bundle = TypedDict("_Bundle", {"kinds": dict[str, Any], "$defs": dict[str, Any]})
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -40,17 +48,18 @@ class SchemaStore:
 
     def __init__(self, version: str) -> None:
         self.version = version
-        self._validators: dict[str, Any] = {}
+        self._validators: dict[str, tuple[FastValidator | None, Draft202012Validator]] = {}
 
     @cached_property
-    def _bundle(self) -> dict[str, Any]:
+    def _bundle(self) -> _Bundle:
         with open(data_dir("schemas") / f"v{self.version}.json", encoding="utf-8") as handle:
-            return json.load(handle)
+            bundle: _Bundle = json.load(handle)
+        return bundle
 
     def has_schema(self, api_version: str, kind: str) -> bool:
         return f"{api_version}/{kind}" in self._bundle["kinds"]
 
-    def errors(self, api_version: str, kind: str, instance: Any) -> list[Any]:
+    def errors(self, api_version: str, kind: str, instance: Any) -> list[ValidationError]:
         """jsonschema errors of instance; a valid object costs only the fast compiled check."""
         fast, full = self._pair(f"{api_version}/{kind}")
         if fast is not None:
@@ -61,7 +70,7 @@ class SchemaStore:
                 pass
         return list(full.iter_errors(instance))
 
-    def _pair(self, key: str) -> tuple[Any, Any]:
+    def _pair(self, key: str) -> tuple[FastValidator | None, Draft202012Validator]:
         if key not in self._validators:
             from jsonschema import Draft202012Validator
 
@@ -70,7 +79,7 @@ class SchemaStore:
         return self._validators[key]
 
 
-def _fast_validator(schema: dict[str, Any]) -> Any:
+def _fast_validator(schema: dict[str, Any]) -> FastValidator | None:
     """jsonschema-rs, when installed: about 100 times faster at saying "valid"; the errors a user
     reads always come from jsonschema, so both give the same findings."""
     try:
@@ -83,7 +92,7 @@ def _fast_validator(schema: dict[str, Any]) -> Any:
         return None
 
 
-def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any], stack: tuple) -> Any:
+def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any], stack: tuple[str, ...]) -> Any:
     """Replace each local $ref by the definition itself (shared, not copied): validation skips
     reference resolution. A recursive definition keeps its $ref and the definitions with it."""
     if isinstance(schema, list):
@@ -96,7 +105,7 @@ def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any],
         if name in stack:
             raise RecursionError(name)
         if name not in done:
-            done[name] = _inline_refs(definitions[name], definitions, done, stack + (name,))
+            done[name] = _inline_refs(definitions[name], definitions, done, (*stack, name))
         rest = {k: v for k, v in schema.items() if k != "$ref"}
         return done[name] if not rest else {"allOf": [done[name]], **rest}
     return {key: _inline_refs(value, definitions, done, stack) for key, value in schema.items()}

@@ -13,6 +13,9 @@ from kubelint_svc.model import Resource
 ANNOTATION = "kubelint-svc.io/ignore"
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
 
+# where a finding must be for a suppression to apply: (file,), (file, object) or (file, line)
+_Place = tuple[str] | tuple[str, ObjectRef | None] | tuple[str, int]
+
 
 @dataclass
 class Suppression:
@@ -65,10 +68,10 @@ def apply(
 ) -> list[Finding]:
     """Findings left after suppression, plus an `unused-suppression` finding (at unused_severity;
     none when that rule is off) for each rule a suppression names but silences nothing of."""
-    by_place: dict[tuple, list[Suppression]] = {}
+    by_place: dict[_Place, list[Suppression]] = {}
     for suppression in suppressions:  # where a finding must be for each to apply
         if suppression.scope == "file":
-            place: tuple = (suppression.file,)
+            place: _Place = (suppression.file,)
         elif suppression.scope == "object":
             place = (suppression.file, suppression.object)
         else:
@@ -86,7 +89,9 @@ def apply(
             suppression.used.add(finding.rule)
         if not silencers:
             kept.append(finding)
-    for suppression in suppressions if unused_severity is not None else []:
+    if unused_severity is None:
+        return kept
+    for suppression in suppressions:
         for rule in sorted(suppression.rules - suppression.used):
             why = "no such rule" if rule not in known_rules else "nothing to suppress"
             where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]

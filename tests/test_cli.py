@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-
 from conftest import REPO
 
 BROKEN = """\
@@ -37,13 +36,14 @@ def cli(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedP
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
     return subprocess.run(
         [sys.executable, "-m", "kubelint_svc", *args],
-        input=stdin, capture_output=True, text=True, cwd=cwd or REPO, env=env,
+        input=stdin, capture_output=True, text=True, cwd=cwd or REPO, env=env, check=False,
     )
 
 
 def test_version():
     result = cli("--version")
-    assert result.returncode == 0 and result.stdout.startswith("kubelint-svc ")
+    assert result.returncode == 0
+    assert result.stdout.startswith("kubelint-svc ")
 
 
 def test_text_report_reads_like_a_compiler(tmp_path):
@@ -69,7 +69,8 @@ def test_json_report_has_exactly_the_documented_shape():
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert set(report) == {"tool", "findings", "summary"}
-    assert report["tool"]["name"] == "kubelint-svc" and report["tool"]["version"]
+    assert report["tool"]["name"] == "kubelint-svc"
+    assert report["tool"]["version"]
     assert report["summary"] == {"files": 1, "objects": 2, "errors": 1, "warnings": 0, "infos": 0}
     assert report["findings"] == [
         {
@@ -92,18 +93,21 @@ def test_fail_on_sets_the_threshold():
 
 
 def test_kubernetes_version_is_selectable_and_checked():
-    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostnameOverride: x\n  containers: [{name: c, image: i}]\n"
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+           "spec:\n  hostnameOverride: x\n  containers: [{name: c, image: i}]\n")
     assert cli("lint", "-", "--kubernetes-version", "1.33", stdin=pod).returncode == 1
     assert cli("lint", "-", "--kubernetes-version", "v1.34", stdin=pod).returncode == 0
     result = cli("lint", "-", "--kubernetes-version", "1.12", stdin=pod)
     assert result.returncode == 2
-    assert "1.30" in result.stderr and "Traceback" not in result.stderr
+    assert "1.30" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
     result = cli("lint", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"kubelint-svc: error: {tmp_path / 'nope.yaml'}: no such file or directory"]
+    expected = f"kubelint-svc: error: {tmp_path / 'nope.yaml'}: no such file or directory"
+    assert result.stderr.strip().splitlines() == [expected]
 
 
 def test_unknown_option_is_a_usage_error():
@@ -125,13 +129,15 @@ def test_rules_lists_every_rule_with_severity_and_summary(registry):
 def test_explain_shows_rationale_and_both_examples(registry):
     result = cli("explain", "schema")
     assert result.returncode == 0
-    assert "Failing example:" in result.stdout and "Fixed example:" in result.stdout
+    assert "Failing example:" in result.stdout
+    assert "Fixed example:" in result.stdout
     assert "    selecter:" in result.stdout
 
 
 def test_explain_unknown_rule_is_a_usage_error():
     result = cli("explain", "no-such-rule")
-    assert result.returncode == 2 and "no-such-rule" in result.stderr
+    assert result.returncode == 2
+    assert "no-such-rule" in result.stderr
 
 
 def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
@@ -171,27 +177,31 @@ def test_json_manifests_are_read_too(tmp_path):
 def test_colour_only_when_forced_or_on_a_terminal():
     env = dict(os.environ, FORCE_COLOR="1")
     forced = subprocess.run(
-        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env,
+        check=False,
     )
     assert "\033[1;31merror[schema]" in forced.stdout
     env = dict(os.environ, FORCE_COLOR="1", NO_COLOR="1")
     plain = subprocess.run(
-        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env
+        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=BROKEN, capture_output=True, text=True, env=env,
+        check=False,
     )
     assert "\033[" not in plain.stdout
     json_out = subprocess.run(
         [sys.executable, "-m", "kubelint_svc", "lint", "-", "--format", "json"],
-        input=BROKEN, capture_output=True, text=True, env=dict(os.environ, FORCE_COLOR="1"),
+        input=BROKEN, capture_output=True, text=True, env=dict(os.environ, FORCE_COLOR="1"), check=False,
     )
     assert "\033[" not in json_out.stdout
 
 
 def test_node_port_range_option():
-    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: w}\nspec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 8080\n"
+    svc = ("apiVersion: v1\nkind: Service\nmetadata: {name: w}\n"
+           "spec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 8080\n")
     assert cli("lint", "-", stdin=svc).returncode == 1
     assert cli("lint", "-", "--node-port-range", "8000-9000", stdin=svc).returncode == 0
     bad = cli("lint", "-", "--node-port-range", "9000", stdin=svc)
-    assert bad.returncode == 2 and "LOW-HIGH" in bad.stderr
+    assert bad.returncode == 2
+    assert "LOW-HIGH" in bad.stderr
 
 
 # The exit code of each line of the README's "On the command line" block, run in a folder
@@ -228,7 +238,7 @@ def test_the_readme_command_line_examples_run(tmp_path):
         if command == "kubelint-svc init":
             shell += " " + str(tmp_path / "starter.yaml")
         result = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
-                                env={**os.environ, "PYTHONPATH": str(REPO)})
+                                env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
         assert result.returncode == expected, (command, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
 

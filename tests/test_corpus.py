@@ -5,16 +5,16 @@ selected version, for the reason written beside it.
 """
 
 import pytest
-
 from conftest import CORPUS, require_shared
 
 GKE = "GoogleCloudPlatform__kubernetes-engine-samples/"
+ARMOR = GKE + "ai-ml/gke-model-armor/preparing-the-model/"
 EXAMPLES = "kubernetes__examples/_archived/"
 TRULY_BROKEN = {
     # published samples with mis-indented YAML (the corpus's own notes say so)
-    (GKE + "ai-ml/gke-model-armor/preparing-the-model/llm-service.yaml", "yaml-syntax"): "mis-indented ports item",
-    (GKE + "ai-ml/gke-model-armor/preparing-the-model/producer-job.yaml", "yaml-syntax"): "mis-indented mapping",
-    (GKE + "ai-ml/gke-model-armor/preparing-the-model/vllm-gemma-deployment.yaml", "yaml-syntax"): "mis-indented mapping",
+    (ARMOR + "llm-service.yaml", "yaml-syntax"): "mis-indented ports item",
+    (ARMOR + "producer-job.yaml", "yaml-syntax"): "mis-indented mapping",
+    (ARMOR + "vllm-gemma-deployment.yaml", "yaml-syntax"): "mis-indented mapping",
     # a bare `PORT` placeholder where an integer port must be: the file is sed-rendered first
     (GKE + "networking/sctp/sctp-deployment.yaml", "schema"): "containerPort/port: PORT is a string",
     (GKE + "networking/sctp/sctp-deployment.yaml", "service-target-port"): "targetPort: PORT is no port name",
@@ -103,7 +103,8 @@ def test_cross_object_errors_are_the_ones_read_and_explained(corpus_report):
 def test_operator_made_pods_are_not_errors(corpus_report):
     lws = GKE + "ai-ml/llm-multihost-gpus/vllm-llama3-405b-A3.yaml"
     [finding] = [f for f in corpus_report.findings if f.file.endswith(lws) and f.rule == "service-selector-no-match"]
-    assert finding.severity == "info" and "LeaderWorkerSet" in finding.message
+    assert finding.severity == "info"
+    assert "LeaderWorkerSet" in finding.message
 
 
 def test_removed_apis_in_the_corpus_are_real_removals(corpus_report):

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
-
-from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Settings, lint
 from conftest import REPO
 from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
+
+from kubelint_svc.inputs import InputFile, discover
+from kubelint_svc.runner import Settings, lint
 
 OTHER = DEPLOYMENT.replace("web", "db").replace("http", "pg")
 
@@ -33,13 +33,16 @@ def test_a_multi_file_directory_is_one_index(tmp_path, lint_paths):
 
 
 def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, registry):
-    (tmp_path / "deployment.yaml").write_text(DEPLOYMENT + "---\n" + OTHER + "---\n" + SERVICE.replace("name: web", "name: x"))
+    other_service = SERVICE.replace("name: web", "name: x")
+    (tmp_path / "deployment.yaml").write_text(DEPLOYMENT + "---\n" + OTHER + "---\n" + other_service)
     stdin = [InputFile("-", None)]
     alone = run(registry, stdin, stdin=SERVICE.encode())
     assert [(f.rule, f.severity) for f in alone.findings] == [("service-selector-no-match", "info")]
     assert "no workloads in the files read" in alone.findings[0].message
     with_context = run(registry, stdin, context=discover([str(tmp_path)]), stdin=SERVICE.encode())
-    assert with_context.findings == [] and with_context.files == 1 and with_context.objects == 1
+    assert with_context.findings == []
+    assert with_context.files == 1
+    assert with_context.objects == 1
     broken = SERVICE.replace("app: web", "app: wbe")
     report = run(registry, stdin, context=discover([str(tmp_path)]), stdin=broken.encode())
     assert [(f.rule, f.severity, f.file, f.line) for f in report.findings] == [
@@ -49,7 +52,8 @@ def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, 
 
 
 def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):
-    (tmp_path / "all.yaml").write_text(SERVICE + "---\n" + DEPLOYMENT.replace("  name: web\n", "  name: web\n  namespace: shop\n", 1))
+    in_shop = DEPLOYMENT.replace("  name: web\n", "  name: web\n  namespace: shop\n", 1)
+    (tmp_path / "all.yaml").write_text(SERVICE + "---\n" + in_shop)
     inputs = discover([str(tmp_path)])
     # the Service is in `default`, where no workload runs; the one it matches is in `shop`, in the same file
     [finding] = run(registry, inputs).findings
@@ -70,7 +74,8 @@ def test_an_unreadable_document_in_the_folder_is_named(tmp_path, lint_paths):
     report = lint_paths(tmp_path)
     [finding] = [f for f in report.findings if f.rule == "service-selector-no-match"]
     assert finding.severity == "warning"
-    assert "could not be read" in finding.message and "workloads.yaml:" in finding.message
+    assert "could not be read" in finding.message
+    assert "workloads.yaml:" in finding.message
 
 
 def test_an_operators_custom_resource_in_the_folder_lowers_the_verdict(tmp_path, lint_paths):
@@ -79,7 +84,8 @@ def test_an_operators_custom_resource_in_the_folder_lowers_the_verdict(tmp_path,
     assert [f.severity for f in lint_paths(tmp_path).findings] == ["error"]
     (tmp_path / "cluster.yaml").write_text(custom)
     [finding] = lint_paths(tmp_path).findings
-    assert finding.severity == "info" and "WebCluster web" in finding.message
+    assert finding.severity == "info"
+    assert "WebCluster web" in finding.message
 
 
 def test_static_control_plane_pods_are_not_errors(lint_text):
@@ -89,14 +95,16 @@ def test_static_control_plane_pods_are_not_errors(lint_text):
         + OTHER.replace("  name: db\n", "  name: db\n  namespace: kube-system\n", 1)
     )
     [finding] = lint_text(text).findings
-    assert finding.severity == "info" and "control plane" in finding.message
+    assert finding.severity == "info"
+    assert "control plane" in finding.message
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_one_file_of_a_two_file_repository_gets_the_verdicts_of_the_whole(tmp_path):
     repo = tmp_path / "repo"
     (repo / "apps").mkdir(parents=True)
-    (repo / "apps" / "service.yaml").write_text(SERVICE + "---\n" + SERVICE.replace("name: web", "name: typo").replace("app: web", "app: wbe"))
+    typo = SERVICE.replace("name: web", "name: typo").replace("app: web", "app: wbe")
+    (repo / "apps" / "service.yaml").write_text(SERVICE + "---\n" + typo)
     (repo / "apps" / "deployment.yaml").write_text(DEPLOYMENT)
     git = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -105,10 +113,12 @@ def test_one_file_of_a_two_file_repository_gets_the_verdicts_of_the_whole(tmp_pa
 
     def cli(*args):
         result = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "--format", "json", *args],
-                                capture_output=True, text=True, cwd=repo, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+                                capture_output=True, text=True, cwd=repo,
+                                env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, check=False)
         import json
 
-        return sorted((f["rule"], f["severity"], f["file"].rsplit("/", 1)[-1], f["line"]) for f in json.loads(result.stdout)["findings"])
+        findings = json.loads(result.stdout)["findings"]
+        return sorted((f["rule"], f["severity"], f["file"].rsplit("/", 1)[-1], f["line"]) for f in findings)
 
     whole = cli("apps")
     assert whole == [("service-selector-no-match", "error", "service.yaml", 18)]

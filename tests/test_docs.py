@@ -2,11 +2,12 @@
 
 import re
 
+from conftest import REPO
+
 from kubelint_svc.config import load_config
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
-from conftest import REPO
 
 BLOCK = re.compile(r"```(yaml|toml)\n(.*?)```", re.S)
 
@@ -30,7 +31,8 @@ def test_configuration_examples_load(tmp_path):
     for folder in ("policies", "k8s/base"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     config = load_config(tmp_path / ".kubelint-svc.yaml")
-    assert config.fail_on == "warning" and config.policy_packs == ["security"]
+    assert config.fail_on == "warning"
+    assert config.policy_packs == ["security"]
     registry = Registry.configured(config)
     assert not registry["service-selector-ambiguous"].enabled
     assert registry["service-load-balancer-ip-deprecated"].severity == "error"

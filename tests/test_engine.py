@@ -3,11 +3,11 @@
 import importlib
 
 import pytest
+from conftest import REPO, brief
 
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
-from conftest import REPO, brief
 
 TEAM_LABEL_RULE = """\
 rules:
@@ -30,11 +30,14 @@ rules:
                 type: object
                 required: [team]
 """
-SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  ports:\n  - port: 80\n"
+SERVICE = (
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+    "spec:\n  ports:\n  - port: 80\n"
+)
 
 
 def lint_with(registry: Registry, text: str):
-    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text.encode())
+    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
 
 
 def test_a_json_schema_rule_reports_at_the_nearest_field(tmp_path):
@@ -50,9 +53,12 @@ def test_a_json_schema_rule_reports_at_the_nearest_field(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text, complaint",
+    ("text", "complaint"),
     [
-        ("rules:\n  - id: x\n    severity: fatal\n    check: {function: schema.matches_kubernetes_schema}\n", "severity"),
+        (
+            "rules:\n  - id: x\n    severity: fatal\n    check: {function: schema.matches_kubernetes_schema}\n",
+            "severity",
+        ),
         ("rules:\n  - id: x\n    severity: error\n    check: {function: nowhere.nothing}\n", "no check function"),
         ("rules:\n  - id: x\n    severity: error\n    check: {}\n", "'check' needs"),
         ("rules:\n  - id: x\n    severity: error\n    chek: {}\n", "unknown keys"),
@@ -95,15 +101,18 @@ def test_builtin_rules_name_their_checks_by_module(registry):
             assert "json-schema" in rule.check or (REPO / "kubelint_svc" / f"{rule.stage}.py").is_file(), rule.id
             continue
         module_name, _, function_name = str(target).partition(".")
-        assert module_name.isidentifier() and function_name.isidentifier(), (rule.id, target)
+        assert module_name.isidentifier(), (rule.id, target)
+        assert function_name.isidentifier(), (rule.id, target)
         assert (CHECKS / f"{module_name}.py").is_file(), (rule.id, target)
         assert module_name in CONCERNS.get(rule.source.name, set()), (rule.id, rule.source.name, target)
         module = importlib.import_module(f"kubelint_svc.checks.{module_name}")
         function = getattr(module, function_name, None)
         # defined in the module named, not imported into it from another concern
-        assert callable(function) and function.__module__ == module.__name__, (rule.id, target)
+        assert callable(function), (rule.id, target)
+        assert function.__module__ == module.__name__, (rule.id, target)
         named.add(module_name)
-    # api is the checks' API; json_schema and safe_schema serve the `json-schema:` rules; every other module holds some rule's check
+    # api is the checks' API; json_schema and safe_schema serve the `json-schema:` rules; every other
+    # module holds some rule's check
     assert named | {"api", "json_schema", "safe_schema"} == {path.stem for path in CHECKS.glob("*.py")} - {"__init__"}
 
 
@@ -117,6 +126,9 @@ def test_a_crashing_check_is_a_finding_and_the_rest_still_runs(registry, monkeyp
     fresh = Registry.builtin()  # resolves check functions now, picking up the broken one
     report = lint_with(fresh, SERVICE.replace("port: 80", 'port: "80"'))
     rules = [f.rule for f in report.findings]
-    assert "internal-error" in rules and "schema" in rules
+    assert "internal-error" in rules
+    assert "schema" in rules
     crash = next(f for f in report.findings if f.rule == "internal-error")
-    assert "service-port-number" in crash.message and "KeyError" in crash.message and crash.line == 1
+    assert "service-port-number" in crash.message
+    assert "KeyError" in crash.message
+    assert crash.line == 1

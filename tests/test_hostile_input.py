@@ -42,7 +42,9 @@ BASE = {
         "selector": {"app": "web", "matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]},
         "ports": [{"port": 80, "targetPort": "http", "nodePort": 30080}],
         "template": {"metadata": {"labels": {"app": "web"}},
-                     "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"name": "http", "containerPort": 80}]}]}},
+                     "spec": {"containers": [
+                         {"name": "c", "image": "i", "ports": [{"name": "http", "containerPort": 80}]},
+                     ]}},
         "defaultBackend": {"service": {"name": "web", "port": {"number": 80}}},
     },
 }

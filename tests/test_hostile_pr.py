@@ -15,12 +15,12 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
+from typing import ClassVar
 from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 
 SERVICE = """\
 apiVersion: v1
@@ -44,7 +44,7 @@ def run(*args: str | bytes, cwd: Path, stdin: bytes | None = None, env: dict | N
     environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
     environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "kubelint_svc", *args], input=stdin, capture_output=True,
-                          cwd=cwd, env=environment, timeout=timeout)
+                          cwd=cwd, env=environment, timeout=timeout, check=False)
 
 
 def assert_no_forged_command(output: bytes) -> None:
@@ -66,7 +66,8 @@ def test_names_cannot_forge_an_annotation_in_text_or_github_output(tmp_path, fie
     elif field == "namespace":
         text = SERVICE.format(name="web").replace("  name: web\n", f"  name: web\n  namespace: {yaml_string(FORGED)}\n")
     else:
-        text = SERVICE.format(name="web").replace("  name: web\n", f"  name: web\n  labels: {{{yaml_string(FORGED)}: a}}\n")
+        labelled = f"  name: web\n  labels: {{{yaml_string(FORGED)}: a}}\n"
+        text = SERVICE.format(name="web").replace("  name: web\n", labelled)
     (tmp_path / "svc.yaml").write_text(text)
     for args, env in ((("lint", "."), {"GITHUB_ACTIONS": "true"}), (("lint", "--format", "github", "."), {})):
         result = run(*args, cwd=tmp_path, env=env)
@@ -128,7 +129,7 @@ def test_junit_is_well_formed_xml_whatever_the_names(tmp_path, name):
     result = run("lint", "--format", "junit", ".", cwd=tmp_path)
     root = ElementTree.fromstring(result.stdout)
     names = [case.get("name") for case in root.iter("testcase")]
-    assert any(n.startswith("Service a\\x") or n.startswith("Service a\\u") for n in names), names
+    assert any(n.startswith(("Service a\\x", "Service a\\u")) for n in names), names
 
 
 def test_a_control_character_in_a_pack_rule_id_is_a_config_error(tmp_path):
@@ -139,7 +140,8 @@ def test_a_control_character_in_a_pack_rule_id_is_a_config_error(tmp_path):
     (tmp_path / "svc.yaml").write_text(GOOD_WITH_ERROR)
     result = run("lint", "--format", "junit", ".", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.count(b"\n") == 1 and b"rules.yaml:2: rule id 'team\\x01rule'" in result.stderr
+    assert result.stderr.count(b"\n") == 1
+    assert b"rules.yaml:2: rule id 'team\\x01rule'" in result.stderr
 
 
 # --- 3. one bad file never costs the others their findings -----------------------------------
@@ -162,7 +164,8 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_escapes_in_every_format(tmp_
                            for r in document["runs"][0]["results"]})
             assert uris == ["good.yaml", "x%FF.yaml"]
     else:
-        assert b"x\\xff.yaml" in report and b"good.yaml" in report
+        assert b"x\\xff.yaml" in report
+        assert b"good.yaml" in report
     assert b"x\\xff.yaml" in result.stdout or fmt != "text"
 
 
@@ -172,7 +175,8 @@ def test_a_malformed_kustomization_does_not_stop_the_run(tmp_path):
     (tmp_path / "other.yaml").write_text(GOOD_WITH_ERROR)
     result = run("lint", "--format", "json", ".", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
-    found = [(f["file"], f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    report = json.loads(result.stdout)["findings"]
+    found = [(f["file"], f["rule"], f["line"]) for f in report if f["severity"] == "error"]
     assert found == [("kustomization.yaml", "kustomize-build-failed", 1)]  # the folder's one unit: not built
     assert b"internal error" not in result.stderr
 
@@ -186,7 +190,8 @@ def test_a_link_to_a_device_is_not_read(tmp_path):
     result = run("lint", "--format", "json", "x.yaml", "good.yaml", cwd=tmp_path, timeout=30)
     assert time.monotonic() - started < 30
     findings = [(f["file"], f["rule"]) for f in json.loads(result.stdout)["findings"]]
-    assert ("x.yaml", "file-unreadable") in findings and ("good.yaml", "service-port-number") in findings
+    assert ("x.yaml", "file-unreadable") in findings
+    assert ("good.yaml", "service-port-number") in findings
     message = next(f["message"] for f in json.loads(result.stdout)["findings"] if f["file"] == "x.yaml")
     assert "a character device, not a regular file" in message
 
@@ -195,7 +200,7 @@ def test_endless_stdin_is_cut_at_the_size_limit(tmp_path):
     with open("/dev/zero", "rb") as zero:
         result = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "-"], stdin=zero,
                                 capture_output=True, cwd=tmp_path, timeout=60,
-                                env={**os.environ, "KUBELINT_SVC_MAX_FILE_BYTES": str(1024 * 1024)})
+                                env={**os.environ, "KUBELINT_SVC_MAX_FILE_BYTES": str(1024 * 1024)}, check=False)
     assert result.returncode == 1
     assert b"-:1:1: error[yaml-limit-exceeded] file is larger than 1 MiB" in result.stdout
 
@@ -239,7 +244,7 @@ def test_a_huge_flat_list_is_refused_before_it_fills_memory(tmp_path):
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=tmp_path, timeout=120,
-                            env={**os.environ, "KUBELINT_SVC_MAX_NODES": "100000"})
+                            env={**os.environ, "KUBELINT_SVC_MAX_NODES": "100000"}, check=False)
     *report, peak_kib = result.stdout.splitlines()
     assert b"flat.yaml:1:1: error[yaml-limit-exceeded] document holds more than 100,000 nodes" in b"\n".join(report)
     assert b"good.yaml:7:11: error[service-port-number]" in b"\n".join(report)
@@ -281,7 +286,8 @@ def test_a_config_file_linked_out_of_the_repository_is_refused(tmp_path):
     repo = repository(tmp_path)
     (repo / ".kubelint-svc.yaml").symlink_to("/etc/passwd")
     result = run("lint", ".", cwd=repo, timeout=30)
-    assert result.returncode == 2 and b"leads outside its repository" in result.stderr
+    assert result.returncode == 2
+    assert b"leads outside its repository" in result.stderr
 
 
 def test_a_context_folder_does_not_follow_links_out(tmp_path):
@@ -303,9 +309,9 @@ def test_a_context_folder_does_not_follow_links_out(tmp_path):
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         _Recorder.requests.append(self.path)
         self.send_response(200)
         self.end_headers()
@@ -315,7 +321,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("keyword, value", [
+@pytest.mark.parametrize(("keyword", "value"), [
     ("$dynamicRef", "http://127.0.0.1:{port}/x.json"),
     ("$ref", "http://127.0.0.1:{port}/x.json"),
     ("$recursiveRef", "#"),
@@ -378,7 +384,7 @@ def lint_with(registry, text: str):
     from kubelint_svc.inputs import InputFile
     from kubelint_svc.runner import Settings, lint
 
-    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text.encode())
+    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
 
 
 HOSTILE_NAME = "a" * 40 + "!"
@@ -466,7 +472,7 @@ def test_local_refs_in_a_referenced_file_resolve_in_that_file(tmp_path):
 
 # --- 7. config values that must be messages, not internal errors -----------------------------
 
-@pytest.mark.parametrize("config, complaint", [
+@pytest.mark.parametrize(("config", "complaint"), [
     ("kubernetes-version: '1." + "0" * 100_000 + "'\n", b".kubelint-svc.yaml:1: kubernetes-version"),
     ("node-port-range: " + "9" * 5000 + "-" + "9" * 5000 + "\n", b".kubelint-svc.yaml:1: node-port-range"),
     ('rule-packs: ["a\\0b"]\n', b".kubelint-svc.yaml:1: rule-packs entry 'a\\x00b' holds a control character"),
@@ -479,12 +485,13 @@ def test_hostile_config_values_are_one_line_usage_errors(tmp_path, config, compl
     (repo / ".kubelint-svc.yaml").write_text(config)
     result = run("lint", ".", cwd=repo)
     assert result.returncode == 2, result.stdout
-    assert result.stderr.count(b"\n") == 1 and len(result.stderr) < 400, result.stderr[:300]
+    assert result.stderr.count(b"\n") == 1, result.stderr[:300]
+    assert len(result.stderr) < 400, result.stderr[:300]
     assert complaint in result.stderr
     assert b"internal error" not in result.stderr
 
 
-@pytest.mark.parametrize("pyproject, complaint", [
+@pytest.mark.parametrize(("pyproject", "complaint"), [
     ("tool = 5\n[tool2]\n", None),
     ("[tool]\nkubelint-svc = 5\n", b"[tool.kubelint-svc] must be a table"),
     ("x = " + "[" * 100_000 + "]" * 100_000 + "\n[tool.kubelint-svc]\n", b"pyproject.toml: "),
@@ -495,12 +502,15 @@ def test_hostile_pyproject_values_are_handled(tmp_path, pyproject, complaint):
     result = run("lint", "--config", "pyproject.toml", ".", cwd=repo)
     assert b"internal error" not in result.stderr
     if complaint is None:
-        assert result.returncode == 1 and b"svc.yaml:7:11: error[service-port-number]" in result.stdout
+        assert result.returncode == 1
+        assert b"svc.yaml:7:11: error[service-port-number]" in result.stdout
     else:
-        assert result.returncode == 2 and complaint in result.stderr and result.stderr.count(b"\n") == 1
+        assert result.returncode == 2
+        assert complaint in result.stderr
+        assert result.stderr.count(b"\n") == 1
 
 
-@pytest.mark.parametrize("entry, complaint", [
+@pytest.mark.parametrize(("entry", "complaint"), [
     ("    examples: [1, 2]\n", b"rules.yaml:5: rule 'team-rule': examples must map"),
     ("    summary: {a: 1}\n", b"rules.yaml:5: rule 'team-rule': summary must be a string"),
     ("    check: {json-schema: {}, message: {a: 1}}\n", b"rules.yaml:4: rule 'team-rule': check.message must be"),
@@ -512,8 +522,10 @@ def test_hostile_rule_fields_are_one_line_usage_errors(tmp_path, entry, complain
     (repo / "pack" / "rules.yaml").write_text(f"rules:\n  - id: team-rule\n    severity: error\n{check}{entry}")
     (repo / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
     result = run("lint", ".", cwd=repo)
-    assert result.returncode == 2 and b"internal error" not in result.stderr
-    assert complaint in result.stderr and result.stderr.count(b"\n") == 1
+    assert result.returncode == 2
+    assert b"internal error" not in result.stderr
+    assert complaint in result.stderr
+    assert result.stderr.count(b"\n") == 1
 
 
 
@@ -529,7 +541,8 @@ HOSTILE_TEXT = st.lists(HOSTILE_ALPHABET, max_size=12).map("".join)
 @given(names=st.lists(st.tuples(HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT), min_size=1, max_size=14))
 def test_any_name_through_every_format_parses_back(registry, names):
     from kubelint_svc.findings import Finding, ObjectRef
-    from kubelint_svc.reporters import github, json as json_reporter, junit, sarif, text
+    from kubelint_svc.reporters import github, junit, sarif, text
+    from kubelint_svc.reporters import json as json_reporter
     from kubelint_svc.runner import Report
 
     findings = [
@@ -549,7 +562,9 @@ def test_any_name_through_every_format_parses_back(registry, names):
         if fmt in ("text", "github"):  # one line per finding (plus the summary or the overflow note)
             assert not {c for c in output if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")} - {"\n"}
             overflow = fmt == "github" and any(
-                sum(f.severity == level for f in findings) > github.ANNOTATIONS_PER_LEVEL for level in ("error", "warning", "info"))
+                sum(f.severity == level for f in findings) > github.ANNOTATIONS_PER_LEVEL
+                for level in ("error", "warning", "info")
+            )
             assert output.count("\n") == len(findings) + (fmt == "text") + overflow
     ElementTree.fromstring(outputs["junit"].encode("utf-8"))
     assert len(json.loads(outputs["json"])["findings"]) == len(findings)
@@ -573,7 +588,8 @@ def test_a_committed_fake_repository_cannot_run_a_command_through_git(tmp_path):
                    check=True)
     result = run("lint", "--git-context", "svc.yaml", "evil/x.yaml", cwd=repo)
     assert not marker.exists()
-    assert result.returncode == 1 and b"evil/x.yaml:7:11: error[service-port-number]" in result.stdout
+    assert result.returncode == 1
+    assert b"evil/x.yaml:7:11: error[service-port-number]" in result.stdout
 
 
 def test_a_fake_repository_cannot_move_the_repository_root(tmp_path):
@@ -590,7 +606,8 @@ def test_a_fake_repository_cannot_move_the_repository_root(tmp_path):
     (svc / ".kubelint-svc.yaml").write_text("rule-packs: [ext]\n")
     (svc / "svc.yaml").write_text(GOOD_WITH_ERROR)
     result = run("lint", "svc.yaml", cwd=svc)
-    assert result.returncode == 2 and b"rule-packs entry 'ext' leads outside the repository" in result.stderr
+    assert result.returncode == 2
+    assert b"rule-packs entry 'ext' leads outside the repository" in result.stderr
 
 
 def test_rules_and_explain_print_a_packs_text_escaped(tmp_path):
@@ -605,7 +622,8 @@ def test_rules_and_explain_print_a_packs_text_escaped(tmp_path):
         result = run(*args, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert_no_forged_command(result.stdout)
-        assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout
+        assert b"\x1b" not in result.stdout
+        assert b"\x07" not in result.stdout
         assert b"ok\\n::error file=x.yaml" in result.stdout
 
 
@@ -627,8 +645,10 @@ def test_symlink_loops_are_one_line_usage_errors(tmp_path, layout):
         (repo / "pack" / "refs" / "l2.json").symlink_to("l1.json")
         (repo / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
     result = run("lint", "svc.yaml", cwd=repo)
-    assert result.returncode == 2 and b"internal error" not in result.stderr, result.stderr
-    assert result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"kubelint-svc: error: ")
+    assert result.returncode == 2, result.stderr
+    assert b"internal error" not in result.stderr, result.stderr
+    assert result.stderr.count(b"\n") == 1
+    assert result.stderr.startswith(b"kubelint-svc: error: ")
 
 
 def test_the_action_step_never_prints_a_traceback(monkeypatch, capsys):
@@ -641,7 +661,8 @@ def test_the_action_step_never_prints_a_traceback(monkeypatch, capsys):
     monkeypatch.delenv("KUBELINT_SVC_DEBUG", raising=False)
     assert github_action.guarded_main() == 2
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err and "internal error: KeyError" in captured.err
+    assert "Traceback" not in captured.err
+    assert "internal error: KeyError" in captured.err
     assert captured.out == "::error title=kubelint-svc::internal error; see the message above\n"
     assert_no_forged_command(captured.err.encode())
 
@@ -650,7 +671,8 @@ def test_unique_items_on_a_long_list_of_maps_is_linear(tmp_path):
     registry = pack_registry(tmp_path, "{properties: {spec: {properties: {items: {uniqueItems: true}}}}}")
     items = ", ".join(f"{{a: {i}}}" for i in range(20_000))
     started = time.monotonic()
-    report = lint_with(registry, SERVICE.format(name="web").replace("spec:\n", f"spec:\n  items: [{items}, {{a: 7}}]\n"))
+    text = SERVICE.format(name="web").replace("spec:\n", f"spec:\n  items: [{items}, {{a: 7}}]\n")
+    report = lint_with(registry, text)
     assert time.monotonic() - started < 10
     assert [f.field for f in report.findings if f.rule == "team-rule"] == ["spec.items"]
 
@@ -670,6 +692,7 @@ def test_a_schema_that_needs_too_many_steps_gives_up_with_a_warning(tmp_path, mo
 def test_json_reports_write_bidi_and_c1_characters_as_escapes(tmp_path, fmt):
     (tmp_path / "svc.yaml").write_text(SERVICE.format(name=yaml_string("web\u202egnp\u0085x")))
     result = run("lint", "--format", fmt, ".", cwd=tmp_path)
-    assert "\u202e".encode() not in result.stdout and "\u0085".encode() not in result.stdout
+    assert "\u202e".encode() not in result.stdout
+    assert "\u0085".encode() not in result.stdout
     assert b"web\\u202egnp\\u0085x" in result.stdout
     assert "web\u202egnp\u0085x" in json.dumps(json.loads(result.stdout), ensure_ascii=False)

@@ -31,7 +31,8 @@ def test_symlink_loops_are_not_followed_twice(tmp_path):
     (tmp_path / "dir" / "loop").symlink_to(tmp_path / "dir", target_is_directory=True)
     (tmp_path / "again").symlink_to(tmp_path / "dir", target_is_directory=True)
     found = discover([str(tmp_path)])
-    assert len(found) == 1 and found[0].path.name == "a.yaml"
+    assert len(found) == 1
+    assert found[0].path.name == "a.yaml"
 
 
 def test_the_same_file_named_twice_is_read_once(tmp_path):
@@ -40,10 +41,11 @@ def test_the_same_file_named_twice_is_read_once(tmp_path):
 
 
 def test_a_missing_path_is_an_error(tmp_path):
-    with pytest.raises(MissingPathError, match="no-such.yaml"):
+    with pytest.raises(MissingPathError, match=r"no-such\.yaml"):
         discover([str(tmp_path / "no-such.yaml")])
 
 
 def test_dash_is_standard_input():
     [stdin] = discover(["-"])
-    assert stdin.path is None and stdin.display == "-"
+    assert stdin.path is None
+    assert stdin.display == "-"

@@ -5,11 +5,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import REPO, brief
 
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import resources_of
-from conftest import REPO, brief
 
 DEPLOYMENT_WITHOUT_SELECTOR = """\
 apiVersion: apps/v1
@@ -99,7 +99,9 @@ def test_a_patch_is_not_linted_as_a_whole_manifest(tmp_path, lint_paths):
 def test_patches_strategic_merge_lists_patches_too(tmp_path, lint_paths):
     write(tmp_path, {
         "kustomization.yaml": "patchesStrategicMerge:\n- sub/patch.yaml\n",
-        "sub/patch.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  bogus: 1\n",
+        "sub/patch.yaml": (
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  bogus: 1\n"
+        ),
     })
     # the patch names a Service no resource defines: kustomize refuses; the patch is no manifest
     assert [f.rule for f in lint_paths(tmp_path).findings] == ["kustomize-build-failed"]
@@ -111,5 +113,7 @@ def test_the_example_lints_the_same_as_kustomize_renders_it(lint_text, lint_path
     rendered = subprocess.run(["kubectl", "kustomize", str(base)], check=True, capture_output=True).stdout
     from_stdin = lint_text(rendered)
     from_files = lint_paths(base)
-    assert from_stdin.findings == [] and from_files.findings == []
-    assert from_stdin.objects == 2 and from_files.objects == 2  # the patch is merged by the build, as kubectl does
+    assert from_stdin.findings == []
+    assert from_files.findings == []
+    assert from_stdin.objects == 2
+    assert from_files.objects == 2  # the patch is merged by the build, as kubectl does

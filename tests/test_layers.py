@@ -82,9 +82,11 @@ def test_every_import_points_down_the_layers():
 def test_the_layer_test_catches_an_upward_import():
     """The check above can fail: an engine import inside a check function, or a relative one, is flagged."""
     api = PACKAGE / "checks" / "api.py"
-    source = api.read_text() + "\ndef f():\n    from kubelint_svc.engine import Registry\n    from ..app import Options\n"
+    upward = "\ndef f():\n    from kubelint_svc.engine import Registry\n    from ..app import Options\n"
+    source = api.read_text() + upward
     imported = [name for _, name in imports_of(api, source)]
-    assert "kubelint_svc.engine" in imported and "kubelint_svc.app" in imported
+    assert "kubelint_svc.engine" in imported
+    assert "kubelint_svc.app" in imported
     assert layer_of("kubelint_svc.engine") > layer_of(module_name(api))
 
 

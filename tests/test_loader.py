@@ -6,7 +6,7 @@ from kubelint_svc.loader import decode, locate, parse_stream, resolve_plain_scal
 
 
 @pytest.mark.parametrize(
-    "text, value",
+    ("text", "value"),
     [
         ("80", 80), ("0x1F", 31), ("0777", 511), ("-3", -3), ("1.5", 1.5), ("1e3", 1000.0),
         ("yes", True), ("on", True), ("True", True), ("no", False), ("off", False),
@@ -126,5 +126,6 @@ def test_a_too_deep_document_inside_a_long_stream_costs_only_itself():
     text = "a: 1\n" + LONG_FILLER + "---\n" + "[" * 5000 + "]" * 5000 + "\n---\nb: [\n---\nc: 3\n" + LONG_FILLER
     stream = parse_stream(text)
     assert len(stream.documents) == 602
-    assert stream.documents[0].data == {"a": 1} and stream.documents[301].data == {"c": 3}
+    assert stream.documents[0].data == {"a": 1}
+    assert stream.documents[301].data == {"c": 3}
     assert [(p.rule, p.line) for p in stream.problems] == [("yaml-limit-exceeded", 603), ("yaml-syntax", 606)]

@@ -49,7 +49,8 @@ def test_empty_documents_and_non_kubernetes_yaml_are_skipped(lint_text):
 def test_objects_of_other_kinds_are_read_but_never_schema_errors(lint_text):
     text = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {anything: [1, 2]}\n"
     report = lint_text(text)
-    assert report.objects == 1 and report.findings == []
+    assert report.objects == 1
+    assert report.findings == []
 
 
 def test_placeholders_give_one_note_instead_of_type_errors(lint_text):

@@ -6,22 +6,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from kubelint_svc.config import Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
-from conftest import REPO
 
 POLICIES = REPO / "examples" / "policies"
-SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n"
+SERVICE = (
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+    "spec:\n  selector: {app: web}\n  ports:\n  - port: 80\n"
+)
 
 
 def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("FORCE_COLOR", None)
     return subprocess.run([sys.executable, "-m", "kubelint_svc", *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, env=env)
+                          text=True, cwd=cwd, env=env, check=False)
 
 
 def rules_and_lines(stdout: str) -> list[tuple[str, int]]:
@@ -59,7 +62,7 @@ def test_example_pack_rules_have_working_examples():
     assert len(team_rules) == 4
     for rule in team_rules:
         def found(text: str) -> set[str]:
-            report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text.encode())
+            report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
             return {f.rule for f in report.findings}
 
         assert rule.id in found(rule.failing_example), rule.id
@@ -81,14 +84,17 @@ def test_config_is_found_upward_and_flags_win(tmp_path):
 
 def test_defaults_apply_without_a_config(tmp_path):
     result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
-    assert result.returncode == 0 and "namespace default" in result.stdout
+    assert result.returncode == 0
+    assert "namespace default" in result.stdout
 
 
 def test_pyproject_table_is_read(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.kubelint-svc]\nkubernetes-version = "1.33"\n'
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n'
+                                             '[tool.kubelint-svc]\nkubernetes-version = "1.33"\n'
                                              'rules = { service-selector-no-match = "off" }\n')
     config = load_config(find_config(tmp_path))
-    assert config.kubernetes_version == "1.33" and config.rules == {"service-selector-no-match": "off"}
+    assert config.kubernetes_version == "1.33"
+    assert config.rules == {"service-selector-no-match": "off"}
     assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).stdout.startswith("No problems found")
 
 
@@ -107,7 +113,7 @@ def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text, complaint",
+    ("text", "complaint"),
     [
         ("fail-on: fatal\n", ":1: fail-on must be one of"),
         ("selecter: x\n", ":1: unknown key 'selecter'"),
@@ -124,8 +130,10 @@ def test_a_bad_config_is_a_usage_error_naming_the_key_and_line(tmp_path, text, c
     (tmp_path / ".kubelint-svc.yaml").write_text(text)
     result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
     assert result.returncode == 2
-    assert complaint in result.stderr and ".kubelint-svc.yaml" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert complaint in result.stderr
+    assert ".kubelint-svc.yaml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
@@ -135,7 +143,8 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     (tmp_path / "apps" / "generated.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec: [\n")
     (tmp_path / "base" / "deployment.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
-        "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n"
     )
     (tmp_path / ".kubelint-svc.yaml").write_text("exclude: [apps/generated.yaml]\ncontext: [base]\n")
     result = cli("lint", "apps", "--format", "json", cwd=tmp_path)
@@ -145,7 +154,7 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "key, value, complaint",
+    ("key", "value", "complaint"),
     [
         ("rule-packs", "/etc", "must be a relative path inside the repository"),
         ("context", "../outside", "must be a relative path inside the repository"),
@@ -171,7 +180,8 @@ def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
     assert load_config(tmp_path / ".kubelint-svc.yaml").rules == {}
     assert "# rules:" in (tmp_path / ".kubelint-svc.yaml").read_text()
     again = cli("init", cwd=tmp_path)
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
 
 
 # --- rule packs ---------------------------------------------------------------------------
@@ -199,7 +209,7 @@ rules:
 
 
 @pytest.mark.parametrize(
-    "schema, complaint",
+    ("schema", "complaint"),
     [
         ('{$ref: "https://example.com/schema.json"}', "leaves the rule pack's folder"),
         ('{$ref: "file:///etc/passwd"}', "leaves the rule pack's folder"),
@@ -221,7 +231,7 @@ def test_a_rule_pack_cannot_read_outside_its_folder(tmp_path, schema, complaint)
 
 
 @pytest.mark.parametrize(
-    "rule, complaint",
+    ("rule", "complaint"),
     [
         ("rules:\n  - id: x\n    severity: loud\n    check: {json-schema: {}}\n", "rules.yaml:3: rule 'x': severity"),
         ("rules:\n  - id: x\n    severity: info\n    check: {function: metadata.namespace}\n",
@@ -238,11 +248,13 @@ def test_a_malformed_pack_rule_names_file_line_and_problem(tmp_path, rule, compl
 
 def test_refs_to_files_beside_the_rule_are_inlined(tmp_path):
     folder = pack(tmp_path, RULE.format(schema='{$ref: "shared/defs.yaml#/no-lb"}'),
-                  {"shared/defs.yaml": "no-lb:\n  properties:\n    spec:\n      properties:\n        type: {not: {const: LoadBalancer}}\n"})
+                  {"shared/defs.yaml": "no-lb:\n  properties:\n    spec:\n      properties:\n"
+                                       "        type: {not: {const: LoadBalancer}}\n"})
     registry = Registry.configured(Config(rule_packs=[folder]))
     text = SERVICE.replace("spec:\n", "spec:\n  type: LoadBalancer\n").encode()
     report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
-    assert [(f.rule, f.line, f.field) for f in report.findings if f.rule == "team-rule"] == [("team-rule", 6, "spec.type")]
+    found = [(f.rule, f.line, f.field) for f in report.findings if f.rule == "team-rule"]
+    assert found == [("team-rule", 6, "spec.type")]
 
 
 # --- suppressions -------------------------------------------------------------------------
@@ -260,18 +272,25 @@ def test_each_suppression_form(lint_text):
 
 
 def test_a_suppression_of_another_line_or_object_does_not_apply(lint_text):
-    two = SERVICE.replace("port: 80", "port: 0") + "---\n" + SERVICE.replace("name: web", "name: api").replace("port: 80", "port: 0")
-    annotated = two.replace("  name: web\n", "  name: web\n  annotations: {kubelint-svc.io/ignore: service-port-number}\n", 1)
+    api = SERVICE.replace("name: web", "name: api")
+    two = SERVICE.replace("port: 80", "port: 0") + "---\n" + api.replace("port: 80", "port: 0")
+    ignore = "  name: web\n  annotations: {kubelint-svc.io/ignore: service-port-number}\n"
+    annotated = two.replace("  name: web\n", ignore, 1)
     rules = [(f.rule, f.object.name) for f in lint_text(annotated).findings if f.rule == "service-port-number"]
     assert rules == [("service-port-number", "api")]
     report = lint_text("# kubelint-svc: ignore[service-port-number]\n\n" + SERVICE.replace("port: 80", "port: 0"))
     assert {f.rule for f in report.findings} >= {"service-port-number", "unused-suppression"}
 
 
+def name_pattern_schema(pattern: str) -> str:
+    """A flow-style schema requiring metadata.name to match pattern (quoted for YAML)."""
+    return "{properties: {metadata: {properties: {name: {pattern: '" + pattern + "'}}}}}"
+
+
 @pytest.mark.parametrize("pattern", ["(a+)+$", "^([a-z0-9]+-?)*$", "(x+x+)+y"])
 def test_a_pattern_shaped_for_catastrophic_backtracking_matches_in_linear_time(tmp_path, pattern):
     """RE2 matches these without backtracking: the verdict comes, right, on a hostile name."""
-    schema = "{properties: {metadata: {properties: {name: {pattern: '%s'}}}}}" % pattern
+    schema = name_pattern_schema(pattern)
     registry = Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
     text = SERVICE.replace("name: web", "name: " + "a" * 5000 + "!").encode()
     report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
@@ -280,7 +299,7 @@ def test_a_pattern_shaped_for_catastrophic_backtracking_matches_in_linear_time(t
 
 def test_ordinary_patterns_are_accepted(tmp_path):
     subdomain = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-    schema = "{properties: {metadata: {properties: {name: {pattern: '%s'}}}}}" % subdomain
+    schema = name_pattern_schema(subdomain)
     registry = Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
     assert "team-rule" in registry
 
@@ -291,7 +310,7 @@ def test_unused_suppression_follows_its_rule_setting(tmp_path):
     def unused(setting: str | None) -> list[str]:
         rules = {"unused-suppression": setting} if setting else {}
         registry = Registry.configured(Config(rules=rules))
-        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: stale.encode())
+        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=stale.encode)
         return [f.severity for f in report.findings if f.rule == "unused-suppression"]
 
     assert unused(None) == ["info"]

@@ -8,9 +8,9 @@ import sys
 from xml.etree import ElementTree
 
 import pytest
+from conftest import REPO, SARIF_SCHEMA, require_shared
 
 from kubelint_svc.reporters import github, sarif
-from conftest import REPO, SARIF_SCHEMA, require_shared
 
 MANIFEST = """\
 apiVersion: v1
@@ -43,7 +43,7 @@ def cli(*args: str, cwd, env_extra: dict | None = None, stdin: str | None = None
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "GITHUB_ACTIONS")}
     env.update(PYTHONPATH=str(REPO), **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", "kubelint_svc", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, input=stdin)
+                          cwd=cwd, env=env, input=stdin, check=False)
 
 
 @pytest.fixture
@@ -71,7 +71,8 @@ def test_sarif_carries_rules_regions_and_relative_uris(workspace):
     run = document["runs"][0]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
     assert rules["service-type"]["shortDescription"]["text"].startswith("spec.type must be")
-    assert "Failing example" in rules["service-type"]["help"]["text"] and rules["service-type"]["fullDescription"]["text"]
+    assert "Failing example" in rules["service-type"]["help"]["text"]
+    assert rules["service-type"]["fullDescription"]["text"]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == workspace.resolve().as_uri() + "/"
     results = {(r["ruleId"], r["level"]): r for r in run["results"]}
     assert set(results) == {("service-type", "error"), ("service-target-port", "error")}
@@ -97,7 +98,10 @@ COMMAND = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
 
 def parse_command(line: str) -> tuple[str, dict[str, str], str]:
     level, props, message = COMMAND.match(line).groups()
-    unescape = lambda t: t.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")  # noqa: E731
+    def unescape(text: str) -> str:
+        return (text.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r")
+                .replace("%25", "%"))
+
     properties = dict(part.split("=", 1) for part in props.split(","))
     return level, {k: unescape(v) for k, v in properties.items()}, unescape(message)
 
@@ -109,7 +113,8 @@ def test_github_annotations_escape_file_names_and_messages(workspace):
     lines = result.stdout.splitlines()
     assert all(COMMAND.match(line) for line in lines)
     level, properties, message = parse_command(lines[0])
-    assert level == "error" and properties["file"] == "k8s/web, v2: 100%.yaml"
+    assert level == "error"
+    assert properties["file"] == "k8s/web, v2: 100%.yaml"
     assert lines[0].startswith("::error file=k8s/web%2C v2%3A 100%25.yaml,line=6,col=9,title=service-type::")
     assert (properties["line"], properties["col"], properties["title"]) == ("6", "9", "service-type")
     assert message.startswith("type 'Nodeport' is not supported")
@@ -156,7 +161,8 @@ def test_output_file_gets_the_report_and_the_terminal_gets_text(workspace):
 
 def test_quiet_statistics_and_colour(workspace):
     quiet = cli("lint", "k8s", "--quiet", cwd=workspace).stdout.splitlines()
-    assert len(quiet) == 2 and not any(line.startswith("Found") for line in quiet)
+    assert len(quiet) == 2
+    assert not any(line.startswith("Found") for line in quiet)
     stats = cli("lint", "k8s", "--statistics", cwd=workspace).stdout.splitlines()
     assert stats[-2:] == ["    1  error    service-target-port", "    1  error    service-type"]
     assert "\033[" in cli("lint", "k8s", "--color", "always", cwd=workspace).stdout

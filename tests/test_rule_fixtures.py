@@ -65,7 +65,8 @@ def test_passing_fixture_gives_no_finding_of_its_rule_and_no_error(path, full_re
 
 def test_inline_examples_of_each_rule_fail_and_pass(full_registry):
     def rules_found(text: bytes) -> set[str]:
-        return {f.rule for f in lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text).findings}
+        report = lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text)
+        return {f.rule for f in report.findings}
 
     for rule in full_registry.sorted_rules():
         if rule.id in FAILURE_SIMULATED:

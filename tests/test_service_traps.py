@@ -1,10 +1,10 @@
 """The traps of section 5 of the API server reference, one test each: what a naive linter gets wrong."""
 
 import pytest
+from conftest import BESIDE_THE_POINT
 
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.runner import Settings, lint
-from conftest import BESIDE_THE_POINT
 
 
 def service(spec: str, metadata: str = "") -> str:
@@ -63,7 +63,8 @@ def test_3_quoted_number_target_port_is_rejected_but_zero_and_empty_are_defaulte
 
 def test_4_service_port_names_are_dns_labels_but_container_port_names_are_iana_names(lint_text):
     long_name = "prometheus-metrics-endpoint"  # 27 characters
-    assert errors(lint_text(service(f"  ports:\n  - name: {long_name}\n    port: 80\n  - name: 9-x\n    port: 81\n"))) == []
+    ports = f"  ports:\n  - name: {long_name}\n    port: 80\n  - name: 9-x\n    port: 81\n"
+    assert errors(lint_text(service(ports))) == []
     pod = (
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: i\n"
         f"    ports:\n    - name: {long_name}\n      containerPort: 80\n"
@@ -128,7 +129,7 @@ def test_9_what_external_name_tolerates_and_what_it_refuses(lint_text):
     ]
 
 
-@pytest.mark.parametrize("name, ok", [("10.0.0.1", True), ("db.example.com.", True), ("DB.Example.com", False),
+@pytest.mark.parametrize(("name", "ok"), [("10.0.0.1", True), ("db.example.com.", True), ("DB.Example.com", False),
                                       ("https://db.example.com", False), ("db_1.example.com", False)])
 def test_10_external_name_may_be_an_ip_literal_but_not_uppercase_or_a_url(lint_text, name, ok):
     report = lint_text(service(f"  type: ExternalName\n  externalName: {name}\n"))
@@ -136,7 +137,8 @@ def test_10_external_name_may_be_an_ip_literal_but_not_uppercase_or_a_url(lint_t
 
 
 def test_11_mixed_protocol_load_balancer_and_port_10250_are_valid(lint_text):
-    spec = "  type: LoadBalancer\n  ports:\n  - name: a\n    port: 10250\n  - name: b\n    port: 53\n    protocol: UDP\n"
+    spec = ("  type: LoadBalancer\n  ports:\n  - name: a\n    port: 10250\n"
+            "  - name: b\n    port: 53\n    protocol: UDP\n")
     assert errors(lint_text(service(spec))) == []
 
 
@@ -207,14 +209,14 @@ spec:
     assert "spec.template.labels" in message_of(report, "label-syntax")
 
 
-@pytest.mark.parametrize("version, ok", [("1.35", False), ("1.36", True), ("1.37", True)])
+@pytest.mark.parametrize(("version", "ok"), [("1.35", False), ("1.36", True), ("1.37", True)])
 def test_service_names_may_start_with_a_digit_from_1_36(lint_text, version, ok):
     text = service(PORTS).replace("name: web", "name: 1web")
     assert errors(lint_text(text, version=version)) == ([] if ok else [("service-name", "metadata.name")])
 
 
 @pytest.mark.parametrize(
-    "version, value, expected",
+    ("version", "value", "expected"),
     [
         ("1.30", "PreferClose", "warning"),  # the gate is off: the field is dropped silently
         ("1.31", "PreferClose", None),

@@ -73,15 +73,20 @@ def messages(root: Path, monkeypatch, *paths: str, rule: str, kustomize: str = "
 
 # --- plain folders: the nearest folder holding workloads of the namespace ------------------------
 
+
 def test_split_folders_are_judged_together(tmp_path, monkeypatch):
-    write(tmp_path, {
-        "k8s/services/payments.yaml": SERVICE.format(name="payments", app="payment", target=80),
-        "k8s/deployments/payments.yaml": DEPLOYMENT.format(name="payments", app="payments"),
-    })
+    write(
+        tmp_path,
+        {
+            "k8s/services/payments.yaml": SERVICE.format(name="payments", app="payment", target=80),
+            "k8s/deployments/payments.yaml": DEPLOYMENT.format(name="payments", app="payments"),
+        },
+    )
     expected = [("k8s/services/payments.yaml", 7, "service-selector-no-match", "error")]
     assert findings(tmp_path, monkeypatch, "k8s") == expected
     assert findings(tmp_path, monkeypatch, "k8s/services", context=("k8s/deployments",)) == [
-        ("k8s/services/payments.yaml", 7, "service-selector-no-match", "error")]
+        ("k8s/services/payments.yaml", 7, "service-selector-no-match", "error")
+    ]
     [message] = messages(tmp_path, monkeypatch, "k8s", rule="service-selector-no-match")
     assert "closest: Deployment payments (app: 'payments' instead of 'payment')" in message
     write(tmp_path, {"k8s/services/payments.yaml": SERVICE.format(name="payments", app="payments", target=80)})
@@ -89,26 +94,37 @@ def test_split_folders_are_judged_together(tmp_path, monkeypatch):
 
 
 def test_a_cluster_folder_is_never_judged_against_another(tmp_path, monkeypatch):
-    write(tmp_path, {
-        "clusters/prod/api.yaml": SERVICE.format(name="api", app="api", target=80),
-        "clusters/prod/web.yaml": DEPLOYMENT.format(name="web", app="web"),
-        "clusters/staging/api.yaml": DEPLOYMENT.format(name="api", app="api"),
-    })
+    write(
+        tmp_path,
+        {
+            "clusters/prod/api.yaml": SERVICE.format(name="api", app="api", target=80),
+            "clusters/prod/web.yaml": DEPLOYMENT.format(name="web", app="web"),
+            "clusters/staging/api.yaml": DEPLOYMENT.format(name="api", app="api"),
+        },
+    )
     assert findings(tmp_path, monkeypatch, "clusters") == [
-        ("clusters/prod/api.yaml", 7, "service-selector-no-match", "error")]
+        ("clusters/prod/api.yaml", 7, "service-selector-no-match", "error")
+    ]
 
 
 def test_a_service_with_no_near_miss_above_its_folder_may_be_helm_installed(tmp_path, monkeypatch):
-    write(tmp_path, {
-        "manifests/ilb/ilb.yaml": SERVICE.format(name="weaviate", app="weaviate", target=80),
-        "manifests/rag/chatbot.yaml": DEPLOYMENT.format(name="chatbot", app="weaviate-chatbot"),
-    })
+    write(
+        tmp_path,
+        {
+            "manifests/ilb/ilb.yaml": SERVICE.format(name="weaviate", app="weaviate", target=80),
+            "manifests/rag/chatbot.yaml": DEPLOYMENT.format(name="chatbot", app="weaviate-chatbot"),
+        },
+    )
     assert findings(tmp_path, monkeypatch) == [("manifests/ilb/ilb.yaml", 6, "service-selector-no-match", "info")]
 
 
 def test_namespace_slips_are_named(tmp_path, monkeypatch):
-    deployment = DEPLOYMENT.format(name="web", app="web").replace("  name: web\n", "  name: web\n  namespace: shop\n", 1)
-    write(tmp_path, {"app/service.yaml": SERVICE.format(name="web", app="web", target=80), "app/deploy.yaml": deployment})
+    deployment = DEPLOYMENT.format(name="web", app="web").replace(
+        "  name: web\n", "  name: web\n  namespace: shop\n", 1
+    )
+    write(
+        tmp_path, {"app/service.yaml": SERVICE.format(name="web", app="web", target=80), "app/deploy.yaml": deployment}
+    )
     assert findings(tmp_path, monkeypatch) == [("app/service.yaml", 6, "service-selector-no-match", "warning")]
     [message] = messages(tmp_path, monkeypatch, rule="service-selector-no-match")
     assert "it matches Deployment web in namespace shop, applied with it" in message
@@ -150,16 +166,29 @@ spec:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_overlay_whose_patch_adds_the_named_port(tmp_path, monkeypatch, engine):
-    write(tmp_path, {**BASE, "overlay/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
-                     "overlay/port.yaml": PORT_PATCH})
+    write(
+        tmp_path,
+        {
+            **BASE,
+            "overlay/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
+            "overlay/port.yaml": PORT_PATCH,
+        },
+    )
     notes = [("overlay/kustomization.yaml", 1, "kustomize-fallback", "info")] if engine == "fallback" else []
     assert findings(tmp_path, monkeypatch, kustomize=engine) == notes  # the base alone is never judged
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_two_overlays_of_which_one_lacks_the_port(tmp_path, monkeypatch, engine):
-    write(tmp_path, {**BASE, "prod/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
-                     "prod/port.yaml": PORT_PATCH, "staging/kustomization.yaml": "resources: [../base]\n"})
+    write(
+        tmp_path,
+        {
+            **BASE,
+            "prod/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
+            "prod/port.yaml": PORT_PATCH,
+            "staging/kustomization.yaml": "resources: [../base]\n",
+        },
+    )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert found == [("base/service.yaml", 10, "service-target-port-undefined", "error")]
     [message] = messages(tmp_path, monkeypatch, rule="service-target-port-undefined", kustomize=engine)
@@ -168,7 +197,10 @@ def test_two_overlays_of_which_one_lacks_the_port(tmp_path, monkeypatch, engine)
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_finding_every_overlay_shares_is_reported_once_naming_them(tmp_path, monkeypatch, engine):
-    write(tmp_path, {**BASE, "a/kustomization.yaml": "resources: [../base]\n", "b/kustomization.yaml": "resources: [../base]\n"})
+    write(
+        tmp_path,
+        {**BASE, "a/kustomization.yaml": "resources: [../base]\n", "b/kustomization.yaml": "resources: [../base]\n"},
+    )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert found == [("base/service.yaml", 10, "service-target-port-undefined", "error")]
     [message] = messages(tmp_path, monkeypatch, rule="service-target-port-undefined", kustomize=engine)
@@ -178,8 +210,14 @@ def test_a_finding_every_overlay_shares_is_reported_once_naming_them(tmp_path, m
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_finding_on_a_patched_field_points_into_the_patch(tmp_path, monkeypatch, engine):
     bad_patch = PORT_PATCH.replace("containerPort: 8080", "containerPort: 0")
-    write(tmp_path, {**BASE, "overlay/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
-                     "overlay/port.yaml": bad_patch})
+    write(
+        tmp_path,
+        {
+            **BASE,
+            "overlay/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
+            "overlay/port.yaml": bad_patch,
+        },
+    )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert ("overlay/port.yaml", 12, "container-port-number", "error") in found
     assert all(file != "base/deployment.yaml" for file, *_ in found)
@@ -187,17 +225,23 @@ def test_a_finding_on_a_patched_field_points_into_the_patch(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sibling_bases_with_common_labels(tmp_path, monkeypatch, engine):
-    unlabelled = DEPLOYMENT.format(name="manager", app="x").replace("    matchLabels: {app: x}\n", "    matchLabels: {}\n")
+    unlabelled = DEPLOYMENT.format(name="manager", app="x").replace(
+        "    matchLabels: {app: x}\n", "    matchLabels: {}\n"
+    )
     unlabelled = unlabelled.replace("      labels: {app: x}\n", "      labels: {}\n")
-    write(tmp_path, {
-        "config/default/kustomization.yaml": "namespace: system\nresources: [../manager, ../service]\n"
-                                              "commonLabels:\n  control-plane: controller-manager\n",
-        "config/manager/kustomization.yaml": "resources: [manager.yaml]\n",
-        "config/manager/manager.yaml": unlabelled,
-        "config/service/kustomization.yaml": "resources: [service.yaml]\n",
-        "config/service/service.yaml": SERVICE.format(name="metrics", app="x", target=80).replace(
-            "    app: x\n", "    control-plane: controller-manager\n"),
-    })
+    write(
+        tmp_path,
+        {
+            "config/default/kustomization.yaml": "namespace: system\nresources: [../manager, ../service]\n"
+            "commonLabels:\n  control-plane: controller-manager\n",
+            "config/manager/kustomization.yaml": "resources: [manager.yaml]\n",
+            "config/manager/manager.yaml": unlabelled,
+            "config/service/kustomization.yaml": "resources: [service.yaml]\n",
+            "config/service/service.yaml": SERVICE.format(name="metrics", app="x", target=80).replace(
+                "    app: x\n", "    control-plane: controller-manager\n"
+            ),
+        },
+    )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert found == []
 
@@ -205,45 +249,74 @@ def test_sibling_bases_with_common_labels(tmp_path, monkeypatch, engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_two_operators_in_one_placeholder_namespace_never_see_each_other(tmp_path, monkeypatch, engine):
     for operator, label in (("op-a", "controller-manager"), ("op-b", "controller-manger")):
-        write(tmp_path, {
-            f"{operator}/config/default/kustomization.yaml": "namespace: system\nresources: [manager.yaml, service.yaml]\n",
-            f"{operator}/config/default/manager.yaml": DEPLOYMENT.format(name="manager", app=label),
-            f"{operator}/config/default/service.yaml": SERVICE.format(name="metrics", app="controller-manager", target=80),
-        })
+        write(
+            tmp_path,
+            {
+                f"{operator}/config/default/kustomization.yaml": (
+                    "namespace: system\nresources: [manager.yaml, service.yaml]\n"
+                ),
+                f"{operator}/config/default/manager.yaml": DEPLOYMENT.format(name="manager", app=label),
+                f"{operator}/config/default/service.yaml": SERVICE.format(
+                    name="metrics", app="controller-manager", target=80
+                ),
+            },
+        )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert found == [("op-b/config/default/service.yaml", 7, "service-selector-no-match", "error")]
 
 
 def test_the_fallback_says_so_once_per_root(tmp_path, monkeypatch):
-    write(tmp_path, {**BASE, "a/kustomization.yaml": "resources: [../base]\n", "b/kustomization.yaml": "resources: [../base]\n"})
+    write(
+        tmp_path,
+        {**BASE, "a/kustomization.yaml": "resources: [../base]\n", "b/kustomization.yaml": "resources: [../base]\n"},
+    )
     notes = [f for f in findings(tmp_path, monkeypatch, kustomize="fallback") if f[2] == "kustomize-fallback"]
-    assert notes == [("a/kustomization.yaml", 1, "kustomize-fallback", "info"),
-                     ("b/kustomization.yaml", 1, "kustomize-fallback", "info")]
+    assert notes == [
+        ("a/kustomization.yaml", 1, "kustomize-fallback", "info"),
+        ("b/kustomization.yaml", 1, "kustomize-fallback", "info"),
+    ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_kustomization_that_fails_to_build_is_one_error(tmp_path, monkeypatch, engine):
-    write(tmp_path, {"app/kustomization.yaml": "resources: [deployment.yaml, missing.yaml]\n",
-                     "app/deployment.yaml": DEPLOYMENT.format(name="web", app="web").replace("containerPort: 80", "containerPort: 0"),
-                     "other/service.yaml": SERVICE.format(name="x", app="x", target=80).replace("port: 80", "port: 0")})
+    write(
+        tmp_path,
+        {
+            "app/kustomization.yaml": "resources: [deployment.yaml, missing.yaml]\n",
+            "app/deployment.yaml": DEPLOYMENT.format(name="web", app="web").replace(
+                "containerPort: 80", "containerPort: 0"
+            ),
+            "other/service.yaml": SERVICE.format(name="x", app="x", target=80).replace("port: 80", "port: 0"),
+        },
+    )
     found = findings(tmp_path, monkeypatch, kustomize=engine)
-    assert found == [("app/kustomization.yaml", 1, "kustomize-build-failed", "error"),  # deployment.yaml not judged
-                     ("other/service.yaml", 6, "service-selector-no-match", "info"),
-                     ("other/service.yaml", 9, "service-port-number", "error")]
+    assert found == [
+        ("app/kustomization.yaml", 1, "kustomize-build-failed", "error"),  # deployment.yaml not judged
+        ("other/service.yaml", 6, "service-selector-no-match", "info"),
+        ("other/service.yaml", 9, "service-port-number", "error"),
+    ]
     [message] = messages(tmp_path, monkeypatch, rule="kustomize-build-failed", kustomize=engine)
     assert "missing.yaml" in message
 
 
 def test_remote_resources_are_not_built(tmp_path, monkeypatch):
-    write(tmp_path, {"app/kustomization.yaml": "resources:\n- github.com/example/repo//deploy?ref=v1\n- service.yaml\n",
-                     "app/service.yaml": SERVICE.format(name="x", app="x", target=80)})
+    write(
+        tmp_path,
+        {
+            "app/kustomization.yaml": "resources:\n- github.com/example/repo//deploy?ref=v1\n- service.yaml\n",
+            "app/service.yaml": SERVICE.format(name="x", app="x", target=80),
+        },
+    )
     found = findings(tmp_path, monkeypatch)
     assert ("app/kustomization.yaml", 1, "kustomize-not-built", "info") in found
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_file_no_kustomization_lists_gets_one_info(tmp_path, monkeypatch, engine):
-    write(tmp_path, {**BASE, "base/leftover.yaml": SERVICE.format(name="old", app="gone", target=0).replace("port: 80", "port: 0")})
+    write(
+        tmp_path,
+        {**BASE, "base/leftover.yaml": SERVICE.format(name="old", app="gone", target=0).replace("port: 80", "port: 0")},
+    )
     found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
     assert ("base/leftover.yaml", 1, "kustomize-unlisted-file", "info") in found
     assert all(file != "base/leftover.yaml" or rule == "kustomize-unlisted-file" for file, _, rule, _ in found)
@@ -252,7 +325,10 @@ def test_a_file_no_kustomization_lists_gets_one_info(tmp_path, monkeypatch, engi
 @KUBECTL
 def test_the_build_never_reads_outside_the_repository(tmp_path, monkeypatch):
     outside = tmp_path / "outside"
-    write(outside, {"kustomization.yaml": "resources: [secret.yaml]\n", "secret.yaml": DEPLOYMENT.format(name="s", app="s")})
+    write(
+        outside,
+        {"kustomization.yaml": "resources: [secret.yaml]\n", "secret.yaml": DEPLOYMENT.format(name="s", app="s")},
+    )
     repo = tmp_path / "repo"
     write(repo, {"app/kustomization.yaml": "resources: [../../outside]\n"})
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -269,7 +345,7 @@ CHART = {
     "mychart/values.yaml": "port: 80\n",
     # valid YAML that is no manifest: `name: {{ .Release.Name }}` parses as a mapping
     "mychart/templates/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"
-                                      "spec:\n  ports:\n  - port: {{ .Values.port }}\n",
+    "spec:\n  ports:\n  - port: {{ .Values.port }}\n",
 }
 
 
@@ -283,44 +359,59 @@ def test_a_chart_with_helm_is_linted_as_rendered(tmp_path, monkeypatch):
     """A stand-in `helm` (no helm in the reachable registries): it prints the render a real
     `helm template mychart mychart` gives, with the port out of range."""
     write(tmp_path, CHART)
-    render = ("---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
-              "  name: mychart\nspec:\n  ports:\n  - port: 0\n")
+    render = (
+        "---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
+        "  name: mychart\nspec:\n  ports:\n  - port: 0\n"
+    )
     bin_dir = tmp_path / "bin"
     write(bin_dir, {"helm": f"#!/bin/sh\ncat <<'EOF'\n{render}EOF\n"})
     (bin_dir / "helm").chmod((bin_dir / "helm").stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    assert findings(tmp_path, monkeypatch) == [("mychart/templates/service.yaml", 5, "service-no-endpoints", "warning"),
-                                               ("mychart/templates/service.yaml", 7, "service-port-number", "error")]
+    assert findings(tmp_path, monkeypatch) == [
+        ("mychart/templates/service.yaml", 5, "service-no-endpoints", "warning"),
+        ("mychart/templates/service.yaml", 7, "service-port-number", "error"),
+    ]
 
 
 def test_committed_render_output_is_reported_in_its_own_file(tmp_path, monkeypatch):
-    render = ("---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
-              "  name: mychart\nspec:\n  ports:\n  - port: 0\n")
+    render = (
+        "---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
+        "  name: mychart\nspec:\n  ports:\n  - port: 0\n"
+    )
     write(tmp_path, {"rendered/all.yaml": render})
-    assert findings(tmp_path, monkeypatch) == [("rendered/all.yaml", 7, "service-no-endpoints", "warning"),
-                                               ("rendered/all.yaml", 9, "service-port-number", "error")]
+    assert findings(tmp_path, monkeypatch) == [
+        ("rendered/all.yaml", 7, "service-no-endpoints", "warning"),
+        ("rendered/all.yaml", 9, "service-port-number", "error"),
+    ]
     [message] = messages(tmp_path, monkeypatch, rule="service-port-number")
     assert message.endswith("(rendered from mychart/templates/service.yaml)")
-    piped = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "-"], input=render.encode(),
-                           capture_output=True, cwd=tmp_path)
+    piped = subprocess.run(
+        [sys.executable, "-m", "kubelint_svc", "lint", "-"], input=render.encode(), capture_output=True, cwd=tmp_path,
+        check=False,
+    )
     assert b"\nmychart/templates/service.yaml:7:11: error[service-port-number]" in piped.stdout
 
 
 # --- test fixtures and status --------------------------------------------------------------------
 
+
 def test_kuttl_and_chainsaw_assertions_are_set_aside(tmp_path, monkeypatch):
     partial = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nstatus:\n  readyReplicas: 1\n"
-    write(tmp_path, {
-        "kuttl-test.yaml": "apiVersion: kuttl.dev/v1beta1\nkind: TestSuite\ntestDirs: [e2e]\n",
-        "e2e/basic/00-install.yaml": SERVICE.format(name="web", app="web", target=80).replace("port: 80", "port: 0")
-                                      + "---\n" + DEPLOYMENT.format(name="web", app="web"),
-        "e2e/basic/00-assert.yaml": partial,
-        "e2e/basic/01-errors.yaml": partial,
-        "chainsaw/scale/chainsaw-test.yaml": "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n"
-                                             "  name: scale\nspec:\n  steps:\n  - try:\n    - assert:\n"
-                                             "        file: check-ready.yaml\n",
-        "chainsaw/scale/check-ready.yaml": partial,
-    })
+    write(
+        tmp_path,
+        {
+            "kuttl-test.yaml": "apiVersion: kuttl.dev/v1beta1\nkind: TestSuite\ntestDirs: [e2e]\n",
+            "e2e/basic/00-install.yaml": SERVICE.format(name="web", app="web", target=80).replace("port: 80", "port: 0")
+            + "---\n"
+            + DEPLOYMENT.format(name="web", app="web"),
+            "e2e/basic/00-assert.yaml": partial,
+            "e2e/basic/01-errors.yaml": partial,
+            "chainsaw/scale/chainsaw-test.yaml": "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n"
+            "  name: scale\nspec:\n  steps:\n  - try:\n    - assert:\n"
+            "        file: check-ready.yaml\n",
+            "chainsaw/scale/check-ready.yaml": partial,
+        },
+    )
     assert findings(tmp_path, monkeypatch) == [
         ("chainsaw/scale/check-ready.yaml", 1, "test-fixture-skipped", "info"),
         ("e2e/basic/00-assert.yaml", 1, "test-fixture-skipped", "info"),
@@ -330,6 +421,7 @@ def test_kuttl_and_chainsaw_assertions_are_set_aside(tmp_path, monkeypatch):
 
 def test_status_is_not_validated(tmp_path, monkeypatch):
     exported = SERVICE.format(name="web", app="web", target=80) + (
-        "status:\n  loadBalancer:\n    ingress:\n    - ip: 10.0.0.1\n      bogus: field\n  conditions: 5\n")
+        "status:\n  loadBalancer:\n    ingress:\n    - ip: 10.0.0.1\n      bogus: field\n  conditions: 5\n"
+    )
     write(tmp_path, {"svc.yaml": exported, "deploy.yaml": DEPLOYMENT.format(name="web", app="web")})
     assert findings(tmp_path, monkeypatch) == []

@@ -4,10 +4,12 @@ and the index; nothing above them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.index import Index
 from kubelint_svc.model import Resource
 from kubelint_svc.settings import Settings
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
-P = TypeVar("P", contravariant=True)
+P_contra = TypeVar("P_contra", contravariant=True)
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Hit:
     """What a check reports: the rule's id, severity and the object are filled in by the engine."""
 
     message: str
-    path: tuple[str | int, ...] = ()
+    path: FieldPath = ()
     at_key: bool = True  # point at the key of the field (True) or at its value
     severity: str | None = None  # a verdict milder than the rule's own (never harsher)
     # hits on a `${VAR}` value are dropped (the object is a template) unless they are about it
@@ -96,7 +98,7 @@ class RunContext:
         return result
 
 
-class CheckFunction(Protocol[P]):
+class CheckFunction(Protocol[P_contra]):
     """A check: `(resource, run, params) -> hits`; params is the dataclass its annotation names."""
 
-    def __call__(self, resource: Resource, run: RunContext, params: P, /) -> Iterable[Hit]: ...
+    def __call__(self, resource: Resource, run: RunContext, params: P_contra, /) -> Iterable[Hit]: ...

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.model import Resource
@@ -17,9 +17,10 @@ class RemovedApis:
 def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Iterator[Hit]:
     selected_minor = run.minor
     for entry in params.removed:
-        if not isinstance(entry.get("kinds"), list):
+        kinds = entry.get("kinds")
+        if not isinstance(kinds, list):
             continue
-        if entry["apiVersion"] != resource.api_version or resource.kind not in entry["kinds"]:
+        if entry["apiVersion"] != resource.api_version or resource.kind not in kinds:
             continue
         removed_minor = int(str(entry["removedIn"]).split(".")[1])
         if selected_minor >= removed_minor:

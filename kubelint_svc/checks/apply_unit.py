@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext

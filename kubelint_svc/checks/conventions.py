@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 
@@ -47,7 +48,7 @@ class RecommendedLabels:
 
 def recommended_labels(resource: Resource, run: RunContext, params: RecommendedLabels) -> Iterator[Hit]:
     wanted = params.labels
-    places = [("metadata", "labels")]
+    places: list[FieldPath] = [("metadata", "labels")]
     if resource.kind in POD_TEMPLATE_PATHS:
         places = [(*POD_TEMPLATE_PATHS[resource.kind], "metadata", "labels")]
     elif pod_spec_path(resource) is None and resource.kind != "Service":

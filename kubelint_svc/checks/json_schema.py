@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.findings import format_field_path
 from kubelint_svc.model import Resource
 from kubelint_svc.placeholders import is_placeholder
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -38,7 +42,7 @@ def _expected(types: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(name, name) for name in names)
 
 
-def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
+def hits_from_errors(errors: Iterable[ValidationError], subject: str) -> Iterator[Hit]:
     """One hit per problem: unknown and missing fields are named one by one."""
     for error in errors:
         path = tuple(error.absolute_path)
@@ -46,7 +50,7 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
         if is_placeholder(instance):
             continue  # reported once per object by unrendered-placeholder
         validator = error.validator
-        if validator == "additionalProperties" and isinstance(instance, dict):
+        if validator == "additionalProperties" and isinstance(instance, dict) and isinstance(error.schema, Mapping):
             known = set(error.schema.get("properties", {}))
             for key in instance:
                 if key in known:
@@ -54,13 +58,15 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 where = format_field_path(path) or subject
-                yield Hit(f"unknown field {key!r} in {where}{suggestion}", path + (key,))
-        elif validator == "required" and isinstance(instance, dict):
+                yield Hit(f"unknown field {key!r} in {where}{suggestion}", (*path, key))
+        elif validator == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
+            # a schema that passed check_schema lists `required` and `enum`: the test only narrows the type
             for key in error.validator_value:
                 if key not in instance:
-                    yield Hit(f"missing required field {key!r}", path + (key,))
+                    yield Hit(f"missing required field {key!r}", (*path, key))
         elif validator == "type":
-            yield Hit(f"expected {_expected(error.validator_value)}, got {describe_value(instance)}", path, at_key=False)
+            yield Hit(f"expected {_expected(error.validator_value)}, got {describe_value(instance)}", path,
+                      at_key=False)
         elif validator in ("oneOf", "anyOf") and _is_int_or_string(error.validator_value):
             yield Hit(f"expected an integer or a string, got {describe_value(instance)}", path, at_key=False)
         elif validator in ("oneOf", "anyOf") and error.context:
@@ -68,7 +74,7 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
             from jsonschema.exceptions import best_match
 
             yield from hits_from_errors([best_match(error.context)], subject)
-        elif validator == "enum":
+        elif validator == "enum" and isinstance(error.validator_value, list):
             allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
             yield Hit(f"{describe_value(instance)} is not allowed here; expected one of {allowed}", path, at_key=False)
         else:
@@ -76,7 +82,7 @@ def hits_from_errors(errors: Iterable[Any], subject: str) -> Iterator[Hit]:
 
 
 def _is_int_or_string(options: Any) -> bool:
-    types = set()
+    types: set[str] = set()
     for option in options if isinstance(options, list) else []:
         value = option.get("type") if isinstance(option, dict) else None
         types.update([value] if isinstance(value, str) else value or [])

@@ -1,11 +1,14 @@
-"""Names, namespaces, labels and annotations: checked for every object (R1-R6, R32, D1, D2, D7)."""
+"""Names, namespaces, labels, selectors' label maps and annotations, with the API server's syntax for
+each; checked for every object."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.k8s_syntax import (
     dns1035_label,
     dns1123_label,
@@ -85,19 +88,19 @@ def namespace(resource: Resource, run: RunContext, params: NoParams) -> Iterator
             yield Hit(f"namespace {value!r} {problem}", ("metadata", "namespace"), at_key=False)
 
 
-def _label_map_hits(labels: Any, path: tuple, what: str, server_path: str | None = None) -> Iterator[Hit]:
+def _label_map_hits(labels: Any, path: FieldPath, what: str, server_path: str | None = None) -> Iterator[Hit]:
     if not isinstance(labels, dict):
         return
     quoted = f" (the API server reports it at {server_path})" if server_path else ""
     for key, value in labels.items():
         problem = qualified_name(key)
         if problem:
-            yield Hit(f"{what} key {key!r} is not a valid label key: {problem}{quoted}", path + (key,))
+            yield Hit(f"{what} key {key!r} is not a valid label key: {problem}{quoted}", (*path, key))
         if isinstance(value, str):
             problem = label_value(value)
             if problem:
                 yield Hit(f"{what} value {value!r} for {key!r} is not a valid label value: it {problem}{quoted}",
-                          path + (key,), at_key=False)
+                          (*path, key), at_key=False)
 
 
 def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -105,7 +108,7 @@ def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Itera
     if resource.kind == "Service":
         yield from _label_map_hits(resource.get(("spec", "selector")), ("spec", "selector"), "selector")
     if resource.kind in _WORKLOAD_SELECTOR_MAPS:
-        path = _WORKLOAD_SELECTOR_MAPS[resource.kind]
+        path: FieldPath = _WORKLOAD_SELECTOR_MAPS[resource.kind]
         yield from _label_map_hits(resource.get(path), path, "selector")
     elif resource.kind in POD_TEMPLATE_PATHS and resource.kind != "CronJob":
         selector_path = ("spec", "selector", "matchLabels")

@@ -1,11 +1,14 @@
-"""Containers of Pods and pod templates: names, ports, host ports, restart policy (D5, D8-D12)."""
+"""Containers of Pods and pod templates, as the API server validates them: container names, container
+ports (numbers, names, protocols, duplicates), host ports, and the restart policy a template may have."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.k8s_syntax import (
     PROTOCOLS,
     dns1123_label,
@@ -18,14 +21,16 @@ from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order
 
 
-def pod_spec_path(resource: Resource) -> tuple | None:
+def pod_spec_path(resource: Resource) -> tuple[str, ...] | None:
     if resource.kind == "Pod":
         return ("spec",)
     template = POD_TEMPLATE_PATHS.get(resource.kind)
     return (*template, "spec") if template else None
 
 
-def containers(resource: Resource, lists: tuple[str, ...] = ("containers",)) -> Iterator[tuple[tuple, dict]]:
+def containers(
+    resource: Resource, lists: tuple[str, ...] = ("containers",)
+) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     """(path, container) for each container mapping of the object's pod spec."""
     base = pod_spec_path(resource)
     if base is None:
@@ -37,7 +42,7 @@ def containers(resource: Resource, lists: tuple[str, ...] = ("containers",)) -> 
                 yield (*base, list_name, index), container
 
 
-def container_ports(resource: Resource) -> Iterator[tuple[tuple, dict]]:
+def container_ports(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     for path, container in containers(resource):
         ports = container.get("ports")
         for index, port in enumerate(ports if isinstance(ports, list) else []):
@@ -53,12 +58,8 @@ def _protocol(port: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _is_int(value: object) -> bool:
-    return is_int(value)
-
-
 def container_names(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    seen: dict[str, tuple] = {}
+    seen: dict[str, FieldPath] = {}
     for path, container in containers(resource, CONTAINER_LISTS):
         name = container.get("name")
         if not isinstance(name, str) or not name:
@@ -78,7 +79,7 @@ def port_numbers(resource: Resource, run: RunContext, params: NoParams) -> Itera
         if value == 0:
             yield Hit("containerPort is required and may not be 0 (Required value)", (*path, "containerPort"),
                       at_key=False)
-        elif _is_int(value) and not port_number(value):
+        elif is_int(value) and not port_number(value):
             yield Hit(f"containerPort {value} must be between 1 and 65535, inclusive", (*path, "containerPort"),
                       at_key=False)
 
@@ -111,10 +112,10 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
 
 
 def host_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    seen: dict[tuple, tuple] = {}
+    seen: dict[tuple[str | None, str, int], FieldPath] = {}
     for path, port in container_ports(resource):
         value = port.get("hostPort")
-        if not _is_int(value) or value == 0:
+        if not is_int(value) or value == 0:
             continue
         if not port_number(value):
             yield Hit(f"hostPort {value} must be between 1 and 65535, inclusive", (*path, "hostPort"), at_key=False)
@@ -130,12 +131,12 @@ def host_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterato
 
 
 def duplicate_container_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    seen: dict[tuple, tuple] = {}
+    seen: dict[tuple[int, str | None], FieldPath] = {}
     for path, port in container_ports(resource):
         value = port.get("containerPort")
         if port.get("hostIP") and not port.get("hostPort"):
             yield Hit("hostIP has no effect without hostPort", (*path, "hostIP"))
-        if not _is_int(value) or _protocol(port) is None:
+        if not is_int(value) or _protocol(port) is None:
             continue
         key = (value, _protocol(port))
         if key in seen:

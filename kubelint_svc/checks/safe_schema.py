@@ -13,10 +13,22 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from kubelint_svc.paths import resolved
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.validators import _Validator
+
+    # an instance of any class jsonschema.validators.create or extend makes (the stubs' name for
+    # it has no runtime twin)
+    SchemaValidator: TypeAlias = _Validator
+
+    # what a keyword of a validator class is given: (validator, keyword's value, instance, schema)
+    KeywordCheck = Callable[[SchemaValidator, Any, Any, Any], Iterator[ValidationError]]
 
 # Nodes a pack schema may hold once every $ref is expanded: real packs hold hundreds.
 MAX_EXPANDED_NODES = 100_000
@@ -36,16 +48,23 @@ class SchemaRefused(Exception):
     """A pack schema that cannot be made safe, worded for the pack's author."""
 
 
-def _compile(pattern: str) -> Any:
+class Pattern(Protocol):
+    """What is used of a pattern compiled by RE2 (google-re2 ships no types)."""
+
+    def search(self, text: str) -> object: ...
+
+
+def _compile(pattern: str) -> Pattern:
     import re2
 
     options = re2.Options()
     options.log_errors = False  # the reason is reported once, as a SchemaRefused
-    return re2.compile(pattern, options)
+    result: Pattern = re2.compile(pattern, options)
+    return result
 
 
 @functools.lru_cache(maxsize=4096)
-def compiled(pattern: str) -> Any:
+def compiled(pattern: str) -> Pattern:
     return _compile(pattern)
 
 
@@ -108,7 +127,8 @@ class _Expansion:
             self.active.pop()
 
     def _pack_file(self, ref: str, location: str) -> Path:
-        if ":" in location.split("/")[0] or location.startswith(("/", "\\")) or ".." in Path(location).parts:
+        scheme_like = ":" in location.split("/", maxsplit=1)[0]
+        if scheme_like or location.startswith(("/", "\\")) or ".." in Path(location).parts:
             raise SchemaRefused(f"$ref {ref!r} leaves the rule pack's folder; only files beside the rule may be "
                                 "referenced")
         path = resolved(self.folder / location)
@@ -138,8 +158,8 @@ def _size(value: Any) -> int:
 
 def _pointer(root: Any, pointer: str, ref: str) -> Any:
     value = root
-    for part in [p for p in pointer.split("/") if p]:
-        part = part.replace("~1", "/").replace("~0", "~")
+    for token in [p for p in pointer.split("/") if p]:
+        part = token.replace("~1", "/").replace("~0", "~")
         if isinstance(value, dict) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
@@ -201,14 +221,16 @@ def _has_keyword(schema: Any, keyword: str) -> bool:
     return any(keyword in node for node in _walk(schema))
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+def _pattern(validator: SchemaValidator, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
     if validator.is_type(instance, "string") and not compiled(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
+def _pattern_properties(
+    validator: SchemaValidator, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in patterns.items():
@@ -217,7 +239,9 @@ def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any,
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-def _additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Iterator[Any]:
+def _additional_properties(
+    validator: SchemaValidator, additional: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
     if not validator.is_type(instance, "object"):
@@ -230,8 +254,8 @@ def _additional_properties(validator: Any, additional: Any, instance: Any, schem
             yield from validator.descend(instance[extra], additional, path=extra)
     elif not additional and extras:
         listed = ", ".join(repr(extra) for extra in sorted(extras))
-        yield ValidationError(f"Additional properties are not allowed ({listed} {'was' if len(extras) == 1 else 'were'} "
-                              "unexpected)")
+        verb = "was" if len(extras) == 1 else "were"
+        yield ValidationError(f"Additional properties are not allowed ({listed} {verb} unexpected)")
 
 
 def _canonical(value: Any) -> Any:
@@ -248,7 +272,7 @@ def _canonical(value: Any) -> Any:
     return ("other", repr(value))
 
 
-def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[Any]:
+def _unique_items(validator: SchemaValidator, unique: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     """uniqueItems in linear time (jsonschema compares unhashable items pairwise: quadratic)."""
     from jsonschema.exceptions import ValidationError
 
@@ -264,15 +288,19 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> It
 
 
 @functools.lru_cache(maxsize=1)
-def _validator_class() -> Any:
+def _validator_class() -> type[SchemaValidator]:
     from jsonschema import Draft202012Validator, validators
 
-    keywords = {
+    keywords: dict[str, KeywordCheck] = {
         **Draft202012Validator.VALIDATORS,
         "pattern": _pattern, "patternProperties": _pattern_properties,
         "additionalProperties": _additional_properties, "uniqueItems": _unique_items,
     }
-    return validators.extend(Draft202012Validator, {name: _counted(check) for name, check in keywords.items()})
+    # types-jsonschema leaves extend() unannotated; it returns a class as create() does
+    extended: type[SchemaValidator] = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {name: _counted(check) for name, check in keywords.items()}
+    )
+    return extended
 
 
 class StepBudgetExceeded(Exception):
@@ -285,8 +313,8 @@ MAX_STEPS = 1_000_000
 _STEPS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("kubelint_svc_schema_steps", default=None)
 
 
-def _counted(check: Callable[..., Any]) -> Callable[..., Any]:
-    def counted(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+def _counted(check: KeywordCheck) -> KeywordCheck:
+    def counted(validator: SchemaValidator, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
         steps = _STEPS.get()
         if steps is not None:
             steps[0] -= 1
@@ -307,7 +335,7 @@ def step_budget(steps: int | None = None) -> Iterator[None]:
         _STEPS.reset(token)
 
 
-def validator_for(schema: Any) -> Any:
+def validator_for(schema: Any) -> SchemaValidator:
     """A validator for a prepared schema: RE2 for every pattern, and an empty reference registry
     (nothing is ever retrieved, whatever the schema says)."""
     from referencing import Registry

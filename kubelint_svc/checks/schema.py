@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.checks.json_schema import hits_from_errors

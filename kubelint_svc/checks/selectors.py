@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
     CONTROLLER_LABEL_KEYS,
@@ -46,7 +48,7 @@ def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
     return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
 
 
-def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], tuple | None]:
+def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], FieldPath | None]:
     """Descriptions of the workloads that miss the selector by the fewest labels, and the
     selector key to point at."""
     scored = []
@@ -92,14 +94,15 @@ def _typos(first: str, second: str) -> int:
     """Edits (insert, delete, replace, swap of neighbours) from one to the other; 3 means "more"."""
     if abs(len(first) - len(second)) > 2:
         return 3
-    previous, current = None, list(range(len(second) + 1))
+    rows: list[list[int]] = [list(range(len(second) + 1))]  # optimal string alignment, row by row
     for i, a in enumerate(first, 1):
-        before, previous, current = previous, current, [i] + [0] * len(second)
+        row = [i] + [0] * len(second)
         for j, b in enumerate(second, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
-            if before is not None and i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
-                current[j] = min(current[j], before[j - 2] + 1)
-    return min(current[-1], 3)
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a != b))
+            if i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return min(rows[-1][-1], 3)
 
 
 def _explanations(resource: Resource, run: RunContext, selector: dict[str, str], namespace: str) -> list[str]:
@@ -122,7 +125,9 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     if resource.unit != "-" and not index.unit_pods(resource, namespace):
         reasons.append(f"no workload applied with it runs in namespace {namespace}: the Pods may come from a "
                        "Helm chart, an operator or another repository (add it with --context to check)")
-    elif not index.unit_is_own_folder(resource, namespace) and not _near_misses(selector, index.unit_pods(resource, namespace)):
+    elif not index.unit_is_own_folder(resource, namespace) and not _near_misses(
+        selector, index.unit_pods(resource, namespace)
+    ):
         reasons.append(f"no workload in its own folder runs in namespace {namespace}, and none in the folders "
                        "around it comes close to the selector: the Pods may come from a Helm chart, an operator "
                        "or another repository (add it with --context to check)")
@@ -188,7 +193,7 @@ def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) ->
                   "intended for a canary? otherwise make the selector more specific", ("spec", "selector"))
 
 
-def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
+def _declared_ports(source: PodSource) -> list[tuple[object, object, str]]:
     """(name, containerPort, protocol) of every port the Pods declare."""
     found = []
     for container in source.containers():
@@ -201,7 +206,7 @@ def _declared_ports(source: PodSource) -> list[tuple[Any, Any, Any]]:
     return found
 
 
-def _target_port_path(index: int, port: dict) -> tuple:
+def _target_port_path(index: int, port: dict[str, Any]) -> FieldPath:
     if port.get("targetPort") not in (None, 0, ""):
         return ("spec", "ports", index, "targetPort")
     return ("spec", "ports", index, "port")
@@ -230,7 +235,7 @@ def _port_verdicts(run: RunContext, resource: Resource) -> PortVerdicts:
     return verdicts
 
 
-def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: tuple) -> None:
+def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: FieldPath) -> None:
     resolving, other_protocol, missing = [], [], []
     for source in sources:
         declared = [(n, p, proto) for n, p, proto in _declared_ports(source) if n == name]
@@ -248,14 +253,14 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             path, at_key=False, severity="error"))
         return
     if not resolving:
-        declared = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
-        known = f" (declared names: {', '.join(declared)})" if declared else " (no named ports are declared)"
+        named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
+        known = f" (declared names: {', '.join(named)})" if named else " (no named ports are declared)"
         names = ", ".join(s.describe() for s in missing[:3])
         verdicts.undefined.append(Hit(
             f"targetPort {name!r} is not a port name of any container of the selected Pods ({names}){known}: "
             "the port gets no endpoints", path, at_key=False, severity="error"))
         return
-    lacking = [s for s in missing] + [s for s, _ in other_protocol]
+    lacking = list(missing) + [s for s, _ in other_protocol]
     if lacking:
         names = ", ".join(s.describe() for s in lacking[:3])
         verdicts.undefined.append(Hit(
@@ -263,7 +268,9 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))
 
 
-def _numeric_port(verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: tuple) -> None:
+def _numeric_port(
+    verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: FieldPath
+) -> None:
     declared = [entry for source in sources for entry in _declared_ports(source)]
     if not declared:  # declaring is optional: nothing to compare, but say the port went unchecked
         names = ", ".join(s.describe() for s in sources[:3])
@@ -357,13 +364,14 @@ def statefulset_service_name(resource: Resource, run: RunContext, params: NoPara
                   "per-Pod DNS names", path, at_key=False, severity="info")
 
 
-def _ingress_backends(resource: Resource) -> Iterator[tuple[tuple, dict]]:
+def _ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     default = resource.get(("spec", "defaultBackend", "service"))
     if isinstance(default, dict):
         yield ("spec", "defaultBackend", "service"), default
     rules = resource.get(("spec", "rules"))
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        paths = rule.get("http", {}).get("paths") if isinstance(rule, dict) and isinstance(rule.get("http"), dict) else None
+        paths = (rule.get("http", {}).get("paths") if isinstance(rule, dict) and isinstance(rule.get("http"), dict)
+                 else None)
         for j, entry in enumerate(paths if isinstance(paths, list) else []):
             service = entry.get("backend", {}).get("service") if isinstance(entry, dict) else None
             if isinstance(service, dict):
@@ -383,7 +391,7 @@ def ingress_backend_service(resource: Resource, run: RunContext, params: NoParam
             yield Hit(f"backend Service {name!r} is not among the objects read for namespace {namespace}",
                       (*path, "name"), at_key=False)
             continue
-        port = backend.get("port") if isinstance(backend.get("port"), dict) else {}
+        port = backend["port"] if isinstance(backend.get("port"), dict) else {}
         ports = [p for _, p in defaults.ports_of(defaults.spec_of(service.body))]
         number, port_name = port.get("number"), port.get("name")
         if number is not None and number not in [p.get("port") for p in ports]:

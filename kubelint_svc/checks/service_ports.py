@@ -1,8 +1,10 @@
-"""A Service's ports: names, numbers, protocols, targetPorts and nodePorts (R8-R19)."""
+"""A Service's ports, as the API server validates them: required ports, names, numbers, protocols,
+duplicates, targetPorts, appProtocols, and nodePorts (where allowed, unique, inside the range)."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
@@ -17,12 +19,8 @@ from kubelint_svc.k8s_syntax import (
 from kubelint_svc.model import Resource
 
 
-def _ports(resource: Resource) -> list[tuple[int, dict]]:
+def _ports(resource: Resource) -> list[tuple[int, dict[str, Any]]]:
     return defaults.ports_of(defaults.spec_of(resource.body))
-
-
-def _is_int(value: object) -> bool:
-    return is_int(value)
 
 
 def ports_required(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -44,7 +42,8 @@ def port_names(resource: Resource, run: RunContext, params: NoParams) -> Iterato
         if name in (None, ""):
             if len(ports) > 1:
                 yield Hit(
-                    f"every port needs a name when a Service has more than one (spec.ports[{index}].name: Required value)",
+                    "every port needs a name when a Service has more than one "
+                    f"(spec.ports[{index}].name: Required value)",
                     path,
                 )
             continue
@@ -54,7 +53,8 @@ def port_names(resource: Resource, run: RunContext, params: NoParams) -> Iterato
         if problem:
             yield Hit(f"port name {name!r} {problem}", path, at_key=False)
         if name in seen:
-            yield Hit(f"port name {name!r} is already used by spec.ports[{seen[name]}] (Duplicate value)", path, at_key=False)
+            yield Hit(f"port name {name!r} is already used by spec.ports[{seen[name]}] (Duplicate value)", path,
+                      at_key=False)
         else:
             seen[name] = index
 
@@ -62,8 +62,9 @@ def port_names(resource: Resource, run: RunContext, params: NoParams) -> Iterato
 def port_numbers(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     for index, port in _ports(resource):
         value = port.get("port")
-        if _is_int(value) and not port_number(value):
-            yield Hit(f"port {value} must be between 1 and 65535, inclusive", ("spec", "ports", index, "port"), at_key=False)
+        if is_int(value) and not port_number(value):
+            yield Hit(f"port {value} must be between 1 and 65535, inclusive", ("spec", "ports", index, "port"),
+                      at_key=False)
 
 
 def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -79,10 +80,10 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
 
 
 def duplicate_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[int, str], int] = {}
     for index, port in _ports(resource):
         number, protocol = port.get("port"), defaults.port_protocol(port)
-        if not _is_int(number) or not isinstance(protocol, str):
+        if not is_int(number) or not isinstance(protocol, str):
             continue
         key = (number, protocol)
         if key in seen:
@@ -99,9 +100,9 @@ def target_ports(resource: Resource, run: RunContext, params: NoParams) -> Itera
     for index, port in _ports(resource):
         value = port.get("targetPort")
         path = ("spec", "ports", index, "targetPort")
-        if value is None or value == 0 or value == "" or isinstance(value, bool):
+        if value is None or value in (0, "") or isinstance(value, bool):
             continue  # absent, 0 and "" are defaulted to `port`
-        if _is_int(value) and not port_number(value):
+        if is_int(value) and not port_number(value):
             yield Hit(f"targetPort {value} must be between 1 and 65535, inclusive", path, at_key=False)
         elif isinstance(value, str):
             problem = iana_svc_name(value)
@@ -130,7 +131,7 @@ def node_port_forbidden(resource: Resource, run: RunContext, params: NoParams) -
     written = "" if spec.get("type") else " (the default type)"
     for index, port in _ports(resource):
         value = port.get("nodePort")
-        if _is_int(value) and value != 0:
+        if is_int(value) and value != 0:
             yield Hit(
                 f"nodePort may not be used when type is 'ClusterIP'{written}; "
                 "use type NodePort or LoadBalancer, or remove it (Forbidden)",
@@ -141,11 +142,11 @@ def node_port_forbidden(resource: Resource, run: RunContext, params: NoParams) -
 def duplicate_node_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     allocates = defaults.needs_node_ports(spec)
-    by_protocol: dict[tuple, int] = {}
+    by_protocol: dict[tuple[int, str], int] = {}
     by_number: dict[int, tuple[int, object]] = {}
     for index, port in _ports(resource):
         value, protocol = port.get("nodePort"), defaults.port_protocol(port)
-        if not _is_int(value) or value == 0 or not isinstance(protocol, str):
+        if not is_int(value) or value == 0 or not isinstance(protocol, str):
             continue
         path = ("spec", "ports", index, "nodePort")
         if (value, protocol) in by_protocol:
@@ -176,7 +177,7 @@ def node_port_range(resource: Resource, run: RunContext, params: NoParams) -> It
     low, high = run.node_port_range
     for index, port in _ports(resource):
         value = port.get("nodePort")
-        if _is_int(value) and value != 0 and not low <= value <= high:
+        if is_int(value) and value != 0 and not low <= value <= high:
             yield Hit(
                 f"nodePort {value} is outside the node port range {low}-{high}: the API server answers "
                 f"\"provided port is not in the valid range\" (set --node-port-range if your cluster differs)",

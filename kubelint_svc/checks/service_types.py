@@ -1,13 +1,16 @@
-"""What a Service's type allows: cluster IPs and families, ExternalName, LoadBalancer fields,
-session affinity and traffic policies (R7, R20-R24, R26-R28, R30-R31, R33-R45)."""
+"""What a Service's type allows, as the API server validates it: cluster IPs and IP families,
+ExternalName, external IPs, LoadBalancer fields, session affinity and traffic policies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.k8s_syntax import (
     dns1123_subdomain,
     ip_family,
@@ -44,7 +47,7 @@ def service_type(resource: Resource, run: RunContext, params: NoParams) -> Itera
         )
 
 
-def _cluster_ip_path(spec: dict[str, Any], index: int) -> tuple:
+def _cluster_ip_path(spec: dict[str, Any], index: int) -> FieldPath:
     """Where the user wrote cluster IP `index`: clusterIPs[i], or clusterIP for a lone clusterIP."""
     if index == 0 and defaults.wrote_cluster_ip(spec) and not spec.get("clusterIPs"):
         return ("spec", "clusterIP")
@@ -255,7 +258,7 @@ def external_ips(resource: Resource, run: RunContext, params: NoParams) -> Itera
                       at_key=False)
 
 
-def _link_local_multicast(address: Any) -> bool:
+def _link_local_multicast(address: IPv4Address | IPv6Address) -> bool:
     if address.version == 4:
         return address.packed[:3] == bytes([224, 0, 0])
     return address.packed[0] == 0xFF and (address.packed[1] & 0x0F) == 0x02

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.findings import FieldPath
 from kubelint_svc.model import Resource
 from kubelint_svc.placeholders import PLACEHOLDER
 
 
-def _placeholders(value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+def _placeholders(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     if isinstance(value, str):
         match = PLACEHOLDER.search(value)
         if match:
             yield path, match.group(0)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _placeholders(item, path + (key,))
+            yield from _placeholders(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _placeholders(item, path + (index,))
+            yield from _placeholders(item, (*path, index))
 
 
 def unrendered_placeholder(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:

@@ -1,9 +1,10 @@
-"""Workload specs: label selector expressions and counts (D2, D6)."""
+"""Workload specs: label selector expressions, and counts (replicas and the like) that may not be
+negative."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.k8s_syntax import is_int, label_value, qualified_name

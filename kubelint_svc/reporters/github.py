@@ -37,7 +37,7 @@ def _where(finding: Finding) -> str:
 
 def render(report: Report, limit: int | None = ANNOTATIONS_PER_LEVEL) -> str:
     """Annotations, at most `limit` per level; the rest as plain log lines and a count."""
-    lines, shown, skipped = [], {level: 0 for level in LEVELS}, []
+    lines, shown, skipped = [], dict.fromkeys(LEVELS, 0), []
     for finding in report.findings:
         if limit is None or shown[finding.severity] < limit:
             shown[finding.severity] += 1
@@ -50,6 +50,8 @@ def render(report: Report, limit: int | None = ANNOTATIONS_PER_LEVEL) -> str:
             f"{limit} annotations per level in a step. Upload the SARIF report (--format sarif) to code scanning "
             "to see them all:"
         )
-        lines += [not_a_command(visible(f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{_where(f)}"))
-                  for f in skipped]
+        lines += [
+            not_a_command(visible(f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{_where(f)}"))
+            for f in skipped
+        ]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from kubelint_svc import __version__
 from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import json_text
 
 
-def _finding(finding: Finding) -> dict:
+class _JsonObject(TypedDict):
+    apiVersion: str | None
+    kind: str | None
+    namespace: str | None
+    name: str | None
+
+
+class _JsonFinding(TypedDict):
+    rule: str
+    severity: str
+    message: str
+    file: str
+    line: int
+    column: int
+    object: _JsonObject
+    field: str | None
+
+
+def _finding(finding: Finding) -> _JsonFinding:
     ref = finding.object
     return {
         "rule": finding.rule,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import quote
 
 from kubelint_svc import __version__
@@ -17,7 +18,65 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _rule(rule: Rule) -> dict:
+class _Text(TypedDict):
+    text: str
+
+
+class _Help(TypedDict):
+    text: str
+    markdown: str
+
+
+class _SarifRule(TypedDict):
+    id: str
+    name: str
+    shortDescription: _Text
+    fullDescription: _Text
+    help: _Help
+    defaultConfiguration: dict[str, str]
+    properties: dict[str, list[str]]
+
+
+class _Region(TypedDict, total=False):
+    startLine: int
+    startColumn: int
+    endLine: int
+    endColumn: int
+
+
+class _ArtifactLocation(TypedDict, total=False):
+    uri: str
+    uriBaseId: str
+
+
+class _PhysicalLocation(TypedDict):
+    artifactLocation: _ArtifactLocation
+    region: _Region
+
+
+class _LogicalLocation(TypedDict):
+    fullyQualifiedName: str
+    kind: str
+
+
+class _Location(TypedDict, total=False):
+    physicalLocation: _PhysicalLocation
+    logicalLocations: list[_LogicalLocation]
+
+
+class _ResultBase(TypedDict):
+    ruleId: str
+    level: str
+    message: _Text
+    locations: list[_Location]
+    partialFingerprints: dict[str, str]
+
+
+class _Result(_ResultBase, total=False):
+    ruleIndex: int
+
+
+def _rule(rule: Rule) -> _SarifRule:
     help_text = rule.rationale
     markdown = rule.rationale
     if rule.failing_example.strip():
@@ -72,21 +131,23 @@ def fingerprint(finding: Finding, occurrence: int) -> str:
 
 def render(report: Report, registry: Registry, base: Path | None = None) -> str:
     base = (base or Path.cwd()).resolve()
-    rules = [rule for rule in registry.sorted_rules() if rule.enabled or any(f.rule == rule.id for f in report.findings)]
+    rules = [
+        rule for rule in registry.sorted_rules() if rule.enabled or any(f.rule == rule.id for f in report.findings)
+    ]
     index = {rule.id: position for position, rule in enumerate(rules)}
     seen: dict[str, int] = {}
-    results = []
+    results: list[_Result] = []
     for finding in report.findings:
         uri, relative = _location_uri(finding.file, base)
-        location: dict = {"uri": uri}
+        location: _ArtifactLocation = {"uri": uri}
         if relative:
             location["uriBaseId"] = "%SRCROOT%"
-        region = {"startLine": finding.line, "startColumn": finding.column}
+        region: _Region = {"startLine": finding.line, "startColumn": finding.column}
         if finding.end_line is not None and finding.end_column is not None:
-            region.update(endLine=finding.end_line, endColumn=finding.end_column)
+            region["endLine"], region["endColumn"] = finding.end_line, finding.end_column
         key = fingerprint(finding, 0).split(":")[0]
         seen[key] = seen.get(key, 0) + 1
-        result = {
+        result: _Result = {
             "ruleId": finding.rule,
             "level": LEVELS[finding.severity],
             "message": {"text": finding.message},

@@ -3,9 +3,10 @@ where it was written (the base resource, or the patch that set it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ruamel.yaml.nodes import Node
 
@@ -83,8 +84,17 @@ def built_resources(
         if not isinstance(body.get("apiVersion"), str) or not isinstance(body.get("kind"), str):
             continue
         file = sources.display(built.origin.file) if built.origin is not None else kustomization
-        found.append(BuiltResource(
-            body["apiVersion"], body["kind"], body, file, unit=f"kustomize:{root}", built=built, sources=sources,
-            fallback_file=kustomization, root=root,
-        ))
+        found.append(
+            BuiltResource(
+                body["apiVersion"],
+                body["kind"],
+                body,
+                file,
+                unit=f"kustomize:{root}",
+                built=built,
+                sources=sources,
+                fallback_file=kustomization,
+                root=root,
+            )
+        )
     return found

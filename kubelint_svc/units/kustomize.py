@@ -16,9 +16,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
 from kubelint_svc.paths import is_inside, resolved
@@ -28,34 +29,70 @@ MAX_INCLUDE_DEPTH = 30
 MAX_FILES = 2000
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
-_REMOTE = re.compile(r"^(\w[\w+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&](ref|version|submodules|timeout)=")
+_REMOTE = re.compile(
+    r"^(\w[\w+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&](ref|version|submodules|timeout)="
+)
 _HOST_LIKE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/")
 _KLOG_PREFIX = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=')
 _INLINE_PATCH = re.compile(r"\n|^\s*(apiVersion|kind|metadata|\{|-)")
 _ENTRY_FIELDS = ("resources", "bases")
 _UNSUPPORTED_FIELDS = (
-    "configMapGenerator", "secretGenerator", "generators", "transformers", "validators", "replacements",
-    "vars", "helmCharts", "helmGlobals", "openapi", "crds", "configurations", "generatorOptions", "sortOptions",
+    "configMapGenerator",
+    "secretGenerator",
+    "generators",
+    "transformers",
+    "validators",
+    "replacements",
+    "vars",
+    "helmCharts",
+    "helmGlobals",
+    "openapi",
+    "crds",
+    "configurations",
+    "generatorOptions",
+    "sortOptions",
 )
-_CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "APIService", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "PodSecurityPolicy", "CertificateSigningRequest", "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration", "ComponentStatus",
-})
+_CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "StorageClass",
+        "PriorityClass",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "IngressClass",
+        "RuntimeClass",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "PodSecurityPolicy",
+        "CertificateSigningRequest",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "ComponentStatus",
+    }
+)
 _NOT_RENAMED = frozenset({"Namespace", "CustomResourceDefinition", "APIService"})
 _WORKLOADS = ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController")
 # where pod-template metadata sits, per kind (kustomize's label and annotation field specs)
 _TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
-    **{kind: (("spec", "template", "metadata"),) for kind in _WORKLOADS},
+    **dict.fromkeys(_WORKLOADS, (("spec", "template", "metadata"),)),
     "CronJob": (("spec", "jobTemplate", "metadata"), ("spec", "jobTemplate", "spec", "template", "metadata")),
 }
 # selector label maps, and whether kustomize creates them when absent
 _SELECTORS: dict[str, tuple[tuple[str, ...], bool]] = {
     "Service": (("spec", "selector"), True),
     "ReplicationController": (("spec", "selector"), True),
-    **{kind: (("spec", "selector", "matchLabels"), True) for kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")},
+    **dict.fromkeys(
+        ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"), (("spec", "selector", "matchLabels"), True)
+    ),
     "Job": (("spec", "selector", "matchLabels"), False),
     "CronJob": (("spec", "jobTemplate", "spec", "selector", "matchLabels"), False),
     "PodDisruptionBudget": (("spec", "selector", "matchLabels"), False),
@@ -64,33 +101,63 @@ _SELECTORS: dict[str, tuple[tuple[str, ...], bool]] = {
 _REPLICATED = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
 # strategic-merge keys of the lists kustomize merges item by item (others are replaced whole)
 _MERGE_KEYS = {
-    "containers": ("name",), "initContainers": ("name",), "ephemeralContainers": ("name",), "env": ("name",),
-    "volumes": ("name",), "imagePullSecrets": ("name",), "volumeMounts": ("mountPath",),
-    "volumeDevices": ("devicePath",), "hostAliases": ("ip",), "topologySpreadConstraints": ("topologyKey",),
+    "containers": ("name",),
+    "initContainers": ("name",),
+    "ephemeralContainers": ("name",),
+    "env": ("name",),
+    "volumes": ("name",),
+    "imagePullSecrets": ("name",),
+    "volumeMounts": ("mountPath",),
+    "volumeDevices": ("devicePath",),
+    "hostAliases": ("ip",),
+    "topologySpreadConstraints": ("topologyKey",),
     "ports": ("containerPort", "port"),
 }
 _KIND_ORDER = (
-    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
-    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret",
-    "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim",
-    "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget",
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
 )
 _KIND_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 _MISSING: Any = object()
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """value when it is a mapping, else an empty one (YAML from a pull request may hold anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
 class Origin:
     file: Path
     document: int
-    path: tuple = ()
+    path: tuple[Any, ...] = ()
 
 
 @dataclass
 class BuiltObject:
     body: dict[str, Any]
     origin: Origin | None
-    patched: dict[tuple, Origin] = field(default_factory=dict)
+    patched: dict[tuple[Any, ...], Origin] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,15 +179,15 @@ class BuildError(Exception):
 class _Patch:
     origin: Origin
     body: Any  # a mapping: strategic merge; a list: JSON6902 operations
-    target: dict | None  # a selector; None: the patch names its object itself
+    target: dict[str, Any] | None  # a selector; None: the patch names its object itself
     inline: bool = False  # written as a string inside the kustomization: no path within it
-    scope: frozenset = frozenset()  # the resource files whose objects it may patch
+    scope: frozenset[Path] = frozenset()  # the resource files whose objects it may patch
 
 
 @dataclass
 class _Kustomization:
     file: Path
-    data: dict
+    data: dict[str, Any]
 
     @property
     def directory(self) -> Path:
@@ -225,8 +292,9 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path
     return result
 
 
-def _build_scanned(scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float,
-                   result: Build) -> None:
+def _build_scanned(
+    scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float, result: Build
+) -> None:
     if scan.tree.outside:
         result.error = f"{scan.tree.outside[0]}: outside the repository ({scan.tree.confine}); not read"
     elif scan.remote:
@@ -260,13 +328,19 @@ def _command_for(engine: str) -> tuple[list[str] | None, str]:
 
 def _has_kustomize(kubectl: str) -> bool:
     try:
-        return subprocess.run([kubectl, "kustomize", "--help"], capture_output=True, timeout=20,
-                              stdin=subprocess.DEVNULL).returncode == 0
+        return (
+            subprocess.run(
+                [kubectl, "kustomize", "--help"], capture_output=True, timeout=20, stdin=subprocess.DEVNULL,
+                check=False,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
 
 # ---- reading the chain ---------------------------------------------------------------------
+
 
 def _is_remote(entry: str, local: Path | None = None) -> bool:
     if _REMOTE.search(entry):
@@ -290,8 +364,10 @@ def _local(kustomization: _Kustomization, name: str, entry: str) -> Path:
     inside = os.path.realpath(kustomization.directory)
     if path.is_file() and os.path.commonpath([os.path.realpath(path), inside]) != inside:
         # kustomize's default load restrictor: folders may be anywhere, files only at or below
-        raise BuildError(f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
-                         "which kustomize refuses (unless run with --load-restrictor LoadRestrictionsNone)")
+        raise BuildError(
+            f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
+            "which kustomize refuses (unless run with --load-restrictor LoadRestrictionsNone)"
+        )
     return path
 
 
@@ -390,36 +466,51 @@ def _listed_patches(tree: _Tree, kustomization: _Kustomization, name: str) -> li
     return found
 
 
-def _file_patches(tree: _Tree, kustomization: _Kustomization, name: str, entry: str, target: dict | None) -> list[_Patch]:
+def _file_patches(
+    tree: _Tree, kustomization: _Kustomization, name: str, entry: str, target: dict[str, Any] | None
+) -> list[_Patch]:
     path = _local(kustomization, name, entry)
     documents = tree.documents_of(path)
-    return [_patch(kustomization, Origin(path, index), data, target, False)
-            for index, data in enumerate(documents) if data is not None]
+    return [
+        _patch(kustomization, Origin(path, index), data, target, False)
+        for index, data in enumerate(documents)
+        if data is not None
+    ]
 
 
-def _inline_patches(kustomization: _Kustomization, text: str, where: tuple, target: dict | None) -> list[_Patch]:
+def _inline_patches(
+    kustomization: _Kustomization, text: str, where: tuple[Any, ...], target: dict[str, Any] | None
+) -> list[_Patch]:
     stream = parse_stream(text, keep_nodes=False)
     problems = stream.problems + [p for document in stream.documents for p in document.problems]
     if problems:
         raise BuildError(f"{kustomization.file}: {'.'.join(map(str, where))}: {problems[0].message}")
     origin = Origin(kustomization.file, 0, where)
-    return [_patch(kustomization, origin, document.data, target, True)
-            for document in stream.documents if document.data is not None]
+    return [
+        _patch(kustomization, origin, document.data, target, True)
+        for document in stream.documents
+        if document.data is not None
+    ]
 
 
-def _patch(kustomization: _Kustomization, origin: Origin, data: Any, target: dict | None, inline: bool) -> _Patch:
+def _patch(
+    kustomization: _Kustomization, origin: Origin, data: Any, target: dict[str, Any] | None, inline: bool
+) -> _Patch:
     if isinstance(data, list) and all(isinstance(op, dict) and isinstance(op.get("path"), str) for op in data):
         if target is None:
             raise BuildError(f"{kustomization.file}: JSON6902 patch {origin.file.name} needs a target")
         return _Patch(origin, data, target, inline)
     if not isinstance(data, dict):
-        raise BuildError(f"{kustomization.file}: patch in {origin.file.name} is neither an object nor a list of operations")
+        raise BuildError(
+            f"{kustomization.file}: patch in {origin.file.name} is neither an object nor a list of operations"
+        )
     if target is None and not (isinstance(data.get("kind"), str) and isinstance(_name(data), str)):
         raise BuildError(f"{kustomization.file}: patch in {origin.file.name} names no kind and metadata.name")
     return _Patch(origin, data, target, inline)
 
 
 # ---- the real engine -----------------------------------------------------------------------
+
 
 def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, result: Build) -> None:
     """Build through a throwaway kustomization outside the tree that includes the root and asks
@@ -428,10 +519,11 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
         wrapper = Path(temporary).resolve()
         relative = os.path.relpath(root, wrapper)
         (wrapper / "kustomization.yaml").write_text(
-            f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8")
-        output, error, warnings = _run(command + [str(wrapper)], timeout)
+            f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
+        )
+        output, error, warnings = _run([*command, str(wrapper)], timeout)
         if error is not None:
-            output, error, warnings = _run(command + [str(root)], timeout)
+            output, error, warnings = _run([*command, str(root)], timeout)
         result.warnings += warnings
         if error is not None:
             result.error = error
@@ -443,11 +535,23 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
 def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
     """stdout, kustomize's own words on failure, its warnings; plugins stay off, network is
     pointed at a closed port, and the whole process group dies at the time limit."""
-    environment = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-                   "NO_PROXY": "", "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file"}
+    environment = {
+        **os.environ,
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ALLOW_PROTOCOL": "file",
+    }
     try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=environment, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            start_new_session=True,
+        )
     except OSError as error:
         return "", f"{command[0]}: {error.strerror or error}", []
     try:
@@ -460,18 +564,22 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
     if process.returncode == 0:
         return stdout.decode("utf-8", "replace"), None, warnings
-    words = [_KLOG_PREFIX.sub("", line).strip().strip('"') for line in lines if line.strip() and not line.startswith("# Warning")]
+    words = [
+        _KLOG_PREFIX.sub("", line).strip().strip('"')
+        for line in lines
+        if line.strip() and not line.startswith("# Warning")
+    ]
     return "", "\n".join(line[:400] for line in words[:4]) or f"exit status {process.returncode}", warnings
 
 
-def _documents(output: str) -> list[dict]:
+def _documents(output: str) -> list[dict[str, Any]]:
     return [d.data for d in parse_stream(output, keep_nodes=False).documents if isinstance(d.data, dict)]
 
 
-def _traced(scan: _Scan, wrapper: Path, body: dict) -> BuiltObject:
+def _traced(scan: _Scan, wrapper: Path, body: dict[str, Any]) -> BuiltObject:
     """A built object without our annotation, its origin and the fields patches set."""
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    metadata = _mapping(body.get("metadata"))
+    annotations = _mapping(metadata.get("annotations"))
     written = annotations.pop(ORIGIN_ANNOTATION, None)
     if "annotations" in metadata and not annotations:
         del metadata["annotations"]
@@ -479,20 +587,20 @@ def _traced(scan: _Scan, wrapper: Path, body: dict) -> BuiltObject:
     return BuiltObject(body, origin, _attribute(scan, body, origin))
 
 
-def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict) -> Origin | None:
+def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict[str, Any]) -> Origin | None:
     """`path:` is relative to the wrapper: the base file; `configuredIn` alone: a generator's output
     (or an object a patch stripped the annotation from: then None, and kind/name decide)."""
     data = _documents(written)[0] if isinstance(written, str) and _documents(written) else {}
     if isinstance(data.get("path"), str):
         file = Path(os.path.normpath(wrapper / data["path"]))
         return _origin_in(scan, [file], body)
-    by = data.get("configuredBy") if isinstance(data.get("configuredBy"), dict) else {}
+    by = _mapping(data.get("configuredBy"))
     if isinstance(data.get("configuredIn"), str) and str(by.get("kind", "")).endswith("Generator"):
         return Origin(Path(os.path.normpath(wrapper / data["configuredIn"])), 0)
     return None
 
 
-def _origin_in(scan: _Scan, files: list[Path], body: dict) -> Origin | None:
+def _origin_in(scan: _Scan, files: list[Path], body: dict[str, Any]) -> Origin | None:
     for file in files:
         try:
             index = _best_document(scan.tree.documents_of(file), body)
@@ -503,32 +611,40 @@ def _origin_in(scan: _Scan, files: list[Path], body: dict) -> Origin | None:
     return None
 
 
-def _best_document(documents: list[Any], body: dict) -> int | None:
+def _best_document(documents: list[Any], body: dict[str, Any]) -> int | None:
     """The document of the object's kind whose name the built name keeps (prefixes and suffixes
     only add to it); the longest such name wins."""
     built = str(_name(body) or "")
-    candidates = [(len(str(_name(d))), -i) for i, d in enumerate(documents)
-                  if isinstance(d, dict) and d.get("kind") == body.get("kind") and str(_name(d)) in built]
+    candidates = [
+        (len(str(_name(d))), -i)
+        for i, d in enumerate(documents)
+        if isinstance(d, dict) and d.get("kind") == body.get("kind") and str(_name(d)) in built
+    ]
     return -max(candidates)[1] if candidates else None
 
 
 # ---- which patch set which field -----------------------------------------------------------
 
-def _attribute(scan: _Scan, body: dict, origin: Origin | None) -> dict[tuple, Origin]:
+
+def _attribute(scan: _Scan, body: dict[str, Any], origin: Origin | None) -> dict[tuple[Any, ...], Origin]:
     base = scan.tree.documents[origin.file][origin.document] if origin and origin.file in scan.tree.documents else {}
     base = base if isinstance(base, dict) else {}
-    patched: dict[tuple, Origin] = {}
+    patched: dict[tuple[Any, ...], Origin] = {}
     for patch in scan.patches:
-        if origin is not None and origin.file not in patch.scope or not _may_touch(patch, body, base):
+        if (origin is not None and origin.file not in patch.scope) or not _may_touch(patch, body, base):
             continue
-        pairs = _operation_nodes(patch.body, body, base) if isinstance(patch.body, list) else _merged_nodes(patch.body, body, base)
+        pairs = (
+            _operation_nodes(patch.body, body, base)
+            if isinstance(patch.body, list)
+            else _merged_nodes(patch.body, body, base)
+        )
         for built_path, patch_path in pairs:
             path = patch.origin.path if patch.inline else patch.origin.path + patch_path
             patched[built_path] = Origin(patch.origin.file, patch.origin.document, path)
     return patched
 
 
-def _may_touch(patch: _Patch, body: dict, base: dict) -> bool:
+def _may_touch(patch: _Patch, body: dict[str, Any], base: dict[str, Any]) -> bool:
     names = {str(_name(body)), str(_name(base))}
     if patch.target is None:
         wanted = str(_name(patch.body))
@@ -537,8 +653,14 @@ def _may_touch(patch: _Patch, body: dict, base: dict) -> bool:
     return _selected(patch.target, body, names)
 
 
-def _merged_nodes(patch: Any, built: Any, base: Any, list_name: str = "",
-                  built_path: tuple = (), patch_path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
+def _merged_nodes(
+    patch: Any,
+    built: Any,
+    base: Any,
+    list_name: str = "",
+    built_path: tuple[Any, ...] = (),
+    patch_path: tuple[Any, ...] = (),
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """(built path, patch path) of each node a strategic-merge patch set: a value the base lacked
     or held differently; list items are paired by their merge key, as kustomize pairs them."""
     if isinstance(patch, dict) and isinstance(built, dict):
@@ -555,13 +677,19 @@ def _merged_nodes(patch: Any, built: Any, base: Any, list_name: str = "",
             at = _paired(list_name, item, built, index)
             if at is not None:
                 before = _paired(list_name, item, base, index) if isinstance(base, list) else None
-                yield from _merged_nodes(item, built[at], base[before] if before is not None else _MISSING,
-                                         list_name, (*built_path, at), (*patch_path, index))
+                yield from _merged_nodes(
+                    item,
+                    built[at],
+                    base[before] if before is not None else _MISSING,
+                    list_name,
+                    (*built_path, at),
+                    (*patch_path, index),
+                )
     elif built == patch and base != patch:
         yield built_path, patch_path
 
 
-def _paired(list_name: str, item: Any, items: list, index: int) -> int | None:
+def _paired(list_name: str, item: Any, items: list[Any], index: int) -> int | None:
     key = _merge_key(list_name, item)
     if key is None:
         return index if index < len(items) else None
@@ -574,7 +702,9 @@ def _merge_key(list_name: str, item: Any) -> str | None:
     return next((key for key in _MERGE_KEYS.get(list_name, ()) if key in item), None)
 
 
-def _operation_nodes(operations: list, built: dict, base: dict) -> Iterator[tuple[tuple, tuple]]:
+def _operation_nodes(
+    operations: list[Any], built: dict[str, Any], base: dict[str, Any]
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     for index, operation in enumerate(operations):
         if operation.get("op") not in ("add", "replace") or "value" not in operation:
             continue
@@ -585,33 +715,43 @@ def _operation_nodes(operations: list, built: dict, base: dict) -> Iterator[tupl
                     yield (*path, *sub), (index, "value", *sub)
 
 
-def _pointer_in_built(pointer: str, built: Any, value: Any) -> tuple | None:
+def _pointer_in_built(pointer: str, built: Any, value: Any) -> tuple[Any, ...] | None:
     """The built path a JSON pointer wrote to, if the value is still there (`-`: the last equal item)."""
-    path: list = []
+    path: list[Any] = []
     current = built
     for token in _tokens(pointer):
         if isinstance(current, list):
-            token = next((i for i in range(len(current) - 1, -1, -1) if current[i] == value), None) \
-                if token == "-" else int(token) if token.isdigit() else None
-            if token is None or token >= len(current):
+            index = (
+                next((i for i in range(len(current) - 1, -1, -1) if current[i] == value), None)
+                if token == "-"
+                else int(token)
+                if token.isdigit()
+                else None
+            )
+            if index is None or index >= len(current):
                 return None
-        elif not isinstance(current, dict) or token not in current:
+            path.append(index)
+            current = current[index]
+            continue
+        if not isinstance(current, dict) or token not in current:
             return None
         path.append(token)
         current = current[token]
     return tuple(path) if current == value else None
 
 
-def _nodes(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def _nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
     yield path, value
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in items:
         yield from _nodes(child, (*path, key))
 
 
-def _get(data: Any, path: tuple) -> Any:
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
     for part in path:
-        if isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        ):
             data = data[part]
         else:
             return _MISSING
@@ -627,18 +767,24 @@ def _name(data: Any) -> Any:
     return metadata.get("name") if isinstance(metadata, dict) else None
 
 
-def _selected(target: dict, body: dict, names: set[str]) -> bool:
+def _selected(target: dict[str, Any], body: dict[str, Any], names: set[str]) -> bool:
     """A patch target selector: group, version, kind, name, namespace (anchored regular
     expressions, as kustomize reads them) and label or annotation selectors."""
     group, _, version = str(body.get("apiVersion", "")).rpartition("/")
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    actual = {"group": [group], "version": [version], "kind": [str(body.get("kind", ""))], "name": list(names),
-              "namespace": [str(metadata.get("namespace") or "")]}
+    metadata = _mapping(body.get("metadata"))
+    actual = {
+        "group": [group],
+        "version": [version],
+        "kind": [str(body.get("kind", ""))],
+        "name": list(names),
+        "namespace": [str(metadata.get("namespace") or "")],
+    }
     for key, candidates in actual.items():
         if key in target and not any(_full_match(target[key], c) for c in candidates):
             return False
-    return (_labels_match(target.get("labelSelector"), metadata.get("labels"))
-            and _labels_match(target.get("annotationSelector"), metadata.get("annotations")))
+    return _labels_match(target.get("labelSelector"), metadata.get("labels")) and _labels_match(
+        target.get("annotationSelector"), metadata.get("annotations")
+    )
 
 
 def _full_match(pattern: str, text: str) -> bool:
@@ -657,16 +803,17 @@ def _labels_match(selector: str | None, labels: Any) -> bool:
         key, op, value = match.groups()
         if op == "" and (key.startswith("!") == (key.lstrip("!") in labels)):
             return False
-        if op in ("=", "==") and str(labels.get(key)) != value or op == "!=" and str(labels.get(key)) == value:
+        if (op in ("=", "==") and str(labels.get(key)) != value) or (op == "!=" and str(labels.get(key)) == value):
             return False
     return True
 
 
 # ---- the built-in fallback -----------------------------------------------------------------
 
+
 @dataclass
 class _Object:
-    body: dict
+    body: dict[str, Any]
     origin: Origin | None
     names: set[str]
 
@@ -699,8 +846,11 @@ def _kustomize(tree: _Tree, directory: Path, objects: list[_Object], notes: list
             _accumulate(objects, added, kustomization)
     for entry in _entries(kustomization, "components"):
         objects = _kustomize(tree, _local(kustomization, "components", entry), objects, notes)
-    notes += [f"{kustomization.file}: {name} is not applied by the built-in engine"
-              for name in _UNSUPPORTED_FIELDS if kustomization.data.get(name)]
+    notes += [
+        f"{kustomization.file}: {name} is not applied by the built-in engine"
+        for name in _UNSUPPORTED_FIELDS
+        if kustomization.data.get(name)
+    ]
     early, late = _patches_of(tree, kustomization)
     for patch in early:
         objects = _applied(objects, patch, kustomization)
@@ -718,7 +868,9 @@ def _objects_in(tree: _Tree, path: Path, kustomization: _Kustomization) -> list[
         if data is None:
             continue
         if not (isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(_name(data), str)):
-            raise BuildError(f"{kustomization.file}: {path} document {index} is no object with a kind and metadata.name")
+            raise BuildError(
+                f"{kustomization.file}: {path} document {index} is no object with a kind and metadata.name"
+            )
         found.append(_Object(copy.deepcopy(data), Origin(path, index), {_name(data)}))
     return found
 
@@ -732,7 +884,7 @@ def _accumulate(objects: list[_Object], added: list[_Object], kustomization: _Ku
         objects.append(item)
 
 
-def _identity(body: dict) -> tuple[str, str, str, str]:
+def _identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
     group = str(body.get("apiVersion", "")).rpartition("/")[0]
     return group, str(body.get("kind")), str(body["metadata"].get("namespace") or ""), str(_name(body))
 
@@ -741,8 +893,11 @@ def _applied(objects: list[_Object], patch: _Patch, kustomization: _Kustomizatio
     kept = []
     matched = False
     for item in objects:
-        hit = _selected(patch.target, item.body, item.names) if patch.target is not None else (
-            patch.body.get("kind") == item.body.get("kind") and _name(patch.body) in item.names)
+        hit = (
+            _selected(patch.target, item.body, item.names)
+            if patch.target is not None
+            else (patch.body.get("kind") == item.body.get("kind") and _name(patch.body) in item.names)
+        )
         matched = matched or hit
         if not hit:
             kept.append(item)
@@ -753,8 +908,10 @@ def _applied(objects: list[_Object], patch: _Patch, kustomization: _Kustomizatio
             item.body = _merged(item.body, patch.body, "")
             kept.append(item)
     if not matched and patch.target is None:
-        raise BuildError(f"{kustomization.file}: patch {patch.origin.file.name} matches no "
-                         f"{patch.body.get('kind')} named {_name(patch.body)!r}")
+        raise BuildError(
+            f"{kustomization.file}: patch {patch.origin.file.name} matches no "
+            f"{patch.body.get('kind')} named {_name(patch.body)!r}"
+        )
     return kept
 
 
@@ -791,7 +948,7 @@ def _clean(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _operated(body: dict, operations: list, kustomization: _Kustomization) -> dict:
+def _operated(body: dict[str, Any], operations: list[Any], kustomization: _Kustomization) -> dict[str, Any]:
     """JSON6902 add, replace and remove; a pointer that does not resolve is kustomize's error too."""
     body = copy.deepcopy(body)
     for index, operation in enumerate(operations):
@@ -813,13 +970,15 @@ def _operated(body: dict, operations: list, kustomization: _Kustomization) -> di
             else:
                 parent[key] = value
         except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
-            raise BuildError(f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
-                             f"does not apply to {_name(body)}: {error}") from None
+            raise BuildError(
+                f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
+                f"does not apply to {_name(body)}: {error}"
+            ) from None
     return body
 
 
-def _path_of(body: Any, tokens: list[str]) -> tuple:
-    path: list = []
+def _path_of(body: Any, tokens: list[str]) -> tuple[Any, ...]:
+    path: list[Any] = []
     for token in tokens:
         path.append(int(token) if isinstance(_get(body, tuple(path)), list) else token)
     if _get(body, tuple(path)) is _MISSING:
@@ -837,11 +996,17 @@ def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
         raise BuildError(f"{file}: labels must be a list of mappings with pairs")
     for entry in labels:  # kustomize applies `labels` before `commonLabels`
         selectors = entry.get("includeSelectors") is True
-        label_sets.insert(-1, (_strings(entry.get("pairs"), file, "labels.pairs"), selectors,
-                               selectors or entry.get("includeTemplates") is True))
+        label_sets.insert(
+            -1,
+            (
+                _strings(entry.get("pairs"), file, "labels.pairs"),
+                selectors,
+                selectors or entry.get("includeTemplates") is True,
+            ),
+        )
     annotations = _strings(data.get("commonAnnotations"), file, "commonAnnotations")
     for item in objects:
-        kind, metadata = item.body.get("kind"), _at(item.body, ("metadata",))
+        kind, metadata = str(item.body.get("kind")), _at(item.body, ("metadata",))
         if namespace and kind not in _CLUSTER_SCOPED:
             metadata["namespace"] = namespace
         if (prefix or suffix) and kind not in _NOT_RENAMED:
@@ -854,10 +1019,10 @@ def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
                 _at(item.body, (*path, "annotations")).update(annotations)
 
 
-def _label(body: dict, pairs: dict[str, str], selectors: bool, templates: bool) -> None:
+def _label(body: dict[str, Any], pairs: dict[str, str], selectors: bool, templates: bool) -> None:
     if not pairs:
         return
-    kind = body.get("kind")
+    kind = str(body.get("kind"))
     _at(body, ("metadata", "labels")).update(pairs)
     for path in _TEMPLATES.get(kind, ()) if templates else ():
         _at(body, (*path, "labels")).update(pairs)
@@ -879,7 +1044,9 @@ def _set_replicas(objects: list[_Object], kustomization: _Kustomization) -> None
 
 def _set_images(objects: list[_Object], kustomization: _Kustomization) -> None:
     entries = kustomization.data.get("images") or []
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries):
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
+    ):
         raise BuildError(f"{kustomization.file}: images entries need a name")
     for item in objects:
         for container in _containers(item.body):
@@ -887,7 +1054,7 @@ def _set_images(objects: list[_Object], kustomization: _Kustomization) -> None:
                 container["image"] = _image(container["image"], entries)
 
 
-def _containers(data: Any) -> Iterator[dict]:
+def _containers(data: Any) -> Iterator[dict[str, Any]]:
     if isinstance(data, dict):
         for key, value in data.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
@@ -899,11 +1066,11 @@ def _containers(data: Any) -> Iterator[dict]:
             yield from _containers(value)
 
 
-def _image(image: str, entries: list[dict]) -> str:
+def _image(image: str, entries: list[dict[str, Any]]) -> str:
     name, at, digest = image.partition("@")
     slash = name.rfind("/")
     colon = name.rfind(":")
-    name, tag = (name[:colon], name[colon + 1:]) if colon > slash else (name, "")
+    name, tag = (name[:colon], name[colon + 1 :]) if colon > slash else (name, "")
     for entry in entries:
         if entry["name"] == name:
             name = str(entry.get("newName") or name)
@@ -915,7 +1082,7 @@ def _image(image: str, entries: list[dict]) -> str:
     return name + (f":{tag}" if tag else "") + (f"@{digest}" if at else "")
 
 
-def _string(data: dict, key: str, file: Path) -> str | None:
+def _string(data: dict[str, Any], key: str, file: Path) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
         raise BuildError(f"{file}: {key} must be a string")
@@ -927,10 +1094,12 @@ def _strings(value: Any, file: Path, key: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise BuildError(f"{file}: {key} must map names to values")
-    return {str(k): v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    return {
+        str(k): v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()
+    }
 
 
-def _at(body: dict, path: tuple) -> dict:
+def _at(body: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
     current = body
     for part in path:
         if not isinstance(current.get(part), dict):
@@ -939,8 +1108,13 @@ def _at(body: dict, path: tuple) -> dict:
     return current
 
 
-def _legacy_order(item: _Object) -> tuple:
+def _legacy_order(item: _Object) -> tuple[Any, ...]:
     kind = str(item.body.get("kind"))
-    rank = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER) + 1 + _KIND_LAST.index(kind) \
-        if kind in _KIND_LAST else len(_KIND_ORDER)
+    rank = (
+        _KIND_ORDER.index(kind)
+        if kind in _KIND_ORDER
+        else len(_KIND_ORDER) + 1 + _KIND_LAST.index(kind)
+        if kind in _KIND_LAST
+        else len(_KIND_ORDER)
+    )
     return (rank, str(item.body.get("apiVersion")), kind, *_identity(item.body)[2:])

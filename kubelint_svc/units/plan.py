@@ -63,7 +63,10 @@ def normal(path: Path) -> Path:
 
 
 def plan(
-    files: list[Path], kustomize: str = "auto", helm_values: tuple[str, ...] = (), jobs: int | None = None,
+    files: list[Path],
+    kustomize: str = "auto",
+    helm_values: tuple[str, ...] = (),
+    jobs: int | None = None,
     confine: Path | None = None,
 ) -> Plan:
     """The units of the files read (normalised paths). confine: no build reads outside it."""
@@ -89,13 +92,23 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
         for path in done.files:
             result.in_build.setdefault(normal(path), []).append(done)
         if done.error:
-            result.notes.append(Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}"))
+            result.notes.append(
+                Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}")
+            )
         elif done.engine == "fallback":
             why = "as configured" if engine == "fallback" else "neither kubectl nor kustomize is on PATH"
-            result.notes.append(Note(kustomization, "kustomize-fallback", (
-                f"built with kubelint-svc's built-in kustomize fallback ({why}); "
-                "it covers resources, namespace, prefixes, labels, images, replicas and patches: install kubectl "
-                f"for exact builds{'; ignored: ' + '; '.join(done.warnings[:3]) if done.warnings else ''}")))
+            result.notes.append(
+                Note(
+                    kustomization,
+                    "kustomize-fallback",
+                    (
+                        f"built with kubelint-svc's built-in kustomize fallback ({why}); "
+                        "it covers resources, namespace, prefixes, labels, images, replicas and patches: "
+                        "install kubectl "
+                        f"for exact builds{'; ignored: ' + '; '.join(done.warnings[:3]) if done.warnings else ''}"
+                    ),
+                )
+            )
     built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
@@ -105,10 +118,13 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
         if file.name in KUSTOMIZATION_NAMES or file in result.in_build:
             continue
         if file.parent in built_folders and kustomization_file(file.parent) is not None:
-            result.set_aside[file] = ("kustomize-unlisted-file", (
-                "this folder is applied with `kubectl apply -k`, and no kustomization lists this file: it is part "
-                "of no build (list it under resources, or move it out of the folder)"
-            ))
+            result.set_aside[file] = (
+                "kustomize-unlisted-file",
+                (
+                    "this folder is applied with `kubectl apply -k`, and no kustomization lists this file: it is part "
+                    "of no build (list it under resources, or move it out of the folder)"
+                ),
+            )
 
 
 def _listed_patches(folder: Path) -> list[Path]:
@@ -150,14 +166,21 @@ def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...]) 
     helm = shutil.which("helm")
     for chart in charts:
         if helm is None:
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", (
-                "a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
-                f"lint the render with `helm template {chart.name} {chart} | kubelint-svc lint -`")))
+            result.notes.append(
+                Note(
+                    chart / "Chart.yaml",
+                    "helm-chart-not-rendered",
+                    (
+                        "a Helm chart: its templates are not linted as written, and helm is not on PATH to "
+                        "render them; "
+                        f"lint the render with `helm template {chart.name} {chart} | kubelint-svc lint -`"
+                    ),
+                )
+            )
             continue
         text, error = _render(helm, chart, helm_values)
         if error is not None:
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
-                                     f"helm template failed: {error}"))
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", f"helm template failed: {error}"))
         else:
             result.renders.append(Render(chart, text))
 
@@ -179,13 +202,27 @@ def _render(helm: str, chart: Path, values: tuple[str, ...]) -> tuple[str, str |
         arguments += ["--values", str(chart / value_file)]
     with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
         environment = {
-            "PATH": os.environ.get("PATH", ""), "HOME": home, "HELM_CACHE_HOME": home, "HELM_CONFIG_HOME": home,
-            "HELM_DATA_HOME": home, "HELM_PLUGINS": os.path.join(home, "plugins"), "HTTPS_PROXY": "http://127.0.0.1:9",
-            "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": home,
+            "HELM_CACHE_HOME": home,
+            "HELM_CONFIG_HOME": home,
+            "HELM_DATA_HOME": home,
+            "HELM_PLUGINS": os.path.join(home, "plugins"),
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
         }
         try:
-            done = subprocess.run(arguments, capture_output=True, text=True, timeout=HELM_TIMEOUT, env=environment,
-                                  stdin=subprocess.DEVNULL, cwd=home)
+            done = subprocess.run(
+                arguments,
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=HELM_TIMEOUT,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                cwd=home,
+            )
         except (OSError, subprocess.SubprocessError) as error:
             return "", str(error)
     if done.returncode != 0:
@@ -204,10 +241,18 @@ def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
             result.set_aside[file] = (None, "a test assertion (KUTTL or chainsaw), compared against a live cluster")
             folders[file.parent] = min(folders.get(file.parent, file), file)
     for first in sorted(folders.values()):
-        result.notes.append(Note(first, "test-fixture-skipped", (
-            "test assertions in this folder (KUTTL `NN-assert.yaml` / `NN-errors.yaml`, chainsaw assert and error "
-            "files) describe part of what a cluster should hold, so they are not linted as manifests; the "
-            "install steps beside them are")))
+        result.notes.append(
+            Note(
+                first,
+                "test-fixture-skipped",
+                (
+                    "test assertions in this folder (KUTTL `NN-assert.yaml` / `NN-errors.yaml`, chainsaw assert "
+                    "and error "
+                    "files) describe part of what a cluster should hold, so they are not linted as manifests; the "
+                    "install steps beside them are"
+                ),
+            )
+        )
 
 
 def _chainsaw_assertions(folder: Path) -> set[Path]:
