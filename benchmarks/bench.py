@@ -95,6 +95,23 @@ def generate_tree(root: Path, pairs: int = 10_000, files: int = 1_000) -> None:
         (folder / f"apps-{f:04d}.yaml").write_text(body)
 
 
+def generate_kustomize_tree(root: Path, apps: int = 40, pairs: int = 25) -> None:
+    """apps kustomize apps, each a base of `pairs` Service+Deployment pairs and a prod overlay
+    (namePrefix, commonLabels, a replicas patch): 40 roots, 2,000 built objects by default."""
+    for app in range(apps):
+        base, overlay = root / f"app-{app:02d}" / "base", root / f"app-{app:02d}" / "overlays" / "prod"
+        base.mkdir(parents=True)
+        overlay.mkdir(parents=True)
+        body = "".join(PAIR.format(n=app * pairs + i, ns=app, type="ClusterIP", replicas=1) for i in range(pairs))
+        (base / "apps.yaml").write_text(body)
+        (base / "kustomization.yaml").write_text("resources: [apps.yaml]\n")
+        (overlay / "replicas.yaml").write_text(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{app * pairs}\n"
+            f"  namespace: team-{app}\nspec:\n  replicas: 3\n")
+        (overlay / "kustomization.yaml").write_text(
+            "resources: [../../base]\nnamePrefix: prod-\ncommonLabels: {env: prod}\npatches:\n- path: replicas.yaml\n")
+
+
 def child(mode: str, target: str) -> None:
     """Runs in a child process: time one step, print JSON with seconds, documents and peak RSS."""
     start = time.perf_counter()
@@ -110,12 +127,19 @@ def child(mode: str, target: str) -> None:
             with contextlib.suppress(Exception):
                 documents += sum(1 for doc in parse(item.path.read_bytes()) if doc is not None)
     else:
+        import os
+
         from kubelint_svc.engine import Registry
         from kubelint_svc.inputs import discover
         from kubelint_svc.runner import Settings, lint
         from kubelint_svc.schemas import bundled_versions
 
-        report = lint(discover([target]), Settings(bundled_versions()[-1]), Registry.builtin())
+        # "lint", or "lint:ENGINE" (kustomize auto/fallback/off); "lint:serial" builds one root at a time
+        engine = mode.partition(":")[2] or "auto"
+        if engine == "serial":
+            engine, os.environ["KUBELINT_SVC_JOBS"] = "auto", "1"
+        settings = Settings(bundled_versions()[-1], kustomize=engine)
+        report = lint(discover([target]), settings, Registry.builtin())
         documents = report.objects
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -153,19 +177,45 @@ def report(name: str, target: Path, repeat: int) -> None:
     print()
 
 
+def report_units(target: Path, repeat: int) -> None:
+    """What building kustomize roots costs, by engine, and what building them in parallel saves."""
+    import os
+
+    rows = {mode: measure(mode, target, repeat) for mode in ("lint:off", "lint:fallback", "lint:serial", "lint:auto")}
+    roots = sum(1 for _ in target.glob("*/overlays/prod"))
+    print(f"## kustomize units: {roots} roots (base + prod overlay each), {os.cpu_count()} cores")
+    labels = {
+        "lint:off": "kustomize off (files as written)", "lint:fallback": "built-in fallback",
+        "lint:serial": "kubectl kustomize, one root at a time", "lint:auto": "kubectl kustomize, roots in parallel",
+    }
+    for mode, row in rows.items():
+        extra = row["seconds"] - rows["lint:off"]["seconds"]
+        print(f"- {labels[mode]}: {row['seconds']:.3f} s median, {row['documents']} objects judged, "
+              f"peak {row['peak_mib']:.0f} MiB; building: {extra:+.3f} s ({extra / roots * 1000:+.0f} ms per root)")
+    print(f"- parallel / serial: {rows['lint:auto']['seconds'] / rows['lint:serial']['seconds']:.2f}")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=("corpus", "generated", "units"), help="run one section")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(REPO))
         child(*args.child)
         return 0
     print(f"python {sys.version.split()[0]}, repeat {args.repeat}, medians\n")
-    if args.corpus.is_dir():
+    if args.corpus.is_dir() and args.only in (None, "corpus"):
         report(f"real-world corpus ({args.corpus.name})", args.corpus, args.repeat)
+    if args.only in (None, "units"):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate_kustomize_tree(Path(tmp) / "apps")
+            report_units(Path(tmp) / "apps", args.repeat)
+    if args.only not in (None, "generated"):
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         generate_tree(tree)

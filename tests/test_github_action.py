@@ -34,6 +34,7 @@ spec:
   containers:
   - name: web
     image: nginx
+    ports: [{containerPort: 80}]
 """
 
 

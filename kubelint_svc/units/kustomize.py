@@ -8,6 +8,7 @@ plugins or network; a small built-in engine covers the common fields when neithe
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -326,7 +327,9 @@ def _command_for(engine: str) -> tuple[list[str] | None, str]:
     return None, engine if engine in ("kubectl", "kustomize") else "fallback"
 
 
+@functools.lru_cache(maxsize=8)
 def _has_kustomize(kubectl: str) -> bool:
+    """Asked once per kubectl per process: every root of a run is built with the same one."""
     try:
         return (
             subprocess.run(
@@ -590,7 +593,8 @@ def _traced(scan: _Scan, wrapper: Path, body: dict[str, Any]) -> BuiltObject:
 def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict[str, Any]) -> Origin | None:
     """`path:` is relative to the wrapper: the base file; `configuredIn` alone: a generator's output
     (or an object a patch stripped the annotation from: then None, and kind/name decide)."""
-    data = _documents(written)[0] if isinstance(written, str) and _documents(written) else {}
+    documents = _documents(written) if isinstance(written, str) else []
+    data = documents[0] if documents else {}
     if isinstance(data.get("path"), str):
         file = Path(os.path.normpath(wrapper / data["path"]))
         return _origin_in(scan, [file], body)

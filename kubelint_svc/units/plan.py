@@ -81,7 +81,8 @@ def plan(
 def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | None, confine: Path | None) -> None:
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine)
-    workers = max(1, min(len(roots), jobs or os.cpu_count() or 1))
+    jobs = jobs or _jobs_from_environment()
+    workers = max(1, min(len(roots), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         result.builds = list(pool.map(lambda root: build(root, engine, confine=confine or _repository_of(root)), roots))
     for done in result.builds:
@@ -125,6 +126,12 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+def _jobs_from_environment() -> int | None:
+    """KUBELINT_SVC_JOBS: how many kustomize builds run at once (default: twice the cores)."""
+    value = os.environ.get("KUBELINT_SVC_JOBS", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
 
 
 def _listed_patches(folder: Path) -> list[Path]:
