@@ -134,23 +134,26 @@ def test_a_crashing_check_is_a_finding_and_the_rest_still_runs(registry, monkeyp
     assert crash.line == 1
 
 
-@pytest.mark.parametrize("check, complaint", [
+@pytest.mark.parametrize(("check", "complaint"), [
     ("{function: metadata.service_name, parms: {relaxed_since: 36}}",
      "rules.yaml:5: rule 'x': unknown key 'parms' in a function check (it takes function, params)"),
     ("{function: metadata.service_name, params: {relaxed_since: 36, extra: 1}}",
      "rules.yaml:5: rule 'x': metadata.service_name has no parameter 'extra' (it takes relaxed_since)"),
-    ("{function: metadata.service_name}", "rules.yaml:5: rule 'x': metadata.service_name needs the parameter 'relaxed_since'"),
+    ("{function: metadata.service_name}",
+     "rules.yaml:5: rule 'x': metadata.service_name needs the parameter 'relaxed_since'"),
     ("{function: metadata.service_name, params: {relaxed_since: soon}}",
      "rules.yaml:5: rule 'x': parameter 'relaxed_since' must be int, not str"),
     ("{function: service_ports.port_numbers, params: {any: 1}}",
      "rules.yaml:5: rule 'x': service_ports.port_numbers has no parameter 'any' (it takes no parameters)"),
-    ("{function: service_ports.no_such_check}", "rules.yaml:5: rule 'x': no check function 'service_ports.no_such_check'"),
+    ("{function: service_ports.no_such_check}",
+     "rules.yaml:5: rule 'x': no check function 'service_ports.no_such_check'"),
 ])
 def test_a_checks_params_are_checked_when_the_rule_is_read(tmp_path, check, complaint):
     """A typo in a rule's `check:` is an error naming the file and line, not a crash at run time."""
     from kubelint_svc.engine import RuleError, read_rule_folder
 
-    (tmp_path / "rules.yaml").write_text(f"rules:\n  - id: x\n    severity: error\n    summary: s\n    check: {check}\n")
+    rule = f"rules:\n  - id: x\n    severity: error\n    summary: s\n    check: {check}\n"
+    (tmp_path / "rules.yaml").write_text(rule)
     with pytest.raises(RuleError) as raised:
         read_rule_folder(tmp_path)
     assert complaint in str(raised.value)
