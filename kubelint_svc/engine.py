@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
-from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, Finding, format_field_path
+from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, resolved
-from kubelint_svc.placeholders import is_placeholder
+from kubelint_svc.placeholders import bare_placeholder, is_placeholder, placeholder_note
 
 if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
@@ -141,6 +141,8 @@ class Registry:
     def check_resource(self, resource: Resource, run: RunContext) -> Iterator[Finding]:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
+        bare_placeholders: dict[str, FieldPath] = {}
+        noted = False  # an unrendered-placeholder note on this object already
         for rule, check in self._checks_for(resource.kind):
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
@@ -156,13 +158,21 @@ class Registry:
                 yield self._internal_error(rule, resource, error)
                 continue
             for hit in hits:
-                if (
-                    resource.may_hold_placeholders
-                    and not hit.about_placeholder
-                    and is_placeholder(resource.get(hit.path))
-                ):
-                    continue  # a template's value: unrendered-placeholder speaks for it
+                if resource.may_hold_placeholders and not hit.about_placeholder:
+                    value = resource.get(hit.path)
+                    if is_placeholder(value):
+                        continue  # a template's value: unrendered-placeholder speaks for it
+                    bare = bare_placeholder(value)
+                    if bare is not None:  # `$NAME` where a check wanted a number, CIDR, name or IP
+                        bare_placeholders.setdefault(bare, hit.path)
+                        continue
+                if rule.id == "unrendered-placeholder":
+                    noted = True
                 yield finding_for(rule, resource, hit)
+        if bare_placeholders and not noted and self.is_enabled("unrendered-placeholder"):
+            first, path = next(iter(bare_placeholders.items()))
+            note = Hit(placeholder_note(first, len(bare_placeholders) - 1), path, at_key=False, about_placeholder=True)
+            yield finding_for(self.rules["unrendered-placeholder"], resource, note)
 
     def _internal_error(self, rule: Rule, resource: Resource, error: Exception) -> Finding:
         crash = self.rules.get("internal-error")
@@ -185,7 +195,10 @@ class Registry:
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]
-        return Finding(rule.id, rule.severity, problem.message, file, problem.line, problem.column)
+        severity = rule.severity
+        if problem.severity is not None:
+            severity = min(problem.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
+        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column)
 
     def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
         """Findings for the YAML problems of one file, leaving out those of rules turned off."""

@@ -72,6 +72,7 @@ class Problem:
     message: str
     line: int
     column: int
+    severity: str | None = None  # milder than the rule's own, when the problem is (never harsher)
 
 
 @dataclass
@@ -177,19 +178,11 @@ class _Converter:
                 merges.append(value_node)
                 continue
             key = self._key(key_node, depth)
+            value = self.convert(value_node, depth + 1)
             if key in seen:
-                first = seen[key].start_mark
-                self.problems.append(
-                    Problem(
-                        "yaml-duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {first.line + 1}); "
-                        "the API server's strict decoding rejects it",
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                    )
-                )
+                self.problems.append(_duplicate(key, seen[key], key_node, same=result[key] == value))
             seen[key] = key_node
-            result[key] = self.convert(value_node, depth + 1)
+            result[key] = value
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
             for source in sources:
@@ -208,6 +201,21 @@ class _Converter:
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
+
+
+def _duplicate(key: str, first: Node, second: Node, same: bool) -> Problem:
+    """A repeated key, where it is repeated: kubectl converts YAML to JSON and keeps the later
+    value without a word (the API server never sees the duplicate); kustomize and strict YAML
+    readers refuse the file. With the same value twice nothing is lost: a warning."""
+    line = first.start_mark.line + 1
+    if same:
+        message = (f"duplicate key {key!r}, with the same value as at line {line}: harmless to kubectl, "
+                   "but kustomize and strict YAML readers refuse the file; remove one")
+    else:
+        message = (f"duplicate key {key!r} (first at line {line}) with a different value: kubectl keeps this "
+                   f"later value and drops the one at line {line} without a word; kustomize refuses the file")
+    return Problem("yaml-duplicate-key", message, second.start_mark.line + 1, second.start_mark.column + 1,
+                   "warning" if same else None)
 
 
 class _LimitExceeded(Exception):

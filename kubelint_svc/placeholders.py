@@ -12,15 +12,33 @@ from kubelint_svc.loader import Problem
 
 # `${VAR}`, `${VAR:-default}` (envsubst and friends) and `{{ .Values.x }}` (Go/Helm templates)
 PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}|\{\{.*?\}\}")
+# `$NAME`: envsubst's other form, in the upper-case shape of a shell variable. Only where a
+# field expects a number, a CIDR, a name or an IP does it count (a check would reject it
+# there); `$` in commands and scripts is left alone.
+BARE_PLACEHOLDER = re.compile(r"\$[A-Z_][A-Z0-9_]*\b")
 
 
 def may_hold_placeholders(text: str) -> bool:
     """Cheap: could any value of this file be a placeholder?"""
-    return "${" in text or "{{" in text
+    return "$" in text or "{{" in text
 
 
 def is_placeholder(value: Any) -> bool:
+    """A value holding `${VAR}` or `{{ ... }}`: noted once per object wherever it is."""
     return isinstance(value, str) and PLACEHOLDER.search(value) is not None
+
+
+def bare_placeholder(value: Any) -> str | None:
+    """The `$NAME` a value holds, if any (only a check's verdict on it makes it count)."""
+    match = BARE_PLACEHOLDER.search(value) if isinstance(value, str) else None
+    return match.group() if match else None
+
+
+def placeholder_note(placeholder: str, more: int = 0) -> str:
+    """The one message an object's placeholders get."""
+    others = f" and {more} more" if more else ""
+    return (f"unrendered placeholder {placeholder}{others}: this is a template (render it, with envsubst or helm "
+            "template, before applying); placeholder values are not checked")
 
 
 def template_problems(problems: list[Problem], text: str) -> list[Problem]:

@@ -271,7 +271,7 @@ def _load(
         file = (document.helm_source if from_stream else None) or source.display
         for p in document.problems:
             line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
-            findings.extend(registry.loader_findings([Problem(p.rule, p.message, line, p.column)], file))
+            findings.extend(registry.loader_findings([replace(p, line=line)], file))
         for resource in resources_of(document, source.display, (node_source, index), attribute_to_template=from_stream):
             resource.may_hold_placeholders = placeholders
             resource.unit = _unit(source)

@@ -55,8 +55,18 @@ def test_syntax_error_keeps_the_documents_before_and_after():
 def test_duplicate_key_is_a_problem_at_the_second_key():
     stream = parse_stream("spec:\n  selector: {a: b}\n  ports: []\n  selector: {c: d}\n")
     problems = stream.documents[0].problems
-    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-duplicate-key", 4, 3)]
-    assert "first defined at line 2" in problems[0].message
+    assert [(p.rule, p.line, p.column, p.severity) for p in problems] == [("yaml-duplicate-key", 4, 3, None)]
+    assert problems[0].message == (
+        "duplicate key 'selector' (first at line 2) with a different value: kubectl keeps this later value "
+        "and drops the one at line 2 without a word; kustomize refuses the file")
+    assert stream.documents[0].data["spec"]["selector"] == {"c": "d"}  # as kubectl reads it
+
+
+def test_a_duplicate_with_the_same_value_is_a_warning(lint_text):
+    text = "apiVersion: v1\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '1', a: '2'}\n"
+    assert [(f.rule, f.severity, f.line, f.column) for f in lint_text(text).findings] == [
+        ("yaml-duplicate-key", "warning", 2, 1), ("yaml-duplicate-key", "error", 5, 16)]
+    assert "with the same value as at line 1" in lint_text(text).findings[0].message
 
 
 def test_alias_bomb_is_refused_quickly():

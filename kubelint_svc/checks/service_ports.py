@@ -186,6 +186,24 @@ def node_port_range(resource: Resource, run: RunContext, params: NoParams) -> It
             )
 
 
+def port_in_node_port_range(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    """A ClusterIP Service whose `port` looks like a nodePort: the common confusion of the two."""
+    spec = defaults.spec_of(resource.body)
+    if defaults.service_type(spec) != "ClusterIP":
+        return
+    low, high = run.node_port_range
+    for index, port in _ports(resource):
+        value = port.get("port")
+        if is_int(value) and low <= value <= high and port.get("nodePort") in (None, 0):
+            yield Hit(
+                f"port {value} lies in the node port range {low}-{high}, but on a ClusterIP Service `port` is "
+                "only the cluster-internal port: nothing opens on the nodes. For a port on every node, use "
+                "`type: NodePort` and set `nodePort` (`port` can then be the usual 80)",
+                ("spec", "ports", index, "port"),
+                at_key=False,
+            )
+
+
 def headless_target_port(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if not defaults.is_headless(spec):

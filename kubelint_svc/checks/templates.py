@@ -8,7 +8,7 @@ from typing import Any
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.findings import FieldPath
 from kubelint_svc.model import Resource
-from kubelint_svc.placeholders import PLACEHOLDER
+from kubelint_svc.placeholders import PLACEHOLDER, placeholder_note
 
 
 def _placeholders(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
@@ -31,11 +31,4 @@ def unrendered_placeholder(resource: Resource, run: RunContext, params: NoParams
     if not found:
         return
     path, first = found[0]
-    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
-    yield Hit(
-        f"unrendered placeholder {first}{more}: this is a template (render it, with envsubst or helm "
-        "template, before applying); placeholder values are not checked",
-        path,
-        at_key=False,
-        about_placeholder=True,
-    )
+    yield Hit(placeholder_note(first, len(found) - 1), path, at_key=False, about_placeholder=True)
