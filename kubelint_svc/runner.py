@@ -33,7 +33,7 @@ from kubelint_svc.suppressions import (
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize import kustomization_file
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import Plan, normal, plan
 
 __all__ = ["Report", "Settings", "lint"]
@@ -89,7 +89,9 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values)
     display = _Displays(known)
-    kustomize = KustomizeIndex() if settings.kustomize == "off" else None
+    # files linted as written still get their kustomizations' light view: patches set aside,
+    # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
+    kustomize = KustomizeIndex()
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     for source in inputs:
@@ -104,7 +106,7 @@ def _lint(
     for resource, is_linted in _rendered_resources(units, display, set(linted), registry, report.findings):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
-        if normal(note.file) in linted or note.file in linted:
+        if normal(note.file) in linted or any(path in linted for path in note.covers):
             report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
                                                             display(note.file)))
     folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *context_files]}
@@ -174,8 +176,10 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
             continue
         kustomization = kustomization_file(done.root) or done.root
         is_linted = any(normal(path) in linted for path in done.files)
+        chain = sorted((path for path in done.files if path.name in KUSTOMIZATION_NAMES),
+                       key=lambda path: (path.parent != done.root, str(path)))  # the root's first
         found += [(resource, is_linted) for resource in
-                  built_resources(done.objects, done.root, display(kustomization), sources)]
+                  built_resources(done.objects, done.root, display(kustomization), sources, chain)]
     return found
 
 

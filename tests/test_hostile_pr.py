@@ -208,7 +208,8 @@ def test_a_malformed_kustomization_does_not_stop_the_run(tmp_path):
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)["findings"]
     found = [(f["file"], f["rule"], f["line"]) for f in report if f["severity"] == "error"]
-    assert found == [("kustomization.yaml", "kustomize-build-failed", 1)]  # the folder's one unit: not built
+    assert found == [  # not built: the kustomization is one error, its files are judged as written
+        ("kustomization.yaml", "kustomize-build-failed", 1), ("svc.yaml", "service-port-number", 7)]
     assert b"internal error" not in result.stderr
 
 

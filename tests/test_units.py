@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -290,13 +291,27 @@ def test_a_kustomization_that_fails_to_build_is_one_error(tmp_path, monkeypatch,
         },
     )
     found = findings(tmp_path, monkeypatch, kustomize=engine)
-    assert found == [
-        ("app/kustomization.yaml", 1, "kustomize-build-failed", "error"),  # deployment.yaml not judged
+    assert found == [  # the build's files are judged as written: a broken build hides nothing
+        ("app/deployment.yaml", 15, "container-port-number", "error"),
+        ("app/kustomization.yaml", 1, "kustomize-build-failed", "error"),
         ("other/service.yaml", 6, "service-selector-no-match", "info"),
         ("other/service.yaml", 9, "service-port-number", "error"),
     ]
     [message] = messages(tmp_path, monkeypatch, rule="kustomize-build-failed", kustomize=engine)
     assert "missing.yaml" in message
+
+
+def test_a_build_failed_in_a_pre_commit_run_is_named_and_the_file_still_judged(tmp_path, monkeypatch):
+    """pre-commit hands over the changed base file; its overlay (context) no longer builds."""
+    write(tmp_path, {**BASE, "overlay/kustomization.yaml": "resources: [../base]\npatches:\n- path: port.yaml\n",
+                     "overlay/port.yaml": PORT_PATCH})
+    write(tmp_path, {"base/deployment.yaml": DEPLOYMENT.format(name="webapp", app="web").replace(
+        "spec:\n  selector:", "spec:\n  replicas: three\n  selector:", 1)})
+    monkeypatch.chdir(tmp_path)
+    outcome = lint(Options(paths=("base/deployment.yaml",), context=(".",), kustomize="fallback"))
+    found = [(f.file, f.rule, f.severity) for f in outcome.report.findings]
+    assert ("overlay/kustomization.yaml", "kustomize-build-failed", "error") in found
+    assert ("base/deployment.yaml", "schema", "error") in found  # replicas: three
 
 
 def test_remote_resources_are_not_built(tmp_path, monkeypatch):
@@ -425,3 +440,35 @@ def test_status_is_not_validated(tmp_path, monkeypatch):
     )
     write(tmp_path, {"svc.yaml": exported, "deploy.yaml": DEPLOYMENT.format(name="web", app="web")})
     assert findings(tmp_path, monkeypatch) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_values_a_kustomization_sets_are_reported_at_the_kustomization(tmp_path, monkeypatch, engine):
+    write(tmp_path, {**BASE, "ov/kustomization.yaml": "resources: [../base]\nnamespace: Team_A\n"
+                                                      "commonLabels:\n  tier: \"front end\"\n"})
+    found = {(f, line, rule) for f, line, rule, _ in findings(tmp_path, monkeypatch, kustomize=engine)
+             if rule in ("metadata-namespace", "label-syntax")}
+    assert found == {("ov/kustomization.yaml", 2, "metadata-namespace"), ("ov/kustomization.yaml", 4, "label-syntax")}
+    # pre-commit hands over the kustomization alone: the same findings
+    monkeypatch.chdir(tmp_path)
+    outcome = lint(Options(paths=("ov/kustomization.yaml",), context=(".",), kustomize=engine))
+    assert {f.rule for f in outcome.report.findings} >= {"metadata-namespace", "label-syntax"}
+
+
+def test_files_a_kustomization_uses_in_other_fields_are_not_unlisted(tmp_path, monkeypatch):
+    write(tmp_path, {**BASE, "base/kustomization.yaml": "resources: [deployment.yaml, service.yaml]\n"
+                     "configMapGenerator:\n- name: cfg\n  files: [app-config.yaml]\n",
+                     "base/app-config.yaml": "key: value\n"})
+    assert all(rule != "kustomize-unlisted-file" for _, _, rule, _ in findings(tmp_path, monkeypatch))
+
+
+@KUBECTL
+def test_an_alias_bomb_in_a_build_never_reaches_kustomize(tmp_path, monkeypatch):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7))
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  " + bomb.replace("\n", "\n  ")
+    write(tmp_path, {"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": config_map})
+    started = time.monotonic()
+    found = findings(tmp_path, monkeypatch)
+    assert time.monotonic() - started < 20
+    assert ("app/kustomization.yaml", 1, "kustomize-build-failed", "error") in found

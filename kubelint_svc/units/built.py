@@ -3,35 +3,61 @@ where it was written (the base resource, or the patch that set it)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import Node, ScalarNode
 
-from kubelint_svc.loader import UnreadableFile, decode, locate_span, read_bounded
+from kubelint_svc.loader import UnreadableFile, child_node, decode, locate_span, read_bounded, resolve_plain_scalar
 from kubelint_svc.model import NodeSource, Resource
 from kubelint_svc.units.kustomize import BuiltObject, Origin
 
 
 class SourceFiles:
-    """The node trees of the files builds came from, composed once each and only when a
-    finding needs a position."""
+    """The files builds came from: node trees composed once each, and only when a finding needs
+    a position; texts read once."""
 
     def __init__(self, display: Callable[[Path], str]) -> None:
         self.display = display
+        self._texts: dict[Path, str | None] = {}
         self._sources: dict[Path, NodeSource | None] = {}
+
+    def text(self, file: Path) -> str | None:
+        if file not in self._texts:
+            try:
+                self._texts[file], _ = decode(read_bounded(file))
+            except UnreadableFile:
+                self._texts[file] = None
+        return self._texts[file]
 
     def root(self, origin: Origin) -> Node | None:
         if origin.file not in self._sources:
-            try:
-                text, _ = decode(read_bounded(origin.file))
-            except UnreadableFile:
-                text = None
+            text = self.text(origin.file)
             self._sources[origin.file] = NodeSource(text) if text is not None else None
         source = self._sources[origin.file]
         return source.root(origin.document) if source is not None else None
+
+    def setting(self, files: list[Path], keys: tuple[str, ...]) -> tuple[Path, int, int] | None:
+        """(file, line, column) of the first `key:` of keys written in files, in their order."""
+        pattern = re.compile(r"^(\s*-?\s*)[\"']?(" + "|".join(map(re.escape, keys)) + r")[\"']?\s*:", re.MULTILINE)
+        for file in files:
+            text = self.text(file) or ""
+            match = pattern.search(text)
+            if match:
+                return file, text.count("\n", 0, match.start()) + 1, len(match.group(1)) + 1
+        return None
+
+
+# A built value the base does not hold was set by a kustomization of the build: where it says so
+_SETTINGS_FOR = {
+    "namespace": ("namespace",),
+    "name": ("namePrefix", "nameSuffix"),
+    "image": ("newName", "newTag", "digest", "images"),
+    "replicas": ("count", "replicas"),
+}
 
 
 @dataclass(eq=False)
@@ -42,13 +68,37 @@ class BuiltResource(Resource):
     sources: SourceFiles | None = None
     fallback_file: str = "-"  # the root's kustomization, for an object of unknown origin
     root: Path = field(default_factory=Path)
+    kustomizations: list[Path] = field(default_factory=list)  # of the build, the root's first
 
     def locate(self, path: tuple[Any, ...], at_key: bool = True) -> tuple[str, int, int, int, int]:
         origin, inner = self._origin_of(path)
         if origin is None or self.sources is None:
             return self.fallback_file, 1, 1, 1, 2
-        line, column, end_line, end_column = locate_span(self.sources.root(origin), inner, at_key)
+        node = self.sources.root(origin)
+        if self.built is not None and origin is self.built.origin and not self._as_written(node, path):
+            keys = _SETTINGS_FOR.get(str(path[-1]), (str(path[-1]),))
+            setting = self.sources.setting(self.kustomizations, keys)
+            if setting is not None:  # the kustomization's value (namespace, labels, prefix, images)
+                file, line, column = setting
+                return self.sources.display(file), line, column, line, column + 1
+        line, column, end_line, end_column = locate_span(node, inner, at_key)
         return self.sources.display(origin.file), line, column, end_line, end_column
+
+    def _as_written(self, node: Node | None, path: tuple[Any, ...]) -> bool:
+        """Does the base document hold the built value at path?"""
+        if not path or node is None:
+            return True
+        current: Node | None = node
+        for part in path:
+            found = child_node(current, part) if current is not None else None
+            if found is None:
+                return False
+            current = found[1]
+        built = self.get(path)
+        if isinstance(current, ScalarNode) and not isinstance(built, (dict, list)):
+            value = current.value if current.style else resolve_plain_scalar(current.value)
+            return bool(value == built or str(value) == str(built))
+        return True
 
     def position(self, path: tuple[Any, ...], at_key: bool = True) -> tuple[int, int]:
         _, line, column, _, _ = self.locate(path, at_key)
@@ -76,7 +126,8 @@ class BuiltResource(Resource):
 
 
 def built_resources(
-    objects: list[BuiltObject], root: Path, kustomization: str, sources: SourceFiles
+    objects: list[BuiltObject], root: Path, kustomization: str, sources: SourceFiles,
+    kustomizations: list[Path] | None = None,
 ) -> list[BuiltResource]:
     found = []
     for built in objects:
@@ -95,6 +146,7 @@ def built_resources(
                 sources=sources,
                 fallback_file=kustomization,
                 root=root,
+                kustomizations=kustomizations or [],
             )
         )
     return found

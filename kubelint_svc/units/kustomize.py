@@ -206,6 +206,7 @@ class _Tree:
     def __init__(self, confine: Path | None = None) -> None:
         self.confine = confine
         self.outside: list[Path] = []  # what the chain names outside confine: no engine runs then
+        self.refused: list[str] = []  # files the linter itself would not read: no engine runs then
         self.files: set[Path] = set()
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
@@ -224,6 +225,8 @@ class _Tree:
             try:
                 self.documents[path] = [document.data for document in read_documents(path)]
             except YamlFileError as error:
+                # a file the linter refuses (syntax, an alias bomb, a device) is never handed to an engine
+                self.refused.append(str(error))
                 raise BuildError(str(error)) from None
         return self.documents[path]
 
@@ -238,6 +241,8 @@ class _Tree:
             data = documents[0] if documents else {}
             if not isinstance(data, dict):
                 raise BuildError(f"{file}: a kustomization must be a mapping")
+            for path in referenced_paths(directory, data):  # generators, transformers, configMap files...
+                self._check_inside(path)
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
 
@@ -251,6 +256,28 @@ class _Scan:
     problems: list[str] = field(default_factory=list)
     patches: list[_Patch] = field(default_factory=list)
     resource_files: list[Path] = field(default_factory=list)
+
+
+def referenced_paths(directory: Path, data: Any) -> set[Path]:
+    """Every existing file or folder a kustomization's values name, whatever the field
+    (resources, patches, generator files and envs, transformers, replacements, crds, ...)."""
+    found: set[Path] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and value and "\n" not in value and len(value) < 1024 and "://" not in value:
+            name = value.partition("=")[2] if "=" in value else value  # `files: [key=path]`
+            try:
+                candidate = directory / name
+                if candidate.exists():
+                    found.add(Path(os.path.normpath(candidate)))
+            except (OSError, ValueError):
+                continue
+    return found
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -298,8 +325,12 @@ def _build_scanned(
 ) -> None:
     if scan.tree.outside:
         result.error = f"{scan.tree.outside[0]}: outside the repository ({scan.tree.confine}); not read"
+    elif scan.tree.refused:
+        result.error = scan.tree.refused[0]
     elif scan.remote:
         result.skipped = f"remote resources: {', '.join(sorted(set(scan.remote)))} (nothing is fetched)"
+    elif any(_HELM_KEYS & set(kustomization.data) for kustomization in scan.tree.kustomizations.values()):
+        result.skipped = "helmCharts: kustomize would need --enable-helm and the network to inflate them"
     elif command is None and engine != "fallback":
         result.error = f"{engine} is not on PATH (or has no kustomize)"
     elif command is None:
@@ -525,7 +556,7 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
             f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
         )
         output, error, warnings = _run([*command, str(wrapper)], timeout)
-        if error is not None:
+        if error is not None and not error.endswith(_TIMED_OUT):  # a timeout is not tried twice
             output, error, warnings = _run([*command, str(root)], timeout)
         result.warnings += warnings
         if error is not None:
@@ -533,6 +564,10 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
             return
         for body in _documents(output):
             result.objects.append(_traced(scan, wrapper, body))
+
+
+_TIMED_OUT = "; not built"
+_HELM_KEYS = {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}
 
 
 def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
@@ -562,7 +597,7 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return "", f"{' '.join(command[:2])} did not finish within {timeout:g} s", []
+        return "", f"{' '.join(command[:2])} did not finish within {timeout:g} s{_TIMED_OUT}", []
     lines = stderr.decode("utf-8", "replace").splitlines()
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
     if process.returncode == 0:

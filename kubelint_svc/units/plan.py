@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,18 @@ from typing import Any
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, resolved
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, build, find_roots, kustomization_file
+from kubelint_svc.units.kustomize import (
+    KUSTOMIZATION_NAMES,
+    Build,
+    build,
+    find_roots,
+    kustomization_file,
+    referenced_paths,
+)
 
 KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
+BUILD_TIMEOUT = 60.0  # one root
+BUILD_BUDGET = 180.0  # all the roots of a run together
 HELM_TIMEOUT = 60.0
 # KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
 _KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
@@ -35,6 +45,7 @@ class Note:
     file: Path
     rule: str
     message: str
+    covers: frozenset[Path] = frozenset()  # the files it concerns: reported when any of them is linted
 
 
 @dataclass
@@ -83,20 +94,34 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
     roots = find_roots(folders, confine)
     jobs = jobs or _jobs_from_environment()
     workers = max(1, min(len(roots), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
+    deadline = time.monotonic() + _budget_from_environment()
+
+    def build_before_deadline(root: Path) -> Build:
+        """One root, within what is left of the run's budget: a pull request with hundreds of
+        slow roots costs minutes, not hours."""
+        left = deadline - time.monotonic()
+        if left < 1:
+            return Build(root, engine, [], set(), skipped=(
+                f"not built: the run's {_budget_from_environment():g} s for kustomize builds were spent "
+                "(KUBELINT_SVC_BUILD_SECONDS raises it)"))
+        return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=confine or _repository_of(root))
+
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
-        result.builds = list(pool.map(lambda root: build(root, engine, confine=confine or _repository_of(root)), roots))
+        result.builds = list(pool.map(build_before_deadline, roots))
     for done in result.builds:
         kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
         if done.skipped:
             result.notes.append(Note(kustomization, "kustomize-not-built", done.skipped))
             continue  # its files are linted as written
-        for path in done.files:
-            result.in_build.setdefault(normal(path), []).append(done)
-        if done.error:
+        read = frozenset(normal(path) for path in done.files)
+        if done.error:  # its files are linted as written: a file every build of which fails is still judged
             result.notes.append(
-                Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}")
+                Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}", read)
             )
-        elif done.engine == "fallback":
+            continue
+        for path in read:
+            result.in_build.setdefault(path, []).append(done)
+        if done.engine == "fallback":
             why = "as configured" if engine == "fallback" else "neither kubectl nor kustomize is on PATH"
             result.notes.append(
                 Note(
@@ -111,6 +136,7 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
                 )
             )
     built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
+    used = {path for folder in built_folders for path in _referenced_by(folder)}  # generator files too
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
             for patch in _listed_patches(folder):
@@ -118,7 +144,7 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
     for file in files:
         if file.name in KUSTOMIZATION_NAMES or file in result.in_build:
             continue
-        if file.parent in built_folders and kustomization_file(file.parent) is not None:
+        if file.parent in built_folders and kustomization_file(file.parent) is not None and file not in used:
             result.set_aside[file] = (
                 "kustomize-unlisted-file",
                 (
@@ -128,10 +154,26 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
             )
 
 
+def _budget_from_environment() -> float:
+    """KUBELINT_SVC_BUILD_SECONDS: the seconds all kustomize builds of a run may take together."""
+    value = os.environ.get("KUBELINT_SVC_BUILD_SECONDS", "")
+    return float(value) if value.isdigit() and 0 < int(value) <= 86_400 else BUILD_BUDGET
+
+
 def _jobs_from_environment() -> int | None:
     """KUBELINT_SVC_JOBS: how many kustomize builds run at once (default: twice the cores)."""
     value = os.environ.get("KUBELINT_SVC_JOBS", "")
     return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
+
+
+def _referenced_by(folder: Path) -> set[Path]:
+    """Every file a folder's kustomization names, in whatever field."""
+    kustomization = kustomization_file(folder)
+    try:
+        documents = read_documents(kustomization) if kustomization is not None else []
+    except YamlFileError:
+        return set()
+    return {normal(path) for path in referenced_paths(folder, documents[0].data if documents else None)}
 
 
 def _listed_patches(folder: Path) -> list[Path]:
