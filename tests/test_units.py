@@ -472,3 +472,29 @@ def test_an_alias_bomb_in_a_build_never_reaches_kustomize(tmp_path, monkeypatch)
     found = findings(tmp_path, monkeypatch)
     assert time.monotonic() - started < 20
     assert ("app/kustomization.yaml", 1, "kustomize-build-failed", "error") in found
+
+
+INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web, port: {number: 80}}
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_name_prefix_renames_the_services_an_ingress_names(tmp_path, monkeypatch, engine):
+    write(tmp_path, {**BASE, "base/ingress.yaml": INGRESS,
+                     "base/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml]\n",
+                     "base/service.yaml": SERVICE.format(name="web", app="web", target=80),
+                     "prod/kustomization.yaml": "resources: [../base]\nnamePrefix: prod-\n"})
+    found = [f for f in findings(tmp_path, monkeypatch, kustomize=engine) if f[2] != "kustomize-fallback"]
+    assert found == []

@@ -1025,6 +1025,27 @@ def _path_of(body: Any, tokens: list[str]) -> tuple[Any, ...]:
     return tuple(path)
 
 
+def _rename_service_references(objects: list[_Object], renamed: dict[str, str]) -> None:
+    """What kustomize's name-reference transformer does for the Services the linter follows:
+    Ingress backends and a StatefulSet's serviceName follow a renamed Service."""
+    for item in objects:
+        kind, spec = item.body.get("kind"), _mapping(item.body.get("spec"))
+        service_name = spec.get("serviceName")
+        if kind == "StatefulSet" and isinstance(service_name, str) and service_name in renamed:
+            spec["serviceName"] = renamed[service_name]
+        if kind != "Ingress":
+            continue
+        backends = [spec.get("defaultBackend")]
+        rules = spec.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
+            paths = _mapping(_mapping(rule).get("http")).get("paths")
+            backends += [_mapping(path).get("backend") for path in paths] if isinstance(paths, list) else []
+        for backend in backends:
+            service = backend.get("service") if isinstance(backend, dict) else None
+            if isinstance(service, dict) and service.get("name") in renamed:
+                service["name"] = renamed[service["name"]]
+
+
 def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
     """namespace, namePrefix/nameSuffix, labels and commonLabels, commonAnnotations."""
     data, file = kustomization.data, kustomization.file
@@ -1044,18 +1065,24 @@ def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
             ),
         )
     annotations = _strings(data.get("commonAnnotations"), file, "commonAnnotations")
+    renamed: dict[str, str] = {}  # Service names before and after the prefix and suffix
     for item in objects:
         kind, metadata = str(item.body.get("kind")), _at(item.body, ("metadata",))
         if namespace and kind not in _CLUSTER_SCOPED:
             metadata["namespace"] = namespace
         if (prefix or suffix) and kind not in _NOT_RENAMED:
-            metadata["name"] = f"{prefix or ''}{metadata['name']}{suffix or ''}"
+            old = metadata["name"]
+            metadata["name"] = f"{prefix or ''}{old}{suffix or ''}"
             item.names.add(metadata["name"])
+            if kind == "Service" and isinstance(old, str):
+                renamed[old] = metadata["name"]
         for pairs, selectors, templates in label_sets:
             _label(item.body, pairs, selectors, templates)
         if annotations:
             for path in (("metadata",), *_TEMPLATES.get(kind, ())):
                 _at(item.body, (*path, "annotations")).update(annotations)
+    if renamed:
+        _rename_service_references(objects, renamed)
 
 
 def _label(body: dict[str, Any], pairs: dict[str, str], selectors: bool, templates: bool) -> None:

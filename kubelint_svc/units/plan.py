@@ -205,31 +205,26 @@ def _repository_of(root: Path) -> Path | None:
 
 
 def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...]) -> None:
-    charts: dict[Path, bool] = {}
+    charts: dict[Path, set[Path]] = {}  # chart -> its templates among the files
     for file in files:
         chart = _chart_of(file)
         if chart is None:
             continue
         result.set_aside[file] = (None, "a Helm chart template: linted as rendered, not as written")
-        charts[chart] = True
+        charts.setdefault(chart, set()).add(file)
     helm = shutil.which("helm")
-    for chart in charts:
+    for chart, templates in charts.items():
+        covers = frozenset(templates)  # the note reaches a run that lints only a template
         if helm is None:
-            result.notes.append(
-                Note(
-                    chart / "Chart.yaml",
-                    "helm-chart-not-rendered",
-                    (
-                        "a Helm chart: its templates are not linted as written, and helm is not on PATH to "
-                        "render them; "
-                        f"lint the render with `helm template {chart.name} {chart} | kubelint-svc lint -`"
-                    ),
-                )
-            )
+            shown = os.path.relpath(chart) if is_inside(chart, normal(Path.cwd())) else str(chart)
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", (
+                "a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
+                f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`"), covers))
             continue
         text, error = _render(helm, chart, helm_values)
         if error is not None:
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", f"helm template failed: {error}"))
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
+                                     f"helm template failed: {error}", covers))
         else:
             result.renders.append(Render(chart, text))
 
