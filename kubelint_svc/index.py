@@ -126,6 +126,8 @@ class Index:
         self._subtree: dict[tuple[str, str], list[PodSource]] = {}
         self._scoped_any: dict[str, list[PodSource]] = {}  # unit scope or folder ancestor -> any namespace
         self._context_pods: dict[str, list[PodSource]] = {}
+        self._unit_scopes: dict[tuple[int, str], str | None] = {}  # (object, namespace) -> scope
+        self._unit_members: dict[tuple[str, str | None], set[int]] = {}  # ids of the Pod sources of a unit
         self.pod_sources: dict[str, list[PodSource]] = {}
         self.services: dict[tuple[str, str], list[Resource]] = {}
         self.endpoints: set[tuple[str, str]] = set()
@@ -188,10 +190,10 @@ class Index:
     def unit_scope(self, resource: Resource, namespace: str) -> str | None:
         """Where resource's unit is, for namespace: its build or render; for a plain file, the
         nearest folder (its own, then each parent) holding workloads of the namespace."""
-        for scope in _scopes(resource):
-            if (namespace, scope) in self._subtree:
-                return scope
-        return None
+        key = (id(resource), namespace)
+        if key not in self._unit_scopes:
+            self._unit_scopes[key] = next((s for s in _scopes(resource) if (namespace, s) in self._subtree), None)
+        return self._unit_scopes[key]
 
     def unit_is_own_folder(self, resource: Resource, namespace: str) -> bool:
         """Is resource's unit its own build, render, stream or folder (not a folder above it), or
@@ -216,8 +218,13 @@ class Index:
         return [s for s in self._scoped_any.get(scope, []) if s.namespace != namespace] if scope else []
 
     def pods_selected_in_unit(self, resource: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
-        return [source for source in self.unit_pods(resource, namespace)
-                if all(source.label_for(k, v) for k, v in selector.items())]
+        """The selector's matches (through the label index) that lie in resource's unit."""
+        scope = self.unit_scope(resource, namespace)
+        key = (namespace, scope)
+        if key not in self._unit_members:
+            self._unit_members[key] = {id(source) for source in self.unit_pods(resource, namespace)}
+        members = self._unit_members[key]
+        return [source for source in self.pods_selected_by(selector, namespace) if id(source) in members]
 
     def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
         """The Pods a Service reaches in its unit, preferring those of its own file, then of its
