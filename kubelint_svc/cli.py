@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, TextIO
 
 import typer
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperCommand, TyperGroup
 
 from kubelint_svc import __version__
 
@@ -17,13 +21,47 @@ if TYPE_CHECKING:
     from kubelint_svc.engine import Registry
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_NO_BREAK_HYPHEN = "\u2011"
+_PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
+
+
+class _PlainHelpFormatter(HelpFormatter):
+    """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
+    split at a hyphen, whatever the width."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(text.replace("-", _NO_BREAK_HYPHEN))
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        # typer names an argument's Python type after its metavar (`PATH <list[str]>`): dropped
+        rows = [(_PYTHON_TYPE.sub("", first), second.replace("-", _NO_BREAK_HYPHEN)) for first, second in rows]
+        super().write_dl(rows, col_max, col_spacing)
+
+    def write(self, string: str) -> None:
+        super().write(string.replace(_NO_BREAK_HYPHEN, "-"))
+
+
+class _PlainContext(typer.Context):
+    formatter_class = _PlainHelpFormatter
+
+
+class _PlainGroup(TyperGroup):
+    context_class = _PlainContext
+
+
+class _PlainCommand(TyperCommand):
+    context_class = _PlainContext
+
 
 app = typer.Typer(
     name="kubelint-svc",
+    cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -106,29 +144,34 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
     return stream.isatty()
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def lint(
     paths: list[str] | None = typer.Argument(
-        None, help="Files or directories to lint (directories recursively); '-' reads standard input."
+        None, metavar="PATH", help="Files or directories to lint (directories recursively); '-' reads standard input."
     ),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
     kubernetes_version: str | None = typer.Option(
-        None, "--kubernetes-version", "-k", help="Kubernetes minor version to check against (default: newest bundled)."
+        None, "--kubernetes-version", "-k", metavar="VERSION",
+        help="Kubernetes minor version to check against (default: newest bundled)."
     ),
     fail_on: Severity | None = typer.Option(
         None, "--fail-on", help="Exit with 1 when a finding is at or above this severity [default: error]."
     ),
     node_port_range: str | None = typer.Option(
-        None, "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
+        None, "--node-port-range", metavar="LOW-HIGH",
+        help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
     ),
     namespace: str | None = typer.Option(
-        None, "--namespace", "-n", help="Namespace of objects that name none, as kubectl apply -n [default: default]."
+        None, "--namespace", "-n", metavar="NAMESPACE",
+        help="Namespace of objects that name none, as kubectl apply -n [default: default]."
     ),
     config_file: str | None = typer.Option(
-        None, "--config", help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
+        None, "--config", metavar="FILE",
+        help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
     ),
     context: list[str] | None = typer.Option(
-        None, "--context", help="File or directory read for cross-object checks, never reported on (repeatable)."
+        None, "--context", metavar="PATH",
+        help="File or directory read for cross-object checks, never reported on (repeatable)."
     ),
     git_context: bool = typer.Option(
         False, "--git-context", help="Use every manifest git tracks in the repository as context."
@@ -137,7 +180,8 @@ def lint(
         None, "--kustomize", help="How kustomizations are built (default: auto: kubectl or kustomize, else built in)."
     ),
     output: str | None = typer.Option(
-        None, "--output", "-o", help="Write the report to FILE in --format; the terminal still gets text."
+        None, "--output", "-o", metavar="FILE",
+        help="Write the report to FILE in --format; the terminal still gets text."
     ),
     colour: ColourChoice = typer.Option(ColourChoice.auto, "--color", help="Colour the text report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print findings only, no summary line."),
@@ -208,10 +252,10 @@ def _write_report(
         sys.stdout.write(github.render(report))
 
 
-CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default: searched upward).")
+CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")
 
 
-@app.command("rules")
+@app.command("rules", cls=_PlainCommand)
 def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
     from kubelint_svc.reporters.escaping import visible
@@ -224,7 +268,7 @@ def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
         typer.echo(visible(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}{state}"))
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def explain(
     rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
     config_file: str | None = CONFIG_OPTION,
@@ -247,9 +291,9 @@ def explain(
     typer.echo(_safe_lines("\n".join(parts).rstrip()))
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def init(
-    path: str = typer.Argument(".kubelint-svc.yaml", help="Where to write the starter configuration."),
+    path: str = typer.Argument(".kubelint-svc.yaml", metavar="FILE", help="Where to write the starter configuration."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter configuration."""
@@ -281,7 +325,19 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        app()
+        code = app(prog_name="kubelint-svc", standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors: one line, as the README promises
+        from typer._click.exceptions import NoArgsIsHelpError
+
+        if isinstance(error, NoArgsIsHelpError):
+            error.show()
+            raise SystemExit(EXIT_USAGE) from None
+        message = " ".join(error.format_message().replace("Value error, ", "").split())
+        _usage_error(message)
+        raise SystemExit(EXIT_USAGE) from None
+    except typer.Abort:
+        typer.echo("kubelint-svc: aborted", err=True)
+        raise SystemExit(130) from None
     except Exception as error:  # a bug of ours: one line, not a traceback (KUBELINT_SVC_DEBUG=1 shows it)
         if os.environ.get("KUBELINT_SVC_DEBUG"):
             raise
@@ -290,3 +346,4 @@ def main() -> None:
         typer.echo(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} (please report this)",
                    err=True)
         raise SystemExit(EXIT_USAGE) from None
+    raise SystemExit(code if isinstance(code, int) else EXIT_CLEAN)

@@ -2,9 +2,11 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 BROKEN = """\
@@ -32,8 +34,8 @@ CLEAN = BROKEN.replace('"80"', "80")
 PLACEHOLDER = CLEAN.replace("port: 80", "port: ${PORT}")
 
 
-def cli(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
+def cli(*args: str, stdin: str | None = None, cwd=None, **environment: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")} | environment
     return subprocess.run(
         [sys.executable, "-m", "kubelint_svc", *args],
         input=stdin, capture_output=True, text=True, cwd=cwd or REPO, env=env, check=False,
@@ -112,6 +114,52 @@ def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
 
 def test_unknown_option_is_a_usage_error():
     assert cli("lint", "--no-such-flag").returncode == 2
+
+
+COMMANDS = ((), ("lint",), ("rules",), ("explain",), ("init",))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "app")
+def test_help_is_plain_at_80_columns_and_h_is_help(command):
+    result = cli(*command, "--help", COLUMNS="80")
+    assert result.returncode == 0
+    assert cli(*command, "-h", COLUMNS="80").stdout == result.stdout
+    text = result.stdout
+    assert text.startswith(f"Usage: kubelint-svc {' '.join(command)}".rstrip())
+    assert "-h, --help" in text
+    for noise in ("\u256d", "\u2502", "<bool>", "<str>", "list[str]", "\u2026"):  # boxes, Python types, cut words
+        assert noise not in text
+    for line in text.splitlines():
+        assert len(line) <= 80
+        assert not re.search(r"[A-Za-z]-$", line), f"a word broken at its hyphen: {line!r}"
+        assert not re.search(r"\[default: [^\]]*$", line), f"a default cut: {line!r}"
+
+
+def test_lint_help_shows_defaults_and_metavars_that_read_well():
+    text = " ".join(cli("lint", "--help", COLUMNS="80").stdout.split())
+    for shown in ("this severity [default: error]", "[default: text]", "[default: 30000-32767]", "[default: auto]",
+                  "-k, --kubernetes-version VERSION", "--node-port-range LOW-HIGH", "-o, --output FILE",
+                  "--config FILE", "--context PATH", "[OPTIONS] [PATH]...", "--kustomize <auto|kubectl|kustomize|",
+                  "--fail-on <error|warning|info>", "-f, --format <text|json|sarif|github|junit>",
+                  ".kubelint-svc.yaml or pyproject.toml"):
+        assert shown in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("lint", "--fail-on", "critical"),
+     "Invalid value for '--fail-on': 'critical' is not one of 'error', 'warning', 'info'."),
+    (("lint", "-f", "xml"),
+     "Invalid value for '--format' / '-f': 'xml' is not one of 'text', 'json', 'sarif', 'github', 'junit'."),
+    (("lint", "--no-such-flag"), "No such option: --no-such-flag"),
+    (("lint", "-k"), "Option '-k' requires an argument."),
+    (("no-such-command",), "No such command 'no-such-command'."),
+    (("explain",), "Missing argument 'RULE'."),
+])
+def test_usage_errors_from_the_parser_are_one_line_with_exit_code_2(args, message):
+    result = cli(*args, stdin="")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"kubelint-svc: error: {message}"]
 
 
 def test_helm_template_output_on_stdin_names_the_template():
