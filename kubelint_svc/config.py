@@ -16,6 +16,7 @@ from kubelint_svc.findings import SEVERITIES
 from kubelint_svc.loader import (
     UnreadableFile,
     YamlFileError,
+    child_node,
     decode,
     locate,
     read_bounded,
@@ -30,6 +31,7 @@ KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
     "rule-packs", "context", "exclude", "kustomize", "helm-values",
 )
+SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 
 
@@ -129,6 +131,11 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     if not isinstance(document.data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of keys to values")
     lines = {key: locate(document.node, (key,))[0] for key in document.data}
+    for key in SCALAR_KEYS:  # `kubernetes-version: 1.30` is the float 1.3 to YAML: keep what was written
+        value = document.data.get(key)
+        found = child_node(document.node, key) if document.node is not None else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and found is not None:
+            document.data[key] = str(found[1].value)
     for key, value in document.data.items():
         if isinstance(value, dict):
             for sub in value:
@@ -164,6 +171,10 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         match = re.match(r"\s*\"?([\w.-]+)\"?\s*=", line)
         if match and match.group(1) not in lines:
             lines[match.group(1)] = number
+    version = table.get("kubernetes-version")
+    if isinstance(version, float):  # TOML reads 1.30 as 1.3: which minor was meant cannot be known
+        raise ConfigError(f"{path}:{lines.get('kubernetes-version', 1)}: kubernetes-version is the number {version} "
+                          'in TOML, where 1.30 and 1.3 are the same; quote it: kubernetes-version = "1.30"')
     return table, lines
 
 
@@ -177,7 +188,7 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key not in KEYS:
             raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}; known keys: {', '.join(KEYS)}")
-        if key in ("kubernetes-version", "node-port-range", "namespace", "fail-on"):
+        if key in SCALAR_KEYS:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")
             if (isinstance(value, int) and len(str(abs(value))) > 5) or (isinstance(value, str) and len(value) > 253):

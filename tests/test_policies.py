@@ -98,6 +98,23 @@ def test_pyproject_table_is_read(tmp_path):
     assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).stdout.startswith("No problems found")
 
 
+def test_kubernetes_version_written_as_a_yaml_number_means_what_was_written(tmp_path):
+    (tmp_path / ".kubelint-svc.yaml").write_text("kubernetes-version: 1.30\nnamespace: 10\n")
+    config = load_config(tmp_path / ".kubelint-svc.yaml")
+    assert config.kubernetes_version == "1.30"  # not "1.3", the float YAML reads
+    assert config.namespace == "10"
+    assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).returncode == 0
+
+
+def test_kubernetes_version_written_as_a_toml_number_is_asked_to_be_quoted(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.kubelint-svc]\nkubernetes-version = 1.30\n')
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 2
+    expected = (f"kubelint-svc: error: {tmp_path / 'pyproject.toml'}:2: kubernetes-version is the number 1.3 in "
+                'TOML, where 1.30 and 1.3 are the same; quote it: kubernetes-version = "1.30"')
+    assert result.stderr.splitlines() == [expected]
+
+
 def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
     (tmp_path / ".kubelint-svc.yaml").write_text(
         "rules:\n  service-selector-no-match: error\n  security-node-port: on\n  service-no-endpoints: off\n"
