@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelint_svc.config import KUSTOMIZE_SETTINGS, Config, ConfigError, find_config, load_config
+from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
@@ -62,6 +62,21 @@ def load_configuration(config_file: str | None) -> Config:
         return load_config(path)
     except (ConfigError, OSError) as error:
         raise UsageError(str(error)) from None
+
+
+def write_starter(path: str, force: bool = False) -> Path:
+    """Write the commented starter configuration at path, creating its folders."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; name the file to write, e.g. {target / '.kubelint-svc.yaml'}")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite it)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(STARTER, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write it: {error.strerror or error}") from None
+    return target
 
 
 def load_registry(config: Config | None = None) -> Registry:

@@ -134,14 +134,14 @@ def _registry(config: Config) -> Registry:
 
 
 def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> bool:
-    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal?"""
+    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal, and not TERM=dumb?"""
     if choice is not ColourChoice.auto:
         return choice is ColourChoice.always
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return stream.isatty()
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
 @app.command(cls=_PlainCommand)
@@ -296,16 +296,14 @@ def init(
     path: str = typer.Argument(".kubelint-svc.yaml", metavar="FILE", help="Where to write the starter configuration."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
-    """Write a commented starter configuration."""
-    from pathlib import Path
+    """Write a commented starter configuration (and the folders it goes in)."""
+    from kubelint_svc.app import UsageError, write_starter
 
-    from kubelint_svc.config import STARTER
-
-    target = Path(path)
-    if target.exists() and not force:
-        raise _usage_error(f"{target} already exists (use --force to overwrite it)")
-    target.write_text(STARTER)
-    typer.echo(f"Wrote {target}: every setting is commented out; uncomment what you need.")
+    try:
+        written = write_starter(path, force)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    typer.echo(f"Wrote {written}: every setting is commented out; uncomment what you need.")
 
 
 def _safe_lines(text: str) -> str:

@@ -267,7 +267,8 @@ def _inside_repository(config: Config, key: str, entry: str) -> Path:
 
 STARTER = """\
 # kubelint-svc configuration. Command-line flags win over these settings.
-# Every key is optional; delete what you do not need. Docs: docs/configuration.md
+# Every key is optional; delete what you do not need. Every key is described in the
+# kubelint-svc documentation, under "Configuration".
 
 # Kubernetes version to check against (1.30 ... 1.37; default: the newest bundled).
 # kubernetes-version: "1.33"
@@ -289,7 +290,8 @@ STARTER = """\
 # Built-in policy packs, off unless named here: security, conventions.
 # policy-packs: [security]
 
-# Folders of your own rules (same format as the built-in rules/; see docs/policies.md).
+# Folders of your own rules (the format of kubelint-svc's built-in rules; see "Policy packs"
+# in the kubelint-svc documentation).
 # Paths are relative to this file and must stay inside the repository.
 # rule-packs: [policies]
 

@@ -242,6 +242,26 @@ def test_colour_only_when_forced_or_on_a_terminal():
     assert "\033[" not in json_out.stdout
 
 
+def test_term_dumb_gets_no_colour_in_auto_mode(monkeypatch):
+    import io
+
+    from kubelint_svc.cli import ColourChoice, _use_colour
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert _use_colour(Terminal())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not _use_colour(Terminal())
+    assert _use_colour(Terminal(), ColourChoice.always)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert _use_colour(Terminal())
+
+
 def test_node_port_range_option():
     svc = ("apiVersion: v1\nkind: Service\nmetadata: {name: w}\n"
            "spec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 8080\n")

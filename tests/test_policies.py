@@ -201,6 +201,26 @@ def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
     assert "already exists" in again.stderr
 
 
+def test_init_creates_the_folders_of_its_path_and_refuses_a_folder_in_one_line(tmp_path):
+    result = cli("init", "sub/dir/x.yaml", cwd=tmp_path)
+    assert result.returncode == 0
+    assert load_config(tmp_path / "sub" / "dir" / "x.yaml").rules == {}
+    (tmp_path / "file").write_text("")
+    for target, complaint in (("sub", "sub is a directory; name the file to write, e.g. sub/.kubelint-svc.yaml"),
+                              ("file/x.yaml", "file/x.yaml: cannot write it: ")):
+        refused = cli("init", target, cwd=tmp_path)
+        assert refused.returncode == 2
+        assert len(refused.stderr.splitlines()) == 1
+        assert refused.stderr.startswith(f"kubelint-svc: error: {complaint}")
+
+
+def test_init_starter_names_no_file_of_the_users_repository(tmp_path):
+    assert cli("init", cwd=tmp_path).returncode == 0
+    starter = (tmp_path / ".kubelint-svc.yaml").read_text()
+    assert "docs/" not in starter
+    assert '"Configuration"' in starter
+
+
 # --- rule packs ---------------------------------------------------------------------------
 
 def pack(tmp_path: Path, rule: str, extra: dict[str, str] | None = None) -> Path:
