@@ -46,6 +46,7 @@ class Outcome:
     report: Report
     registry: Registry
     settings: Settings
+    warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
 
     @property
     def failed(self) -> bool:
@@ -142,4 +143,8 @@ def lint(options: Options) -> Outcome:
     if options.git_context:
         context += git_tracked_manifests(paths)
     registry = load_registry(config)
-    return Outcome(run_lint(inputs, settings, registry, context=context), registry, settings)
+    report = run_lint(inputs, settings, registry, context=context)
+    warnings = []
+    if report.objects == 0 and not report.findings:
+        warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
+    return Outcome(report, registry, settings, tuple(warnings))

@@ -200,6 +200,10 @@ def lint(
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in outcome.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed else EXIT_CLEAN)
 

@@ -56,14 +56,39 @@ def test_text_report_reads_like_a_compiler(tmp_path):
     assert first == (
         f"{tmp_path / 'svc.yaml'}:8:11: error[schema] expected an integer, got a string ('80') (Service web)"
     )
-    assert summary == "Found 1 error in 1 file."
+    assert summary == "Found 1 error in 1 file (2 objects in 1 file read)."
     assert "\033[" not in result.stdout  # no colour in a pipe
 
 
 def test_clean_input_exits_0_with_a_summary():
     result = cli("lint", "-", stdin=CLEAN)
     assert result.returncode == 0
-    assert result.stdout.strip() == "No problems found."
+    assert result.stdout.strip() == "No problems found in 2 objects in 1 file."
+
+
+@pytest.mark.parametrize("content", [None, "on: push\njobs: {}\n"], ids=["empty folder", "no Kubernetes YAML"])
+def test_nothing_linted_is_a_warning_on_stderr_and_exit_0(tmp_path, content):
+    if content is not None:
+        (tmp_path / "ci.yaml").write_text(content)
+        (tmp_path / "values.yaml").write_text("replicas: 2\n")
+    result = cli("lint", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout == ""
+    count = "0 files" if content is None else "2 files"
+    assert result.stderr.splitlines() == [f"kubelint-svc: warning: no Kubernetes objects found in {count}"]
+    assert json.loads(cli("lint", str(tmp_path), "-f", "json").stdout)["summary"]["files"] == (0 if content is None
+                                                                                                else 2)
+
+
+def test_the_summary_counts_files_read_as_json_does(tmp_path):
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text(CLEAN)
+    assert cli("lint", str(tmp_path)).stdout == "No problems found in 6 objects in 3 files.\n"
+    (tmp_path / "b.yaml").write_text(BROKEN)
+    result = cli("lint", str(tmp_path))
+    assert result.stdout.splitlines()[-1] == "Found 1 error in 1 file (6 objects in 3 files read)."
+    summary = json.loads(cli("lint", str(tmp_path), "-f", "json").stdout)["summary"]
+    assert summary == {"files": 3, "objects": 6, "errors": 1, "warnings": 0, "infos": 0}
 
 
 def test_json_report_has_exactly_the_documented_shape():

@@ -172,9 +172,10 @@ def test_quiet_statistics_and_colour(workspace):
 
 def test_summary_lines(tmp_path):
     (tmp_path / "ok.yaml").write_text(MANIFEST.replace("Nodeport", "NodePort").replace('"8080"', "8080"))
-    assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found."
+    assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found in 2 objects in 1 file."
     (tmp_path / "bad.yaml").write_text(MANIFEST)
-    assert cli("lint", ".", cwd=tmp_path).stdout.splitlines()[-1] == "Found 2 errors in 1 file."
+    last = cli("lint", ".", cwd=tmp_path).stdout.splitlines()[-1]
+    assert last == "Found 2 errors in 1 file (4 objects in 2 files read)."
 
 
 def test_fingerprint_ignores_the_line():
