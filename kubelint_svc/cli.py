@@ -185,7 +185,17 @@ def lint(
     ),
     colour: ColourChoice = typer.Option(ColourChoice.auto, "--color", help="Colour the text report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print findings only, no summary line."),
-    show_statistics: bool = typer.Option(False, "--statistics", help="Print one line per rule with its count."),
+    show_statistics: bool = typer.Option(
+        False, "--statistics", help="Print one line per rule with its count instead of the findings."
+    ),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit with 0 even when findings fail the run."),
+    stdin_filename: str | None = typer.Option(
+        None, "--stdin-filename", metavar="NAME",
+        help="The name of what '-' reads: reported, matched against exclude, and where the configuration is sought.",
+    ),
+    force_exclude: bool = typer.Option(
+        False, "--force-exclude", help="Apply the configuration's exclude to files named on the command line too."
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError
@@ -194,7 +204,8 @@ def lint(
     options = Options(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
-        git_context=git_context, kustomize=kustomize.value if kustomize else None,
+        git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
+        force_exclude=force_exclude,
     )
     try:
         outcome = run(options)
@@ -205,7 +216,7 @@ def lint(
     for warning in outcome.warnings:
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
-    raise typer.Exit(EXIT_FINDINGS if outcome.failed else EXIT_CLEAN)
+    raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
 
 
 def _render(outcome: Outcome, output_format: OutputFormat) -> str:
@@ -247,9 +258,7 @@ def _write_report(
     if output is None and output_format is not OutputFormat.text:
         sys.stdout.write(_render(outcome, output_format))
         return
-    sys.stdout.write(text.render(report, colour=_use_colour(sys.stdout, colour), quiet=quiet))
-    if show_statistics:
-        sys.stdout.write(text.statistics(report))
+    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from kubelint_svc.reporters import github
 

@@ -91,6 +91,39 @@ def test_the_summary_counts_files_read_as_json_does(tmp_path):
     assert summary == {"files": 3, "objects": 6, "errors": 1, "warnings": 0, "infos": 0}
 
 
+def test_statistics_replace_the_listing():
+    result = cli("lint", "-", "--statistics", stdin=BROKEN)
+    assert result.returncode == 1
+    assert result.stdout == "    1  error    schema\nFound 1 error in 1 file (2 objects in 1 file read).\n"
+    assert cli("lint", "-", "--statistics", "-q", stdin=BROKEN).stdout == "    1  error    schema\n"
+    assert cli("lint", "-", "--statistics", stdin=CLEAN).stdout == "No problems found in 2 objects in 1 file.\n"
+
+
+def test_exit_zero_prints_the_findings_and_exits_0():
+    result = cli("lint", "-", "--exit-zero", stdin=BROKEN)
+    assert result.returncode == 0
+    assert result.stdout.startswith("-:8:11: error[schema] expected an integer")
+    assert cli("lint", "-", "--exit-zero", "--fail-on", "nope", stdin=BROKEN).returncode == 2
+
+
+def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".kubelint-svc.yaml").write_text("fail-on: info\nexclude: [generated.yaml]\n")
+    assert cli("lint", "-", stdin=PLACEHOLDER, cwd=tmp_path).returncode == 0  # no configuration above tmp_path
+    result = cli("lint", "-", "--stdin-filename", "sub/svc.yaml", stdin=PLACEHOLDER, cwd=tmp_path)
+    assert result.returncode == 1  # sub/.kubelint-svc.yaml's fail-on applies
+    assert result.stdout.startswith("sub/svc.yaml:8:")
+    named = cli("lint", "-", "--stdin-filename", "sub/generated.yaml", stdin=PLACEHOLDER, cwd=tmp_path)
+    assert named.stdout.startswith("sub/generated.yaml:8:")  # named explicitly: linted, as ruff does
+    forced = cli("lint", "-", "--stdin-filename", "sub/generated.yaml", "--force-exclude", stdin=PLACEHOLDER,
+                 cwd=tmp_path)
+    assert forced.returncode == 0
+    assert forced.stdout == ""
+    assert forced.stderr.splitlines()[0] == (
+        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (exclude); not linted"
+    )
+
+
 def test_json_report_has_exactly_the_documented_shape():
     result = cli("lint", "-", "--format", "json", stdin=BROKEN)
     assert result.returncode == 1

@@ -170,6 +170,29 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     assert (summary["files"], summary["objects"], summary["errors"] + summary["infos"]) == (1, 1, 0)
 
 
+def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_force_exclude(tmp_path):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "generated.yaml").write_text(SERVICE)
+    (tmp_path / "apps" / "web.yaml").write_text(SERVICE)
+    (tmp_path / ".kubelint-svc.yaml").write_text("namespace: shop\nexclude: [apps/generated.yaml]\n")
+    walked = cli("lint", "apps", "-f", "json", cwd=tmp_path)
+    assert __import__("json").loads(walked.stdout)["summary"]["files"] == 1  # excluded quietly in a walk
+    assert walked.stderr == ""
+    named = cli("lint", "apps/generated.yaml", cwd=tmp_path)
+    assert named.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
+    assert named.stderr == ""
+    forced = cli("lint", "apps/generated.yaml", "apps/web.yaml", "--force-exclude", cwd=tmp_path)
+    assert forced.stderr.splitlines() == [
+        "kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (exclude); not linted"
+    ]
+    assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
+
+
+def test_the_pre_commit_hook_forces_the_excludes():
+    hook = __import__("yaml").safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    assert hook["entry"] == "kubelint-svc lint --git-context --force-exclude"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "complaint"),
     [

@@ -164,7 +164,8 @@ def test_quiet_statistics_and_colour(workspace):
     assert len(quiet) == 2
     assert not any(line.startswith("Found") for line in quiet)
     stats = cli("lint", "k8s", "--statistics", cwd=workspace).stdout.splitlines()
-    assert stats[-2:] == ["    1  error    service-target-port", "    1  error    service-type"]
+    assert stats == ["    1  error    service-target-port", "    1  error    service-type",
+                     "Found 2 errors in 1 file (2 objects in 1 file read)."]
     assert "\033[" in cli("lint", "k8s", "--color", "always", cwd=workspace).stdout
     assert "\033[" not in cli("lint", "k8s", "--color", "never", cwd=workspace, env_extra={"FORCE_COLOR": "1"}).stdout
     assert "\033[" not in cli("lint", "k8s", "--color", "always", "--format", "json", cwd=workspace).stdout

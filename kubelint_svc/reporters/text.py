@@ -42,9 +42,10 @@ def statistics(report: Report) -> str:
     return "".join(f"{count:>5}  {severity:<7}  {visible(rule)}\n" for (rule, severity), count in ordered)
 
 
-def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
-    lines = []
-    for finding in report.findings:
+def render(report: Report, colour: bool = False, quiet: bool = False, show_statistics: bool = False) -> str:
+    """The findings (or, with show_statistics, their count per rule), then the summary line."""
+    lines = [statistics(report).rstrip("\n")] if show_statistics and report.findings else []
+    for finding in [] if show_statistics else report.findings:
         severity = f"{finding.severity}[{visible(finding.rule)}]"
         location = not_a_command(f"{visible(finding.file)}:{finding.line}:{finding.column}:")
         if colour:
