@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
-from kubelint_svc.engine import Registry, RuleError
+from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
 from kubelint_svc.paths import resolved
@@ -21,6 +21,7 @@ from kubelint_svc.settings import (
     DEFAULT_NODE_PORT_RANGE,
     Settings,
 )
+from kubelint_svc.suggestions import did_you_mean
 
 
 class UsageError(Exception):
@@ -89,6 +90,13 @@ def load_registry(config: Config | None = None) -> Registry:
         return Registry.configured(config)
     except (RuleError, FileNotFoundError) as error:
         raise UsageError(str(error)) from None
+
+
+def find_rule(registry: Registry, rule_id: str) -> Rule:
+    if rule_id not in registry:
+        hint = did_you_mean(rule_id, (rule.id for rule in registry.sorted_rules()))
+        raise UsageError(f"unknown rule {rule_id!r}{hint} (`kubelint-svc rules` lists them)")
+    return registry[rule_id]
 
 
 def settle(options: Options, config: Config) -> Settings:

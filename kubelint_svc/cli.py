@@ -287,10 +287,12 @@ def explain(
     config_file: str | None = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
-    registry = _registry(_config(config_file))
-    if rule_id not in registry:
-        raise _usage_error(f"unknown rule {rule_id!r}; `kubelint-svc rules` lists them")
-    rule = registry[rule_id]
+    from kubelint_svc.app import UsageError, find_rule
+
+    try:
+        rule = find_rule(_registry(_config(config_file)), rule_id)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
     pack = f", policy pack {rule.pack}" if rule.pack else ""
     from kubelint_svc.reporters.escaping import visible
 

@@ -23,6 +23,7 @@ from kubelint_svc.loader import (
     read_documents,
 )
 from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.suggestions import did_you_mean
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
 RULE_SETTINGS = (*SEVERITIES, "off", "on")
@@ -187,7 +188,8 @@ def _repository_root(directory: Path) -> Path:
 def _fill(config: Config, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key not in KEYS:
-            raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}; known keys: {', '.join(KEYS)}")
+            raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}{did_you_mean(str(key), KEYS)} "
+                              f"(known keys: {', '.join(KEYS)})")
         if key in SCALAR_KEYS:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")

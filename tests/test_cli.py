@@ -124,6 +124,16 @@ def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_pa
     )
 
 
+def test_explain_suggests_the_closest_rule_id():
+    result = cli("explain", "service-node-port-rang")
+    assert result.returncode == 2
+    listed = "(`kubelint-svc rules` lists them)"
+    assert result.stderr.splitlines() == [
+        f"kubelint-svc: error: unknown rule 'service-node-port-rang'; did you mean 'service-node-port-range'? {listed}"
+    ]
+    assert cli("explain", "zzzz").stderr == f"kubelint-svc: error: unknown rule 'zzzz' {listed}\n"
+
+
 def test_json_report_has_exactly_the_documented_shape():
     result = cli("lint", "-", "--format", "json", stdin=BROKEN)
     assert result.returncode == 1

@@ -188,6 +188,28 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
 
 
+@pytest.mark.parametrize(("config", "message"), [
+    ("fail_on: error\n", ":1: unknown key 'fail_on'; did you mean 'fail-on'? (known keys: kubernetes-version, "),
+    ("rules:\n  service-node-port-rang: off\n",
+     ":2: unknown rule id 'service-node-port-rang'; did you mean 'service-node-port-range'? (`kubelint-svc rules`"),
+])
+def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
+    (tmp_path / ".kubelint-svc.yaml").write_text(config)
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kubelint-svc: error: {tmp_path / '.kubelint-svc.yaml'}{message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("written", ["  ports:\n  - port: 80  # kubelint-svc: ignore[service-node-port-rang]\n",
+                                     "  ports:\n  - port: 80\n"])
+def test_a_suppression_naming_an_unknown_rule_suggests_the_closest(tmp_path, written):
+    annotation = "" if "ignore[" in written else "  annotations:\n    kubelint-svc.io/ignore: service-node-port-rang\n"
+    manifest = f"apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n{annotation}spec:\n{written}"
+    result = cli("lint", "-", cwd=tmp_path, stdin=manifest)
+    assert "is unused (no such rule; did you mean 'service-node-port-range'?): remove it" in result.stdout
+
+
 def test_the_pre_commit_hook_forces_the_excludes():
     hook = __import__("yaml").safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
     assert hook["entry"] == "kubelint-svc lint --git-context --force-exclude"
