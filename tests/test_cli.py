@@ -1,5 +1,6 @@
 """The command line as users meet it: exit codes, text and JSON reports, stdin, rules, explain."""
 
+import io
 import json
 import os
 import re
@@ -42,6 +43,23 @@ def cli(*args: str, stdin: str | None = None, cwd=None, **environment: str) -> s
     )
 
 
+def in_process(monkeypatch, capsys, *args: str, stdin: str = "", **environment: str) -> tuple[int, str, str]:
+    """The command line run in this process: what a subprocess shows, without its start-up cost
+    (the fast set is near its budget)."""
+    from kubelint_svc.cli import main
+
+    for name in ("FORCE_COLOR", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["kubelint-svc", *args])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    with pytest.raises(SystemExit) as exited:
+        main()
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
 def test_version():
     result = cli("--version")
     assert result.returncode == 0
@@ -67,43 +85,45 @@ def test_clean_input_exits_0_with_a_summary():
 
 
 @pytest.mark.parametrize("content", [None, "on: push\njobs: {}\n"], ids=["empty folder", "no Kubernetes YAML"])
-def test_nothing_linted_is_a_warning_on_stderr_and_exit_0(tmp_path, content):
+def test_nothing_linted_is_a_warning_on_stderr_and_exit_0(tmp_path, content, monkeypatch, capsys):
     if content is not None:
         (tmp_path / "ci.yaml").write_text(content)
         (tmp_path / "values.yaml").write_text("replicas: 2\n")
-    result = cli("lint", str(tmp_path))
-    assert result.returncode == 0
-    assert result.stdout == ""
-    count = "0 files" if content is None else "2 files"
-    assert result.stderr.splitlines() == [f"kubelint-svc: warning: no Kubernetes objects found in {count}"]
-    assert json.loads(cli("lint", str(tmp_path), "-f", "json").stdout)["summary"]["files"] == (0 if content is None
-                                                                                                else 2)
+    count = 0 if content is None else 2
+    warning = f"kubelint-svc: warning: no Kubernetes objects found in {count} files\n"
+    assert in_process(monkeypatch, capsys, "lint", str(tmp_path)) == (0, "", warning)
+    code, out, _ = in_process(monkeypatch, capsys, "lint", str(tmp_path), "-f", "json")
+    assert (code, json.loads(out)["summary"]["files"]) == (0, count)
 
 
-def test_the_summary_counts_files_read_as_json_does(tmp_path):
+def test_the_summary_counts_files_read_as_json_does(tmp_path, monkeypatch, capsys):
     for name in ("a.yaml", "b.yaml", "c.yaml"):
         (tmp_path / name).write_text(CLEAN)
-    assert cli("lint", str(tmp_path)).stdout == "No problems found in 6 objects in 3 files.\n"
+    assert in_process(monkeypatch, capsys, "lint", str(tmp_path))[1] == "No problems found in 6 objects in 3 files.\n"
     (tmp_path / "b.yaml").write_text(BROKEN)
-    result = cli("lint", str(tmp_path))
-    assert result.stdout.splitlines()[-1] == "Found 1 error in 1 file (6 objects in 3 files read)."
-    summary = json.loads(cli("lint", str(tmp_path), "-f", "json").stdout)["summary"]
+    out = in_process(monkeypatch, capsys, "lint", str(tmp_path))[1]
+    assert out.splitlines()[-1] == "Found 1 error in 1 file (6 objects in 3 files read)."
+    summary = json.loads(in_process(monkeypatch, capsys, "lint", str(tmp_path), "-f", "json")[1])["summary"]
     assert summary == {"files": 3, "objects": 6, "errors": 1, "warnings": 0, "infos": 0}
 
 
-def test_statistics_replace_the_listing():
-    result = cli("lint", "-", "--statistics", stdin=BROKEN)
-    assert result.returncode == 1
-    assert result.stdout == "    1  error    schema\nFound 1 error in 1 file (2 objects in 1 file read).\n"
-    assert cli("lint", "-", "--statistics", "-q", stdin=BROKEN).stdout == "    1  error    schema\n"
-    assert cli("lint", "-", "--statistics", stdin=CLEAN).stdout == "No problems found in 2 objects in 1 file.\n"
+def test_statistics_replace_the_listing(monkeypatch, capsys):
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", stdin=BROKEN) == (
+        1, "    1  error    schema\nFound 1 error in 1 file (2 objects in 1 file read).\n", ""
+    )
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", "-q", stdin=BROKEN)[1] == (
+        "    1  error    schema\n"
+    )
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", stdin=CLEAN)[1] == (
+        "No problems found in 2 objects in 1 file.\n"
+    )
 
 
-def test_exit_zero_prints_the_findings_and_exits_0():
-    result = cli("lint", "-", "--exit-zero", stdin=BROKEN)
-    assert result.returncode == 0
-    assert result.stdout.startswith("-:8:11: error[schema] expected an integer")
-    assert cli("lint", "-", "--exit-zero", "--fail-on", "nope", stdin=BROKEN).returncode == 2
+def test_exit_zero_prints_the_findings_and_exits_0(monkeypatch, capsys):
+    code, out, _ = in_process(monkeypatch, capsys, "lint", "-", "--exit-zero", stdin=BROKEN)
+    assert code == 0
+    assert out.startswith("-:8:11: error[schema] expected an integer")
+    assert in_process(monkeypatch, capsys, "lint", "-", "--exit-zero", "--fail-on", "nope", stdin=BROKEN)[0] == 2
 
 
 def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_path):
@@ -124,14 +144,15 @@ def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_pa
     )
 
 
-def test_explain_suggests_the_closest_rule_id():
-    result = cli("explain", "service-node-port-rang")
-    assert result.returncode == 2
+def test_explain_suggests_the_closest_rule_id(monkeypatch, capsys):
     listed = "(`kubelint-svc rules` lists them)"
-    assert result.stderr.splitlines() == [
-        f"kubelint-svc: error: unknown rule 'service-node-port-rang'; did you mean 'service-node-port-range'? {listed}"
-    ]
-    assert cli("explain", "zzzz").stderr == f"kubelint-svc: error: unknown rule 'zzzz' {listed}\n"
+    hint = "did you mean 'service-node-port-range'?"
+    assert in_process(monkeypatch, capsys, "explain", "service-node-port-rang") == (
+        2, "", f"kubelint-svc: error: unknown rule 'service-node-port-rang'; {hint} {listed}\n"
+    )
+    assert in_process(monkeypatch, capsys, "explain", "zzzz") == (
+        2, "", f"kubelint-svc: error: unknown rule 'zzzz' {listed}\n"
+    )
 
 
 def test_json_report_has_exactly_the_documented_shape():
@@ -188,11 +209,10 @@ COMMANDS = ((), ("lint",), ("rules",), ("explain",), ("init",))
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "app")
-def test_help_is_plain_at_80_columns_and_h_is_help(command):
-    result = cli(*command, "--help", COLUMNS="80")
-    assert result.returncode == 0
-    assert cli(*command, "-h", COLUMNS="80").stdout == result.stdout
-    text = result.stdout
+def test_help_is_plain_at_80_columns_and_h_is_help(command, monkeypatch, capsys):
+    code, text, _ = in_process(monkeypatch, capsys, *command, "--help", COLUMNS="80")
+    assert code == 0
+    assert in_process(monkeypatch, capsys, *command, "-h", COLUMNS="80") == (0, text, "")
     assert text.startswith(f"Usage: kubelint-svc {' '.join(command)}".rstrip())
     assert "-h, --help" in text
     for noise in ("\u256d", "\u2502", "<bool>", "<str>", "list[str]", "\u2026"):  # boxes, Python types, cut words
@@ -203,8 +223,8 @@ def test_help_is_plain_at_80_columns_and_h_is_help(command):
         assert not re.search(r"\[default: [^\]]*$", line), f"a default cut: {line!r}"
 
 
-def test_lint_help_shows_defaults_and_metavars_that_read_well():
-    text = " ".join(cli("lint", "--help", COLUMNS="80").stdout.split())
+def test_lint_help_shows_defaults_and_metavars_that_read_well(monkeypatch, capsys):
+    text = " ".join(in_process(monkeypatch, capsys, "lint", "--help", COLUMNS="80")[1].split())
     for shown in ("this severity [default: error]", "[default: text]", "[default: 30000-32767]", "[default: auto]",
                   "-k, --kubernetes-version VERSION", "--node-port-range LOW-HIGH", "-o, --output FILE",
                   "--config FILE", "--context PATH", "[OPTIONS] [PATH]...", "--kustomize <auto|kubectl|kustomize|",
@@ -223,11 +243,8 @@ def test_lint_help_shows_defaults_and_metavars_that_read_well():
     (("no-such-command",), "No such command 'no-such-command'."),
     (("explain",), "Missing argument 'RULE'."),
 ])
-def test_usage_errors_from_the_parser_are_one_line_with_exit_code_2(args, message):
-    result = cli(*args, stdin="")
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.splitlines() == [f"kubelint-svc: error: {message}"]
+def test_usage_errors_from_the_parser_are_one_line_with_exit_code_2(args, message, monkeypatch, capsys):
+    assert in_process(monkeypatch, capsys, *args) == (2, "", f"kubelint-svc: error: {message}\n")
 
 
 def test_helm_template_output_on_stdin_names_the_template():
