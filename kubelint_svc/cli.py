@@ -346,11 +346,10 @@ def main() -> None:
             error.show()
             raise SystemExit(EXIT_USAGE) from None
         message = " ".join(error.format_message().replace("Value error, ", "").split())
-        _usage_error(message)
+        raise SystemExit(_usage_error(message).exit_code) from None
+    except typer.Abort:  # end of input at a prompt: exit codes stay 0, 1 and 2
+        typer.echo("kubelint-svc: error: aborted", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    except typer.Abort:
-        typer.echo("kubelint-svc: aborted", err=True)
-        raise SystemExit(130) from None
     except Exception as error:  # a bug of ours: one line, not a traceback (KUBELINT_SVC_DEBUG=1 shows it)
         if os.environ.get("KUBELINT_SVC_DEBUG"):
             raise
