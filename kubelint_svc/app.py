@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelint_svc.config import KUSTOMIZE_SETTINGS, Config, ConfigError, find_config, load_config
-from kubelint_svc.engine import Registry, RuleError
+from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
+from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
-from kubelint_svc.inputs import MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.paths import resolved
 from kubelint_svc.runner import lint as run_lint
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
@@ -20,6 +21,7 @@ from kubelint_svc.settings import (
     DEFAULT_NODE_PORT_RANGE,
     Settings,
 )
+from kubelint_svc.suggestions import did_you_mean
 
 
 class UsageError(Exception):
@@ -39,6 +41,8 @@ class Options:
     context: tuple[str, ...] = ()
     git_context: bool = False
     kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
+    stdin_filename: str | None = None  # the name '-' is reported, excluded and configured by
+    force_exclude: bool = False  # files named explicitly are excluded too (as ruff's --force-exclude)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Outcome:
     report: Report
     registry: Registry
     settings: Settings
+    warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
 
     @property
     def failed(self) -> bool:
@@ -53,9 +58,10 @@ class Outcome:
         return any(at_or_above(finding.severity, self.settings.fail_on) for finding in self.report.findings)
 
 
-def load_configuration(config_file: str | None) -> Config:
-    """The explicit config file, or the nearest one found from the working directory upward."""
-    path = Path(config_file) if config_file else find_config(Path.cwd())
+def load_configuration(config_file: str | None, start: Path | None = None) -> Config:
+    """The explicit config file, or the nearest one found from start (default: the working
+    directory) upward."""
+    path = Path(config_file) if config_file else find_config(start or Path.cwd())
     if path is None:
         return Config()
     try:
@@ -64,11 +70,33 @@ def load_configuration(config_file: str | None) -> Config:
         raise UsageError(str(error)) from None
 
 
+def write_starter(path: str, force: bool = False) -> Path:
+    """Write the commented starter configuration at path, creating its folders."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; name the file to write, e.g. {target / '.kubelint-svc.yaml'}")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite it)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(STARTER, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write it: {error.strerror or error}") from None
+    return target
+
+
 def load_registry(config: Config | None = None) -> Registry:
     try:
         return Registry.configured(config)
     except (RuleError, FileNotFoundError) as error:
         raise UsageError(str(error)) from None
+
+
+def find_rule(registry: Registry, rule_id: str) -> Rule:
+    if rule_id not in registry:
+        hint = did_you_mean(rule_id, (rule.id for rule in registry.sorted_rules()))
+        raise UsageError(f"unknown rule {rule_id!r}{hint} (`kubelint-svc rules` lists them)")
+    return registry[rule_id]
 
 
 def settle(options: Options, config: Config) -> Settings:
@@ -116,15 +144,56 @@ def _shown(value: str) -> str:
 
 def lint(options: Options) -> Outcome:
     """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
-    config = load_configuration(options.config_file)
-    settings = settle(options, config)
     paths = list(options.paths) or ["."]
+    stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
+    config = load_configuration(options.config_file, (Path.cwd() / stdin_name).parent if stdin_name else None)
+    settings = settle(options, config)
+    warnings: list[str] = []
     try:
-        inputs = [i for i in discover(paths) if i.path is None or not config.excludes(i.path)]
+        inputs = _not_excluded(discover(paths), paths, stdin_name, config, options.force_exclude, warnings)
         context = discover([*options.context, *map(str, config.context)])
     except MissingPathError as error:
         raise UsageError(str(error)) from None
     if options.git_context:
         context += git_tracked_manifests(paths)
+    if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
+        context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
     registry = load_registry(config)
-    return Outcome(run_lint(inputs, settings, registry, context=context), registry, settings)
+    report = run_lint(inputs, settings, registry, context=context)
+    if report.objects == 0 and not report.findings:
+        warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
+    return Outcome(report, registry, settings, tuple(warnings))
+
+
+def _not_excluded(
+    found: list[InputFile], paths: list[str], stdin_name: Path | None, config: Config, force: bool, warnings: list[str]
+) -> list[InputFile]:
+    """Files found in a walk that the configuration excludes are dropped quietly; a file named
+    on the command line (or stdin's --stdin-filename) is linted, unless force, as ruff does."""
+    named = {str(Path(given)) for given in paths if given != STDIN}
+    kept = []
+    for each in found:
+        source = InputFile(str(stdin_name), None) if each.path is None and stdin_name is not None else each
+        target = source.path if source.path is not None else stdin_name
+        if target is not None and config.excludes(target):
+            explicit = source.path is None or source.display in named
+            if not explicit:
+                continue
+            if force:
+                warnings.append(f"{source.display} is excluded by {_config_place(config, 'exclude')} (exclude); "
+                                "not linted")
+                continue
+        kept.append(source)
+    return kept
+
+
+def _config_place(config: Config, key: str) -> str:
+    """`path:line` of a key of the configuration, the path relative to the working directory
+    when it is below it."""
+    if config.path is None:
+        return key
+    path = config.path
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())
+    line = config.lines.get(key)
+    return f"{path}:{line}" if line else str(path)

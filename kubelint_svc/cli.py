@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, TextIO
 
 import typer
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperCommand, TyperGroup
 
 from kubelint_svc import __version__
 
@@ -17,13 +21,47 @@ if TYPE_CHECKING:
     from kubelint_svc.engine import Registry
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_NO_BREAK_HYPHEN = "\u2011"
+_PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
+
+
+class _PlainHelpFormatter(HelpFormatter):
+    """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
+    split at a hyphen, whatever the width."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(text.replace("-", _NO_BREAK_HYPHEN))
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        # typer names an argument's Python type after its metavar (`PATH <list[str]>`): dropped
+        rows = [(_PYTHON_TYPE.sub("", first), second.replace("-", _NO_BREAK_HYPHEN)) for first, second in rows]
+        super().write_dl(rows, col_max, col_spacing)
+
+    def write(self, string: str) -> None:
+        super().write(string.replace(_NO_BREAK_HYPHEN, "-"))
+
+
+class _PlainContext(typer.Context):
+    formatter_class = _PlainHelpFormatter
+
+
+class _PlainGroup(TyperGroup):
+    context_class = _PlainContext
+
+
+class _PlainCommand(TyperCommand):
+    context_class = _PlainContext
+
 
 app = typer.Typer(
     name="kubelint-svc",
+    cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -96,39 +134,44 @@ def _registry(config: Config) -> Registry:
 
 
 def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> bool:
-    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal?"""
+    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal, and not TERM=dumb?"""
     if choice is not ColourChoice.auto:
         return choice is ColourChoice.always
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return stream.isatty()
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def lint(
     paths: list[str] | None = typer.Argument(
-        None, help="Files or directories to lint (directories recursively); '-' reads standard input."
+        None, metavar="PATH", help="Files or directories to lint (directories recursively); '-' reads standard input."
     ),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
     kubernetes_version: str | None = typer.Option(
-        None, "--kubernetes-version", "-k", help="Kubernetes minor version to check against (default: newest bundled)."
+        None, "--kubernetes-version", "-k", metavar="VERSION",
+        help="Kubernetes minor version to check against (default: newest bundled)."
     ),
     fail_on: Severity | None = typer.Option(
         None, "--fail-on", help="Exit with 1 when a finding is at or above this severity [default: error]."
     ),
     node_port_range: str | None = typer.Option(
-        None, "--node-port-range", help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
+        None, "--node-port-range", metavar="LOW-HIGH",
+        help="The cluster's --service-node-port-range, as LOW-HIGH [default: 30000-32767]."
     ),
     namespace: str | None = typer.Option(
-        None, "--namespace", "-n", help="Namespace of objects that name none, as kubectl apply -n [default: default]."
+        None, "--namespace", "-n", metavar="NAMESPACE",
+        help="Namespace of objects that name none, as kubectl apply -n [default: default]."
     ),
     config_file: str | None = typer.Option(
-        None, "--config", help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
+        None, "--config", metavar="FILE",
+        help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
     ),
     context: list[str] | None = typer.Option(
-        None, "--context", help="File or directory read for cross-object checks, never reported on (repeatable)."
+        None, "--context", metavar="PATH",
+        help="File or directory read for cross-object checks, never reported on (repeatable)."
     ),
     git_context: bool = typer.Option(
         False, "--git-context", help="Use every manifest git tracks in the repository as context."
@@ -137,11 +180,22 @@ def lint(
         None, "--kustomize", help="How kustomizations are built (default: auto: kubectl or kustomize, else built in)."
     ),
     output: str | None = typer.Option(
-        None, "--output", "-o", help="Write the report to FILE in --format; the terminal still gets text."
+        None, "--output", "-o", metavar="FILE",
+        help="Write the report to FILE in --format; the terminal still gets text."
     ),
     colour: ColourChoice = typer.Option(ColourChoice.auto, "--color", help="Colour the text report."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print findings only, no summary line."),
-    show_statistics: bool = typer.Option(False, "--statistics", help="Print one line per rule with its count."),
+    show_statistics: bool = typer.Option(
+        False, "--statistics", help="Print one line per rule with its count instead of the findings."
+    ),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit with 0 even when findings fail the run."),
+    stdin_filename: str | None = typer.Option(
+        None, "--stdin-filename", metavar="NAME",
+        help="The name of what '-' reads: reported, matched against exclude, and where the configuration is sought.",
+    ),
+    force_exclude: bool = typer.Option(
+        False, "--force-exclude", help="Apply the configuration's exclude to files named on the command line too."
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError
@@ -150,14 +204,19 @@ def lint(
     options = Options(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
-        git_context=git_context, kustomize=kustomize.value if kustomize else None,
+        git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
+        force_exclude=force_exclude,
     )
     try:
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in outcome.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
-    raise typer.Exit(EXIT_FINDINGS if outcome.failed else EXIT_CLEAN)
+    raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
 
 
 def _render(outcome: Outcome, output_format: OutputFormat) -> str:
@@ -199,19 +258,17 @@ def _write_report(
     if output is None and output_format is not OutputFormat.text:
         sys.stdout.write(_render(outcome, output_format))
         return
-    sys.stdout.write(text.render(report, colour=_use_colour(sys.stdout, colour), quiet=quiet))
-    if show_statistics:
-        sys.stdout.write(text.statistics(report))
+    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from kubelint_svc.reporters import github
 
         sys.stdout.write(github.render(report))
 
 
-CONFIG_OPTION = typer.Option(None, "--config", help="Configuration file (default: searched upward).")
+CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")
 
 
-@app.command("rules")
+@app.command("rules", cls=_PlainCommand)
 def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
     from kubelint_svc.reporters.escaping import visible
@@ -224,16 +281,18 @@ def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
         typer.echo(visible(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}{state}"))
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def explain(
     rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
     config_file: str | None = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
-    registry = _registry(_config(config_file))
-    if rule_id not in registry:
-        raise _usage_error(f"unknown rule {rule_id!r}; `kubelint-svc rules` lists them")
-    rule = registry[rule_id]
+    from kubelint_svc.app import UsageError, find_rule
+
+    try:
+        rule = find_rule(_registry(_config(config_file)), rule_id)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
     pack = f", policy pack {rule.pack}" if rule.pack else ""
     from kubelint_svc.reporters.escaping import visible
 
@@ -247,21 +306,19 @@ def explain(
     typer.echo(_safe_lines("\n".join(parts).rstrip()))
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def init(
-    path: str = typer.Argument(".kubelint-svc.yaml", help="Where to write the starter configuration."),
+    path: str = typer.Argument(".kubelint-svc.yaml", metavar="FILE", help="Where to write the starter configuration."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
-    """Write a commented starter configuration."""
-    from pathlib import Path
+    """Write a commented starter configuration (and the folders it goes in)."""
+    from kubelint_svc.app import UsageError, write_starter
 
-    from kubelint_svc.config import STARTER
-
-    target = Path(path)
-    if target.exists() and not force:
-        raise _usage_error(f"{target} already exists (use --force to overwrite it)")
-    target.write_text(STARTER)
-    typer.echo(f"Wrote {target}: every setting is commented out; uncomment what you need.")
+    try:
+        written = write_starter(path, force)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    typer.echo(f"Wrote {written}: every setting is commented out; uncomment what you need.")
 
 
 def _safe_lines(text: str) -> str:
@@ -281,7 +338,18 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        app()
+        code = app(prog_name="kubelint-svc", standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors: one line, as the README promises
+        from typer._click.exceptions import NoArgsIsHelpError
+
+        if isinstance(error, NoArgsIsHelpError):
+            error.show()
+            raise SystemExit(EXIT_USAGE) from None
+        message = " ".join(error.format_message().replace("Value error, ", "").split())
+        raise SystemExit(_usage_error(message).exit_code) from None
+    except typer.Abort:  # end of input at a prompt: exit codes stay 0, 1 and 2
+        typer.echo("kubelint-svc: error: aborted", err=True)
+        raise SystemExit(EXIT_USAGE) from None
     except Exception as error:  # a bug of ours: one line, not a traceback (KUBELINT_SVC_DEBUG=1 shows it)
         if os.environ.get("KUBELINT_SVC_DEBUG"):
             raise
@@ -290,3 +358,4 @@ def main() -> None:
         typer.echo(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} (please report this)",
                    err=True)
         raise SystemExit(EXIT_USAGE) from None
+    raise SystemExit(code if isinstance(code, int) else EXIT_CLEAN)

@@ -16,12 +16,14 @@ from kubelint_svc.findings import SEVERITIES
 from kubelint_svc.loader import (
     UnreadableFile,
     YamlFileError,
+    child_node,
     decode,
     locate,
     read_bounded,
     read_documents,
 )
 from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.suggestions import did_you_mean
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
 RULE_SETTINGS = (*SEVERITIES, "off", "on")
@@ -30,6 +32,7 @@ KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
     "rule-packs", "context", "exclude", "kustomize", "helm-values",
 )
+SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 
 
@@ -129,6 +132,11 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     if not isinstance(document.data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of keys to values")
     lines = {key: locate(document.node, (key,))[0] for key in document.data}
+    for key in SCALAR_KEYS:  # `kubernetes-version: 1.30` is the float 1.3 to YAML: keep what was written
+        value = document.data.get(key)
+        found = child_node(document.node, key) if document.node is not None else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and found is not None:
+            document.data[key] = str(found[1].value)
     for key, value in document.data.items():
         if isinstance(value, dict):
             for sub in value:
@@ -164,6 +172,10 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         match = re.match(r"\s*\"?([\w.-]+)\"?\s*=", line)
         if match and match.group(1) not in lines:
             lines[match.group(1)] = number
+    version = table.get("kubernetes-version")
+    if isinstance(version, float):  # TOML reads 1.30 as 1.3: which minor was meant cannot be known
+        raise ConfigError(f"{path}:{lines.get('kubernetes-version', 1)}: kubernetes-version is the number {version} "
+                          'in TOML, where 1.30 and 1.3 are the same; quote it: kubernetes-version = "1.30"')
     return table, lines
 
 
@@ -176,8 +188,9 @@ def _repository_root(directory: Path) -> Path:
 def _fill(config: Config, data: dict[str, Any]) -> None:
     for key, value in data.items():
         if key not in KEYS:
-            raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}; known keys: {', '.join(KEYS)}")
-        if key in ("kubernetes-version", "node-port-range", "namespace", "fail-on"):
+            raise ConfigError(f"{config.where(key)}: unknown key {_shown(key)}{did_you_mean(str(key), KEYS)} "
+                              f"(known keys: {', '.join(KEYS)})")
+        if key in SCALAR_KEYS:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ConfigError(f"{config.where(key)}: {key} must be a string, not {type(value).__name__}")
             if (isinstance(value, int) and len(str(abs(value))) > 5) or (isinstance(value, str) and len(value) > 253):
@@ -256,7 +269,8 @@ def _inside_repository(config: Config, key: str, entry: str) -> Path:
 
 STARTER = """\
 # kubelint-svc configuration. Command-line flags win over these settings.
-# Every key is optional; delete what you do not need. Docs: docs/configuration.md
+# Every key is optional; delete what you do not need. Every key is described in the
+# kubelint-svc documentation, under "Configuration".
 
 # Kubernetes version to check against (1.30 ... 1.37; default: the newest bundled).
 # kubernetes-version: "1.33"
@@ -278,7 +292,8 @@ STARTER = """\
 # Built-in policy packs, off unless named here: security, conventions.
 # policy-packs: [security]
 
-# Folders of your own rules (same format as the built-in rules/; see docs/policies.md).
+# Folders of your own rules (the format of kubelint-svc's built-in rules; see "Policy packs"
+# in the kubelint-svc documentation).
 # Paths are relative to this file and must stay inside the repository.
 # rule-packs: [policies]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.model import Resource
+from kubelint_svc.suggestions import did_you_mean
 
 ANNOTATION = "kubelint-svc.io/ignore"
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
@@ -93,7 +94,8 @@ def apply(
         return kept
     for suppression in suppressions:
         for rule in sorted(suppression.rules - suppression.used):
-            why = "no such rule" if rule not in known_rules else "nothing to suppress"
+            why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
+                "nothing to suppress"
             where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
             if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
                 where = "the next line"

@@ -1,10 +1,13 @@
 """The command line as users meet it: exit codes, text and JSON reports, stdin, rules, explain."""
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 BROKEN = """\
@@ -32,12 +35,29 @@ CLEAN = BROKEN.replace('"80"', "80")
 PLACEHOLDER = CLEAN.replace("port: 80", "port: ${PORT}")
 
 
-def cli(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")}
+def cli(*args: str, stdin: str | None = None, cwd=None, **environment: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "GITHUB_ACTIONS")} | environment
     return subprocess.run(
         [sys.executable, "-m", "kubelint_svc", *args],
         input=stdin, capture_output=True, text=True, cwd=cwd or REPO, env=env, check=False,
     )
+
+
+def in_process(monkeypatch, capsys, *args: str, stdin: str = "", **environment: str) -> tuple[int, str, str]:
+    """The command line run in this process: what a subprocess shows, without its start-up cost
+    (the fast set is near its budget)."""
+    from kubelint_svc.cli import main
+
+    for name in ("FORCE_COLOR", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["kubelint-svc", *args])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    with pytest.raises(SystemExit) as exited:
+        main()
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
 
 
 def test_version():
@@ -54,14 +74,85 @@ def test_text_report_reads_like_a_compiler(tmp_path):
     assert first == (
         f"{tmp_path / 'svc.yaml'}:8:11: error[schema] expected an integer, got a string ('80') (Service web)"
     )
-    assert summary == "Found 1 error in 1 file."
+    assert summary == "Found 1 error in 1 file (2 objects in 1 file read)."
     assert "\033[" not in result.stdout  # no colour in a pipe
 
 
 def test_clean_input_exits_0_with_a_summary():
     result = cli("lint", "-", stdin=CLEAN)
     assert result.returncode == 0
-    assert result.stdout.strip() == "No problems found."
+    assert result.stdout.strip() == "No problems found in 2 objects in 1 file."
+
+
+@pytest.mark.parametrize("content", [None, "on: push\njobs: {}\n"], ids=["empty folder", "no Kubernetes YAML"])
+def test_nothing_linted_is_a_warning_on_stderr_and_exit_0(tmp_path, content, monkeypatch, capsys):
+    if content is not None:
+        (tmp_path / "ci.yaml").write_text(content)
+        (tmp_path / "values.yaml").write_text("replicas: 2\n")
+    count = 0 if content is None else 2
+    warning = f"kubelint-svc: warning: no Kubernetes objects found in {count} files\n"
+    assert in_process(monkeypatch, capsys, "lint", str(tmp_path)) == (0, "", warning)
+    code, out, _ = in_process(monkeypatch, capsys, "lint", str(tmp_path), "-f", "json")
+    assert (code, json.loads(out)["summary"]["files"]) == (0, count)
+
+
+def test_the_summary_counts_files_read_as_json_does(tmp_path, monkeypatch, capsys):
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text(CLEAN)
+    assert in_process(monkeypatch, capsys, "lint", str(tmp_path))[1] == "No problems found in 6 objects in 3 files.\n"
+    (tmp_path / "b.yaml").write_text(BROKEN)
+    out = in_process(monkeypatch, capsys, "lint", str(tmp_path))[1]
+    assert out.splitlines()[-1] == "Found 1 error in 1 file (6 objects in 3 files read)."
+    summary = json.loads(in_process(monkeypatch, capsys, "lint", str(tmp_path), "-f", "json")[1])["summary"]
+    assert summary == {"files": 3, "objects": 6, "errors": 1, "warnings": 0, "infos": 0}
+
+
+def test_statistics_replace_the_listing(monkeypatch, capsys):
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", stdin=BROKEN) == (
+        1, "    1  error    schema\nFound 1 error in 1 file (2 objects in 1 file read).\n", ""
+    )
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", "-q", stdin=BROKEN)[1] == (
+        "    1  error    schema\n"
+    )
+    assert in_process(monkeypatch, capsys, "lint", "-", "--statistics", stdin=CLEAN)[1] == (
+        "No problems found in 2 objects in 1 file.\n"
+    )
+
+
+def test_exit_zero_prints_the_findings_and_exits_0(monkeypatch, capsys):
+    code, out, _ = in_process(monkeypatch, capsys, "lint", "-", "--exit-zero", stdin=BROKEN)
+    assert code == 0
+    assert out.startswith("-:8:11: error[schema] expected an integer")
+    assert in_process(monkeypatch, capsys, "lint", "-", "--exit-zero", "--fail-on", "nope", stdin=BROKEN)[0] == 2
+
+
+def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".kubelint-svc.yaml").write_text("fail-on: info\nexclude: [generated.yaml]\n")
+    assert cli("lint", "-", stdin=PLACEHOLDER, cwd=tmp_path).returncode == 0  # no configuration above tmp_path
+    result = cli("lint", "-", "--stdin-filename", "sub/svc.yaml", stdin=PLACEHOLDER, cwd=tmp_path)
+    assert result.returncode == 1  # sub/.kubelint-svc.yaml's fail-on applies
+    assert result.stdout.startswith("sub/svc.yaml:8:")
+    named = cli("lint", "-", "--stdin-filename", "sub/generated.yaml", stdin=PLACEHOLDER, cwd=tmp_path)
+    assert named.stdout.startswith("sub/generated.yaml:8:")  # named explicitly: linted, as ruff does
+    forced = cli("lint", "-", "--stdin-filename", "sub/generated.yaml", "--force-exclude", stdin=PLACEHOLDER,
+                 cwd=tmp_path)
+    assert forced.returncode == 0
+    assert forced.stdout == ""
+    assert forced.stderr.splitlines()[0] == (
+        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (exclude); not linted"
+    )
+
+
+def test_explain_suggests_the_closest_rule_id(monkeypatch, capsys):
+    listed = "(`kubelint-svc rules` lists them)"
+    hint = "did you mean 'service-node-port-range'?"
+    assert in_process(monkeypatch, capsys, "explain", "service-node-port-rang") == (
+        2, "", f"kubelint-svc: error: unknown rule 'service-node-port-rang'; {hint} {listed}\n"
+    )
+    assert in_process(monkeypatch, capsys, "explain", "zzzz") == (
+        2, "", f"kubelint-svc: error: unknown rule 'zzzz' {listed}\n"
+    )
 
 
 def test_json_report_has_exactly_the_documented_shape():
@@ -112,6 +203,48 @@ def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
 
 def test_unknown_option_is_a_usage_error():
     assert cli("lint", "--no-such-flag").returncode == 2
+
+
+COMMANDS = ((), ("lint",), ("rules",), ("explain",), ("init",))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "app")
+def test_help_is_plain_at_80_columns_and_h_is_help(command, monkeypatch, capsys):
+    code, text, _ = in_process(monkeypatch, capsys, *command, "--help", COLUMNS="80")
+    assert code == 0
+    assert in_process(monkeypatch, capsys, *command, "-h", COLUMNS="80") == (0, text, "")
+    assert text.startswith(f"Usage: kubelint-svc {' '.join(command)}".rstrip())
+    assert "-h, --help" in text
+    for noise in ("\u256d", "\u2502", "<bool>", "<str>", "list[str]", "\u2026"):  # boxes, Python types, cut words
+        assert noise not in text
+    for line in text.splitlines():
+        assert len(line) <= 80
+        assert not re.search(r"[A-Za-z]-$", line), f"a word broken at its hyphen: {line!r}"
+        assert not re.search(r"\[default: [^\]]*$", line), f"a default cut: {line!r}"
+
+
+def test_lint_help_shows_defaults_and_metavars_that_read_well(monkeypatch, capsys):
+    text = " ".join(in_process(monkeypatch, capsys, "lint", "--help", COLUMNS="80")[1].split())
+    for shown in ("this severity [default: error]", "[default: text]", "[default: 30000-32767]", "[default: auto]",
+                  "-k, --kubernetes-version VERSION", "--node-port-range LOW-HIGH", "-o, --output FILE",
+                  "--config FILE", "--context PATH", "[OPTIONS] [PATH]...", "--kustomize <auto|kubectl|kustomize|",
+                  "--fail-on <error|warning|info>", "-f, --format <text|json|sarif|github|junit>",
+                  ".kubelint-svc.yaml or pyproject.toml"):
+        assert shown in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("lint", "--fail-on", "critical"),
+     "Invalid value for '--fail-on': 'critical' is not one of 'error', 'warning', 'info'."),
+    (("lint", "-f", "xml"),
+     "Invalid value for '--format' / '-f': 'xml' is not one of 'text', 'json', 'sarif', 'github', 'junit'."),
+    (("lint", "--no-such-flag"), "No such option: --no-such-flag"),
+    (("lint", "-k"), "Option '-k' requires an argument."),
+    (("no-such-command",), "No such command 'no-such-command'."),
+    (("explain",), "Missing argument 'RULE'."),
+])
+def test_usage_errors_from_the_parser_are_one_line_with_exit_code_2(args, message, monkeypatch, capsys):
+    assert in_process(monkeypatch, capsys, *args) == (2, "", f"kubelint-svc: error: {message}\n")
 
 
 def test_helm_template_output_on_stdin_names_the_template():
@@ -192,6 +325,26 @@ def test_colour_only_when_forced_or_on_a_terminal():
         input=BROKEN, capture_output=True, text=True, env=dict(os.environ, FORCE_COLOR="1"), check=False,
     )
     assert "\033[" not in json_out.stdout
+
+
+def test_term_dumb_gets_no_colour_in_auto_mode(monkeypatch):
+    import io
+
+    from kubelint_svc.cli import ColourChoice, _use_colour
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert _use_colour(Terminal())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not _use_colour(Terminal())
+    assert _use_colour(Terminal(), ColourChoice.always)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert _use_colour(Terminal())
 
 
 def test_node_port_range_option():

@@ -112,7 +112,7 @@ def test_a_passing_run_and_fail_on(tmp_path, runner_temp):
     code, log, outputs, summary = run_action(workspace, runner_temp, {})
     assert code == 0, log
     assert outputs == {"findings": "0", "sarif-file": ""}
-    assert "No problems found." in summary
+    assert "No problems found in " in summary
     (workspace / "web.yaml").write_text(BAD.replace("Nodeport", "NodePort").replace("selector: {app: web}", ""))
     assert run_action(workspace, runner_temp, {})[0] == 0  # a warning only
     assert run_action(workspace, runner_temp, {"fail-on": "warning"})[0] == 1

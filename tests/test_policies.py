@@ -98,6 +98,23 @@ def test_pyproject_table_is_read(tmp_path):
     assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).stdout.startswith("No problems found")
 
 
+def test_kubernetes_version_written_as_a_yaml_number_means_what_was_written(tmp_path):
+    (tmp_path / ".kubelint-svc.yaml").write_text("kubernetes-version: 1.30\nnamespace: 10\n")
+    config = load_config(tmp_path / ".kubelint-svc.yaml")
+    assert config.kubernetes_version == "1.30"  # not "1.3", the float YAML reads
+    assert config.namespace == "10"
+    assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).returncode == 0
+
+
+def test_kubernetes_version_written_as_a_toml_number_is_asked_to_be_quoted(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.kubelint-svc]\nkubernetes-version = 1.30\n')
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 2
+    expected = (f"kubelint-svc: error: {tmp_path / 'pyproject.toml'}:2: kubernetes-version is the number 1.3 in "
+                'TOML, where 1.30 and 1.3 are the same; quote it: kubernetes-version = "1.30"')
+    assert result.stderr.splitlines() == [expected]
+
+
 def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
     (tmp_path / ".kubelint-svc.yaml").write_text(
         "rules:\n  service-selector-no-match: error\n  security-node-port: on\n  service-no-endpoints: off\n"
@@ -153,6 +170,51 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     assert (summary["files"], summary["objects"], summary["errors"] + summary["infos"]) == (1, 1, 0)
 
 
+def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_force_exclude(tmp_path):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "generated.yaml").write_text(SERVICE)
+    (tmp_path / "apps" / "web.yaml").write_text(SERVICE)
+    (tmp_path / ".kubelint-svc.yaml").write_text("namespace: shop\nexclude: [apps/generated.yaml]\n")
+    walked = cli("lint", "apps", "-f", "json", cwd=tmp_path)
+    assert __import__("json").loads(walked.stdout)["summary"]["files"] == 1  # excluded quietly in a walk
+    assert walked.stderr == ""
+    named = cli("lint", "apps/generated.yaml", cwd=tmp_path)
+    assert named.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
+    assert named.stderr == ""
+    forced = cli("lint", "apps/generated.yaml", "apps/web.yaml", "--force-exclude", cwd=tmp_path)
+    assert forced.stderr.splitlines() == [
+        "kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (exclude); not linted"
+    ]
+    assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ("fail_on: error\n", ":1: unknown key 'fail_on'; did you mean 'fail-on'? (known keys: kubernetes-version, "),
+    ("rules:\n  service-node-port-rang: off\n",
+     ":2: unknown rule id 'service-node-port-rang'; did you mean 'service-node-port-range'? (`kubelint-svc rules`"),
+])
+def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
+    (tmp_path / ".kubelint-svc.yaml").write_text(config)
+    result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kubelint-svc: error: {tmp_path / '.kubelint-svc.yaml'}{message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("written", ["  ports:\n  - port: 80  # kubelint-svc: ignore[service-node-port-rang]\n",
+                                     "  ports:\n  - port: 80\n"])
+def test_a_suppression_naming_an_unknown_rule_suggests_the_closest(tmp_path, written):
+    annotation = "" if "ignore[" in written else "  annotations:\n    kubelint-svc.io/ignore: service-node-port-rang\n"
+    manifest = f"apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n{annotation}spec:\n{written}"
+    result = cli("lint", "-", cwd=tmp_path, stdin=manifest)
+    assert "is unused (no such rule; did you mean 'service-node-port-range'?): remove it" in result.stdout
+
+
+def test_the_pre_commit_hook_forces_the_excludes():
+    hook = __import__("yaml").safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    assert hook["entry"] == "kubelint-svc lint --git-context --force-exclude"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "complaint"),
     [
@@ -182,6 +244,26 @@ def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
     again = cli("init", cwd=tmp_path)
     assert again.returncode == 2
     assert "already exists" in again.stderr
+
+
+def test_init_creates_the_folders_of_its_path_and_refuses_a_folder_in_one_line(tmp_path):
+    result = cli("init", "sub/dir/x.yaml", cwd=tmp_path)
+    assert result.returncode == 0
+    assert load_config(tmp_path / "sub" / "dir" / "x.yaml").rules == {}
+    (tmp_path / "file").write_text("")
+    for target, complaint in (("sub", "sub is a directory; name the file to write, e.g. sub/.kubelint-svc.yaml"),
+                              ("file/x.yaml", "file/x.yaml: cannot write it: ")):
+        refused = cli("init", target, cwd=tmp_path)
+        assert refused.returncode == 2
+        assert len(refused.stderr.splitlines()) == 1
+        assert refused.stderr.startswith(f"kubelint-svc: error: {complaint}")
+
+
+def test_init_starter_names_no_file_of_the_users_repository(tmp_path):
+    assert cli("init", cwd=tmp_path).returncode == 0
+    starter = (tmp_path / ".kubelint-svc.yaml").read_text()
+    assert "docs/" not in starter
+    assert '"Configuration"' in starter
 
 
 # --- rule packs ---------------------------------------------------------------------------

@@ -164,7 +164,8 @@ def test_quiet_statistics_and_colour(workspace):
     assert len(quiet) == 2
     assert not any(line.startswith("Found") for line in quiet)
     stats = cli("lint", "k8s", "--statistics", cwd=workspace).stdout.splitlines()
-    assert stats[-2:] == ["    1  error    service-target-port", "    1  error    service-type"]
+    assert stats == ["    1  error    service-target-port", "    1  error    service-type",
+                     "Found 2 errors in 1 file (2 objects in 1 file read)."]
     assert "\033[" in cli("lint", "k8s", "--color", "always", cwd=workspace).stdout
     assert "\033[" not in cli("lint", "k8s", "--color", "never", cwd=workspace, env_extra={"FORCE_COLOR": "1"}).stdout
     assert "\033[" not in cli("lint", "k8s", "--color", "always", "--format", "json", cwd=workspace).stdout
@@ -172,9 +173,10 @@ def test_quiet_statistics_and_colour(workspace):
 
 def test_summary_lines(tmp_path):
     (tmp_path / "ok.yaml").write_text(MANIFEST.replace("Nodeport", "NodePort").replace('"8080"', "8080"))
-    assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found."
+    assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found in 2 objects in 1 file."
     (tmp_path / "bad.yaml").write_text(MANIFEST)
-    assert cli("lint", ".", cwd=tmp_path).stdout.splitlines()[-1] == "Found 2 errors in 1 file."
+    last = cli("lint", ".", cwd=tmp_path).stdout.splitlines()[-1]
+    assert last == "Found 2 errors in 1 file (4 objects in 2 files read)."
 
 
 def test_fingerprint_ignores_the_line():

@@ -15,6 +15,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(report: Report) -> str:
+    """What was found, then what was read: files read are what JSON's `summary.files` counts."""
+    read = f"{_plural(report.objects, 'object')} in {_plural(report.files, 'file')}"
     counts = [
         _plural(n, word)
         for n, word in (
@@ -25,10 +27,10 @@ def summary_line(report: Report) -> str:
         if n
     ]
     if not counts:
-        return "No problems found."
+        return f"No problems found in {read}."
     listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
     files = len({finding.file for finding in report.findings})
-    return f"Found {listed} in {_plural(files, 'file')}."
+    return f"Found {listed} in {_plural(files, 'file')} ({read} read)."
 
 
 def statistics(report: Report) -> str:
@@ -40,9 +42,10 @@ def statistics(report: Report) -> str:
     return "".join(f"{count:>5}  {severity:<7}  {visible(rule)}\n" for (rule, severity), count in ordered)
 
 
-def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
-    lines = []
-    for finding in report.findings:
+def render(report: Report, colour: bool = False, quiet: bool = False, show_statistics: bool = False) -> str:
+    """The findings (or, with show_statistics, their count per rule), then the summary line."""
+    lines = [statistics(report).rstrip("\n")] if show_statistics and report.findings else []
+    for finding in [] if show_statistics else report.findings:
         severity = f"{finding.severity}[{visible(finding.rule)}]"
         location = not_a_command(f"{visible(finding.file)}:{finding.line}:{finding.column}:")
         if colour:
@@ -50,6 +53,6 @@ def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
             location = f"{_BOLD}{location}{_RESET}"
         where = f" ({visible(finding.object.describe())})" if finding.object else ""
         lines.append(f"{location} {severity} {visible(finding.message)}{where}")
-    if not quiet:
+    if not quiet and (report.objects or report.findings):  # nothing read: the front end warns instead
         lines.append(summary_line(report))
     return "\n".join(lines) + "\n" if lines else ""
