@@ -372,6 +372,7 @@ README_EXIT_CODES = {
 }
 
 
+@pytest.mark.slow  # every README command line in its own process, kubectl's included
 def test_the_readme_command_line_examples_run(tmp_path):
     import re
     import shutil

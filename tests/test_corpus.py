@@ -7,6 +7,9 @@ selected version, for the reason written beside it.
 import pytest
 from conftest import CORPUS, require_shared
 
+# the whole real-world corpus, linted once for the module (a few seconds): CI runs it
+pytestmark = pytest.mark.slow
+
 GKE = "GoogleCloudPlatform__kubernetes-engine-samples/"
 ARMOR = GKE + "ai-ml/gke-model-armor/preparing-the-model/"
 EXAMPLES = "kubernetes__examples/_archived/"
