@@ -80,11 +80,13 @@ def _lint(
             linted.setdefault(normal(source.path), source)
     known: dict[Path, InputFile] = dict(linted)
     context_files: list[InputFile] = []
+    read = {_real_path(source) for source in linted.values()}  # each file once, however named
     for source in context or []:
         if source.path is not None and source.refused is None and normal(source.path) not in known:
             real = _real_path(source)
-            if real is not None and any(_real_path(other) == real for other in linted.values()):
-                continue  # each file once, however many ways it was named
+            if real in read:
+                continue
+            read.add(real)
             known[normal(source.path)] = source
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values)

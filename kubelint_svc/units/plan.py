@@ -136,7 +136,8 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
                 )
             )
     built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
-    used = {path for folder in built_folders for path in _referenced_by(folder)}  # generator files too
+    kustomized = {path.parent for path in built_folders if path.name in KUSTOMIZATION_NAMES}
+    used = {path for folder in kustomized for path in _referenced_by(folder)}  # generator files too
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
             for patch in _listed_patches(folder):
@@ -166,24 +167,25 @@ def _jobs_from_environment() -> int | None:
     return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
 
 
-def _referenced_by(folder: Path) -> set[Path]:
-    """Every file a folder's kustomization names, in whatever field."""
+def _kustomization_data(folder: Path) -> Any:
+    """The data of a folder's kustomization, or None (none there, or not readable: the build or
+    the file's own lint reports that)."""
     kustomization = kustomization_file(folder)
     try:
         documents = read_documents(kustomization) if kustomization is not None else []
     except YamlFileError:
-        return set()
-    return {normal(path) for path in referenced_paths(folder, documents[0].data if documents else None)}
+        return None
+    return documents[0].data if documents else None
+
+
+def _referenced_by(folder: Path) -> set[Path]:
+    """Every file a folder's kustomization names, in whatever field."""
+    return {normal(path) for path in referenced_paths(folder, _kustomization_data(folder))}
 
 
 def _listed_patches(folder: Path) -> list[Path]:
     """The patch files a kustomization names (for one that is not built)."""
-    kustomization = kustomization_file(folder)
-    try:
-        documents = read_documents(kustomization) if kustomization is not None else []
-    except YamlFileError:
-        return []
-    data = documents[0].data if documents else None
+    data = _kustomization_data(folder)
     found = []
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key) if isinstance(data, dict) else None
