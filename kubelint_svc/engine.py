@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext
+from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext, reads_header_only
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
@@ -126,6 +126,18 @@ class Registry:
             else:
                 by_id[rule_id] = dataclasses.replace(rule, enabled=True, severity=setting)
         return cls(list(by_id.values()))
+
+    def kinds_read_whole(self) -> frozenset[str] | None:
+        """The kinds some enabled rule reads beyond apiVersion, kind and metadata; None when a
+        rule on every kind does (then every object is read whole)."""
+        kinds: set[str] = set()
+        for rule_id, check in self._checks.items():
+            rule = self.rules[rule_id]
+            if rule.kinds:
+                kinds.update(rule.kinds)
+            elif rule.where is not None or not reads_header_only(check):
+                return None
+        return frozenset(kinds)
 
     def is_enabled(self, rule_id: str) -> bool:
         rule = self.rules.get(rule_id)

@@ -29,6 +29,12 @@ NON_WORKLOAD_CUSTOM_KINDS = {
 CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller-manager", "etcd"}
 
 
+# What the index reads whole: Pods and what makes them, Services and their endpoints. Of any
+# other object it reads the header only (apiVersion, kind, metadata: custom resources near a
+# Service); objects of built-in groups that no rule reads are not needed at all.
+INDEX_KINDS = frozenset({*POD_TEMPLATE_PATHS, "Pod", "Service", "Endpoints", "EndpointSlice"})
+
+
 def api_group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 

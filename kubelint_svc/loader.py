@@ -9,12 +9,14 @@ can be traced back to a 1-based line and column.
 from __future__ import annotations
 
 import bisect
+import collections
 import io
 import itertools
 import math
 import os
 import re
 import stat
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,9 @@ class Document:
     helm_source: str | None = None
     line_offset: int = 0
     problems: list[Problem] = field(default_factory=list)
+    first_line: int = 0  # 0-based line where the document's text begins (its `---`, if any)
+    # only apiVersion, kind and metadata were read: no rule reads the rest of an object of this kind
+    partial: bool = False
 
 
 @dataclass
@@ -355,23 +360,55 @@ class _Lines:
         index = bisect.bisect_right(self.separators, line)
         return self.separators[index] if index < len(self.separators) else None
 
+    def document_start(self, line: int, floor: int = 0) -> int:
+        """The first line of the document holding `line`: its `---`, the line after a `...`, or floor."""
+        index = bisect.bisect_right(self.separators, line) - 1
+        if index < 0 or self.separators[index] < floor:
+            return floor
+        opening = self.separators[index]
+        return opening + 1 if self.text.startswith("...", self.starts[opening]) else opening
+
     def separator_at_or_before(self, line: int, floor: int) -> int:
         """The separator that opens the document holding `line` (or floor, the window's start)."""
         index = bisect.bisect_right(self.separators, line) - 1
         return max(self.separators[index], floor) if index >= 0 else floor
 
 
-def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
+def parse_stream(text: str, keep_nodes: bool = True, wants: Wants | None = None,
+                 check_skipped: bool = True) -> Stream:
     """Every document of a YAML stream; a syntax error or an over-deep document costs only the
     document it is in: parsing resumes at the next `---`.
 
     keep_nodes=False drops each node tree once its data is built (a long stream then never
     holds every tree at once); positions are found again by parsing anew when needed.
+
+    wants: what the run needs of a document of a given kind and apiVersion (FULL, HEADER or
+    SKIP), read from its `kind:` and `apiVersion:` lines before anything is parsed. Only the
+    header (apiVersion, kind, metadata) of a HEADER document is composed, nothing of a SKIP one;
+    the stream is still checked for being well-formed YAML as a whole, by libyaml alone, unless
+    check_skipped is False. A stream whose layout the cheap reading cannot vouch for is read whole.
     """
     lines = _Lines(text)
+    if wants is not None:
+        masked = _masked(lines, wants)
+        if masked is not None and (not check_skipped or _well_formed(text)):
+            # a header's tree is small, and kept: the rest of its document is never composed
+            stream = _parse_lines(_Lines(masked.text), keep_nodes, _helm_sources(lines), masked.headers)
+            if _confirms(stream, masked):
+                return stream
+    return _parse_lines(lines, keep_nodes, _helm_sources(lines))
+
+
+def _helm_sources(lines: _Lines) -> list[tuple[int, str]]:
+    return [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(lines.text)]
+
+
+def _parse_lines(lines: _Lines, keep_nodes: bool, helm_sources: list[tuple[int, str]],
+                 keep_at: Container[int] = ()) -> Stream:
+    """parse_stream's work; keep_at: first lines of documents whose (small) trees are kept anyway."""
+    text = lines.text
     documents: list[Document] = []
     problems: list[Problem] = []
-    helm_sources = [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(text)]
     budget = _BASE_NODE_BUDGET + 2 * len(text)
     # Windows of lines [start, stop) still to compose, the next one last. A document that cannot
     # be read ends its window; the lines around it are given windows of their own.
@@ -383,7 +420,8 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
             _refuse_oversized(lines, start, stop, source)
             for node in _new_yaml().compose_all(io.StringIO(source)):
                 document = _convert_document(node, budget, helm_sources)
-                if not keep_nodes:
+                document.first_line = lines.document_start(node.start_mark.line, start)
+                if not keep_nodes and document.first_line not in keep_at:
                     document.node = None
                 documents.append(document)
                 budget -= 1
@@ -407,6 +445,168 @@ def parse_stream(text: str, keep_nodes: bool = True) -> Stream:
             if resume is not None and (stop is None or resume < stop):
                 pending.append((resume, stop))
     return Stream(documents, problems)
+
+
+# What a run needs of one document, by its kind and apiVersion (see parse_stream).
+FULL, HEADER, SKIP = "full", "header", "skip"
+Wants = Callable[[str, str], str]
+HEADER_KEYS = frozenset({"apiVersion", "kind", "metadata"})
+_COLUMN_ZERO = re.compile(r"^[^ \t\r\n#]", re.MULTILINE)
+# a top-level `key: value` line of a block mapping (the only layout read cheaply)
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+([^#]*?))?[ \t]*(?:#.*)?\r?\n?")
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+
+
+@dataclass
+class _Masked:
+    """A stream with the lines no rule reads blanked (line numbers kept): the first line of each
+    document read only for its header, with the kind its `kind:` line names."""
+
+    text: str
+    headers: dict[int, str]
+
+
+def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
+    """The stream to compose instead of `lines`, or None when every document is read whole."""
+    text, starts = lines.text, lines.starts
+    top: dict[int, list[int]] = {}  # document start line -> its column-0 lines
+    separators = set(lines.separators)
+    bounds = sorted({0, *lines.separators})
+    for match in _COLUMN_ZERO.finditer(text):
+        line = lines.line_of(match.start())
+        if line not in separators:
+            top.setdefault(bounds[bisect.bisect_right(bounds, line) - 1], []).append(line)
+    kept: list[tuple[int, int]] = []  # line ranges [start, stop) kept as written
+    headers: dict[int, str] = {}
+    lazy = False
+    for number, begin in enumerate(bounds):
+        end = bounds[number + 1] if number + 1 < len(bounds) else len(starts)
+        keys = _top_keys(lines, top.get(begin, []), begin if begin in separators else None)
+        decision = FULL
+        if keys is not None and "kind" in keys and "apiVersion" in keys:
+            decision = wants(keys["kind"][1], keys["apiVersion"][1])
+        if decision == FULL:
+            kept.append((begin, end))
+            continue
+        lazy = True
+        if begin in separators:
+            kept.append((begin, begin + 1))
+        if decision == HEADER:
+            assert keys is not None  # a decision other than FULL needs the keys read
+            owners = sorted(line for line, _ in keys.values())
+            for key, (line, _) in keys.items():
+                if key in HEADER_KEYS:
+                    following = [other for other in owners if other > line]
+                    kept.append((line, following[0] if following else end))
+            headers[(begin + 1) if begin in separators and text.startswith("...", starts[begin]) else begin] = \
+                keys["kind"][1]
+    if not lazy:
+        return None
+    parts: list[str] = []
+    position = 0  # next line not yet written
+    for start, stop in sorted(kept):
+        if start > position:
+            parts.append("\n" * (start - position))
+        begin_offset = starts[start] if start < len(starts) else len(text)
+        end_offset = starts[stop] if stop < len(starts) else len(text)
+        parts.append(text[begin_offset:end_offset])
+        position = stop
+    return _Masked("".join(parts), headers)
+
+
+def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> dict[str, tuple[int, str]] | None:
+    """key -> (line, plain value) of a document's top-level keys, when every column-0 line of it
+    is a plain `key: value` and no key repeats; None when its layout is any other."""
+    text, starts = lines.text, lines.starts
+    if separator is not None:
+        end = starts[separator + 1] if separator + 1 < len(starts) else len(text)
+        if text[starts[separator] + 3:end].strip():
+            return None  # `--- {...}`, `--- !tag`, `--- |`: read whole
+    keys: dict[str, tuple[int, str]] = {}
+    for line in column_zero:
+        end = starts[line + 1] if line + 1 < len(starts) else len(text)
+        match = _TOP_KEY.fullmatch(text, starts[line], end)
+        if match is None or match.group(1) in keys or match.group(1) == "<<":
+            return None
+        value = match.group(2) or ""
+        if match.group(1) in ("kind", "apiVersion") and not _PLAIN_WORD.fullmatch(value):
+            return None
+        keys[match.group(1)] = (line, value)
+    return keys
+
+
+def _well_formed(text: str) -> bool:
+    """Whether libyaml parses the whole stream: its cheapest complete syntax check (no Python
+    object is made per event)."""
+    try:
+        from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
+    except ImportError:  # pragma: no cover - no C parser here: its events, one by one
+        CParser = None
+    try:
+        if CParser is not None:
+            CParser(text).raw_parse()
+        else:
+            collections.deque(_new_yaml().parse(io.StringIO(text)), maxlen=0)
+    except (YAMLError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _confirms(stream: Stream, masked: _Masked) -> bool:
+    """Whether the masked stream read as the cheap reading expected: no syntax error (a masked
+    line the layout did not show, such as a multi-line scalar at column 0, read whole instead),
+    and each header read names the kind its `kind:` line gave."""
+    if any(problem.rule == "yaml-syntax" for problem in stream.problems):
+        return False
+    found = 0
+    for document in stream.documents:
+        kind = masked.headers.get(document.first_line)
+        if kind is None:
+            continue
+        if not isinstance(document.data, dict) or document.data.get("kind") != resolve_plain_scalar(kind):
+            return False
+        document.partial = True
+        found += 1
+    return found == len(masked.headers)
+
+
+class DocumentTrees:
+    """The node trees of a stream's documents, each composed alone when a position in it is
+    first asked for: a finding in a small document of a large file composes that document only."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: _Lines | None = None
+        self._whole: list[Node | None] | None = None
+        self._trees: dict[int, tuple[Node | None, int]] = {}
+
+    def by_index(self, document_index: int) -> Node | None:
+        """The tree of the stream's n-th document (the whole stream is composed once)."""
+        if self._whole is None:
+            self._whole = [document.node for document in parse_stream(self._text).documents]
+        return self._whole[document_index] if document_index < len(self._whole) else None
+
+    def at(self, first_line: int) -> tuple[Node | None, int]:
+        """The tree of the document that begins at first_line (0-based), and the number of lines
+        before it: its marks count lines from the document's own first line."""
+        if first_line not in self._trees:
+            self._trees[first_line] = self._compose(first_line)
+        return self._trees[first_line]
+
+    def _compose(self, first_line: int) -> tuple[Node | None, int]:
+        lines = self._lines = self._lines or _Lines(self._text)
+        if first_line < len(lines.starts):
+            stop = lines.separator_after(first_line)
+            end = lines.starts[stop] if stop is not None and stop < len(lines.starts) else len(self._text)
+            try:
+                node = _new_yaml().compose(io.StringIO(self._text[lines.starts[first_line]:end]))
+            except (YAMLError, RecursionError, ValueError):
+                node = None  # a document that needs the stream's directives: composed with them below
+            if node is not None:
+                return node, first_line
+        whole = parse_stream(self._text)
+        found = next((document.node for document in whole.documents if document.first_line == first_line), None)
+        return found, 0
 
 
 def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.nodes import Node
 
 from kubelint_svc.findings import FieldPath, ObjectRef
-from kubelint_svc.loader import Document, child_node, locate, locate_span
+from kubelint_svc.loader import Document, DocumentTrees, child_node, locate, locate_span
 
 POD_TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"),
@@ -24,18 +24,17 @@ POD_TEMPLATE_PATHS = {
 
 class NodeSource:
     """Composes a file's node trees again when a position is first asked for, so a run need not
-    hold every node of every file in memory: positions are needed only for findings."""
+    hold every node of every file in memory: positions are needed only for findings, and only
+    the document that holds the finding is composed."""
 
     def __init__(self, text: str) -> None:
-        self._text = text
-        self._roots: list[Node | None] | None = None
+        self._trees = DocumentTrees(text)
 
     def root(self, document_index: int) -> Node | None:
-        if self._roots is None:
-            from kubelint_svc.loader import parse_stream
+        return self._trees.by_index(document_index)
 
-            self._roots = [document.node for document in parse_stream(self._text).documents]
-        return self._roots[document_index] if document_index < len(self._roots) else None
+    def root_at(self, first_line: int) -> tuple[Node | None, int]:
+        return self._trees.at(first_line)
 
 
 @dataclass(eq=False)  # one object of the run: compared and hashed by identity
@@ -52,8 +51,10 @@ class Resource:
     is_patch: bool = False
     # the file's text contains "${": worth looking for unrendered placeholders
     may_hold_placeholders: bool = False
-    # where to find the node tree when `node` was not kept: (source, document index, List item index)
+    # where to find the node tree when `node` was not kept: (source, the document's first line,
+    # List item index)
     node_origin: tuple[NodeSource, int, int | None] | None = None
+    node_shift: int = 0  # lines before the text the node tree was composed from
     rendered_from: str | None = None  # the template of committed helm output (its `# Source:`)
 
     @property
@@ -75,12 +76,13 @@ class Resource:
     def position(self, path: FieldPath, at_key: bool = True) -> tuple[int, int]:
         """1-based line and column of path as the user wrote it (its closest ancestor if absent)."""
         line, column, _ = locate(self._tree(), path, at_key)
-        return max(1, line - self.line_offset), column
+        return max(1, line + self.node_shift - self.line_offset), column
 
     def span(self, path: FieldPath, at_key: bool = True) -> tuple[int, int, int, int]:
         """position() plus where the marked key or value ends (end column exclusive)."""
         line, column, end_line, end_column = locate_span(self._tree(), path, at_key)
-        return max(1, line - self.line_offset), column, max(1, end_line - self.line_offset), end_column
+        shift = self.node_shift - self.line_offset
+        return max(1, line + shift), column, max(1, end_line + shift), end_column
 
     def locate(self, path: FieldPath, at_key: bool = True) -> tuple[str, int, int, int, int]:
         """(file, line, column, end line, end column) of path: where a finding about it points.
@@ -89,8 +91,8 @@ class Resource:
 
     def _tree(self) -> Node | None:
         if self.node is None and self.node_origin is not None:
-            source, document_index, item_index = self.node_origin
-            root = source.root(document_index)
+            source, first_line, item_index = self.node_origin
+            root, self.node_shift = source.root_at(first_line)
             self.node = root if item_index is None else _item_node(root, item_index)
         return self.node
 
@@ -119,13 +121,14 @@ def is_object(data: Any) -> bool:
 
 
 def resources_of(
-    document: Document, file: str, origin: tuple[NodeSource, int] | None = None, attribute_to_template: bool = True
+    document: Document, file: str, origin: NodeSource | None = None, attribute_to_template: bool = True
 ) -> Iterator[Resource]:
     """The objects of one document: itself, or the items of a `kind: List` / `*List`.
 
-    With an origin (the file's NodeSource and the document's index), nodes are not kept but
-    found again on demand. A document of helm template output is attributed to its template
-    (`# Source:`), or, without attribute_to_template, kept in file and told where it came from.
+    With an origin (the file's NodeSource), nodes are not kept but found again on demand (a
+    document read for its header only keeps its small tree). A document of helm template
+    output is attributed to its template (`# Source:`), or, without attribute_to_template,
+    kept in file and told where it came from.
     """
     data = document.data
     if not is_object(data):
@@ -140,17 +143,17 @@ def resources_of(
             if is_object(item):
                 resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset,
                                     rendered_from=rendered_from)
-                if origin is None:
+                if origin is None or document.node is not None:
                     resource.node = _item_node(document.node, index)
                 else:
-                    resource.node_origin = (origin[0], origin[1], index)
+                    resource.node_origin = (origin, document.first_line, index)
                 yield resource
         return
     resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset, rendered_from=rendered_from)
-    if origin is None:
+    if origin is None or document.node is not None:
         resource.node = document.node
     else:
-        resource.node_origin = (origin[0], origin[1], None)
+        resource.node_origin = (origin, document.first_line, None)
     yield resource
 
 

@@ -6,18 +6,23 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Report, sort_findings
+from kubelint_svc.index import BUILTIN_GROUPS, INDEX_KINDS, api_group
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import (
+    FULL,
+    HEADER,
     MAX_FILE_BYTES,
+    SKIP,
     Problem,
     UnreadableFile,
+    Wants,
     decode,
     parse_stream,
     read_bounded,
@@ -96,16 +101,17 @@ def _lint(
     kustomize = KustomizeIndex()
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
+    reading = _Reading(registry, kustomize, stdin, wants_of(registry))
     for source in inputs:
         report.files += 1
-        run.resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, report.findings, comments))
+        run.resources.extend(_load_unit_aware(source, units, reading, report.findings, comments))
     for source in context_files:
-        run.context_resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, context_findings, []))
+        run.context_resources.extend(_load_unit_aware(source, units, reading.for_context(), context_findings, []))
     linted_displays = {source.display for source in inputs}
     built = _built_resources(units, display, set(linted))
     for resource, is_linted in built:
         (run.resources if is_linted else run.context_resources).append(resource)
-    for resource, is_linted in _rendered_resources(units, display, set(linted), registry, report.findings):
+    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
@@ -186,20 +192,22 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
 
 
 def _rendered_resources(
-    units: Plan, display: _Displays, linted: set[Path], registry: Registry, findings: list[Finding]
+    units: Plan, display: _Displays, linted: set[Path], reading: _Reading, findings: list[Finding]
 ) -> list[tuple[Resource, bool]]:
     """The objects of each rendered Helm chart, attributed to their templates by `# Source:`."""
     found: list[tuple[Resource, bool]] = []
+    registry = reading.registry
     for render in units.renders:
         is_linted = any(is_inside(path, normal(render.chart)) for path in linted)
-        stream = parse_stream(render.text, keep_nodes=False)
+        wants = (reading if is_linted else reading.for_context()).wants
+        stream = parse_stream(render.text, keep_nodes=False, wants=wants)
         node_source = NodeSource(render.text)
         shown = display(render.chart / "Chart.yaml")
-        for index, document in enumerate(stream.documents):
+        for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
                 findings.extend(registry.loader_findings(document.problems, template))
-            for resource in resources_of(document, template, (node_source, index)):
+            for resource in resources_of(document, template, node_source):
                 resource.file = template
                 resource.unit = f"helm:{render.chart}"
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)
@@ -218,12 +226,47 @@ def _unit(source: InputFile) -> str:
     return str(_real_path(source)) if source.path is not None else "-"
 
 
+def wants_of(registry: Registry) -> Wants | None:
+    """What a run needs of a document, by kind: whole for the kinds rules or the index read, the
+    header of any other (custom resources are indexed by it); None: every document whole."""
+    kinds = registry.kinds_read_whole()
+    if kinds is None:
+        return None
+    whole = kinds | INDEX_KINDS
+
+    def wants(kind: str, api_version: str) -> str:
+        return FULL if kind in whole or kind.endswith("List") else HEADER
+
+    return wants
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How files are read for one run: the rules' needs, the kustomize light view, standard input."""
+
+    registry: Registry
+    kustomize: KustomizeIndex | None
+    stdin: Callable[[], bytes]
+    wants: Wants | None
+    context: bool = False
+
+    def for_context(self) -> _Reading:
+        """Files read only for the index: documents it does not need are not parsed at all."""
+        if self.wants is None:
+            return replace(self, context=True)
+        linted = self.wants
+
+        def wants(kind: str, api_version: str) -> str:
+            decision = linted(kind, api_version)
+            return SKIP if decision == HEADER and api_group(api_version) in BUILTIN_GROUPS else decision
+
+        return replace(self, wants=wants, context=True)
+
+
 def _load_unit_aware(
     source: InputFile,
     units: Plan,
-    registry: Registry,
-    kustomize: KustomizeIndex | None,
-    stdin: Callable[[], bytes],
+    reading: _Reading,
     findings: list[Finding],
     comments: list[Suppression],
 ) -> list[Resource]:
@@ -233,25 +276,19 @@ def _load_unit_aware(
     if path is not None and path in units.set_aside:
         rule, message = units.set_aside[path]
         if rule is not None:
-            findings.extend(registry.loader_findings([Problem(rule, message, 1, 1)], source.display))
+            findings.extend(reading.registry.loader_findings([Problem(rule, message, 1, 1)], source.display))
         return []
-    resources = _load(source, registry, kustomize, stdin, findings, comments)
+    resources = _load(source, reading, findings, comments)
     return [] if path is not None and path in units.in_build else resources
 
 
-def _load(
-    source: InputFile,
-    registry: Registry,
-    kustomize: KustomizeIndex | None,
-    stdin: Callable[[], bytes],
-    findings: list[Finding],
-    comments: list[Suppression],
-) -> list[Resource]:
+def _load(source: InputFile, reading: _Reading, findings: list[Finding], comments: list[Suppression]) -> list[Resource]:
+    registry, kustomize = reading.registry, reading.kustomize
     if source.refused is not None:
         findings.extend(registry.loader_findings([Problem("path-outside-tree", source.refused, 1, 1)], source.display))
         return []
     try:
-        raw = stdin() if source.path is None else read_bounded(source.path)
+        raw = reading.stdin() if source.path is None else read_bounded(source.path)
     except (OSError, UnreadableFile) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         findings.extend(registry.loader_findings(
@@ -262,7 +299,7 @@ def _load(
         findings.extend(registry.loader_findings([problem] if problem else [], source.display))
         return []
     assert text is not None  # decode() gives the text or a problem
-    stream = parse_stream(text, keep_nodes=False)
+    stream = parse_stream(text, keep_nodes=False, wants=reading.wants, check_skipped=not reading.context)
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position
     findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
@@ -273,12 +310,12 @@ def _load(
     from_stream = source.path is None
     resources: list[Resource] = []
     node_source = NodeSource(text)
-    for index, document in enumerate(stream.documents):
+    for document in stream.documents:
         file = (document.helm_source if from_stream else None) or source.display
         for p in document.problems:
             line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
             findings.extend(registry.loader_findings([replace(p, line=line)], file))
-        for resource in resources_of(document, source.display, (node_source, index), attribute_to_template=from_stream):
+        for resource in resources_of(document, source.display, node_source, attribute_to_template=from_stream):
             resource.may_hold_placeholders = placeholders
             resource.unit = _unit(source)
             if transform is not None:

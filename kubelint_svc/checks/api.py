@@ -102,3 +102,18 @@ class CheckFunction(Protocol[P_contra]):
     """A check: `(resource, run, params) -> hits`; params is the dataclass its annotation names."""
 
     def __call__(self, resource: Resource, run: RunContext, params: P_contra, /) -> Iterable[Hit]: ...
+
+
+C = TypeVar("C", bound=Callable[..., Any])
+
+
+def header_only(check: C) -> C:
+    """Marks a check that reads nothing but apiVersion, kind and metadata of an object of a kind
+    neither the index nor a rule naming kinds reads whole: such a check on every kind lets those
+    objects be read for their header only."""
+    check.header_only = True  # type: ignore[attr-defined]
+    return check
+
+
+def reads_header_only(check: Callable[..., Any]) -> bool:
+    return bool(getattr(check, "header_only", False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kubelint_svc.checks.api import Hit, RunContext
+from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.model import Resource
 
 
@@ -14,6 +14,7 @@ class RemovedApis:
     removed: list[dict[str, object]]  # {apiVersion, kinds, removedIn: "1.16", replacement}
 
 
+@header_only
 def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Iterator[Hit]:
     selected_minor = run.minor
     for entry in params.removed:

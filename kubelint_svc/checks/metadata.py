@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, header_only
 from kubelint_svc.findings import FieldPath
 from kubelint_svc.k8s_syntax import (
     dns1035_label,
@@ -80,6 +80,7 @@ def workload_name(resource: Resource, run: RunContext, params: NameLengths) -> I
         yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", NAME, at_key=False)
 
 
+@header_only
 def namespace(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     value = resource.get(("metadata", "namespace"))
     if isinstance(value, str) and value:
@@ -103,6 +104,7 @@ def _label_map_hits(labels: Any, path: FieldPath, what: str, server_path: str | 
                           (*path, key), at_key=False)
 
 
+@header_only
 def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from _label_map_hits(resource.get(("metadata", "labels")), ("metadata", "labels"), "label")
     if resource.kind == "Service":
@@ -120,6 +122,7 @@ def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Itera
         yield from _label_map_hits(resource.get(path), path, "pod template label", server)
 
 
+@header_only
 def annotation_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     annotations = resource.get(("metadata", "annotations"))
     if not isinstance(annotations, dict):

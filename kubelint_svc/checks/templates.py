@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, header_only
 from kubelint_svc.findings import FieldPath
 from kubelint_svc.model import Resource
 from kubelint_svc.placeholders import PLACEHOLDER, placeholder_note
@@ -24,6 +24,7 @@ def _placeholders(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]
             yield from _placeholders(item, (*path, index))
 
 
+@header_only
 def unrendered_placeholder(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not resource.may_hold_placeholders:
         return

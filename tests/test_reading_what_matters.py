@@ -1,0 +1,152 @@
+"""Read only what matters: documents of kinds no rule reads are read for their header only (or,
+in context files, not at all), yet every position and every syntax error stays where it was."""
+
+from pathlib import Path
+
+import pytest
+
+from kubelint_svc.loader import FULL, HEADER, HEADER_KEYS, SKIP, parse_stream
+
+REAL_WORLD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+  labels:
+    app: widgets
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  dup: 1
+  dup: 2
+"""
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+"""
+
+
+def by_kind(decisions):
+    return lambda kind, api_version: decisions.get(kind, FULL)
+
+
+def test_a_document_no_rule_reads_is_read_for_its_header_only():
+    text = SERVICE + "---\n" + CRD + "---\n" + SERVICE
+    stream = parse_stream(text, keep_nodes=False, wants=by_kind({"CustomResourceDefinition": HEADER}))
+    service, crd, again = stream.documents
+    assert (service.partial, crd.partial, again.partial) == (False, True, False)
+    assert crd.data == {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                        "metadata": {"name": "widgets.example.com", "labels": {"app": "widgets"}}}
+    assert crd.problems == []  # the duplicate key is in the body, which is never composed
+    assert service.data == again.data
+    assert "spec" in service.data
+    assert [d.first_line for d in stream.documents] == [0, 9, 22]
+    # the header's tree is kept (it is small): its positions are the file's
+    assert crd.node is not None
+    assert crd.node.start_mark.line == 10
+
+
+def test_skipped_documents_give_nothing_and_the_others_keep_their_lines():
+    text = CRD + "---\n" + SERVICE
+    stream = parse_stream(text, keep_nodes=False, wants=by_kind({"CustomResourceDefinition": SKIP}))
+    objects = [d for d in stream.documents if d.data is not None]
+    assert [d.data["kind"] for d in objects] == ["Service"]
+    assert objects[0].first_line == 12
+
+
+def test_a_syntax_error_in_a_document_read_for_its_header_is_reported_at_its_line():
+    broken = CRD.replace("  scope: Namespaced\n", "  scope: [Namespaced\n")
+    text = SERVICE + "---\n" + broken
+    lazy = parse_stream(text, keep_nodes=False, wants=by_kind({"CustomResourceDefinition": HEADER}))
+    whole = parse_stream(text, keep_nodes=False)
+    assert [(p.rule, p.line) for p in lazy.problems] == [(p.rule, p.line) for p in whole.problems]
+    assert lazy.problems
+    assert lazy.problems[0].rule == "yaml-syntax"
+    assert lazy.problems[0].line > 10
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # a quoted scalar continued at column 0: the cheap reading cannot see where metadata ends
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    a: "one\nkind: two"\ndata: {}\n',
+        # a merge key at the top: the header may come from elsewhere
+        "apiVersion: v1\nkind: ConfigMap\n<<: {metadata: {name: merged}}\n",
+        # JSON
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}}\n',
+        # the kind quoted, a tag on the document
+        'apiVersion: v1\nkind: "ConfigMap"\nmetadata: {name: q}\n',
+        "--- !!map\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\n",
+    ],
+)
+def test_a_layout_the_cheap_reading_cannot_vouch_for_is_read_whole(layout):
+    lazy = parse_stream(layout, keep_nodes=False, wants=lambda kind, api: HEADER)
+    whole = parse_stream(layout, keep_nodes=False)
+    assert [d.data for d in lazy.documents] == [d.data for d in whole.documents]
+    assert [(p.rule, p.line) for p in lazy.problems] == [(p.rule, p.line) for p in whole.problems]
+
+
+@pytest.mark.skipif(not REAL_WORLD.is_dir(), reason="the shared corpus is not beside the project")
+def test_headers_read_alone_equal_the_headers_of_whole_documents_across_the_corpus():
+    checked = 0
+    for path in sorted(REAL_WORLD.rglob("*.y*ml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        whole = parse_stream(text, keep_nodes=False)
+        lazy = parse_stream(text, keep_nodes=False, wants=lambda kind, api: HEADER)
+        expected = [
+            {key: value for key, value in d.data.items() if key in HEADER_KEYS} if partial else d.data
+            for d, partial in zip(whole.documents, [d.partial for d in lazy.documents], strict=True)
+        ]
+        assert [d.data for d in lazy.documents] == expected, path
+        assert [d.first_line for d in lazy.documents] == [d.first_line for d in whole.documents], path
+        checked += sum(d.partial for d in lazy.documents)
+    assert checked > 500
+
+
+def read_whole(monkeypatch):
+    import kubelint_svc.runner
+
+    monkeypatch.setattr(kubelint_svc.runner, "wants_of", lambda registry: None)
+
+
+def test_a_finding_on_a_header_read_object_points_at_its_line(lint_text, monkeypatch):
+    text = SERVICE + "---\n" + CRD.replace("    app: widgets", "    app: -bad-")
+    [finding] = [f for f in lint_text(text).findings if f.rule == "label-syntax"]
+    assert (finding.line, finding.column, finding.field) == (16, 10, "metadata.labels.app")
+    read_whole(monkeypatch)
+    assert [f for f in lint_text(text).findings if f.rule == "label-syntax"] == [finding]
+
+
+def test_a_finding_after_a_large_document_is_placed_by_composing_its_own_document_only(lint_text, monkeypatch):
+    text = CRD + "---\n" + SERVICE.replace("port: 80", "port: 0")
+    lazy = lint_text(text).findings
+    [finding] = [f for f in lazy if f.rule == "service-port-number"]
+    assert (finding.line, finding.column, finding.end_column) == (21, 11, 12)
+    read_whole(monkeypatch)
+    whole = lint_text(text).findings
+    assert [f for f in lazy if f.file] == [f for f in whole if f.rule != "yaml-duplicate-key"]
+
+
+def test_a_rule_pack_that_reads_every_kind_makes_every_document_read_whole(tmp_path, lint_paths):
+    from kubelint_svc.engine import Registry
+    from kubelint_svc.runner import wants_of
+
+    assert wants_of(Registry.builtin()) is not None
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "rules.yaml").write_text(
+        "rules:\n- id: everything-has-spec\n  severity: warning\n  summary: s\n  rationale: r\n"
+        "  check:\n    json-schema: {required: [spec]}\n"
+        "  examples: {failing: 'kind: X', passing: 'kind: X'}\n"
+    )
+    assert wants_of(Registry.load([pack])) is None
