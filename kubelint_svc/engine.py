@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext, reads_header_only
+from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext, is_cross_object, reads_header_only
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
@@ -127,6 +127,10 @@ class Registry:
                 by_id[rule_id] = dataclasses.replace(rule, enabled=True, severity=setting)
         return cls(list(by_id.values()))
 
+    def fingerprint(self) -> str:
+        """Text that changes whenever a rule of the registry would judge differently."""
+        return "\n".join(repr(rule) for rule in self.sorted_rules())
+
     def kinds_read_whole(self) -> frozenset[str] | None:
         """The kinds some enabled rule reads beyond apiVersion, kind and metadata; None when a
         rule on every kind does (then every object is read whole)."""
@@ -152,12 +156,18 @@ class Registry:
     def sorted_rules(self) -> list[Rule]:
         return sorted(self.rules.values(), key=lambda rule: rule.id)
 
-    def check_resource(self, resource: Resource, run: RunContext) -> Iterator[Finding]:
+    def check_resource(
+        self, resource: Resource, run: RunContext, cross: bool | None = None, noted: bool = False
+    ) -> Iterator[Finding]:
+        """The findings of every rule on one object; cross: only the rules that look across
+        objects (True) or only those that do not (False); noted: the object already has an
+        unrendered-placeholder note (from the other half)."""
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
-        noted = False  # an unrendered-placeholder note on this object already
         for rule, check in self._checks_for(resource.kind):
+            if cross is not None and is_cross_object(check) != cross:
+                continue
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
             try:
@@ -344,7 +354,7 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         if schema is None:
             continue
         line = where("check", "json-schema") if key == "json-schema" else where("where")
-        resolved = _prepared_schema(schema, path.parent, line, rule_id, key)
+        resolved = _prepared_schema(schema, path.parent, line, rule_id, key, checked=user)
         if key == "json-schema":
             check = {**check, "json-schema": resolved}
         else:
@@ -408,12 +418,10 @@ def _check_function(target: str, where: Callable[..., str], rule_id: str) -> Che
     return function
 
 
-def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: str) -> Any:
+def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: str, checked: bool = True) -> Any:
     """A pack schema with its `$ref`s expanded and its patterns compiled for linear-time matching
-    (see checks/safe_schema.py), checked against the JSON Schema 2020-12 metaschema."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
+    (see checks/safe_schema.py), checked against the JSON Schema 2020-12 metaschema when it comes
+    from a user's pack (the built-in ones are checked by the tests, not on every run)."""
     from kubelint_svc.checks.safe_schema import SchemaRefused, prepare
 
     if not isinstance(schema, (dict, bool)):
@@ -428,11 +436,16 @@ def _prepared_schema(schema: Any, folder: Path, where: str, rule_id: str, key: s
 
     try:
         prepared = prepare(schema, folder, read_file)
-        Draft202012Validator.check_schema(prepared)
     except SchemaRefused as error:
         raise RuleError(f"{where}: rule {rule_id!r}: {key}: {error}") from None
-    except SchemaError as error:
-        raise RuleError(f"{where}: rule {rule_id!r}: {key} is not a valid JSON Schema: {error.message}") from None
+    if checked:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(prepared)
+        except SchemaError as error:
+            raise RuleError(f"{where}: rule {rule_id!r}: {key} is not a valid JSON Schema: {error.message}") from None
     return prepared
 
 

@@ -244,13 +244,17 @@ _FILE_TYPES = (
 )
 
 
-def read_bounded(path: Path, limit: int | None = None) -> bytes:
+def read_bounded(path: Path, limit: int | None = None, follow_links: bool = True) -> bytes:
     """The bytes of a regular file, at most limit + 1 of them (MAX_FILE_BYTES by default): one
-    byte past the limit is enough to say the file is too large, and nothing more is read."""
+    byte past the limit is enough to say the file is too large, and nothing more is read.
+    follow_links=False: a symbolic link is not opened (UnreadableFile)."""
     limit = MAX_FILE_BYTES if limit is None else limit
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        descriptor = os.open(path, flags)
     except (OSError, ValueError) as error:
         raise UnreadableFile(getattr(error, "strerror", None) or str(error)) from None
     try:
@@ -586,23 +590,30 @@ class DocumentTrees:
             self._whole = [document.node for document in parse_stream(self._text).documents]
         return self._whole[document_index] if document_index < len(self._whole) else None
 
-    def at(self, first_line: int) -> tuple[Node | None, int]:
+    def at(self, first_line: int, header_only: bool = False) -> tuple[Node | None, int]:
         """The tree of the document that begins at first_line (0-based), and the number of lines
-        before it: its marks count lines from the document's own first line."""
+        before it: its marks count lines from the document's own first line. header_only: of
+        its apiVersion, kind and metadata only (the rest was never more than syntax-checked)."""
         if first_line not in self._trees:
-            self._trees[first_line] = self._compose(first_line)
+            self._trees[first_line] = self._compose(first_line, header_only)
         return self._trees[first_line]
 
-    def _compose(self, first_line: int) -> tuple[Node | None, int]:
+    def _compose(self, first_line: int, header_only: bool) -> tuple[Node | None, int]:
         lines = self._lines = self._lines or _Lines(self._text)
         if first_line < len(lines.starts):
             stop = lines.separator_after(first_line)
             end = lines.starts[stop] if stop is not None and stop < len(lines.starts) else len(self._text)
+            window = self._text[lines.starts[first_line]:end]
+            if header_only:
+                masked = _masked(_Lines(window), lambda kind, api_version: HEADER)
+                if masked is None:
+                    return None, first_line
+                window = masked.text
             try:
-                node = _new_yaml().compose(io.StringIO(self._text[lines.starts[first_line]:end]))
+                node = _new_yaml().compose(io.StringIO(window))
             except (YAMLError, RecursionError, ValueError):
                 node = None  # a document that needs the stream's directives: composed with them below
-            if node is not None:
+            if node is not None or header_only:
                 return node, first_line
         whole = parse_stream(self._text)
         found = next((document.node for document in whole.documents if document.first_line == first_line), None)

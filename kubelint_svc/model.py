@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +25,23 @@ POD_TEMPLATE_PATHS = {
 class NodeSource:
     """Composes a file's node trees again when a position is first asked for, so a run need not
     hold every node of every file in memory: positions are needed only for findings, and only
-    the document that holds the finding is composed."""
+    the document that holds the finding is composed. The text may be given as a function that
+    reads it, called only then."""
 
-    def __init__(self, text: str) -> None:
-        self._trees = DocumentTrees(text)
+    def __init__(self, text: str | Callable[[], str]) -> None:
+        self._text = text
+        self._trees: DocumentTrees | None = None
+
+    def _documents(self) -> DocumentTrees:
+        if self._trees is None:
+            self._trees = DocumentTrees(self._text if isinstance(self._text, str) else self._text())
+        return self._trees
 
     def root(self, document_index: int) -> Node | None:
-        return self._trees.by_index(document_index)
+        return self._documents().by_index(document_index)
 
-    def root_at(self, first_line: int) -> tuple[Node | None, int]:
-        return self._trees.at(first_line)
+    def root_at(self, first_line: int, header_only: bool = False) -> tuple[Node | None, int]:
+        return self._documents().at(first_line, header_only)
 
 
 @dataclass(eq=False)  # one object of the run: compared and hashed by identity
@@ -55,6 +62,7 @@ class Resource:
     # List item index)
     node_origin: tuple[NodeSource, int, int | None] | None = None
     node_shift: int = 0  # lines before the text the node tree was composed from
+    header_only: bool = False  # only apiVersion, kind and metadata were read (see loader.parse_stream)
     rendered_from: str | None = None  # the template of committed helm output (its `# Source:`)
 
     @property
@@ -92,7 +100,7 @@ class Resource:
     def _tree(self) -> Node | None:
         if self.node is None and self.node_origin is not None:
             source, first_line, item_index = self.node_origin
-            root, self.node_shift = source.root_at(first_line)
+            root, self.node_shift = source.root_at(first_line, self.header_only)
             self.node = root if item_index is None else _item_node(root, item_index)
         return self.node
 
@@ -142,17 +150,16 @@ def resources_of(
         for index, item in enumerate(items):
             if is_object(item):
                 resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset,
-                                    rendered_from=rendered_from)
-                if origin is None or document.node is not None:
-                    resource.node = _item_node(document.node, index)
-                else:
+                                    rendered_from=rendered_from, header_only=document.partial)
+                resource.node = _item_node(document.node, index)
+                if origin is not None:
                     resource.node_origin = (origin, document.first_line, index)
                 yield resource
         return
-    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset, rendered_from=rendered_from)
-    if origin is None or document.node is not None:
-        resource.node = document.node
-    else:
+    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset, rendered_from=rendered_from,
+                        header_only=document.partial)
+    resource.node = document.node
+    if origin is not None:
         resource.node_origin = (origin, document.first_line, None)
     yield resource
 

@@ -6,34 +6,26 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from kubelint_svc.cache import Cache
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Report, sort_findings
-from kubelint_svc.index import BUILTIN_GROUPS, INDEX_KINDS, api_group
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import (
-    FULL,
-    HEADER,
     MAX_FILE_BYTES,
-    SKIP,
     Problem,
-    UnreadableFile,
-    Wants,
-    decode,
     parse_stream,
-    read_bounded,
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside, resolved
-from kubelint_svc.placeholders import may_hold_placeholders, template_problems
+from kubelint_svc.paths import is_inside
+from kubelint_svc.placeholders import may_hold_placeholders
+from kubelint_svc.reading import Reading, load_unit_aware, real_path, unit_of
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
     Suppression,
-    comment_suppressions,
     object_suppression,
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
@@ -57,15 +49,18 @@ def lint(
     registry: Registry,
     stdin: Callable[[], bytes] = read_stdin,
     context: list[InputFile] | None = None,
+    cache: Cache | None = None,
 ) -> Report:
-    """Lint inputs; context files are read into the index too but never reported on."""
+    """Lint inputs; context files are read into the index too but never reported on. With a
+    cache, files whose bytes (and everything else their reading depends on) are unchanged are
+    not read again: their objects and one-object findings come from it."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer
     # collections keep the speed without letting cyclic garbage pile up.
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
-        return _lint(inputs, settings, registry, stdin, context)
+        return _lint(inputs, settings, registry, stdin, context, cache)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -76,6 +71,7 @@ def _lint(
     registry: Registry,
     stdin: Callable[[], bytes],
     context: list[InputFile] | None,
+    cache: Cache | None,
 ) -> Report:
     report = Report()
     run = RunContext(settings)
@@ -85,10 +81,10 @@ def _lint(
             linted.setdefault(normal(source.path), source)
     known: dict[Path, InputFile] = dict(linted)
     context_files: list[InputFile] = []
-    read = {_real_path(source) for source in linted.values()}  # each file once, however named
+    read = {real_path(source) for source in linted.values()}  # each file once, however named
     for source in context or []:
         if source.path is not None and source.refused is None and normal(source.path) not in known:
-            real = _real_path(source)
+            real = real_path(source)
             if real in read:
                 continue
             read.add(real)
@@ -98,15 +94,22 @@ def _lint(
     display = _Displays(known)
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
-    kustomize = KustomizeIndex()
+    reading = Reading.for_run(registry, run, stdin, cache)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
-    reading = _Reading(registry, kustomize, stdin, wants_of(registry))
+    judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
     for source in inputs:
         report.files += 1
-        run.resources.extend(_load_unit_aware(source, units, reading, report.findings, comments))
+        loaded = load_unit_aware(source, units, reading, run)
+        report.findings += loaded.findings
+        comments += loaded.comments
+        run.resources += loaded.resources
+        for resource, found in zip(loaded.resources, loaded.judged or [], strict=False):
+            judged[id(resource)] = found
     for source in context_files:
-        run.context_resources.extend(_load_unit_aware(source, units, reading.for_context(), context_findings, []))
+        loaded = load_unit_aware(source, units, reading.for_context(), None)
+        context_findings += loaded.findings
+        run.context_resources += loaded.resources
     linted_displays = {source.display for source in inputs}
     built = _built_resources(units, display, set(linted))
     for resource, is_linted in built:
@@ -117,7 +120,7 @@ def _lint(
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
                                                             display(note.file)))
-    folders = {source.display: os.path.dirname(_unit(source)) for source in [*inputs, *context_files]}
+    folders = {source.display: os.path.dirname(unit_of(source)) for source in [*inputs, *context_files]}
     run.unreadable = sorted(
         {
             (f.file, f.line, folders.get(f.file, "-"))
@@ -130,7 +133,14 @@ def _lint(
     object_findings: list[Finding] = []
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
     for resource in run.resources:
-        for finding in registry.check_resource(resource, run):
+        one_object = judged.get(id(resource))
+        if one_object is not None:  # the one-object rules ran when the file was read (or are cached)
+            object_findings += one_object
+            noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
+            checked = registry.check_resource(resource, run, cross=True, noted=noted)
+        else:
+            checked = registry.check_resource(resource, run)
+        for finding in checked:
             if isinstance(resource, BuiltResource):
                 if finding.file not in linted_displays:
                     continue  # a base or patch read only as context: its own run reports it
@@ -192,7 +202,7 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
 
 
 def _rendered_resources(
-    units: Plan, display: _Displays, linted: set[Path], reading: _Reading, findings: list[Finding]
+    units: Plan, display: _Displays, linted: set[Path], reading: Reading, findings: list[Finding]
 ) -> list[tuple[Resource, bool]]:
     """The objects of each rendered Helm chart, attributed to their templates by `# Source:`."""
     found: list[tuple[Resource, bool]] = []
@@ -213,113 +223,3 @@ def _rendered_resources(
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)
                 found.append((resource, is_linted))
     return found
-
-
-def _real_path(source: InputFile) -> Path | None:
-    if source.path is None or source.refused is not None:
-        return source.path
-    return resolved(source.path) or source.path  # a link loop: read as named, and reported unreadable
-
-
-def _unit(source: InputFile) -> str:
-    """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
-    return str(_real_path(source)) if source.path is not None else "-"
-
-
-def wants_of(registry: Registry) -> Wants | None:
-    """What a run needs of a document, by kind: whole for the kinds rules or the index read, the
-    header of any other (custom resources are indexed by it); None: every document whole."""
-    kinds = registry.kinds_read_whole()
-    if kinds is None:
-        return None
-    whole = kinds | INDEX_KINDS
-
-    def wants(kind: str, api_version: str) -> str:
-        return FULL if kind in whole or kind.endswith("List") else HEADER
-
-    return wants
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """How files are read for one run: the rules' needs, the kustomize light view, standard input."""
-
-    registry: Registry
-    kustomize: KustomizeIndex | None
-    stdin: Callable[[], bytes]
-    wants: Wants | None
-    context: bool = False
-
-    def for_context(self) -> _Reading:
-        """Files read only for the index: documents it does not need are not parsed at all."""
-        if self.wants is None:
-            return replace(self, context=True)
-        linted = self.wants
-
-        def wants(kind: str, api_version: str) -> str:
-            decision = linted(kind, api_version)
-            return SKIP if decision == HEADER and api_group(api_version) in BUILTIN_GROUPS else decision
-
-        return replace(self, wants=wants, context=True)
-
-
-def _load_unit_aware(
-    source: InputFile,
-    units: Plan,
-    reading: _Reading,
-    findings: list[Finding],
-    comments: list[Suppression],
-) -> list[Resource]:
-    """A file as its unit sees it: set aside (with its note), read only for its YAML problems
-    and comments when a build judges its objects, or linted as written."""
-    path = normal(source.path) if source.path is not None and source.refused is None else None
-    if path is not None and path in units.set_aside:
-        rule, message = units.set_aside[path]
-        if rule is not None:
-            findings.extend(reading.registry.loader_findings([Problem(rule, message, 1, 1)], source.display))
-        return []
-    resources = _load(source, reading, findings, comments)
-    return [] if path is not None and path in units.in_build else resources
-
-
-def _load(source: InputFile, reading: _Reading, findings: list[Finding], comments: list[Suppression]) -> list[Resource]:
-    registry, kustomize = reading.registry, reading.kustomize
-    if source.refused is not None:
-        findings.extend(registry.loader_findings([Problem("path-outside-tree", source.refused, 1, 1)], source.display))
-        return []
-    try:
-        raw = reading.stdin() if source.path is None else read_bounded(source.path)
-    except (OSError, UnreadableFile) as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        findings.extend(registry.loader_findings(
-            [Problem("file-unreadable", f"cannot read file: {reason}", 1, 1)], source.display))
-        return []
-    text, problem = decode(raw)
-    if problem is not None or text is None:
-        findings.extend(registry.loader_findings([problem] if problem else [], source.display))
-        return []
-    assert text is not None  # decode() gives the text or a problem
-    stream = parse_stream(text, keep_nodes=False, wants=reading.wants, check_skipped=not reading.context)
-    comments.extend(comment_suppressions(text, source.display))
-    # node trees are not kept: NodeSource composes a file again only when a finding needs a position
-    findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
-    transform = kustomize.transform_for(source.path) if kustomize is not None and source.path is not None else None
-    placeholders = may_hold_placeholders(text)
-    # helm template output: from standard input, findings name the templates (as helm does);
-    # committed to a file, they point into that file and name the template in the message
-    from_stream = source.path is None
-    resources: list[Resource] = []
-    node_source = NodeSource(text)
-    for document in stream.documents:
-        file = (document.helm_source if from_stream else None) or source.display
-        for p in document.problems:
-            line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
-            findings.extend(registry.loader_findings([replace(p, line=line)], file))
-        for resource in resources_of(document, source.display, node_source, attribute_to_template=from_stream):
-            resource.may_hold_placeholders = placeholders
-            resource.unit = _unit(source)
-            if transform is not None:
-                resource.is_patch = transform.is_patch
-                apply_transform(resource, transform)
-            resources.append(resource)
-    return resources

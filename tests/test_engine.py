@@ -163,3 +163,21 @@ def test_a_checks_params_arrive_typed(registry):
     from kubelint_svc.checks.metadata import ServiceNameRules
 
     assert registry["service-name"].params == ServiceNameRules(relaxed_since=36)
+
+
+def test_every_built_in_schema_is_a_valid_json_schema():
+    """Built-in rules' schemas are not checked against the metaschema on every run (user packs'
+    are): this test is what checks them."""
+    from jsonschema import Draft202012Validator
+
+    from kubelint_svc.engine import Registry
+
+    schemas = [
+        schema
+        for rule in Registry.builtin().rules.values()
+        for schema in (rule.check.get("json-schema"), rule.where)
+        if schema is not None
+    ]
+    assert len(schemas) >= 5
+    for schema in schemas:
+        Draft202012Validator.check_schema(schema)

@@ -114,9 +114,9 @@ def test_headers_read_alone_equal_the_headers_of_whole_documents_across_the_corp
 
 
 def read_whole(monkeypatch):
-    import kubelint_svc.runner
+    import kubelint_svc.reading
 
-    monkeypatch.setattr(kubelint_svc.runner, "wants_of", lambda registry: None)
+    monkeypatch.setattr(kubelint_svc.reading, "wants_of", lambda registry: None)
 
 
 def test_a_finding_on_a_header_read_object_points_at_its_line(lint_text, monkeypatch):
@@ -139,7 +139,7 @@ def test_a_finding_after_a_large_document_is_placed_by_composing_its_own_documen
 
 def test_a_rule_pack_that_reads_every_kind_makes_every_document_read_whole(tmp_path, lint_paths):
     from kubelint_svc.engine import Registry
-    from kubelint_svc.runner import wants_of
+    from kubelint_svc.reading import wants_of
 
     assert wants_of(Registry.builtin()) is not None
     pack = tmp_path / "pack"

@@ -117,3 +117,15 @@ def header_only(check: C) -> C:
 
 def reads_header_only(check: Callable[..., Any]) -> bool:
     return bool(getattr(check, "header_only", False))
+
+
+def cross_object(check: C) -> C:
+    """Marks a check that reads other objects of the run (the index, every Service, the files
+    that could not be read): its findings are never cached with one file's, and it runs on
+    every run."""
+    check.cross_object = True  # type: ignore[attr-defined]
+    return check
+
+
+def is_cross_object(check: Callable[..., Any]) -> bool:
+    return bool(getattr(check, "cross_object", False))

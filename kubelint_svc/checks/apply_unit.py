@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kubelint_svc import defaults
-from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, cross_object
 from kubelint_svc.k8s_syntax import is_int
 from kubelint_svc.model import Resource
 
@@ -45,6 +45,7 @@ def _describe(resource: Resource) -> str:
     return f"Service {resource.namespace + '/' if resource.namespace else ''}{resource.name}"
 
 
+@cross_object
 def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not defaults.needs_node_ports(defaults.spec_of(resource.body)):
         return
@@ -62,6 +63,7 @@ def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) ->
             )
 
 
+@cross_object
 def duplicate_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not resource.name:
         return

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelint_svc import defaults
-from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, cross_object
 from kubelint_svc.findings import FieldPath
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
@@ -134,6 +134,7 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     return reasons
 
 
+@cross_object
 def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     selector = _selector(resource)
     if not selector:
@@ -185,6 +186,7 @@ def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
     return first
 
 
+@cross_object
 def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     sources = selected_pods(resource, run)
     if len(sources) > 1:
@@ -295,14 +297,17 @@ def _numeric_port(
         path, at_key=False, severity="warning"))
 
 
+@cross_object
 def target_port_undefined(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from run.once_per(_port_verdicts, resource).undefined
 
 
+@cross_object
 def target_port_not_exposed(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from run.once_per(_port_verdicts, resource).not_exposed
 
 
+@cross_object
 def port_protocol_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from run.once_per(_port_verdicts, resource).protocol
 
@@ -333,6 +338,7 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
                   "it (\"selector does not match template labels\")", labels_path)
 
 
+@cross_object
 def service_no_endpoints(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if defaults.service_type(spec) == "ExternalName" or defaults.has_selector(spec) or not resource.name:
@@ -344,6 +350,7 @@ def service_no_endpoints(resource: Resource, run: RunContext, params: NoParams) 
                   "something else manages them", ("spec", "selector"))
 
 
+@cross_object
 def statefulset_service_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     name = resource.get(("spec", "serviceName"))
     if not isinstance(name, str) or not name:
@@ -378,6 +385,7 @@ def _ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str,
                 yield ("spec", "rules", i, "http", "paths", j, "backend", "service"), service
 
 
+@cross_object
 def ingress_backend_service(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if resource.api_version != "networking.k8s.io/v1":
         return

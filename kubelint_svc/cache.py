@@ -1,0 +1,162 @@
+"""A cache of what reading a file gave, as ruff keeps one: `.kubelint-svc_cache/` at the project
+root, one entry per key (the caller's key names the tool version, the settings and the content).
+
+A cache in a repository is input like any other: a pull request can commit one. So every entry
+is signed with a secret kept outside the repository (in the user's cache folder, made on first
+use); an entry that is not signed with it, or is damaged, cut short or of another format, is
+ignored and rebuilt, never believed. Entries are plain data (marshal), written to a temporary
+file and renamed into place: two runs at once never see half an entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import marshal
+import os
+import secrets
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.loader import UnreadableFile, read_bounded
+
+CACHE_FOLDER = ".kubelint-svc_cache"
+_FORMAT = b"kubelint-svc cache 1\n"
+_MAC_SIZE = 32
+_MAX_ENTRY_BYTES = 256 * 1024 * 1024
+_GITIGNORE = "# made by kubelint-svc: nothing here belongs in version control\n*\n"
+
+
+def key_of(*parts: str | bytes) -> str:
+    """A key naming everything an entry depends on: each part length-prefixed, so that no two
+    different lists of parts give the same key."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class Cache:
+    """Signed entries in one folder; every failure to read or write is a miss, never an error."""
+
+    def __init__(self, folder: Path, secret: bytes) -> None:
+        self.folder = folder
+        self._secret = secret
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def open(cls, folder: Path) -> Cache | None:
+        """The cache in folder (made, with a .gitignore of `*`, if need be), or None when it
+        cannot be used: not a real folder (a link a pull request committed), not writable, or
+        no secret can be kept for this user."""
+        secret = _user_secret()
+        if secret is None:
+            return None
+        try:
+            if not folder.is_symlink() and not folder.exists():
+                folder.mkdir(parents=True)
+                (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+            if folder.is_symlink() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+                return None
+        except OSError:
+            return None
+        return cls(folder, secret)
+
+    def _path(self, key: str) -> Path | None:
+        """Where key's entry lives; None if its folder is a link (entries never lead elsewhere)."""
+        folder = self.folder / key[:2]
+        return None if folder.is_symlink() else folder / key[2:]
+
+    def get(self, key: str) -> Any | None:
+        """The value stored under key, or None (absent, foreign, damaged)."""
+        path = self._path(key)
+        try:
+            if path is None:
+                raise UnreadableFile("a link")
+            raw = read_bounded(path, _MAX_ENTRY_BYTES, follow_links=False)
+        except UnreadableFile:
+            self.misses += 1
+            return None
+        value = self._open_entry(key, raw)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def _open_entry(self, key: str, raw: bytes) -> Any | None:
+        body = raw[len(_FORMAT) + _MAC_SIZE:]
+        if not raw.startswith(_FORMAT) or len(raw) > _MAX_ENTRY_BYTES:
+            return None
+        mac = raw[len(_FORMAT):len(_FORMAT) + _MAC_SIZE]
+        if not hmac.compare_digest(mac, self._mac(key, body)):
+            return None
+        try:
+            return marshal.loads(body)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store value (plain data: None, bool, int, float, str, bytes, tuple, list, dict)."""
+        try:
+            body = marshal.dumps(value)
+        except ValueError:
+            return  # not plain data: nothing is stored
+        target = self._path(key)
+        if target is None:
+            return
+        try:
+            target.parent.mkdir(exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(_FORMAT + self._mac(key, body) + body)
+            os.replace(temporary, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+    def _mac(self, key: str, body: bytes) -> bytes:
+        return hmac.new(self._secret, key.encode("ascii") + b"\0" + body, hashlib.sha256).digest()
+
+
+def _user_secret() -> bytes | None:
+    """This user's signing secret, kept in their own cache folder (never in a repository)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    path = Path(base) / "kubelint-svc" / "secret"
+    try:
+        raw = read_bounded(path, 64, follow_links=False)
+    except UnreadableFile:
+        raw = b""
+    if len(raw) == 32 and _private(path):
+        return raw
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        made = secrets.token_bytes(32)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        with os.fdopen(descriptor, "wb") as stream:  # mkstemp makes it readable by its owner only
+            stream.write(made)
+        os.replace(temporary, path)
+    except OSError:
+        return None
+    return made
+
+
+def _private(path: Path) -> bool:
+    """Whether only this user can write the secret (a secret others can set signs nothing)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    own = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISREG(info.st_mode) and own and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
