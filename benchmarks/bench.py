@@ -112,6 +112,29 @@ def generate_kustomize_tree(root: Path, apps: int = 40, pairs: int = 25) -> None
             "resources: [../../base]\nnamePrefix: prod-\ncommonLabels: {env: prod}\npatches:\n- path: replicas.yaml\n")
 
 
+CRD_HEAVY = REPO.parent / "shared" / "corpus" / "crd-heavy" / "prometheus-operator__kube-prometheus" / "manifests"
+
+
+def generate_kubeflow_sized(root: Path, source: Path = CRD_HEAVY, files: int = 900, megabytes: int = 25) -> None:
+    """A kubeflow-sized tree from the CRD-heavy one: copies of it, each in its own folder and
+    namespace, until it holds `files` files; the first copies carry the CRD files too, as many
+    as keep the tree near `megabytes` (real trees install their CRDs once, not per app)."""
+    originals = sorted(path for path in source.rglob("*") if path.suffix in (".yaml", ".yml", ".json"))
+    texts = {path: path.read_text() for path in originals}
+    crds = {path for path, text in texts.items() if "kind: CustomResourceDefinition" in text}
+    plain_bytes = sum(len(text) for path, text in texts.items() if path not in crds)
+    crd_bytes = sum(len(texts[path]) for path in crds)
+    copies = -(-files // (len(texts) - len(crds)))  # enough copies without CRDs, rounded up
+    with_crds = max(1, (megabytes * 1_000_000 - copies * plain_bytes) // max(crd_bytes, 1))
+    for copy in range(copies):
+        for path, text in texts.items():
+            if path in crds and copy >= with_crds:
+                continue
+            target = root / f"app-{copy:02d}" / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text.replace("namespace: monitoring", f"namespace: monitoring-{copy:02d}"))
+
+
 def child(mode: str, target: str) -> None:
     """Runs in a child process: time one step, print JSON with seconds, documents and peak RSS."""
     start = time.perf_counter()
@@ -126,6 +149,11 @@ def child(mode: str, target: str) -> None:
             parse = yaml.load_all if mode == "floor" else yaml.compose_all
             with contextlib.suppress(Exception):
                 documents += sum(1 for doc in parse(item.path.read_bytes()) if doc is not None)
+    elif mode in ("lint-cold", "lint-warm"):
+        from kubelint_svc.app import Options, lint
+
+        # lint-warm: the cache named by $KUBELINT_SVC_CACHE_DIR, filled by an earlier run
+        documents = lint(Options(paths=(target,), no_cache=mode == "lint-cold")).report.objects
     else:
         import os
 
@@ -177,6 +205,81 @@ def report(name: str, target: Path, repeat: int) -> None:
     print()
 
 
+def report_cached(name: str, target: Path, repeat: int) -> None:
+    """Cold (no cache) and warm (cache filled, nothing changed) runs against the floor, with
+    kubeconform's and kubernetes-validate's times where they are installed."""
+    import os
+    import shutil
+
+    floor = measure("floor", target, repeat)
+    cold = measure("lint-cold", target, repeat)
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["KUBELINT_SVC_CACHE_DIR"] = cache
+        measure("lint-warm", target, 1)  # fills the cache
+        warm = measure("lint-warm", target, repeat)
+        del os.environ["KUBELINT_SVC_CACHE_DIR"]
+    size = sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
+    files = sum(1 for path in target.rglob("*") if path.is_file())
+    print(f"## {name}: {files} files, {size / 1e6:.1f} MB, {cold['documents']} objects linted")
+    print(f"- floor (C-backed ruamel.yaml safe load): {floor['seconds']:.3f} s median, "
+          f"peak {floor['peak_mib']:.0f} MiB")
+    for label, row in (("cold (--no-cache)", cold), ("warm (cache filled, nothing changed)", warm)):
+        print(f"- kubelint-svc lint, {label}: {row['seconds']:.3f} s median, peak {row['peak_mib']:.0f} MiB, "
+              f"ratio to floor {row['seconds'] / floor['seconds']:.2f}")
+    for tool, command in (
+        ("kubeconform", ["kubeconform", "-strict", "-summary", "-ignore-missing-schemas", str(target)]),
+        ("kubernetes-validate", ["kubernetes-validate", "--strict", *map(str, sorted(target.rglob("*.yaml")))]),
+    ):
+        if shutil.which(command[0]) is None:
+            print(f"- {tool}: not installed here, not measured")
+            continue
+        seconds = whole_process(command, repeat)[0]
+        print(f"- {tool}: {seconds:.3f} s median (whole process), ratio to floor {seconds / floor['seconds']:.2f}")
+    print()
+
+
+def whole_process(command: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, float]:
+    """Median wall time of a command, interpreter start included, and its peak memory in MiB."""
+    script = (
+        "import resource, subprocess, sys, time;"
+        "start = time.perf_counter();"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+        "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, cwd=cwd,
+                             check=True).stdout.split()
+        runs.append((float(out[0]), int(out[1]) / 1024))
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def report_precommit(tree: Path, repeat: int) -> None:
+    """What pre-commit sees: one changed file, the rest of the git repository as context."""
+    import shutil
+
+    if shutil.which("git") is None:
+        print("## pre-commit: git is not installed here, not measured\n")
+        return
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tree, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
+    subprocess.run([*git, "commit", "-qm", "tree"], cwd=tree, check=True)
+    changed = sorted(tree.rglob("alertmanager-service.yaml"))[0].relative_to(tree)
+    command = [sys.executable, "-m", "kubelint_svc", "lint", "--git-context", str(changed)]
+    whole_process(command, 1, cwd=tree)  # fills the cache
+    warm, warm_peak = whole_process(command, repeat, cwd=tree)
+    edited = []
+    for n in range(repeat):
+        path = tree / changed
+        path.write_text(path.read_text().replace("app.kubernetes.io/part-of", f"app.kubernetes.io/part-of-{n}", 1))
+        edited.append(whole_process(command, 1, cwd=tree)[0])
+    print(f"## pre-commit: `lint --git-context {changed}` in a git repository of {tree.name}")
+    print(f"- cache warm, nothing changed: {warm * 1000:.0f} ms median (whole process), peak {warm_peak:.0f} MiB")
+    print(f"- after editing that file: {statistics.median(edited) * 1000:.0f} ms median")
+    print()
+
+
 def report_units(target: Path, repeat: int) -> None:
     """What building kustomize roots costs, by engine, and what building them in parallel saves."""
     import os
@@ -201,7 +304,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=("corpus", "generated", "units"), help="run one section")
+    parser.add_argument("--only", choices=("corpus", "crd", "generated", "units"), help="run one section")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(REPO))
@@ -210,6 +313,13 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, repeat {args.repeat}, medians\n")
     if args.corpus.is_dir() and args.only in (None, "corpus"):
         report(f"real-world corpus ({args.corpus.name})", args.corpus, args.repeat)
+    if args.only in (None, "crd") and CRD_HEAVY.is_dir():
+        report_cached("kube-prometheus manifests/ (CRD-heavy)", CRD_HEAVY, args.repeat)
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = Path(tmp) / "kubeflow-sized"
+            generate_kubeflow_sized(tree)
+            report_cached("a kubeflow-sized tree (kube-prometheus copied)", tree, args.repeat)
+            report_precommit(tree, args.repeat)
     if args.only in (None, "units"):
         with tempfile.TemporaryDirectory() as tmp:
             generate_kustomize_tree(Path(tmp) / "apps")

@@ -4,9 +4,11 @@ raises UsageError (a one-line message, exit code 2) for anything a user can get 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
@@ -43,6 +45,8 @@ class Options:
     kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
     stdin_filename: str | None = None  # the name '-' is reported, excluded and configured by
     force_exclude: bool = False  # files named explicitly are excluded too (as ruff's --force-exclude)
+    no_cache: bool = False
+    cache_dir: str | None = None  # None: $KUBELINT_SVC_CACHE_DIR, else .kubelint-svc_cache at the project root
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,21 @@ def lint(options: Options) -> Outcome:
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
         context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
     registry = load_registry(config)
-    report = run_lint(inputs, settings, registry, context=context)
+    report = run_lint(inputs, settings, registry, context=context, cache=open_cache(options, config))
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     return Outcome(report, registry, settings, tuple(warnings))
+
+
+def open_cache(options: Options, config: Config) -> Cache | None:
+    """The run's cache: --cache-dir, else $KUBELINT_SVC_CACHE_DIR, else `.kubelint-svc_cache` in
+    the project root (the configuration file's folder, else the working directory); None with
+    --no-cache or where no cache can be kept."""
+    if options.no_cache:
+        return None
+    chosen = options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR")
+    root = config.path.parent if config.path is not None else Path.cwd()
+    return Cache.open(Path(chosen) if chosen else root / CACHE_FOLDER)
 
 
 def _not_excluded(

@@ -147,7 +147,7 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
 @app.command(cls=_PlainCommand)
 def lint(
     paths: list[str] | None = typer.Argument(
-        None, metavar="PATH", help="Files or directories to lint (directories recursively); '-' reads standard input."
+        None, metavar="[PATH]...", help="Files or directories to lint (directories recursively); '-' reads standard input."
     ),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
     kubernetes_version: str | None = typer.Option(
@@ -196,6 +196,11 @@ def lint(
     force_exclude: bool = typer.Option(
         False, "--force-exclude", help="Apply the configuration's exclude to files named on the command line too."
     ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Read every file anew; neither read nor write the cache."),
+    cache_dir: str | None = typer.Option(
+        None, "--cache-dir", metavar="DIR", envvar="KUBELINT_SVC_CACHE_DIR", show_envvar=False,
+        help="Where the cache lives [default: .kubelint-svc_cache in the project root; env: KUBELINT_SVC_CACHE_DIR].",
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError
@@ -205,7 +210,7 @@ def lint(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
         git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
-        force_exclude=force_exclude,
+        force_exclude=force_exclude, no_cache=no_cache, cache_dir=cache_dir,
     )
     try:
         outcome = run(options)

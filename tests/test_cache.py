@@ -1,0 +1,244 @@
+"""The cache: what a file gave is read back only when nothing it depends on changed, and a
+cache that is damaged, foreign, shared by two runs at once or committed by a pull request never
+changes a report."""
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kubelint_svc
+from kubelint_svc import reading
+from kubelint_svc.app import Options, lint
+from kubelint_svc.cache import CACHE_FOLDER, Cache
+from kubelint_svc.engine import Registry
+from kubelint_svc.inputs import discover
+from kubelint_svc.reporters import json as json_reporter
+from kubelint_svc.reporters import text as text_reporter
+from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.schemas import bundled_versions
+from kubelint_svc.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+"""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - {name: http, containerPort: 8080}
+"""
+
+
+@pytest.fixture(autouse=True)
+def own_secret(tmp_path, monkeypatch):
+    """Each test signs with a secret of its own (never the user's)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("KUBELINT_SVC_CACHE_DIR", raising=False)
+
+
+def rendered(outcome_report) -> tuple[str, str]:
+    return json_reporter.render(outcome_report), text_reporter.render(outcome_report)
+
+
+def run(paths, cache_dir: Path | None, **settings) -> tuple[object, Cache | None]:
+    store = Cache.open(cache_dir) if cache_dir is not None else None
+    settings.setdefault("kubernetes_version", bundled_versions()[-1])
+    report = run_lint(discover([str(p) for p in paths]), Settings(**settings), Registry.builtin(), cache=store)
+    return report, store
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [REPO / "examples", CORPUS / "real-world", CORPUS / "crd-heavy"],
+    ids=["examples", "real-world", "crd-heavy"],
+)
+def test_cached_and_uncached_runs_give_byte_identical_reports(tree, tmp_path):
+    if not tree.is_dir():
+        pytest.skip(f"{tree} is not here")
+    uncached, _ = run([tree], None, kustomize="fallback")
+    cold, store = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert store is not None
+    assert store.hits == 0
+    warm, store = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert store is not None
+    assert store.misses == 0
+    assert store.hits > 0
+    assert rendered(uncached) == rendered(cold) == rendered(warm)
+    assert (uncached.objects, uncached.files) == (warm.objects, warm.files)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "service.yaml").write_text(SERVICE)
+    (tmp_path / "app" / "deployment.yaml").write_text(DEPLOYMENT)
+    return tmp_path / "app"
+
+
+def test_an_edited_file_is_read_again_and_its_neighbours_are_not(tree, tmp_path):
+    first, _ = run([tree], tmp_path / "cache")
+    assert [f.rule for f in first.findings] == []
+    deployment = tree / "deployment.yaml"
+    deployment.write_text(DEPLOYMENT.replace("name: http, containerPort", "name: web, containerPort"))
+    second, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert (store.hits, store.misses) == (1, 1)
+    # the Service did not change, but what the index says about it did: cross-object rules always run
+    assert [(f.rule, f.file.endswith("service.yaml"), f.line) for f in second.findings] == [
+        ("service-target-port-undefined", True, 10)
+    ]
+
+
+def test_a_changed_setting_reads_every_file_again(tree, tmp_path):
+    run([tree], tmp_path / "cache")
+    _, store = run([tree], tmp_path / "cache", node_port_range=(30000, 30100))
+    assert store is not None
+    assert (store.hits, store.misses) == (0, 2)
+    _, store = run([tree], tmp_path / "cache", kubernetes_version=bundled_versions()[0])
+    assert store is not None
+    assert store.hits == 0
+
+
+def test_a_new_tool_version_reads_every_file_again(tree, tmp_path, monkeypatch):
+    run([tree], tmp_path / "cache")
+    monkeypatch.setattr(kubelint_svc, "__version__", "999.0.0")
+    reading._tool_fingerprint.cache_clear()
+    try:
+        _, store = run([tree], tmp_path / "cache")
+    finally:
+        monkeypatch.undo()
+        reading._tool_fingerprint.cache_clear()
+    assert store is not None
+    assert (store.hits, store.misses) == (0, 2)
+
+
+def test_a_changed_rule_setting_reads_every_file_again(tree, tmp_path):
+    store = Cache.open(tmp_path / "cache")
+    settings = Settings(bundled_versions()[-1])
+    registry = Registry.builtin()
+    run_lint(discover([str(tree)]), settings, registry, cache=store)
+    quieter = Registry([dataclasses.replace(rule, severity="info") if rule.id == "service-port-name" else rule
+                        for rule in registry.rules.values()])
+    store = Cache.open(tmp_path / "cache")
+    run_lint(discover([str(tree)]), settings, quieter, cache=store)
+    assert store is not None
+    assert store.hits == 0
+
+
+def entries(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file() and path.name != ".gitignore"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign-secret", "swap"])
+def test_a_damaged_or_foreign_entry_is_ignored_and_rebuilt(tree, tmp_path, damage, monkeypatch):
+    expected, _ = run([tree], tmp_path / "cache")
+    found = sorted(entries(tmp_path / "cache"))
+    assert len(found) == 2
+    if damage == "foreign-secret":  # an entry a pull request committed, signed with another secret
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
+        shutil.rmtree(tmp_path / "cache")
+        run([tree], tmp_path / "cache")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for path in found:
+        data = path.read_bytes() if path.exists() else b""
+        if damage == "truncate":
+            path.write_bytes(data[: len(data) // 2])
+        elif damage == "garble":
+            path.write_bytes(data[:-10] + bytes(10))
+        elif damage == "empty":
+            path.write_bytes(b"")
+    if damage == "swap":  # each entry signed, but under the other's key
+        first, second = found
+        first_bytes, second_bytes = first.read_bytes(), second.read_bytes()
+        first.write_bytes(second_bytes)
+        second.write_bytes(first_bytes)
+    again, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert store.hits == 0
+    assert rendered(again) == rendered(expected)
+    _, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert store.hits == 2  # rebuilt
+
+
+def test_a_cache_folder_that_is_a_link_is_not_used(tree, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "cache").symlink_to(outside)
+    assert Cache.open(tmp_path / "cache") is None
+    (tmp_path / "real").mkdir()
+    store = Cache.open(tmp_path / "real")
+    assert store is not None
+    # a committed cache whose entry folders are links: nothing is read or written through them
+    for prefix in "0123456789abcdef":
+        for second in "0123456789abcdef":
+            (tmp_path / "real" / f"{prefix}{second}").symlink_to(outside)
+    run([tree], tmp_path / "real")
+    assert list(outside.iterdir()) == []
+
+
+def test_two_runs_at_once_share_a_cache_without_harm(tree, tmp_path):
+    env = {**os.environ, "KUBELINT_SVC_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "kubelint_svc", "lint", "-f", "json", str(tree)]
+    uncached = subprocess.run([*command, "--no-cache"], capture_output=True, env=env, check=False)
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, env=env) for _ in range(4)]
+    outputs = [process.communicate()[0] for process in runs]
+    after = subprocess.run(command, capture_output=True, env=env, check=False)
+    assert outputs == [uncached.stdout] * 4
+    assert after.stdout == uncached.stdout
+    assert not list((tmp_path / "cache").rglob(".tmp-*"))  # no half-written entry left
+
+
+def test_the_cli_keeps_its_cache_at_the_project_root_and_flags_move_or_skip_it(tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".kubelint-svc.yaml").write_text("fail-on: error\n")
+    lint(Options(paths=(str(tree),)))
+    folder = tmp_path / CACHE_FOLDER
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert len(entries(folder)) == 2
+    shutil.rmtree(folder)
+    lint(Options(paths=(str(tree),), no_cache=True))
+    assert not folder.exists()
+    lint(Options(paths=(str(tree),), cache_dir=str(tmp_path / "elsewhere")))
+    assert len(entries(tmp_path / "elsewhere")) == 2
+    monkeypatch.setenv("KUBELINT_SVC_CACHE_DIR", str(tmp_path / "from-env"))
+    lint(Options(paths=(str(tree),)))
+    assert len(entries(tmp_path / "from-env")) == 2
+    assert not folder.exists()
+
+
+def test_standard_input_is_never_cached(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = Cache.open(tmp_path / "cache")
+    run_lint(discover(["-"]), Settings(bundled_versions()[-1]), Registry.builtin(), stdin=SERVICE.encode,
+             cache=store)
+    assert entries(tmp_path / "cache") == []
