@@ -13,6 +13,7 @@ from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.expose import ExposeRequest
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
+from kubelint_svc.graph import Graph
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
@@ -235,3 +236,25 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}"
              for finding in outcome.registry.check_resource(generated, run)]
     return Exposed(service, target, (*outcome.warnings, *notes))
+
+
+GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
+
+
+def graph(options: Options, namespace: str | None = None, only_broken: bool = False,
+          focus: str | None = None) -> tuple[Graph, Outcome]:
+    """The wiring of what options names, filtered; UsageError for a --focus that names nothing."""
+    from kubelint_svc.graph import build, filtered, focus_candidates, sorted_graph
+
+    outcome = lint(options)
+    assert outcome.run is not None
+    whole = build(outcome.run, outcome.report.findings)
+    if focus is not None:
+        kind, slash, name = focus.partition("/")
+        if not slash or not kind or not name:
+            raise UsageError(f"--focus {_shown(focus)} must be KIND/NAME, e.g. service/web")
+        known = focus_candidates(whole)
+        if f"{kind.lower()}/{name}" not in known:
+            hint = did_you_mean(f"{kind.lower()}/{name}", known)
+            raise UsageError(f"--focus {_shown(focus)} names nothing in the graph{hint}")
+    return sorted_graph(filtered(whole, namespace, only_broken, focus)), outcome

@@ -347,6 +347,53 @@ def _write_text(text: str, output_file: str | None, append: bool = False) -> Non
         raise _usage_error(f"{output_file}: {error.strerror or error}") from None
 
 
+class GraphFormat(str, Enum):
+    text = "text"
+    mermaid = "mermaid"
+    dot = "dot"
+    json = "json"
+
+
+@app.command(cls=_PlainCommand)
+def graph(
+    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    output_format: GraphFormat = typer.Option(GraphFormat.text, "--format", "-f", help="How to draw the graph."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
+                                         help="Only this namespace (also the namespace of objects that name none)."),
+    only_broken: bool = typer.Option(False, "--only-broken", help="Only the edges a finding breaks."),
+    focus: str | None = typer.Option(None, "--focus", metavar="KIND/NAME",
+                                     help="Only what is connected to this object."),
+    output_file: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the graph to FILE."),
+    node_port_range: str | None = typer.Option(None, "--node-port-range", metavar="LOW-HIGH",
+                                               help="The cluster's node port range [default: 30000-32767]."),
+    kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", "-k", metavar="VERSION",
+                                                  help="Kubernetes minor version to check against."),
+    config_file: str | None = typer.Option(None, "--config", metavar="FILE", help="Configuration file."),
+    context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
+                                             help="More files or directories to draw (repeatable)."),
+    kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
+) -> None:
+    """Draw how Services, workloads, Ingresses and StatefulSets are wired; broken edges marked."""
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import graph as run
+    from kubelint_svc.reporters import graph_formats
+
+    options = Options(paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version,
+                      node_port_range=node_port_range, namespace=namespace, config_file=config_file,
+                      context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
+    try:
+        drawn, outcome = run(options, namespace, only_broken, focus)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in outcome.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    writers = {GraphFormat.text: graph_formats.text, GraphFormat.mermaid: graph_formats.mermaid,
+               GraphFormat.dot: graph_formats.dot, GraphFormat.json: graph_formats.json}
+    _write_text(writers[output_format](drawn), output_file)
+
+
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")
 
 
