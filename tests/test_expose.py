@@ -10,11 +10,10 @@ which a manifest does not need."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
+from conftest import cli_in_process
 
 from kubelint_svc.app import Options
 from kubelint_svc.app import lint as run_lint
@@ -86,18 +85,8 @@ spec:
 
 def expose(monkeypatch, capsys, tmp_path, manifest: str, *args: str) -> tuple[int, str, str]:
     """The command line in this process, on one file holding manifest."""
-    from kubelint_svc.cli import main
-
     (tmp_path / "app.yaml").write_text(manifest)
-    for name in ("FORCE_COLOR", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["kubelint-svc", "expose", *args])
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+    return cli_in_process(monkeypatch, capsys, "expose", *args, cwd=tmp_path)
 
 
 def service(monkeypatch, capsys, tmp_path, manifest: str, *args: str) -> dict:

@@ -4,18 +4,16 @@ against its schema, DOT by Graphviz and Mermaid by mermaid's own flowchart parse
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import REPO
+from conftest import REPO, cli_in_process
 
 from kubelint_svc.app import Options, graph
 from kubelint_svc.reporters import graph_formats
@@ -167,17 +165,7 @@ def test_filters(tmp_path):
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from kubelint_svc.cli import main
-
-    for name in ("FORCE_COLOR", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(REPO)
-    monkeypatch.setattr(sys, "argv", ["kubelint-svc", "graph", *args])
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+    return cli_in_process(monkeypatch, capsys, "graph", *args, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +363,12 @@ def test_the_job_summary_draws_the_broken_part_bounded(tmp_path):
     assert f"{drawn_edges} of 120 broken edges drawn" in summary
     clean, _ = graph(Options(paths=(EXAMPLES + "/kustomize",)))
     assert graph_formats.summary_markdown(clean) == ""
+
+
+def test_the_readme_picture_is_drawn_from_the_current_output(monkeypatch):
+    """docs/graph-examples.svg is drawn from docs/graph-examples.dot: regenerate both with
+    `python scripts/gen_graph_picture.py` when this fails."""
+    monkeypatch.chdir(REPO)
+    drawn, _ = graph(Options(paths=("examples",)))
+    assert graph_formats.dot(drawn) == (REPO / "docs" / "graph-examples.dot").read_text()
+    assert (REPO / "docs" / "graph-examples.svg").read_text().count("<g id=\"edge") == len(drawn.edges)
