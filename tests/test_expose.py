@@ -350,3 +350,34 @@ def test_a_statefulsets_governing_service_is_headless(monkeypatch, capsys, tmp_p
     code, _, err = expose(monkeypatch, capsys, tmp_path, workload, "sts/db", "--type", "NodePort")
     assert code == 2
     assert "governing Service (spec.serviceName), which must be headless" in err
+
+
+def test_a_kustomize_build_is_exposed_as_the_lint_sees_it(monkeypatch, capsys):
+    # examples/kustomize/base: the selector and labels come from commonLabels, the namespace
+    # from the kustomization; none of them is written in deployment.yaml
+    from conftest import REPO
+
+    code, out, err = cli_in_process(monkeypatch, capsys, "expose", "deployment/catalog", "examples/kustomize",
+                                    "-o", "json", cwd=REPO)
+    assert (code, err) == (0, ("kubelint-svc: warning: the Service written: warning[service-duplicate-name] "
+                              "Service catalog/catalog is defined twice in the same apply (first at line 1): the "
+                              "second silently replaces the first\n"))
+    assert json.loads(out) == {
+        "kind": "Service", "apiVersion": "v1",
+        "metadata": {"name": "catalog", "namespace": "catalog", "labels": {"app": "catalog"}},
+        "spec": {"ports": [{"protocol": "TCP", "port": 9000, "targetPort": 9000}], "selector": {"app": "catalog"}},
+    }
+
+
+def test_hostile_labels_cannot_add_documents_or_keys(monkeypatch, capsys, tmp_path):
+    from ruamel.yaml import YAML
+
+    hostile = HELLO.replace("metadata:\n  name: helloworld-deployment\n",
+                            'metadata:\n  name: helloworld-deployment\n  labels:\n'
+                            '    "a: b\\n---\\nkind: Secret\\n#": "x\\n  evil: true"\n    "on": "\\u202e"\n')
+    code, out, _ = expose(monkeypatch, capsys, tmp_path, hostile, "deployment/helloworld-deployment")
+    assert code == 0
+    documents = list(YAML(typ="safe").load_all(out))
+    assert len(documents) == 1
+    assert documents[0]["metadata"]["labels"] == {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
+    assert out.isascii()

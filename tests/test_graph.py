@@ -372,3 +372,25 @@ def test_the_readme_picture_is_drawn_from_the_current_output(monkeypatch):
     drawn, _ = graph(Options(paths=("examples",)))
     assert graph_formats.dot(drawn) == (REPO / "docs" / "graph-examples.dot").read_text()
     assert (REPO / "docs" / "graph-examples.svg").read_text().count("<g id=\"edge") == len(drawn.edges)
+
+
+def test_custom_resources_that_may_create_pods_are_nodes(tmp_path):
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: pg, namespace: db}\nspec: {instances: 3}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: pg-rw, namespace: db}\n"
+        "spec:\n  selector: {cnpg.io/cluster: pg}\n  ports: [{port: 5432}]\n")
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    assert "Cluster/db/pg" in drawn.nodes
+    edge = edges_by_ends(drawn)[("Service/db/pg-rw", "Pods/db/cnpg.io/cluster=pg")]
+    assert not edge.broken  # the operator may create them: an info, not a break
+
+
+def test_the_action_summary_gets_the_broken_wiring(monkeypatch):
+    from kubelint_svc.app import lint
+    from kubelint_svc.github_action import broken_wiring
+
+    monkeypatch.chdir(REPO)
+    summary = broken_wiring(lint(Options(paths=("examples/shop",))))
+    assert "```mermaid\nflowchart LR\n" in summary
+    assert "service-target-port-undefined examples/shop/checkout.yaml:13" in summary
+    assert broken_wiring(lint(Options(paths=("examples/kustomize",)))) == ""
