@@ -276,22 +276,43 @@ def expose(
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
                                       "service, and its name."),
     paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
-    name: str | None = typer.Option(None, "--name", help="The Service's name [default: the object's]."),
-    service_type: str | None = typer.Option(None, "--type", help="ClusterIP, NodePort or LoadBalancer."),
-    port: str | None = typer.Option(None, "--port", help="The port(s) the Service serves on, e.g. 80 or 80,443 "
-                                                         "[default: the containers' ports]."),
-    target_port: str | None = typer.Option(None, "--target-port",
-                                           help="Name or number of the container port [default: the port]."),
-    protocol: str | None = typer.Option(None, "--protocol", help="TCP, UDP or SCTP [default: the containers']."),
-    node_port: int | None = typer.Option(None, "--node-port", help="The nodePort of a NodePort or LoadBalancer "
-                                                                   "Service's one port."),
-    node_port_range: str | None = typer.Option(None, "--node-port-range", metavar="LOW-HIGH",
-                                               help="The cluster's node port range [default: 30000-32767]."),
-    selector: str | None = typer.Option(None, "--selector", help="key=value,... [default: the object's selector]."),
-    labels: str | None = typer.Option(None, "--labels", "-l", help="key=value,... [default: the object's labels]."),
-    cluster_ip: str | None = typer.Option(None, "--cluster-ip", help="An IP, or None for a headless Service."),
-    external_ip: str | None = typer.Option(None, "--external-ip", help="An external IP the Service also accepts."),
-    session_affinity: str | None = typer.Option(None, "--session-affinity", help="None or ClientIP."),
+    name: str | None = typer.Option(
+        None, "--name", metavar="NAME", help="The Service's name [default: the object's]."
+    ),
+    service_type: str | None = typer.Option(
+        None, "--type", metavar="TYPE", help="ClusterIP, NodePort or LoadBalancer."
+    ),
+    port: str | None = typer.Option(
+        None, "--port", metavar="PORT",
+        help="The port(s) the Service serves on, e.g. 80 or 80,443 [default: the containers' ports]."
+    ),
+    target_port: str | None = typer.Option(
+        None, "--target-port", metavar="PORT", help="Name or number of the container port [default: the port]."
+    ),
+    protocol: str | None = typer.Option(
+        None, "--protocol", metavar="PROTOCOL", help="TCP, UDP or SCTP [default: the containers']."
+    ),
+    node_port: int | None = typer.Option(
+        None, "--node-port", metavar="PORT", help="The nodePort of a NodePort or LoadBalancer Service's one port."
+    ),
+    node_port_range: str | None = typer.Option(
+        None, "--node-port-range", metavar="LOW-HIGH", help="The cluster's node port range [default: 30000-32767]."
+    ),
+    selector: str | None = typer.Option(
+        None, "--selector", metavar="LABELS", help="key=value,... [default: the object's selector]."
+    ),
+    labels: str | None = typer.Option(
+        None, "--labels", "-l", metavar="LABELS", help="key=value,... [default: the object's labels]."
+    ),
+    cluster_ip: str | None = typer.Option(
+        None, "--cluster-ip", metavar="IP", help="An IP, or None for a headless Service."
+    ),
+    external_ip: str | None = typer.Option(
+        None, "--external-ip", metavar="IP", help="An external IP the Service also accepts."
+    ),
+    session_affinity: str | None = typer.Option(
+        None, "--session-affinity", metavar="AFFINITY", help="None or ClientIP."
+    ),
     namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
                                          help="Where the object is, and the Service's namespace."),
     output_format: ManifestFormat = typer.Option(ManifestFormat.yaml, "--output", "-o", help="yaml or json."),
