@@ -4,6 +4,7 @@ with that finding. Matching is the index's and the checks' own; nothing is worke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,10 +56,11 @@ class Problem:
     message: str
     file: str
     line: int
+    field: str | None = None  # spec.ports[0].targetPort, as in the finding
 
     @classmethod
     def of(cls, finding: Finding) -> Problem:
-        return cls(finding.rule, finding.severity, finding.message, finding.file, finding.line)
+        return cls(finding.rule, finding.severity, finding.message, finding.file, finding.line, finding.field)
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,12 @@ class _Builder:
             return
         for source in sources:
             container_ports = _container_ports(source)
-            label = ", ".join(_mapping(port, container_ports) for _, port in ports) or "no ports"
-            self.graph.edges.append(Edge(own, self.workload(source), "selects", label, problems))
+            mappings = {index: _mapping(port, container_ports) for index, port in ports}
+            label = ", ".join(mappings.values()) or "no ports"
+            # a finding about one Service port breaks the edges to the workloads it does not reach
+            own_problems = tuple(p for p in problems if _port_index(p.field) not in mappings
+                                 or "?" in mappings[_port_index(p.field) or 0] or len(sources) == 1)
+            self.graph.edges.append(Edge(own, self.workload(source), "selects", label, own_problems))
 
     def ingress(self, ingress: Resource) -> None:
         own = self.node(ingress)
@@ -211,6 +217,15 @@ class _Builder:
             target = self.index.service(namespace, owner, near=resource)
             if target is not None:
                 self.graph.edges.append(Edge(own, self.node(target), "endpoints", "endpoints of"))
+
+
+_PORT_FIELD = re.compile(r"^spec\.ports\[(\d+)\]")
+
+
+def _port_index(field_text: str | None) -> int | None:
+    """2 for `spec.ports[2].targetPort`; None for a finding about the Service as a whole."""
+    found = _PORT_FIELD.match(field_text or "")
+    return int(found.group(1)) if found else None
 
 
 def _route(ingress: Resource, path: FieldPath) -> str:

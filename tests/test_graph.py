@@ -394,3 +394,21 @@ def test_the_action_summary_gets_the_broken_wiring(monkeypatch):
     assert "```mermaid\nflowchart LR\n" in summary
     assert "service-target-port-undefined examples/shop/checkout.yaml:13" in summary
     assert broken_wiring(lint(Options(paths=("examples/kustomize",)))) == ""
+
+
+def test_a_port_finding_breaks_only_the_edge_to_the_workload_it_misses(tmp_path):
+    deployment = WIRED.split("---\n")[2]
+    other = deployment.replace("name: web, namespace", "name: web-canary, namespace").replace(
+        "- {name: http, containerPort: 8080}", "- {name: web, containerPort: 8080}")
+    service = ("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+               "spec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n")
+    (tmp_path / "app.yaml").write_text("---\n".join([service, deployment, other]))
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    edges = edges_by_ends(drawn)
+    assert not edges[("Service/shop/web", "Deployment/shop/web")].broken
+    missed = edges[("Service/shop/web", "Deployment/shop/web-canary")]
+    assert missed.label == "80 → http (?/TCP)"
+    assert missed.broken
+    assert [(p.rule, p.severity, p.field) for p in missed.problems] == [
+        ("service-selector-ambiguous", "info", "spec.selector"),  # about the Service: on every edge
+        ("service-target-port-undefined", "warning", "spec.ports[0].targetPort")]

@@ -121,7 +121,7 @@ def as_data(graph: Graph) -> dict[str, Any]:
         "edges": [
             {"source": e.source, "target": e.target, "kind": e.kind, "label": e.label, "broken": e.broken,
              "problems": [{"rule": p.rule, "severity": p.severity, "message": p.message, "file": p.file,
-                           "line": p.line} for p in e.problems]}
+                           "line": p.line, "field": p.field} for p in e.problems]}
             for e in graph.edges
         ],
     }
