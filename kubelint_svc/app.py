@@ -7,14 +7,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
+from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, Rule, RuleError
+from kubelint_svc.expose import ExposeRequest
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
+from kubelint_svc.graph import Graph
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
-from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.runner import lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -55,6 +60,7 @@ class Outcome:
     registry: Registry
     settings: Settings
     warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
+    run: RunContext | None = None  # the objects read and their index: what expose and graph work from
 
     @property
     def failed(self) -> bool:
@@ -163,10 +169,10 @@ def lint(options: Options) -> Outcome:
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
         context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
     registry = load_registry(config)
-    report = run_lint(inputs, settings, registry, context=context, cache=open_cache(options, config))
+    report, run = lint_with_objects(inputs, settings, registry, context=context, cache=open_cache(options, config))
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
-    return Outcome(report, registry, settings, tuple(warnings))
+    return Outcome(report, registry, settings, tuple(warnings), run)
 
 
 def open_cache(options: Options, config: Config) -> Cache | None:
@@ -212,3 +218,58 @@ def _config_place(config: Config, key: str) -> str:
         path = path.relative_to(Path.cwd())
     line = config.lines.get(key)
     return f"{path}:{line}" if line else str(path)
+
+
+@dataclass(frozen=True)
+class Exposed:
+    service: dict[str, Any]
+    source: Resource  # the object exposed
+    warnings: tuple[str, ...] = ()
+
+
+def expose(options: Options, request: ExposeRequest) -> Exposed:
+    """The Service `kubectl expose` would create for request's KIND/NAME, from the objects options
+    names (builds and renders as the lint sees them); UsageError for a missing or ambiguous
+    target, or a flag kubectl would refuse."""
+    from kubelint_svc.expose import ExposeError, find_target, parse_target, service_for
+
+    try:
+        parse_target(request.target)  # a wrong KIND is said before any file is read
+    except ExposeError as error:
+        raise UsageError(str(error)) from None
+    outcome = lint(options)
+    assert outcome.run is not None
+    run = outcome.run
+    try:
+        target = find_target([*run.resources, *run.context_resources], request, outcome.settings.namespace)
+        service = service_for(target, request, outcome.settings.node_port_range)
+    except ExposeError as error:
+        raise UsageError(str(error)) from None
+    # what kubectl would write is linted against what it came from: a Service exposed from a
+    # Service keeps kubectl's targetPort (its port), which may reach no container
+    generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
+    notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}"
+             for finding in outcome.registry.check_resource(generated, run)]
+    return Exposed(service, target, (*outcome.warnings, *notes))
+
+
+GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
+
+
+def graph(options: Options, namespace: str | None = None, only_broken: bool = False,
+          focus: str | None = None) -> tuple[Graph, Outcome]:
+    """The wiring of what options names, filtered; UsageError for a --focus that names nothing."""
+    from kubelint_svc.graph import build, filtered, focus_candidates, sorted_graph
+
+    outcome = lint(options)
+    assert outcome.run is not None
+    whole = build(outcome.run, outcome.report.findings)
+    if focus is not None:
+        kind, slash, name = focus.partition("/")
+        if not slash or not kind or not name:
+            raise UsageError(f"--focus {_shown(focus)} must be KIND/NAME, e.g. service/web")
+        known = focus_candidates(whole)
+        if f"{kind.lower()}/{name}" not in known:
+            hint = did_you_mean(f"{kind.lower()}/{name}", known)
+            raise UsageError(f"--focus {_shown(focus)} names nothing in the graph{hint}")
+    return sorted_graph(filtered(whole, namespace, only_broken, focus)), outcome

@@ -147,7 +147,8 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
 @app.command(cls=_PlainCommand)
 def lint(
     paths: list[str] | None = typer.Argument(
-        None, metavar="[PATH]...", help="Files or directories to lint (directories recursively); '-' reads standard input."
+        None, metavar="[PATH]...",
+        help="Files or directories to lint (directories recursively); '-' reads standard input.",
     ),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
     kubernetes_version: str | None = typer.Option(
@@ -268,6 +269,156 @@ def _write_report(
         from kubelint_svc.reporters import github
 
         sys.stdout.write(github.render(report))
+
+
+class ManifestFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command(cls=_PlainCommand)
+def expose(
+    target: str = typer.Argument(..., metavar="KIND/NAME",
+                                 help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
+                                      "service, and its name."),
+    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    name: str | None = typer.Option(
+        None, "--name", metavar="NAME", help="The Service's name [default: the object's]."
+    ),
+    service_type: str | None = typer.Option(
+        None, "--type", metavar="TYPE", help="ClusterIP, NodePort or LoadBalancer."
+    ),
+    port: str | None = typer.Option(
+        None, "--port", metavar="PORT",
+        help="The port(s) the Service serves on, e.g. 80 or 80,443 [default: the containers' ports]."
+    ),
+    target_port: str | None = typer.Option(
+        None, "--target-port", metavar="PORT", help="Name or number of the container port [default: the port]."
+    ),
+    protocol: str | None = typer.Option(
+        None, "--protocol", metavar="PROTOCOL", help="TCP, UDP or SCTP [default: the containers']."
+    ),
+    node_port: int | None = typer.Option(
+        None, "--node-port", metavar="PORT", help="The nodePort of a NodePort or LoadBalancer Service's one port."
+    ),
+    node_port_range: str | None = typer.Option(
+        None, "--node-port-range", metavar="LOW-HIGH", help="The cluster's node port range [default: 30000-32767]."
+    ),
+    selector: str | None = typer.Option(
+        None, "--selector", metavar="LABELS", help="key=value,... [default: the object's selector]."
+    ),
+    labels: str | None = typer.Option(
+        None, "--labels", "-l", metavar="LABELS", help="key=value,... [default: the object's labels]."
+    ),
+    cluster_ip: str | None = typer.Option(
+        None, "--cluster-ip", metavar="IP", help="An IP, or None for a headless Service."
+    ),
+    external_ip: str | None = typer.Option(
+        None, "--external-ip", metavar="IP", help="An external IP the Service also accepts."
+    ),
+    session_affinity: str | None = typer.Option(
+        None, "--session-affinity", metavar="AFFINITY", help="None or ClientIP."
+    ),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
+                                         help="Where the object is, and the Service's namespace."),
+    output_format: ManifestFormat = typer.Option(ManifestFormat.yaml, "--output", "-o", help="yaml or json."),
+    output_file: str | None = typer.Option(None, "--output-file", metavar="FILE", help="Write the Service to FILE."),
+    append: bool = typer.Option(False, "--append", help="Append to --output-file as a new YAML document."),
+    config_file: str | None = typer.Option(None, "--config", metavar="FILE", help="Configuration file."),
+    context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
+                                             help="More files or directories to look in (repeatable)."),
+    kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
+) -> None:
+    """Write the Service `kubectl expose` would create, offline, from the manifests read."""
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import expose as run
+    from kubelint_svc.expose import ExposeRequest
+    from kubelint_svc.reporters import manifest
+
+    options = Options(paths=tuple(paths or ["."]), node_port_range=node_port_range, namespace=namespace,
+                      config_file=config_file, context=tuple(context or ()),
+                      kustomize=kustomize.value if kustomize else None)
+    request = ExposeRequest(
+        target=target, name=name, type=service_type, port=port, target_port=target_port, protocol=protocol,
+        node_port=node_port, selector=selector, labels=labels, cluster_ip=cluster_ip, external_ip=external_ip,
+        session_affinity=session_affinity, namespace=namespace,
+    )
+    if append and (output_file is None or output_format is not ManifestFormat.yaml):
+        raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")
+    try:
+        exposed = run(options, request)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in exposed.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    text = (manifest.yaml_text if output_format is ManifestFormat.yaml else manifest.json_document)(exposed.service)
+    _write_text(text, output_file, append)
+
+
+def _write_text(text: str, output_file: str | None, append: bool = False) -> None:
+    """To stdout, or to output_file (appended as a new YAML document with append)."""
+    if output_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        if append and os.path.exists(output_file) and os.path.getsize(output_file) > 0:
+            with open(output_file, "rb") as existing:
+                existing.seek(-1, os.SEEK_END)
+                newline = existing.read(1) == b"\n"
+            text = ("" if newline else "\n") + "---\n" + text
+        with open(output_file, "a" if append else "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise _usage_error(f"{output_file}: {error.strerror or error}") from None
+
+
+class GraphFormat(str, Enum):
+    text = "text"
+    mermaid = "mermaid"
+    dot = "dot"
+    json = "json"
+
+
+@app.command(cls=_PlainCommand)
+def graph(
+    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    output_format: GraphFormat = typer.Option(GraphFormat.text, "--format", "-f", help="How to draw the graph."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
+                                         help="Only this namespace (also the namespace of objects that name none)."),
+    only_broken: bool = typer.Option(False, "--only-broken", help="Only the edges a finding breaks."),
+    focus: str | None = typer.Option(None, "--focus", metavar="KIND/NAME",
+                                     help="Only what is connected to this object."),
+    output_file: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the graph to FILE."),
+    node_port_range: str | None = typer.Option(None, "--node-port-range", metavar="LOW-HIGH",
+                                               help="The cluster's node port range [default: 30000-32767]."),
+    kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", "-k", metavar="VERSION",
+                                                  help="Kubernetes minor version to check against."),
+    config_file: str | None = typer.Option(None, "--config", metavar="FILE", help="Configuration file."),
+    context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
+                                             help="More files or directories to draw (repeatable)."),
+    kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
+) -> None:
+    """Draw how Services, workloads, Ingresses and StatefulSets are wired; broken edges marked."""
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import graph as run
+    from kubelint_svc.reporters import graph_formats
+
+    options = Options(paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version,
+                      node_port_range=node_port_range, namespace=namespace, config_file=config_file,
+                      context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
+    try:
+        drawn, outcome = run(options, namespace, only_broken, focus)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in outcome.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    writers = {GraphFormat.text: graph_formats.text, GraphFormat.mermaid: graph_formats.mermaid,
+               GraphFormat.dot: graph_formats.dot, GraphFormat.json: graph_formats.json}
+    _write_text(writers[output_format](drawn), output_file)
 
 
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")

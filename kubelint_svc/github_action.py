@@ -12,10 +12,14 @@ import re
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.reporters import github, sarif, text
 from kubelint_svc.reporters.escaping import visible
+
+if TYPE_CHECKING:
+    from kubelint_svc.app import Outcome
 
 SUMMARY_ROWS = 20
 
@@ -65,6 +69,16 @@ def summary_markdown(report: Report, threshold: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def broken_wiring(outcome: Outcome) -> str:
+    """The broken part of the graph, as Mermaid GitHub draws in the job summary (size-bounded)."""
+    from kubelint_svc.graph import build, sorted_graph
+    from kubelint_svc.reporters import graph_formats
+
+    if outcome.run is None or not outcome.report.findings:
+        return ""
+    return graph_formats.summary_markdown(sorted_graph(build(outcome.run, outcome.report.findings)))
+
+
 def main() -> int:
     from kubelint_svc.app import Options, UsageError
     from kubelint_svc.app import lint as run
@@ -94,7 +108,7 @@ def main() -> int:
         Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
         Path(sarif_file).write_text(sarif.render(report, outcome.registry), encoding="utf-8")
     _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={visible(sarif_file)}\n")
-    _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold))
+    _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold) + broken_wiring(outcome))
     return 1 if outcome.failed else 0
 
 

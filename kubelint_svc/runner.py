@@ -33,7 +33,7 @@ from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import Plan, normal, plan
 
-__all__ = ["Report", "Settings", "lint"]
+__all__ = ["Report", "Settings", "lint", "lint_with_objects"]
 
 
 def read_stdin() -> bytes:
@@ -54,6 +54,19 @@ def lint(
     """Lint inputs; context files are read into the index too but never reported on. With a
     cache, files whose bytes (and everything else their reading depends on) are unchanged are
     not read again: their objects and one-object findings come from it."""
+    return lint_with_objects(inputs, settings, registry, stdin, context, cache)[0]
+
+
+def lint_with_objects(
+    inputs: list[InputFile],
+    settings: Settings,
+    registry: Registry,
+    stdin: Callable[[], bytes] = read_stdin,
+    context: list[InputFile] | None = None,
+    cache: Cache | None = None,
+) -> tuple[Report, RunContext]:
+    """lint(), and the run's objects and index, for the views that draw or derive from them
+    (expose, graph)."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer
     # collections keep the speed without letting cyclic garbage pile up.
@@ -72,7 +85,7 @@ def _lint(
     stdin: Callable[[], bytes],
     context: list[InputFile] | None,
     cache: Cache | None,
-) -> Report:
+) -> tuple[Report, RunContext]:
     report = Report()
     run = RunContext(settings)
     linted: dict[Path, InputFile] = {}
@@ -154,7 +167,7 @@ def _lint(
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
     unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
     report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
-    return report
+    return report, run
 
 
 class _Displays:

@@ -69,3 +69,23 @@ BESIDE_THE_POINT = ("service-no-endpoints",)
 def brief(report: Report, ignore: tuple[str, ...] = BESIDE_THE_POINT) -> list[tuple[str, int, int, str | None]]:
     """(rule, line, column, field) of each finding: what most tests assert."""
     return [(f.rule, f.line, f.column, f.field) for f in report.findings if f.rule not in ignore]
+
+
+def cli_in_process(monkeypatch, capsys, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """The command line run in this process, as a user runs it (no colour, not in GitHub
+    Actions, empty stdin): (exit code, stdout, stderr), without a subprocess's start-up cost."""
+    import io
+    import sys
+
+    from kubelint_svc.cli import main
+
+    for name in ("FORCE_COLOR", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    if cwd is not None:
+        monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["kubelint-svc", *args])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(SystemExit) as exited:
+        main()
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err

@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
     ("run", {"reading", "runner"}),
+    ("views", {"expose", "graph"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config"}),
     ("front ends", {"cli", "github_action", "__main__"}),

@@ -371,7 +371,7 @@ def statefulset_service_name(resource: Resource, run: RunContext, params: NoPara
                   "per-Pod DNS names", path, at_key=False, severity="info")
 
 
-def _ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+def ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     default = resource.get(("spec", "defaultBackend", "service"))
     if isinstance(default, dict):
         yield ("spec", "defaultBackend", "service"), default
@@ -390,7 +390,7 @@ def ingress_backend_service(resource: Resource, run: RunContext, params: NoParam
     if resource.api_version != "networking.k8s.io/v1":
         return
     namespace = run.index.namespace_of(resource)
-    for path, backend in _ingress_backends(resource):
+    for path, backend in ingress_backends(resource):
         name = backend.get("name")
         if not isinstance(name, str):
             continue
