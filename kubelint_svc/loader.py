@@ -16,7 +16,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ MAX_INTEGER_DIGITS = 100
 _BASE_NODE_BUDGET = 50_000
 
 _DOC_SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.MULTILINE)
+# a line that begins at column 0 with something other than a blank or a comment
+_COLUMN_ZERO = re.compile(r"^[^ \t\r\n#]", re.MULTILINE)
 _HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
 
 # Plain-scalar resolution as kubectl's YAML decoder (go-yaml v2, YAML 1.1 flavour) does it.
@@ -331,6 +333,52 @@ def _new_yaml() -> YAML:
     return yaml
 
 
+try:
+    from _ruamel_yaml import CParser as _CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
+except ImportError:  # pragma: no cover - no C parser here: ruamel's pure-Python one, through YAML
+    _CParser = None
+
+
+if _CParser is not None:
+    class _Composer(_CParser, _UntypedScalarResolver):  # type: ignore[misc]
+        """libyaml's composer on its own: made once, not per stream as ruamel's YAML makes its
+        loader class, and holding no reference to itself, so a stream's buffers are freed as
+        soon as it is read instead of waiting for the cyclic collector."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            _UntypedScalarResolver.__init__(self)
+
+
+def _compose_all(text: str) -> Iterator[Node]:
+    if _CParser is None:  # pragma: no cover
+        yield from _new_yaml().compose_all(io.StringIO(text))
+        return
+    composer = _Composer(text)
+    try:
+        while composer.check_node():
+            yield composer.get_node()
+    finally:
+        composer.dispose()
+
+
+def _compose(text: str) -> Node | None:
+    """The first document's tree."""
+    return next(_compose_all(text), None)
+
+
+def _events(text: str) -> Iterator[Event]:
+    if _CParser is None:  # pragma: no cover
+        yield from _new_yaml().parse(io.StringIO(text))
+        return
+    parser = _Composer(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
+
+
 def _syntax_problem(error: YAMLError, fallback_line: int) -> Problem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if isinstance(error, MarkedYAMLError):
@@ -343,21 +391,53 @@ def _syntax_problem(error: YAMLError, fallback_line: int) -> Problem:
 
 
 class _Lines:
-    """Where each line of a text starts, and its `---` / `...` separator lines: one pass each."""
+    """The lines of a text that begin at column 0 with something other than a blank or a
+    comment (separators `---` / `...` among them), with their offsets: one pass of a regular
+    expression and newline counts, in C. Every other line's offset is found only when asked."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.separators = [self.line_of(m.start()) for m in _DOC_SEPARATOR.finditer(text)]
+        self._offsets: dict[int, int] = {0: 0}
+        self.separators: list[int] = []
+        self.column_zero: list[int] = []  # column-0 lines that are not separators
+        line = position = 0
+        for match in _COLUMN_ZERO.finditer(text):
+            offset = match.start()
+            line += text.count("\n", position, offset)
+            position = offset
+            self._offsets[line] = offset
+            (self.separators if _DOC_SEPARATOR.match(text, offset) else self.column_zero).append(line)
+        self.count = line + text.count("\n", position) + 1  # lines, the last one possibly empty
+        self._starts: list[int] | None = None
 
-    def line_of(self, offset: int) -> int:
-        """0-based line holding a character offset."""
-        return bisect.bisect_right(self.starts, offset) - 1
+    def offset(self, line: int | None) -> int:
+        """Where a line starts; the text's length for None or a line past the end."""
+        if line is None or line >= self.count:
+            return len(self.text)
+        found = self._offsets.get(line)
+        if found is not None:
+            return found
+        if self._starts is None:  # a line no column-0 character begins: every line, once
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return self._starts[line]
+
+    def line_end(self, line: int) -> int:
+        """Where the line after `line` starts."""
+        newline = self.text.find("\n", self.offset(line))
+        return len(self.text) if newline < 0 else newline + 1
+
+    def lines_of(self, offsets: list[int]) -> list[int]:
+        """0-based lines of ascending offsets."""
+        found, line, position = [], 0, 0
+        for offset in offsets:
+            line += self.text.count("\n", position, offset)
+            position = offset
+            found.append(line)
+        return found
 
     def window(self, start: int, stop: int | None) -> str:
         """Lines [start, stop) padded with newlines, so marks keep the stream's line numbers."""
-        end = self.starts[stop] if stop is not None and stop < len(self.starts) else len(self.text)
-        return "\n" * start + self.text[self.starts[start] if start < len(self.starts) else len(self.text):end]
+        return "\n" * start + self.text[self.offset(start):self.offset(stop)]
 
     def separator_after(self, line: int) -> int | None:
         """The first separator line strictly below `line`."""
@@ -370,7 +450,10 @@ class _Lines:
         if index < 0 or self.separators[index] < floor:
             return floor
         opening = self.separators[index]
-        return opening + 1 if self.text.startswith("...", self.starts[opening]) else opening
+        if self.text.startswith("...", self.offset(opening)):
+            self._offsets.setdefault(opening + 1, self.line_end(opening))
+            return opening + 1
+        return opening
 
     def separator_at_or_before(self, line: int, floor: int) -> int:
         """The separator that opens the document holding `line` (or floor, the window's start)."""
@@ -404,7 +487,10 @@ def parse_stream(text: str, keep_nodes: bool = True, wants: Wants | None = None,
 
 
 def _helm_sources(lines: _Lines) -> list[tuple[int, str]]:
-    return [(lines.line_of(m.start()), m.group(1)) for m in _HELM_SOURCE.finditer(lines.text)]
+    if "# Source: " not in lines.text:
+        return []
+    matches = list(_HELM_SOURCE.finditer(lines.text))
+    return list(zip(lines.lines_of([m.start() for m in matches]), [m.group(1) for m in matches], strict=True))
 
 
 def _parse_lines(lines: _Lines, keep_nodes: bool, helm_sources: list[tuple[int, str]],
@@ -422,7 +508,7 @@ def _parse_lines(lines: _Lines, keep_nodes: bool, helm_sources: list[tuple[int, 
         source = text if (start, stop) == (0, None) else lines.window(start, stop)
         try:
             _refuse_oversized(lines, start, stop, source)
-            for node in _new_yaml().compose_all(io.StringIO(source)):
+            for node in _compose_all(source):
                 document = _convert_document(node, budget, helm_sources)
                 document.first_line = lines.document_start(node.start_mark.line, start)
                 if not keep_nodes and document.first_line not in keep_at:
@@ -455,7 +541,6 @@ def _parse_lines(lines: _Lines, keep_nodes: bool, helm_sources: list[tuple[int, 
 FULL, HEADER, SKIP = "full", "header", "skip"
 Wants = Callable[[str, str], str]
 HEADER_KEYS = frozenset({"apiVersion", "kind", "metadata"})
-_COLUMN_ZERO = re.compile(r"^[^ \t\r\n#]", re.MULTILINE)
 # a top-level `key: value` line of a block mapping (the only layout read cheaply)
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+([^#]*?))?[ \t]*(?:#.*)?\r?\n?")
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
@@ -472,19 +557,17 @@ class _Masked:
 
 def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
     """The stream to compose instead of `lines`, or None when every document is read whole."""
-    text, starts = lines.text, lines.starts
+    text = lines.text
     top: dict[int, list[int]] = {}  # document start line -> its column-0 lines
     separators = set(lines.separators)
     bounds = sorted({0, *lines.separators})
-    for match in _COLUMN_ZERO.finditer(text):
-        line = lines.line_of(match.start())
-        if line not in separators:
-            top.setdefault(bounds[bisect.bisect_right(bounds, line) - 1], []).append(line)
+    for line in lines.column_zero:
+        top.setdefault(bounds[bisect.bisect_right(bounds, line) - 1], []).append(line)
     kept: list[tuple[int, int]] = []  # line ranges [start, stop) kept as written
     headers: dict[int, str] = {}
     lazy = False
     for number, begin in enumerate(bounds):
-        end = bounds[number + 1] if number + 1 < len(bounds) else len(starts)
+        end = bounds[number + 1] if number + 1 < len(bounds) else lines.count
         keys = _top_keys(lines, top.get(begin, []), begin if begin in separators else None)
         decision = FULL
         if keys is not None and "kind" in keys and "apiVersion" in keys:
@@ -502,8 +585,7 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
                 if key in HEADER_KEYS:
                     following = [other for other in owners if other > line]
                     kept.append((line, following[0] if following else end))
-            headers[(begin + 1) if begin in separators and text.startswith("...", starts[begin]) else begin] = \
-                keys["kind"][1]
+            headers[lines.document_start(begin) if begin in separators else begin] = keys["kind"][1]
     if not lazy:
         return None
     parts: list[str] = []
@@ -511,9 +593,7 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
     for start, stop in sorted(kept):
         if start > position:
             parts.append("\n" * (start - position))
-        begin_offset = starts[start] if start < len(starts) else len(text)
-        end_offset = starts[stop] if stop < len(starts) else len(text)
-        parts.append(text[begin_offset:end_offset])
+        parts.append(text[lines.offset(start):lines.offset(stop)])
         position = stop
     return _Masked("".join(parts), headers)
 
@@ -521,15 +601,12 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
 def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> dict[str, tuple[int, str]] | None:
     """key -> (line, plain value) of a document's top-level keys, when every column-0 line of it
     is a plain `key: value` and no key repeats; None when its layout is any other."""
-    text, starts = lines.text, lines.starts
-    if separator is not None:
-        end = starts[separator + 1] if separator + 1 < len(starts) else len(text)
-        if text[starts[separator] + 3:end].strip():
-            return None  # `--- {...}`, `--- !tag`, `--- |`: read whole
+    text = lines.text
+    if separator is not None and text[lines.offset(separator) + 3:lines.line_end(separator)].strip():
+        return None  # `--- {...}`, `--- !tag`, `--- |`: read whole
     keys: dict[str, tuple[int, str]] = {}
     for line in column_zero:
-        end = starts[line + 1] if line + 1 < len(starts) else len(text)
-        match = _TOP_KEY.fullmatch(text, starts[line], end)
+        match = _TOP_KEY.fullmatch(text, lines.offset(line), lines.line_end(line))
         if match is None or match.group(1) in keys or match.group(1) == "<<":
             return None
         value = match.group(2) or ""
@@ -543,14 +620,10 @@ def _well_formed(text: str) -> bool:
     """Whether libyaml parses the whole stream: its cheapest complete syntax check (no Python
     object is made per event)."""
     try:
-        from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
-    except ImportError:  # pragma: no cover - no C parser here: its events, one by one
-        CParser = None
-    try:
-        if CParser is not None:
-            CParser(text).raw_parse()
-        else:
-            collections.deque(_new_yaml().parse(io.StringIO(text)), maxlen=0)
+        if _CParser is not None:
+            _CParser(text).raw_parse()
+        else:  # pragma: no cover
+            collections.deque(_events(text), maxlen=0)
     except (YAMLError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -574,6 +647,12 @@ def _confirms(stream: Stream, masked: _Masked) -> bool:
     return found == len(masked.headers)
 
 
+# The trees composed last, of any stream: the findings on one object come together, so a few
+# serve them, and a run never holds the trees of every document with a finding.
+_TREES_KEPT = 4
+_RECENT_TREES: collections.OrderedDict[tuple[DocumentTrees, int], tuple[Node | None, int]] = collections.OrderedDict()
+
+
 class DocumentTrees:
     """The node trees of a stream's documents, each composed alone when a position in it is
     first asked for: a finding in a small document of a large file composes that document only."""
@@ -582,7 +661,6 @@ class DocumentTrees:
         self._text = text
         self._lines: _Lines | None = None
         self._whole: list[Node | None] | None = None
-        self._trees: dict[int, tuple[Node | None, int]] = {}
 
     def by_index(self, document_index: int) -> Node | None:
         """The tree of the stream's n-th document (the whole stream is composed once)."""
@@ -594,23 +672,26 @@ class DocumentTrees:
         """The tree of the document that begins at first_line (0-based), and the number of lines
         before it: its marks count lines from the document's own first line. header_only: of
         its apiVersion, kind and metadata only (the rest was never more than syntax-checked)."""
-        if first_line not in self._trees:
-            self._trees[first_line] = self._compose(first_line, header_only)
-        return self._trees[first_line]
+        key = (self, first_line)
+        found = _RECENT_TREES.pop(key, None)
+        if found is None:
+            found = self._compose(first_line, header_only)
+        _RECENT_TREES[key] = found  # the most recently used last: the oldest goes first
+        while len(_RECENT_TREES) > _TREES_KEPT:
+            _RECENT_TREES.popitem(last=False)
+        return found
 
     def _compose(self, first_line: int, header_only: bool) -> tuple[Node | None, int]:
         lines = self._lines = self._lines or _Lines(self._text)
-        if first_line < len(lines.starts):
-            stop = lines.separator_after(first_line)
-            end = lines.starts[stop] if stop is not None and stop < len(lines.starts) else len(self._text)
-            window = self._text[lines.starts[first_line]:end]
+        if first_line < lines.count:
+            window = self._text[lines.offset(first_line):lines.offset(lines.separator_after(first_line))]
             if header_only:
                 masked = _masked(_Lines(window), lambda kind, api_version: HEADER)
                 if masked is None:
                     return None, first_line
                 window = masked.text
             try:
-                node = _new_yaml().compose(io.StringIO(window))
+                node = _compose(window)
             except (YAMLError, RecursionError, ValueError):
                 node = None  # a document that needs the stream's directives: composed with them below
             if node is not None or header_only:
@@ -626,8 +707,7 @@ def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) 
     would overflow the C stack, the other exhaust memory. Counting characters rules out both for
     nearly every file; the rest are measured with the parser, which holds one event at a time."""
     text = lines.text
-    begin = lines.starts[start] if start < len(lines.starts) else len(text)
-    end = lines.starts[stop] if stop is not None and stop < len(lines.starts) else len(text)
+    begin, end = lines.offset(start), lines.offset(stop)
     # Every level of nesting needs one of these characters, so their count bounds the depth.
     deep = sum(text.count(char, begin, end) for char in "[{-:?") > _SAFE_COMPOSE_NESTING
     if not deep and not _may_exceed_nodes(lines, begin, end):
@@ -635,7 +715,7 @@ def _refuse_oversized(lines: _Lines, start: int, stop: int | None, source: str) 
     depth = nodes = 0
     document_start: Event | None = None
     try:
-        for event in _new_yaml().parse(io.StringIO(source)):
+        for event in _events(source):
             name = type(event).__name__
             if name == "DocumentStartEvent":
                 nodes, document_start = 0, event
@@ -668,7 +748,7 @@ def _node_bound(text: str, begin: int, end: int) -> int:
 def _may_exceed_nodes(lines: _Lines, begin: int, end: int) -> bool:
     if _node_bound(lines.text, begin, end) <= MAX_NODES:
         return False
-    cuts = [lines.starts[line] for line in lines.separators if begin < lines.starts[line] < end]
+    cuts = [offset for offset in map(lines.offset, lines.separators) if begin < offset < end]
     edges = [begin, *cuts, end]
     return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in itertools.pairwise(edges))
 

@@ -98,10 +98,12 @@ class Resource:
         return (self.file, *self.span(path, at_key))
 
     def _tree(self) -> Node | None:
+        """The node tree; one found again from its origin is not kept (the source keeps the
+        few most recent), so objects with findings do not hold their documents' trees."""
         if self.node is None and self.node_origin is not None:
             source, first_line, item_index = self.node_origin
             root, self.node_shift = source.root_at(first_line, self.header_only)
-            self.node = root if item_index is None else _item_node(root, item_index)
+            return root if item_index is None else _item_node(root, item_index)
         return self.node
 
 

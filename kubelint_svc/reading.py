@@ -28,6 +28,7 @@ from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import (
     FULL,
     HEADER,
+    HEADER_KEYS,
     MAX_FILE_BYTES,
     MAX_NODES,
     SKIP,
@@ -183,6 +184,10 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
             line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
             loaded.findings.extend(registry.loader_findings([replace(p, line=line)], file))
         for resource in resources_of(document, source.display, node_source, attribute_to_template=from_stream):
+            if resource is not document.data and reading.wants is not None and \
+                    reading.wants(resource.kind, resource.api_version) != FULL:
+                # an item of a List (a ConfigMapList of dashboards) no rule reads beyond its header
+                resource.body = {key: value for key, value in resource.body.items() if key in HEADER_KEYS}
             resource.may_hold_placeholders = placeholders
             resource.unit = unit_of(source)
             if transform is not None:
