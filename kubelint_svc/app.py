@@ -7,15 +7,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, Rule, RuleError
-from kubelint_svc.expose import ExposeRequest
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
-from kubelint_svc.graph import Graph
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
@@ -29,6 +27,10 @@ from kubelint_svc.settings import (
     Settings,
 )
 from kubelint_svc.suggestions import did_you_mean
+
+if TYPE_CHECKING:  # imported where used: a lint run needs neither
+    from kubelint_svc.expose import ExposeRequest
+    from kubelint_svc.graph import Graph
 
 
 class UsageError(Exception):

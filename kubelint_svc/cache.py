@@ -47,8 +47,10 @@ class Cache:
     def __init__(self, folder: Path, secret: bytes) -> None:
         self.folder = folder
         self._secret = secret
+        # what its users counted: entries used, entries (re)built, files not even read
         self.hits = 0
         self.misses = 0
+        self.unread = 0
 
     @classmethod
     def open(cls, folder: Path) -> Cache | None:
@@ -81,14 +83,8 @@ class Cache:
                 raise UnreadableFile("a link")
             raw = read_bounded(path, _MAX_ENTRY_BYTES, follow_links=False)
         except UnreadableFile:
-            self.misses += 1
             return None
-        value = self._open_entry(key, raw)
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return value
+        return self._open_entry(key, raw)
 
     def _open_entry(self, key: str, raw: bytes) -> Any | None:
         body = raw[len(_FORMAT) + _MAC_SIZE:]

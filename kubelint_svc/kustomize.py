@@ -67,8 +67,9 @@ class KustomizeIndex:
                 found.append(kustomization)
         return found
 
-    def transform_for(self, file: Path) -> Transform:
-        path = resolved(file)
+    def transform_for(self, file: Path, real: Path | None = None) -> Transform:
+        """What kustomize does to the objects of file (whose real path is real, when known)."""
+        path = real if real is not None else resolved(file)
         if path is None:
             return Transform()
         if path.name in KUSTOMIZATION_NAMES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -24,7 +25,7 @@ from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.index import BUILTIN_GROUPS, INDEX_KINDS, api_group
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.kustomize import KustomizeIndex, apply_transform
+from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
 from kubelint_svc.loader import (
     FULL,
     HEADER,
@@ -72,6 +73,21 @@ class Reading:
     context: bool = False
     cache: Cache | None = None
     fingerprint: str = ""
+    # each path's real one, resolved once a run (a path is named again by units, keys and objects)
+    _real: dict[Path, Path | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def real_path(self, source: InputFile) -> Path | None:
+        """The file's real path (or the path as named when it cannot be resolved: it is then
+        reported unreadable); None for standard input."""
+        if source.path is None or source.refused is not None:
+            return source.path
+        if source.path not in self._real:
+            self._real[source.path] = resolved(source.path) or source.path
+        return self._real[source.path]
+
+    def unit_of(self, source: InputFile) -> str:
+        """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
+        return str(self.real_path(source)) if source.path is not None else "-"
 
     @classmethod
     def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None) -> Reading:
@@ -103,54 +119,190 @@ class Loaded:
     judged: list[list[Finding]] | None = None  # one list per resource; None: not judged
 
 
-def load_unit_aware(source: InputFile, units: Plan, reading: Reading, run: RunContext | None) -> Loaded:
-    """A file as its unit sees it: set aside (with its note), read only for its YAML problems
-    and comments when a build judges its objects, or linted as written (and judged one object
-    at a time when run is given)."""
+def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunContext | None) -> list[Loaded]:
+    """Every file as its unit sees it, in order: set aside (with its note), read only for its
+    YAML problems and comments when a build judges its objects, or linted as written (and
+    judged one object at a time when run is given). What the cache does not hold is read in
+    a pool of processes when there is enough of it to pay for one (see _pool_size)."""
+    results: list[Loaded | None] = []
+    jobs: list[tuple[int, _Job]] = []
+    for source in sources:
+        found = _set_aside_or_cached(source, units, reading, run)
+        if isinstance(found, _Job):
+            jobs.append((len(results), found))
+            results.append(None)
+        else:
+            results.append(found)
+    workers = _pool_size([job for _, job in jobs])
+    if workers > 1:
+        for (index, job), entry in zip(jobs, _in_pool(workers, [job for _, job in jobs], reading, run), strict=True):
+            results[index] = _kept(job, entry, reading)
+    else:
+        for index, job in jobs:
+            results[index] = _kept(job, _read_job(job, reading, run), reading)
+    return [found for found in results if found is not None]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A file to read anew: its entry's key and stamp (None without a cache), its size."""
+
+    source: InputFile
+    role: str
+    key: str | None = None
+    stamp: tuple[int, ...] | None = None
+    size: int = 0
+
+
+# A file whose size, times and inode are what they were when it was read, and that had not
+# changed for this long before that read, is taken as unchanged without reading it (as git's
+# index and ruff's cache do); any other is read, and its bytes compared with those cached.
+_SETTLED_NS = 2_000_000_000
+
+
+def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: RunContext | None) -> Loaded | _Job:
     path = normal(source.path) if source.path is not None and source.refused is None else None
     if path is not None and path in units.set_aside:
         rule, message = units.set_aside[path]
         problems = [Problem(rule, message, 1, 1)] if rule is not None else []
         return Loaded(reading.registry.loader_findings(problems, source.display))
-    if path is not None and path in units.in_build:
-        loaded = _cached_load(source, reading, None, "in-build")
-        return Loaded(loaded.findings, loaded.comments)
-    return _cached_load(source, reading, run, "context" if reading.context else "linted")
-
-
-def real_path(source: InputFile) -> Path | None:
-    if source.path is None or source.refused is not None:
-        return source.path
-    return resolved(source.path) or source.path  # a link loop: read as named, and reported unreadable
-
-
-def unit_of(source: InputFile) -> str:
-    """The apply unit: the file's real path (so context and linted paths compare), or "-"."""
-    return str(real_path(source)) if source.path is not None else "-"
-
-
-def _cached_load(source: InputFile, reading: Reading, run: RunContext | None, role: str) -> Loaded:
-    if reading.cache is None or source.path is None or source.refused is not None:
+    role = "in-build" if path is not None and path in units.in_build else "context" if reading.context else "linted"
+    if path is None or source.path is None:  # standard input, or a path refused: nothing to keep
         return _load(source, reading, run)
     try:
-        raw = read_bounded(source.path)
+        info = os.stat(source.path)
+    except (OSError, ValueError):
+        return _load(source, reading, run)  # reported unreadable
+    store = reading.cache
+    if store is None:
+        return _Job(source, role, size=info.st_size)
+    stamp = _stamp(info)
+    key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source), repr(_transform(source, reading)))
+    stored = store.get(key)
+    entry = stored if isinstance(stored, dict) else {}
+    file = source.path
+    if entry.get("stamp") == stamp and stamp[1] < entry.get("read_at", 0) - _SETTLED_NS:
+        found = _entry_loaded(entry, lambda: _text_of(file))
+        if found is not None:
+            store.hits += 1
+            store.unread += 1
+            return _in_role(found, role)
+    return _Job(source, role, key, stamp, info.st_size)  # read anew; the same bytes, if so, keep the entry
+
+
+def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, Any]:
+    """A cache entry for the job's file, read anew (in this process or a worker)."""
+    read_at = time.time_ns()
+    try:
+        raw = read_bounded(job.source.path) if job.source.path is not None else b""
     except UnreadableFile:
-        return _load(source, reading, run)
-    transform = reading.kustomize.transform_for(source.path) if reading.kustomize is not None else None
-    key = key_of(reading.fingerprint, role, source.display, unit_of(source), repr(transform), raw)
-    stored = reading.cache.get(key)
-    if stored is not None:
-        try:
-            return _loaded_from(stored, raw)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
-            pass  # an entry of another shape (signed, so ours, but from an older layout): read anew
-    loaded = _load(source, reading, run, raw)
-    reading.cache.put(key, _plain_loaded(loaded))
-    return loaded
+        raw = None
+    judge = run if job.role == "linted" else None
+    loaded = _load(job.source, reading, judge, raw)
+    if job.key is None or raw is None:  # nothing to keep
+        return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": None, "live": loaded}
+    return {"stamp": job.stamp, "read_at": read_at, "digest": key_of(raw), "loaded": _plain_loaded(loaded),
+            "live": loaded}
+
+
+def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
+    """What a job gave, stored in the cache (unless the bytes were those already cached, or
+    the file could not be read); as live objects when read here, rebuilt when from a worker."""
+    live = entry.pop("live", None)
+    store, path = reading.cache, job.source.path
+    if store is not None and job.key is not None and entry["digest"] is not None:
+        stored = store.get(job.key)
+        previous = stored if isinstance(stored, dict) else {}
+        if previous.get("digest") == entry["digest"]:
+            store.hits += 1  # the same bytes, touched: the entry is stamped anew
+        else:
+            store.misses += 1
+        store.put(job.key, entry)
+    if live is None:
+        found = _entry_loaded(entry, lambda: _text_of(path) if path is not None else "")
+        live = found if found is not None else Loaded()
+    return _in_role(live, job.role)
+
+
+def _in_role(loaded: Loaded, role: str) -> Loaded:
+    """A file a build judges gives its YAML problems and comments only."""
+    return Loaded(loaded.findings, loaded.comments) if role == "in-build" else loaded
+
+
+# --- the pool: files read in worker processes, forked from this one -----------------------
+
+_POOL_MIN_BYTES = 4 * 1024 * 1024  # below this, starting workers costs more than it saves
+_POOL_MIN_FILES = 8
+
+
+def _pool_size(jobs: list[_Job]) -> int:
+    """How many processes read the jobs: one unless they are many and large enough to pay for
+    the pool, the machine has cores to spare and processes can be forked (Linux)."""
+    import multiprocessing
+
+    if len(jobs) < _POOL_MIN_FILES or sum(job.size for job in jobs) < _POOL_MIN_BYTES:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    value = os.environ.get("KUBELINT_SVC_JOBS", "")
+    if value.isdigit() and 0 < int(value) <= 256:  # asked for: as many, if there are files enough
+        wanted = int(value)
+    else:
+        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(wanted, len(jobs) // _POOL_MIN_FILES))
+
+
+_WORK: list[tuple[Reading, RunContext | None]] = []  # what forked workers inherit
+
+
+def _in_pool(workers: int, jobs: list[_Job], reading: Reading, run: RunContext | None) -> list[dict[str, Any]]:
+    """Entries for the jobs, in their order, read by forked workers; the largest files are
+    handed out first so that no worker is left with one big file at the end."""
+    import multiprocessing
+
+    _WORK[:] = [(reading, run)]
+    order = sorted(range(len(jobs)), key=lambda index: -jobs[index].size)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            entries = pool.map(_read_in_worker, [jobs[index] for index in order], chunksize=1)
+    finally:
+        _WORK.clear()
+    results: list[dict[str, Any]] = [{}] * len(jobs)
+    for index, entry in zip(order, entries, strict=True):
+        results[index] = entry
+    return results
+
+
+def _read_in_worker(job: _Job) -> dict[str, Any]:
+    reading, run = _WORK[0]  # set before the fork
+    entry = _read_job(replace(job, key=job.key or "pool"), reading, run)  # plain data, even without a cache
+    del entry["live"]  # objects go back as plain data (as the cache keeps them), not pickled
+    return entry
+
+
+def _entry_loaded(entry: dict[str, Any], text: Callable[[], str]) -> Loaded | None:
+    """What a cache entry holds, or None for an entry of another shape (signed, so ours, but
+    written by another layout of this code)."""
+    try:
+        return _loaded_from(entry["loaded"], text)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def _text_of(path: Path) -> str:
+    """A file's text, read again for the positions of a finding on an object the cache gave."""
+    try:
+        return decode(read_bounded(path))[0] or ""
+    except UnreadableFile:
+        return ""
 
 
 def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: bytes | None = None) -> Loaded:
-    registry, kustomize = reading.registry, reading.kustomize
+    registry = reading.registry
     loaded = Loaded()
     if source.refused is not None:
         loaded.findings = registry.loader_findings([Problem("path-outside-tree", source.refused, 1, 1)],
@@ -172,7 +324,7 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
     loaded.comments = comment_suppressions(text, source.display)
     # node trees are not kept: NodeSource composes a document again only when a finding needs a position
     loaded.findings = registry.loader_findings(template_problems(stream.problems, text), source.display)
-    transform = kustomize.transform_for(source.path) if kustomize is not None and source.path is not None else None
+    transform = _transform(source, reading)
     placeholders = may_hold_placeholders(text)
     # helm template output: from standard input, findings name the templates (as helm does);
     # committed to a file, they point into that file and name the template in the message
@@ -189,7 +341,7 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
                 # an item of a List (a ConfigMapList of dashboards) no rule reads beyond its header
                 resource.body = {key: value for key, value in resource.body.items() if key in HEADER_KEYS}
             resource.may_hold_placeholders = placeholders
-            resource.unit = unit_of(source)
+            resource.unit = reading.unit_of(source)
             if transform is not None:
                 resource.is_patch = transform.is_patch
                 apply_transform(resource, transform)
@@ -197,6 +349,12 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
     if run is not None:
         loaded.judged = [list(registry.check_resource(resource, run, cross=False)) for resource in loaded.resources]
     return loaded
+
+
+def _transform(source: InputFile, reading: Reading) -> Transform | None:
+    if reading.kustomize is None or source.path is None:
+        return None
+    return reading.kustomize.transform_for(source.path, reading.real_path(source))
 
 
 # --- cache entries: plain data (see cache.py) -----------------------------------------------
@@ -229,8 +387,8 @@ def _plain_loaded(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-def _loaded_from(stored: dict[str, Any], raw: bytes) -> Loaded:
-    node_source = NodeSource(lambda: decode(raw)[0] or "")
+def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
+    node_source = NodeSource(text)
     resources = []
     for values, origin in stored["resources"]:
         resource = Resource(**dict(zip(_RESOURCE_FIELDS, values, strict=True)))

@@ -22,7 +22,7 @@ from kubelint_svc.loader import (
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside
 from kubelint_svc.placeholders import may_hold_placeholders
-from kubelint_svc.reading import Reading, load_unit_aware, real_path, unit_of
+from kubelint_svc.reading import Reading, load_all
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
     Suppression,
@@ -88,16 +88,19 @@ def _lint(
 ) -> tuple[Report, RunContext]:
     report = Report()
     run = RunContext(settings)
+    # files linted as written still get their kustomizations' light view: patches set aside,
+    # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
+    reading = Reading.for_run(registry, run, stdin, cache)
     linted: dict[Path, InputFile] = {}
     for source in inputs:
         if source.path is not None and source.refused is None:
             linted.setdefault(normal(source.path), source)
     known: dict[Path, InputFile] = dict(linted)
     context_files: list[InputFile] = []
-    read = {real_path(source) for source in linted.values()}  # each file once, however named
+    read = {reading.real_path(source) for source in linted.values()}  # each file once, however named
     for source in context or []:
         if source.path is not None and source.refused is None and normal(source.path) not in known:
-            real = real_path(source)
+            real = reading.real_path(source)
             if real in read:
                 continue
             read.add(real)
@@ -105,22 +108,17 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values)
     display = _Displays(known)
-    # files linted as written still get their kustomizations' light view: patches set aside,
-    # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
-    reading = Reading.for_run(registry, run, stdin, cache)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
-    for source in inputs:
-        report.files += 1
-        loaded = load_unit_aware(source, units, reading, run)
+    report.files += len(inputs)
+    for loaded in load_all(inputs, units, reading, run):
         report.findings += loaded.findings
         comments += loaded.comments
         run.resources += loaded.resources
         for resource, found in zip(loaded.resources, loaded.judged or [], strict=False):
             judged[id(resource)] = found
-    for source in context_files:
-        loaded = load_unit_aware(source, units, reading.for_context(), None)
+    for loaded in load_all(context_files, units, reading.for_context(), None):
         context_findings += loaded.findings
         run.context_resources += loaded.resources
     linted_displays = {source.display for source in inputs}
@@ -133,7 +131,7 @@ def _lint(
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
                                                             display(note.file)))
-    folders = {source.display: os.path.dirname(unit_of(source)) for source in [*inputs, *context_files]}
+    folders = {source.display: os.path.dirname(reading.unit_of(source)) for source in [*inputs, *context_files]}
     run.unreadable = sorted(
         {
             (f.file, f.line, folders.get(f.file, "-"))

@@ -242,3 +242,77 @@ def test_standard_input_is_never_cached(tmp_path, monkeypatch):
     run_lint(discover(["-"]), Settings(bundled_versions()[-1]), Registry.builtin(), stdin=SERVICE.encode,
              cache=store)
     assert entries(tmp_path / "cache") == []
+
+
+def age(*paths: Path, seconds: int = 60) -> None:
+    """Set the files' times in the past, as files a checkout wrote a while ago."""
+    past = os.stat(paths[0]).st_mtime - seconds
+    for path in paths:
+        os.utime(path, (past, past))
+
+
+def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path):
+    files = sorted(tree.iterdir())
+    age(*files)
+    expected, _ = run([tree], tmp_path / "cache")
+    again, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert (store.hits, store.unread, store.misses) == (2, 2, 0)
+    assert rendered(again) == rendered(expected)
+
+
+def test_an_edit_that_keeps_the_size_and_the_time_is_still_seen(tree, tmp_path):
+    deployment = tree / "deployment.yaml"
+    age(*tree.iterdir())
+    run([tree], tmp_path / "cache")
+    before = os.stat(deployment)
+    deployment.write_text(DEPLOYMENT.replace("name: http, containerPort", "name: htpp, containerPort"))
+    os.utime(deployment, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same size and mtime
+    report, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert store.misses == 1
+    assert [f.rule for f in report.findings] == ["service-target-port-undefined"]
+
+
+def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path):
+    run([tree], tmp_path / "cache")
+    for path in tree.iterdir():
+        path.touch()
+    _, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert (store.hits, store.misses) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [REPO / "examples", CORPUS / "real-world", CORPUS / "crd-heavy"],
+    ids=["examples", "real-world", "crd-heavy"],
+)
+def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, tmp_path, monkeypatch):
+    if not tree.is_dir():
+        pytest.skip(f"{tree} is not here")
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork here: files are read in one process")
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
+    single, _ = run([tree], None, kustomize="fallback")
+    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "3")
+    sizes = []
+    real_in_pool = reading._in_pool
+
+    def in_pool(workers, *rest):
+        sizes.append(workers)
+        return real_in_pool(workers, *rest)
+
+    monkeypatch.setattr(reading, "_in_pool", in_pool)
+    pooled, _ = run([tree], None, kustomize="fallback")
+    assert sizes
+    assert sizes[0] == 3
+    assert rendered(pooled) == rendered(single)
+    # and through the cache: entries the workers wrote serve the next run
+    run([tree], tmp_path / "cache", kustomize="fallback")
+    warm, store = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert store is not None
+    assert store.misses == 0
+    assert rendered(warm) == rendered(single)
