@@ -263,6 +263,8 @@ def _load(
         return []
     assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text, keep_nodes=False)
+    if stream.documents and not any(_names_a_kind(document.data) for document in stream.documents):
+        return []  # not a Kubernetes manifest (a CI config, Helm values, a rule file): no findings at all
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position
     findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
@@ -286,3 +288,7 @@ def _load(
                 apply_transform(resource, transform)
             resources.append(resource)
     return resources
+
+
+def _names_a_kind(data: object) -> bool:
+    return isinstance(data, dict) and ("kind" in data or "apiVersion" in data)

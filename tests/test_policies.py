@@ -398,3 +398,38 @@ def test_unused_suppression_follows_its_rule_setting(tmp_path):
     assert unused(None) == ["info"]
     assert unused("warning") == ["warning"]
     assert unused("off") == []
+
+
+def test_suppressions_are_read_from_comments_never_from_scalars(lint_text):
+    """Issue 12, item 6: prose inside a block scalar or a quoted string is not a comment."""
+    in_scalars = SERVICE.replace("  name: web\n", (
+        "  name: web\n  annotations:\n    note: |\n      # kubelint-svc: ignore[service-port-number]\n"
+        "    quoted: \"# kubelint-svc: ignore-file[schema]\"\n"
+    ))
+    assert [f.rule for f in lint_text(in_scalars).findings] == ["service-selector-no-match"]
+    bad_port = SERVICE.replace("port: 80", "port: 0")
+    flow = bad_port.replace("  - port: 0", "  - {port: 0,  # kubelint-svc: ignore[service-port-number]\n     name: a}")
+    assert [f.rule for f in lint_text(flow).findings] == ["service-selector-no-match"]
+
+
+def test_a_comment_after_a_syntax_error_is_still_read(lint_text):
+    broken = "a: : :\n---\n" + SERVICE.replace("port: 80", "port: 0  # kubelint-svc: ignore[service-port-number]")
+    assert [f.rule for f in lint_text(broken).findings] == ["yaml-syntax", "service-selector-no-match"]
+
+
+@pytest.mark.parametrize("text", [
+    "rules:\n- id: x\n  doc: |\n    # kubelint-svc: ignore[nothing]\n# kubelint-svc: ignore[schema]\n",
+    "# kubelint-svc: ignore-file[schema]\nservices:\n  web: {image: nginx}\n",
+    "key: 1\nkey: 2\n",
+    "# only a comment: kubelint-svc: ignore[schema]\n",
+])
+def test_files_that_are_not_manifests_give_no_findings_at_all(lint_text, text):
+    """Issue 12, item 6: a rule file, a compose file, Helm values: nothing reported."""
+    assert lint_text(text).findings == []
+
+
+def test_linting_this_repository_reports_nothing_from_its_rule_files(registry):
+    from kubelint_svc.inputs import discover
+
+    report = lint(discover([str(REPO / "rules")]), Settings("1.37"), registry)
+    assert report.findings == []
