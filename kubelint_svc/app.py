@@ -4,13 +4,23 @@ raises UsageError (a one-line message, exit code 2) for anything a user can get 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
-from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.inputs import (
+    STDIN,
+    ExcludeGlob,
+    Exclusions,
+    InputFile,
+    MissingPathError,
+    default_exclusions,
+    discover,
+    git_tracked_manifests,
+)
 from kubelint_svc.paths import resolved
 from kubelint_svc.runner import lint as run_lint
 from kubelint_svc.schemas import bundled_versions, normalise_version
@@ -43,6 +53,9 @@ class Options:
     kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
     stdin_filename: str | None = None  # the name '-' is reported, excluded and configured by
     force_exclude: bool = False  # files named explicitly are excluded too (as ruff's --force-exclude)
+    exclude: tuple[str, ...] | None = None  # replaces the default excludes and the configuration's
+    extend_exclude: tuple[str, ...] = ()  # added to them
+    respect_gitignore: bool = True  # `.gitignore` and `.ignore` files leave out what they ignore
 
 
 @dataclass(frozen=True)
@@ -142,49 +155,81 @@ def _shown(value: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lint(options: Options) -> Outcome:
-    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
+@dataclass(frozen=True)
+class Plan:
+    """What a run will read, under which configuration: what --show-files and --show-settings
+    print, and what lint runs."""
+
+    config: Config
+    settings: Settings
+    inputs: list[InputFile]
+    context: list[InputFile]
+    warnings: tuple[str, ...]
+
+
+def plan_run(options: Options) -> Plan:
+    """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
     config = load_configuration(options.config_file, (Path.cwd() / stdin_name).parent if stdin_name else None)
     settings = settle(options, config)
     warnings: list[str] = []
+    exclusions = exclusions_for(options, config)
     try:
-        inputs = _not_excluded(discover(paths), paths, stdin_name, config, options.force_exclude, warnings)
-        context = discover([*options.context, *map(str, config.context)])
+        inputs = _named_inputs(paths, stdin_name, exclusions, options.force_exclude, warnings)
+        context = discover([*options.context, *map(str, config.context)], exclusions)
     except MissingPathError as error:
         raise UsageError(str(error)) from None
     if options.git_context:
         context += git_tracked_manifests(paths)
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
         context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
-    registry = load_registry(config)
-    report = run_lint(inputs, settings, registry, context=context)
+    return Plan(config, settings, inputs, context, tuple(warnings))
+
+
+def lint(options: Options) -> Outcome:
+    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
+    planned = plan_run(options)
+    registry = load_registry(planned.config)
+    report = run_lint(planned.inputs, planned.settings, registry, context=planned.context)
+    warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
-    return Outcome(report, registry, settings, tuple(warnings))
+    return Outcome(report, registry, planned.settings, tuple(warnings))
 
 
-def _not_excluded(
-    found: list[InputFile], paths: list[str], stdin_name: Path | None, config: Config, force: bool, warnings: list[str]
+def exclusions_for(options: Options, config: Config) -> Exclusions:
+    """--exclude replaces the default excludes and the configuration's `exclude`;
+    --extend-exclude adds to them (as ruff's flags)."""
+    cwd = Path.cwd()
+    if options.exclude is not None:
+        globs = [ExcludeGlob(glob, cwd, "--exclude") for glob in options.exclude]
+    else:
+        globs = default_exclusions()
+        if config.path is not None:
+            base = Path(os.path.abspath(config.path.parent))
+            globs += [ExcludeGlob(glob, base, _config_place(config, "exclude")) for glob in config.exclude]
+    globs += [ExcludeGlob(glob, cwd, "--extend-exclude") for glob in options.extend_exclude]
+    return Exclusions(globs, options.respect_gitignore)
+
+
+def _named_inputs(
+    paths: list[str], stdin_name: Path | None, exclusions: Exclusions, force: bool, warnings: list[str]
 ) -> list[InputFile]:
-    """Files found in a walk that the configuration excludes are dropped quietly; a file named
-    on the command line (or stdin's --stdin-filename) is linted, unless force, as ruff does."""
-    named = {str(Path(given)) for given in paths if given != STDIN}
-    kept = []
-    for each in found:
-        source = InputFile(str(stdin_name), None) if each.path is None and stdin_name is not None else each
-        target = source.path if source.path is not None else stdin_name
-        if target is not None and config.excludes(target):
-            explicit = source.path is None or source.display in named
-            if not explicit:
-                continue
-            if force:
-                warnings.append(f"{source.display} is excluded by {_config_place(config, 'exclude')} (exclude); "
-                                "not linted")
-                continue
-        kept.append(source)
-    return kept
+    """What the paths name: a walk leaves out what exclusions exclude, quietly; a file or folder
+    named on the command line (or stdin's --stdin-filename) is linted anyway, unless force, as
+    ruff does; each one force leaves out is named on stderr."""
+    kept_paths = []
+    for given in paths:
+        target = stdin_name if given == STDIN else Path(given)
+        reason = exclusions.why_named(target) if force and target is not None else None
+        if reason is not None:
+            warnings.append(f"{stdin_name if given == STDIN else given} is {reason}; not linted")
+            continue
+        kept_paths.append(given)
+    found = discover(kept_paths, exclusions) if kept_paths else []
+    return [InputFile(str(stdin_name), None) if each.path is None and stdin_name is not None else each
+            for each in found]
 
 
 def _config_place(config: Config, key: str) -> str:

@@ -16,7 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 from kubelint_svc import __version__
 
 if TYPE_CHECKING:
-    from kubelint_svc.app import Outcome
+    from kubelint_svc.app import Options, Outcome
     from kubelint_svc.config import Config
     from kubelint_svc.engine import Registry
 
@@ -194,8 +194,21 @@ def lint(
         help="The name of what '-' reads: reported, matched against exclude, and where the configuration is sought.",
     ),
     force_exclude: bool = typer.Option(
-        False, "--force-exclude", help="Apply the configuration's exclude to files named on the command line too."
+        False, "--force-exclude", help="Apply every exclusion to files named on the command line too."
     ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", metavar="GLOB",
+        help="Leave out what GLOB matches, instead of the default excludes and the configuration's (repeatable).",
+    ),
+    extend_exclude: list[str] | None = typer.Option(
+        None, "--extend-exclude", metavar="GLOB",
+        help="Leave out what GLOB matches, besides the default excludes and the configuration's (repeatable).",
+    ),
+    respect_gitignore: bool = typer.Option(
+        True, "--respect-gitignore/--no-respect-gitignore",
+        help="Leave out what .gitignore and .ignore files ignore.",
+    ),
+    show_files: bool = typer.Option(False, "--show-files", help="List the files that would be linted, and exit."),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError
@@ -205,18 +218,38 @@ def lint(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
         git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
-        force_exclude=force_exclude,
+        force_exclude=force_exclude, exclude=tuple(exclude) if exclude is not None else None,
+        extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
     )
+    from kubelint_svc.reporters.escaping import visible
+
+    if show_files:
+        _show_files(options)
     try:
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    from kubelint_svc.reporters.escaping import visible
 
     for warning in outcome.warnings:
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+
+
+def _show_files(options: Options) -> None:
+    """Each file the run would lint, one a line, sorted (ruff's --show-files); exits."""
+    from kubelint_svc.app import UsageError, plan_run
+    from kubelint_svc.reporters.escaping import not_a_command, visible
+
+    try:
+        planned = plan_run(options)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    for warning in planned.warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    for name in sorted(source.display for source in planned.inputs):
+        typer.echo(not_a_command(visible(name)))
+    raise typer.Exit(EXIT_CLEAN)
 
 
 def _render(outcome: Outcome, output_format: OutputFormat) -> str:

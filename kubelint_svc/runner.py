@@ -17,6 +17,7 @@ from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import (
     MAX_FILE_BYTES,
     Problem,
+    Stream,
     UnreadableFile,
     decode,
     parse_stream,
@@ -263,8 +264,8 @@ def _load(
         return []
     assert text is not None  # decode() gives the text or a problem
     stream = parse_stream(text, keep_nodes=False)
-    if stream.documents and not any(_names_a_kind(document.data) for document in stream.documents):
-        return []  # not a Kubernetes manifest (a CI config, Helm values, a rule file): no findings at all
+    if _not_a_manifest(stream):
+        return []  # a CI config, Helm values, a rule file: no findings at all
     comments.extend(comment_suppressions(text, source.display))
     # node trees are not kept: NodeSource composes a file again only when a finding needs a position
     findings.extend(registry.loader_findings(template_problems(stream.problems, text), source.display))
@@ -290,5 +291,11 @@ def _load(
     return resources
 
 
-def _names_a_kind(data: object) -> bool:
-    return isinstance(data, dict) and ("kind" in data or "apiVersion" in data)
+def _not_a_manifest(stream: Stream) -> bool:
+    """Was every document read, and none names a kind or an apiVersion? (A document that could
+    not be read might have been a manifest: its problems are reported.)"""
+    return bool(stream.documents) and not stream.problems and not any(
+        (isinstance(document.data, dict) and ("kind" in document.data or "apiVersion" in document.data))
+        or (document.data is None and document.problems)
+        for document in stream.documents
+    )

@@ -140,7 +140,7 @@ def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_pa
     assert forced.returncode == 0
     assert forced.stdout == ""
     assert forced.stderr.splitlines()[0] == (
-        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (exclude); not linted"
+        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (generated.yaml); not linted"
     )
 
 

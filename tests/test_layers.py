@@ -13,7 +13,7 @@ PACKAGE = REPO / "kubelint_svc"
 # Lowest first: each layer may import from itself and from every layer listed before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "paths", "suggestions"}),
-    ("inputs", {"inputs"}),
+    ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"loader"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
     ("units", {"kustomize", "units"}),

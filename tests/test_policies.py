@@ -183,7 +183,8 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     assert named.stderr == ""
     forced = cli("lint", "apps/generated.yaml", "apps/web.yaml", "--force-exclude", cwd=tmp_path)
     assert forced.stderr.splitlines() == [
-        "kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (exclude); not linted"
+        ("kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (apps/generated.yaml); "
+         "not linted"),
     ]
     assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
 
