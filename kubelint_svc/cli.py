@@ -67,6 +67,7 @@ app = typer.Typer(
 
 class OutputFormat(str, Enum):
     text = "text"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     github = "github"
@@ -149,7 +150,10 @@ def lint(
     paths: list[str] | None = typer.Argument(
         None, metavar="PATH", help="Files or directories to lint (directories recursively); '-' reads standard input."
     ),
-    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.text, "--output-format", "--format", "-f",
+        help="Report format: text frames each finding with its source line; concise is one line each.",
+    ),
     kubernetes_version: str | None = typer.Option(
         None, "--kubernetes-version", "-k", metavar="VERSION",
         help="Kubernetes minor version to check against (default: newest bundled)."
@@ -279,19 +283,19 @@ def _write_report(
     from kubelint_svc.reporters import text
 
     report = outcome.report
+    textual = output_format in (OutputFormat.text, OutputFormat.concise)
+    concise = output_format is OutputFormat.concise
     if output is not None:
-        content = text.render(report, quiet=quiet) if output_format is OutputFormat.text else _render(
-            outcome, output_format
-        )
+        content = text.render(report, quiet=quiet, concise=concise) if textual else _render(outcome, output_format)
         try:
             with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(content)
         except OSError as error:
             raise _usage_error(f"--output {output}: {error.strerror or error}") from None
-    if output is None and output_format is not OutputFormat.text:
+    if output is None and not textual:
         sys.stdout.write(_render(outcome, output_format))
         return
-    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics))
+    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from kubelint_svc.reporters import github
 

@@ -97,9 +97,11 @@ def _lint(
     kustomize = KustomizeIndex()
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
+    texts: dict[str, str] = {}  # each linted file's text as read: the source lines of its findings
     for source in inputs:
         report.files += 1
-        run.resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, report.findings, comments))
+        run.resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, report.findings, comments,
+                                              texts))
     for source in context_files:
         run.context_resources.extend(_load_unit_aware(source, units, registry, kustomize, stdin, context_findings, []))
     linted_displays = {source.display for source in inputs}
@@ -139,7 +141,27 @@ def _lint(
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
     unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
     report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
+    report.source_lines = _source_lines(report.findings, texts)
     return report
+
+
+MAX_SOURCE_LINE = 400  # characters of a source line kept for a report
+
+
+def _source_lines(findings: list[Finding], texts: dict[str, str]) -> dict[tuple[str, int], str]:
+    """The lines findings and their notes point at, from the text as it was read (bounded)."""
+    wanted: dict[str, set[int]] = {}
+    for finding in findings:
+        for file, line in ((finding.file, finding.line), *((note.file, note.line) for note in finding.notes)):
+            if file in texts:
+                wanted.setdefault(file, set()).add(line)
+    found = {}
+    for file, numbers in wanted.items():
+        lines = texts[file].split("\n", max(numbers))
+        for number in numbers:
+            if 0 < number <= len(lines):
+                found[(file, number)] = lines[number - 1][:MAX_SOURCE_LINE].rstrip("\r")
+    return found
 
 
 class _Displays:
@@ -227,6 +249,7 @@ def _load_unit_aware(
     stdin: Callable[[], bytes],
     findings: list[Finding],
     comments: list[Suppression],
+    texts: dict[str, str] | None = None,
 ) -> list[Resource]:
     """A file as its unit sees it: set aside (with its note), read only for its YAML problems
     and comments when a build judges its objects, or linted as written."""
@@ -236,7 +259,7 @@ def _load_unit_aware(
         if rule is not None:
             findings.extend(registry.loader_findings([Problem(rule, message, 1, 1)], source.display))
         return []
-    resources = _load(source, registry, kustomize, stdin, findings, comments)
+    resources = _load(source, registry, kustomize, stdin, findings, comments, texts)
     return [] if path is not None and path in units.in_build else resources
 
 
@@ -247,6 +270,7 @@ def _load(
     stdin: Callable[[], bytes],
     findings: list[Finding],
     comments: list[Suppression],
+    texts: dict[str, str] | None = None,
 ) -> list[Resource]:
     if source.refused is not None:
         findings.extend(registry.loader_findings([Problem("path-outside-tree", source.refused, 1, 1)], source.display))
@@ -263,6 +287,8 @@ def _load(
         findings.extend(registry.loader_findings([problem] if problem else [], source.display))
         return []
     assert text is not None  # decode() gives the text or a problem
+    if texts is not None:
+        texts[source.display] = text
     stream = parse_stream(text, keep_nodes=False)
     if _not_a_manifest(stream):
         return []  # a CI config, Helm values, a rule file: no findings at all

@@ -48,7 +48,7 @@ def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, 
     assert [(f.rule, f.severity, f.file, f.line) for f in report.findings] == [
         ("service-selector-no-match", "error", "-", 7)
     ]
-    assert "closest: Deployment web (app: 'web' instead of 'wbe')" in report.findings[0].message
+    assert "closest: Deployment web (app: 'web' instead of 'wbe')" in report.findings[0].help
 
 
 def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):

@@ -1,6 +1,7 @@
 """Configuration, suppressions and rule packs, as docs/configuration.md and docs/policies.md show them."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Completed
 def rules_and_lines(stdout: str) -> list[tuple[str, int]]:
     found = []
     for line in stdout.splitlines()[:-1]:
+        if not re.match(r"\S+:\d+:\d+: ", line):
+            continue  # a finding's source line, caret span, help or note
         location, rest = line.split(": ", 1)
         found.append((rest.split("]")[0].split("[")[1], int(location.split(":")[1])))
     return sorted(found)
