@@ -171,7 +171,8 @@ def lint(
     ),
     config_file: str | None = typer.Option(
         None, "--config", metavar="FILE",
-        help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
+        help="Configuration file for every file (default: each file's nearest .kubelint-svc.yaml or "
+        "pyproject.toml, searched upward).",
     ),
     context: list[str] | None = typer.Option(
         None, "--context", metavar="PATH",
@@ -213,6 +214,9 @@ def lint(
         help="Leave out what .gitignore and .ignore files ignore.",
     ),
     show_files: bool = typer.Option(False, "--show-files", help="List the files that would be linted, and exit."),
+    show_settings: bool = typer.Option(
+        False, "--show-settings", help="Show the configuration file found and every resolved setting, and exit."
+    ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError
@@ -227,8 +231,8 @@ def lint(
     )
     from kubelint_svc.reporters.escaping import visible
 
-    if show_files:
-        _show_files(options)
+    if show_files or show_settings:
+        _show_plan(options, show_settings)
     try:
         outcome = run(options)
     except UsageError as error:
@@ -240,9 +244,10 @@ def lint(
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
 
 
-def _show_files(options: Options) -> None:
-    """Each file the run would lint, one a line, sorted (ruff's --show-files); exits."""
-    from kubelint_svc.app import UsageError, plan_run
+def _show_plan(options: Options, settings: bool) -> None:
+    """ruff's --show-settings (the configuration and every resolved setting) or --show-files
+    (each file the run would lint, one a line, sorted); exits."""
+    from kubelint_svc.app import UsageError, describe_settings, plan_run
     from kubelint_svc.reporters.escaping import not_a_command, visible
 
     try:
@@ -251,8 +256,9 @@ def _show_files(options: Options) -> None:
         raise _usage_error(str(error)) from None
     for warning in planned.warnings:
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
-    for name in sorted(source.display for source in planned.inputs):
-        typer.echo(not_a_command(visible(name)))
+    shown = describe_settings(planned, options) if settings else sorted(s.display for s in planned.inputs)
+    for line in shown:
+        typer.echo(not_a_command(visible(line)))
     raise typer.Exit(EXIT_CLEAN)
 
 

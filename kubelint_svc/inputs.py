@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,8 @@ class Exclusions:
 
     globs: Sequence[ExcludeGlob] = ()
     respect_gitignore: bool = True
+    # the `exclude` of the configuration governing a path (a front end knows configurations)
+    configured: Callable[[Path, bool], str | None] | None = None
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
 
     def why(self, path: Path, is_dir: bool) -> str | None:
@@ -82,6 +84,10 @@ class Exclusions:
         for each in self.globs:
             if each.matches(absolute, is_dir):
                 return f"excluded by {each.origin} ({each.glob})"
+        if self.configured is not None:
+            reason = self.configured(absolute, is_dir)
+            if reason is not None:
+                return reason
         if is_dir and (absolute / "pyvenv.cfg").is_file():
             return "excluded as a virtualenv"
         if self.respect_gitignore:

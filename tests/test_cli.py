@@ -318,6 +318,9 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
         "warning[service-no-endpoints]",  # the misspelt `selecter` leaves the cart Service without a selector
         "error[service-target-port-undefined]",  # checkout: targetPort grpc, the container says grpc-api
         "info[service-selector-no-match]",  # templated/db.yaml: no workload of its namespace was read
+        # examples/policies/manifests obey examples/policies/.kubelint-svc.yaml (issue 12, item 11)
+        "error[team-app-name-label]", "error[team-load-balancer-only-in-prod]", "error[team-node-port-window]",
+        "warning[team-service-ports-named]", "warning[security-load-balancer-open]",
     }
 
 

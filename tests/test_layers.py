@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("engine", {"engine", "suppressions"}),
     ("run", {"runner"}),
     ("reporters", {"reporters"}),
-    ("app", {"app", "config"}),
+    ("app", {"app", "config", "config_tree"}),
     ("front ends", {"cli", "github_action", "__main__"}),
 ]
 
