@@ -57,7 +57,7 @@ app = typer.Typer(
     name="kubelint-svc",
     cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion and --show-completion
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
@@ -145,7 +145,7 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
 def lint(
     paths: list[str] | None = typer.Argument(
         None, metavar="PATH", help="Files or directories to lint (directories recursively); '-' reads standard input."
@@ -229,19 +229,23 @@ def lint(
         force_exclude=force_exclude, exclude=tuple(exclude) if exclude is not None else None,
         extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
     )
-    from kubelint_svc.reporters.escaping import visible
-
     if show_files or show_settings:
         _show_plan(options, show_settings)
     try:
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-
-    for warning in outcome.warnings:
-        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    _warn(outcome.warnings)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    """What the user may not expect, one line each on stderr."""
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
 
 
 def _show_plan(options: Options, settings: bool) -> None:
@@ -254,8 +258,7 @@ def _show_plan(options: Options, settings: bool) -> None:
         planned = plan_run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    for warning in planned.warnings:
-        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    _warn(planned.warnings)
     shown = describe_settings(planned, options) if settings else sorted(s.display for s in planned.inputs)
     for line in shown:
         typer.echo(not_a_command(visible(line)))
@@ -311,7 +314,7 @@ def _write_report(
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")
 
 
-@app.command("rules", cls=_PlainCommand)
+@app.command("rules", cls=_PlainCommand, short_help="List every rule: id, severity and summary.")
 def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
     from kubelint_svc.reporters.escaping import visible
@@ -349,7 +352,7 @@ def explain(
     typer.echo(_safe_lines("\n".join(parts).rstrip()))
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Write a commented starter configuration.")
 def init(
     path: str = typer.Argument(".kubelint-svc.yaml", metavar="FILE", help="Where to write the starter configuration."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),

@@ -1,6 +1,6 @@
-"""Configuration: `.kubelint-svc.yaml` (or `[tool.kubelint-svc]` in pyproject.toml), found from
-the current directory upward. The file travels with pull requests, so it is untrusted: every
-key is checked, and every path it names must stay inside the repository."""
+"""Configuration: `.kubelint-svc.yaml` (or `[tool.kubelint-svc]` in pyproject.toml), found from a
+folder upward to its repository's top. The file travels with pull requests, so it is untrusted:
+every key is checked, and every path it names must stay inside the repository."""
 
 from __future__ import annotations
 

@@ -446,3 +446,35 @@ def test_the_readme_example_report_is_what_the_command_prints(monkeypatch, capsy
     monkeypatch.chdir(REPO)
     code, out, _ = in_process(monkeypatch, capsys, *command.split()[1:])
     assert (code, out) == (1, shown)
+
+
+def test_shell_completion_is_typers(monkeypatch, capsys):
+    code, out, _ = in_process(monkeypatch, capsys, _KUBELINT_SVC_COMPLETE="complete_bash", SHELL="/bin/bash",
+                              COMP_WORDS="kubelint-svc lint --output-f", COMP_CWORD="2")
+    assert (code, out.split()) == (0, ["--output-format"])
+    monkeypatch.delenv("_KUBELINT_SVC_COMPLETE")
+    code, out, _ = in_process(monkeypatch, capsys, "--help", COLUMNS="80")
+    assert "--install-completion" in out
+    commands = out.split("Commands:", 1)[1]
+    assert "..." not in commands  # every command's summary whole
+
+
+def test_the_coming_from_table_names_only_flags_that_exist(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Coming from kube-linter, kubeconform or kube-score", 1)[1].split("\n## ", 1)[0]
+    ours = [row.split(" | ")[1] for row in table.splitlines() if row.startswith("| ") and " | " in row]
+    flags = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", " ".join(ours)))
+    assert {"--format", "-k", "--extend-exclude", "--fail-on", "--exit-zero"} <= flags
+    lint_help = in_process(monkeypatch, capsys, "lint", "--help", COLUMNS="200")[1]
+    for flag in flags:
+        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", lint_help), flag
+
+
+def test_the_readme_json_example_has_the_keys_of_a_real_report(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    example = json.loads(re.search(r"### JSON output\n\n```json\n(.*?)```", readme, re.S).group(1))
+    _, out, _ = in_process(monkeypatch, capsys, "lint", "-", "--format", "json", stdin=BROKEN)
+    real = json.loads(out)
+    assert set(example) == set(real)
+    assert set(example["findings"][0]) == set(real["findings"][0])
+    assert set(example["summary"]) == set(real["summary"])

@@ -78,3 +78,15 @@ def test_show_settings_names_the_configuration_and_every_resolved_setting(tmp_pa
     assert out.splitlines()[0] == "configuration file: none (the defaults)"
     assert out.splitlines()[-2:] == ["  k8s/svc.yaml: k8s/.kubelint-svc.yaml",
                                      "  other/a.yaml: other/.kubelint-svc.yaml"]
+
+
+def test_a_nested_configuration_is_confined_to_the_repository_too(tmp_path, monkeypatch, capsys):
+    (tmp_path / "outside").mkdir()
+    write(tmp_path / "repo", {".git/HEAD": "", "a/svc.yaml": BAD_PORT})
+    (tmp_path / "repo" / "a" / "pack").symlink_to(tmp_path / "outside")
+    (tmp_path / "repo" / "a" / ".kubelint-svc.yaml").write_text("rule-packs: [pack]\n")
+    monkeypatch.chdir(tmp_path / "repo")
+    code, out, err = in_process(monkeypatch, capsys, "lint", ".")
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: ")
+    assert "leads outside the repository" in err
