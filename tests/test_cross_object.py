@@ -75,7 +75,7 @@ def test_an_unreadable_document_in_the_folder_is_named(tmp_path, lint_paths):
     [finding] = [f for f in report.findings if f.rule == "service-selector-no-match"]
     assert finding.severity == "warning"
     assert "could not be read" in finding.message
-    assert "workloads.yaml:" in finding.message
+    assert "workloads.yaml:" in finding.text  # in its help: could not be read: workloads.yaml:10
 
 
 def test_an_operators_custom_resource_in_the_folder_lowers_the_verdict(tmp_path, lint_paths):

@@ -121,7 +121,7 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     reasons = []
     custom = index.custom_resources_near(resource, namespace)
     if custom:
-        names = ", ".join(f"{cr.kind} {cr.name}" for cr in custom[:3])
+        names = shortened([f"{cr.kind} {cr.name}" for cr in custom])
         reasons.append(f"its Pods may be created by an operator from {names} in the same folder")
     controller_keys = [key for key in selector if key in CONTROLLER_LABEL_KEYS]
     if controller_keys:
@@ -174,8 +174,8 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     folder = os.path.dirname(resource.unit) if resource.unit != "-" else None
     unreadable = [f"{file}:{line}" for file, line, where in run.unreadable if folder is None or where == folder]
     if unreadable:
-        yield Hit(f"{message}; it may match a workload in a document that could not be read "
-                  f"({', '.join(unreadable[:3])})", path, severity="warning")
+        yield Hit(f"{message}; it may match a workload in a document that could not be read", path,
+                  severity="warning", help=(f"could not be read: {shortened(unreadable)}",))
         return
     reasons = _explanations(resource, run, selector, namespace)
     if reasons:
