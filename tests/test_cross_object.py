@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -49,6 +50,9 @@ def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, 
         ("service-selector-no-match", "error", "-", 7)
     ]
     assert "closest: Deployment web (app: 'web' instead of 'wbe')" in report.findings[0].help
+    note = report.findings[0].notes[0]  # the context workload's Pod labels, where they are written
+    assert (note.message, Path(note.file).name, note.line) == ("Deployment web: its Pods' labels", "deployment.yaml",
+                                                               10)
 
 
 def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):

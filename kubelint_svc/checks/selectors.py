@@ -58,9 +58,11 @@ def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
     return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
 
 
-def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], FieldPath | None]:
-    """Descriptions of the workloads that miss the selector by the fewest labels, and the
-    selector key to point at."""
+def _closest(
+    selector: dict[str, str], sources: list[PodSource]
+) -> tuple[list[str], FieldPath | None, list[PodSource]]:
+    """Descriptions of the workloads that miss the selector by the fewest labels, the selector
+    key to point at, and those workloads."""
     scored = []
     for source in sources:
         misses = [(k, v) for k, v in selector.items() if not source.label_for(k, v)]
@@ -68,12 +70,13 @@ def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[s
         if shared_keys:  # same keys, other values: the likely intended target
             scored.append(((len(selector) - len(misses), shared_keys), source, misses))
     if not scored:
-        return [], None
+        return [], None, []
     best = max(score for score, _, _ in scored)
-    described, first_key = [], None
+    described, first_key, nearest = [], None, []
     for score, source, misses in scored:
         if score != best:
             continue
+        nearest.append(source)
         diffs = []
         for key, wanted in misses:
             have = source.labels.get(key)
@@ -81,7 +84,7 @@ def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[s
             first_key = first_key or key
         described.append(f"{source.describe()} ({', '.join(diffs)})")
     more = [f"and {len(described) - 3} more"] if len(described) > 3 else []
-    return described[:3] + more, ("spec", "selector", first_key) if first_key else None
+    return described[:3] + more, ("spec", "selector", first_key) if first_key else None, nearest
 
 
 def _near_misses(selector: dict[str, str], sources: list[PodSource]) -> list[PodSource]:
@@ -182,9 +185,12 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
     unit = {id(source) for source in in_unit}
-    closest, key_path = _closest(selector, [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit])
+    sharing = [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit]
+    closest, key_path, nearest = _closest(selector, sharing)
+    labels = [Related(s.resource, (*s.spec_path[:-1], "metadata", "labels"), f"{s.describe()}: its Pods' labels")
+              for s in nearest[:3]]
     yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
-              help=(*(f"closest: {described}" for described in closest), *slip_help))
+              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
 
 
 def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
