@@ -29,6 +29,12 @@ class _PlainHelpFormatter(HelpFormatter):
     """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
     split at a hyphen, whatever the width."""
 
+    def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
+        super().__init__(indent_increment, width, max_width)
+        # narrower, a description column is too thin for `--service-node-port-range`: click would
+        # break the word; a narrow terminal folds the lines instead
+        self.width = max(self.width, 78)
+
     def write_text(self, text: str) -> None:
         super().write_text(text.replace("-", _NO_BREAK_HYPHEN))
 

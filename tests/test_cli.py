@@ -478,3 +478,11 @@ def test_the_readme_json_example_has_the_keys_of_a_real_report(monkeypatch, caps
     assert set(example) == set(real)
     assert set(example["findings"][0]) == set(real["findings"][0])
     assert set(example["summary"]) == set(real["summary"])
+
+
+@pytest.mark.parametrize("columns", ["40", "120", "200"])
+def test_help_loses_nothing_at_any_width(columns, monkeypatch, capsys):
+    for command in COMMANDS:
+        wide = " ".join(in_process(monkeypatch, capsys, *command, "--help", COLUMNS="500")[1].split())
+        text = in_process(monkeypatch, capsys, *command, "--help", COLUMNS=columns)[1]
+        assert " ".join(text.split()) == wide, command  # the same words, only wrapped otherwise
