@@ -12,9 +12,19 @@ from typing import TYPE_CHECKING, Any
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
+from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
-from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
+from kubelint_svc.inputs import (
+    STDIN,
+    ExcludeGlob,
+    Exclusions,
+    InputFile,
+    MissingPathError,
+    default_exclusions,
+    discover,
+    git_tracked_manifests,
+)
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
 from kubelint_svc.runner import lint_with_objects
@@ -52,6 +62,9 @@ class Options:
     kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
     stdin_filename: str | None = None  # the name '-' is reported, excluded and configured by
     force_exclude: bool = False  # files named explicitly are excluded too (as ruff's --force-exclude)
+    exclude: tuple[str, ...] | None = None  # replaces the default excludes and the configuration's
+    extend_exclude: tuple[str, ...] = ()  # added to them
+    respect_gitignore: bool = True  # `.gitignore` and `.ignore` files leave out what they ignore
     no_cache: bool = False
     cache_dir: str | None = None  # None: $KUBELINT_SVC_CACHE_DIR, else .kubelint-svc_cache at the project root
 
@@ -154,27 +167,65 @@ def _shown(value: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def lint(options: Options) -> Outcome:
-    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
+@dataclass(frozen=True)
+class Plan:
+    """What a run will read, under which configuration: what --show-files and --show-settings
+    print, and what lint runs."""
+
+    config: Config  # the run's: found from the folder the paths have in common
+    settings: Settings
+    inputs: list[InputFile]
+    context: list[InputFile]
+    warnings: tuple[str, ...]
+    tree: ConfigTree  # the configuration governing each file
+    exclusions: Exclusions
+
+
+def plan_run(options: Options) -> Plan:
+    """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
-    config = load_configuration(options.config_file, (Path.cwd() / stdin_name).parent if stdin_name else None)
+    start = common_folder(paths, (Path.cwd() / stdin_name).parent if stdin_name else None)
+    config = load_configuration(options.config_file, start)
     settings = settle(options, config)
+    tree = ConfigTree(config, explicit=options.config_file is not None)
     warnings: list[str] = []
+    exclusions = exclusions_for(options, tree)
     try:
-        inputs = _not_excluded(discover(paths), paths, stdin_name, config, options.force_exclude, warnings)
-        context = discover([*options.context, *map(str, config.context)])
+        inputs = _named_inputs(paths, stdin_name, exclusions, options.force_exclude, warnings)
+        context = discover([*options.context, *map(str, config.context)], exclusions)
+        for source in inputs:  # every governing configuration is read (and checked) before the run
+            tree.of_file(source.display if source.path is None else str(source.path))
     except MissingPathError as error:
+        raise UsageError(str(error)) from None
+    except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     if options.git_context:
         context += git_tracked_manifests(paths)
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
         context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
-    registry = load_registry(config)
-    report, run = lint_with_objects(inputs, settings, registry, context=context, cache=open_cache(options, config))
+    low, high = settings.node_port_range
+    warnings += tree.disagreements({
+        "kubernetes-version": settings.kubernetes_version, "node-port-range": f"{low}-{high}",
+        "namespace": settings.namespace, "fail-on": settings.fail_on, "kustomize": settings.kustomize,
+    })
+    return Plan(config, settings, inputs, context, tuple(warnings), tree, exclusions)
+
+
+def lint(options: Options) -> Outcome:
+    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
+    planned = plan_run(options)
+    try:
+        registry = planned.tree.run_registry()
+    except ConfigTreeError as error:
+        raise UsageError(str(error)) from None
+    report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
+                                    cache=open_cache(options, planned.config))
+    report.findings = planned.tree.settle_findings(report.findings, registry)
+    warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
-    return Outcome(report, registry, settings, tuple(warnings), run)
+    return Outcome(report, registry, planned.settings, tuple(warnings), run)
 
 
 def open_cache(options: Options, config: Config) -> Cache | None:
@@ -188,38 +239,79 @@ def open_cache(options: Options, config: Config) -> Cache | None:
     return Cache.open(Path(chosen) if chosen else root / CACHE_FOLDER)
 
 
-def _not_excluded(
-    found: list[InputFile], paths: list[str], stdin_name: Path | None, config: Config, force: bool, warnings: list[str]
+def describe_settings(planned: Plan, options: Options) -> list[str]:
+    """--show-settings: the configuration file found and every setting as the run resolves it,
+    then the files another configuration governs."""
+    config, settings = planned.config, planned.settings
+    low, high = settings.node_port_range
+    found = shown_path(config.path) if config.path is not None else "none (the defaults)"
+    if options.config_file is not None:
+        found += " (--config)"
+    by_origin: dict[str, list[str]] = {}
+    for glob in planned.exclusions.globs:
+        by_origin.setdefault(glob.origin, []).append(glob.glob)
+    if options.exclude is None and config.exclude:
+        line = config.lines.get("exclude")
+        by_origin[f"{shown_path(config.path)}:{line}" if config.path and line else "configuration"] = config.exclude
+    excludes = [f"{', '.join(globs)} ({origin})" for origin, globs in by_origin.items()]
+    rules = [f"{rule_id}: {setting}" for rule_id, setting in sorted(config.rules.items())]
+    lines = [
+        f"configuration file: {found}",
+        f"kubernetes-version: {settings.kubernetes_version}",
+        f"fail-on: {settings.fail_on}",
+        f"node-port-range: {low}-{high}",
+        f"namespace: {settings.namespace}",
+        f"kustomize: {settings.kustomize}",
+        f"helm-values: [{', '.join(settings.helm_values)}]",
+        f"context: [{', '.join([*options.context, *map(str, config.context)])}]",
+        f"git-context: {'true' if options.git_context else 'false'}",
+        f"respect-gitignore: {'true' if options.respect_gitignore else 'false'}",
+        f"force-exclude: {'true' if options.force_exclude else 'false'}",
+        f"exclude: [{', '.join(excludes)}]",
+        f"policy-packs: [{', '.join(config.policy_packs)}]",
+        f"rule-packs: [{', '.join(map(shown_path, config.rule_packs))}]",
+        f"rules: {{{', '.join(rules)}}}",
+    ]
+    governed = [(source.display, planned.tree.of_file(str(source.path))) for source in planned.inputs
+                if source.path is not None]
+    others = sorted((shown, shown_path(other.path)) for shown, other in governed if other is not config and other.path)
+    if others:
+        lines.append("files another configuration governs (its rules, severities and exclude apply to them):")
+        lines += [f"  {shown}: {path}" for shown, path in others]
+    return lines
+
+
+def exclusions_for(options: Options, tree: ConfigTree) -> Exclusions:
+    """--exclude replaces the default excludes and the configurations' `exclude`;
+    --extend-exclude adds to them (as ruff's flags). A configuration's `exclude` applies to the
+    files it governs."""
+    cwd = Path.cwd()
+    if options.exclude is not None:
+        globs = [ExcludeGlob(glob, cwd, "--exclude") for glob in options.exclude]
+    else:
+        globs = default_exclusions()
+    globs += [ExcludeGlob(glob, cwd, "--extend-exclude") for glob in options.extend_exclude]
+    configured = tree.why_excluded if options.exclude is None else None
+    return Exclusions(globs, options.respect_gitignore, configured)
+
+
+def _named_inputs(
+    paths: list[str], stdin_name: Path | None, exclusions: Exclusions, force: bool, warnings: list[str]
 ) -> list[InputFile]:
-    """Files found in a walk that the configuration excludes are dropped quietly; a file named
-    on the command line (or stdin's --stdin-filename) is linted, unless force, as ruff does."""
-    named = {str(Path(given)) for given in paths if given != STDIN}
-    kept = []
-    for each in found:
-        source = InputFile(str(stdin_name), None) if each.path is None and stdin_name is not None else each
-        target = source.path if source.path is not None else stdin_name
-        if target is not None and config.excludes(target):
-            explicit = source.path is None or source.display in named
-            if not explicit:
-                continue
-            if force:
-                warnings.append(f"{source.display} is excluded by {_config_place(config, 'exclude')} (exclude); "
-                                "not linted")
-                continue
-        kept.append(source)
-    return kept
-
-
-def _config_place(config: Config, key: str) -> str:
-    """`path:line` of a key of the configuration, the path relative to the working directory
-    when it is below it."""
-    if config.path is None:
-        return key
-    path = config.path
-    if path.is_absolute() and path.is_relative_to(Path.cwd()):
-        path = path.relative_to(Path.cwd())
-    line = config.lines.get(key)
-    return f"{path}:{line}" if line else str(path)
+    """What the paths name: a walk leaves out what exclusions exclude, quietly; a file or folder
+    named on the command line (or stdin's --stdin-filename) is linted anyway, unless force, as
+    ruff does; each one force leaves out is named on stderr."""
+    kept_paths = []
+    for given in paths:
+        target = stdin_name if given == STDIN else Path(given)
+        reason = exclusions.why_named(target) if force and target is not None else None
+        if reason is not None:
+            warnings.append(f"{stdin_name if given == STDIN else given} is {reason}; not linted")
+            continue
+        kept_paths.append(given)
+    found = discover(kept_paths, exclusions) if kept_paths else []
+    return [InputFile(str(stdin_name), None) if each.path is None and stdin_name is not None else each
+            for each in found]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 from kubelint_svc import __version__
 
 if TYPE_CHECKING:
-    from kubelint_svc.app import Outcome
+    from kubelint_svc.app import Options, Outcome
     from kubelint_svc.config import Config
     from kubelint_svc.engine import Registry
 
@@ -28,6 +28,12 @@ _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
 class _PlainHelpFormatter(HelpFormatter):
     """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
     split at a hyphen, whatever the width."""
+
+    def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
+        super().__init__(indent_increment, width, max_width)
+        # narrower, a description column is too thin for `--service-node-port-range`: click would
+        # break the word; a narrow terminal folds the lines instead
+        self.width = max(self.width, 78)
 
     def write_text(self, text: str) -> None:
         super().write_text(text.replace("-", _NO_BREAK_HYPHEN))
@@ -57,7 +63,7 @@ app = typer.Typer(
     name="kubelint-svc",
     cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion and --show-completion
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
@@ -67,6 +73,7 @@ app = typer.Typer(
 
 class OutputFormat(str, Enum):
     text = "text"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     github = "github"
@@ -144,13 +151,16 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
 def lint(
     paths: list[str] | None = typer.Argument(
         None, metavar="[PATH]...",
         help="Files or directories to lint (directories recursively); '-' reads standard input.",
     ),
-    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Report format."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.text, "--output-format", "--format", "-f",
+        help="Report format: text frames each finding with its source line; concise is one line each.",
+    ),
     kubernetes_version: str | None = typer.Option(
         None, "--kubernetes-version", "-k", metavar="VERSION",
         help="Kubernetes minor version to check against (default: newest bundled)."
@@ -168,7 +178,8 @@ def lint(
     ),
     config_file: str | None = typer.Option(
         None, "--config", metavar="FILE",
-        help="Configuration file (default: .kubelint-svc.yaml or pyproject.toml, searched upward)."
+        help="Configuration file for every file (default: each file's nearest .kubelint-svc.yaml or "
+        "pyproject.toml, searched upward).",
     ),
     context: list[str] | None = typer.Option(
         None, "--context", metavar="PATH",
@@ -195,7 +206,23 @@ def lint(
         help="The name of what '-' reads: reported, matched against exclude, and where the configuration is sought.",
     ),
     force_exclude: bool = typer.Option(
-        False, "--force-exclude", help="Apply the configuration's exclude to files named on the command line too."
+        False, "--force-exclude", help="Apply every exclusion to files named on the command line too."
+    ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", metavar="GLOB",
+        help="Leave out what GLOB matches, instead of the default excludes and the configuration's (repeatable).",
+    ),
+    extend_exclude: list[str] | None = typer.Option(
+        None, "--extend-exclude", metavar="GLOB",
+        help="Leave out what GLOB matches, besides the default excludes and the configuration's (repeatable).",
+    ),
+    respect_gitignore: bool = typer.Option(
+        True, "--respect-gitignore/--no-respect-gitignore",
+        help="Leave out what .gitignore and .ignore files ignore.",
+    ),
+    show_files: bool = typer.Option(False, "--show-files", help="List the files that would be linted, and exit."),
+    show_settings: bool = typer.Option(
+        False, "--show-settings", help="Show the configuration file found and every resolved setting, and exit."
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Read every file anew; neither read nor write the cache."),
     cache_dir: str | None = typer.Option(
@@ -211,18 +238,44 @@ def lint(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
         git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
-        force_exclude=force_exclude, no_cache=no_cache, cache_dir=cache_dir,
+        force_exclude=force_exclude, exclude=tuple(exclude) if exclude is not None else None,
+        extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
+        no_cache=no_cache, cache_dir=cache_dir,
     )
+    if show_files or show_settings:
+        _show_plan(options, show_settings)
     try:
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    from kubelint_svc.reporters.escaping import visible
-
-    for warning in outcome.warnings:
-        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    _warn(outcome.warnings)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    """What the user may not expect, one line each on stderr."""
+    from kubelint_svc.reporters.escaping import visible
+
+    for warning in warnings:
+        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+
+
+def _show_plan(options: Options, settings: bool) -> None:
+    """ruff's --show-settings (the configuration and every resolved setting) or --show-files
+    (each file the run would lint, one a line, sorted); exits."""
+    from kubelint_svc.app import UsageError, describe_settings, plan_run
+    from kubelint_svc.reporters.escaping import not_a_command, visible
+
+    try:
+        planned = plan_run(options)
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    _warn(planned.warnings)
+    shown = describe_settings(planned, options) if settings else sorted(s.display for s in planned.inputs)
+    for line in shown:
+        typer.echo(not_a_command(visible(line)))
+    raise typer.Exit(EXIT_CLEAN)
 
 
 def _render(outcome: Outcome, output_format: OutputFormat) -> str:
@@ -252,19 +305,19 @@ def _write_report(
     from kubelint_svc.reporters import text
 
     report = outcome.report
+    textual = output_format in (OutputFormat.text, OutputFormat.concise)
+    concise = output_format is OutputFormat.concise
     if output is not None:
-        content = text.render(report, quiet=quiet) if output_format is OutputFormat.text else _render(
-            outcome, output_format
-        )
+        content = text.render(report, quiet=quiet, concise=concise) if textual else _render(outcome, output_format)
         try:
             with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(content)
         except OSError as error:
             raise _usage_error(f"--output {output}: {error.strerror or error}") from None
-    if output is None and output_format is not OutputFormat.text:
+    if output is None and not textual:
         sys.stdout.write(_render(outcome, output_format))
         return
-    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics))
+    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from kubelint_svc.reporters import github
 
@@ -276,7 +329,7 @@ class ManifestFormat(str, Enum):
     json = "json"
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Write the Service `kubectl expose` would create, offline.")
 def expose(
     target: str = typer.Argument(..., metavar="KIND/NAME",
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
@@ -381,9 +434,11 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Draw how Services, workloads and Ingresses are wired.")
 def graph(
-    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    paths: list[str] | None = typer.Argument(
+        None, metavar="[PATH]...", help="Files or directories to read [default: .]."
+    ),
     output_format: GraphFormat = typer.Option(GraphFormat.text, "--format", "-f", help="How to draw the graph."),
     namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
                                          help="Only this namespace (also the namespace of objects that name none)."),
@@ -424,7 +479,7 @@ def graph(
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")
 
 
-@app.command("rules", cls=_PlainCommand)
+@app.command("rules", cls=_PlainCommand, short_help="List every rule: id, severity and summary.")
 def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
     """List every rule: id, severity and summary; rules that are off are marked."""
     from kubelint_svc.reporters.escaping import visible
@@ -462,7 +517,7 @@ def explain(
     typer.echo(_safe_lines("\n".join(parts).rstrip()))
 
 
-@app.command(cls=_PlainCommand)
+@app.command(cls=_PlainCommand, short_help="Write a commented starter configuration.")
 def init(
     path: str = typer.Argument(".kubelint-svc.yaml", metavar="FILE", help="Where to write the starter configuration."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),

@@ -1,6 +1,6 @@
-"""Configuration: `.kubelint-svc.yaml` (or `[tool.kubelint-svc]` in pyproject.toml), found from
-the current directory upward. The file travels with pull requests, so it is untrusted: every
-key is checked, and every path it names must stay inside the repository."""
+"""Configuration: `.kubelint-svc.yaml` (or `[tool.kubelint-svc]` in pyproject.toml), found from a
+folder upward to its repository's top. The file travels with pull requests, so it is untrusted:
+every key is checked, and every path it names must stay inside the repository."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ class Config:
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest `.kubelint-svc.yaml`, or pyproject.toml with a [tool.kubelint-svc] table."""
+    """The nearest `.kubelint-svc.yaml`, or pyproject.toml with a [tool.kubelint-svc] table, from
+    start upward, up to the top of the repository holding start (a folder with `.git`)."""
     for directory in (start, *start.parents):
         for name in CONFIG_NAMES:
             if (directory / name).is_file():
@@ -82,6 +83,8 @@ def find_config(start: Path) -> Path | None:
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
             return pyproject
+        if (directory / ".git").exists():
+            return None  # a configuration above a repository is not the repository's
     return None
 
 

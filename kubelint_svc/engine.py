@@ -17,9 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubelint_svc.checks.api import CheckFunction, Hit, NoParams, RunContext, is_cross_object, reads_header_only
+from kubelint_svc.checks.api import (
+    CheckFunction,
+    Hit,
+    NoParams,
+    Related,
+    RunContext,
+    is_cross_object,
+    reads_header_only,
+)
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
-from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, format_field_path
+from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, Note, format_field_path
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, resolved
@@ -250,7 +258,14 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         field=format_field_path(hit.path) or None,
         end_line=end_line,
         end_column=end_column,
+        help=hit.help,
+        notes=tuple(_note(related) for related in hit.related),
     )
+
+
+def _note(related: Related) -> Note:
+    file, line, column, _, _ = related.resource.locate(related.path, True)
+    return Note(related.message, file, line, column)
 
 
 CHECK_KEYS = {

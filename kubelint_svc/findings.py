@@ -31,6 +31,16 @@ class ObjectRef:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A place related to a finding (the workload a targetPort was looked up in), with why."""
+
+    message: str
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: str
@@ -42,6 +52,13 @@ class Finding:
     field: str | None = None
     end_line: int | None = None  # where the marked key or value ends, when known
     end_column: int | None = None  # exclusive
+    help: tuple[str, ...] = ()  # how to fix it: the closest match, the names declared
+    notes: tuple[Note, ...] = ()  # related places
+
+    @property
+    def text(self) -> str:
+        """The message and its help on one line, as one-line formats show it."""
+        return "; ".join((self.message, *self.help))
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         return (self.file, self.line, self.column, self.rule, self.field or "", self.message)
@@ -76,6 +93,15 @@ class Report:
     files: int = 0
     objects: int = 0
     object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
+    # (file, line) -> the text of that line as read, for the findings' and notes' lines only
+    source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
+
+
+def shortened(items: list[str], limit: int = 3) -> str:
+    """`a, b, c and 4 more`: a long list of names cut, saying how much was left out."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"

@@ -61,7 +61,7 @@ def summary_markdown(report: Report, threshold: str) -> str:
     lines += ["", "| location | severity | rule | message |", "|---|---|---|---|"]
     for finding in report.findings[:SUMMARY_ROWS]:
         lines.append(f"| {_code(f'{finding.file}:{finding.line}:{finding.column}')} | {finding.severity} | "
-                     f"{_code(finding.rule)} | {_cell(finding.message)} |")
+                     f"{_code(finding.rule)} | {_cell(finding.text)} |")
     if len(report.findings) > SUMMARY_ROWS:
         lines += ["", f"…and {len(report.findings) - SUMMARY_ROWS} more; the SARIF report has them all."]
     failing = sum(1 for f in report.findings if at_or_above(f.severity, threshold))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubelint_svc.ignore_files import IgnoreFiles, repository_top
 from kubelint_svc.paths import is_inside, resolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,9 +38,87 @@ class MissingPathError(Exception):
     pass
 
 
-def discover(paths: list[str]) -> list[InputFile]:
+# Folders no one means to lint, as ruff's defaults: tools' caches, virtualenvs, build output.
+DEFAULT_EXCLUDES = (
+    "node_modules", "venv", ".venv", "__pypackages__", "build", "dist", "_build", "buck-out",
+    ".git", ".hg", ".svn", ".tox", ".nox", ".direnv", ".eggs", ".mypy_cache", ".ruff_cache",
+)
+
+
+@dataclass(frozen=True)
+class ExcludeGlob:
+    """A glob of paths not to lint. With a `/` it matches the path relative to base (`*` crosses
+    folders); without, the name of any file or folder below base."""
+
+    glob: str
+    base: Path  # absolute
+    origin: str  # where it was written, for messages: `--exclude`, `.kubelint-svc.yaml:12`
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return False
+        if relative == ".":
+            return False
+        if "/" not in self.glob.rstrip("/"):
+            return fnmatch.fnmatch(path.name, self.glob.rstrip("/")) and (is_dir or not self.glob.endswith("/"))
+        glob = self.glob.rstrip("/")
+        return fnmatch.fnmatch(relative, glob) or (is_dir and fnmatch.fnmatch(relative + "/", self.glob))
+
+
+@dataclass
+class Exclusions:
+    """What a walk leaves out: the globs (defaults, configuration, flags) and, unless told not
+    to, what `.gitignore` and `.ignore` files ignore. Files named explicitly are judged apart."""
+
+    globs: Sequence[ExcludeGlob] = ()
+    respect_gitignore: bool = True
+    # the `exclude` of the configuration governing a path (a front end knows configurations)
+    configured: Callable[[Path, bool], str | None] | None = None
+    _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
+
+    def why(self, path: Path, is_dir: bool) -> str | None:
+        """Why path itself is left out (`excluded by --exclude (vendor)`), or None."""
+        absolute = Path(os.path.abspath(path))
+        for each in self.globs:
+            if each.matches(absolute, is_dir):
+                return f"excluded by {each.origin} ({each.glob})"
+        if self.configured is not None:
+            reason = self.configured(absolute, is_dir)
+            if reason is not None:
+                return reason
+        if is_dir and (absolute / "pyvenv.cfg").is_file():
+            return "excluded as a virtualenv"
+        if self.respect_gitignore:
+            top = repository_top(absolute.parent)
+            files = self._ignore_files.setdefault(top, IgnoreFiles(top))
+            pattern = files.match(absolute, is_dir)
+            if pattern is not None:
+                return f"ignored by {pattern.source} ({pattern.text})"
+        return None
+
+    def why_named(self, path: Path) -> str | None:
+        """Why a path named on the command line would be left out: itself or a folder it is in
+        (below the working directory or its repository's top) is."""
+        absolute = Path(os.path.abspath(path))
+        stop = repository_top(absolute.parent) if self.respect_gitignore else Path.cwd()
+        folders = [folder for folder in reversed(absolute.parents) if is_inside(folder, stop) and folder != stop]
+        for folder in folders:
+            reason = self.why(folder, True)
+            if reason is not None:
+                return reason
+        return self.why(absolute, absolute.is_dir())
+
+
+def default_exclusions() -> list[ExcludeGlob]:
+    return [ExcludeGlob(name, Path(os.path.abspath(os.sep)), "the default excludes") for name in DEFAULT_EXCLUDES]
+
+
+def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[InputFile]:
     """Files named directly are always read; directories are walked for *.yaml, *.yml, *.json,
-    skipping hidden directories and never entering the same real directory twice."""
+    skipping hidden files and directories and what exclusions leave out, and never entering the same real
+    directory twice."""
     found: list[InputFile] = []
     seen_files: set[Path] = set()
     for given in paths:
@@ -48,7 +129,7 @@ def discover(paths: list[str]) -> list[InputFile]:
         if not path.exists():
             raise MissingPathError(f"{given}: no such file or directory")
         if path.is_dir():
-            for file, refused in _walk(path):
+            for file, refused in _walk(path, exclusions):
                 if refused is not None:
                     found.append(InputFile(str(file), file, refused))
                     continue
@@ -64,7 +145,7 @@ def discover(paths: list[str]) -> list[InputFile]:
     return found
 
 
-def _walk(top: Path) -> list[tuple[Path, str | None]]:
+def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, str | None]]:
     """(file, None) for each manifest under top; (link, why) for each symbolic link that leads
     out of top, which is never followed: a committed `root -> /` must not walk the machine."""
     found: list[tuple[Path, str | None]] = []
@@ -79,6 +160,8 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
         visited.add(identity)
         kept = []
         for name in sorted(d for d in subdirs if not d.startswith(".")):
+            if exclusions is not None and exclusions.why(Path(directory) / name, True) is not None:
+                continue
             refused = _link_out_of(Path(directory) / name, real_top)
             if refused is None:
                 kept.append(name)
@@ -86,8 +169,10 @@ def _walk(top: Path) -> list[tuple[Path, str | None]]:
                 found.append((Path(directory) / name, refused))
         subdirs[:] = kept
         for name in sorted(names):
-            if name.endswith(MANIFEST_SUFFIXES):
+            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."):  # hidden: a tool's configuration
                 file = Path(directory) / name
+                if exclusions is not None and exclusions.why(file, False) is not None:
+                    continue
                 refused = _link_out_of(file, real_top)
                 if refused is not None:
                     found.append((file, refused))

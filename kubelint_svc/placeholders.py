@@ -37,8 +37,8 @@ def bare_placeholder(value: Any) -> str | None:
 def placeholder_note(placeholder: str, more: int = 0) -> str:
     """The one message an object's placeholders get."""
     others = f" and {more} more" if more else ""
-    return (f"unrendered placeholder {placeholder}{others}: this is a template (render it, with envsubst or helm "
-            "template, before applying); placeholder values are not checked")
+    return (f"unrendered placeholder {placeholder}{others}: this is a template, to render with envsubst or helm "
+            "template before applying; placeholder values are not checked")
 
 
 def template_problems(problems: list[Problem], text: str) -> list[Problem]:

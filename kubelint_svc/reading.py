@@ -22,7 +22,7 @@ import kubelint_svc
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
-from kubelint_svc.findings import Finding, ObjectRef
+from kubelint_svc.findings import Finding, Note, ObjectRef
 from kubelint_svc.index import BUILTIN_GROUPS, INDEX_KINDS, api_group
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
@@ -34,6 +34,7 @@ from kubelint_svc.loader import (
     MAX_NODES,
     SKIP,
     Problem,
+    Stream,
     UnreadableFile,
     Wants,
     decode,
@@ -117,6 +118,7 @@ class Loaded:
     comments: list[Suppression] = dataclasses.field(default_factory=list)
     resources: list[Resource] = dataclasses.field(default_factory=list)
     judged: list[list[Finding]] | None = None  # one list per resource; None: not judged
+    text: Callable[[], str] | None = None  # the file's text (as read, or read again when asked)
 
 
 def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunContext | None) -> list[Loaded]:
@@ -226,7 +228,7 @@ def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
 
 def _in_role(loaded: Loaded, role: str) -> Loaded:
     """A file a build judges gives its YAML problems and comments only."""
-    return Loaded(loaded.findings, loaded.comments) if role == "in-build" else loaded
+    return Loaded(loaded.findings, loaded.comments, text=loaded.text) if role == "in-build" else loaded
 
 
 # --- the pool: files read in worker processes, forked from this one -----------------------
@@ -320,7 +322,10 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
     if problem is not None or text is None:
         loaded.findings = registry.loader_findings([problem] if problem else [], source.display)
         return loaded
+    loaded.text = lambda: text
     stream = parse_stream(text, keep_nodes=False, wants=reading.wants, check_skipped=not reading.context)
+    if _not_a_manifest(stream):
+        return loaded  # a CI config, Helm values, a rule file: no findings at all
     loaded.comments = comment_suppressions(text, source.display)
     # node trees are not kept: NodeSource composes a document again only when a finding needs a position
     loaded.findings = registry.loader_findings(template_problems(stream.problems, text), source.display)
@@ -351,6 +356,16 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
     return loaded
 
 
+def _not_a_manifest(stream: Stream) -> bool:
+    """Was every document read, and none names a kind or an apiVersion? (A document that could
+    not be read might have been a manifest: its problems are reported.)"""
+    return bool(stream.documents) and not stream.problems and not any(
+        (isinstance(document.data, dict) and ("kind" in document.data or "apiVersion" in document.data))
+        or (document.data is None and document.problems)
+        for document in stream.documents
+    )
+
+
 def _transform(source: InputFile, reading: Reading) -> Transform | None:
     if reading.kustomize is None or source.path is None:
         return None
@@ -365,14 +380,19 @@ _RESOURCE_FIELDS = ("api_version", "kind", "body", "file", "line_offset", "unit"
 
 
 def _plain_finding(finding: Finding) -> tuple[Any, ...]:
-    values = [getattr(finding, name) for name in _FINDING_FIELDS]
-    return tuple(dataclasses.astuple(value) if isinstance(value, ObjectRef) else value for value in values)
+    fields = {name: getattr(finding, name) for name in _FINDING_FIELDS}
+    if fields["object"] is not None:
+        fields["object"] = dataclasses.astuple(fields["object"])
+    fields["notes"] = tuple(dataclasses.astuple(note) for note in fields["notes"])
+    return tuple(fields.values())
 
 
 def _finding_from(values: tuple[Any, ...]) -> Finding:
     fields = dict(zip(_FINDING_FIELDS, values, strict=True))
     if fields["object"] is not None:
         fields["object"] = ObjectRef(*fields["object"])
+    fields["notes"] = tuple(Note(*note) for note in fields["notes"])
+    fields["help"] = tuple(fields["help"])
     return Finding(**fields)
 
 
@@ -400,7 +420,7 @@ def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
     judged = stored["judged"]
     return Loaded(
         [_finding_from(f) for f in stored["findings"]], comments, resources,
-        None if judged is None else [[_finding_from(f) for f in found] for found in judged],
+        None if judged is None else [[_finding_from(f) for f in found] for found in judged], text,
     )
 
 

@@ -111,8 +111,11 @@ def _lint(
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
+    texts: dict[str, Callable[[], str]] = {}  # each linted file's text: the source lines of its findings
     report.files += len(inputs)
-    for loaded in load_all(inputs, units, reading, run):
+    for source, loaded in zip(inputs, load_all(inputs, units, reading, run), strict=True):
+        if loaded.text is not None:
+            texts[source.display] = loaded.text
         report.findings += loaded.findings
         comments += loaded.comments
         run.resources += loaded.resources
@@ -165,7 +168,28 @@ def _lint(
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
     unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
     report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
+    report.source_lines = _source_lines(report.findings, texts)
     return report, run
+
+
+MAX_SOURCE_LINE = 400  # characters of a source line kept for a report
+
+
+def _source_lines(findings: list[Finding], texts: dict[str, Callable[[], str]]) -> dict[tuple[str, int], str]:
+    """The lines findings and their notes point at, from the text as it was read, or read again
+    when the cache spared reading it (bounded)."""
+    wanted: dict[str, set[int]] = {}
+    for finding in findings:
+        for file, line in ((finding.file, finding.line), *((note.file, note.line) for note in finding.notes)):
+            if file in texts:
+                wanted.setdefault(file, set()).add(line)
+    found = {}
+    for file, numbers in wanted.items():
+        lines = texts[file]().split("\n", max(numbers))
+        for number in numbers:
+            if 0 < number <= len(lines):
+                found[(file, number)] = lines[number - 1][:MAX_SOURCE_LINE].rstrip("\r")
+    return found
 
 
 class _Displays:

@@ -4,6 +4,8 @@ ignore[...]` / `ignore-file[...]` comments. One that suppresses nothing is itsel
 
 from __future__ import annotations
 
+import bisect
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -40,18 +42,75 @@ class Suppression:
 
 
 def comment_suppressions(text: str, file: str) -> list[Suppression]:
+    """The `# kubelint-svc: ignore[...]` comments of a YAML text: comments only, as the YAML
+    scanner sees them; the same words inside a block scalar or a quoted string are prose."""
     if "kubelint-svc:" not in text:
         return []
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _COMMENT.search(line)
+    starts = _line_starts(text)
+    for offset, comment in yaml_comments(text):
+        match = _COMMENT.search(comment)
         if not match:
             continue
+        number = bisect.bisect_right(starts, offset)
+        line_start = starts[number - 1]
         rules = {rule.strip() for rule in match.group(2).split(",") if rule.strip()}
-        standalone = not line[: match.start()].strip()
+        standalone = not text[line_start:offset].strip()
         scope = "file" if match.group(1) == "ignore-file" else "line"
         target = number + 1 if standalone else number
-        found.append(Suppression(rules, file, number, match.start() + 1, scope, target))
+        found.append(Suppression(rules, file, number, offset - line_start + 1, scope, target))
+    return found
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
+
+
+def yaml_comments(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of every comment of a YAML stream: what lies between the scanner's tokens
+    and starts with `#`. Past a syntax error, scanning resumes at the next `---`."""
+    from ruamel.yaml.cyaml import CBaseLoader
+    from ruamel.yaml.error import YAMLError
+
+    found: list[tuple[int, str]] = []
+    begin: int | None = 0
+    while begin is not None and begin <= len(text):
+        scanner = CBaseLoader(io.StringIO(text[begin:]))  # its scanner is the C one the loader uses
+        end = begin  # where the last token seen ends: comments lie between tokens
+        resume: int | None = None
+        try:
+            while True:
+                token = scanner.get_token()
+                if token is None:
+                    break
+                found += _comments_between(text, end, begin + token.start_mark.index)
+                end = max(end, begin + token.end_mark.index)
+                if type(token).__name__ == "StreamEndToken":
+                    found += _comments_between(text, end, len(text))
+                    break
+        except YAMLError as error:
+            mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+            failed_at = begin + (mark.index if mark is not None else 0)
+            following = _DOCUMENT_START.search(text, max(failed_at, end) + 1)
+            resume = following.start() if following else None
+        finally:
+            scanner.dispose()
+        begin = resume
+    return found
+
+
+def _comments_between(text: str, start: int, stop: int) -> list[tuple[int, str]]:
+    """Between two tokens there is only white space, line breaks and comments."""
+    found = []
+    position = text.find("#", start, stop)
+    while position != -1:
+        line_end = text.find("\n", position, stop)
+        line_end = stop if line_end == -1 else line_end
+        found.append((position, text[position:line_end].rstrip("\r")))
+        position = text.find("#", line_end, stop)
     return found
 
 

@@ -70,12 +70,42 @@ def test_text_report_reads_like_a_compiler(tmp_path):
     (tmp_path / "svc.yaml").write_text(BROKEN)
     result = cli("lint", str(tmp_path / "svc.yaml"))
     assert result.returncode == 1
-    first, summary = result.stdout.splitlines()
-    assert first == (
-        f"{tmp_path / 'svc.yaml'}:8:11: error[schema] expected an integer, got a string ('80') (Service web)"
-    )
-    assert summary == "Found 1 error in 1 file (2 objects in 1 file read)."
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'svc.yaml'}:8:11: error[schema] expected an integer, got a string ('80') (Service web)",
+        "  |",
+        '8 |   - port: "80"',
+        "  |           ^^^^",
+        "",
+        "Found 1 error in 1 file (2 objects in 1 file read).",
+    ]
     assert "\033[" not in result.stdout  # no colour in a pipe
+
+
+def test_concise_keeps_one_line_per_finding(tmp_path, monkeypatch, capsys):
+    (tmp_path / "svc.yaml").write_text(BROKEN.replace("  selector: {app: web}", "  selecter: {app: web}"))
+    monkeypatch.chdir(tmp_path)
+    for flag in ("--output-format", "--format", "-f"):
+        code, out, _ = in_process(monkeypatch, capsys, "lint", "svc.yaml", flag, "concise")
+        assert (code, out.splitlines()[1]) == (
+            1, "svc.yaml:6:3: error[schema] unknown field 'selecter' in spec; did you mean 'selector'? (Service web)")
+
+
+def test_a_finding_is_framed_with_help_and_a_note_at_the_related_workload(monkeypatch, capsys):
+    """Issue 12, item 9: no stacked parentheses; the hint is a help line, the Deployment a note."""
+    monkeypatch.chdir(REPO / "examples")
+    code, out, _ = in_process(monkeypatch, capsys, "lint", "shop/checkout.yaml", COLUMNS="80")
+    assert code == 1
+    assert out.splitlines()[:7] == [
+        ("shop/checkout.yaml:13:17: error[service-target-port-undefined] targetPort 'grpc' is not a port name of "
+         "any container of the selected Pods: the port gets no endpoints (Service shop/checkout)"),
+        "   |",
+        "13 |     targetPort: grpc",
+        "   |                 ^^^^",
+        "   = help: declared port names: grpc-api",
+        "   = help: set targetPort to a declared name or number, or name the container port",
+        "   = note: shop/checkout.yaml:29:7: Deployment checkout: the selected Pods' ports are declared here",
+    ]
+    assert ") (" not in out
 
 
 def test_clean_input_exits_0_with_a_summary():
@@ -140,7 +170,7 @@ def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_pa
     assert forced.returncode == 0
     assert forced.stdout == ""
     assert forced.stderr.splitlines()[0] == (
-        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (exclude); not linted"
+        "kubelint-svc: warning: sub/generated.yaml is excluded by sub/.kubelint-svc.yaml:2 (generated.yaml); not linted"
     )
 
 
@@ -173,6 +203,8 @@ def test_json_report_has_exactly_the_documented_shape():
             "column": 11,
             "object": {"apiVersion": "v1", "kind": "Service", "namespace": None, "name": "web"},
             "field": "spec.ports[0].port",
+            "help": [],
+            "notes": [],
         }
     ]
 
@@ -228,7 +260,8 @@ def test_lint_help_shows_defaults_and_metavars_that_read_well(monkeypatch, capsy
     for shown in ("this severity [default: error]", "[default: text]", "[default: 30000-32767]", "[default: auto]",
                   "-k, --kubernetes-version VERSION", "--node-port-range LOW-HIGH", "-o, --output FILE",
                   "--config FILE", "--context PATH", "[OPTIONS] [PATH]...", "--kustomize <auto|kubectl|kustomize|",
-                  "--fail-on <error|warning|info>", "-f, --format <text|json|sarif|github|junit>",
+                  "--fail-on <error|warning|info>",
+                  "-f, --output-format, --format <text|concise|json|sarif|github|junit>",
                   ".kubelint-svc.yaml or pyproject.toml"):
         assert shown in text
 
@@ -237,7 +270,8 @@ def test_lint_help_shows_defaults_and_metavars_that_read_well(monkeypatch, capsy
     (("lint", "--fail-on", "critical"),
      "Invalid value for '--fail-on': 'critical' is not one of 'error', 'warning', 'info'."),
     (("lint", "-f", "xml"),
-     "Invalid value for '--format' / '-f': 'xml' is not one of 'text', 'json', 'sarif', 'github', 'junit'."),
+     ("Invalid value for '--output-format' / '--format' / '-f': 'xml' is not one of 'text', 'concise', 'json', "
+      "'sarif', 'github', 'junit'.")),
     (("lint", "--no-such-flag"), "No such option: --no-such-flag"),
     (("lint", "-k"), "Option '-k' requires an argument."),
     (("no-such-command",), "No such command 'no-such-command'."),
@@ -276,7 +310,7 @@ def test_explain_unknown_rule_is_a_usage_error():
 def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
     result = cli("lint", str(REPO / "examples"), cwd=tmp_path)
     assert result.returncode == 1
-    rules = {line.split()[1] for line in result.stdout.splitlines()[:-1]}
+    rules = {line.split()[1] for line in result.stdout.splitlines()[:-1] if re.match(r"\S+:\d+:\d+: ", line)}
     assert rules == {
         "error[schema]",
         "error[removed-api]",
@@ -284,6 +318,9 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
         "warning[service-no-endpoints]",  # the misspelt `selecter` leaves the cart Service without a selector
         "error[service-target-port-undefined]",  # checkout: targetPort grpc, the container says grpc-api
         "info[service-selector-no-match]",  # templated/db.yaml: no workload of its namespace was read
+        # examples/policies/manifests obey examples/policies/.kubelint-svc.yaml (issue 12, item 11)
+        "error[team-app-name-label]", "error[team-load-balancer-only-in-prod]", "error[team-node-port-window]",
+        "warning[team-service-ports-named]", "warning[security-load-balancer-open]",
     }
 
 
@@ -403,3 +440,51 @@ def test_ci_runs_exactly_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     command = next(line for line in readme.splitlines() if "pytest" in line and line.startswith("python3 -m venv"))
     assert command in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_readme_example_report_is_what_the_command_prints(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    command, shown = re.search(r"```\n\$ (kubelint-svc lint [^\n]*)\n(.*?)```", readme, re.S).groups()
+    monkeypatch.chdir(REPO)
+    code, out, _ = in_process(monkeypatch, capsys, *command.split()[1:])
+    assert (code, out) == (1, shown)
+
+
+def test_shell_completion_is_typers(monkeypatch, capsys):
+    code, out, _ = in_process(monkeypatch, capsys, _KUBELINT_SVC_COMPLETE="complete_bash", SHELL="/bin/bash",
+                              COMP_WORDS="kubelint-svc lint --output-f", COMP_CWORD="2")
+    assert (code, out.split()) == (0, ["--output-format"])
+    monkeypatch.delenv("_KUBELINT_SVC_COMPLETE")
+    code, out, _ = in_process(monkeypatch, capsys, "--help", COLUMNS="80")
+    assert "--install-completion" in out
+    commands = out.split("Commands:", 1)[1]
+    assert "..." not in commands  # every command's summary whole
+
+
+def test_the_coming_from_table_names_only_flags_that_exist(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Coming from kube-linter, kubeconform or kube-score", 1)[1].split("\n## ", 1)[0]
+    ours = [row.split(" | ")[1] for row in table.splitlines() if row.startswith("| ") and " | " in row]
+    flags = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", " ".join(ours)))
+    assert {"--format", "-k", "--extend-exclude", "--fail-on", "--exit-zero"} <= flags
+    lint_help = in_process(monkeypatch, capsys, "lint", "--help", COLUMNS="200")[1]
+    for flag in flags:
+        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", lint_help), flag
+
+
+def test_the_readme_json_example_has_the_keys_of_a_real_report(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    example = json.loads(re.search(r"### JSON output\n\n```json\n(.*?)```", readme, re.S).group(1))
+    _, out, _ = in_process(monkeypatch, capsys, "lint", "-", "--format", "json", stdin=BROKEN)
+    real = json.loads(out)
+    assert set(example) == set(real)
+    assert set(example["findings"][0]) == set(real["findings"][0])
+    assert set(example["summary"]) == set(real["summary"])
+
+
+@pytest.mark.parametrize("columns", ["40", "120", "200"])
+def test_help_loses_nothing_at_any_width(columns, monkeypatch, capsys):
+    for command in COMMANDS:
+        wide = " ".join(in_process(monkeypatch, capsys, *command, "--help", COLUMNS="500")[1].split())
+        text = in_process(monkeypatch, capsys, *command, "--help", COLUMNS=columns)[1]
+        assert " ".join(text.split()) == wide, command  # the same words, only wrapped otherwise

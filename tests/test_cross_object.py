@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -48,7 +49,10 @@ def test_stdin_with_context_sees_the_workloads_but_reports_only_stdin(tmp_path, 
     assert [(f.rule, f.severity, f.file, f.line) for f in report.findings] == [
         ("service-selector-no-match", "error", "-", 7)
     ]
-    assert "closest: Deployment web (app: 'web' instead of 'wbe')" in report.findings[0].message
+    assert "closest: Deployment web (app: 'web' instead of 'wbe')" in report.findings[0].help
+    note = report.findings[0].notes[0]  # the context workload's Pod labels, where they are written
+    assert (note.message, Path(note.file).name, note.line) == ("Deployment web: its Pods' labels", "deployment.yaml",
+                                                               10)
 
 
 def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):
@@ -75,7 +79,7 @@ def test_an_unreadable_document_in_the_folder_is_named(tmp_path, lint_paths):
     [finding] = [f for f in report.findings if f.rule == "service-selector-no-match"]
     assert finding.severity == "warning"
     assert "could not be read" in finding.message
-    assert "workloads.yaml:" in finding.message
+    assert "workloads.yaml:" in finding.text  # in its help: could not be read: workloads.yaml:10
 
 
 def test_an_operators_custom_resource_in_the_folder_lowers_the_verdict(tmp_path, lint_paths):

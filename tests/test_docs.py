@@ -65,3 +65,21 @@ def test_policy_examples_fail_and_pass_as_documented(tmp_path):
         assert found == (set(verdict[1:]) if verdict[0] == "fails" else set()), first
         checked += 1
     assert checked == 3
+
+
+def test_the_readme_names_no_release_tag_that_does_not_exist():
+    """Issue 12, item 13: `rev: v0.1.0` named a tag that was never made."""
+    import subprocess
+
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"rev: (v[\w.]+)", readme)) | set(re.findall(r"kubelint-svc@(v[\w.]+)", readme))
+    tags = set(subprocess.run(["git", "-C", str(REPO), "tag", "--list"], capture_output=True, text=True,
+                              check=False).stdout.split())
+    assert named <= tags, f"the README names tags that do not exist: {sorted(named - tags)}"
+
+
+def test_the_quick_start_says_its_lint_exits_with_1_on_purpose():
+    readme = (REPO / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "broken on purpose" in quick_start
+    assert "exits with 1" in quick_start

@@ -13,7 +13,7 @@ PACKAGE = REPO / "kubelint_svc"
 # Lowest first: each layer may import from itself and from every layer listed before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "paths", "suggestions"}),
-    ("inputs", {"inputs"}),
+    ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"loader", "cache"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
     ("units", {"kustomize", "units"}),
@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("run", {"reading", "runner"}),
     ("views", {"expose", "graph"}),
     ("reporters", {"reporters"}),
-    ("app", {"app", "config"}),
+    ("app", {"app", "config", "config_tree"}),
     ("front ends", {"cli", "github_action", "__main__"}),
 ]
 

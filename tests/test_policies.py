@@ -1,6 +1,7 @@
 """Configuration, suppressions and rule packs, as docs/configuration.md and docs/policies.md show them."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Completed
 def rules_and_lines(stdout: str) -> list[tuple[str, int]]:
     found = []
     for line in stdout.splitlines()[:-1]:
+        if not re.match(r"\S+:\d+:\d+: ", line):
+            continue  # a finding's source line, caret span, help or note
         location, rest = line.split(": ", 1)
         found.append((rest.split("]")[0].split("[")[1], int(location.split(":")[1])))
     return sorted(found)
@@ -183,7 +186,8 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     assert named.stderr == ""
     forced = cli("lint", "apps/generated.yaml", "apps/web.yaml", "--force-exclude", cwd=tmp_path)
     assert forced.stderr.splitlines() == [
-        "kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (exclude); not linted"
+        ("kubelint-svc: warning: apps/generated.yaml is excluded by .kubelint-svc.yaml:2 (apps/generated.yaml); "
+         "not linted"),
     ]
     assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
 
@@ -398,3 +402,38 @@ def test_unused_suppression_follows_its_rule_setting(tmp_path):
     assert unused(None) == ["info"]
     assert unused("warning") == ["warning"]
     assert unused("off") == []
+
+
+def test_suppressions_are_read_from_comments_never_from_scalars(lint_text):
+    """Issue 12, item 6: prose inside a block scalar or a quoted string is not a comment."""
+    in_scalars = SERVICE.replace("  name: web\n", (
+        "  name: web\n  annotations:\n    note: |\n      # kubelint-svc: ignore[service-port-number]\n"
+        "    quoted: \"# kubelint-svc: ignore-file[schema]\"\n"
+    ))
+    assert [f.rule for f in lint_text(in_scalars).findings] == ["service-selector-no-match"]
+    bad_port = SERVICE.replace("port: 80", "port: 0")
+    flow = bad_port.replace("  - port: 0", "  - {port: 0,  # kubelint-svc: ignore[service-port-number]\n     name: a}")
+    assert [f.rule for f in lint_text(flow).findings] == ["service-selector-no-match"]
+
+
+def test_a_comment_after_a_syntax_error_is_still_read(lint_text):
+    broken = "a: : :\n---\n" + SERVICE.replace("port: 80", "port: 0  # kubelint-svc: ignore[service-port-number]")
+    assert [f.rule for f in lint_text(broken).findings] == ["yaml-syntax", "service-selector-no-match"]
+
+
+@pytest.mark.parametrize("text", [
+    "rules:\n- id: x\n  doc: |\n    # kubelint-svc: ignore[nothing]\n# kubelint-svc: ignore[schema]\n",
+    "# kubelint-svc: ignore-file[schema]\nservices:\n  web: {image: nginx}\n",
+    "key: 1\nkey: 2\n",
+    "# only a comment: kubelint-svc: ignore[schema]\n",
+])
+def test_files_that_are_not_manifests_give_no_findings_at_all(lint_text, text):
+    """Issue 12, item 6: a rule file, a compose file, Helm values: nothing reported."""
+    assert lint_text(text).findings == []
+
+
+def test_linting_this_repository_reports_nothing_from_its_rule_files(registry):
+    from kubelint_svc.inputs import discover
+
+    report = lint(discover([str(REPO / "rules")]), Settings("1.37"), registry)
+    assert report.findings == []

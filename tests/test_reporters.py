@@ -160,7 +160,7 @@ def test_output_file_gets_the_report_and_the_terminal_gets_text(workspace):
 
 
 def test_quiet_statistics_and_colour(workspace):
-    quiet = cli("lint", "k8s", "--quiet", cwd=workspace).stdout.splitlines()
+    quiet = cli("lint", "k8s", "--quiet", "--format", "concise", cwd=workspace).stdout.splitlines()
     assert len(quiet) == 2
     assert not any(line.startswith("Found") for line in quiet)
     stats = cli("lint", "k8s", "--statistics", cwd=workspace).stdout.splitlines()
@@ -186,3 +186,25 @@ def test_fingerprint_ignores_the_line():
     a = Finding("service-type", "error", "m", "f.yaml", 6, 9, ref, "spec.type")
     b = Finding("service-type", "error", "m", "f.yaml", 60, 9, ref, "spec.type")
     assert sarif.fingerprint(a, 1) == sarif.fingerprint(b, 1) != sarif.fingerprint(a, 2)
+
+
+def test_a_frame_shows_the_source_line_escaped_and_bounded():
+    from kubelint_svc.findings import Finding, Note, Report
+    from kubelint_svc.reporters import text
+
+    finding = Finding("schema", "error", "m", "f.yaml", 2, 9, None, None, 2, 12, ("did you mean 'x'?",),
+                      (Note("see \u202ehere", "g.yaml", 5, 3),))
+    line = "  port: \u202e80 ::error::forged"
+    report = Report([finding], 1, 1, source_lines={("f.yaml", 2): line})
+    shown = text.render(report).splitlines()
+    assert shown[:6] == [
+        "f.yaml:2:9: error[schema] m",
+        "  |",
+        "2 |   port: \\u202e80 ::error::forged",
+        "  |         ^^^^^^^^",  # the escape is as wide as it is shown
+        "  = help: did you mean 'x'?",
+        "  = note: g.yaml:5:3: see \\u202ehere",
+    ]
+    assert not any(row.lstrip().startswith("::") for row in shown)
+    concise = text.render(report, concise=True).splitlines()
+    assert concise[0] == "f.yaml:2:9: error[schema] m; did you mean 'x'?"

@@ -22,7 +22,7 @@ def test_unknown_field_and_wrong_type_are_reported_at_their_positions(lint_text)
         ("schema", 9, 11, "spec.ports[0].port"),
     ]
     first = next(f for f in report.findings if f.rule == "schema")
-    assert "did you mean 'selector'" in first.message
+    assert first.help == ("did you mean 'selector'?",)
     assert first.object.kind == "Service"
     assert first.object.name == "web"
 

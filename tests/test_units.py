@@ -66,10 +66,13 @@ def findings(root: Path, monkeypatch, *paths: str, kustomize: str = "auto", cont
     return [(f.file, f.line, f.rule, f.severity) for f in outcome.report.findings]
 
 
-def messages(root: Path, monkeypatch, *paths: str, rule: str, kustomize: str = "auto") -> list[str]:
+def messages(
+    root: Path, monkeypatch, *paths: str, rule: str, kustomize: str = "auto", hints: bool = False
+) -> list[str]:
+    """The messages of a rule's findings (with hints: and their help, as one-line formats show them)."""
     monkeypatch.chdir(root)
     outcome = lint(Options(paths=paths or (".",), kustomize=kustomize))
-    return [f.message for f in outcome.report.findings if f.rule == rule]
+    return [f.text if hints else f.message for f in outcome.report.findings if f.rule == rule]
 
 
 # --- plain folders: the nearest folder holding workloads of the namespace ------------------------
@@ -88,7 +91,7 @@ def test_split_folders_are_judged_together(tmp_path, monkeypatch):
     assert findings(tmp_path, monkeypatch, "k8s/services", context=("k8s/deployments",)) == [
         ("k8s/services/payments.yaml", 7, "service-selector-no-match", "error")
     ]
-    [message] = messages(tmp_path, monkeypatch, "k8s", rule="service-selector-no-match")
+    [message] = messages(tmp_path, monkeypatch, "k8s", rule="service-selector-no-match", hints=True)
     assert "closest: Deployment payments (app: 'payments' instead of 'payment')" in message
     write(tmp_path, {"k8s/services/payments.yaml": SERVICE.format(name="payments", app="payments", target=80)})
     assert findings(tmp_path, monkeypatch, "k8s") == []

@@ -32,6 +32,17 @@ class Hit:
     severity: str | None = None  # a verdict milder than the rule's own (never harsher)
     # hits on a `${VAR}` value are dropped (the object is a template) unless they are about it
     about_placeholder: bool = False
+    help: tuple[str, ...] = ()  # how to fix it, one line each (`did you mean 'selector'?`)
+    related: tuple[Related, ...] = ()  # other places that explain it
+
+
+@dataclass(frozen=True)
+class Related:
+    """A place in another object (or this one) that explains a hit: the engine locates it."""
+
+    resource: Resource
+    path: FieldPath
+    message: str
 
 
 @dataclass(frozen=True)

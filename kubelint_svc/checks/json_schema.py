@@ -56,9 +56,9 @@ def hits_from_errors(errors: Iterable[ValidationError], subject: str) -> Iterato
                 if key in known:
                     continue
                 hint = difflib.get_close_matches(key, known, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 where = format_field_path(path) or subject
-                yield Hit(f"unknown field {key!r} in {where}{suggestion}", (*path, key))
+                yield Hit(f"unknown field {key!r} in {where}", (*path, key),
+                          help=(f"did you mean {hint[0]!r}?",) if hint else ())
         elif validator == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
             # a schema that passed check_schema lists `required` and `enum`: the test only narrows the type
             for key in error.validator_value:
@@ -107,6 +107,6 @@ def fragment_check(schema: dict[str, Any], message: str | None) -> Callable[...,
             yield Hit(f"{error}; not evaluated", (), severity="warning")
             return
         for hit in hits_from_errors(errors, resource.kind):
-            yield Hit(message or hit.message, hit.path, hit.at_key)
+            yield Hit(message or hit.message, hit.path, hit.at_key, help=() if message else hit.help)
 
     return check

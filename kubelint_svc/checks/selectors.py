@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelint_svc import defaults
-from kubelint_svc.checks.api import Hit, NoParams, RunContext, cross_object
-from kubelint_svc.findings import FieldPath
+from kubelint_svc.checks.api import Hit, NoParams, Related, RunContext, cross_object
+from kubelint_svc.findings import FieldPath, shortened
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
     CONTROLLER_LABEL_KEYS,
@@ -37,6 +37,16 @@ def _show(selector: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in selector.items()) + "}"
 
 
+def _pods_of(sources: list[PodSource], why: str, limit: int = 3) -> tuple[Related, ...]:
+    """Notes pointing at the containers of each workload (the first few; the last says how
+    many more there are)."""
+    notes = [Related(s.resource, (*s.spec_path, "containers"), f"{s.describe()}: {why}") for s in sources[:limit]]
+    if len(sources) > limit:
+        last = notes[-1]
+        notes[-1] = Related(last.resource, last.path, f"{last.message} (and {len(sources) - limit} more workloads)")
+    return tuple(notes)
+
+
 def _where(resource: Resource) -> str:
     return f"{resource.file}:{resource.position(())[0]}"
 
@@ -48,9 +58,11 @@ def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
     return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
 
 
-def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[str], FieldPath | None]:
-    """Descriptions of the workloads that miss the selector by the fewest labels, and the
-    selector key to point at."""
+def _closest(
+    selector: dict[str, str], sources: list[PodSource]
+) -> tuple[list[str], FieldPath | None, list[PodSource]]:
+    """Descriptions of the workloads that miss the selector by the fewest labels, the selector
+    key to point at, and those workloads."""
     scored = []
     for source in sources:
         misses = [(k, v) for k, v in selector.items() if not source.label_for(k, v)]
@@ -58,19 +70,21 @@ def _closest(selector: dict[str, str], sources: list[PodSource]) -> tuple[list[s
         if shared_keys:  # same keys, other values: the likely intended target
             scored.append(((len(selector) - len(misses), shared_keys), source, misses))
     if not scored:
-        return [], None
+        return [], None, []
     best = max(score for score, _, _ in scored)
-    described, first_key = [], None
+    described, first_key, nearest = [], None, []
     for score, source, misses in scored:
         if score != best:
             continue
+        nearest.append(source)
         diffs = []
         for key, wanted in misses:
             have = source.labels.get(key)
             diffs.append(f"{key}: {have!r} instead of {wanted!r}" if have is not None else f"no label {key}")
             first_key = first_key or key
         described.append(f"{source.describe()} ({', '.join(diffs)})")
-    return described[:3], ("spec", "selector", first_key) if first_key else None
+    more = [f"and {len(described) - 3} more"] if len(described) > 3 else []
+    return described[:3] + more, ("spec", "selector", first_key) if first_key else None, nearest
 
 
 def _near_misses(selector: dict[str, str], sources: list[PodSource]) -> list[PodSource]:
@@ -110,7 +124,7 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     reasons = []
     custom = index.custom_resources_near(resource, namespace)
     if custom:
-        names = ", ".join(f"{cr.kind} {cr.name}" for cr in custom[:3])
+        names = shortened([f"{cr.kind} {cr.name}" for cr in custom])
         reasons.append(f"its Pods may be created by an operator from {names} in the same folder")
     controller_keys = [key for key in selector if key in CONTROLLER_LABEL_KEYS]
     if controller_keys:
@@ -147,33 +161,37 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     in_unit = index.unit_pods(resource, namespace)
     slips = [source for source in index.unit_pods_elsewhere(resource, namespace)
              if all(source.label_for(k, v) for k, v in selector.items())]
-    slip = (f"; it matches {', '.join(f'{s.describe()} in namespace {s.namespace}' for s in slips[:3])}, applied "
-            "with it, but a Service selects Pods only in its own namespace (is its namespace missing or wrong?)")
+    slipped = shortened([f"{s.describe()} in namespace {s.namespace}" for s in slips])
+    slip = (f"; it matches {slipped}, applied with it, but a Service selects Pods only in its own namespace")
+    slip_help = ("is its namespace missing or wrong?",) if slips else ()
     if slips and not in_unit:
         yield Hit(f"selector {_show(selector)} matches no Pod template in namespace {namespace}{slip}", path,
-                  severity="warning")
+                  severity="warning", help=slip_help)
         return
     if not index.pods_in(namespace):
         if run.once(_first_selecting_services).get(namespace) is resource:
             yield Hit(f"namespace {namespace} has no workloads in the files read, so Services selecting Pods there "
-                      "are not checked against them (lint the workloads too, or add them with --context)",
-                      path, severity="info")
+                      "are not checked against them", path, severity="info",
+                      help=("lint the workloads too, or add them with --context",))
         return
     message = f"selector {_show(selector)} matches no Pod template in namespace {namespace}"
     folder = os.path.dirname(resource.unit) if resource.unit != "-" else None
     unreadable = [f"{file}:{line}" for file, line, where in run.unreadable if folder is None or where == folder]
     if unreadable:
-        yield Hit(f"{message}; it may match a workload in a document that could not be read "
-                  f"({', '.join(unreadable[:3])})", path, severity="warning")
+        yield Hit(f"{message}; it may match a workload in a document that could not be read", path,
+                  severity="warning", help=(f"could not be read: {shortened(unreadable)}",))
         return
     reasons = _explanations(resource, run, selector, namespace)
     if reasons:
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
     unit = {id(source) for source in in_unit}
-    closest, key_path = _closest(selector, [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit])
-    hint = f"; closest: {'; '.join(closest)}" if closest else ""
-    yield Hit(f"{message}: the Service gets no endpoints{hint}{slip if slips else ''}", key_path or path)
+    sharing = [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit]
+    closest, key_path, nearest = _closest(selector, sharing)
+    labels = [Related(s.resource, (*s.spec_path[:-1], "metadata", "labels"), f"{s.describe()}: its Pods' labels")
+              for s in nearest[:3]]
+    yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
+              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
 
 
 def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
@@ -190,9 +208,9 @@ def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
 def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     sources = selected_pods(resource, run)
     if len(sources) > 1:
-        names = ", ".join(f"{s.describe()} ({_where(s.resource)})" for s in sources[:5])
-        yield Hit(f"selector {_show(_selector(resource))} matches Pods of {len(sources)} workloads: {names}; "
-                  "intended for a canary? otherwise make the selector more specific", ("spec", "selector"))
+        yield Hit(f"selector {_show(_selector(resource))} matches Pods of {len(sources)} workloads",
+                  ("spec", "selector"), help=("intended for a canary? otherwise make the selector more specific",),
+                  related=_pods_of(sources, "its Pods are selected"))
 
 
 def _declared_ports(source: PodSource) -> list[tuple[object, object, str]]:
@@ -256,18 +274,19 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
         return
     if not resolving:
         named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
-        known = f" (declared names: {', '.join(named)})" if named else " (no named ports are declared)"
-        names = ", ".join(s.describe() for s in missing[:3])
+        known = f"declared port names: {', '.join(named)}" if named else "the selected Pods declare no named ports"
+        fix = "set targetPort to a declared name or number, or name the container port"
         verdicts.undefined.append(Hit(
-            f"targetPort {name!r} is not a port name of any container of the selected Pods ({names}){known}: "
-            "the port gets no endpoints", path, at_key=False, severity="error"))
+            f"targetPort {name!r} is not a port name of any container of the selected Pods: "
+            "the port gets no endpoints", path, at_key=False, severity="error", help=(known, fix),
+            related=_pods_of(missing, "the selected Pods' ports are declared here")))
         return
     lacking = list(missing) + [s for s, _ in other_protocol]
     if lacking:
-        names = ", ".join(s.describe() for s in lacking[:3])
         verdicts.undefined.append(Hit(
-            f"targetPort {name!r} is declared by {', '.join(s.describe() for s in resolving[:3])} but not by "
-            f"{names}: Pods of the latter get no traffic on this port", path, at_key=False, severity="warning"))
+            f"targetPort {name!r} is declared by {shortened([s.describe() for s in resolving])} but not by "
+            f"{shortened([s.describe() for s in lacking])}: Pods of the latter get no traffic on this port",
+            path, at_key=False, severity="warning", related=_pods_of(lacking, "declares no such port")))
 
 
 def _numeric_port(
@@ -275,11 +294,11 @@ def _numeric_port(
 ) -> None:
     declared = [entry for source in sources for entry in _declared_ports(source)]
     if not declared:  # declaring is optional: nothing to compare, but say the port went unchecked
-        names = ", ".join(s.describe() for s in sources[:3])
         verdicts.not_exposed.append(Hit(
-            f"targetPort {number} cannot be checked: the selected Pods ({names}) declare no container ports; "
-            "make sure the application listens on it (declaring the port documents it)",
-            path, at_key=False, severity="info"))
+            f"targetPort {number} cannot be checked: the selected Pods declare no container ports",
+            path, at_key=False, severity="info",
+            help=("make sure the application listens on it (declaring the port documents it)",),
+            related=_pods_of(sources, "the selected Pods are declared here")))
         return
     if any(p == number and proto == protocol for _, p, proto in declared):
         return
@@ -290,11 +309,11 @@ def _numeric_port(
             f"is {protocol}", path, at_key=False, severity="warning"))
         return
     numbers = sorted({p for _, p, _ in declared if isinstance(p, int)})
-    names = ", ".join(s.describe() for s in sources[:3])
     verdicts.not_exposed.append(Hit(
-        f"targetPort {number} is not a containerPort of the selected Pods ({names}; declared: "
-        f"{', '.join(str(n) for n in numbers)}); check the port the application listens on",
-        path, at_key=False, severity="warning"))
+        f"targetPort {number} is not a containerPort of the selected Pods", path, at_key=False, severity="warning",
+        help=(f"declared container ports: {shortened([str(n) for n in numbers], 8)}",
+              "check the port the application listens on"),
+        related=_pods_of(sources, "the selected Pods' ports are declared here")))
 
 
 @cross_object
@@ -338,6 +357,9 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
                   "it (\"selector does not match template labels\")", labels_path)
 
 
+_SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
 @cross_object
 def service_no_endpoints(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
@@ -345,9 +367,9 @@ def service_no_endpoints(resource: Resource, run: RunContext, params: NoParams) 
         return
     namespace = run.index.namespace_of(resource)
     if (namespace, resource.name) not in run.index.endpoints:
-        yield Hit("this Service has no selector and no Endpoints or EndpointSlice (label "
-                  f"kubernetes.io/service-name: {resource.name}) was read for it: it has no endpoints unless "
-                  "something else manages them", ("spec", "selector"))
+        yield Hit("this Service has no selector and no Endpoints or EndpointSlice was read for it: it has no "
+                  "endpoints unless something else manages them", ("spec", "selector"),
+                  help=(f"give it a selector, or an EndpointSlice labelled {_SERVICE_NAME_LABEL}: {resource.name}",))
 
 
 @cross_object

@@ -71,11 +71,11 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
     for index, port in _ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
-            hint = f"; did you mean {value.upper()!r}?" if value.upper() in PROTOCOLS else ""
             yield Hit(
-                f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive){hint}",
+                f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive)",
                 ("spec", "ports", index, "protocol"),
                 at_key=False,
+                help=(f"did you mean {value.upper()!r}?",) if value.upper() in PROTOCOLS else (),
             )
 
 

@@ -39,11 +39,11 @@ def service_type(resource: Resource, run: RunContext, params: NoParams) -> Itera
     value = _spec(resource).get("type")
     if isinstance(value, str) and value and value not in SERVICE_TYPES:
         hint = [t for t in SERVICE_TYPES if t.lower() == value.lower()]
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
         yield Hit(
-            f"type {value!r} is not supported: use ClusterIP, NodePort, LoadBalancer or ExternalName{suggestion}",
+            f"type {value!r} is not supported: use ClusterIP, NodePort, LoadBalancer or ExternalName",
             ("spec", "type"),
             at_key=False,
+            help=(f"did you mean {hint[0]!r}?",) if hint else (),
         )
 
 

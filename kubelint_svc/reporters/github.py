@@ -28,7 +28,7 @@ def command(finding: Finding) -> str:
         f"col={finding.column}",
         f"title={escape_property(finding.rule)}",
     ]
-    return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(finding.message + _where(finding))}"
+    return f"::{LEVELS[finding.severity]} {','.join(properties)}::{escape_data(finding.text + _where(finding))}"
 
 
 def _where(finding: Finding) -> str:
@@ -51,7 +51,7 @@ def render(report: Report, limit: int | None = ANNOTATIONS_PER_LEVEL) -> str:
             "to see them all:"
         )
         lines += [
-            not_a_command(visible(f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{_where(f)}"))
+            not_a_command(visible(f"  {f.file}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.text}{_where(f)}"))
             for f in skipped
         ]
     return "\n".join(lines) + ("\n" if lines else "")

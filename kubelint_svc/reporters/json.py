@@ -16,6 +16,13 @@ class _JsonObject(TypedDict):
     name: str | None
 
 
+class _JsonNote(TypedDict):
+    message: str
+    file: str
+    line: int
+    column: int
+
+
 class _JsonFinding(TypedDict):
     rule: str
     severity: str
@@ -25,6 +32,8 @@ class _JsonFinding(TypedDict):
     column: int
     object: _JsonObject
     field: str | None
+    help: list[str]
+    notes: list[_JsonNote]
 
 
 def _finding(finding: Finding) -> _JsonFinding:
@@ -32,7 +41,7 @@ def _finding(finding: Finding) -> _JsonFinding:
     return {
         "rule": finding.rule,
         "severity": finding.severity,
-        "message": finding.message,
+        "message": finding.text,
         "file": finding.file,
         "line": finding.line,
         "column": finding.column,
@@ -43,6 +52,8 @@ def _finding(finding: Finding) -> _JsonFinding:
             "name": ref.name if ref else None,
         },
         "field": finding.field,
+        "help": list(finding.help),
+        "notes": [{"message": n.message, "file": n.file, "line": n.line, "column": n.column} for n in finding.notes],
     }
 
 

@@ -18,7 +18,7 @@ def _safe(text: str) -> str:
 
 def _line(finding: Finding) -> str:
     return not_a_command(xml_text(
-        visible(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity}[{finding.rule}] {finding.message}")
+        visible(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity}[{finding.rule}] {finding.text}")
     ))
 
 
@@ -39,7 +39,7 @@ def render(report: Report, fail_on: str) -> str:
             failing = [f for f in findings if at_or_above(f.severity, fail_on)]
             for finding in failing:
                 failure = ElementTree.SubElement(
-                    case, "failure", type=_safe(finding.rule), message=_safe(finding.message)
+                    case, "failure", type=_safe(finding.rule), message=_safe(finding.text)
                 )
                 failure.text = _line(finding)
             rest = [f for f in findings if f not in failing]

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from kubelint_svc import __version__
 from kubelint_svc.engine import Registry, Rule
-from kubelint_svc.findings import Finding, Report
+from kubelint_svc.findings import Finding, Note, Report
 from kubelint_svc.reporters.escaping import json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -60,8 +60,10 @@ class _LogicalLocation(TypedDict):
 
 
 class _Location(TypedDict, total=False):
+    id: int
     physicalLocation: _PhysicalLocation
     logicalLocations: list[_LogicalLocation]
+    message: _Text
 
 
 class _ResultBase(TypedDict):
@@ -74,6 +76,7 @@ class _ResultBase(TypedDict):
 
 class _Result(_ResultBase, total=False):
     ruleIndex: int
+    relatedLocations: list[_Location]
 
 
 def _rule(rule: Rule) -> _SarifRule:
@@ -117,6 +120,17 @@ def _name_bytes(name: str) -> bytes:
         return name.encode("utf-8", "surrogatepass")
 
 
+def _related(note: Note, number: int, base: Path) -> _Location:
+    """A finding's note as SARIF's related location (the workload a targetPort was looked up in)."""
+    uri, relative = _location_uri(note.file, base)
+    location: _ArtifactLocation = {"uri": uri}
+    if relative:
+        location["uriBaseId"] = "%SRCROOT%"
+    return {"id": number, "message": {"text": note.message},
+            "physicalLocation": {"artifactLocation": location,
+                                 "region": {"startLine": note.line, "startColumn": note.column}}}
+
+
 def fingerprint(finding: Finding, occurrence: int) -> str:
     """Identity of a finding that does not depend on its line: rule, file, object and field."""
     ref = finding.object
@@ -150,12 +164,14 @@ def render(report: Report, registry: Registry, base: Path | None = None) -> str:
         result: _Result = {
             "ruleId": finding.rule,
             "level": LEVELS[finding.severity],
-            "message": {"text": finding.message},
+            "message": {"text": finding.text},
             "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
             "partialFingerprints": {"primaryLocationLineHash": fingerprint(finding, seen[key])},
         }
         if finding.rule in index:
             result["ruleIndex"] = index[finding.rule]
+        if finding.notes:
+            result["relatedLocations"] = [_related(note, number, base) for number, note in enumerate(finding.notes)]
         if finding.object is not None:
             ref = finding.object
             name = "/".join(part for part in (ref.namespace, ref.name) if part)

@@ -1,8 +1,9 @@
-"""Compiler-style text: `path:line:col: error[rule-id] message (Kind ns/name)`."""
+"""Compiler-style text: `path:line:col: error[rule-id] message (Kind ns/name)`, then the source
+line with a caret span and help and note lines (or, concise, the first line alone)."""
 
 from __future__ import annotations
 
-from kubelint_svc.findings import Report
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import not_a_command, visible
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
@@ -42,8 +43,12 @@ def statistics(report: Report) -> str:
     return "".join(f"{count:>5}  {severity:<7}  {visible(rule)}\n" for (rule, severity), count in ordered)
 
 
-def render(report: Report, colour: bool = False, quiet: bool = False, show_statistics: bool = False) -> str:
-    """The findings (or, with show_statistics, their count per rule), then the summary line."""
+def render(
+    report: Report, colour: bool = False, quiet: bool = False, show_statistics: bool = False, concise: bool = False
+) -> str:
+    """The findings (or, with show_statistics, their count per rule), then the summary line.
+    Each finding is framed as a compiler frames it: its line of source with a caret span under
+    the field, then `help:` and `note:` lines; concise keeps one line per finding."""
     lines = [statistics(report).rstrip("\n")] if show_statistics and report.findings else []
     for finding in [] if show_statistics else report.findings:
         severity = f"{finding.severity}[{visible(finding.rule)}]"
@@ -52,7 +57,38 @@ def render(report: Report, colour: bool = False, quiet: bool = False, show_stati
             severity = f"{_COLOURS[finding.severity]}{severity}{_RESET}"
             location = f"{_BOLD}{location}{_RESET}"
         where = f" ({visible(finding.object.describe())})" if finding.object else ""
+        if concise:
+            lines.append(f"{location} {severity} {visible(finding.text)}{where}")
+            continue
         lines.append(f"{location} {severity} {visible(finding.message)}{where}")
+        frame = _frame(report, finding, colour)
+        lines += [*frame, ""] if frame else []
     if not quiet and (report.objects or report.findings):  # nothing read: the front end warns instead
         lines.append(summary_line(report))
+    while lines and not lines[-1]:
+        lines.pop()
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _frame(report: Report, finding: Finding, colour: bool) -> list[str]:
+    """The source line with a caret span under the key or value, then help and note lines."""
+    source = report.source_lines.get((finding.file, finding.line))
+    number = str(finding.line)
+    gutter = " " * len(number)
+    lines = []
+    if source is not None:
+        start = max(finding.column - 1, 0)
+        if finding.end_line == finding.line and finding.end_column is not None and finding.end_column > finding.column:
+            stop = finding.end_column - 1
+        else:  # the span goes on below, or its end is unknown: mark to the end of the line's token
+            stop = start + max(len(source[start:].split(" ", 1)[0].rstrip(":")), 1)
+        offset, width = len(visible(source[:start])), max(len(visible(source[start:stop])), 1)
+        carets = "^" * width
+        if colour:
+            carets = f"{_COLOURS[finding.severity]}{carets}{_RESET}"
+        lines += [f"{gutter} |", f"{number} | {visible(source)}", f"{gutter} | {' ' * offset}{carets}"]
+    for hint in finding.help:
+        lines.append(f"{gutter} = help: {visible(hint)}")
+    for note in finding.notes:
+        lines.append(f"{gutter} = note: {visible(note.file)}:{note.line}:{note.column}: {visible(note.message)}")
+    return lines

@@ -1,0 +1,183 @@
+"""Which configuration governs each file: the nearest one from the file's folder upward (ruff's
+rule), so `lint examples/policies/manifests` from a repository's top obeys
+`examples/policies/.kubelint-svc.yaml`. What a rule reports is settled per file; what a run can
+have only once (the Kubernetes version, the node-port range, ...) comes from the run's own."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from kubelint_svc.config import Config, ConfigError, find_config, load_config
+from kubelint_svc.engine import Registry, RuleError
+from kubelint_svc.findings import SEVERITY_RANK, Finding
+from kubelint_svc.inputs import ExcludeGlob
+
+# settings a run has once: a file's own configuration cannot change them for that file alone
+RUN_WIDE = {
+    "kubernetes-version": "kubernetes_version", "node-port-range": "node_port_range", "namespace": "namespace",
+    "fail-on": "fail_on", "kustomize": "kustomize", "helm-values": "helm_values", "context": "context",
+}
+
+
+class ConfigTreeError(Exception):
+    """A configuration that cannot be read or whose rules cannot be loaded, worded for the user."""
+
+
+class ConfigTree:
+    """The configuration of every folder, found and loaded once each. With an explicit file
+    (--config), that one governs every file."""
+
+    def __init__(self, run_config: Config, explicit: bool) -> None:
+        self.run_config = run_config
+        self.explicit = explicit
+        self._nearest: dict[Path, Path | None] = {}
+        self._loaded: dict[Path, Config] = {}
+        self._registries: dict[Path | None, Registry] = {}
+        self._excludes: dict[Path | None, list[ExcludeGlob]] = {}
+        if run_config.path is not None:
+            self._loaded[_key(run_config.path)] = run_config
+
+    def governing(self, folder: Path) -> Config:
+        """The configuration of the files of folder: the nearest, else the run's."""
+        if self.explicit:
+            return self.run_config
+        folder = Path(os.path.abspath(folder))
+        if folder not in self._nearest:
+            self._nearest[folder] = find_config(folder)
+        found = self._nearest[folder]
+        if found is None:
+            return self.run_config
+        key = _key(found)
+        if key not in self._loaded:
+            try:
+                self._loaded[key] = load_config(found)
+            except (ConfigError, OSError) as error:
+                raise ConfigTreeError(str(error)) from None
+        return self._loaded[key]
+
+    def of_file(self, file: str) -> Config:
+        """The configuration governing a finding's file (as findings name it)."""
+        return self.governing(Path(file).parent) if file not in ("-", "") else self.run_config
+
+    def others(self) -> list[Config]:
+        """The configurations loaded besides the run's, in path order."""
+        run_key = _key(self.run_config.path) if self.run_config.path is not None else None
+        return [config for key, config in sorted(self._loaded.items()) if key != run_key]
+
+    def registry(self, config: Config) -> Registry:
+        key = _key(config.path) if config.path is not None else None
+        if key not in self._registries:
+            try:
+                self._registries[key] = Registry.configured(config)
+            except (RuleError, FileNotFoundError) as error:
+                raise ConfigTreeError(str(error)) from None
+        return self._registries[key]
+
+    def excludes(self, config: Config) -> list[ExcludeGlob]:
+        key = _key(config.path) if config.path is not None else None
+        if key not in self._excludes:
+            base = Path(os.path.abspath(config.path.parent)) if config.path is not None else Path.cwd()
+            line = config.lines.get("exclude")
+            origin = f"{_place(config)}:{line}" if line else _place(config)
+            self._excludes[key] = [ExcludeGlob(glob, base, origin) for glob in config.exclude]
+        return self._excludes[key]
+
+    def why_excluded(self, path: Path, is_dir: bool) -> str | None:
+        """Is path excluded by the `exclude` of the configuration governing it?"""
+        absolute = Path(os.path.abspath(path))
+        for glob in self.excludes(self.governing(absolute.parent)):
+            if glob.matches(absolute, is_dir):
+                return f"excluded by {glob.origin} ({glob.glob})"
+        return None
+
+    def run_registry(self) -> Registry:
+        """Every rule any governing configuration turns on: what the run must check."""
+        base = self.registry(self.run_config)
+        others = [self.registry(config) for config in self.others()]
+        if not others:
+            return base
+        rules = dict(base.rules)
+        for registry in others:
+            for rule_id, rule in registry.rules.items():
+                if rule_id not in rules or (rule.enabled and not rules[rule_id].enabled):
+                    rules[rule_id] = rule
+        return Registry(list(rules.values()))
+
+    def settle_findings(self, findings: list[Finding], run_registry: Registry) -> list[Finding]:
+        """Each finding as its file's configuration wants it: dropped where its rule is off,
+        at the severity set there."""
+        if not self.others():
+            return findings
+        kept = []
+        for finding in findings:
+            own = self.registry(self.of_file(finding.file))
+            rule = own.rules.get(finding.rule)
+            ran = run_registry.rules.get(finding.rule)
+            if rule is None or not rule.enabled:
+                continue
+            if ran is not None and rule.severity != ran.severity:
+                milder = finding.severity != ran.severity  # a check's own verdict, milder than the rule's
+                severity = min(finding.severity, rule.severity, key=SEVERITY_RANK.__getitem__) if milder \
+                    else rule.severity
+                kept.append(dataclasses.replace(finding, severity=severity))
+            else:
+                kept.append(finding)
+        return kept
+
+    def disagreements(self, run_values: dict[str, object]) -> list[str]:
+        """One warning per run-wide setting a governing configuration sets otherwise."""
+        warnings = []
+        origin = _place(self.run_config) if self.run_config.path is not None else "the defaults"
+        for config in self.others():
+            for key, attribute in RUN_WIDE.items():
+                if key not in config.lines:
+                    continue
+                value = getattr(config, attribute)
+                if value != getattr(self.run_config, attribute) and value != run_values.get(key):
+                    folder = os.path.dirname(_place(config)) or "."
+                    warnings.append(
+                        f"{_place(config)}:{config.lines[key]}: {key} {_shown(value)} is not applied: {key} is one "
+                        f"setting for the whole run, taken from {origin}; lint {folder} on its own to apply it"
+                    )
+        return warnings
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _place(config: Config) -> str:
+    """The configuration's path, relative to the working directory when below it."""
+    return shown_path(config.path) if config.path is not None else "the defaults"
+
+
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when below it."""
+    absolute = Path(os.path.abspath(path))
+    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(absolute)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return repr(value)
+
+
+def common_folder(paths: list[str], stdin_folder: Path | None) -> Path:
+    """The folder the paths have in common (a file's is its folder): where the run's
+    configuration is sought."""
+    folders = []
+    for given in paths:
+        if given == "-":
+            folders.append(Path(os.path.abspath(stdin_folder or Path.cwd())))
+            continue
+        path = Path(os.path.abspath(given))
+        folders.append(path if path.is_dir() else path.parent)
+    if not folders:
+        return Path.cwd()
+    try:
+        return Path(os.path.commonpath(folders))
+    except ValueError:  # different drives
+        return Path.cwd()
