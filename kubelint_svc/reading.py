@@ -240,10 +240,10 @@ _POOL_MIN_FILES = 8
 def _pool_size(jobs: list[_Job]) -> int:
     """How many processes read the jobs: one unless they are many and large enough to pay for
     the pool, the machine has cores to spare and processes can be forked (Linux)."""
-    import multiprocessing
-
     if len(jobs) < _POOL_MIN_FILES or sum(job.size for job in jobs) < _POOL_MIN_BYTES:
         return 1
+    import multiprocessing
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     value = os.environ.get("KUBELINT_SVC_JOBS", "")

@@ -48,7 +48,9 @@ class SchemaStore:
 
     def __init__(self, version: str) -> None:
         self.version = version
-        self._validators: dict[str, tuple[FastValidator | None, Draft202012Validator]] = {}
+        self._inlined: dict[str, dict[str, Any]] = {}
+        self._fast_validators: dict[str, FastValidator | None] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
 
     @cached_property
     def _bundle(self) -> _Bundle:
@@ -60,22 +62,33 @@ class SchemaStore:
         return f"{api_version}/{kind}" in self._bundle["kinds"]
 
     def errors(self, api_version: str, kind: str, instance: Any) -> list[ValidationError]:
-        """jsonschema errors of instance; a valid object costs only the fast compiled check."""
-        fast, full = self._pair(f"{api_version}/{kind}")
+        """jsonschema errors of instance; a valid object costs only the fast compiled check (and
+        jsonschema is not even imported while every object is valid)."""
+        key = f"{api_version}/{kind}"
+        fast = self._fast(key)
         if fast is not None:
             try:
                 if fast.is_valid(instance):
                     return []
             except Exception:  # a value the Rust validator cannot take (NaN): ask jsonschema
                 pass
-        return list(full.iter_errors(instance))
+        return list(self._full(key).iter_errors(instance))
 
-    def _pair(self, key: str) -> tuple[FastValidator | None, Draft202012Validator]:
+    def _schema(self, key: str) -> dict[str, Any]:
+        if key not in self._inlined:
+            self._inlined[key] = _inline_refs(self._bundle["kinds"][key], self._bundle["$defs"], {}, ())
+        return self._inlined[key]
+
+    def _fast(self, key: str) -> FastValidator | None:
+        if key not in self._fast_validators:
+            self._fast_validators[key] = _fast_validator(self._schema(key))
+        return self._fast_validators[key]
+
+    def _full(self, key: str) -> Draft202012Validator:
         if key not in self._validators:
             from jsonschema import Draft202012Validator
 
-            schema = _inline_refs(self._bundle["kinds"][key], self._bundle["$defs"], {}, ())
-            self._validators[key] = (_fast_validator(schema), Draft202012Validator(schema))
+            self._validators[key] = Draft202012Validator(self._schema(key))
         return self._validators[key]
 
 
