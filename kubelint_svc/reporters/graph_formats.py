@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from kubelint_svc.graph import Edge, Graph, Node
-from kubelint_svc.reporters.escaping import json_text, visible
+from kubelint_svc.reporters.escaping import json_text, not_a_command, visible
 
 GRAPH_FORMAT_VERSION = 1
 SUMMARY_EDGES = 40  # the Action's job summary draws at most this many edges ...
@@ -33,11 +33,15 @@ def _edge_lines(edge: Edge) -> list[str]:
 def text(graph: Graph) -> str:
     """Each node once, with the edges leaving it; broken edges marked ✗ with their findings."""
     out = []
+    leaving: dict[str, list[Edge]] = {}
+    for edge in graph.edges:
+        leaving.setdefault(edge.source, []).append(edge)
     for node in graph.nodes.values():
         where = f"{node.file}:{node.line}" if not node.missing else "not among the files read"
         ports = f"  ports: {', '.join(node.ports)}" if node.ports and node.kind != "Service" else ""
-        out.append(visible(f"{node.title()} ({where}){ports}"))
-        for edge in (e for e in graph.edges if e.source == node.id):
+        # a line starts with the kind, which a custom resource's file chooses: never a workflow command
+        out.append(not_a_command(visible(f"{node.title()} ({where}){ports}")))
+        for edge in leaving.get(node.id, []):
             target = graph.nodes[edge.target]
             mark = "✗" if edge.broken else "→"
             out.append(visible(f"  {mark} {edge.kind} {target.title()}: {edge.label}"))
