@@ -434,3 +434,41 @@ def test_the_text_of_thousands_of_objects_is_drawn_in_linear_time():
     out = graph_formats.text(Graph(nodes, edges))
     assert time.perf_counter() - started < 2  # one pass over the edges, not one a node (20,000² steps)
     assert out.endswith("20000 nodes, 19999 edges, 0 broken.\n")
+
+
+def test_the_same_name_in_two_folders_is_two_nodes_each_with_its_own_findings(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    app = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i, ports: [{name: PORT, containerPort: 8080}]}]}
+"""
+    (tmp_path / "a" / "app.yaml").write_text(app.replace("PORT", "http"))
+    (tmp_path / "b" / "app.yaml").write_text(app.replace("PORT", "www"))
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    services = [n for n in drawn.nodes.values() if n.kind == "Service"]
+    assert [Path(n.file).parent.name for n in services] == ["a", "b"]
+    assert services[1].id == f"Service/default/web@{services[1].file}:1"
+    edges = {Path(drawn.nodes[e.source].file).parent.name: e for e in drawn.edges}
+    assert not edges["a"].broken
+    assert edges["a"].problems == ()
+    assert edges["b"].broken
+    assert [Path(p.file).parent.name for p in edges["b"].problems] == ["b"]
+    assert Path(drawn.nodes[edges["b"].target].file).parent.name == "b"  # to its own Deployment
+    document = json.loads(graph_formats.json(drawn))
+    jsonschema.validate(document, SCHEMA)
+    assert len({n["id"] for n in document["nodes"]}) == 4
+
