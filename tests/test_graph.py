@@ -472,3 +472,23 @@ spec:
     jsonschema.validate(document, SCHEMA)
     assert len({n["id"] for n in document["nodes"]}) == 4
 
+
+
+def test_the_job_summary_stays_bounded_whatever_the_names_and_the_findings(tmp_path):
+    ports = [{"name": f"p{i}", "port": 1000 + i, "targetPort": f"x{i}"} for i in range(300)]
+    documents = [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": '"' * 20_000},
+         "spec": {"selector": {"app": "a"}, "ports": ports}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p" * 5000, "labels": {"app": "a"}},
+         "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 1}]}]}},
+    ]
+    (tmp_path / "x.yaml").write_text("\n---\n".join(json.dumps(d) for d in documents) + "\n")
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    assert len(drawn.broken_edges()) == 1
+    assert len(drawn.edges[0].problems) == 300
+    summary = graph_formats.summary_markdown(drawn)
+    assert len(summary) < graph_formats.SUMMARY_CHARACTERS
+    assert summary.count("-.->|") == 1
+    assert "... 295 more findings" in summary.replace("#46;", ".")
+    for line in summary.split("```mermaid\n")[1].split("```")[0].splitlines():
+        assert MERMAID_LINE.match(line.replace("<br/>", "")), line[:200]

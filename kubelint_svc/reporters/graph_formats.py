@@ -13,21 +13,32 @@ from kubelint_svc.reporters.escaping import json_text, not_a_command, visible
 GRAPH_FORMAT_VERSION = 1
 SUMMARY_EDGES = 40  # the Action's job summary draws at most this many edges ...
 SUMMARY_CHARACTERS = 30_000  # ... and at most this much Mermaid text (GitHub's limit is 50,000)
+SUMMARY_LINE = 100  # ... each label line cut to this many characters, and at most this many findings an edge:
+SUMMARY_PROBLEMS = 5  # one edge and its two nodes then fit in SUMMARY_CHARACTERS whatever the names
 _MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ./:_=,()?+-]")
 
 
-def _node_lines(node: Node) -> list[str]:
+def _cut(lines: list[str], width: int | None) -> list[str]:
+    if width is None:
+        return lines
+    return [line if len(line) <= width else line[:width - 3] + "..." for line in lines]
+
+
+def _node_lines(node: Node, width: int | None = None) -> list[str]:
     lines = [node.title()]
     if node.missing:
         lines.append("not among the files read")
     lines += list(node.ports[:6]) + ([f"... {len(node.ports) - 6} more ports"] if len(node.ports) > 6 else [])
-    return lines
+    return _cut(lines, width)
 
 
-def _edge_lines(edge: Edge) -> list[str]:
+def _edge_lines(edge: Edge, width: int | None = None, most: int | None = None) -> list[str]:
     lines = [edge.label]
-    lines += [f"{'✗' if p.severity != 'info' else '?'} {p.rule} {p.file}:{p.line}" for p in edge.problems]
-    return lines
+    shown = edge.problems if most is None else edge.problems[:most]
+    lines += [f"{'✗' if p.severity != 'info' else '?'} {p.rule} {p.file}:{p.line}" for p in shown]
+    if len(shown) < len(edge.problems):
+        lines.append(f"... {len(edge.problems) - len(shown)} more findings")
+    return _cut(lines, width)
 
 
 def text(graph: Graph) -> str:
@@ -59,18 +70,21 @@ def mermaid_text(value: str) -> str:
 
 
 def mermaid(graph: Graph, max_edges: int | None = None, max_characters: int | None = None) -> str:
-    """A `flowchart LR`; with limits, the first edges that fit (and their nodes)."""
+    """A `flowchart LR`; with limits, the first edges that fit (and their nodes), every label
+    line cut to SUMMARY_LINE characters and every edge's findings to SUMMARY_PROBLEMS."""
     edges = graph.edges if max_edges is None else graph.edges[:max_edges]
     if max_edges is not None:
         graph = graph.subgraph(edges)
+    bounded = max_characters is not None
+    width, most = (SUMMARY_LINE, SUMMARY_PROBLEMS) if bounded else (None, None)
     ids = {node_id: f"n{i}" for i, node_id in enumerate(graph.nodes)}
     lines = ["flowchart LR"]
     for node_id, node in graph.nodes.items():
-        label = "<br/>".join(mermaid_text(line) for line in _node_lines(node))
+        label = "<br/>".join(mermaid_text(line) for line in _node_lines(node, width))
         lines.append(f'  {ids[node_id]}["{label}"]')
     broken_links, broken_nodes = [], set()
     for position, edge in enumerate(edges):
-        label = "<br/>".join(mermaid_text(line) for line in _edge_lines(edge))
+        label = "<br/>".join(mermaid_text(line) for line in _edge_lines(edge, width, most))
         arrow = "-.->" if edge.broken else "-->"
         lines.append(f'  {ids[edge.source]} {arrow}|"{label}"| {ids[edge.target]}')
         if edge.broken:
