@@ -225,6 +225,59 @@ class Exposed:
     service: dict[str, Any]
     source: Resource  # the object exposed
     warnings: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()  # the files the objects came from
+
+
+def files_read(run: RunContext) -> tuple[str, ...]:
+    """The files a run's objects (and its unreadable documents) came from."""
+    found = [r.file for r in [*run.resources, *run.context_resources]] + [u[0] for u in run.unreadable]
+    return tuple(dict.fromkeys(found))
+
+
+def check_output_file(output_file: str, read: tuple[str, ...], append: bool, flag: str) -> None:
+    """Refuse a write that would change what the user did not ask to change: replacing one of
+    the manifests read, writing through a symbolic link that leads out of the working directory
+    (a link a pull request may have added), appending a YAML document to a file that is not YAML."""
+    target = Path(output_file)
+    if target.is_symlink():
+        real = Path(os.path.realpath(target))
+        if not real.is_relative_to(Path.cwd().resolve()):
+            raise UsageError(f"{flag} {output_file} is a symbolic link to {real}, outside the working directory; "
+                             "name that file itself to write there")
+    if not target.is_file():
+        return
+    real_target = os.path.realpath(target)
+    if not append and any(os.path.realpath(each) == real_target for each in read if each != STDIN):
+        more = " (--append adds the Service to it)" if flag == "--output-file" else ""
+        raise UsageError(f"{flag} {output_file} is one of the manifests read; writing would replace it{more}")
+    if append and target.stat().st_size > 0:
+        _check_yaml_to_append(target)
+
+
+def _check_yaml_to_append(target: Path) -> None:
+    from kubelint_svc.loader import UnreadableFile, decode, parse_stream, read_bounded
+
+    where = f"--append: {target}"
+    if target.suffix.lower() == ".json":
+        raise UsageError(f"{where} is JSON; a YAML document after it would make it neither JSON nor YAML")
+    try:
+        text, problem = decode(read_bounded(target))
+    except (OSError, UnreadableFile) as error:
+        raise UsageError(f"{where}: {getattr(error, 'strerror', None) or error}") from None
+    if text is None:
+        assert problem is not None
+        raise UsageError(f"{where}:{problem.line}:{problem.column}: {problem.message}; not appended to")
+    stream = parse_stream(text, keep_nodes=False)
+    problems = [p for p in [*stream.problems, *(p for d in stream.documents for p in d.problems)]
+                if p.rule == "yaml-syntax"]
+    if problems:
+        raise UsageError(f"{where}:{problems[0].line}:{problems[0].column}: {problems[0].message}; not appended to")
+    for document in stream.documents:
+        if document.data is not None and not isinstance(document.data, dict):
+            line = document.first_line + 1
+            held = "text" if isinstance(document.data, str) else "a list" if isinstance(document.data, list) else \
+                "a value"
+            raise UsageError(f"{where}:{line}: a document holds {held}, not a Kubernetes object; not appended to")
 
 
 def expose(options: Options, request: ExposeRequest) -> Exposed:
@@ -250,7 +303,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
     notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}"
              for finding in outcome.registry.check_resource(generated, run)]
-    return Exposed(service, target, (*outcome.warnings, *notes))
+    return Exposed(service, target, (*outcome.warnings, *notes), files_read(run))
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")

@@ -330,7 +330,7 @@ def expose(
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
 ) -> None:
     """Write the Service `kubectl expose` would create, offline, from the manifests read."""
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file
     from kubelint_svc.app import expose as run
     from kubelint_svc.expose import ExposeRequest
     from kubelint_svc.reporters import manifest
@@ -347,6 +347,8 @@ def expose(
         raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")
     try:
         exposed = run(options, request)
+        if output_file is not None:
+            check_output_file(output_file, exposed.read, append, "--output-file")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible
@@ -401,7 +403,7 @@ def graph(
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
 ) -> None:
     """Draw how Services, workloads, Ingresses and StatefulSets are wired; broken edges marked."""
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file, files_read
     from kubelint_svc.app import graph as run
     from kubelint_svc.reporters import graph_formats
 
@@ -410,6 +412,8 @@ def graph(
                       context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
     try:
         drawn, outcome = run(options, namespace, only_broken, focus)
+        if output_file is not None and outcome.run is not None:
+            check_output_file(output_file, files_read(outcome.run), False, "--output")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible

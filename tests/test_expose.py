@@ -381,3 +381,60 @@ def test_hostile_labels_cannot_add_documents_or_keys(monkeypatch, capsys, tmp_pa
     assert len(documents) == 1
     assert documents[0]["metadata"]["labels"] == {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
     assert out.isascii()
+
+
+def test_output_file_never_replaces_a_manifest_read(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            "app.yaml")
+    assert (code, out) == (2, "")
+    assert err == ("kubelint-svc: error: --output-file app.yaml is one of the manifests read; writing would replace "
+                   "it (--append adds the Service to it)\n")
+    assert (tmp_path / "app.yaml").read_text() == HELLO
+    (tmp_path / "link.yaml").symlink_to("app.yaml")  # the same file by another name
+    code, _, _ = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                        "link.yaml")
+    assert code == 2
+    assert (tmp_path / "app.yaml").read_text() == HELLO
+    code, _, _ = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                        "app.yaml", "--append")
+    assert code == 0
+    assert (tmp_path / "app.yaml").read_text().startswith(HELLO + "---\napiVersion: v1\nkind: Service\n")
+
+
+def test_output_file_never_follows_a_link_out_of_the_working_directory(monkeypatch, capsys, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "authorized_keys").write_text("ssh-ed25519 AAAA\n")
+    work = tmp_path / "repo"
+    work.mkdir()
+    (work / "service.yaml").symlink_to(outside / "authorized_keys")  # as a pull request may add it
+    code, out, err = expose(monkeypatch, capsys, work, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            "service.yaml")
+    assert (code, out) == (2, "")
+    assert "is a symbolic link to" in err
+    assert "outside the working directory" in err
+    assert (outside / "authorized_keys").read_text() == "ssh-ed25519 AAAA\n"
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("README.md", "# Notes\n\nSome text\n", "README.md:1: a document holds text, not a Kubernetes object"),
+    ("x.json", '{"kind": "Service"}\n', "x.json is JSON"),
+    ("bad.yaml", "a: [1\n", "bad.yaml:2:1: YAML syntax error"),
+    ("list.yaml", "- a\n- b\n", "list.yaml:1: a document holds a list"),
+])
+def test_append_only_adds_to_a_yaml_file_of_objects(monkeypatch, capsys, tmp_path, name, content, message):
+    (tmp_path / name).write_text(content)
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            name, "--append")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kubelint-svc: error: --append: {message}"), err
+    assert err.endswith("not appended to\n") or "JSON" in err
+    assert (tmp_path / name).read_text() == content
+
+
+def test_graph_output_never_replaces_a_manifest_read(monkeypatch, capsys, tmp_path):
+    (tmp_path / "app.yaml").write_text(HELLO)
+    code, out, err = cli_in_process(monkeypatch, capsys, "graph", "app.yaml", "-o", "app.yaml", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert "--output app.yaml is one of the manifests read" in err
+    assert (tmp_path / "app.yaml").read_text() == HELLO
