@@ -301,8 +301,11 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     # what kubectl would write is linted against what it came from: a Service exposed from a
     # Service keeps kubectl's targetPort (its port), which may reach no container
     generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
-    notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}"
-             for finding in outcome.registry.check_resource(generated, run)]
+    findings = list(outcome.registry.check_resource(generated, run))
+    errors = [f"error[{finding.rule}] {finding.message}" for finding in findings if finding.severity == "error"]
+    if errors:  # what the API server would reject, or a port that reaches nothing: not written
+        raise UsageError(f"the Service written would not lint clean, so it is not written: {'; '.join(errors)}")
+    notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}" for finding in findings]
     return Exposed(service, target, (*outcome.warnings, *notes), files_read(run))
 
 

@@ -188,7 +188,9 @@ def test_target_port_is_a_number_or_kept_by_name(monkeypatch, capsys, tmp_path, 
     (("--selector", "app=helloworld,track=stable"), {"selector": {"app": "helloworld", "track": "stable"}}),
 ])
 def test_spec_flags(monkeypatch, capsys, tmp_path, flags, spec_part):
-    found = service(monkeypatch, capsys, tmp_path, HELLO, "deployment/helloworld-deployment", *flags)
+    tracked = HELLO.replace("      labels:\n        app: helloworld\n",
+                            "      labels:\n        app: helloworld\n        track: stable\n")
+    found = service(monkeypatch, capsys, tmp_path, tracked, "deployment/helloworld-deployment", *flags)
     for key, value in spec_part.items():
         assert found["spec"][key] == value
 
@@ -375,9 +377,15 @@ def test_hostile_labels_cannot_add_documents_or_keys(monkeypatch, capsys, tmp_pa
     hostile = HELLO.replace("metadata:\n  name: helloworld-deployment\n",
                             'metadata:\n  name: helloworld-deployment\n  labels:\n'
                             '    "a: b\\n---\\nkind: Secret\\n#": "x\\n  evil: true"\n    "on": "\\u202e"\n')
-    code, out, _ = expose(monkeypatch, capsys, tmp_path, hostile, "deployment/helloworld-deployment")
-    assert code == 0
-    documents = list(YAML(typ="safe").load_all(out))
+    code, out, err = expose(monkeypatch, capsys, tmp_path, hostile, "deployment/helloworld-deployment")
+    assert (code, out) == (2, "")  # labels the API server rejects: the Service is not written ...
+    assert err.count("\n") == 1
+    assert "error[label-syntax]" in err
+    from kubelint_svc.reporters import manifest
+
+    labels = {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
+    out = manifest.yaml_text({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "labels": labels}})
+    documents = list(YAML(typ="safe").load_all(out))  # ... and, were it written, they stay values
     assert len(documents) == 1
     assert documents[0]["metadata"]["labels"] == {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
     assert out.isascii()
@@ -438,3 +446,38 @@ def test_graph_output_never_replaces_a_manifest_read(monkeypatch, capsys, tmp_pa
     assert (code, out) == (2, "")
     assert "--output app.yaml is one of the manifests read" in err
     assert (tmp_path / "app.yaml").read_text() == HELLO
+
+
+@pytest.mark.parametrize(("args", "finding"), [
+    (("--target-port", "99999"), "error[service-target-port] targetPort 99999 must be between 1 and 65535"),
+    (("--target-port", "nodejs"), "error[service-target-port-undefined] targetPort 'nodejs' is not a port name"),
+    (("--target-port", "Not_A_Name"), "error[service-target-port] targetPort 'Not_A_Name' is not a valid port name"),
+    (("--name", "Bad.Name"), "error[service-name] Service name 'Bad.Name' must be"),
+    (("--cluster-ip", "foo"), "error[service-cluster-ip] 'foo' is not a valid IP address"),
+    (("--external-ip", "example.com"), "error[service-external-ips] 'example.com' is not a valid IP address"),
+    (("--selector", "app=nothing"), "error[service-selector-no-match]"),
+])
+def test_a_service_that_would_not_lint_clean_is_not_written(monkeypatch, capsys, tmp_path, args, finding):
+    target = tmp_path / "services.yaml"
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", *args,
+                            "--output-file", str(target))
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: the Service written would not lint clean, so it is not written: "
+                          + finding), err
+    assert err.count("\n") == 1
+    assert not target.exists()
+
+
+def test_a_service_whose_ports_are_not_numbers_gives_no_port(monkeypatch, capsys, tmp_path):
+    quoted = """\
+apiVersion: v1
+kind: Service
+metadata: {name: cache}
+spec:
+  selector: {app: cache}
+  ports: [{name: redis, port: "6379"}, {name: none, port: null}]
+"""
+    code, out, err = expose(monkeypatch, capsys, tmp_path, quoted, "svc/cache", "--name", "cache2")
+    assert (code, out) == (2, "")  # was: `port: "6379"` and `port: null` written, exit code 0
+    assert err == ("kubelint-svc: error: couldn't find port via --port flag or introspection (ports that are not "
+                   "numbers are not ports: '6379', None)\n")
