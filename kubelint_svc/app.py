@@ -13,7 +13,7 @@ from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, Rule, RuleError
-from kubelint_svc.expose import ExposeRequest
+from kubelint_svc.expose import KIND_NAMES, ExposeRequest
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
 from kubelint_svc.graph import Graph
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
@@ -310,6 +310,8 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
+FOCUS_KINDS = {**{alias: kind.lower() for alias, kind in KIND_NAMES.items()},
+               "ing": "ingress", "ingresses": "ingress", "endpointslices": "endpointslice"}
 
 
 def graph(options: Options, namespace: str | None = None, only_broken: bool = False,
@@ -324,8 +326,10 @@ def graph(options: Options, namespace: str | None = None, only_broken: bool = Fa
         kind, slash, name = focus.partition("/")
         if not slash or not kind or not name:
             raise UsageError(f"--focus {_shown(focus)} must be KIND/NAME, e.g. service/web")
+        kind = FOCUS_KINDS.get(kind.lower(), kind)  # kubectl's names: svc/web, deploy/web, sts/db
+        given, focus = focus, f"{kind}/{name}"
         known = focus_candidates(whole)
         if f"{kind.lower()}/{name}" not in known:
             hint = did_you_mean(f"{kind.lower()}/{name}", known)
-            raise UsageError(f"--focus {_shown(focus)} names nothing in the graph{hint}")
+            raise UsageError(f"--focus {_shown(given)} names nothing in the graph{hint}")
     return sorted_graph(filtered(whole, namespace, only_broken, focus)), outcome

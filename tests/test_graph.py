@@ -492,3 +492,9 @@ def test_the_job_summary_stays_bounded_whatever_the_names_and_the_findings(tmp_p
     assert "... 295 more findings" in summary.replace("#46;", ".")
     for line in summary.split("```mermaid\n")[1].split("```")[0].splitlines():
         assert MERMAID_LINE.match(line.replace("<br/>", "")), line[:200]
+
+
+@pytest.mark.parametrize("focus", ["svc/checkout", "deploy/checkout", "Deployments/checkout", "service/checkout"])
+def test_focus_takes_kubectls_names_for_kinds(focus):
+    drawn, _ = graph(Options(paths=(EXAMPLES,)), focus=focus)
+    assert sorted(n.id for n in drawn.nodes.values()) == ["Deployment/shop/checkout", "Service/shop/checkout"]
