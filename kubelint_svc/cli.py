@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _NO_BREAK_HYPHEN = "\u2011"
 _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
+_REQUIRED_METAVAR = re.compile(r"\{([A-Z][A-Z/_-]*)\}")
 
 
 class _PlainHelpFormatter(HelpFormatter):
@@ -39,6 +40,10 @@ class _PlainHelpFormatter(HelpFormatter):
 
     def write(self, string: str) -> None:
         super().write(string.replace(_NO_BREAK_HYPHEN, "-"))
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        # typer writes a required argument's metavar in braces (`{KIND/NAME}`), which reads as a choice
+        super().write_usage(prog, _REQUIRED_METAVAR.sub(r"\1", args), prefix)
 
 
 class _PlainContext(typer.Context):
@@ -281,7 +286,8 @@ def expose(
     target: str = typer.Argument(..., metavar="KIND/NAME",
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
                                       "service, and its name."),
-    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    paths: list[str] | None = typer.Argument(None, metavar="[PATH]...",
+                                             help="Files or directories to read [default: .]."),
     name: str | None = typer.Option(
         None, "--name", metavar="NAME", help="The Service's name [default: the object's]."
     ),
@@ -385,7 +391,8 @@ class GraphFormat(str, Enum):
 
 @app.command(cls=_PlainCommand)
 def graph(
-    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    paths: list[str] | None = typer.Argument(None, metavar="[PATH]...",
+                                             help="Files or directories to read [default: .]."),
     output_format: GraphFormat = typer.Option(GraphFormat.text, "--format", "-f", help="How to draw the graph."),
     namespace: str | None = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE",
                                          help="Only this namespace (also the namespace of objects that name none)."),
