@@ -4,6 +4,7 @@ raises UsageError (a one-line message, exit code 2) for anything a user can get 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from kubelint_svc.graph import Graph
 from kubelint_svc.inputs import STDIN, InputFile, MissingPathError, discover, git_tracked_manifests
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
-from kubelint_svc.runner import lint_with_objects
+from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -280,6 +281,17 @@ def _check_yaml_to_append(target: Path) -> None:
             raise UsageError(f"{where}:{line}: a document holds {held}, not a Kubernetes object; not appended to")
 
 
+def not_read(outcome: Outcome, what: str) -> list[str]:
+    """One line a document that could not be read (at most five): what expose and graph cannot
+    see, said where it is, since neither prints the lint's findings."""
+    found = [f for f in outcome.report.findings if f.rule in UNREADABLE_RULES]
+    lines = [f"{f.file}:{f.line}:{f.column}: {f.message.removesuffix('; not linted')} [{f.rule}]; not {what}"
+             for f in found[:5]]
+    if len(found) > 5:
+        lines.append(f"... and {len(found) - 5} more documents that could not be read (`kubelint-svc lint` lists them)")
+    return lines
+
+
 def expose(options: Options, request: ExposeRequest) -> Exposed:
     """The Service `kubectl expose` would create for request's KIND/NAME, from the objects options
     names (builds and renders as the lint sees them); UsageError for a missing or ambiguous
@@ -297,7 +309,10 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
         target = find_target([*run.resources, *run.context_resources], request, outcome.settings.namespace)
         service = service_for(target, request, outcome.settings.node_port_range)
     except ExposeError as error:
-        raise UsageError(str(error)) from None
+        unread = not_read(outcome, "read")
+        more = f" ({len(unread)} document{'s' if len(unread) > 1 else ''} could not be read: {unread[0]})" \
+            if unread and "not found" in str(error) else ""
+        raise UsageError(f"{error}{more}") from None
     # what kubectl would write is linted against what it came from: a Service exposed from a
     # Service keeps kubectl's targetPort (its port), which may reach no container
     generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
@@ -306,7 +321,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     if errors:  # what the API server would reject, or a port that reaches nothing: not written
         raise UsageError(f"the Service written would not lint clean, so it is not written: {'; '.join(errors)}")
     notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}" for finding in findings]
-    return Exposed(service, target, (*outcome.warnings, *notes), files_read(run))
+    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *notes), files_read(run))
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
@@ -332,4 +347,5 @@ def graph(options: Options, namespace: str | None = None, only_broken: bool = Fa
         if f"{kind.lower()}/{name}" not in known:
             hint = did_you_mean(f"{kind.lower()}/{name}", known)
             raise UsageError(f"--focus {_shown(given)} names nothing in the graph{hint}")
+    outcome = dataclasses.replace(outcome, warnings=(*outcome.warnings, *not_read(outcome, "drawn")))
     return sorted_graph(filtered(whole, namespace, only_broken, focus)), outcome

@@ -481,3 +481,12 @@ spec:
     assert (code, out) == (2, "")  # was: `port: "6379"` and `port: null` written, exit code 0
     assert err == ("kubelint-svc: error: couldn't find port via --port flag or introspection (ports that are not "
                    "numbers are not ports: '6379', None)\n")
+
+
+def test_not_found_says_which_documents_could_not_be_read(monkeypatch, capsys, tmp_path):
+    broken = HELLO.replace("  replicas: 3\n", "  replicas: [3\n")
+    code, out, err = expose(monkeypatch, capsys, tmp_path, broken, "deploy/helloworld-deployment")
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: Deployment helloworld-deployment not found; no workload or Service "
+                          "was found in the files read (1 document could not be read: app.yaml:"), err
+    assert "[yaml-syntax]; not read)\n" in err

@@ -498,3 +498,16 @@ def test_the_job_summary_stays_bounded_whatever_the_names_and_the_findings(tmp_p
 def test_focus_takes_kubectls_names_for_kinds(focus):
     drawn, _ = graph(Options(paths=(EXAMPLES,)), focus=focus)
     assert sorted(n.id for n in drawn.nodes.values()) == ["Deployment/shop/checkout", "Service/shop/checkout"]
+
+
+def test_documents_that_cannot_be_read_are_said_with_their_place(monkeypatch, capsys, tmp_path):
+    (tmp_path / "d.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nx: " + "[" * 500 + "]" * 500
+                                     + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path))
+    assert (code, out) == (0, "0 nodes, 0 edges, 0 broken.\n")  # was: that line alone, not a word on why
+    place = f"kubelint-svc: warning: {tmp_path / 'd.yaml'}"
+    assert err.splitlines() == [
+        f"{place}:4:203: document nests deeper than 200 levels [yaml-limit-exceeded]; not drawn",
+        (f"{place}:9:1: YAML syntax error: while parsing a flow mapping did not find expected ',' or '}}' "
+         "[yaml-syntax]; not drawn"),
+    ]
