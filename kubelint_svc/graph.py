@@ -300,13 +300,16 @@ def filtered(graph: Graph, namespace: str | None = None, only_broken: bool = Fal
     if focus is not None:
         kind, _, name = focus.partition("/")
         start = {i for i, n in nodes.items() if n.kind.lower() == kind.lower() and n.name == name}
+        neighbours: dict[str, set[str]] = {}
+        for edge in edges:
+            neighbours.setdefault(edge.source, set()).add(edge.target)
+            neighbours.setdefault(edge.target, set()).add(edge.source)
         reached = set(start)
-        frontier = set(start)
-        while frontier:
-            following = {e.target for e in edges if e.source in frontier} | {e.source for e in edges
-                                                                               if e.target in frontier}
-            frontier = following - reached
-            reached |= frontier
+        frontier = list(start)
+        while frontier:  # each node and edge once: a chain of thousands stays linear
+            following = {n for node_id in frontier for n in neighbours.get(node_id, ()) if n not in reached}
+            reached |= following
+            frontier = list(following)
         nodes = {i: n for i, n in nodes.items() if i in reached}
         edges = [e for e in edges if e.source in reached and e.target in reached]
     if only_broken:
