@@ -429,7 +429,10 @@ def graph(
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     writers = {GraphFormat.text: graph_formats.text, GraphFormat.mermaid: graph_formats.mermaid,
                GraphFormat.dot: graph_formats.dot, GraphFormat.json: graph_formats.json}
-    _write_text(writers[output_format](drawn), output_file)
+    drawing = writers[output_format](drawn)
+    if output_format is GraphFormat.mermaid and (too_long := graph_formats.too_long_for_mermaid(drawing)):
+        typer.echo(f"kubelint-svc: warning: {too_long}", err=True)
+    _write_text(drawing, output_file)
 
 
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")

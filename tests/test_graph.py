@@ -526,3 +526,18 @@ def test_focus_on_a_long_chain_stays_linear():
     focused = filtered(Graph(nodes, edges), focus="statefulset/s0")
     assert time.perf_counter() - started < 2  # was one scan of every edge a step: 20,000² for this chain
     assert len(focused.nodes) == 20_000
+
+
+def test_a_mermaid_text_too_long_to_be_drawn_is_said(monkeypatch, capsys, tmp_path):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "x"}},
+           "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}
+    documents = [json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{i}"},
+                             "spec": {"selector": {"app": "x"}, "ports": [{"port": 80}]}}) for i in range(800)]
+    (tmp_path / "many.yaml").write_text("\n---\n".join([*documents, json.dumps(pod)]) + "\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path), "-f", "mermaid")
+    assert code == 0
+    assert len(out) > graph_formats.MERMAID_MAX_TEXT
+    assert err == (f"kubelint-svc: warning: the Mermaid text is {len(out):,} characters; mermaid (and GitHub) draw at "
+                   "most 50,000: narrow it with --focus, --namespace or --only-broken, or use --format dot\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path), "-f", "mermaid", "--only-broken")
+    assert (code, err) == (0, "")

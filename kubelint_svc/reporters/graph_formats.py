@@ -105,6 +105,17 @@ def mermaid(graph: Graph, max_edges: int | None = None, max_characters: int | No
     return result
 
 
+MERMAID_MAX_TEXT = 50_000  # mermaid's default maxTextSize, GitHub's too: a longer diagram is not drawn
+
+
+def too_long_for_mermaid(drawn: str) -> str | None:
+    """What to say when a Mermaid text is longer than mermaid draws by default."""
+    if len(drawn) <= MERMAID_MAX_TEXT:
+        return None
+    return (f"the Mermaid text is {len(drawn):,} characters; mermaid (and GitHub) draw at most "
+            f"{MERMAID_MAX_TEXT:,}: narrow it with --focus, --namespace or --only-broken, or use --format dot")
+
+
 def dot_text(value: str) -> str:
     """Text inside a double-quoted DOT string: control characters shown as escapes, then every
     backslash and quote escaped (a label cannot end the string or use DOT's own escapes)."""
