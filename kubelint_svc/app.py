@@ -4,6 +4,7 @@ raises UsageError (a one-line message, exit code 2) for anything a user can get 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from kubelint_svc.inputs import (
 )
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import resolved
-from kubelint_svc.runner import lint_with_objects
+from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -319,6 +320,70 @@ class Exposed:
     service: dict[str, Any]
     source: Resource  # the object exposed
     warnings: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()  # the files the objects came from
+
+
+def files_read(run: RunContext) -> tuple[str, ...]:
+    """The files a run's objects (and its unreadable documents) came from."""
+    found = [r.file for r in [*run.resources, *run.context_resources]] + [u[0] for u in run.unreadable]
+    return tuple(dict.fromkeys(found))
+
+
+def check_output_file(output_file: str, read: tuple[str, ...], append: bool, flag: str) -> None:
+    """Refuse a write that would change what the user did not ask to change: replacing one of
+    the manifests read, writing through a symbolic link that leads out of the working directory
+    (a link a pull request may have added), appending a YAML document to a file that is not YAML."""
+    target = Path(output_file)
+    if target.is_symlink():
+        real = Path(os.path.realpath(target))
+        if not real.is_relative_to(Path.cwd().resolve()):
+            raise UsageError(f"{flag} {output_file} is a symbolic link to {real}, outside the working directory; "
+                             "name that file itself to write there")
+    if not target.is_file():
+        return
+    real_target = os.path.realpath(target)
+    if not append and any(os.path.realpath(each) == real_target for each in read if each != STDIN):
+        more = " (--append adds the Service to it)" if flag == "--output-file" else ""
+        raise UsageError(f"{flag} {output_file} is one of the manifests read; writing would replace it{more}")
+    if append and target.stat().st_size > 0:
+        _check_yaml_to_append(target)
+
+
+def _check_yaml_to_append(target: Path) -> None:
+    from kubelint_svc.loader import UnreadableFile, decode, parse_stream, read_bounded
+
+    where = f"--append: {target}"
+    if target.suffix.lower() == ".json":
+        raise UsageError(f"{where} is JSON; a YAML document after it would make it neither JSON nor YAML")
+    try:
+        text, problem = decode(read_bounded(target))
+    except (OSError, UnreadableFile) as error:
+        raise UsageError(f"{where}: {getattr(error, 'strerror', None) or error}") from None
+    if text is None:
+        assert problem is not None
+        raise UsageError(f"{where}:{problem.line}:{problem.column}: {problem.message}; not appended to")
+    stream = parse_stream(text, keep_nodes=False)
+    problems = [p for p in [*stream.problems, *(p for d in stream.documents for p in d.problems)]
+                if p.rule == "yaml-syntax"]
+    if problems:
+        raise UsageError(f"{where}:{problems[0].line}:{problems[0].column}: {problems[0].message}; not appended to")
+    for document in stream.documents:
+        if document.data is not None and not isinstance(document.data, dict):
+            line = document.first_line + 1
+            held = "text" if isinstance(document.data, str) else "a list" if isinstance(document.data, list) else \
+                "a value"
+            raise UsageError(f"{where}:{line}: a document holds {held}, not a Kubernetes object; not appended to")
+
+
+def not_read(outcome: Outcome, what: str) -> list[str]:
+    """One line a document that could not be read (at most five): what expose and graph cannot
+    see, said where it is, since neither prints the lint's findings."""
+    found = [f for f in outcome.report.findings if f.rule in UNREADABLE_RULES]
+    lines = [f"{f.file}:{f.line}:{f.column}: {f.message.removesuffix('; not linted')} [{f.rule}]; not {what}"
+             for f in found[:5]]
+    if len(found) > 5:
+        lines.append(f"... and {len(found) - 5} more documents that could not be read (`kubelint-svc lint` lists them)")
+    return lines
 
 
 def expose(options: Options, request: ExposeRequest) -> Exposed:
@@ -338,16 +403,30 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
         target = find_target([*run.resources, *run.context_resources], request, outcome.settings.namespace)
         service = service_for(target, request, outcome.settings.node_port_range)
     except ExposeError as error:
-        raise UsageError(str(error)) from None
+        unread = not_read(outcome, "read")
+        more = f" ({len(unread)} document{'s' if len(unread) > 1 else ''} could not be read: {unread[0]})" \
+            if unread and "not found" in str(error) else ""
+        raise UsageError(f"{error}{more}") from None
     # what kubectl would write is linted against what it came from: a Service exposed from a
     # Service keeps kubectl's targetPort (its port), which may reach no container
     generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
-    notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}"
-             for finding in outcome.registry.check_resource(generated, run)]
-    return Exposed(service, target, (*outcome.warnings, *notes))
+    findings = list(outcome.registry.check_resource(generated, run))
+    errors = [f"error[{finding.rule}] {finding.message}" for finding in findings if finding.severity == "error"]
+    if errors:  # what the API server would reject, or a port that reaches nothing: not written
+        raise UsageError(f"the Service written would not lint clean, so it is not written: {'; '.join(errors)}")
+    notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}" for finding in findings]
+    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *notes), files_read(run))
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
+
+
+def _focus_kinds() -> dict[str, str]:
+    """kubectl's names of kinds, for --focus: svc/web, deploy/web, sts/db."""
+    from kubelint_svc.expose import KIND_NAMES
+
+    return {**{alias: kind.lower() for alias, kind in KIND_NAMES.items()},
+            "ing": "ingress", "ingresses": "ingress", "endpointslices": "endpointslice"}
 
 
 def graph(options: Options, namespace: str | None = None, only_broken: bool = False,
@@ -362,8 +441,11 @@ def graph(options: Options, namespace: str | None = None, only_broken: bool = Fa
         kind, slash, name = focus.partition("/")
         if not slash or not kind or not name:
             raise UsageError(f"--focus {_shown(focus)} must be KIND/NAME, e.g. service/web")
+        kind = _focus_kinds().get(kind.lower(), kind)
+        given, focus = focus, f"{kind}/{name}"
         known = focus_candidates(whole)
         if f"{kind.lower()}/{name}" not in known:
             hint = did_you_mean(f"{kind.lower()}/{name}", known)
-            raise UsageError(f"--focus {_shown(focus)} names nothing in the graph{hint}")
+            raise UsageError(f"--focus {_shown(given)} names nothing in the graph{hint}")
+    outcome = dataclasses.replace(outcome, warnings=(*outcome.warnings, *not_read(outcome, "drawn")))
     return sorted_graph(filtered(whole, namespace, only_broken, focus)), outcome

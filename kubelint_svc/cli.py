@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _NO_BREAK_HYPHEN = "\u2011"
 _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
+_REQUIRED_METAVAR = re.compile(r"\{([A-Z][A-Z/_-]*)\}")
 
 
 class _PlainHelpFormatter(HelpFormatter):
@@ -45,6 +46,10 @@ class _PlainHelpFormatter(HelpFormatter):
 
     def write(self, string: str) -> None:
         super().write(string.replace(_NO_BREAK_HYPHEN, "-"))
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        # typer writes a required argument's metavar in braces (`{KIND/NAME}`), which reads as a choice
+        super().write_usage(prog, _REQUIRED_METAVAR.sub(r"\1", args), prefix)
 
 
 class _PlainContext(typer.Context):
@@ -334,7 +339,8 @@ def expose(
     target: str = typer.Argument(..., metavar="KIND/NAME",
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
                                       "service, and its name."),
-    paths: list[str] | None = typer.Argument(None, metavar="PATH", help="Files or directories to read [default: .]."),
+    paths: list[str] | None = typer.Argument(None, metavar="[PATH]...",
+                                             help="Files or directories to read [default: .]."),
     name: str | None = typer.Option(
         None, "--name", metavar="NAME", help="The Service's name [default: the object's]."
     ),
@@ -383,7 +389,7 @@ def expose(
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
 ) -> None:
     """Write the Service `kubectl expose` would create, offline, from the manifests read."""
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file
     from kubelint_svc.app import expose as run
     from kubelint_svc.expose import ExposeRequest
     from kubelint_svc.reporters import manifest
@@ -400,6 +406,8 @@ def expose(
         raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")
     try:
         exposed = run(options, request)
+        if output_file is not None:
+            check_output_file(output_file, exposed.read, append, "--output-file")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible
@@ -456,7 +464,7 @@ def graph(
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
 ) -> None:
     """Draw how Services, workloads, Ingresses and StatefulSets are wired; broken edges marked."""
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file, files_read
     from kubelint_svc.app import graph as run
     from kubelint_svc.reporters import graph_formats
 
@@ -465,6 +473,8 @@ def graph(
                       context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
     try:
         drawn, outcome = run(options, namespace, only_broken, focus)
+        if output_file is not None and outcome.run is not None:
+            check_output_file(output_file, files_read(outcome.run), False, "--output")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible
@@ -473,7 +483,10 @@ def graph(
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     writers = {GraphFormat.text: graph_formats.text, GraphFormat.mermaid: graph_formats.mermaid,
                GraphFormat.dot: graph_formats.dot, GraphFormat.json: graph_formats.json}
-    _write_text(writers[output_format](drawn), output_file)
+    drawing = writers[output_format](drawn)
+    if output_format is GraphFormat.mermaid and (too_long := graph_formats.too_long_for_mermaid(drawing)):
+        typer.echo(f"kubelint-svc: warning: {too_long}", err=True)
+    _write_text(drawing, output_file)
 
 
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")

@@ -153,6 +153,11 @@ def _no_selector(kind: str, legacy: bool) -> str:
 
 def _pod_ports(resource: Resource) -> list[dict[str, Any]]:
     """(containerPort, protocol) entries of the regular containers, in order; a Service's own ports."""
+    return [p for p in _declared_ports(resource) if isinstance(p["port"], int) and not isinstance(p["port"], bool)]
+
+
+def _declared_ports(resource: Resource) -> list[dict[str, Any]]:
+    """Every port entry as written, numbers or not (kubectl could not decode a port that is not one)."""
     if resource.kind == "Service":
         ports = resource.get(("spec", "ports"))
         return [{"port": p.get("port"), "protocol": p.get("protocol") or "TCP"}
@@ -164,7 +169,7 @@ def _pod_ports(resource: Resource) -> list[dict[str, Any]]:
         ports = container.get("ports") if isinstance(container, dict) else None
         found.extend({"port": port.get("containerPort"), "protocol": port.get("protocol") or "TCP"}
                      for port in (ports if isinstance(ports, list) else []) if isinstance(port, dict))
-    return [p for p in found if isinstance(p["port"], int) and not isinstance(p["port"], bool)]
+    return found
 
 
 def parse_labels(text: str, flag: str) -> dict[str, str]:
@@ -211,7 +216,9 @@ def service_for(resource: Resource, request: ExposeRequest, node_port_range: tup
     else:
         numbers = list(dict.fromkeys(p["port"] for p in pod_ports))  # duplicates removed, order kept
         if not numbers and not headless:
-            raise ExposeError("couldn't find port via --port flag or introspection")
+            skipped = [repr(p["port"]) for p in _declared_ports(resource) if p not in pod_ports]
+            why = f" (ports that are not numbers are not ports: {', '.join(skipped[:3])})" if skipped else ""
+            raise ExposeError(f"couldn't find port via --port flag or introspection{why}")
     protocols: dict[int, list[str]] = {}
     for entry in pod_ports:
         listed = protocols.setdefault(entry["port"], [])

@@ -135,20 +135,48 @@ class _Builder:
             if finding.rule in EDGE_RULES and finding.object is not None:
                 ref = finding.object
                 self.problems.setdefault((ref.kind, ref.namespace, ref.name), []).append(finding)
+        # files holding an object of each kind/namespace/name: the same Service in two overlays or
+        # two unrelated folders is two objects, each with its own findings and its own node
+        self.files: dict[tuple[str | None, str | None, str | None], set[str]] = {}
+        for resource in [*run.resources, *run.context_resources]:
+            ref = resource.ref()
+            self.files.setdefault((ref.kind, ref.namespace, ref.name), set()).add(resource.file)
+        self.ids: dict[int, str] = {}  # id(resource) -> its node id
 
     def findings_of(self, resource: Resource, rules: Iterable[str], field_prefix: str = "") -> tuple[Problem, ...]:
         ref: ObjectRef = resource.ref()
+        key = (ref.kind, ref.namespace, ref.name)
         wanted = set(rules)
-        return tuple(
-            Problem.of(f) for f in self.problems.get((ref.kind, ref.namespace, ref.name), [])
-            if f.rule in wanted and (f.field or "").startswith(field_prefix)
-        )
+        found = [f for f in self.problems.get(key, []) if f.rule in wanted and (f.field or "").startswith(field_prefix)]
+        if len(self.files.get(key, ())) > 1:  # a finding in another object's file is that object's
+            found = [f for f in found if f.file == resource.file or f.file not in self.files[key]]
+        return tuple(Problem.of(f) for f in found)
 
     def node(self, resource: Resource, ports: tuple[str, ...] = ()) -> str:
+        known = self.ids.get(id(resource))
+        if known is not None:
+            return known
         namespace = self.index.namespace_of(resource)
-        return self.graph.add(Node(_node_id(resource.kind, namespace, resource.name or "<unnamed>"),
-                                   resource.kind, namespace, resource.name or "<unnamed>", resource.file,
-                                   resource.position(())[0], ports))
+        name = resource.name or "<unnamed>"
+        line = resource.position(())[0]
+        node_id = _node_id(resource.kind, namespace, name)
+        if node_id in self.graph.nodes:  # another object of that kind, namespace and name: drawn apart
+            base, count = f"{node_id}@{resource.file}:{line}", 1
+            node_id = base
+            while node_id in self.graph.nodes:
+                count += 1
+                node_id = f"{base}#{count}"
+        self.ids[id(resource)] = node_id
+        return self.graph.add(Node(node_id, resource.kind, namespace, name, resource.file, line, ports))
+
+    def missing(self, kind: str, namespace: str, name: str) -> str:
+        """The node of an object named but not read (in the naming object's unit); never merged
+        into an object of that name read elsewhere."""
+        node_id = _node_id(kind, namespace, name)
+        known = self.graph.nodes.get(node_id)
+        if known is not None and not known.missing:
+            node_id += "@not-read"
+        return self.graph.add(Node(node_id, kind, namespace, name))
 
     def workload(self, source: PodSource) -> str:
         ports = tuple(_port_text(p.get("containerPort"), p.get("protocol") or "TCP", p.get("name"))
@@ -169,7 +197,7 @@ class _Builder:
         if not sources:
             shown = ", ".join(f"{k}={v}" for k, v in selector.items())
             namespace = self.index.namespace_of(service)
-            target = self.graph.add(Node(_node_id("Pods", namespace, shown), "Pods", namespace, shown))
+            target = self.missing("Pods", namespace, shown)
             self.graph.edges.append(Edge(own, target, "selects", "no Pods match", problems))
             return
         for source in sources:
@@ -193,8 +221,7 @@ class _Builder:
             port_text = str(port.get("number") if port.get("number") is not None else port.get("name", "?"))
             label = f"{_route(ingress, path)} → {port_text}"
             target = self.index.service(namespace, name, near=ingress)
-            target_id = self.node(target) if target is not None else self.graph.add(
-                Node(_node_id("Service", namespace, name), "Service", namespace, name))
+            target_id = self.node(target) if target is not None else self.missing("Service", namespace, name)
             problems = self.findings_of(ingress, ["ingress-backend-service"], format_field_path(path[:-1]))
             self.graph.edges.append(Edge(own, target_id, "routes", label, problems))
 
@@ -204,8 +231,7 @@ class _Builder:
             return
         namespace = self.index.namespace_of(statefulset)
         target = self.index.service(namespace, name, near=statefulset)
-        target_id = self.node(target) if target is not None else self.graph.add(
-            Node(_node_id("Service", namespace, name), "Service", namespace, name))
+        target_id = self.node(target) if target is not None else self.missing("Service", namespace, name)
         problems = self.findings_of(statefulset, ["statefulset-service-name"])
         self.graph.edges.append(Edge(self.node(statefulset), target_id, "governs", "serviceName", problems))
 
@@ -274,13 +300,16 @@ def filtered(graph: Graph, namespace: str | None = None, only_broken: bool = Fal
     if focus is not None:
         kind, _, name = focus.partition("/")
         start = {i for i, n in nodes.items() if n.kind.lower() == kind.lower() and n.name == name}
+        neighbours: dict[str, set[str]] = {}
+        for edge in edges:
+            neighbours.setdefault(edge.source, set()).add(edge.target)
+            neighbours.setdefault(edge.target, set()).add(edge.source)
         reached = set(start)
-        frontier = set(start)
-        while frontier:
-            following = {e.target for e in edges if e.source in frontier} | {e.source for e in edges
-                                                                               if e.target in frontier}
-            frontier = following - reached
-            reached |= frontier
+        frontier = list(start)
+        while frontier:  # each node and edge once: a chain of thousands stays linear
+            following = {n for node_id in frontier for n in neighbours.get(node_id, ()) if n not in reached}
+            reached |= following
+            frontier = list(following)
         nodes = {i: n for i, n in nodes.items() if i in reached}
         edges = [e for e in edges if e.source in reached and e.target in reached]
     if only_broken:

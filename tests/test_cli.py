@@ -266,6 +266,16 @@ def test_lint_help_shows_defaults_and_metavars_that_read_well(monkeypatch, capsy
         assert shown in text
 
 
+@pytest.mark.parametrize(("command", "usage"), [
+    ("expose", "Usage: kubelint-svc expose [OPTIONS] KIND/NAME [PATH]...\n"),
+    ("graph", "Usage: kubelint-svc graph [OPTIONS] [PATH]...\n"),
+    ("explain", "Usage: kubelint-svc explain [OPTIONS] RULE\n"),
+])
+def test_usage_lines_say_which_arguments_repeat_and_have_no_braces(monkeypatch, capsys, command, usage):
+    # typer wrote `expose [OPTIONS] {KIND/NAME} [PATH]`: braces read as a choice, and one PATH only
+    assert in_process(monkeypatch, capsys, command, "--help", COLUMNS="80")[1].startswith(usage)
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("lint", "--fail-on", "critical"),
      "Invalid value for '--fail-on': 'critical' is not one of 'error', 'warning', 'info'."),

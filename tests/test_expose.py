@@ -188,7 +188,9 @@ def test_target_port_is_a_number_or_kept_by_name(monkeypatch, capsys, tmp_path, 
     (("--selector", "app=helloworld,track=stable"), {"selector": {"app": "helloworld", "track": "stable"}}),
 ])
 def test_spec_flags(monkeypatch, capsys, tmp_path, flags, spec_part):
-    found = service(monkeypatch, capsys, tmp_path, HELLO, "deployment/helloworld-deployment", *flags)
+    tracked = HELLO.replace("      labels:\n        app: helloworld\n",
+                            "      labels:\n        app: helloworld\n        track: stable\n")
+    found = service(monkeypatch, capsys, tmp_path, tracked, "deployment/helloworld-deployment", *flags)
     for key, value in spec_part.items():
         assert found["spec"][key] == value
 
@@ -360,8 +362,8 @@ def test_a_kustomize_build_is_exposed_as_the_lint_sees_it(monkeypatch, capsys):
     code, out, err = cli_in_process(monkeypatch, capsys, "expose", "deployment/catalog", "examples/kustomize",
                                     "-o", "json", cwd=REPO)
     assert (code, err) == (0, ("kubelint-svc: warning: the Service written: warning[service-duplicate-name] "
-                              "Service catalog/catalog is defined twice in the same apply (first at line 1): the "
-                              "second silently replaces the first\n"))
+                              "Service catalog/catalog is defined twice in the same apply (first at "
+                              "examples/kustomize/base/service.yaml:1): the second silently replaces the first\n"))
     assert json.loads(out) == {
         "kind": "Service", "apiVersion": "v1",
         "metadata": {"name": "catalog", "namespace": "catalog", "labels": {"app": "catalog"}},
@@ -375,9 +377,116 @@ def test_hostile_labels_cannot_add_documents_or_keys(monkeypatch, capsys, tmp_pa
     hostile = HELLO.replace("metadata:\n  name: helloworld-deployment\n",
                             'metadata:\n  name: helloworld-deployment\n  labels:\n'
                             '    "a: b\\n---\\nkind: Secret\\n#": "x\\n  evil: true"\n    "on": "\\u202e"\n')
-    code, out, _ = expose(monkeypatch, capsys, tmp_path, hostile, "deployment/helloworld-deployment")
-    assert code == 0
-    documents = list(YAML(typ="safe").load_all(out))
+    code, out, err = expose(monkeypatch, capsys, tmp_path, hostile, "deployment/helloworld-deployment")
+    assert (code, out) == (2, "")  # labels the API server rejects: the Service is not written ...
+    assert err.count("\n") == 1
+    assert "error[label-syntax]" in err
+    from kubelint_svc.reporters import manifest
+
+    labels = {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
+    out = manifest.yaml_text({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "labels": labels}})
+    documents = list(YAML(typ="safe").load_all(out))  # ... and, were it written, they stay values
     assert len(documents) == 1
     assert documents[0]["metadata"]["labels"] == {"a: b\n---\nkind: Secret\n#": "x\n  evil: true", "on": "\u202e"}
     assert out.isascii()
+
+
+def test_output_file_never_replaces_a_manifest_read(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            "app.yaml")
+    assert (code, out) == (2, "")
+    assert err == ("kubelint-svc: error: --output-file app.yaml is one of the manifests read; writing would replace "
+                   "it (--append adds the Service to it)\n")
+    assert (tmp_path / "app.yaml").read_text() == HELLO
+    (tmp_path / "link.yaml").symlink_to("app.yaml")  # the same file by another name
+    code, _, _ = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                        "link.yaml")
+    assert code == 2
+    assert (tmp_path / "app.yaml").read_text() == HELLO
+    code, _, _ = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                        "app.yaml", "--append")
+    assert code == 0
+    assert (tmp_path / "app.yaml").read_text().startswith(HELLO + "---\napiVersion: v1\nkind: Service\n")
+
+
+def test_output_file_never_follows_a_link_out_of_the_working_directory(monkeypatch, capsys, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "authorized_keys").write_text("ssh-ed25519 AAAA\n")
+    work = tmp_path / "repo"
+    work.mkdir()
+    (work / "service.yaml").symlink_to(outside / "authorized_keys")  # as a pull request may add it
+    code, out, err = expose(monkeypatch, capsys, work, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            "service.yaml")
+    assert (code, out) == (2, "")
+    assert "is a symbolic link to" in err
+    assert "outside the working directory" in err
+    assert (outside / "authorized_keys").read_text() == "ssh-ed25519 AAAA\n"
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("README.md", "# Notes\n\nSome text\n", "README.md:1: a document holds text, not a Kubernetes object"),
+    ("x.json", '{"kind": "Service"}\n', "x.json is JSON"),
+    ("bad.yaml", "a: [1\n", "bad.yaml:2:1: YAML syntax error"),
+    ("list.yaml", "- a\n- b\n", "list.yaml:1: a document holds a list"),
+])
+def test_append_only_adds_to_a_yaml_file_of_objects(monkeypatch, capsys, tmp_path, name, content, message):
+    (tmp_path / name).write_text(content)
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", "--output-file",
+                            name, "--append")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kubelint-svc: error: --append: {message}"), err
+    assert err.endswith("not appended to\n") or "JSON" in err
+    assert (tmp_path / name).read_text() == content
+
+
+def test_graph_output_never_replaces_a_manifest_read(monkeypatch, capsys, tmp_path):
+    (tmp_path / "app.yaml").write_text(HELLO)
+    code, out, err = cli_in_process(monkeypatch, capsys, "graph", "app.yaml", "-o", "app.yaml", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert "--output app.yaml is one of the manifests read" in err
+    assert (tmp_path / "app.yaml").read_text() == HELLO
+
+
+@pytest.mark.parametrize(("args", "finding"), [
+    (("--target-port", "99999"), "error[service-target-port] targetPort 99999 must be between 1 and 65535"),
+    (("--target-port", "nodejs"), "error[service-target-port-undefined] targetPort 'nodejs' is not a port name"),
+    (("--target-port", "Not_A_Name"), "error[service-target-port] targetPort 'Not_A_Name' is not a valid port name"),
+    (("--name", "Bad.Name"), "error[service-name] Service name 'Bad.Name' must be"),
+    (("--cluster-ip", "foo"), "error[service-cluster-ip] 'foo' is not a valid IP address"),
+    (("--external-ip", "example.com"), "error[service-external-ips] 'example.com' is not a valid IP address"),
+    (("--selector", "app=nothing"), "error[service-selector-no-match]"),
+])
+def test_a_service_that_would_not_lint_clean_is_not_written(monkeypatch, capsys, tmp_path, args, finding):
+    target = tmp_path / "services.yaml"
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deploy/helloworld-deployment", *args,
+                            "--output-file", str(target))
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: the Service written would not lint clean, so it is not written: "
+                          + finding), err
+    assert err.count("\n") == 1
+    assert not target.exists()
+
+
+def test_a_service_whose_ports_are_not_numbers_gives_no_port(monkeypatch, capsys, tmp_path):
+    quoted = """\
+apiVersion: v1
+kind: Service
+metadata: {name: cache}
+spec:
+  selector: {app: cache}
+  ports: [{name: redis, port: "6379"}, {name: none, port: null}]
+"""
+    code, out, err = expose(monkeypatch, capsys, tmp_path, quoted, "svc/cache", "--name", "cache2")
+    assert (code, out) == (2, "")  # was: `port: "6379"` and `port: null` written, exit code 0
+    assert err == ("kubelint-svc: error: couldn't find port via --port flag or introspection (ports that are not "
+                   "numbers are not ports: '6379', None)\n")
+
+
+def test_not_found_says_which_documents_could_not_be_read(monkeypatch, capsys, tmp_path):
+    broken = HELLO.replace("  replicas: 3\n", "  replicas: [3\n")
+    code, out, err = expose(monkeypatch, capsys, tmp_path, broken, "deploy/helloworld-deployment")
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: Deployment helloworld-deployment not found; no workload or Service "
+                          "was found in the files read (1 document could not be read: app.yaml:"), err
+    assert "[yaml-syntax]; not read)\n" in err

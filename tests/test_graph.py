@@ -412,3 +412,132 @@ def test_a_port_finding_breaks_only_the_edge_to_the_workload_it_misses(tmp_path)
     assert [(p.rule, p.severity, p.field) for p in missed.problems] == [
         ("service-selector-ambiguous", "info", "spec.selector"),  # about the Service: on every edge
         ("service-target-port-undefined", "warning", "spec.ports[0].targetPort")]
+
+
+def test_a_custom_resources_kind_cannot_start_a_workflow_command_in_the_text(tmp_path):
+    (tmp_path / "cr.yaml").write_text('apiVersion: example.com/v1\nkind: "::error file=x,line=1::forged"\n'
+                                      "metadata: {name: cr1, namespace: ns}\n")
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    out = graph_formats.text(drawn)
+    assert "forged ns/cr1" in out
+    assert not any(line.lstrip().startswith(("::", "##[")) for line in out.splitlines()), out
+
+
+def test_the_text_of_thousands_of_objects_is_drawn_in_linear_time():
+    from kubelint_svc.graph import Edge, Graph, Node
+
+    nodes = {f"Service/n/s{i}": Node(f"Service/n/s{i}", "Service", "n", f"s{i}", "f.yaml", i) for i in range(20_000)}
+    edges = [Edge(f"Service/n/s{i}", f"Service/n/s{i + 1}", "selects", "80 → 80/TCP") for i in range(19_999)]
+    import time
+
+    started = time.perf_counter()
+    out = graph_formats.text(Graph(nodes, edges))
+    assert time.perf_counter() - started < 2  # one pass over the edges, not one a node (20,000² steps)
+    assert out.endswith("20000 nodes, 19999 edges, 0 broken.\n")
+
+
+def test_the_same_name_in_two_folders_is_two_nodes_each_with_its_own_findings(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    app = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i, ports: [{name: PORT, containerPort: 8080}]}]}
+"""
+    (tmp_path / "a" / "app.yaml").write_text(app.replace("PORT", "http"))
+    (tmp_path / "b" / "app.yaml").write_text(app.replace("PORT", "www"))
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    services = [n for n in drawn.nodes.values() if n.kind == "Service"]
+    assert [Path(n.file).parent.name for n in services] == ["a", "b"]
+    assert services[1].id == f"Service/default/web@{services[1].file}:1"
+    edges = {Path(drawn.nodes[e.source].file).parent.name: e for e in drawn.edges}
+    assert not edges["a"].broken
+    assert edges["a"].problems == ()
+    assert edges["b"].broken
+    assert [Path(p.file).parent.name for p in edges["b"].problems] == ["b"]
+    assert Path(drawn.nodes[edges["b"].target].file).parent.name == "b"  # to its own Deployment
+    document = json.loads(graph_formats.json(drawn))
+    jsonschema.validate(document, SCHEMA)
+    assert len({n["id"] for n in document["nodes"]}) == 4
+
+
+
+def test_the_job_summary_stays_bounded_whatever_the_names_and_the_findings(tmp_path):
+    ports = [{"name": f"p{i}", "port": 1000 + i, "targetPort": f"x{i}"} for i in range(300)]
+    documents = [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": '"' * 20_000},
+         "spec": {"selector": {"app": "a"}, "ports": ports}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p" * 5000, "labels": {"app": "a"}},
+         "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 1}]}]}},
+    ]
+    (tmp_path / "x.yaml").write_text("\n---\n".join(json.dumps(d) for d in documents) + "\n")
+    drawn, _ = graph(Options(paths=(str(tmp_path),)))
+    assert len(drawn.broken_edges()) == 1
+    assert len(drawn.edges[0].problems) == 300
+    summary = graph_formats.summary_markdown(drawn)
+    assert len(summary) < graph_formats.SUMMARY_CHARACTERS
+    assert summary.count("-.->|") == 1
+    assert "... 295 more findings" in summary.replace("#46;", ".")
+    for line in summary.split("```mermaid\n")[1].split("```")[0].splitlines():
+        assert MERMAID_LINE.match(line.replace("<br/>", "")), line[:200]
+
+
+@pytest.mark.parametrize("focus", ["svc/checkout", "deploy/checkout", "Deployments/checkout", "service/checkout"])
+def test_focus_takes_kubectls_names_for_kinds(focus):
+    drawn, _ = graph(Options(paths=(EXAMPLES,)), focus=focus)
+    assert sorted(n.id for n in drawn.nodes.values()) == ["Deployment/shop/checkout", "Service/shop/checkout"]
+
+
+def test_documents_that_cannot_be_read_are_said_with_their_place(monkeypatch, capsys, tmp_path):
+    (tmp_path / "d.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nx: " + "[" * 500 + "]" * 500
+                                     + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path))
+    assert (code, out) == (0, "0 nodes, 0 edges, 0 broken.\n")  # was: that line alone, not a word on why
+    place = f"kubelint-svc: warning: {tmp_path / 'd.yaml'}"
+    assert err.splitlines() == [
+        f"{place}:4:203: document nests deeper than 200 levels [yaml-limit-exceeded]; not drawn",
+        (f"{place}:9:1: YAML syntax error: while parsing a flow mapping did not find expected ',' or '}}' "
+         "[yaml-syntax]; not drawn"),
+    ]
+
+
+def test_focus_on_a_long_chain_stays_linear():
+    import itertools
+    import time
+
+    from kubelint_svc.graph import Edge, Graph, Node, filtered
+
+    ids = [f"StatefulSet/n/s{i}" for i in range(20_000)]
+    nodes = {i: Node(i, "StatefulSet", "n", i.rsplit("/", 1)[1], "f.yaml", 1) for i in ids}
+    edges = [Edge(a, b, "governs", "serviceName") for a, b in itertools.pairwise(ids)]
+    started = time.perf_counter()
+    focused = filtered(Graph(nodes, edges), focus="statefulset/s0")
+    assert time.perf_counter() - started < 2  # was one scan of every edge a step: 20,000² for this chain
+    assert len(focused.nodes) == 20_000
+
+
+def test_a_mermaid_text_too_long_to_be_drawn_is_said(monkeypatch, capsys, tmp_path):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "x"}},
+           "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}
+    documents = [json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{i}"},
+                             "spec": {"selector": {"app": "x"}, "ports": [{"port": 80}]}}) for i in range(800)]
+    (tmp_path / "many.yaml").write_text("\n---\n".join([*documents, json.dumps(pod)]) + "\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path), "-f", "mermaid")
+    assert code == 0
+    assert len(out) > graph_formats.MERMAID_MAX_TEXT
+    assert err == (f"kubelint-svc: warning: the Mermaid text is {len(out):,} characters; mermaid (and GitHub) draw at "
+                   "most 50,000: narrow it with --focus, --namespace or --only-broken, or use --format dot\n")
+    code, out, err = run_cli(monkeypatch, capsys, str(tmp_path), "-f", "mermaid", "--only-broken")
+    assert (code, err) == (0, "")

@@ -45,6 +45,12 @@ def _describe(resource: Resource) -> str:
     return f"Service {resource.namespace + '/' if resource.namespace else ''}{resource.name}"
 
 
+def _place(first: Resource, resource: Resource) -> str:
+    """Where first is, seen from resource: `line 3` in the same file, `path:3` in another of the apply."""
+    line = first.position(())[0]
+    return f"line {line}" if first.file == resource.file else f"{first.file}:{line}"
+
+
 @cross_object
 def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not defaults.needs_node_ports(defaults.spec_of(resource.body)):
@@ -55,7 +61,7 @@ def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) ->
         first = first_claims.get(value) if is_int(value) else None
         if first is not None and first is not resource:
             yield Hit(
-                f"nodePort {value} is already taken by {_describe(first)} (line {first.position(())[0]}) in the same "
+                f"nodePort {value} is already taken by {_describe(first)} ({_place(first, resource)}) in the same "
                 "apply: the API server answers \"provided port is already allocated\" (node ports are allocated per "
                 "number, whatever the protocol)",
                 ("spec", "ports", index, "nodePort"),
@@ -70,7 +76,7 @@ def duplicate_name(resource: Resource, run: RunContext, params: NoParams) -> Ite
     first = _unit_of(resource, run).names.get((resource.namespace or run.default_namespace, resource.name))
     if first is not None and first is not resource:
         yield Hit(
-            f"{_describe(resource)} is defined twice in the same apply (first at line {first.position(())[0]}): "
+            f"{_describe(resource)} is defined twice in the same apply (first at {_place(first, resource)}): "
             "the second silently replaces the first",
             ("metadata", "name"),
             at_key=False,

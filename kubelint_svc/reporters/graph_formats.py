@@ -8,36 +8,51 @@ import re
 from typing import Any
 
 from kubelint_svc.graph import Edge, Graph, Node
-from kubelint_svc.reporters.escaping import json_text, visible
+from kubelint_svc.reporters.escaping import json_text, not_a_command, visible
 
 GRAPH_FORMAT_VERSION = 1
 SUMMARY_EDGES = 40  # the Action's job summary draws at most this many edges ...
 SUMMARY_CHARACTERS = 30_000  # ... and at most this much Mermaid text (GitHub's limit is 50,000)
+SUMMARY_LINE = 100  # ... each label line cut to this many characters, and at most this many findings an edge:
+SUMMARY_PROBLEMS = 5  # one edge and its two nodes then fit in SUMMARY_CHARACTERS whatever the names
 _MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ./:_=,()?+-]")
 
 
-def _node_lines(node: Node) -> list[str]:
+def _cut(lines: list[str], width: int | None) -> list[str]:
+    if width is None:
+        return lines
+    return [line if len(line) <= width else line[:width - 3] + "..." for line in lines]
+
+
+def _node_lines(node: Node, width: int | None = None) -> list[str]:
     lines = [node.title()]
     if node.missing:
         lines.append("not among the files read")
     lines += list(node.ports[:6]) + ([f"... {len(node.ports) - 6} more ports"] if len(node.ports) > 6 else [])
-    return lines
+    return _cut(lines, width)
 
 
-def _edge_lines(edge: Edge) -> list[str]:
+def _edge_lines(edge: Edge, width: int | None = None, most: int | None = None) -> list[str]:
     lines = [edge.label]
-    lines += [f"{'✗' if p.severity != 'info' else '?'} {p.rule} {p.file}:{p.line}" for p in edge.problems]
-    return lines
+    shown = edge.problems if most is None else edge.problems[:most]
+    lines += [f"{'✗' if p.severity != 'info' else '?'} {p.rule} {p.file}:{p.line}" for p in shown]
+    if len(shown) < len(edge.problems):
+        lines.append(f"... {len(edge.problems) - len(shown)} more findings")
+    return _cut(lines, width)
 
 
 def text(graph: Graph) -> str:
     """Each node once, with the edges leaving it; broken edges marked ✗ with their findings."""
     out = []
+    leaving: dict[str, list[Edge]] = {}
+    for edge in graph.edges:
+        leaving.setdefault(edge.source, []).append(edge)
     for node in graph.nodes.values():
         where = f"{node.file}:{node.line}" if not node.missing else "not among the files read"
         ports = f"  ports: {', '.join(node.ports)}" if node.ports and node.kind != "Service" else ""
-        out.append(visible(f"{node.title()} ({where}){ports}"))
-        for edge in (e for e in graph.edges if e.source == node.id):
+        # a line starts with the kind, which a custom resource's file chooses: never a workflow command
+        out.append(not_a_command(visible(f"{node.title()} ({where}){ports}")))
+        for edge in leaving.get(node.id, []):
             target = graph.nodes[edge.target]
             mark = "✗" if edge.broken else "→"
             out.append(visible(f"  {mark} {edge.kind} {target.title()}: {edge.label}"))
@@ -55,18 +70,21 @@ def mermaid_text(value: str) -> str:
 
 
 def mermaid(graph: Graph, max_edges: int | None = None, max_characters: int | None = None) -> str:
-    """A `flowchart LR`; with limits, the first edges that fit (and their nodes)."""
+    """A `flowchart LR`; with limits, the first edges that fit (and their nodes), every label
+    line cut to SUMMARY_LINE characters and every edge's findings to SUMMARY_PROBLEMS."""
     edges = graph.edges if max_edges is None else graph.edges[:max_edges]
     if max_edges is not None:
         graph = graph.subgraph(edges)
+    bounded = max_characters is not None
+    width, most = (SUMMARY_LINE, SUMMARY_PROBLEMS) if bounded else (None, None)
     ids = {node_id: f"n{i}" for i, node_id in enumerate(graph.nodes)}
     lines = ["flowchart LR"]
     for node_id, node in graph.nodes.items():
-        label = "<br/>".join(mermaid_text(line) for line in _node_lines(node))
+        label = "<br/>".join(mermaid_text(line) for line in _node_lines(node, width))
         lines.append(f'  {ids[node_id]}["{label}"]')
     broken_links, broken_nodes = [], set()
     for position, edge in enumerate(edges):
-        label = "<br/>".join(mermaid_text(line) for line in _edge_lines(edge))
+        label = "<br/>".join(mermaid_text(line) for line in _edge_lines(edge, width, most))
         arrow = "-.->" if edge.broken else "-->"
         lines.append(f'  {ids[edge.source]} {arrow}|"{label}"| {ids[edge.target]}')
         if edge.broken:
@@ -85,6 +103,17 @@ def mermaid(graph: Graph, max_edges: int | None = None, max_characters: int | No
     if max_characters is not None and len(result) > max_characters and len(edges) > 1:
         return mermaid(graph, max(1, len(edges) // 2), max_characters)
     return result
+
+
+MERMAID_MAX_TEXT = 50_000  # mermaid's default maxTextSize, GitHub's too: a longer diagram is not drawn
+
+
+def too_long_for_mermaid(drawn: str) -> str | None:
+    """What to say when a Mermaid text is longer than mermaid draws by default."""
+    if len(drawn) <= MERMAID_MAX_TEXT:
+        return None
+    return (f"the Mermaid text is {len(drawn):,} characters; mermaid (and GitHub) draw at most "
+            f"{MERMAID_MAX_TEXT:,}: narrow it with --focus, --namespace or --only-broken, or use --format dot")
 
 
 def dot_text(value: str) -> str:
