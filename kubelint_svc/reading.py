@@ -92,7 +92,7 @@ class Reading:
 
     @classmethod
     def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None) -> Reading:
-        fingerprint = key_of(_tool_fingerprint(), repr(run.settings), registry.fingerprint(),
+        fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(), stdin, wants_of(registry), cache=store, fingerprint=fingerprint)
 
@@ -425,7 +425,7 @@ def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
 
 
 @cache
-def _tool_fingerprint() -> str:
+def tool_fingerprint() -> str:
     """The version, and the size and time of every module of the package: a new version, or an
     edited checkout, never reads entries an older one wrote."""
     package = Path(kubelint_svc.__file__).parent

@@ -22,7 +22,7 @@ from kubelint_svc.loader import (
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside
 from kubelint_svc.placeholders import may_hold_placeholders
-from kubelint_svc.reading import Reading, load_all
+from kubelint_svc.reading import Reading, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
     Suppression,
@@ -32,6 +32,7 @@ from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import Plan, normal, plan
+from kubelint_svc.units.stored import StoredOutputs
 
 __all__ = ["Report", "Settings", "lint", "lint_with_objects"]
 
@@ -106,7 +107,8 @@ def _lint(
             read.add(real)
             known[normal(source.path)] = source
             context_files.append(source)
-    units = plan(list(known), settings.kustomize, settings.helm_values)
+    units = plan(list(known), settings.kustomize, settings.helm_values,
+                 stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None)
     display = _Displays(known)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []

@@ -131,12 +131,12 @@ def test_a_changed_setting_reads_every_file_again(tree, tmp_path):
 def test_a_new_tool_version_reads_every_file_again(tree, tmp_path, monkeypatch):
     run([tree], tmp_path / "cache")
     monkeypatch.setattr(kubelint_svc, "__version__", "999.0.0")
-    reading._tool_fingerprint.cache_clear()
+    reading.tool_fingerprint.cache_clear()
     try:
         _, store = run([tree], tmp_path / "cache")
     finally:
         monkeypatch.undo()
-        reading._tool_fingerprint.cache_clear()
+        reading.tool_fingerprint.cache_clear()
     assert store is not None
     assert (store.hits, store.misses) == (0, 2)
 
@@ -316,3 +316,73 @@ def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, t
     assert store is not None
     assert store.misses == 0
     assert rendered(warm) == rendered(single)
+
+
+# --- kustomize builds and Helm renders kept -----------------------------------------------------
+
+KUSTOMIZATION = "resources: [service.yaml, deployment.yaml]\nnamePrefix: prod-\n"
+
+
+def counting_builds(monkeypatch) -> list[Path]:
+    from kubelint_svc.units import plan
+
+    built: list[Path] = []
+    real = plan.build
+
+    def counted(root, *args, **kwargs):
+        built.append(root)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(plan, "build", counted)
+    return built
+
+
+def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, tmp_path, monkeypatch):
+    (tree / "kustomization.yaml").write_text(KUSTOMIZATION)
+    built = counting_builds(monkeypatch)
+    uncached, _ = run([tree], None, kustomize="fallback")
+    cold, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    warm, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert len(built) == 2  # the uncached run and the cold one; the warm run built nothing
+    assert rendered(uncached) == rendered(cold) == rendered(warm)
+    assert {ref.name for _, ref in warm.object_refs} == {"prod-web"}
+    # a file the build read changes: built again, and judged as built now
+    (tree / "deployment.yaml").write_text(DEPLOYMENT.replace("containerPort: 8080", "containerPort: 0"))
+    edited, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert len(built) == 3
+    assert [(f.rule, f.file.endswith("deployment.yaml"), f.line) for f in edited.findings
+            if f.severity == "error"] == [("container-port-number", True, 16)]
+    # the kustomization itself changes
+    (tree / "kustomization.yaml").write_text(KUSTOMIZATION.replace("prod-", "stage-"))
+    renamed, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert len(built) == 4
+    assert {ref.name for _, ref in renamed.object_refs} == {"stage-web"}
+
+
+def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
+    """A stand-in `helm` (no helm in the reachable registries) that counts its runs."""
+    chart = tmp_path / "repo" / "mychart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("port: 0\n")
+    (chart / "templates" / "service.yaml").write_text("apiVersion: v1\nkind: Service\n")
+    render = ("---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
+              "  name: mychart\nspec:\n  ports:\n  - port: 0\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runs = tmp_path / "runs"
+    (bin_dir / "helm").write_text(f"#!/bin/sh\necho run >> {runs}\ncat <<'EOF'\n{render}EOF\n")
+    (bin_dir / "helm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path / "repo")
+    first, _ = run([Path(".")], tmp_path / "cache")
+    second, _ = run([Path(".")], tmp_path / "cache")
+    assert runs.read_text().count("run") == 1
+    assert rendered(first) == rendered(second)
+    assert ("service-port-number", "mychart/templates/service.yaml") in {(f.rule, f.file) for f in second.findings}
+    (chart / "values.yaml").write_text("port: 80\n")
+    run([Path(".")], tmp_path / "cache")
+    assert runs.read_text().count("run") == 2
+    (chart / "templates" / "extra.yaml").write_text("# a new template\n")
+    run([Path(".")], tmp_path / "cache")
+    assert runs.read_text().count("run") == 3

@@ -5,6 +5,7 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from kubelint_svc.units.kustomize import (
     kustomization_file,
     referenced_paths,
 )
+from kubelint_svc.units.stored import StoredOutputs
 
 KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
 BUILD_TIMEOUT = 60.0  # one root
@@ -79,17 +81,22 @@ def plan(
     helm_values: tuple[str, ...] = (),
     jobs: int | None = None,
     confine: Path | None = None,
+    stored: StoredOutputs | None = None,
 ) -> Plan:
-    """The units of the files read (normalised paths). confine: no build reads outside it."""
+    """The units of the files read (normalised paths). confine: no build reads outside it.
+    stored: builds and renders kept from earlier runs, used while what they read is unchanged."""
     result = Plan()
+    stored = stored or StoredOutputs(None, "")
     if kustomize != "off":
-        _plan_kustomize(result, files, kustomize, jobs, confine)
-    _plan_charts(result, files, helm_values)
+        _plan_kustomize(result, files, kustomize, jobs, confine, stored)
+    _plan_charts(result, files, helm_values, stored)
     _plan_test_fixtures(result, files)
     return result
 
 
-def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | None, confine: Path | None) -> None:
+def _plan_kustomize(
+    result: Plan, files: list[Path], engine: str, jobs: int | None, confine: Path | None, stored: StoredOutputs
+) -> None:
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine)
     jobs = jobs or _jobs_from_environment()
@@ -104,7 +111,9 @@ def _plan_kustomize(result: Plan, files: list[Path], engine: str, jobs: int | No
             return Build(root, engine, [], set(), skipped=(
                 f"not built: the run's {_budget_from_environment():g} s for kustomize builds were spent "
                 "(KUBELINT_SVC_BUILD_SECONDS raises it)"))
-        return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=confine or _repository_of(root))
+        fence = confine or _repository_of(root)
+        return stored.build(root, engine, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
+                                                               confine=fence))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         result.builds = list(pool.map(build_before_deadline, roots))
@@ -206,7 +215,7 @@ def _repository_of(root: Path) -> Path | None:
     return cwd if cwd is not None and is_inside(resolved(root), cwd) else None
 
 
-def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...]) -> None:
+def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...], stored: StoredOutputs) -> None:
     charts: dict[Path, set[Path]] = {}  # chart -> its templates among the files
     for file in files:
         chart = _chart_of(file)
@@ -223,7 +232,7 @@ def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...]) 
                 "a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
                 f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`"), covers))
             continue
-        text, error = _render(helm, chart, helm_values)
+        text, error = stored.render(chart, helm_values, functools.partial(_render, helm, chart, helm_values))
         if error is not None:
             result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
                                      f"helm template failed: {error}", covers))

@@ -1,0 +1,157 @@
+"""Kustomize builds and Helm renders kept in the cache: each is valid while every file it read
+is unchanged (checked as the file cache checks a file: its stamp when it had settled before it
+was read, else its bytes), and while the tool that made it is the same binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.cache import Cache, key_of
+from kubelint_svc.loader import UnreadableFile, read_bounded
+from kubelint_svc.units.kustomize import Build, BuiltObject, Origin
+
+_SETTLED_NS = 2_000_000_000
+
+
+class StoredOutputs:
+    """What kustomize and helm gave for a root or a chart, from the cache when still valid."""
+
+    def __init__(self, cache: Cache | None, tool: str) -> None:
+        self.cache = cache
+        self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
+
+    def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build]) -> Build:
+        """make()'s Build for root, or the one kept from a run whose files are all unchanged.
+        A build cut short (skipped for time) is not kept."""
+        if self.cache is None:
+            return make()
+        key = key_of(self.tool, "kustomize build", engine, tools_identity("kubectl", "kustomize"), str(root),
+                     str(confine))
+        kept = self._valid(key)
+        if kept is not None:
+            try:
+                return _build_from(kept)
+            except (TypeError, ValueError, KeyError, IndexError):
+                pass  # another layout of this code: built anew
+        started = time.time_ns()
+        done = make()
+        if done.skipped is None:
+            self._keep(key, sorted(done.files), started, _plain_build(done))
+        return done
+
+    def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]]
+               ) -> tuple[str, str | None]:
+        """make()'s (rendered text, error) for chart, or the one kept while every file of the chart
+        folder and the values files are unchanged."""
+        if self.cache is None:
+            return make()
+        files = sorted({*_files_under(chart), *(chart / value for value in values)})
+        key = key_of(self.tool, "helm template", tools_identity("helm"), str(chart), *values,
+                     *(str(path) for path in files))  # a file added to the chart is a new key
+        kept = self._valid(key)
+        if kept is not None and isinstance(kept, list) and len(kept) == 2:
+            return str(kept[0]), kept[1] if isinstance(kept[1], str) else None
+        started = time.time_ns()
+        text, error = make()
+        self._keep(key, files, started, [text, error])
+        return text, error
+
+    def _valid(self, key: str) -> Any | None:
+        assert self.cache is not None  # the callers ask only with a cache
+        stored = self.cache.get(key)
+        if not isinstance(stored, dict) or not isinstance(stored.get("files"), list):
+            return None
+        for entry in stored["files"]:
+            if not (isinstance(entry, list) and len(entry) == 4 and _unchanged(*entry)):
+                return None
+        self.cache.hits += 1
+        return stored.get("output")
+
+    def _keep(self, key: str, files: list[Path], started: int, output: Any) -> None:
+        assert self.cache is not None
+        recorded = []
+        for path in files:
+            if path.is_dir():
+                continue  # a folder named as a resource: its kustomization is among the files
+            try:
+                stamp = _stamp(os.stat(path))
+                digest = key_of(read_bounded(path))
+            except (OSError, ValueError, UnreadableFile):
+                return  # a file that cannot be read again: nothing is kept
+            recorded.append([str(path), stamp, started, digest])
+        self.cache.misses += 1
+        self.cache.put(key, {"files": recorded, "output": output})
+
+
+def tools_identity(*names: str) -> str:
+    """Which binaries of these names a build would run: their paths, sizes and times."""
+    parts = []
+    for name in names:
+        found = shutil.which(name)
+        if found is None:
+            parts.append(f"{name}: none")
+            continue
+        try:
+            info = os.stat(found)
+        except OSError:
+            parts.append(f"{name}: {found}")
+            continue
+        parts.append(f"{name}: {found} {info.st_size} {info.st_mtime_ns}")
+    return "; ".join(parts)
+
+
+def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
+    try:
+        now = _stamp(os.stat(path))
+    except (OSError, ValueError):
+        return False
+    if isinstance(stamp, list | tuple) and tuple(stamp) == now and isinstance(read_at, int) \
+            and now[1] < read_at - _SETTLED_NS:
+        return True
+    try:
+        return bool(key_of(read_bounded(Path(path))) == digest)
+    except UnreadableFile:
+        return False
+
+
+def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def _files_under(folder: Path) -> list[Path]:
+    found = []
+    for top, folders, names in os.walk(folder):
+        folders.sort()
+        found += [Path(top) / name for name in sorted(names)]
+    return found
+
+
+def _plain_origin(origin: Origin | None) -> Any:
+    return None if origin is None else (str(origin.file), origin.document, origin.path)
+
+
+def _origin_from(value: Any) -> Origin | None:
+    return None if value is None else Origin(Path(value[0]), value[1], tuple(value[2]))
+
+
+def _plain_build(done: Build) -> dict[str, Any]:
+    return {
+        "root": str(done.root), "engine": done.engine, "files": sorted(str(path) for path in done.files),
+        "error": done.error, "skipped": done.skipped, "warnings": list(done.warnings),
+        "objects": [(item.body, _plain_origin(item.origin),
+                     [(path, _plain_origin(origin)) for path, origin in item.patched.items()])
+                    for item in done.objects],
+    }
+
+
+def _build_from(value: dict[str, Any]) -> Build:
+    objects = [BuiltObject(body, _origin_from(origin),
+                           {tuple(path): found for path, where in patched if (found := _origin_from(where))})
+               for body, origin, patched in value["objects"]]
+    return Build(Path(value["root"]), value["engine"], objects, {Path(path) for path in value["files"]},
+                 value["error"], value["skipped"], list(value["warnings"]))
