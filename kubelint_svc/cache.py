@@ -51,6 +51,7 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.unread = 0
+        self._folders: dict[str, bool] = {}  # entry folder -> not a link
 
     @classmethod
     def open(cls, folder: Path) -> Cache | None:
@@ -70,10 +71,12 @@ class Cache:
             return None
         return cls(folder, secret)
 
-    def _path(self, key: str) -> Path | None:
+    def _path(self, key: str) -> str | None:
         """Where key's entry lives; None if its folder is a link (entries never lead elsewhere)."""
-        folder = self.folder / key[:2]
-        return None if folder.is_symlink() else folder / key[2:]
+        prefix = key[:2]
+        if prefix not in self._folders:  # each of the 256 folders is looked at once a run
+            self._folders[prefix] = not os.path.islink(os.path.join(self.folder, prefix))
+        return os.path.join(self.folder, prefix, key[2:]) if self._folders[prefix] else None
 
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None (absent, foreign, damaged)."""
@@ -81,7 +84,7 @@ class Cache:
         try:
             if path is None:
                 raise UnreadableFile("a link")
-            raw = read_bounded(path, _MAX_ENTRY_BYTES, follow_links=False)
+            raw = read_bounded(Path(path), _MAX_ENTRY_BYTES, follow_links=False)
         except UnreadableFile:
             return None
         return self._open_entry(key, raw)
@@ -104,9 +107,10 @@ class Cache:
             body = marshal.dumps(value)
         except ValueError:
             return  # not plain data: nothing is stored
-        target = self._path(key)
-        if target is None:
+        found = self._path(key)
+        if found is None:
             return
+        target = Path(found)
         try:
             target.parent.mkdir(exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")

@@ -53,6 +53,7 @@ class KustomizeIndex:
 
     def __init__(self) -> None:
         self._by_directory: dict[Path, Kustomization | None] = {}
+        self._ancestors: dict[Path, list[Kustomization]] = {}
 
     def kustomization_in(self, directory: Path) -> Kustomization | None:
         if directory not in self._by_directory:
@@ -60,12 +61,14 @@ class KustomizeIndex:
         return self._by_directory[directory]
 
     def _ancestors_with_kustomization(self, start: Path) -> list[Kustomization]:
-        found = []
-        for directory in (start, *start.parents):
-            kustomization = self.kustomization_in(directory)
-            if kustomization is not None:
-                found.append(kustomization)
-        return found
+        if start not in self._ancestors:  # every file of a folder asks the same
+            found = []
+            for directory in (start, *start.parents):
+                kustomization = self.kustomization_in(directory)
+                if kustomization is not None:
+                    found.append(kustomization)
+            self._ancestors[start] = found
+        return self._ancestors[start]
 
     def transform_for(self, file: Path, real: Path | None = None) -> Transform:
         """What kustomize does to the objects of file (whose real path is real, when known)."""
