@@ -62,8 +62,12 @@ def comment_suppressions(text: str, file: str) -> list[Suppression]:
     return found
 
 
+# what the YAML scanner counts as the end of a line, and so what findings' line numbers count
+YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
+    return [0] + [m.end() for m in YAML_LINE_BREAK.finditer(text)]
 
 
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
@@ -107,9 +111,9 @@ def _comments_between(text: str, start: int, stop: int) -> list[tuple[int, str]]
     found = []
     position = text.find("#", start, stop)
     while position != -1:
-        line_end = text.find("\n", position, stop)
-        line_end = stop if line_end == -1 else line_end
-        found.append((position, text[position:line_end].rstrip("\r")))
+        end = YAML_LINE_BREAK.search(text, position, stop)
+        line_end = stop if end is None else end.start()
+        found.append((position, text[position:line_end]))
         position = text.find("#", line_end, stop)
     return found
 
