@@ -14,6 +14,9 @@ from kubelint_svc.model import Resource
 from kubelint_svc.suggestions import did_you_mean
 
 ANNOTATION = "kubelint-svc.io/ignore"
+# rules of one suppression reported unused one by one; the rest are counted in one finding, so
+# a comment naming thousands of rules (a pull request's) gives a dozen lines, not thousands
+MAX_UNUSED_NAMED = 10
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
 
 # where a finding must be for a suppression to apply: (file,), (file, object) or (file, line)
@@ -156,15 +159,20 @@ def apply(
     if unused_severity is None:
         return kept
     for suppression in suppressions:
-        for rule in sorted(suppression.rules - suppression.used):
+        unused = sorted(suppression.rules - suppression.used)
+        where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
+        if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
+            where = "the next line"
+        messages = []
+        for rule in unused[:MAX_UNUSED_NAMED]:
             why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
                 "nothing to suppress"
-            where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
-            if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
-                where = "the next line"
-            kept.append(Finding(
-                "unused-suppression", unused_severity, f"suppression of {rule} on {where} is unused ({why}): remove it",
-                suppression.file, suppression.line, suppression.column, suppression.object,
-                f"metadata.annotations[{ANNOTATION}]" if suppression.scope == "object" else None,
-            ))
+            messages.append(f"suppression of {rule} on {where} is unused ({why}): remove it")
+        if len(unused) > MAX_UNUSED_NAMED:
+            messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "
+                            "nothing: remove them")
+        kept += [Finding(
+            "unused-suppression", unused_severity, message, suppression.file, suppression.line, suppression.column,
+            suppression.object, f"metadata.annotations[{ANNOTATION}]" if suppression.scope == "object" else None,
+        ) for message in messages]
     return kept
