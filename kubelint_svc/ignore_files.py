@@ -294,12 +294,15 @@ def _shown(path: Path) -> Path:
     return path.relative_to(cwd) if path.is_relative_to(cwd) else path
 
 
-def repository_top(start: Path) -> Path:
+def repository_top(start: Path, walked: Path | None = None) -> Path:
     """The nearest folder from start (absolute) upward that holds `.git` (a work tree's top);
-    outside a repository, the working directory when start is below it, else start: ignore
-    files above a repository never apply to it."""
+    outside a repository, the working directory when start is below it, else the folder being
+    walked (walked) when start is below that, else start: ignore files above a repository never
+    apply to it."""
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
     cwd = Path.cwd()
-    return cwd if start.is_relative_to(cwd) else start
+    if start.is_relative_to(cwd):
+        return cwd
+    return walked if walked is not None and start.is_relative_to(walked) else start

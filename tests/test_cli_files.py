@@ -161,3 +161,14 @@ def test_thousands_of_patterns_are_tried_in_groups_not_one_by_one(tmp_path, monk
     for number in range(100):
         files.match(tmp_path / f"sub{number}", True)
     assert len(runs) < 100 * 200  # one by one: 100 * 9,994
+
+
+def test_outside_a_repository_and_the_working_directory_the_walked_folders_ignore_files_apply(
+        tmp_path, monkeypatch, capsys):
+    """`lint /elsewhere/proj` outside git read each folder's own .gitignore only: proj's `gen/`
+    did not reach proj/sub/gen."""
+    tree(tmp_path, "proj/sub/gen/x.yaml", "proj/sub/y.yaml")
+    (tmp_path / "proj" / ".gitignore").write_text("gen/\n")
+    (tmp_path / "elsewhere").mkdir()
+    shown = files_read(monkeypatch, capsys, tmp_path / "elsewhere", str(tmp_path / "proj"))
+    assert shown == [str(tmp_path / "proj" / "sub" / "y.yaml")]
