@@ -172,3 +172,10 @@ def test_outside_a_repository_and_the_working_directory_the_walked_folders_ignor
     (tmp_path / "elsewhere").mkdir()
     shown = files_read(monkeypatch, capsys, tmp_path / "elsewhere", str(tmp_path / "proj"))
     assert shown == [str(tmp_path / "proj" / "sub" / "y.yaml")]
+
+
+def test_show_files_leaves_out_links_that_are_not_followed(tmp_path, monkeypatch, capsys):
+    tree(tmp_path, "a.yaml")
+    (tmp_path / "out.yaml").symlink_to("/etc/hostname")
+    (tmp_path / "outdir").symlink_to("/etc")
+    assert files_read(monkeypatch, capsys, tmp_path, ".") == ["a.yaml"]
