@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.model import Resource
-from kubelint_svc.suggestions import did_you_mean
+from kubelint_svc.suggestions import did_you_mean, shortened
 
 ANNOTATION = "kubelint-svc.io/ignore"
 # rules of one suppression reported unused one by one; the rest are counted in one finding, so
@@ -167,7 +167,7 @@ def apply(
         for rule in unused[:MAX_UNUSED_NAMED]:
             why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
                 "nothing to suppress"
-            messages.append(f"suppression of {rule} on {where} is unused ({why}): remove it")
+            messages.append(f"suppression of {shortened(rule)} on {where} is unused ({why}): remove it")
         if len(unused) > MAX_UNUSED_NAMED:
             messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "
                             "nothing: remove them")

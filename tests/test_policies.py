@@ -196,6 +196,9 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     ("fail_on: error\n", ":1: unknown key 'fail_on'; did you mean 'fail-on'? (known keys: kubernetes-version, "),
     ("rules:\n  service-node-port-rang: off\n",
      ":2: unknown rule id 'service-node-port-rang'; did you mean 'service-node-port-range'? (`kubelint-svc rules`"),
+    # a pull request's 200,000-character rule id: quoted short, the message stays one short line
+    ("rules:\n  ? service-node-port-rang" + "e" * 200_000 + "\n  : off\n",
+     ":2: unknown rule id 'service-node-port-rang" + "e" * 35 + "...' (`kubelint-svc rules`"),
 ])
 def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
     (tmp_path / ".kubelint-svc.yaml").write_text(config)
@@ -203,6 +206,7 @@ def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
     assert result.returncode == 2
     assert result.stderr.startswith(f"kubelint-svc: error: {tmp_path / '.kubelint-svc.yaml'}{message}")
     assert len(result.stderr.splitlines()) == 1
+    assert len(result.stderr) < 400
 
 
 @pytest.mark.parametrize("written", ["  ports:\n  - port: 80  # kubelint-svc: ignore[service-node-port-rang]\n",
@@ -448,3 +452,9 @@ def test_a_suppression_naming_thousands_of_rules_gives_a_dozen_findings(lint_tex
     assert len(unused) == 11
     assert unused[0].startswith("suppression of made-up-00000 on this line is unused (no such rule")
     assert unused[-1] == "suppression on this line names 19990 more rules that suppress nothing: remove them"
+
+
+def test_a_suppression_naming_a_huge_rule_id_is_quoted_short(lint_text):
+    report = lint_text(SERVICE.replace("port: 80", "port: 80  # kubelint-svc: ignore[" + "x" * 100_000 + "]"))
+    [unused] = [f.message for f in report.findings if f.rule == "unused-suppression"]
+    assert unused.startswith("suppression of " + "x" * 57 + "... on this line is unused")
