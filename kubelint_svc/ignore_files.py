@@ -171,8 +171,10 @@ def _compile(regex: str) -> _Regex | None:
 
 def parse_ignore_file(text: str, source: str) -> list[IgnorePattern]:
     patterns: list[IgnorePattern] = []
-    for number, written in enumerate(text.splitlines()[:MAX_PATTERNS_PER_FILE], 1):
-        line = written.rstrip("\r")
+    # lines end at `\n` only, as git reads them: splitlines() also broke at \f, NEL and the
+    # invisible U+2028, so `*<U+2028>` (which git matches against nothing) read as `*`
+    for number, written in enumerate(text.split("\n")[:MAX_PATTERNS_PER_FILE], 1):
+        line = written[:-1] if written.endswith("\r") else written
         stripped = line.rstrip(" ")
         if line.endswith("\\ ") and stripped.endswith("\\"):  # an escaped trailing space stays
             stripped += " "

@@ -179,3 +179,14 @@ def test_show_files_leaves_out_links_that_are_not_followed(tmp_path, monkeypatch
     (tmp_path / "out.yaml").symlink_to("/etc/hostname")
     (tmp_path / "outdir").symlink_to("/etc")
     assert files_read(monkeypatch, capsys, tmp_path, ".") == ["a.yaml"]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0c", "\x1c"])
+def test_an_invisible_line_separator_does_not_split_a_pattern(tmp_path, monkeypatch, capsys, separator):
+    """`*<U+2028>` is one pattern to git, matching no file; split there it read as `*` and hid
+    every manifest from the linter behind a .gitignore line a reviewer sees as harmless."""
+    tree(tmp_path, "a.yaml")
+    (tmp_path / ".gitignore").write_text(f"*{separator}\nb.yaml\r\n", newline="")
+    assert files_read(monkeypatch, capsys, tmp_path, ".") == ["a.yaml"]
+    [star, crlf] = parse_ignore_file(f"*{separator}\nb.yaml\r\n", ".gitignore")
+    assert (star.text, crlf.text) == (f"*{separator}", "b.yaml")
