@@ -193,6 +193,10 @@ def parse_ignore_file(text: str, source: str) -> list[IgnorePattern]:
     return patterns
 
 
+class _TooLarge(Exception):
+    pass
+
+
 def _read_small(path: Path) -> str:
     """The text of an ignore file; what is not a small regular file reads as empty."""
     try:
@@ -201,8 +205,11 @@ def _read_small(path: Path) -> str:
     except OSError:
         return ""
     try:
-        if not os.path.isfile(path) or os.fstat(descriptor).st_size > MAX_IGNORE_FILE_BYTES:
+        if not os.path.isfile(path):
             return ""
+        if os.fstat(descriptor).st_size > MAX_IGNORE_FILE_BYTES:
+            raise _TooLarge
+
         return os.read(descriptor, MAX_IGNORE_FILE_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return ""
@@ -250,6 +257,7 @@ class IgnoreFiles:
     def __init__(self, top: Path) -> None:
         self.top = top  # absolute; no ignore file above it is read
         self._folders: dict[Path, _FolderPatterns] = {}
+        self.unread: list[str] = []  # ignore files not read whole, said on stderr
 
     def _patterns_of(self, folder: Path) -> _FolderPatterns:
         found = self._folders.get(folder)
@@ -258,7 +266,16 @@ class IgnoreFiles:
             for name in IGNORE_FILE_NAMES:
                 file = folder / name
                 if file.is_file() and not file.is_symlink():
-                    patterns += parse_ignore_file(_read_small(file), str(_shown(file)))
+                    try:
+                        text = _read_small(file)
+                    except _TooLarge:
+                        self.unread.append(f"{_shown(file)} is larger than {MAX_IGNORE_FILE_BYTES // 1024} KiB; "
+                                           "not read, so nothing it ignores is left out")
+                        continue
+                    if text.rstrip("\n").count("\n") >= MAX_PATTERNS_PER_FILE:
+                        self.unread.append(f"{_shown(file)} has more than {MAX_PATTERNS_PER_FILE:,} lines; those "
+                                           "past it are not read")
+                    patterns += parse_ignore_file(text, str(_shown(file)))
             found = self._folders[folder] = _FolderPatterns(patterns)
         return found
 

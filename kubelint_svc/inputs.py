@@ -99,6 +99,10 @@ class Exclusions:
                 return f"ignored by {pattern.source} ({pattern.text})"
         return None
 
+    def unread(self) -> list[str]:
+        """The ignore files met that were too large to read whole, one line each."""
+        return [line for files in self._ignore_files.values() for line in files.unread]
+
     def why_named(self, path: Path) -> str | None:
         """Why a path named on the command line would be left out: itself or a folder it is in
         (below the working directory or its repository's top) is."""

@@ -190,3 +190,18 @@ def test_an_invisible_line_separator_does_not_split_a_pattern(tmp_path, monkeypa
     assert files_read(monkeypatch, capsys, tmp_path, ".") == ["a.yaml"]
     [star, crlf] = parse_ignore_file(f"*{separator}\nb.yaml\r\n", ".gitignore")
     assert (star.text, crlf.text) == (f"*{separator}", "b.yaml")
+
+
+def test_an_ignore_file_too_large_to_read_whole_is_named_on_stderr(tmp_path, monkeypatch, capsys):
+    """A .gitignore over 256 KiB was passed over without a word: what it ignores was linted."""
+    tree(tmp_path, "a.yaml", "sub/b.yaml", "big/c.yaml")
+    (tmp_path / "sub" / ".gitignore").write_text("\n".join(f"n{n}" for n in range(10_000)) + "\n")  # exactly the limit
+    (tmp_path / "big" / ".gitignore").write_text("c.yaml\n" + "#" * 300_000 + "\n")
+    (tmp_path / ".gitignore").write_text("\n".join(f"n{n}" for n in range(10_000)) + "\na.yaml\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = in_process(monkeypatch, capsys, "lint", "--show-files", ".")
+    assert (code, out.splitlines()) == (0, ["a.yaml", "big/c.yaml", "sub/b.yaml"])
+    assert err.splitlines() == [
+        "kubelint-svc: warning: .gitignore has more than 10,000 lines; those past it are not read",
+        "kubelint-svc: warning: big/.gitignore is larger than 256 KiB; not read, so nothing it ignores is left out",
+    ]
