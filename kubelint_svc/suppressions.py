@@ -84,8 +84,9 @@ def yaml_comments(text: str) -> list[tuple[int, str]]:
 
     found: list[tuple[int, str]] = []
     begin: int | None = 0
-    while begin is not None and begin <= len(text):
-        scanner = CBaseLoader(io.StringIO(text[begin:]))  # its scanner is the C one the loader uses
+    stop = len(text)  # the whole stream at first; past an error, one document at a time
+    while begin is not None and begin < max(stop, 1):
+        scanner = CBaseLoader(io.StringIO(text[begin:stop]))  # its scanner is the C one the loader uses
         end = begin  # where the last token seen ends: comments lie between tokens
         resume: int | None = None
         try:
@@ -96,15 +97,22 @@ def yaml_comments(text: str) -> list[tuple[int, str]]:
                 found += _comments_between(text, end, begin + token.start_mark.index)
                 end = max(end, begin + token.end_mark.index)
                 if type(token).__name__ == "StreamEndToken":
-                    found += _comments_between(text, end, len(text))
+                    found += _comments_between(text, end, stop)
                     break
         except YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             failed_at = begin + (mark.index if mark is not None else 0)
             following = _DOCUMENT_START.search(text, max(failed_at, end) + 1)
             resume = following.start() if following else None
+            if stop < len(text):  # scanning one document: the next one follows it
+                resume = stop
         finally:
             scanner.dispose()
+        if resume is None and stop < len(text):
+            resume = stop  # the document scanned alone ended well: the next one
+        if resume is not None:  # the rest is scanned a document at a time: each restart reads one, not
+            following = _DOCUMENT_START.search(text, resume + 1)  # all that follows (quadratic)
+            stop = following.start() if following else len(text)
         begin = resume
     return found
 
