@@ -201,6 +201,7 @@ def plan_run(options: Options) -> Plan:
         raise UsageError(str(error)) from None
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
+    warnings += exclusions.unread()
     if options.git_context:
         context += git_tracked_manifests(paths)
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it

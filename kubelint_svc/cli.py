@@ -277,7 +277,9 @@ def _show_plan(options: Options, settings: bool) -> None:
     except UsageError as error:
         raise _usage_error(str(error)) from None
     _warn(planned.warnings)
-    shown = describe_settings(planned, options) if settings else sorted(s.display for s in planned.inputs)
+    # a link out of the tree is not followed, so not linted: not listed (its finding says so)
+    shown = describe_settings(planned, options) if settings else \
+        sorted(s.display for s in planned.inputs if s.refused is None)
     for line in shown:
         typer.echo(not_a_command(visible(line)))
     raise typer.Exit(EXIT_CLEAN)

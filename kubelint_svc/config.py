@@ -76,12 +76,16 @@ class Config:
 def find_config(start: Path) -> Path | None:
     """The nearest `.kubelint-svc.yaml`, or pyproject.toml with a [tool.kubelint-svc] table, from
     start upward, up to the top of the repository holding start (a folder with `.git`)."""
+    top = next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
     for directory in (start, *start.parents):
         for name in CONFIG_NAMES:
             if (directory / name).is_file():
                 return directory / name
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
+        # a pyproject.toml is read to see whether it has a table for us: one that links out of
+        # the repository (a pull request's `pyproject.toml -> /etc/...`) is not read at all
+        inside = top is None or not pyproject.is_symlink() or is_inside(resolved(pyproject), resolved(top) or top)
+        if inside and pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
             return pyproject
         if (directory / ".git").exists():
             return None  # a configuration above a repository is not the repository's

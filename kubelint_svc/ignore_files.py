@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+# an undecodable byte of a file name (os.fsdecode's stand-in), which RE2 cannot be given
+_SURROGATE = re.compile("[\ud800-\udfff]")
 IGNORE_FILE_NAMES = (".gitignore", ".ignore")  # later wins: `.ignore` overrides `.gitignore`, as ripgrep's
 MAX_IGNORE_FILE_BYTES = 256 * 1024
 MAX_PATTERNS_PER_FILE = 10_000
@@ -26,54 +28,132 @@ class IgnorePattern:
     negated: bool
     directory_only: bool
     regex: _Regex  # matched against the path relative to the folder of the file that holds it
+    expression: str = ""  # the regex's text
 
 
-def _segment(glob: str) -> str:
-    """One path segment of a glob -> regex: `*` and `?` never cross a `/`."""
-    out, index = [], 0
-    while index < len(glob):
-        char = glob[index]
-        if char == "\\" and index + 1 < len(glob):
-            out.append(re.escape(glob[index + 1]))
-            index += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            close = glob.find("]", index + 2 if glob[index + 1:index + 2] in ("!", "^", "]") else index + 1)
+# git's bracket classes (wildmatch.c), as code point ranges; `/` is never matched by a bracket
+_CLASSES = {
+    "alnum": [(48, 57), (65, 90), (97, 122)], "alpha": [(65, 90), (97, 122)], "blank": [(9, 9), (32, 32)],
+    "cntrl": [(0, 31), (127, 127)], "digit": [(48, 57)], "graph": [(33, 126)], "lower": [(97, 122)],
+    "print": [(32, 126)], "punct": [(33, 47), (58, 64), (91, 96), (123, 126)], "space": [(9, 13), (32, 32)],
+    "upper": [(65, 90)], "xdigit": [(48, 57), (65, 70), (97, 102)],
+}
+_SLASH = ord("/")
+
+
+class _NeverMatches(Exception):
+    """A pattern git's wildmatch gives up on (an unclosed `[`, a trailing `\\`, an unknown
+    `[:class:]`) or whose bracket holds nothing: it matches no path."""
+
+
+def _literal(char: str) -> str:
+    return char if char.isalnum() and char.isascii() else f"\\x{{{ord(char):x}}}"
+
+
+def _bracket(glob: str, index: int) -> tuple[str, int]:
+    """The bracket expression opening at glob[index] (`[`) -> (regex, index past its `]`), read
+    as wildmatch reads it: `!` or `^` negates, a `]` first is a member, `\\` escapes, `a-z`,
+    `[:alpha:]`."""
+    position, size = index + 1, len(glob)
+    negated = position < size and glob[position] in "!^"
+    position += negated
+    members: list[tuple[int, int]] = []
+    previous: int | None = None  # the member before, which a `-` makes a range's start
+    first = True
+    while True:
+        if position >= size:
+            raise _NeverMatches
+        char = glob[position]
+        if char == "]" and not first:
+            break
+        first = False
+        if char == "\\":
+            position += 1
+            if position >= size:
+                raise _NeverMatches
+            previous = ord(glob[position])
+            members.append((previous, previous))
+        elif char == "-" and previous is not None and position + 1 < size and glob[position + 1] != "]":
+            position += 1
+            if glob[position] == "\\":
+                position += 1
+                if position >= size:
+                    raise _NeverMatches
+            members.append((previous, ord(glob[position])))
+            previous = None
+        elif char == "[" and glob[position + 1:position + 2] == ":":
+            close = glob.find("]", position + 2)
             if close == -1:
-                out.append(re.escape(char))
+                raise _NeverMatches
+            if close < position + 3 or glob[close - 1] != ":":  # no `:]`: a plain `[`
+                previous = ord("[")
+                members.append((previous, previous))
             else:
-                body = glob[index + 1:close]
-                negated = body[:1] in ("!", "^")
-                body = body[1:] if negated else body
-                body = "".join("\\" + c if c in "\\^[]" else c for c in body)
-                out.append(f"[^/{body}]" if negated else f"[{body}]")
-                index = close + 1
-                continue
+                name = glob[position + 2:close - 1]
+                if name not in _CLASSES:
+                    raise _NeverMatches
+                members += _CLASSES[name]
+                previous = None
+                position = close
         else:
-            out.append(re.escape(char))
-        index += 1
-    return "".join(out)
+            previous = ord(char)
+            members.append((previous, previous))
+        position += 1
+    ranges = []
+    for low, high in members:  # reversed ranges match nothing; `/` is taken out
+        for start, stop in ((low, min(high, _SLASH - 1)), (max(low, _SLASH + 1), high)):
+            if start <= stop:
+                ranges.append(f"\\x{{{start:x}}}" if start == stop else f"\\x{{{start:x}}}-\\x{{{stop:x}}}")
+    if negated:
+        return f"[^/{''.join(ranges)}]", position + 1
+    if not ranges:
+        raise _NeverMatches
+    return f"[{''.join(ranges)}]", position + 1
 
 
-def glob_regex(pattern: str) -> str:
-    """A gitignore pattern (without `!` and trailing `/`) -> a regex over relative posix paths.
-    A pattern with a `/` before its end is anchored to its file's folder; one without matches
-    at any depth."""
+def glob_regex(pattern: str) -> str | None:
+    """A gitignore pattern (without `!` and its one trailing `/`) -> a regex over relative posix
+    paths, or None when git would match nothing with it. A pattern with a `/` is anchored to its
+    file's folder; one without matches at any depth. Read as git's wildmatch reads it: `*` and
+    `?` and brackets never match a `/`, `**` between slashes matches any folders."""
     anchored = "/" in pattern
-    parts = pattern.lstrip("/").split("/")
-    pieces = ["" if anchored else "(?:.*/)?"]
-    any_folders = "(?:.*/)?"
-    for position, part in enumerate(parts):
-        if position > 0 and pieces[-1] != any_folders:
-            pieces.append("/")
-        if part == "**":
-            pieces.append(".*" if position == len(parts) - 1 else any_folders)
-        else:
-            pieces.append(_segment(part))
+    body = pattern[1:] if pattern.startswith("/") else pattern
+    pieces = [] if anchored else ["(?:.*/)?"]
+    index, size = 0, len(body)
+    # git compares an anchored pattern's literal start apart and wildmatches the rest, so a `**`
+    # right after it counts as a pattern's start (`a**/x` matches `a/x` and `ab/c/x`): kept
+    literal_start = next((n for n, c in enumerate(body) if c in "*?[\\"), size) if anchored else 0
+    try:
+        while index < size:
+            char = body[index]
+            if char == "*":
+                end = index
+                while end < size and body[end] == "*":
+                    end += 1
+                alone = (index in (0, literal_start) or body[index - 1] == "/") and (end == size or body[end] == "/")
+                if end - index >= 2 and alone:
+                    pieces.append(".*" if end == size else "(?:.*/)?")
+                    end += end < size  # the slash after `**/` is part of it
+                else:
+                    pieces.append("[^/]*")
+                index = end
+                continue
+            if char == "?":
+                pieces.append("[^/]")
+            elif char == "\\":
+                if index + 1 >= size:
+                    raise _NeverMatches
+                index += 1
+                pieces.append(_literal(body[index]))
+            elif char == "[":
+                piece, index = _bracket(body, index)
+                pieces.append(piece)
+                continue
+            else:
+                pieces.append("/" if char == "/" else _literal(char))
+            index += 1
+    except _NeverMatches:
+        return None
     return "".join(pieces)
 
 
@@ -91,8 +171,10 @@ def _compile(regex: str) -> _Regex | None:
 
 def parse_ignore_file(text: str, source: str) -> list[IgnorePattern]:
     patterns: list[IgnorePattern] = []
-    for number, written in enumerate(text.splitlines()[:MAX_PATTERNS_PER_FILE], 1):
-        line = written.rstrip("\r")
+    # lines end at `\n` only, as git reads them: splitlines() also broke at \f, NEL and the
+    # invisible U+2028, so `*<U+2028>` (which git matches against nothing) read as `*`
+    for number, written in enumerate(text.split("\n")[:MAX_PATTERNS_PER_FILE], 1):
+        line = written[:-1] if written.endswith("\r") else written
         stripped = line.rstrip(" ")
         if line.endswith("\\ ") and stripped.endswith("\\"):  # an escaped trailing space stays
             stripped += " "
@@ -103,13 +185,16 @@ def parse_ignore_file(text: str, source: str) -> list[IgnorePattern]:
         if body.startswith(("\\#", "\\!")):
             body = body[1:]
         directory_only = body.endswith("/")
-        body = body.rstrip("/")
-        if not body:
-            continue
-        regex = _compile(glob_regex(body))
-        if regex is not None:
-            patterns.append(IgnorePattern(f"{source}:{number}", stripped, negated, directory_only, regex))
+        body = body[:-1] if directory_only else body  # one `/` only, as git: `a//` matches nothing
+        translated = glob_regex(body) if body else None
+        regex = _compile(translated) if translated is not None else None
+        if regex is not None and translated is not None:
+            patterns.append(IgnorePattern(f"{source}:{number}", stripped, negated, directory_only, regex, translated))
     return patterns
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _read_small(path: Path) -> str:
@@ -120,8 +205,11 @@ def _read_small(path: Path) -> str:
     except OSError:
         return ""
     try:
-        if not os.path.isfile(path) or os.fstat(descriptor).st_size > MAX_IGNORE_FILE_BYTES:
+        if not os.path.isfile(path):
             return ""
+        if os.fstat(descriptor).st_size > MAX_IGNORE_FILE_BYTES:
+            raise _TooLarge
+
         return os.read(descriptor, MAX_IGNORE_FILE_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return ""
@@ -129,41 +217,83 @@ def _read_small(path: Path) -> str:
         os.close(descriptor)
 
 
+class _FolderPatterns:
+    """The patterns of one folder's ignore files, with the last that matches a path found in
+    few regex runs however many there are: patterns are tried in groups (one alternation each,
+    last group first), and one by one only inside a group that matches."""
+
+    def __init__(self, patterns: list[IgnorePattern]) -> None:
+        self.patterns = patterns
+        self._groups: dict[bool, list[tuple[_Regex | None, list[IgnorePattern]]]] = {}
+
+    def _groups_for(self, is_dir: bool) -> list[tuple[_Regex | None, list[IgnorePattern]]]:
+        groups = self._groups.get(is_dir)
+        if groups is None:
+            applicable = [p for p in self.patterns if is_dir or not p.directory_only]
+            groups = []
+            for start in range(0, len(applicable), _GROUP):
+                members = applicable[start:start + _GROUP]
+                either = _compile("|".join(f"(?:{m.expression})" for m in members)) if len(members) > 1 else None
+                groups.append((either, members))
+            self._groups[is_dir] = groups
+        return groups
+
+    def last_match(self, rest: str, is_dir: bool) -> IgnorePattern | None:
+        for either, members in reversed(self._groups_for(is_dir)):
+            if either is not None and either.fullmatch(rest) is None:
+                continue
+            for pattern in reversed(members):
+                if pattern.regex.fullmatch(rest):
+                    return pattern
+        return None
+
+
+_GROUP = 64  # patterns tried together
+
+
 class IgnoreFiles:
     """The ignore files of every folder from a top down, read once each."""
 
     def __init__(self, top: Path) -> None:
         self.top = top  # absolute; no ignore file above it is read
-        self._folders: dict[Path, list[IgnorePattern]] = {}
+        self._folders: dict[Path, _FolderPatterns] = {}
+        self.unread: list[str] = []  # ignore files not read whole, said on stderr
 
-    def _patterns_of(self, folder: Path) -> list[IgnorePattern]:
+    def _patterns_of(self, folder: Path) -> _FolderPatterns:
         found = self._folders.get(folder)
         if found is None:
-            found = []
+            patterns: list[IgnorePattern] = []
             for name in IGNORE_FILE_NAMES:
                 file = folder / name
                 if file.is_file() and not file.is_symlink():
-                    found += parse_ignore_file(_read_small(file), str(_shown(file)))
-            self._folders[folder] = found
+                    try:
+                        text = _read_small(file)
+                    except _TooLarge:
+                        self.unread.append(f"{_shown(file)} is larger than {MAX_IGNORE_FILE_BYTES // 1024} KiB; "
+                                           "not read, so nothing it ignores is left out")
+                        continue
+                    if text.rstrip("\n").count("\n") >= MAX_PATTERNS_PER_FILE:
+                        self.unread.append(f"{_shown(file)} has more than {MAX_PATTERNS_PER_FILE:,} lines; those "
+                                           "past it are not read")
+                    patterns += parse_ignore_file(text, str(_shown(file)))
+            found = self._folders[folder] = _FolderPatterns(patterns)
         return found
 
     def match(self, path: Path, is_dir: bool) -> IgnorePattern | None:
         """The pattern that ignores path (absolute, below top), or None. Only path itself is
-        judged: a walk never enters an ignored folder, and explicit files ask for each parent."""
+        judged: a walk never enters an ignored folder, and explicit files ask for each parent.
+        The last pattern that matches wins (the deepest folder's last), so the search starts there."""
         try:
             relative = path.relative_to(self.top)
         except ValueError:
             return None
-        verdict: IgnorePattern | None = None
         folders = [self.top, *(self.top / Path(*relative.parts[:n]) for n in range(1, len(relative.parts)))]
-        for folder in folders:
-            rest = path.relative_to(folder).as_posix()
-            for pattern in self._patterns_of(folder):
-                if pattern.directory_only and not is_dir:
-                    continue
-                if pattern.regex.fullmatch(rest):
-                    verdict = None if pattern.negated else pattern
-        return verdict
+        for folder in reversed(folders):
+            rest = _SURROGATE.sub("\ufffd", path.relative_to(folder).as_posix())
+            found = self._patterns_of(folder).last_match(rest, is_dir)
+            if found is not None:
+                return None if found.negated else found
+        return None
 
     def ignores(self, path: Path, is_dir: bool) -> IgnorePattern | None:
         """Is path, or any folder it is in below top, ignored? (For a file named explicitly.)"""
@@ -183,12 +313,15 @@ def _shown(path: Path) -> Path:
     return path.relative_to(cwd) if path.is_relative_to(cwd) else path
 
 
-def repository_top(start: Path) -> Path:
+def repository_top(start: Path, walked: Path | None = None) -> Path:
     """The nearest folder from start (absolute) upward that holds `.git` (a work tree's top);
-    outside a repository, the working directory when start is below it, else start: ignore
-    files above a repository never apply to it."""
+    outside a repository, the working directory when start is below it, else the folder being
+    walked (walked) when start is below that, else start: ignore files above a repository never
+    apply to it."""
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
     cwd = Path.cwd()
-    return cwd if start.is_relative_to(cwd) else start
+    if start.is_relative_to(cwd):
+        return cwd
+    return walked if walked is not None and start.is_relative_to(walked) else start

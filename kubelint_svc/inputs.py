@@ -78,8 +78,9 @@ class Exclusions:
     configured: Callable[[Path, bool], str | None] | None = None
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
 
-    def why(self, path: Path, is_dir: bool) -> str | None:
-        """Why path itself is left out (`excluded by --exclude (vendor)`), or None."""
+    def why(self, path: Path, is_dir: bool, walked: Path | None = None) -> str | None:
+        """Why path itself is left out (`excluded by --exclude (vendor)`), or None. walked: the
+        folder a walk started from, whose ignore files apply below it outside a repository."""
         absolute = Path(os.path.abspath(path))
         for each in self.globs:
             if each.matches(absolute, is_dir):
@@ -91,12 +92,16 @@ class Exclusions:
         if is_dir and (absolute / "pyvenv.cfg").is_file():
             return "excluded as a virtualenv"
         if self.respect_gitignore:
-            top = repository_top(absolute.parent)
+            top = repository_top(absolute.parent, walked)
             files = self._ignore_files.setdefault(top, IgnoreFiles(top))
             pattern = files.match(absolute, is_dir)
             if pattern is not None:
                 return f"ignored by {pattern.source} ({pattern.text})"
         return None
+
+    def unread(self) -> list[str]:
+        """The ignore files met that were too large to read whole, one line each."""
+        return [line for files in self._ignore_files.values() for line in files.unread]
 
     def why_named(self, path: Path) -> str | None:
         """Why a path named on the command line would be left out: itself or a folder it is in
@@ -150,6 +155,7 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
     out of top, which is never followed: a committed `root -> /` must not walk the machine."""
     found: list[tuple[Path, str | None]] = []
     real_top = resolved(top) or top.absolute()
+    walked = Path(os.path.abspath(top))
     visited: set[tuple[int, int]] = set()
     for directory, subdirs, names in os.walk(top, followlinks=True):
         stat = os.stat(directory)
@@ -160,7 +166,7 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
         visited.add(identity)
         kept = []
         for name in sorted(d for d in subdirs if not d.startswith(".")):
-            if exclusions is not None and exclusions.why(Path(directory) / name, True) is not None:
+            if exclusions is not None and exclusions.why(Path(directory) / name, True, walked) is not None:
                 continue
             refused = _link_out_of(Path(directory) / name, real_top)
             if refused is None:
@@ -171,7 +177,7 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
         for name in sorted(names):
             if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."):  # hidden: a tool's configuration
                 file = Path(directory) / name
-                if exclusions is not None and exclusions.why(file, False) is not None:
+                if exclusions is not None and exclusions.why(file, False, walked) is not None:
                     continue
                 refused = _link_out_of(file, real_top)
                 if refused is not None:

@@ -25,6 +25,7 @@ from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
+    YAML_LINE_BREAK,
     Suppression,
     object_suppression,
 )
@@ -174,23 +175,25 @@ def _lint(
     return report, run
 
 
-MAX_SOURCE_LINE = 400  # characters of a source line kept for a report
+MAX_SOURCE_LINE = 400  # characters of a source line kept past the last column a finding points at
 
 
 def _source_lines(findings: list[Finding], texts: dict[str, Callable[[], str]]) -> dict[tuple[str, int], str]:
     """The lines findings and their notes point at, from the text as it was read, or read again
     when the cache spared reading it (bounded)."""
-    wanted: dict[str, set[int]] = {}
+    wanted: dict[str, dict[int, int]] = {}  # file -> line -> the furthest column pointed at
     for finding in findings:
-        for file, line in ((finding.file, finding.line), *((note.file, note.line) for note in finding.notes)):
+        for file, line, column in ((finding.file, finding.line, finding.column),
+                                   *((note.file, note.line, note.column) for note in finding.notes)):
             if file in texts:
-                wanted.setdefault(file, set()).add(line)
+                columns = wanted.setdefault(file, {})
+                columns[line] = max(columns.get(line, 0), column)
     found = {}
     for file, numbers in wanted.items():
-        lines = texts[file]().split("\n", max(numbers))
-        for number in numbers:
-            if 0 < number <= len(lines):
-                found[(file, number)] = lines[number - 1][:MAX_SOURCE_LINE].rstrip("\r")
+        lines = YAML_LINE_BREAK.split(texts[file](), max(numbers))  # CR alone, NEL and LS end lines too
+        for number, column in numbers.items():
+            if 0 < number <= len(lines):  # a long line (minified JSON) is kept up to a little past its spans
+                found[(file, number)] = lines[number - 1][:column + MAX_SOURCE_LINE]
     return found
 
 

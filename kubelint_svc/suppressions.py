@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.model import Resource
-from kubelint_svc.suggestions import did_you_mean
+from kubelint_svc.suggestions import did_you_mean, shortened
 
 ANNOTATION = "kubelint-svc.io/ignore"
+# rules of one suppression reported unused one by one; the rest are counted in one finding, so
+# a comment naming thousands of rules (a pull request's) gives a dozen lines, not thousands
+MAX_UNUSED_NAMED = 10
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
 
 # where a finding must be for a suppression to apply: (file,), (file, object) or (file, line)
@@ -62,8 +65,12 @@ def comment_suppressions(text: str, file: str) -> list[Suppression]:
     return found
 
 
+# what the YAML scanner counts as the end of a line, and so what findings' line numbers count
+YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
+    return [0] + [m.end() for m in YAML_LINE_BREAK.finditer(text)]
 
 
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
@@ -77,8 +84,9 @@ def yaml_comments(text: str) -> list[tuple[int, str]]:
 
     found: list[tuple[int, str]] = []
     begin: int | None = 0
-    while begin is not None and begin <= len(text):
-        scanner = CBaseLoader(io.StringIO(text[begin:]))  # its scanner is the C one the loader uses
+    stop = len(text)  # the whole stream at first; past an error, one document at a time
+    while begin is not None and begin < max(stop, 1):
+        scanner = CBaseLoader(io.StringIO(text[begin:stop]))  # its scanner is the C one the loader uses
         end = begin  # where the last token seen ends: comments lie between tokens
         resume: int | None = None
         try:
@@ -89,15 +97,22 @@ def yaml_comments(text: str) -> list[tuple[int, str]]:
                 found += _comments_between(text, end, begin + token.start_mark.index)
                 end = max(end, begin + token.end_mark.index)
                 if type(token).__name__ == "StreamEndToken":
-                    found += _comments_between(text, end, len(text))
+                    found += _comments_between(text, end, stop)
                     break
         except YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             failed_at = begin + (mark.index if mark is not None else 0)
             following = _DOCUMENT_START.search(text, max(failed_at, end) + 1)
             resume = following.start() if following else None
+            if stop < len(text):  # scanning one document: the next one follows it
+                resume = stop
         finally:
             scanner.dispose()
+        if resume is None and stop < len(text):
+            resume = stop  # the document scanned alone ended well: the next one
+        if resume is not None:  # the rest is scanned a document at a time: each restart reads one, not
+            following = _DOCUMENT_START.search(text, resume + 1)  # all that follows (quadratic)
+            stop = following.start() if following else len(text)
         begin = resume
     return found
 
@@ -107,9 +122,9 @@ def _comments_between(text: str, start: int, stop: int) -> list[tuple[int, str]]
     found = []
     position = text.find("#", start, stop)
     while position != -1:
-        line_end = text.find("\n", position, stop)
-        line_end = stop if line_end == -1 else line_end
-        found.append((position, text[position:line_end].rstrip("\r")))
+        end = YAML_LINE_BREAK.search(text, position, stop)
+        line_end = stop if end is None else end.start()
+        found.append((position, text[position:line_end]))
         position = text.find("#", line_end, stop)
     return found
 
@@ -152,15 +167,20 @@ def apply(
     if unused_severity is None:
         return kept
     for suppression in suppressions:
-        for rule in sorted(suppression.rules - suppression.used):
+        unused = sorted(suppression.rules - suppression.used)
+        where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
+        if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
+            where = "the next line"
+        messages = []
+        for rule in unused[:MAX_UNUSED_NAMED]:
             why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
                 "nothing to suppress"
-            where = {"line": "this line", "file": "this file", "object": "this object"}[suppression.scope]
-            if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
-                where = "the next line"
-            kept.append(Finding(
-                "unused-suppression", unused_severity, f"suppression of {rule} on {where} is unused ({why}): remove it",
-                suppression.file, suppression.line, suppression.column, suppression.object,
-                f"metadata.annotations[{ANNOTATION}]" if suppression.scope == "object" else None,
-            ))
+            messages.append(f"suppression of {shortened(rule)} on {where} is unused ({why}): remove it")
+        if len(unused) > MAX_UNUSED_NAMED:
+            messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "
+                            "nothing: remove them")
+        kept += [Finding(
+            "unused-suppression", unused_severity, message, suppression.file, suppression.line, suppression.column,
+            suppression.object, f"metadata.annotations[{ANNOTATION}]" if suppression.scope == "object" else None,
+        ) for message in messages]
     return kept

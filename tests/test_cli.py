@@ -498,3 +498,20 @@ def test_help_loses_nothing_at_any_width(columns, monkeypatch, capsys):
         wide = " ".join(in_process(monkeypatch, capsys, *command, "--help", COLUMNS="500")[1].split())
         text = in_process(monkeypatch, capsys, *command, "--help", COLUMNS=columns)[1]
         assert " ".join(text.split()) == wide, command  # the same words, only wrapped otherwise
+
+
+@pytest.mark.parametrize("newline", ["\r", "\u2028", "\x85"], ids=["CR", "LS", "NEL"])
+def test_frames_and_suppressions_count_lines_as_yaml_does(newline, tmp_path, monkeypatch, capsys):
+    """A file whose lines end in CR alone (or NEL, LS) had no frames and its suppression
+    comments were read on line 1: YAML counts those as line ends, so findings do too."""
+    text = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n"
+            "  selector: {app: web}\n  ports:\n  - {name: a, port: 80, nodePort: 99999}"
+            "  # kubelint-svc: ignore[service-node-port-range]\n  - {name: b, port: 81, nodePort: 99998}\n")
+    (tmp_path / "svc.yaml").write_text(text.replace("\n", newline), newline="")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = in_process(monkeypatch, capsys, "lint", "svc.yaml")
+    framed = [line for line in out.splitlines() if line.startswith("10 |")]
+    assert "svc.yaml:10:35: error[service-node-port-range]" in out
+    assert code == 1
+    assert framed[:1] == ["10 |   - {name: b, port: 81, nodePort: 99998}"]
+    assert "unused-suppression" not in out

@@ -90,3 +90,17 @@ def test_a_nested_configuration_is_confined_to_the_repository_too(tmp_path, monk
     assert (code, out) == (2, "")
     assert err.startswith("kubelint-svc: error: ")
     assert "leads outside the repository" in err
+
+
+def test_a_pyproject_that_links_out_of_the_repository_is_not_read(tmp_path, monkeypatch, capsys):
+    """`sub/pyproject.toml -> /outside/pyproject.toml`: searching for a configuration opened the
+    file outside the repository (and then stopped the run with exit 2); it is now passed over."""
+    outside, repo = tmp_path / "outside", tmp_path / "repo"
+    write(outside, {"pyproject.toml": "[tool.kubelint-svc]\nfail-on = \"info\"\n"})
+    write(repo, {"sub/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"})
+    (repo / ".git").mkdir()
+    (repo / "sub" / "pyproject.toml").symlink_to(outside / "pyproject.toml")
+    monkeypatch.chdir(repo)
+    code, out, err = in_process(monkeypatch, capsys, "lint", "sub/a.yaml")
+    assert (code, err) == (0, "")
+    assert out == "No problems found in 1 object in 1 file.\n"

@@ -196,6 +196,9 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     ("fail_on: error\n", ":1: unknown key 'fail_on'; did you mean 'fail-on'? (known keys: kubernetes-version, "),
     ("rules:\n  service-node-port-rang: off\n",
      ":2: unknown rule id 'service-node-port-rang'; did you mean 'service-node-port-range'? (`kubelint-svc rules`"),
+    # a pull request's 200,000-character rule id: quoted short, the message stays one short line
+    ("rules:\n  ? service-node-port-rang" + "e" * 200_000 + "\n  : off\n",
+     ":2: unknown rule id 'service-node-port-rang" + "e" * 35 + "...' (`kubelint-svc rules`"),
 ])
 def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
     (tmp_path / ".kubelint-svc.yaml").write_text(config)
@@ -203,6 +206,7 @@ def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
     assert result.returncode == 2
     assert result.stderr.startswith(f"kubelint-svc: error: {tmp_path / '.kubelint-svc.yaml'}{message}")
     assert len(result.stderr.splitlines()) == 1
+    assert len(result.stderr) < 400
 
 
 @pytest.mark.parametrize("written", ["  ports:\n  - port: 80  # kubelint-svc: ignore[service-node-port-rang]\n",
@@ -437,3 +441,41 @@ def test_linting_this_repository_reports_nothing_from_its_rule_files(registry):
 
     report = lint(discover([str(REPO / "rules")]), Settings("1.37"), registry)
     assert report.findings == []
+
+
+def test_a_suppression_naming_thousands_of_rules_gives_a_dozen_findings(lint_text):
+    """A comment a pull request wrote with 20,000 made-up ids gave 20,000 findings (and as many
+    did-you-mean searches): ten are named, the rest counted in one."""
+    names = ",".join(f"made-up-{n:05}" for n in range(20_000))
+    report = lint_text(SERVICE.replace("port: 80", f"port: 80  # kubelint-svc: ignore[{names}]"))
+    unused = [f.message for f in report.findings if f.rule == "unused-suppression"]
+    assert len(unused) == 11
+    assert unused[0].startswith("suppression of made-up-00000 on this line is unused (no such rule")
+    assert unused[-1] == "suppression on this line names 19990 more rules that suppress nothing: remove them"
+
+
+def test_a_suppression_naming_a_huge_rule_id_is_quoted_short(lint_text):
+    report = lint_text(SERVICE.replace("port: 80", "port: 80  # kubelint-svc: ignore[" + "x" * 100_000 + "]"))
+    [unused] = [f.message for f in report.findings if f.rule == "unused-suppression"]
+    assert unused.startswith("suppression of " + "x" * 57 + "... on this line is unused")
+
+
+def test_comments_past_many_broken_documents_are_found_in_linear_time(monkeypatch):
+    """Each syntax error restarted the comment scan on all the text after it: 40,000 broken
+    documents (440 KB) took two minutes. Past an error, documents are now scanned one at a time."""
+    import io
+
+    from kubelint_svc import suppressions
+
+    scanned = []
+
+    class CountingIO(io.StringIO):
+        def __init__(self, text):
+            scanned.append(len(text))
+            super().__init__(text)
+
+    monkeypatch.setattr(suppressions.io, "StringIO", CountingIO)
+    text = "# kubelint-svc: ignore[x]\n" + "---\na: b: c\n" * 2_000 + "--- # last\nk: v  # kubelint-svc: ignore[y]\n"
+    comments = [comment for _, comment in suppressions.yaml_comments(text)]
+    assert comments == ["# kubelint-svc: ignore[x]", "# last", "# kubelint-svc: ignore[y]"]
+    assert sum(scanned) < 3 * len(text)  # each restart reading the rest: about 1,000 times the text

@@ -208,3 +208,32 @@ def test_a_frame_shows_the_source_line_escaped_and_bounded():
     assert not any(row.lstrip().startswith("::") for row in shown)
     concise = text.render(report, concise=True).splitlines()
     assert concise[0] == "f.yaml:2:9: error[schema] m; did you mean 'x'?"
+
+
+def test_carets_stay_under_the_field_after_wide_and_combining_characters():
+    """A CJK character takes two columns, a combining accent none: counting characters put the
+    carets two columns left of `nodePort` here."""
+    from kubelint_svc.findings import Finding, Report
+    from kubelint_svc.reporters import text
+
+    line = '  - {name: "\u4e2d\u6587e\u0301", port: 80, nodePort: 99999}'
+    start = line.index("nodePort") + 1
+    findings = [Finding("r", "error", "m", "f.yaml", 2, start, None, None, 2, start + 8),
+                Finding("s", "error", "m", "f.yaml", 2, 12, None, None, 2, 18)]
+    shown = text.render(Report(findings, 1, 1, source_lines={("f.yaml", 2): line})).splitlines()
+    assert shown[3] == "  | " + " " * 30 + "^" * 8  # 29 characters before it take 30 columns
+    assert shown[8] == "  | " + " " * 11 + "^" * 7  # the quoted value takes 7 columns
+
+
+def test_a_long_line_is_shown_as_a_window_around_the_span():
+    from kubelint_svc.findings import Finding, Report
+    from kubelint_svc.reporters import text
+
+    line = "  ports: [" + "{port: 80}, " * 50 + "{nodePort: 99999}]"
+    column = line.index("nodePort") + 1
+    finding = Finding("r", "error", "m", "f.yaml", 7, column, None, None, 7, column + 8)
+    shown = text.render(Report([finding], 1, 1, source_lines={("f.yaml", 7): line})).splitlines()
+    source, carets = shown[2], shown[3]
+    assert source.startswith("7 | ...")
+    assert len(source) < 120
+    assert source[carets.index("^"):carets.index("^") + 8] == "nodePort"

@@ -3,11 +3,16 @@ line with a caret span and help and note lines (or, concise, the first line alon
 
 from __future__ import annotations
 
+import unicodedata
+
 from kubelint_svc.findings import Finding, Report
 from kubelint_svc.reporters.escaping import not_a_command, visible
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m"}
 _BOLD = "\033[1m"
+# a long line (minified JSON, a one-line list) is shown as a window of this many characters,
+# starting a little before the span, with `...` where it is cut
+_SHOWN, _BEFORE = 100, 30
 _RESET = "\033[0m"
 
 
@@ -82,13 +87,30 @@ def _frame(report: Report, finding: Finding, colour: bool) -> list[str]:
             stop = finding.end_column - 1
         else:  # the span goes on below, or its end is unknown: mark to the end of the line's token
             stop = start + max(len(source[start:].split(" ", 1)[0].rstrip(":")), 1)
-        offset, width = len(visible(source[:start])), max(len(visible(source[start:stop])), 1)
+        left = 0 if len(source) <= _SHOWN else max(0, min(start - _BEFORE, len(source) - _SHOWN))
+        right = min(len(source), left + _SHOWN)
+        head, tail = "..." if left else "", "..." if right < len(source) else ""
+        offset = len(head) + _columns(visible(source[left:start]))
+        width = max(_columns(visible(source[start:min(stop, right)])), 1)
         carets = "^" * width
         if colour:
             carets = f"{_COLOURS[finding.severity]}{carets}{_RESET}"
-        lines += [f"{gutter} |", f"{number} | {visible(source)}", f"{gutter} | {' ' * offset}{carets}"]
+        shown = f"{head}{visible(source[left:right])}{tail}"
+        lines += [f"{gutter} |", f"{number} | {shown}", f"{gutter} | {' ' * offset}{carets}"]
     for hint in finding.help:
         lines.append(f"{gutter} = help: {visible(hint)}")
     for note in finding.notes:
         lines.append(f"{gutter} = note: {visible(note.file)}:{note.line}:{note.column}: {visible(note.message)}")
     return lines
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns text takes: a wide character (CJK, emoji) two, a combining
+    mark none, so carets stay under the field whatever the line holds."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me")
+        else 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        for char in text
+    )
