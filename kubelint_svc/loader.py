@@ -476,9 +476,10 @@ def parse_stream(text: str, keep_nodes: bool = True, wants: Wants | None = None,
     check_skipped is False. A stream whose layout the cheap reading cannot vouch for is read whole.
     """
     lines = _Lines(text)
-    if wants is not None:
+    if wants is not None and not _odd_line_breaks(text):
         masked = _masked(lines, wants)
-        if masked is not None and (not check_skipped or _well_formed(text)):
+        if masked is not None and _well_formed(lines, masked.windows) and \
+                (not check_skipped or _well_formed(lines, masked.bodies)):
             # a header's tree is small, and kept: the rest of its document is never composed
             stream = _parse_lines(_Lines(masked.text), keep_nodes, _helm_sources(lines), masked.headers)
             if _confirms(stream, masked):
@@ -543,6 +544,7 @@ Wants = Callable[[str, str], str]
 HEADER_KEYS = frozenset({"apiVersion", "kind", "metadata"})
 # a top-level `key: value` line of a block mapping (the only layout read cheaply)
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+([^#]*?))?[ \t]*(?:#.*)?\r?\n?")
+_BLANKS_AND_COMMENTS = re.compile(r"(?:[ \t\r]*(?:#[^\n]*)?\n)*")
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
@@ -553,6 +555,12 @@ class _Masked:
 
     text: str
     headers: dict[int, str]
+    # line ranges [start, stop) of the documents not read whole, each of which must parse on its
+    # own: windows cut at every header key and at the key after it, so each that parses proves
+    # the next cut a top-level key (not a line inside a quoted scalar or a flow collection that
+    # merely looks like one); bodies: the rest of those documents, only syntax-checked
+    windows: list[tuple[int, int]]
+    bodies: list[tuple[int, int]]
 
 
 def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
@@ -565,6 +573,8 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         top.setdefault(bounds[bisect.bisect_right(bounds, line) - 1], []).append(line)
     kept: list[tuple[int, int]] = []  # line ranges [start, stop) kept as written
     headers: dict[int, str] = {}
+    windows: list[tuple[int, int]] = []
+    bodies: list[tuple[int, int]] = []
     lazy = False
     for number, begin in enumerate(bounds):
         end = bounds[number + 1] if number + 1 < len(bounds) else lines.count
@@ -578,14 +588,20 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         lazy = True
         if begin in separators:
             kept.append((begin, begin + 1))
+        assert keys is not None  # a decision other than FULL needs the keys read
+        owners = sorted(line for line, _ in keys.values())
+        cuts = {owners[0]}  # the document's first key: nothing but blanks and comments before it
         if decision == HEADER:
-            assert keys is not None  # a decision other than FULL needs the keys read
-            owners = sorted(line for line, _ in keys.values())
             for key, (line, _) in keys.items():
                 if key in HEADER_KEYS:
                     following = [other for other in owners if other > line]
                     kept.append((line, following[0] if following else end))
+                    cuts.update(kept[-1])
             headers[lines.document_start(begin) if begin in separators else begin] = keys["kind"][1]
+        ordered = sorted(cuts)
+        windows += itertools.pairwise(ordered)
+        if ordered[-1] < end:
+            bodies.append((ordered[-1], end))
     if not lazy:
         return None
     parts: list[str] = []
@@ -595,7 +611,7 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
             parts.append("\n" * (start - position))
         parts.append(text[lines.offset(start):lines.offset(stop)])
         position = stop
-    return _Masked("".join(parts), headers)
+    return _Masked("".join(parts), headers, windows, bodies)
 
 
 def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> dict[str, tuple[int, str]] | None:
@@ -604,6 +620,10 @@ def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> d
     text = lines.text
     if separator is not None and text[lines.offset(separator) + 3:lines.line_end(separator)].strip():
         return None  # `--- {...}`, `--- !tag`, `--- |`: read whole
+    if column_zero:
+        opening = lines.line_end(separator) if separator is not None else 0
+        if not _BLANKS_AND_COMMENTS.fullmatch(text, opening, lines.offset(column_zero[0])):
+            return None  # an indented node before the first key: the document is no block mapping at column 0
     keys: dict[str, tuple[int, str]] = {}
     for line in column_zero:
         match = _TOP_KEY.fullmatch(text, lines.offset(line), lines.line_end(line))
@@ -616,16 +636,27 @@ def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> d
     return keys
 
 
-def _well_formed(text: str) -> bool:
-    """Whether libyaml parses the whole stream: its cheapest complete syntax check (no Python
-    object is made per event)."""
-    try:
-        if _CParser is not None:
-            _CParser(text).raw_parse()
-        else:  # pragma: no cover
-            collections.deque(_events(text), maxlen=0)
-    except (YAMLError, ValueError, RecursionError, MemoryError):
-        return False
+def _odd_line_breaks(text: str) -> bool:
+    """Whether the text breaks lines where a column-0 scan does not look: libyaml also ends a
+    line at a lone CR, NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, so `a: x<NEL>kind: Pod`
+    holds a second `kind` key that a scan of "\n"-lines would not see."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return True
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
+def _well_formed(lines: _Lines, ranges: list[tuple[int, int]]) -> bool:
+    """Whether libyaml parses each range of lines on its own: its cheapest complete syntax check
+    (no Python object is made per event)."""
+    for start, stop in ranges:
+        text = lines.text[lines.offset(start):lines.offset(stop)]
+        try:
+            if _CParser is not None:
+                _CParser(text).raw_parse()
+            else:  # pragma: no cover
+                collections.deque(_events(text), maxlen=0)
+        except (YAMLError, ValueError, RecursionError, MemoryError):
+            return False
     return True
 
 
