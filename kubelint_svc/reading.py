@@ -159,6 +159,9 @@ class _Job:
 # A file whose size, times and inode are what they were when it was read, and that had not
 # changed for this long before that read, is taken as unchanged without reading it (as git's
 # index and ruff's cache do); any other is read, and its bytes compared with those cached.
+# "Changed" is the later of its mtime and ctime: an mtime can be set back (os.utime, touch -r,
+# rsync -t), and an edit made within the same tick of a coarse clock keeps the stamp; the ctime
+# is set by the kernel on every write and cannot be set back.
 _SETTLED_NS = 2_000_000_000
 
 
@@ -183,7 +186,7 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     stored = store.get(key)
     entry = stored if isinstance(stored, dict) else {}
     file = source.path
-    if entry.get("stamp") == stamp and stamp[1] < entry.get("read_at", 0) - _SETTLED_NS:
+    if entry.get("stamp") == stamp and max(stamp[1], stamp[2]) < entry.get("read_at", 0) - _SETTLED_NS:
         found = _entry_loaded(entry, lambda: _text_of(file))
         if found is not None:
             store.hits += 1

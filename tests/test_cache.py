@@ -251,9 +251,10 @@ def age(*paths: Path, seconds: int = 60) -> None:
         os.utime(path, (past, past))
 
 
-def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path):
+def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path, monkeypatch):
     files = sorted(tree.iterdir())
     age(*files)
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)  # a ctime cannot be set back: settled at once
     expected, _ = run([tree], tmp_path / "cache")
     again, store = run([tree], tmp_path / "cache")
     assert store is not None
@@ -272,6 +273,18 @@ def test_an_edit_that_keeps_the_size_and_the_time_is_still_seen(tree, tmp_path):
     assert store is not None
     assert store.misses == 1
     assert [f.rule for f in report.findings] == ["service-target-port-undefined"]
+
+
+def test_a_file_whose_mtime_was_set_back_is_read_again_until_its_ctime_has_settled(tree, tmp_path):
+    # an edit that keeps the size, with the mtime set back (touch -r, rsync -t, os.utime), made in
+    # the same tick of a coarse clock (1 s on ext3 and HFS+) as the read before it keeps the whole
+    # stamp: only the ctime, which cannot be set back, says the file was changed just now
+    age(*tree.iterdir(), seconds=3600)
+    run([tree], tmp_path / "cache")
+    _, store = run([tree], tmp_path / "cache")
+    assert store is not None
+    assert store.unread == 0
+    assert store.hits == 2  # read again, and found the same
 
 
 def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path):
