@@ -204,7 +204,10 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, 
         raw = None
     judge = run if job.role == "linted" else None
     loaded = _load(job.source, reading, judge, raw)
-    if job.key is None or raw is None:  # nothing to keep
+    if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
+        plain = _plain_loaded(loaded) if job.key is not None else None
+        return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": plain, "live": loaded}
+    if job.key is None:  # nothing to keep
         return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": None, "live": loaded}
     return {"stamp": job.stamp, "read_at": read_at, "digest": key_of(raw), "loaded": _plain_loaded(loaded),
             "live": loaded}
@@ -224,7 +227,9 @@ def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
             store.misses += 1
         store.put(job.key, entry)
     if live is None:
-        found = _entry_loaded(entry, lambda: _text_of(path) if path is not None else "")
+        # a file the worker could not read has no text (its finding shows no source line)
+        text = (lambda: _text_of(path)) if path is not None and entry["digest"] is not None else None
+        found = _entry_loaded(entry, text)
         live = found if found is not None else Loaded()
     return _in_role(live, job.role)
 
@@ -262,20 +267,41 @@ _WORK: list[tuple[Reading, RunContext | None]] = []  # what forked workers inher
 
 def _in_pool(workers: int, jobs: list[_Job], reading: Reading, run: RunContext | None) -> list[dict[str, Any]]:
     """Entries for the jobs, in their order, read by forked workers; the largest files are
-    handed out first so that no worker is left with one big file at the end."""
+    handed out first so that no worker is left with one big file at the end. A worker that dies
+    (killed, out of memory) breaks the pool instead of leaving it waiting for ever: the files
+    not given back are read here. An interrupt, or our bug in a worker, stops every worker."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     _WORK[:] = [(reading, run)]
     order = sorted(range(len(jobs)), key=lambda index: -jobs[index].size)
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            entries = pool.map(_read_in_worker, [jobs[index] for index in order], chunksize=1)
+        futures = [pool.submit(_read_in_worker, jobs[index]) for index in order]
+        for index, future in zip(order, futures, strict=True):
+            results[index] = future.result()
+    except BrokenProcessPool:
+        pass
+    except BaseException:
+        # stopped, not cancelled: the pool then fails what is left (cancelling races its clean-up)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+            process.terminate()
+        pool.shutdown(wait=True)  # quick: the workers are gone
+        raise
     finally:
         _WORK.clear()
-    results: list[dict[str, Any]] = [{}] * len(jobs)
-    for index, entry in zip(order, entries, strict=True):
-        results[index] = entry
-    return results
+    pool.shutdown(wait=True)
+    return [entry if entry is not None else _read_job(jobs[index], reading, run)
+            for index, entry in enumerate(results)]
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the parent's to handle: it stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read_in_worker(job: _Job) -> dict[str, Any]:
@@ -285,7 +311,7 @@ def _read_in_worker(job: _Job) -> dict[str, Any]:
     return entry
 
 
-def _entry_loaded(entry: dict[str, Any], text: Callable[[], str]) -> Loaded | None:
+def _entry_loaded(entry: dict[str, Any], text: Callable[[], str] | None) -> Loaded | None:
     """What a cache entry holds, or None for an entry of another shape (signed, so ours, but
     written by another layout of this code)."""
     try:
@@ -410,8 +436,8 @@ def _plain_loaded(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
-    node_source = NodeSource(text)
+def _loaded_from(stored: dict[str, Any], text: Callable[[], str] | None) -> Loaded:
+    node_source = NodeSource(text or str)
     resources = []
     for values, origin in stored["resources"]:
         resource = Resource(**dict(zip(_RESOURCE_FIELDS, values, strict=True)))

@@ -329,3 +329,65 @@ def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, t
     assert store is not None
     assert store.misses == 0
     assert rendered(warm) == rendered(single)
+
+
+def force_pool(monkeypatch, jobs: int = 3) -> None:
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork here: files are read in one process")
+    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", str(jobs))
+
+
+def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_path, monkeypatch):
+    fifo = tree / "pipe.yaml"
+    os.mkfifo(fifo)
+    named = [tree, fifo]
+    single, _ = run(named, None)
+    assert "file-unreadable" in [f.rule for f in single.findings]
+    force_pool(monkeypatch)
+    pooled, _ = run(named, None)
+    assert rendered(pooled) == rendered(single)
+    cold, _ = run(named, tmp_path / "cache")
+    warm, _ = run(named, tmp_path / "cache")
+    assert rendered(cold) == rendered(warm) == rendered(single)
+
+
+WORKER_FAILS = """
+import os, sys
+from kubelint_svc import reading
+from kubelint_svc.app import Options, lint
+from kubelint_svc.reporters import json
+reading._POOL_MIN_BYTES, reading._POOL_MIN_FILES = 0, 1
+parent, read = os.getpid(), reading._read_job
+def failing(job, *rest):
+    if job.source.path.name == "deployment.yaml" and os.getpid() != parent:
+        {failure}
+    return read(job, *rest)
+reading._read_job = failing
+try:
+    print(json.render(lint(Options(paths=(sys.argv[1],), no_cache=True)).report))
+except BaseException as error:
+    print("raised", type(error).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        ("os._exit(1)", None),  # a worker killed (out of memory): what it held is read in this process
+        ("os.kill(os.getpid(), 9)", None),
+        ("raise KeyboardInterrupt", "raised KeyboardInterrupt"),  # stops the run, and every worker
+        ("raise RuntimeError('our bug')", "raised RuntimeError"),
+    ],
+)
+def test_a_worker_that_dies_or_fails_never_leaves_the_run_waiting(tree, failure, expected, tmp_path):
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork here: files are read in one process")
+    env = {**os.environ, "KUBELINT_SVC_JOBS": "2"}
+    command = [sys.executable, "-c", WORKER_FAILS.replace("{failure}", failure), str(tree)]
+    result = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
+    single = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "-f", "json", "--no-cache", str(tree)],
+                            capture_output=True, env=env, timeout=120, check=False)
+    assert result.stdout.decode().strip() == (expected or single.stdout.decode().strip())
+    assert b"Traceback" not in result.stderr
