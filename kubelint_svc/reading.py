@@ -455,8 +455,11 @@ def _loaded_from(stored: dict[str, Any], text: Callable[[], str] | None) -> Load
 
 @cache
 def _tool_fingerprint() -> str:
-    """The version, and the size and time of every module of the package: a new version, or an
+    """The version, and the size and time of every module of the package and of every bundled
+    Kubernetes schema (the rules' files are in the registry's fingerprint): a new version, or an
     edited checkout, never reads entries an older one wrote."""
+    from kubelint_svc import schemas
+
     package = Path(kubelint_svc.__file__).parent
     parts = [kubelint_svc.__version__]
     for folder, _, names in sorted(os.walk(package)):
@@ -464,4 +467,11 @@ def _tool_fingerprint() -> str:
             if name.endswith(".py"):
                 info = os.stat(os.path.join(folder, name))
                 parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
+    try:
+        bundled = schemas.data_dir("schemas")
+    except FileNotFoundError:
+        bundled = None
+    for path in sorted(bundled.iterdir()) if bundled is not None else []:
+        info = os.stat(path)
+        parts.append(f"schemas/{path.name} {info.st_size} {info.st_mtime_ns}")
     return key_of(*parts)

@@ -141,6 +141,27 @@ def test_a_new_tool_version_reads_every_file_again(tree, tmp_path, monkeypatch):
     assert (store.hits, store.misses) == (0, 2)
 
 
+def test_an_edited_bundled_schema_reads_every_file_again(tree, tmp_path, monkeypatch):
+    from kubelint_svc import schemas
+
+    copy = tmp_path / "schemas"
+    shutil.copytree(schemas.data_dir("schemas"), copy)
+    real_data_dir = schemas.data_dir
+    monkeypatch.setattr(schemas, "data_dir", lambda name: copy if name == "schemas" else real_data_dir(name))
+    reading._tool_fingerprint.cache_clear()
+    try:
+        run([tree], tmp_path / "cache")
+        newest = copy / f"v{bundled_versions()[-1]}.json"
+        newest.write_text(newest.read_text().replace('"', '"', 1) + " ")  # as an edited checkout would
+        reading._tool_fingerprint.cache_clear()
+        _, store = run([tree], tmp_path / "cache")
+    finally:
+        monkeypatch.undo()
+        reading._tool_fingerprint.cache_clear()
+    assert store is not None
+    assert store.hits == 0
+
+
 def test_a_changed_rule_setting_reads_every_file_again(tree, tmp_path):
     store = Cache.open(tmp_path / "cache")
     settings = Settings(bundled_versions()[-1])
