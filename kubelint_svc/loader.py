@@ -478,8 +478,7 @@ def parse_stream(text: str, keep_nodes: bool = True, wants: Wants | None = None,
     lines = _Lines(text)
     if wants is not None and not _odd_line_breaks(text):
         masked = _masked(lines, wants)
-        if masked is not None and _well_formed(lines, masked.windows) and \
-                (not check_skipped or _well_formed(lines, masked.bodies)):
+        if masked is not None and _well_formed(lines, masked.windows + (masked.bodies if check_skipped else [])):
             # a header's tree is small, and kept: the rest of its document is never composed
             stream = _parse_lines(_Lines(masked.text), keep_nodes, _helm_sources(lines), masked.headers)
             if _confirms(stream, masked):
@@ -556,9 +555,9 @@ class _Masked:
     text: str
     headers: dict[int, str]
     # line ranges [start, stop) of the documents not read whole, each of which must parse on its
-    # own: windows cut at every header key and at the key after it, so each that parses proves
-    # the next cut a top-level key (not a line inside a quoted scalar or a flow collection that
-    # merely looks like one); bodies: the rest of those documents, only syntax-checked
+    # own: windows cut at every header key and at the key after it (but the last), so each that
+    # parses proves the next cut a top-level key (not a line inside a quoted scalar or a flow
+    # collection that merely looks like one); bodies: the rest, only syntax-checked
     windows: list[tuple[int, int]]
     bodies: list[tuple[int, int]]
 
@@ -591,17 +590,28 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         assert keys is not None  # a decision other than FULL needs the keys read
         owners = sorted(line for line, _ in keys.values())
         cuts = {owners[0]}  # the document's first key: nothing but blanks and comments before it
+        body = owners[0]  # where the lines no header range holds begin, after the last of them
         if decision == HEADER:
+            ranges = []
             for key, (line, _) in keys.items():
                 if key in HEADER_KEYS:
                     following = [other for other in owners if other > line]
-                    kept.append((line, following[0] if following else end))
-                    cuts.update(kept[-1])
+                    ranges.append((line, following[0] if following else end))
+            kept += ranges
+            ranges.sort()
+            cuts.update(start for start, _ in ranges)
+            # the last range needs no proof of its end: were its value to go on (an open quote or
+            # flow), the masked stream would end it at blank lines and a `---`, a syntax error
+            cuts.update(stop for _, stop in ranges[:-1])
+            body = ranges[-1][1]
             headers[lines.document_start(begin) if begin in separators else begin] = keys["kind"][1]
         ordered = sorted(cuts)
-        windows += itertools.pairwise(ordered)
-        if ordered[-1] < end:
-            bodies.append((ordered[-1], end))
+        # a one-line `kind: Word` or `apiVersion: word` ends where its line does: nothing to prove
+        plain = {keys["kind"][0], keys["apiVersion"][0]}
+        windows += [(start, stop) for start, stop in itertools.pairwise(ordered)
+                    if not (stop == start + 1 and start in plain)]
+        if body < end:
+            bodies.append((body, end))
     if not lazy:
         return None
     parts: list[str] = []
@@ -647,16 +657,22 @@ def _odd_line_breaks(text: str) -> bool:
 
 def _well_formed(lines: _Lines, ranges: list[tuple[int, int]]) -> bool:
     """Whether libyaml parses each range of lines on its own: its cheapest complete syntax check
-    (no Python object is made per event)."""
+    (no Python object is made per event). The ranges are parsed as the documents of one stream,
+    so that a quoted scalar or flow collection left open in one meets a `---`: a syntax error."""
+    if not ranges:
+        return True
+    pieces = []
     for start, stop in ranges:
-        text = lines.text[lines.offset(start):lines.offset(stop)]
-        try:
-            if _CParser is not None:
-                _CParser(text).raw_parse()
-            else:  # pragma: no cover
-                collections.deque(_events(text), maxlen=0)
-        except (YAMLError, ValueError, RecursionError, MemoryError):
-            return False
+        piece = lines.text[lines.offset(start):lines.offset(stop)]
+        pieces.append(piece if piece.endswith("\n") else piece + "\n")
+    text = "---\n".join(pieces)
+    try:
+        if _CParser is not None:
+            _CParser(text).raw_parse()
+        else:  # pragma: no cover
+            collections.deque(_events(text), maxlen=0)
+    except (YAMLError, ValueError, RecursionError, MemoryError):
+        return False
     return True
 
 

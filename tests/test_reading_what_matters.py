@@ -92,6 +92,11 @@ def test_a_syntax_error_in_a_document_read_for_its_header_is_reported_at_its_lin
         "apiVersion: example.com/v1\nspec: 'it\nkind: Widget\nmetadata:\n  name: fake\nzz: q'\n",
         # a flow collection of the body continued at column 0
         "apiVersion: example.com/v1\nkind: Widget\nspec: [1,\nmetadata: {name: fake}, 2,\nzz: 3]\n",
+        # the header's last value goes on past the next key; a quote opened in one body, closed in the next
+        ('apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  annotations: {a: "x\nspec: y"}\n'
+        "  labels: {bad key: v}\n"),
+        ('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: a}\nspec: "open\n---\n'
+        'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: b}\nspec: close"\n'),
         # an indented node before the first key
         "---\n  just text\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
     ],
