@@ -138,22 +138,24 @@ def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunCo
     workers = _pool_size([job for _, job in jobs])
     if workers > 1:
         for (index, job), entry in zip(jobs, _in_pool(workers, [job for _, job in jobs], reading, run), strict=True):
-            results[index] = _kept(job, entry, reading)
+            results[index] = _kept(job, entry, reading, run)
     else:
         for index, job in jobs:
-            results[index] = _kept(job, _read_job(job, reading, run), reading)
+            results[index] = _kept(job, _read_job(job, reading, run), reading, run)
     return [found for found in results if found is not None]
 
 
 @dataclass(frozen=True)
 class _Job:
-    """A file to read anew: its entry's key and stamp (None without a cache), its size."""
+    """A file to read anew: its entry's key and stamp (None without a cache), its size, and the
+    digest of the bytes its entry was made from (the same bytes again: nothing is parsed)."""
 
     source: InputFile
     role: str
     key: str | None = None
     stamp: tuple[int, ...] | None = None
     size: int = 0
+    digest: str | None = None
 
 
 # A file whose size, times and inode are what they were when it was read, and that had not
@@ -192,7 +194,9 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
             store.hits += 1
             store.unread += 1
             return _in_role(found, role)
-    return _Job(source, role, key, stamp, info.st_size)  # read anew; the same bytes, if so, keep the entry
+    digest = entry.get("digest")
+    # read anew; the same bytes (touched, checked out again), if so, keep the entry
+    return _Job(source, role, key, stamp, info.st_size, digest if isinstance(digest, str) else None)
 
 
 def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, Any]:
@@ -202,6 +206,8 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, 
         raw = read_bounded(job.source.path) if job.source.path is not None else b""
     except UnreadableFile:
         raw = None
+    if raw is not None and job.digest is not None and key_of(raw) == job.digest:
+        return {"stamp": job.stamp, "read_at": read_at, "digest": job.digest, "same": True}
     judge = run if job.role == "linted" else None
     loaded = _load(job.source, reading, judge, raw)
     if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
@@ -213,11 +219,22 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, 
             "live": loaded}
 
 
-def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
-    """What a job gave, stored in the cache (unless the bytes were those already cached, or
-    the file could not be read); as live objects when read here, rebuilt when from a worker."""
+def _kept(job: _Job, entry: dict[str, Any], reading: Reading, run: RunContext | None) -> Loaded:
+    """What a job gave, stored in the cache (unless the file could not be read); as live objects
+    when read here, rebuilt when from a worker, or from the entry when the bytes were those it
+    was made from (then stamped anew)."""
     live = entry.pop("live", None)
     store, path = reading.cache, job.source.path
+    if entry.get("same") and store is not None and job.key is not None:
+        stored = store.get(job.key)
+        previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        found = _entry_loaded(previous, lambda: _text_of(path) if path is not None else "") \
+            if previous.get("digest") == entry["digest"] else None
+        if found is None:  # the entry went (another run) or was damaged meanwhile: read in full
+            return _kept(job, _read_job(replace(job, digest=None), reading, run), reading, run)
+        store.hits += 1
+        store.put(job.key, {**previous, "stamp": entry["stamp"], "read_at": entry["read_at"]})
+        return _in_role(found, job.role)
     if store is not None and job.key is not None and entry["digest"] is not None:
         stored = store.get(job.key)
         previous = stored if isinstance(stored, dict) else {}
@@ -307,7 +324,7 @@ def _worker_start() -> None:
 def _read_in_worker(job: _Job) -> dict[str, Any]:
     reading, run = _WORK[0]  # set before the fork
     entry = _read_job(replace(job, key=job.key or "pool"), reading, run)  # plain data, even without a cache
-    del entry["live"]  # objects go back as plain data (as the cache keeps them), not pickled
+    entry.pop("live", None)  # objects go back as plain data (as the cache keeps them), not pickled
     return entry
 
 

@@ -308,13 +308,23 @@ def test_a_file_whose_mtime_was_set_back_is_read_again_until_its_ctime_has_settl
     assert store.hits == 2  # read again, and found the same
 
 
-def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path):
-    run([tree], tmp_path / "cache")
-    for path in tree.iterdir():
+def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path, monkeypatch):
+    expected, _ = run([tree], tmp_path / "cache")
+    for path in tree.iterdir():  # touched, or checked out afresh (a CI job): every stamp differs
         path.touch()
-    _, store = run([tree], tmp_path / "cache")
+    parsed = []
+    real_parse = reading.parse_stream
+    monkeypatch.setattr(reading, "parse_stream", lambda *a, **k: parsed.append(1) or real_parse(*a, **k))
+    again, store = run([tree], tmp_path / "cache")
     assert store is not None
     assert (store.hits, store.misses) == (2, 0)
+    assert parsed == []  # read and compared, not parsed nor judged
+    assert rendered(again) == rendered(expected)
+    force_pool(monkeypatch)  # and so in a pool of workers
+    for path in tree.iterdir():
+        path.touch()
+    pooled, _ = run([tree], tmp_path / "cache")
+    assert rendered(pooled) == rendered(expected)
 
 
 @pytest.mark.parametrize(
