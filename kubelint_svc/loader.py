@@ -581,6 +581,8 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         decision = FULL
         if keys is not None and "kind" in keys and "apiVersion" in keys:
             decision = wants(keys["kind"][1], keys["apiVersion"][1])
+            if decision != FULL and _may_hold_alias(text, lines.offset(begin), lines.offset(end)):
+                decision = FULL  # an alias's anchor is checked only when composed: an undefined one is an error
         if decision == FULL:
             kept.append((begin, end))
             continue
@@ -644,6 +646,25 @@ def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> d
             return None
         keys[match.group(1)] = (line, value)
     return keys
+
+
+# An alias (`*name`, libyaml's name characters) where one is written: after `- `, `: `, `? ` or in
+# a flow collection. One alone at the start of a line (a key `*a : v`, or a value below its key)
+# is not looked for: markdown's `*Note*` begins lines of CRD descriptions.
+_ALIAS_NAME = re.compile(r"\*[A-Za-z0-9_-]")
+_BEFORE_ALIAS = re.compile(r"(?:^[ \t]*(?:-[ \t]+)+|[:?][ \t]*|[\[{,][ \t]*)\Z", re.MULTILINE)
+
+
+def _may_hold_alias(text: str, begin: int, end: int) -> bool:
+    """Whether text[begin:end] may hold an alias: libyaml's parser does not look anchors up, so
+    an undefined one is found only by composing the document."""
+    if text.find("*", begin, end) < 0:
+        return False
+    for match in _ALIAS_NAME.finditer(text, begin, end):
+        line = max(begin, text.rfind("\n", begin, match.start()) + 1)
+        if _BEFORE_ALIAS.search(text, line, match.start()):
+            return True
+    return False
 
 
 def _odd_line_breaks(text: str) -> bool:

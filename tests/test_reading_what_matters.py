@@ -97,6 +97,9 @@ def test_a_syntax_error_in_a_document_read_for_its_header_is_reported_at_its_lin
         "  labels: {bad key: v}\n"),
         ('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: a}\nspec: "open\n---\n'
         'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: b}\nspec: close"\n'),
+        # an alias in the body: only composing it finds whether its anchor is defined
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: *missing\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: &one 1, y: [*one]}\n",
         # an indented node before the first key
         "---\n  just text\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
     ],
@@ -204,3 +207,11 @@ def test_lines_inside_a_quoted_scalar_of_the_body_are_not_taken_for_a_header(lin
     assert "label-syntax" not in [f.rule for f in lazy]
     read_whole(monkeypatch)
     assert lazy == lint_text(text).findings
+
+
+def test_an_undefined_alias_in_a_body_no_rule_reads_is_still_an_error(lint_text, monkeypatch):
+    text = SERVICE + "---\n" + CRD.replace("  scope: Namespaced", "  scope: *undefined")
+    lazy = [(f.line, f.column, f.message) for f in lint_text(text).findings if f.rule == "yaml-syntax"]
+    assert lazy == [(20, 10, "YAML syntax error: found undefined alias")]  # kubectl refuses it too
+    read_whole(monkeypatch)
+    assert lazy == [(f.line, f.column, f.message) for f in lint_text(text).findings if f.rule == "yaml-syntax"]
