@@ -476,9 +476,9 @@ def parse_stream(text: str, keep_nodes: bool = True, wants: Wants | None = None,
     check_skipped is False. A stream whose layout the cheap reading cannot vouch for is read whole.
     """
     lines = _Lines(text)
-    if wants is not None:
+    if wants is not None and not _odd_line_breaks(text):
         masked = _masked(lines, wants)
-        if masked is not None and (not check_skipped or _well_formed(text)):
+        if masked is not None and _well_formed(lines, masked.windows + (masked.bodies if check_skipped else [])):
             # a header's tree is small, and kept: the rest of its document is never composed
             stream = _parse_lines(_Lines(masked.text), keep_nodes, _helm_sources(lines), masked.headers)
             if _confirms(stream, masked):
@@ -543,6 +543,7 @@ Wants = Callable[[str, str], str]
 HEADER_KEYS = frozenset({"apiVersion", "kind", "metadata"})
 # a top-level `key: value` line of a block mapping (the only layout read cheaply)
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+([^#]*?))?[ \t]*(?:#.*)?\r?\n?")
+_BLANKS_AND_COMMENTS = re.compile(r"(?:[ \t\r]*(?:#[^\n]*)?\n)*")
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
@@ -553,6 +554,12 @@ class _Masked:
 
     text: str
     headers: dict[int, str]
+    # line ranges [start, stop) of the documents not read whole, each of which must parse on its
+    # own: windows cut at every header key and at the key after it (but the last), so each that
+    # parses proves the next cut a top-level key (not a line inside a quoted scalar or a flow
+    # collection that merely looks like one); bodies: the rest, only syntax-checked
+    windows: list[tuple[int, int]]
+    bodies: list[tuple[int, int]]
 
 
 def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
@@ -565,6 +572,8 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         top.setdefault(bounds[bisect.bisect_right(bounds, line) - 1], []).append(line)
     kept: list[tuple[int, int]] = []  # line ranges [start, stop) kept as written
     headers: dict[int, str] = {}
+    windows: list[tuple[int, int]] = []
+    bodies: list[tuple[int, int]] = []
     lazy = False
     for number, begin in enumerate(bounds):
         end = bounds[number + 1] if number + 1 < len(bounds) else lines.count
@@ -572,20 +581,39 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
         decision = FULL
         if keys is not None and "kind" in keys and "apiVersion" in keys:
             decision = wants(keys["kind"][1], keys["apiVersion"][1])
+            if decision != FULL and _may_hold_alias(text, lines.offset(begin), lines.offset(end)):
+                decision = FULL  # an alias's anchor is checked only when composed: an undefined one is an error
         if decision == FULL:
             kept.append((begin, end))
             continue
         lazy = True
         if begin in separators:
             kept.append((begin, begin + 1))
+        assert keys is not None  # a decision other than FULL needs the keys read
+        owners = sorted(line for line, _ in keys.values())
+        cuts = {owners[0]}  # the document's first key: nothing but blanks and comments before it
+        body = owners[0]  # where the lines no header range holds begin, after the last of them
         if decision == HEADER:
-            assert keys is not None  # a decision other than FULL needs the keys read
-            owners = sorted(line for line, _ in keys.values())
+            ranges = []
             for key, (line, _) in keys.items():
                 if key in HEADER_KEYS:
                     following = [other for other in owners if other > line]
-                    kept.append((line, following[0] if following else end))
+                    ranges.append((line, following[0] if following else end))
+            kept += ranges
+            ranges.sort()
+            cuts.update(start for start, _ in ranges)
+            # the last range needs no proof of its end: were its value to go on (an open quote or
+            # flow), the masked stream would end it at blank lines and a `---`, a syntax error
+            cuts.update(stop for _, stop in ranges[:-1])
+            body = ranges[-1][1]
             headers[lines.document_start(begin) if begin in separators else begin] = keys["kind"][1]
+        ordered = sorted(cuts)
+        # a one-line `kind: Word` or `apiVersion: word` ends where its line does: nothing to prove
+        plain = {keys["kind"][0], keys["apiVersion"][0]}
+        windows += [(start, stop) for start, stop in itertools.pairwise(ordered)
+                    if not (stop == start + 1 and start in plain)]
+        if body < end:
+            bodies.append((body, end))
     if not lazy:
         return None
     parts: list[str] = []
@@ -595,7 +623,7 @@ def _masked(lines: _Lines, wants: Wants) -> _Masked | None:
             parts.append("\n" * (start - position))
         parts.append(text[lines.offset(start):lines.offset(stop)])
         position = stop
-    return _Masked("".join(parts), headers)
+    return _Masked("".join(parts), headers, windows, bodies)
 
 
 def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> dict[str, tuple[int, str]] | None:
@@ -604,6 +632,10 @@ def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> d
     text = lines.text
     if separator is not None and text[lines.offset(separator) + 3:lines.line_end(separator)].strip():
         return None  # `--- {...}`, `--- !tag`, `--- |`: read whole
+    if column_zero:
+        opening = lines.line_end(separator) if separator is not None else 0
+        if not _BLANKS_AND_COMMENTS.fullmatch(text, opening, lines.offset(column_zero[0])):
+            return None  # an indented node before the first key: the document is no block mapping at column 0
     keys: dict[str, tuple[int, str]] = {}
     for line in column_zero:
         match = _TOP_KEY.fullmatch(text, lines.offset(line), lines.line_end(line))
@@ -616,9 +648,45 @@ def _top_keys(lines: _Lines, column_zero: list[int], separator: int | None) -> d
     return keys
 
 
-def _well_formed(text: str) -> bool:
-    """Whether libyaml parses the whole stream: its cheapest complete syntax check (no Python
-    object is made per event)."""
+# An alias (`*name`, libyaml's name characters) where one is written: after `- `, `: `, `? ` or in
+# a flow collection. One alone at the start of a line (a key `*a : v`, or a value below its key)
+# is not looked for: markdown's `*Note*` begins lines of CRD descriptions.
+_ALIAS_NAME = re.compile(r"\*[A-Za-z0-9_-]")
+_BEFORE_ALIAS = re.compile(r"(?:^[ \t]*(?:-[ \t]+)+|[:?][ \t]*|[\[{,][ \t]*)\Z", re.MULTILINE)
+
+
+def _may_hold_alias(text: str, begin: int, end: int) -> bool:
+    """Whether text[begin:end] may hold an alias: libyaml's parser does not look anchors up, so
+    an undefined one is found only by composing the document."""
+    if text.find("*", begin, end) < 0:
+        return False
+    for match in _ALIAS_NAME.finditer(text, begin, end):
+        line = max(begin, text.rfind("\n", begin, match.start()) + 1)
+        if _BEFORE_ALIAS.search(text, line, match.start()):
+            return True
+    return False
+
+
+def _odd_line_breaks(text: str) -> bool:
+    """Whether the text breaks lines where a column-0 scan does not look: libyaml also ends a
+    line at a lone CR, NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, so `a: x<NEL>kind: Pod`
+    holds a second `kind` key that a scan of "\n"-lines would not see."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return True
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
+def _well_formed(lines: _Lines, ranges: list[tuple[int, int]]) -> bool:
+    """Whether libyaml parses each range of lines on its own: its cheapest complete syntax check
+    (no Python object is made per event). The ranges are parsed as the documents of one stream,
+    so that a quoted scalar or flow collection left open in one meets a `---`: a syntax error."""
+    if not ranges:
+        return True
+    pieces = []
+    for start, stop in ranges:
+        piece = lines.text[lines.offset(start):lines.offset(stop)]
+        pieces.append(piece if piece.endswith("\n") else piece + "\n")
+    text = "---\n".join(pieces)
     try:
         if _CParser is not None:
             _CParser(text).raw_parse()

@@ -138,27 +138,32 @@ def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunCo
     workers = _pool_size([job for _, job in jobs])
     if workers > 1:
         for (index, job), entry in zip(jobs, _in_pool(workers, [job for _, job in jobs], reading, run), strict=True):
-            results[index] = _kept(job, entry, reading)
+            results[index] = _kept(job, entry, reading, run)
     else:
         for index, job in jobs:
-            results[index] = _kept(job, _read_job(job, reading, run), reading)
+            results[index] = _kept(job, _read_job(job, reading, run), reading, run)
     return [found for found in results if found is not None]
 
 
 @dataclass(frozen=True)
 class _Job:
-    """A file to read anew: its entry's key and stamp (None without a cache), its size."""
+    """A file to read anew: its entry's key and stamp (None without a cache), its size, and the
+    digest of the bytes its entry was made from (the same bytes again: nothing is parsed)."""
 
     source: InputFile
     role: str
     key: str | None = None
     stamp: tuple[int, ...] | None = None
     size: int = 0
+    digest: str | None = None
 
 
 # A file whose size, times and inode are what they were when it was read, and that had not
 # changed for this long before that read, is taken as unchanged without reading it (as git's
 # index and ruff's cache do); any other is read, and its bytes compared with those cached.
+# "Changed" is the later of its mtime and ctime: an mtime can be set back (os.utime, touch -r,
+# rsync -t), and an edit made within the same tick of a coarse clock keeps the stamp; the ctime
+# is set by the kernel on every write and cannot be set back.
 _SETTLED_NS = 2_000_000_000
 
 
@@ -183,13 +188,15 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     stored = store.get(key)
     entry = stored if isinstance(stored, dict) else {}
     file = source.path
-    if entry.get("stamp") == stamp and stamp[1] < entry.get("read_at", 0) - _SETTLED_NS:
+    if entry.get("stamp") == stamp and max(stamp[1], stamp[2]) < entry.get("read_at", 0) - _SETTLED_NS:
         found = _entry_loaded(entry, lambda: _text_of(file))
         if found is not None:
             store.hits += 1
             store.unread += 1
             return _in_role(found, role)
-    return _Job(source, role, key, stamp, info.st_size)  # read anew; the same bytes, if so, keep the entry
+    digest = entry.get("digest")
+    # read anew; the same bytes (touched, checked out again), if so, keep the entry
+    return _Job(source, role, key, stamp, info.st_size, digest if isinstance(digest, str) else None)
 
 
 def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, Any]:
@@ -199,19 +206,35 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, 
         raw = read_bounded(job.source.path) if job.source.path is not None else b""
     except UnreadableFile:
         raw = None
+    if raw is not None and job.digest is not None and key_of(raw) == job.digest:
+        return {"stamp": job.stamp, "read_at": read_at, "digest": job.digest, "same": True}
     judge = run if job.role == "linted" else None
     loaded = _load(job.source, reading, judge, raw)
-    if job.key is None or raw is None:  # nothing to keep
+    if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
+        plain = _plain_loaded(loaded) if job.key is not None else None
+        return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": plain, "live": loaded}
+    if job.key is None:  # nothing to keep
         return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": None, "live": loaded}
     return {"stamp": job.stamp, "read_at": read_at, "digest": key_of(raw), "loaded": _plain_loaded(loaded),
             "live": loaded}
 
 
-def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
-    """What a job gave, stored in the cache (unless the bytes were those already cached, or
-    the file could not be read); as live objects when read here, rebuilt when from a worker."""
+def _kept(job: _Job, entry: dict[str, Any], reading: Reading, run: RunContext | None) -> Loaded:
+    """What a job gave, stored in the cache (unless the file could not be read); as live objects
+    when read here, rebuilt when from a worker, or from the entry when the bytes were those it
+    was made from (then stamped anew)."""
     live = entry.pop("live", None)
     store, path = reading.cache, job.source.path
+    if entry.get("same") and store is not None and job.key is not None:
+        stored = store.get(job.key)
+        previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        found = _entry_loaded(previous, lambda: _text_of(path) if path is not None else "") \
+            if previous.get("digest") == entry["digest"] else None
+        if found is None:  # the entry went (another run) or was damaged meanwhile: read in full
+            return _kept(job, _read_job(replace(job, digest=None), reading, run), reading, run)
+        store.hits += 1
+        store.put(job.key, {**previous, "stamp": entry["stamp"], "read_at": entry["read_at"]})
+        return _in_role(found, job.role)
     if store is not None and job.key is not None and entry["digest"] is not None:
         stored = store.get(job.key)
         previous = stored if isinstance(stored, dict) else {}
@@ -221,7 +244,9 @@ def _kept(job: _Job, entry: dict[str, Any], reading: Reading) -> Loaded:
             store.misses += 1
         store.put(job.key, entry)
     if live is None:
-        found = _entry_loaded(entry, lambda: _text_of(path) if path is not None else "")
+        # a file the worker could not read has no text (its finding shows no source line)
+        text = (lambda: _text_of(path)) if path is not None and entry["digest"] is not None else None
+        found = _entry_loaded(entry, text)
         live = found if found is not None else Loaded()
     return _in_role(live, job.role)
 
@@ -259,30 +284,51 @@ _WORK: list[tuple[Reading, RunContext | None]] = []  # what forked workers inher
 
 def _in_pool(workers: int, jobs: list[_Job], reading: Reading, run: RunContext | None) -> list[dict[str, Any]]:
     """Entries for the jobs, in their order, read by forked workers; the largest files are
-    handed out first so that no worker is left with one big file at the end."""
+    handed out first so that no worker is left with one big file at the end. A worker that dies
+    (killed, out of memory) breaks the pool instead of leaving it waiting for ever: the files
+    not given back are read here. An interrupt, or our bug in a worker, stops every worker."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     _WORK[:] = [(reading, run)]
     order = sorted(range(len(jobs)), key=lambda index: -jobs[index].size)
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            entries = pool.map(_read_in_worker, [jobs[index] for index in order], chunksize=1)
+        futures = [pool.submit(_read_in_worker, jobs[index]) for index in order]
+        for index, future in zip(order, futures, strict=True):
+            results[index] = future.result()
+    except BrokenProcessPool:
+        pass
+    except BaseException:
+        # stopped, not cancelled: the pool then fails what is left (cancelling races its clean-up)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+            process.terminate()
+        pool.shutdown(wait=True)  # quick: the workers are gone
+        raise
     finally:
         _WORK.clear()
-    results: list[dict[str, Any]] = [{}] * len(jobs)
-    for index, entry in zip(order, entries, strict=True):
-        results[index] = entry
-    return results
+    pool.shutdown(wait=True)
+    return [entry if entry is not None else _read_job(jobs[index], reading, run)
+            for index, entry in enumerate(results)]
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the parent's to handle: it stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read_in_worker(job: _Job) -> dict[str, Any]:
     reading, run = _WORK[0]  # set before the fork
     entry = _read_job(replace(job, key=job.key or "pool"), reading, run)  # plain data, even without a cache
-    del entry["live"]  # objects go back as plain data (as the cache keeps them), not pickled
+    entry.pop("live", None)  # objects go back as plain data (as the cache keeps them), not pickled
     return entry
 
 
-def _entry_loaded(entry: dict[str, Any], text: Callable[[], str]) -> Loaded | None:
+def _entry_loaded(entry: dict[str, Any], text: Callable[[], str] | None) -> Loaded | None:
     """What a cache entry holds, or None for an entry of another shape (signed, so ours, but
     written by another layout of this code)."""
     try:
@@ -407,8 +453,8 @@ def _plain_loaded(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
-    node_source = NodeSource(text)
+def _loaded_from(stored: dict[str, Any], text: Callable[[], str] | None) -> Loaded:
+    node_source = NodeSource(text or str)
     resources = []
     for values, origin in stored["resources"]:
         resource = Resource(**dict(zip(_RESOURCE_FIELDS, values, strict=True)))
@@ -426,8 +472,11 @@ def _loaded_from(stored: dict[str, Any], text: Callable[[], str]) -> Loaded:
 
 @cache
 def tool_fingerprint() -> str:
-    """The version, and the size and time of every module of the package: a new version, or an
+    """The version, and the size and time of every module of the package and of every bundled
+    Kubernetes schema (the rules' files are in the registry's fingerprint): a new version, or an
     edited checkout, never reads entries an older one wrote."""
+    from kubelint_svc import schemas
+
     package = Path(kubelint_svc.__file__).parent
     parts = [kubelint_svc.__version__]
     for folder, _, names in sorted(os.walk(package)):
@@ -435,4 +484,11 @@ def tool_fingerprint() -> str:
             if name.endswith(".py"):
                 info = os.stat(os.path.join(folder, name))
                 parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
+    try:
+        bundled = schemas.data_dir("schemas")
+    except FileNotFoundError:
+        bundled = None
+    for path in sorted(bundled.iterdir()) if bundled is not None else []:
+        info = os.stat(path)
+        parts.append(f"schemas/{path.name} {info.st_size} {info.st_mtime_ns}")
     return key_of(*parts)

@@ -141,6 +141,27 @@ def test_a_new_tool_version_reads_every_file_again(tree, tmp_path, monkeypatch):
     assert (store.hits, store.misses) == (0, 2)
 
 
+def test_an_edited_bundled_schema_reads_every_file_again(tree, tmp_path, monkeypatch):
+    from kubelint_svc import schemas
+
+    copy = tmp_path / "schemas"
+    shutil.copytree(schemas.data_dir("schemas"), copy)
+    real_data_dir = schemas.data_dir
+    monkeypatch.setattr(schemas, "data_dir", lambda name: copy if name == "schemas" else real_data_dir(name))
+    reading.tool_fingerprint.cache_clear()
+    try:
+        run([tree], tmp_path / "cache")
+        newest = copy / f"v{bundled_versions()[-1]}.json"
+        newest.write_text(newest.read_text().replace('"', '"', 1) + " ")  # as an edited checkout would
+        reading.tool_fingerprint.cache_clear()
+        _, store = run([tree], tmp_path / "cache")
+    finally:
+        monkeypatch.undo()
+        reading.tool_fingerprint.cache_clear()
+    assert store is not None
+    assert store.hits == 0
+
+
 def test_a_changed_rule_setting_reads_every_file_again(tree, tmp_path):
     store = Cache.open(tmp_path / "cache")
     settings = Settings(bundled_versions()[-1])
@@ -251,9 +272,10 @@ def age(*paths: Path, seconds: int = 60) -> None:
         os.utime(path, (past, past))
 
 
-def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path):
+def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path, monkeypatch):
     files = sorted(tree.iterdir())
     age(*files)
+    monkeypatch.setattr(reading, "_SETTLED_NS", 0)  # a ctime cannot be set back: settled at once
     expected, _ = run([tree], tmp_path / "cache")
     again, store = run([tree], tmp_path / "cache")
     assert store is not None
@@ -274,13 +296,35 @@ def test_an_edit_that_keeps_the_size_and_the_time_is_still_seen(tree, tmp_path):
     assert [f.rule for f in report.findings] == ["service-target-port-undefined"]
 
 
-def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path):
+def test_a_file_whose_mtime_was_set_back_is_read_again_until_its_ctime_has_settled(tree, tmp_path):
+    # an edit that keeps the size, with the mtime set back (touch -r, rsync -t, os.utime), made in
+    # the same tick of a coarse clock (1 s on ext3 and HFS+) as the read before it keeps the whole
+    # stamp: only the ctime, which cannot be set back, says the file was changed just now
+    age(*tree.iterdir(), seconds=3600)
     run([tree], tmp_path / "cache")
-    for path in tree.iterdir():
-        path.touch()
     _, store = run([tree], tmp_path / "cache")
     assert store is not None
+    assert store.unread == 0
+    assert store.hits == 2  # read again, and found the same
+
+
+def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path, monkeypatch):
+    expected, _ = run([tree], tmp_path / "cache")
+    for path in tree.iterdir():  # touched, or checked out afresh (a CI job): every stamp differs
+        path.touch()
+    parsed = []
+    real_parse = reading.parse_stream
+    monkeypatch.setattr(reading, "parse_stream", lambda *a, **k: parsed.append(1) or real_parse(*a, **k))
+    again, store = run([tree], tmp_path / "cache")
+    assert store is not None
     assert (store.hits, store.misses) == (2, 0)
+    assert parsed == []  # read and compared, not parsed nor judged
+    assert rendered(again) == rendered(expected)
+    force_pool(monkeypatch)  # and so in a pool of workers
+    for path in tree.iterdir():
+        path.touch()
+    pooled, _ = run([tree], tmp_path / "cache")
+    assert rendered(pooled) == rendered(expected)
 
 
 @pytest.mark.parametrize(
@@ -386,3 +430,65 @@ def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatc
     (chart / "templates" / "extra.yaml").write_text("# a new template\n")
     run([Path(".")], tmp_path / "cache")
     assert runs.read_text().count("run") == 3
+
+
+def force_pool(monkeypatch, jobs: int = 3) -> None:
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork here: files are read in one process")
+    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", str(jobs))
+
+
+def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_path, monkeypatch):
+    fifo = tree / "pipe.yaml"
+    os.mkfifo(fifo)
+    named = [tree, fifo]
+    single, _ = run(named, None)
+    assert "file-unreadable" in [f.rule for f in single.findings]
+    force_pool(monkeypatch)
+    pooled, _ = run(named, None)
+    assert rendered(pooled) == rendered(single)
+    cold, _ = run(named, tmp_path / "cache")
+    warm, _ = run(named, tmp_path / "cache")
+    assert rendered(cold) == rendered(warm) == rendered(single)
+
+
+WORKER_FAILS = """
+import os, sys
+from kubelint_svc import reading
+from kubelint_svc.app import Options, lint
+from kubelint_svc.reporters import json
+reading._POOL_MIN_BYTES, reading._POOL_MIN_FILES = 0, 1
+parent, read = os.getpid(), reading._read_job
+def failing(job, *rest):
+    if job.source.path.name == "deployment.yaml" and os.getpid() != parent:
+        {failure}
+    return read(job, *rest)
+reading._read_job = failing
+try:
+    print(json.render(lint(Options(paths=(sys.argv[1],), no_cache=True)).report))
+except BaseException as error:
+    print("raised", type(error).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        ("os._exit(1)", None),  # a worker killed (out of memory): what it held is read in this process
+        ("os.kill(os.getpid(), 9)", None),
+        ("raise KeyboardInterrupt", "raised KeyboardInterrupt"),  # stops the run, and every worker
+        ("raise RuntimeError('our bug')", "raised RuntimeError"),
+    ],
+)
+def test_a_worker_that_dies_or_fails_never_leaves_the_run_waiting(tree, failure, expected, tmp_path):
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork here: files are read in one process")
+    env = {**os.environ, "KUBELINT_SVC_JOBS": "2"}
+    command = [sys.executable, "-c", WORKER_FAILS.replace("{failure}", failure), str(tree)]
+    result = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
+    single = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "-f", "json", "--no-cache", str(tree)],
+                            capture_output=True, env=env, timeout=120, check=False)
+    assert result.stdout.decode().strip() == (expected or single.stdout.decode().strip())
+    assert b"Traceback" not in result.stderr

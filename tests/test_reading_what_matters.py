@@ -87,6 +87,21 @@ def test_a_syntax_error_in_a_document_read_for_its_header_is_reported_at_its_lin
         # the kind quoted, a tag on the document
         'apiVersion: v1\nkind: "ConfigMap"\nmetadata: {name: q}\n',
         "--- !!map\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\n",
+        # a quoted scalar of the body continued at column 0, with lines that look like a header
+        'apiVersion: example.com/v1\nkind: Widget\nspec: "it\nmetadata:\n  labels: {bad key: v}\nzz: q"\n',
+        "apiVersion: example.com/v1\nspec: 'it\nkind: Widget\nmetadata:\n  name: fake\nzz: q'\n",
+        # a flow collection of the body continued at column 0
+        "apiVersion: example.com/v1\nkind: Widget\nspec: [1,\nmetadata: {name: fake}, 2,\nzz: 3]\n",
+        # the header's last value goes on past the next key; a quote opened in one body, closed in the next
+        ('apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  annotations: {a: "x\nspec: y"}\n'
+        "  labels: {bad key: v}\n"),
+        ('apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: a}\nspec: "open\n---\n'
+        'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: b}\nspec: close"\n'),
+        # an alias in the body: only composing it finds whether its anchor is defined
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: *missing\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: &one 1, y: [*one]}\n",
+        # an indented node before the first key
+        "---\n  just text\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
     ],
 )
 def test_a_layout_the_cheap_reading_cannot_vouch_for_is_read_whole(layout):
@@ -172,3 +187,31 @@ def test_items_of_a_list_no_rule_reads_keep_their_header_only(tmp_path):
     assert service.get(("spec", "ports", 0, "port")) == 80  # a kind rules read keeps its body
     [finding] = [f for f in report.findings if f.rule == "label-syntax"]
     assert (finding.line, finding.column) == (8, 19)
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\x85", "\u2028", "\u2029"], ids=["CR", "NEL", "LS", "PS"])
+def test_a_line_break_other_than_newline_cannot_hide_a_second_kind(line_break, lint_text, monkeypatch):
+    # libyaml ends a line at each of these: the second `kind` is a key, and kubectl keeps it
+    text = f"apiVersion: apps/v1\nkind: ConfigMap\nmetadata: {{}}\ndata:\n  a: x{line_break}kind: Deployment\n"
+    stream = parse_stream(text, keep_nodes=False, wants=lambda kind, api: HEADER)
+    assert [d.data["kind"] for d in stream.documents] == ["Deployment"]
+    lazy = [(f.rule, f.line) for f in lint_text(text).findings]
+    assert "workload-name" in [rule for rule, _ in lazy]
+    read_whole(monkeypatch)
+    assert lazy == [(f.rule, f.line) for f in lint_text(text).findings]
+
+
+def test_lines_inside_a_quoted_scalar_of_the_body_are_not_taken_for_a_header(lint_text, monkeypatch):
+    text = 'apiVersion: example.com/v1\nkind: Widget\nspec: "it\nmetadata:\n  labels: {bad key: v}\nzz: q"\n'
+    lazy = lint_text(text).findings
+    assert "label-syntax" not in [f.rule for f in lazy]
+    read_whole(monkeypatch)
+    assert lazy == lint_text(text).findings
+
+
+def test_an_undefined_alias_in_a_body_no_rule_reads_is_still_an_error(lint_text, monkeypatch):
+    text = SERVICE + "---\n" + CRD.replace("  scope: Namespaced", "  scope: *undefined")
+    lazy = [(f.line, f.column, f.message) for f in lint_text(text).findings if f.rule == "yaml-syntax"]
+    assert lazy == [(20, 10, "YAML syntax error: found undefined alias")]  # kubectl refuses it too
+    read_whole(monkeypatch)
+    assert lazy == [(f.line, f.column, f.message) for f in lint_text(text).findings if f.rule == "yaml-syntax"]
