@@ -17,7 +17,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Container, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +137,9 @@ def resolve_plain_scalar(text: str) -> Any:
 class _Converter:
     """Turns one document's node tree into plain data, with bounded work and depth."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, shift: int = 0) -> None:
         self.budget = budget
+        self.shift = shift  # lines of the stream before the text the nodes were composed from
         self.problems: list[Problem] = []
         self._active: set[int] = set()
 
@@ -187,7 +188,7 @@ class _Converter:
             key = self._key(key_node, depth)
             value = self.convert(value_node, depth + 1)
             if key in seen:
-                self.problems.append(_duplicate(key, seen[key], key_node, same=result[key] == value))
+                self.problems.append(_duplicate(key, seen[key], key_node, result[key] == value, self.shift))
             seen[key] = key_node
             result[key] = value
         for merge in merges:
@@ -210,18 +211,18 @@ class _Converter:
         return str(value)
 
 
-def _duplicate(key: str, first: Node, second: Node, same: bool) -> Problem:
+def _duplicate(key: str, first: Node, second: Node, same: bool, shift: int = 0) -> Problem:
     """A repeated key, where it is repeated: kubectl converts YAML to JSON and keeps the later
     value without a word (the API server never sees the duplicate); kustomize and strict YAML
     readers refuse the file. With the same value twice nothing is lost: a warning."""
-    line = first.start_mark.line + 1
+    line = first.start_mark.line + 1 + shift
     if same:
         message = (f"duplicate key {key!r}, with the same value as at line {line}: harmless to kubectl, "
                    "but kustomize and strict YAML readers refuse the file; remove one")
     else:
         message = (f"duplicate key {key!r} (first at line {line}) with a different value: kubectl keeps this "
                    f"later value and drops the one at line {line} without a word; kustomize refuses the file")
-    return Problem("yaml-duplicate-key", message, second.start_mark.line + 1, second.start_mark.column + 1,
+    return Problem("yaml-duplicate-key", message, second.start_mark.line + 1 + shift, second.start_mark.column + 1,
                    "warning" if same else None)
 
 
@@ -505,29 +506,47 @@ def _parse_lines(lines: _Lines, keep_nodes: bool, helm_sources: list[tuple[int, 
     pending: list[tuple[int, int | None]] = [(0, None)]
     while pending:
         start, stop = pending.pop()
-        source = text if (start, stop) == (0, None) else lines.window(start, stop)
+        if start > 0:  # after a document that could not be read: one document a window, so that
+            # checking and copying a window never costs the rest of the stream again
+            cap = lines.separator_after(start)
+            if cap is not None and (stop is None or cap < stop):
+                pending.append((cap, stop))
+                stop = cap
+        # A window's marks count lines from the window's start (shift says how many come before
+        # it), unless the trees are kept: those are padded to count from the stream's start. A
+        # window never copies the stream's lines before it, so a stream of many broken
+        # documents costs each document once, not the rest of the stream each time.
+        shift = 0
+        if (start, stop) == (0, None):
+            source = text
+        elif keep_nodes:
+            source = lines.window(start, stop)
+        else:
+            source, shift = text[lines.offset(start):lines.offset(stop)], start
         try:
             _refuse_oversized(lines, start, stop, source)
             for node in _compose_all(source):
-                document = _convert_document(node, budget, helm_sources)
-                document.first_line = lines.document_start(node.start_mark.line, start)
+                document = _convert_document(node, budget, helm_sources, shift)
+                document.first_line = lines.document_start(node.start_mark.line + shift, start)
                 if not keep_nodes and document.first_line not in keep_at:
                     document.node = None
                 documents.append(document)
                 budget -= 1
         except _LimitExceeded as error:
             mark = error.node.start_mark
-            problems.append(Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1))
+            line = mark.line + shift
+            problems.append(Problem("yaml-limit-exceeded", str(error), line + 1, mark.column + 1))
             # the document is skipped: the lines after it are composed, after those before it
-            after = lines.separator_after(mark.line)
+            after = lines.separator_after(line)
             if after is not None:
                 pending.append((after, stop))
-            opening = lines.separator_at_or_before(mark.line, start)
+            opening = lines.separator_at_or_before(line, start)
             if opening > start:
                 pending.append((start, opening))
         except (YAMLError, RecursionError, ValueError) as error:
             if isinstance(error, YAMLError):
-                problem = _syntax_problem(error, start + 1)
+                problem = _syntax_problem(error, start + 1 - shift)
+                problem = replace(problem, line=problem.line + shift)
             else:
                 problem = Problem("yaml-limit-exceeded", "document nests too deeply to parse; not linted", start + 1, 1)
             problems.append(problem)
@@ -821,20 +840,21 @@ def _may_exceed_nodes(lines: _Lines, begin: int, end: int) -> bool:
     return any(_node_bound(lines.text, low, high) > MAX_NODES for low, high in itertools.pairwise(edges))
 
 
-def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]]) -> Document:
-    converter = _Converter(budget)
-    helm_source, line_offset = _helm_source_for(node.start_mark.line, helm_sources)
+def _convert_document(node: Node, budget: int, helm_sources: list[tuple[int, str]], shift: int = 0) -> Document:
+    """shift: lines of the stream before the text node was composed from."""
+    converter = _Converter(budget, shift)
+    helm_source, line_offset = _helm_source_for(node.start_mark.line + shift, helm_sources)
     try:
         data = converter.convert(node)
     except _LimitExceeded as error:
         # an expansion is reported where the document starts: deep inside it says nothing useful
         mark = (node if error.whole_document else error.node).start_mark
-        problem = Problem("yaml-limit-exceeded", str(error), mark.line + 1, mark.column + 1)
+        problem = Problem("yaml-limit-exceeded", str(error), mark.line + 1 + shift, mark.column + 1)
         return Document(None, None, helm_source, line_offset, [problem])
     except RecursionError:
         mark = node.start_mark
         problem = Problem(
-            "yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1, mark.column + 1
+            "yaml-limit-exceeded", "document nests too deeply; not linted", mark.line + 1 + shift, mark.column + 1
         )
         return Document(None, None, helm_source, line_offset, [problem])
     return Document(data, node, helm_source, line_offset, converter.problems)

@@ -139,3 +139,24 @@ def test_a_too_deep_document_inside_a_long_stream_costs_only_itself():
     assert stream.documents[0].data == {"a": 1}
     assert stream.documents[301].data == {"c": 3}
     assert [(p.rule, p.line) for p in stream.problems] == [("yaml-limit-exceeded", 603), ("yaml-syntax", 606)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n---\nb: [\n---\nc: 2\n---\nd: {\n---\n# Source: chart/templates/x.yaml\ne: 3\n",
+        "x: 1\n---\ny: 2\ny: 3\n---\nz: [1\n---\n" + "[" * 300 + "]" * 300 + "\n---\nw: &a [*a]\n---\nv: 1\nv: 1\n",
+        "---\nkey: 'open\n---\nfine: yes\nfine: no\n---\n: bad\n...\n---\nlast: 0x1F\n",
+    ],
+)
+def test_windows_after_an_error_give_the_lines_a_whole_stream_gives(text):
+    """After a syntax error, the rest of a stream is read window by window, each counting lines
+    from where it starts (not padded, so many broken documents do not cost the square of their
+    number): every problem, document and duplicate-key message says the stream's own lines."""
+    windows = parse_stream(text, keep_nodes=False)  # unpadded windows
+    padded = parse_stream(text, keep_nodes=True)
+    assert windows.problems
+    assert windows.problems == padded.problems
+    assert [(d.first_line, d.data, d.problems, d.helm_source) for d in windows.documents] == [
+        (d.first_line, d.data, d.problems, d.helm_source) for d in padded.documents
+    ]
