@@ -257,6 +257,7 @@ class IgnoreFiles:
     def __init__(self, top: Path) -> None:
         self.top = top  # absolute; no ignore file above it is read
         self._folders: dict[Path, _FolderPatterns] = {}
+        self._by_parts: dict[tuple[str, ...], _FolderPatterns] = {}
         self.unread: list[str] = []  # ignore files not read whole, said on stderr
 
     def _patterns_of(self, folder: Path) -> _FolderPatterns:
@@ -284,16 +285,25 @@ class IgnoreFiles:
         judged: a walk never enters an ignored folder, and explicit files ask for each parent.
         The last pattern that matches wins (the deepest folder's last), so the search starts there."""
         try:
-            relative = path.relative_to(self.top)
+            parts = path.relative_to(self.top).parts
         except ValueError:
             return None
-        folders = [self.top, *(self.top / Path(*relative.parts[:n]) for n in range(1, len(relative.parts)))]
-        for folder in reversed(folders):
-            rest = _SURROGATE.sub("\ufffd", path.relative_to(folder).as_posix())
-            found = self._patterns_of(folder).last_match(rest, is_dir)
+        for depth in range(len(parts) - 1, -1, -1):  # the deepest folder first
+            patterns = self._patterns_at(parts[:depth])
+            if not patterns.patterns:
+                continue
+            rest = _SURROGATE.sub("\ufffd", "/".join(parts[depth:]))
+            found = patterns.last_match(rest, is_dir)
             if found is not None:
                 return None if found.negated else found
         return None
+
+    def _patterns_at(self, parts: tuple[str, ...]) -> _FolderPatterns:
+        """The patterns of the folder parts names below top (a walk asks for each file)."""
+        found = self._by_parts.get(parts)
+        if found is None:
+            found = self._by_parts[parts] = self._patterns_of(self.top.joinpath(*parts))
+        return found
 
     def ignores(self, path: Path, is_dir: bool) -> IgnorePattern | None:
         """Is path, or any folder it is in below top, ignored? (For a file named explicitly.)"""

@@ -20,6 +20,7 @@ class InputFile:
     display: str  # as findings name it: relative to where the user pointed, or "-"
     path: Path | None  # None for stdin
     refused: str | None = None  # why it is not read: a link out of the tree being walked
+    real: Path | None = None  # its real path, when the walk already resolved it
 
 
 def _link_out_of(path: Path, top: Path) -> str | None:
@@ -55,15 +56,17 @@ class ExcludeGlob:
     origin: str  # where it was written, for messages: `--exclude`, `.kubelint-svc.yaml:12`
 
     def matches(self, path: Path, is_dir: bool) -> bool:
+        glob = self.glob.rstrip("/")
+        if "/" not in glob:  # a name: the cheap test first (a walk asks this of every file)
+            if (self.glob.endswith("/") and not is_dir) or not fnmatch.fnmatch(path.name, glob):
+                return False
+            return path != self.base and is_inside(path, self.base)
         try:
             relative = path.relative_to(self.base).as_posix()
         except ValueError:
             return False
         if relative == ".":
             return False
-        if "/" not in self.glob.rstrip("/"):
-            return fnmatch.fnmatch(path.name, self.glob.rstrip("/")) and (is_dir or not self.glob.endswith("/"))
-        glob = self.glob.rstrip("/")
         return fnmatch.fnmatch(relative, glob) or (is_dir and fnmatch.fnmatch(relative + "/", self.glob))
 
 
@@ -77,6 +80,7 @@ class Exclusions:
     # the `exclude` of the configuration governing a path (a front end knows configurations)
     configured: Callable[[Path, bool], str | None] | None = None
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
+    _tops: dict[tuple[Path, Path | None], Path] = field(default_factory=dict)
 
     def why(self, path: Path, is_dir: bool, walked: Path | None = None) -> str | None:
         """Why path itself is left out (`excluded by --exclude (vendor)`), or None. walked: the
@@ -92,7 +96,9 @@ class Exclusions:
         if is_dir and (absolute / "pyvenv.cfg").is_file():
             return "excluded as a virtualenv"
         if self.respect_gitignore:
-            top = repository_top(absolute.parent, walked)
+            if (absolute.parent, walked) not in self._tops:  # asked once a folder
+                self._tops[(absolute.parent, walked)] = repository_top(absolute.parent, walked)
+            top = self._tops[(absolute.parent, walked)]
             files = self._ignore_files.setdefault(top, IgnoreFiles(top))
             pattern = files.match(absolute, is_dir)
             if pattern is not None:
@@ -138,10 +144,10 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
                 if refused is not None:
                     found.append(InputFile(str(file), file, refused))
                     continue
-                real = resolved(file) or file
-                if real not in seen_files:
-                    seen_files.add(real)
-                    found.append(InputFile(str(file), file))
+                real = resolved(file)
+                if (real or file) not in seen_files:
+                    seen_files.add(real or file)
+                    found.append(InputFile(str(file), file, real=real))
         else:
             real = resolved(path) or path
             if real not in seen_files:

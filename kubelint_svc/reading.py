@@ -83,7 +83,7 @@ class Reading:
         if source.path is None or source.refused is not None:
             return source.path
         if source.path not in self._real:
-            self._real[source.path] = resolved(source.path) or source.path
+            self._real[source.path] = source.real or resolved(source.path) or source.path
         return self._real[source.path]
 
     def unit_of(self, source: InputFile) -> str:
