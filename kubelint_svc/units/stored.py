@@ -13,7 +13,7 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
-from kubelint_svc.units.kustomize import Build, BuiltObject, Origin
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin
 
 _SETTLED_NS = 2_000_000_000
 
@@ -27,7 +27,8 @@ class StoredOutputs:
 
     def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build]) -> Build:
         """make()'s Build for root, or the one kept from a run whose files are all unchanged.
-        A build cut short (skipped for time) is not kept."""
+        A build cut short (skipped for time) is not kept, nor one that failed: a timeout passes,
+        and a file the build missed (a generator's file not yet written) is not among its files."""
         if self.cache is None:
             return make()
         key = key_of(self.tool, "kustomize build", engine, tools_identity("kubectl", "kustomize"), str(root),
@@ -40,8 +41,8 @@ class StoredOutputs:
                 pass  # another layout of this code: built anew
         started = time.time_ns()
         done = make()
-        if done.skipped is None:
-            self._keep(key, sorted(done.files), started, _plain_build(done))
+        if done.skipped is None and done.error is None:
+            self._keep(key, sorted(done.files | done.inputs), started, _plain_build(done))
         return done
 
     def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]]
@@ -58,7 +59,8 @@ class StoredOutputs:
             return str(kept[0]), kept[1] if isinstance(kept[1], str) else None
         started = time.time_ns()
         text, error = make()
-        self._keep(key, files, started, [text, error])
+        if error is None:  # a failure (a timeout, a missing dependency) is not kept
+            self._keep(key, files, started, [text, error])
         return text, error
 
     def _valid(self, key: str) -> Any | None:
@@ -76,8 +78,10 @@ class StoredOutputs:
         assert self.cache is not None
         recorded = []
         for path in files:
-            if path.is_dir():
-                continue  # a folder named as a resource: its kustomization is among the files
+            if path.is_dir():  # a folder named as a resource: its kustomization is among the files,
+                # and which kustomization names it holds (a second one, or a rename, changes the build)
+                recorded.append([str(path), "names", 0, _kustomization_names(path)])
+                continue
             try:
                 stamp = _stamp(os.stat(path))
                 digest = key_of(read_bounded(path))
@@ -105,7 +109,13 @@ def tools_identity(*names: str) -> str:
     return "; ".join(parts)
 
 
+def _kustomization_names(folder: Path) -> list[str]:
+    return [name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()]
+
+
 def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
+    if stamp == "names":
+        return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
     try:
         now = _stamp(os.stat(path))
     except (OSError, ValueError):
@@ -124,8 +134,15 @@ def _stamp(info: os.stat_result) -> tuple[int, ...]:
 
 
 def _files_under(folder: Path) -> list[Path]:
-    found = []
-    for top, folders, names in os.walk(folder):
+    """Every file helm may read: linked folders followed (a subchart in charts/ linked from
+    elsewhere is read by helm), each real folder once."""
+    found, seen = [], set()
+    for top, folders, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
         folders.sort()
         found += [Path(top) / name for name in sorted(names)]
     return found
