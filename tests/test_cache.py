@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -415,6 +416,7 @@ def test_a_kept_build_is_built_again_when_a_generator_file_changes_or_goes(tree,
     (tree / "cfg.env").write_text("A=1\n")
     (tree / "conf.txt").write_text("hello\n")
     built = counting_builds(monkeypatch)
+    time.sleep(0.02)  # a file saved within a clock tick of the build is not kept on
     run([tree], tmp_path / "cache", kustomize="kubectl")
     run([tree], tmp_path / "cache", kustomize="kubectl")
     assert len(built) == 1
@@ -445,6 +447,30 @@ def test_a_failed_or_timed_out_build_is_not_kept(tree, tmp_path, monkeypatch):
     assert "kustomize-build-failed" not in [f.rule for f in good.findings]
 
 
+def test_a_build_during_which_a_file_changed_is_not_kept(tree, tmp_path, monkeypatch):
+    """The bytes are read for the entry after the tool ran: a file saved while it ran was
+    recorded with its new bytes beside the build of its old ones, and served that build."""
+    from kubelint_svc.units import plan
+
+    (tree / "kustomization.yaml").write_text(KUSTOMIZATION)
+    time.sleep(0.1)
+    real = plan.build
+
+    def edited_while_building(root, *args, **kwargs):
+        done = real(root, *args, **kwargs)
+        if not (tmp_path / "edited").exists():
+            (tmp_path / "edited").write_text("")
+            (tree / "deployment.yaml").write_text(DEPLOYMENT.replace("containerPort: 8080", "containerPort: 0"))
+        return done
+
+    monkeypatch.setattr(plan, "build", edited_while_building)
+    run([tree], tmp_path / "cache", kustomize="fallback")
+    after, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    uncached, _ = run([tree], None, kustomize="fallback")
+    assert "container-port-number" in [f.rule for f in uncached.findings]
+    assert rendered(after) == rendered(uncached)
+
+
 def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
     """A stand-in `helm` (no helm in the reachable registries) that counts its runs."""
     chart = tmp_path / "repo" / "mychart"
@@ -461,6 +487,7 @@ def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatc
     (bin_dir / "helm").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path / "repo")
+    time.sleep(0.02)  # a file saved within a clock tick of the render is not kept on
     first, _ = run([Path(".")], tmp_path / "cache")
     second, _ = run([Path(".")], tmp_path / "cache")
     assert runs.read_text().count("run") == 1
@@ -495,6 +522,7 @@ def test_a_helm_render_is_made_again_when_a_linked_subchart_changes_or_it_failed
     (bin_dir / "helm").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path / "repo")
+    time.sleep(0.02)
     run([Path(".")], tmp_path / "cache")
     run([Path(".")], tmp_path / "cache")
     assert runs.read_text().count("run") == 1

@@ -16,6 +16,7 @@ from kubelint_svc.loader import UnreadableFile, read_bounded
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin
 
 _SETTLED_NS = 2_000_000_000
+_CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
 
 class StoredOutputs:
@@ -87,6 +88,8 @@ class StoredOutputs:
                 digest = key_of(read_bounded(path))
             except (OSError, ValueError, UnreadableFile):
                 return  # a file that cannot be read again: nothing is kept
+            if max(stamp[1], stamp[2]) >= started - _CLOCK_SLACK_NS:
+                return  # changed while the tool ran: these bytes need not be what it read; not kept
             recorded.append([str(path), stamp, started, digest])
         self.cache.misses += 1
         self.cache.put(key, {"files": recorded, "output": output})
