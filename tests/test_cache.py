@@ -471,6 +471,23 @@ def test_a_build_during_which_a_file_changed_is_not_kept(tree, tmp_path, monkeyp
     assert rendered(after) == rendered(uncached)
 
 
+def test_the_tool_identity_names_a_kubectl_beside_this_python(tmp_path, monkeypatch):
+    """The build runs a kubectl installed beside this Python (not on PATH); its identity said
+    `kubectl: none`, so replacing that kubectl left builds of the old one kept."""
+    from kubelint_svc.units.stored import tools_identity
+
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "kubectl").write_text("#!/bin/sh\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    before = tools_identity("kubectl")
+    assert str(bin_dir / "kubectl") in before
+    (bin_dir / "kubectl").write_text("#!/bin/sh\necho another\n")
+    assert tools_identity("kubectl") != before
+
+
 def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
     """A stand-in `helm` (no helm in the reachable registries) that counts its runs."""
     chart = tmp_path / "repo" / "mychart"

@@ -5,7 +5,6 @@ was read, else its bytes), and while the tool that made it is the same binary.""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, _tool
 
 _SETTLED_NS = 2_000_000_000
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
@@ -96,10 +95,11 @@ class StoredOutputs:
 
 
 def tools_identity(*names: str) -> str:
-    """Which binaries of these names a build would run: their paths, sizes and times."""
+    """Which binaries of these names a build would run: their paths, sizes and times (found as
+    the build finds them: on PATH, or beside this Python)."""
     parts = []
     for name in names:
-        found = shutil.which(name)
+        found = _tool(name)
         if found is None:
             parts.append(f"{name}: none")
             continue
