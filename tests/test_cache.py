@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -403,6 +404,90 @@ def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, t
     assert {ref.name for _, ref in renamed.object_refs} == {"stage-web"}
 
 
+def test_a_kept_build_is_built_again_when_a_generator_file_changes_or_goes(tree, tmp_path, monkeypatch):
+    """configMapGenerator files and envs are read by kustomize, not by the chain's reading:
+    the kept build named neither, so a deleted env file still served the old, good build."""
+    from kubelint_svc.units.kustomize import _tool
+
+    if _tool("kubectl") is None:
+        pytest.skip("no kubectl here")
+    (tree / "kustomization.yaml").write_text(
+        KUSTOMIZATION + "configMapGenerator:\n- name: cfg\n  envs: [cfg.env]\n  files: [conf.txt]\n")
+    (tree / "cfg.env").write_text("A=1\n")
+    (tree / "conf.txt").write_text("hello\n")
+    built = counting_builds(monkeypatch)
+    time.sleep(0.02)  # a file saved within a clock tick of the build is not kept on
+    run([tree], tmp_path / "cache", kustomize="kubectl")
+    run([tree], tmp_path / "cache", kustomize="kubectl")
+    assert len(built) == 1
+    (tree / "cfg.env").write_text("A=2\n")
+    run([tree], tmp_path / "cache", kustomize="kubectl")
+    assert len(built) == 2
+    (tree / "conf.txt").unlink()
+    gone, _ = run([tree], tmp_path / "cache", kustomize="kubectl")
+    assert "kustomize-build-failed" in [f.rule for f in gone.findings]
+    # a failed build is not kept: the missing file written back, the build is good again
+    (tree / "conf.txt").write_text("hello\n")
+    back, _ = run([tree], tmp_path / "cache", kustomize="kubectl")
+    assert "kustomize-build-failed" not in [f.rule for f in back.findings]
+    # a second kustomization file beside the first: kustomize refuses the folder
+    (tree / "kustomization.yml").write_text(KUSTOMIZATION)
+    both, _ = run([tree], tmp_path / "cache", kustomize="kubectl")
+    uncached, _ = run([tree], None, kustomize="kubectl")
+    assert rendered(both) == rendered(uncached)
+    assert "kustomize-build-failed" in [f.rule for f in both.findings]
+
+
+def test_a_failed_or_timed_out_build_is_not_kept(tree, tmp_path, monkeypatch):
+    (tree / "kustomization.yaml").write_text("resources: [service.yaml, missing.yaml]\n")
+    failed, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert "kustomize-build-failed" in [f.rule for f in failed.findings]
+    (tree / "missing.yaml").write_text(SERVICE.replace("name: web", "name: other"))
+    good, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    assert "kustomize-build-failed" not in [f.rule for f in good.findings]
+
+
+def test_a_build_during_which_a_file_changed_is_not_kept(tree, tmp_path, monkeypatch):
+    """The bytes are read for the entry after the tool ran: a file saved while it ran was
+    recorded with its new bytes beside the build of its old ones, and served that build."""
+    from kubelint_svc.units import plan
+
+    (tree / "kustomization.yaml").write_text(KUSTOMIZATION)
+    time.sleep(0.1)
+    real = plan.build
+
+    def edited_while_building(root, *args, **kwargs):
+        done = real(root, *args, **kwargs)
+        if not (tmp_path / "edited").exists():
+            (tmp_path / "edited").write_text("")
+            (tree / "deployment.yaml").write_text(DEPLOYMENT.replace("containerPort: 8080", "containerPort: 0"))
+        return done
+
+    monkeypatch.setattr(plan, "build", edited_while_building)
+    run([tree], tmp_path / "cache", kustomize="fallback")
+    after, _ = run([tree], tmp_path / "cache", kustomize="fallback")
+    uncached, _ = run([tree], None, kustomize="fallback")
+    assert "container-port-number" in [f.rule for f in uncached.findings]
+    assert rendered(after) == rendered(uncached)
+
+
+def test_the_tool_identity_names_a_kubectl_beside_this_python(tmp_path, monkeypatch):
+    """The build runs a kubectl installed beside this Python (not on PATH); its identity said
+    `kubectl: none`, so replacing that kubectl left builds of the old one kept."""
+    from kubelint_svc.units.stored import tools_identity
+
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "kubectl").write_text("#!/bin/sh\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    before = tools_identity("kubectl")
+    assert str(bin_dir / "kubectl") in before
+    (bin_dir / "kubectl").write_text("#!/bin/sh\necho another\n")
+    assert tools_identity("kubectl") != before
+
+
 def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
     """A stand-in `helm` (no helm in the reachable registries) that counts its runs."""
     chart = tmp_path / "repo" / "mychart"
@@ -419,6 +504,7 @@ def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatc
     (bin_dir / "helm").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path / "repo")
+    time.sleep(0.02)  # a file saved within a clock tick of the render is not kept on
     first, _ = run([Path(".")], tmp_path / "cache")
     second, _ = run([Path(".")], tmp_path / "cache")
     assert runs.read_text().count("run") == 1
@@ -430,6 +516,43 @@ def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatc
     (chart / "templates" / "extra.yaml").write_text("# a new template\n")
     run([Path(".")], tmp_path / "cache")
     assert runs.read_text().count("run") == 3
+
+
+def test_a_helm_render_is_made_again_when_a_linked_subchart_changes_or_it_failed(tmp_path, monkeypatch):
+    """A subchart linked into charts/ was not walked (os.walk leaves links), and a failed render was kept."""
+    chart = tmp_path / "repo" / "mychart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "charts").mkdir()
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
+    (chart / "templates" / "service.yaml").write_text("apiVersion: v1\nkind: Service\n")
+    sub = tmp_path / "shared" / "sub"
+    sub.mkdir(parents=True)
+    (sub / "values.yaml").write_text("a: 1\n")
+    (chart / "charts" / "sub").symlink_to(sub)
+    (chart / "charts" / "loop").symlink_to(chart)  # a link back up is walked once
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runs = tmp_path / "runs"
+    (bin_dir / "helm").write_text(f"#!/bin/sh\necho run >> {runs}\n"
+                                  f"[ -f {tmp_path}/fail ] && {{ echo boom >&2; exit 1; }}\n"
+                                  "echo 'apiVersion: v1'; echo 'kind: ConfigMap'; echo 'metadata: {name: c}'\n")
+    (bin_dir / "helm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path / "repo")
+    time.sleep(0.02)
+    run([Path(".")], tmp_path / "cache")
+    run([Path(".")], tmp_path / "cache")
+    assert runs.read_text().count("run") == 1
+    (sub / "values.yaml").write_text("a: 2\n")
+    run([Path(".")], tmp_path / "cache")
+    assert runs.read_text().count("run") == 2
+    (tmp_path / "fail").write_text("")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.1\n")
+    failed, _ = run([Path(".")], tmp_path / "cache")
+    assert "helm-chart-not-rendered" in [f.rule for f in failed.findings]
+    (tmp_path / "fail").unlink()
+    good, _ = run([Path(".")], tmp_path / "cache")
+    assert "helm-chart-not-rendered" not in [f.rule for f in good.findings]
 
 
 def force_pool(monkeypatch, jobs: int = 3) -> None:

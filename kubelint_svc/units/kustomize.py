@@ -170,6 +170,7 @@ class Build:
     error: str | None = None
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)  # kustomize's warnings; what the fallback ignored
+    inputs: set[Path] = field(default_factory=set)  # the other files the chain names (generator files, envs...)
 
 
 class BuildError(Exception):
@@ -208,6 +209,7 @@ class _Tree:
         self.outside: list[Path] = []  # what the chain names outside confine: no engine runs then
         self.refused: list[str] = []  # files the linter itself would not read: no engine runs then
         self.files: set[Path] = set()
+        self.inputs: set[Path] = set()  # files the kustomizations name that the engine may read
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
 
@@ -243,6 +245,7 @@ class _Tree:
                 raise BuildError(f"{file}: a kustomization must be a mapping")
             for path in referenced_paths(directory, data):  # generators, transformers, configMap files...
                 self._check_inside(path)
+                self.inputs.add(path)
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
 
@@ -311,7 +314,7 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path
     root = Path(os.path.normpath(Path(root).absolute()))
     scan = _Scan(_Tree(confine))
     command, name = _command_for(engine)
-    result = Build(root, name, [], scan.tree.files)
+    result = Build(root, name, [], scan.tree.files, inputs=scan.tree.inputs)
     try:
         _scan_directory(scan, root, ())
         _build_scanned(scan, root, engine, command, timeout, result)

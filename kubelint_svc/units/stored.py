@@ -5,7 +5,6 @@ was read, else its bytes), and while the tool that made it is the same binary.""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +12,10 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
-from kubelint_svc.units.kustomize import Build, BuiltObject, Origin
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, _tool
 
 _SETTLED_NS = 2_000_000_000
+_CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
 
 class StoredOutputs:
@@ -27,7 +27,8 @@ class StoredOutputs:
 
     def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build]) -> Build:
         """make()'s Build for root, or the one kept from a run whose files are all unchanged.
-        A build cut short (skipped for time) is not kept."""
+        A build cut short (skipped for time) is not kept, nor one that failed: a timeout passes,
+        and a file the build missed (a generator's file not yet written) is not among its files."""
         if self.cache is None:
             return make()
         key = key_of(self.tool, "kustomize build", engine, tools_identity("kubectl", "kustomize"), str(root),
@@ -40,8 +41,8 @@ class StoredOutputs:
                 pass  # another layout of this code: built anew
         started = time.time_ns()
         done = make()
-        if done.skipped is None:
-            self._keep(key, sorted(done.files), started, _plain_build(done))
+        if done.skipped is None and done.error is None:
+            self._keep(key, sorted(done.files | done.inputs), started, _plain_build(done))
         return done
 
     def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]]
@@ -58,7 +59,8 @@ class StoredOutputs:
             return str(kept[0]), kept[1] if isinstance(kept[1], str) else None
         started = time.time_ns()
         text, error = make()
-        self._keep(key, files, started, [text, error])
+        if error is None:  # a failure (a timeout, a missing dependency) is not kept
+            self._keep(key, files, started, [text, error])
         return text, error
 
     def _valid(self, key: str) -> Any | None:
@@ -76,23 +78,28 @@ class StoredOutputs:
         assert self.cache is not None
         recorded = []
         for path in files:
-            if path.is_dir():
-                continue  # a folder named as a resource: its kustomization is among the files
+            if path.is_dir():  # a folder named as a resource: its kustomization is among the files,
+                # and which kustomization names it holds (a second one, or a rename, changes the build)
+                recorded.append([str(path), "names", 0, _kustomization_names(path)])
+                continue
             try:
                 stamp = _stamp(os.stat(path))
                 digest = key_of(read_bounded(path))
             except (OSError, ValueError, UnreadableFile):
                 return  # a file that cannot be read again: nothing is kept
+            if max(stamp[1], stamp[2]) >= started - _CLOCK_SLACK_NS:
+                return  # changed while the tool ran: these bytes need not be what it read; not kept
             recorded.append([str(path), stamp, started, digest])
         self.cache.misses += 1
         self.cache.put(key, {"files": recorded, "output": output})
 
 
 def tools_identity(*names: str) -> str:
-    """Which binaries of these names a build would run: their paths, sizes and times."""
+    """Which binaries of these names a build would run: their paths, sizes and times (found as
+    the build finds them: on PATH, or beside this Python)."""
     parts = []
     for name in names:
-        found = shutil.which(name)
+        found = _tool(name)
         if found is None:
             parts.append(f"{name}: none")
             continue
@@ -105,7 +112,13 @@ def tools_identity(*names: str) -> str:
     return "; ".join(parts)
 
 
+def _kustomization_names(folder: Path) -> list[str]:
+    return [name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()]
+
+
 def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
+    if stamp == "names":
+        return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
     try:
         now = _stamp(os.stat(path))
     except (OSError, ValueError):
@@ -124,8 +137,15 @@ def _stamp(info: os.stat_result) -> tuple[int, ...]:
 
 
 def _files_under(folder: Path) -> list[Path]:
-    found = []
-    for top, folders, names in os.walk(folder):
+    """Every file helm may read: linked folders followed (a subchart in charts/ linked from
+    elsewhere is read by helm), each real folder once."""
+    found, seen = [], set()
+    for top, folders, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
         folders.sort()
         found += [Path(top) / name for name in sorted(names)]
     return found
