@@ -30,6 +30,27 @@ _MAX_ENTRY_BYTES = 256 * 1024 * 1024
 _GITIGNORE = "# made by kubelint-svc: nothing here belongs in version control\n*\n"
 
 
+# A file whose size, times and inode are what they were when it was read, and that had not
+# changed for this long before that read, is taken as unchanged without reading it (as git's
+# index and ruff's cache do); any other is read, and its bytes compared with those cached.
+# "Changed" is the later of its mtime and ctime: an mtime can be set back (os.utime, touch -r,
+# rsync -t), and an edit made within the same tick of a coarse clock keeps the stamp; the ctime
+# is set by the kernel on every write and cannot be set back.
+SETTLED_NS = 2_000_000_000
+
+
+def stamp_of(info: os.stat_result) -> tuple[int, ...]:
+    """What says a file is the one read before: size, mtime, ctime, inode, device."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def settled(stamp: tuple[int, ...], recorded: Any, read_at: Any) -> bool:
+    """Whether a file whose stamp is now stamp is, unread, the one recorded at read_at: the same
+    stamp, and no change within SETTLED_NS before that read."""
+    return (isinstance(recorded, list | tuple) and tuple(recorded) == stamp and isinstance(read_at, int)
+            and max(stamp[1], stamp[2]) < read_at - SETTLED_NS)
+
+
 def key_of(*parts: str | bytes) -> str:
     """A key naming everything an entry depends on: each part length-prefixed, so that no two
     different lists of parts give the same key."""

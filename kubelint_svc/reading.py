@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import kubelint_svc
-from kubelint_svc.cache import Cache, key_of
+from kubelint_svc.cache import Cache, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Note, ObjectRef
@@ -158,15 +158,6 @@ class _Job:
     digest: str | None = None
 
 
-# A file whose size, times and inode are what they were when it was read, and that had not
-# changed for this long before that read, is taken as unchanged without reading it (as git's
-# index and ruff's cache do); any other is read, and its bytes compared with those cached.
-# "Changed" is the later of its mtime and ctime: an mtime can be set back (os.utime, touch -r,
-# rsync -t), and an edit made within the same tick of a coarse clock keeps the stamp; the ctime
-# is set by the kernel on every write and cannot be set back.
-_SETTLED_NS = 2_000_000_000
-
-
 def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: RunContext | None) -> Loaded | _Job:
     path = normal(source.path) if source.path is not None and source.refused is None else None
     if path is not None and path in units.set_aside:
@@ -183,12 +174,12 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     store = reading.cache
     if store is None:
         return _Job(source, role, size=info.st_size)
-    stamp = _stamp(info)
+    stamp = stamp_of(info)
     key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source), repr(_transform(source, reading)))
     stored = store.get(key)
     entry = stored if isinstance(stored, dict) else {}
     file = source.path
-    if entry.get("stamp") == stamp and max(stamp[1], stamp[2]) < entry.get("read_at", 0) - _SETTLED_NS:
+    if settled(stamp, entry.get("stamp"), entry.get("read_at")):
         found = _entry_loaded(entry, lambda: _text_of(file))
         if found is not None:
             store.hits += 1
@@ -335,10 +326,6 @@ def _entry_loaded(entry: dict[str, Any], text: Callable[[], str] | None) -> Load
         return _loaded_from(entry["loaded"], text)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
-
-
-def _stamp(info: os.stat_result) -> tuple[int, ...]:
-    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
 def _text_of(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import kubelint_svc
-from kubelint_svc import reading
+from kubelint_svc import cache, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.engine import Registry
@@ -276,7 +276,7 @@ def age(*paths: Path, seconds: int = 60) -> None:
 def test_a_file_unchanged_since_before_it_was_read_is_not_even_read_again(tree, tmp_path, monkeypatch):
     files = sorted(tree.iterdir())
     age(*files)
-    monkeypatch.setattr(reading, "_SETTLED_NS", 0)  # a ctime cannot be set back: settled at once
+    monkeypatch.setattr(cache, "SETTLED_NS", 0)  # a ctime cannot be set back: settled at once
     expected, _ = run([tree], tmp_path / "cache")
     again, store = run([tree], tmp_path / "cache")
     assert store is not None
@@ -579,7 +579,7 @@ def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_pat
 
 WORKER_FAILS = """
 import os, sys
-from kubelint_svc import reading
+from kubelint_svc import cache, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.reporters import json
 reading._POOL_MIN_BYTES, reading._POOL_MIN_FILES = 0, 1

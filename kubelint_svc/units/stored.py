@@ -10,11 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.cache import Cache, key_of
+from kubelint_svc.cache import Cache, key_of, settled, stamp_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, _tool
 
-_SETTLED_NS = 2_000_000_000
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
 
@@ -83,7 +82,7 @@ class StoredOutputs:
                 recorded.append([str(path), "names", 0, _kustomization_names(path)])
                 continue
             try:
-                stamp = _stamp(os.stat(path))
+                stamp = stamp_of(os.stat(path))
                 digest = key_of(read_bounded(path))
             except (OSError, ValueError, UnreadableFile):
                 return  # a file that cannot be read again: nothing is kept
@@ -120,20 +119,15 @@ def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
     if stamp == "names":
         return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
     try:
-        now = _stamp(os.stat(path))
+        now = stamp_of(os.stat(path))
     except (OSError, ValueError):
         return False
-    if isinstance(stamp, list | tuple) and tuple(stamp) == now and isinstance(read_at, int) \
-            and now[1] < read_at - _SETTLED_NS:
+    if settled(now, stamp, read_at):
         return True
     try:
         return bool(key_of(read_bounded(Path(path))) == digest)
     except UnreadableFile:
         return False
-
-
-def _stamp(info: os.stat_result) -> tuple[int, ...]:
-    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
 def _files_under(folder: Path) -> list[Path]:
