@@ -342,7 +342,7 @@ def _build_scanned(
         _run_real(scan, root, command, timeout, result)
 
 
-def _tool(name: str) -> str | None:
+def find_tool(name: str) -> str | None:
     """A tool on PATH, or installed beside this Python (the `kustomize` extra's kubectl wheel
     puts it there, and a venv's bin need not be on PATH)."""
     found = shutil.which(name)
@@ -353,7 +353,7 @@ def _tool(name: str) -> str | None:
 
 
 def _command_for(engine: str) -> tuple[list[str] | None, str]:
-    kubectl, kustomize = _tool("kubectl"), _tool("kustomize")
+    kubectl, kustomize = find_tool("kubectl"), find_tool("kustomize")
     if engine in ("auto", "kubectl") and kubectl and _has_kustomize(kubectl):
         return [kubectl, "kustomize"], "kubectl"
     if engine in ("auto", "kustomize") and kustomize:

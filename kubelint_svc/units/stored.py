@@ -12,7 +12,7 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, key_of, settled, stamp_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, _tool
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, find_tool
 
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
@@ -98,7 +98,7 @@ def tools_identity(*names: str) -> str:
     the build finds them: on PATH, or beside this Python)."""
     parts = []
     for name in names:
-        found = _tool(name)
+        found = find_tool(name)
         if found is None:
             parts.append(f"{name}: none")
             continue
