@@ -44,6 +44,7 @@ from kubelint_svc.loader import (
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import resolved
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
+from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.suppressions import Suppression, comment_suppressions
 from kubelint_svc.units.plan import Plan, normal
 
@@ -262,10 +263,8 @@ def _pool_size(jobs: list[_Job]) -> int:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    value = os.environ.get("KUBELINT_SVC_JOBS", "")
-    if value.isdigit() and 0 < int(value) <= 256:  # asked for: as many, if there are files enough
-        wanted = int(value)
-    else:
+    wanted = jobs_from_environment()  # asked for: as many, if there are files enough
+    if wanted is None:
         wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(wanted, len(jobs) // _POOL_MIN_FILES))
 

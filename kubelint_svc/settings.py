@@ -3,6 +3,7 @@ and the API all fall back to these."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 DEFAULT_FAIL_ON = "error"
@@ -23,3 +24,11 @@ class Settings:
     @property
     def minor(self) -> int:
         return int(self.kubernetes_version.split(".")[1])
+
+
+def jobs_from_environment() -> int | None:
+    """KUBELINT_SVC_JOBS, set by whoever runs the linter (never by the files linted): how many
+    kustomize builds run at once, and how many processes read the files of a large cold run;
+    None when it is not set to a number from 1 to 256."""
+    value = os.environ.get("KUBELINT_SVC_JOBS", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 256 else None

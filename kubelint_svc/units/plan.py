@@ -20,6 +20,7 @@ from typing import Any
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.kustomize import (
     KUSTOMIZATION_NAMES,
     Build,
@@ -99,7 +100,7 @@ def _plan_kustomize(
 ) -> None:
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine)
-    jobs = jobs or _jobs_from_environment()
+    jobs = jobs or jobs_from_environment()
     workers = max(1, min(len(roots), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
     deadline = time.monotonic() + _budget_from_environment()
 
@@ -168,12 +169,6 @@ def _budget_from_environment() -> float:
     """KUBELINT_SVC_BUILD_SECONDS: the seconds all kustomize builds of a run may take together."""
     value = os.environ.get("KUBELINT_SVC_BUILD_SECONDS", "")
     return float(value) if value.isdigit() and 0 < int(value) <= 86_400 else BUILD_BUDGET
-
-
-def _jobs_from_environment() -> int | None:
-    """KUBELINT_SVC_JOBS: how many kustomize builds run at once (default: twice the cores)."""
-    value = os.environ.get("KUBELINT_SVC_JOBS", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
 
 
 def _kustomization_data(folder: Path) -> Any:
