@@ -26,9 +26,10 @@ def is_inside(path: Path | None, top: Path) -> bool:
 
 def refusal(path: Path, top: Path) -> str | None:
     """Why a run confined to the work tree top (a resolved path) may not read or write path (a
-    phrase to follow the path: `x.yaml: outside the repository (/repo)`), or None when it may. The real path counts, after every symlink; a git directory (the
-    repository's own, a submodule's, a nested one's) is never inside: it holds the checkout's
-    credentials (actions/checkout keeps its token in .git/config) and other repositories' objects."""
+    phrase to follow the path: `x.yaml: outside the repository (/repo)`), or None when it may.
+    The real path counts, after every symlink; a git directory (the repository's own, a
+    submodule's, a nested one's) is never inside: it holds the checkout's credentials
+    (actions/checkout keeps its token in .git/config) and other repositories' objects."""
     real = resolved(path)
     if real is None:
         return "a symbolic link that loops, or a name that cannot be resolved"
