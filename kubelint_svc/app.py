@@ -151,7 +151,7 @@ def settle(options: Options, config: Config) -> Settings:
         raise UsageError(f"--kustomize {_shown(kustomize)} must be one of {', '.join(KUSTOMIZE_SETTINGS)}")
     return Settings(
         kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace,
-        kustomize=kustomize, helm_values=tuple(config.helm_values),
+        kustomize=kustomize, helm_values=tuple(config.helm_values), pod_templates=tuple(config.pod_templates),
     )
 
 
@@ -265,6 +265,7 @@ def describe_settings(planned: Plan, options: Options) -> list[str]:
         f"namespace: {settings.namespace}",
         f"kustomize: {settings.kustomize}",
         f"helm-values: [{', '.join(settings.helm_values)}]",
+        f"pod-templates: [{', '.join(kind.describe() for kind in settings.pod_templates)}]",
         f"context: [{', '.join([*options.context, *map(str, config.context)])}]",
         f"git-context: {'true' if options.git_context else 'false'}",
         f"respect-gitignore: {'true' if options.respect_gitignore else 'false'}",

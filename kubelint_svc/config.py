@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.findings import SEVERITIES
+from kubelint_svc.kinds import PodTemplateKind
 from kubelint_svc.loader import (
     UnreadableFile,
     YamlFileError,
@@ -30,7 +31,7 @@ RULE_SETTINGS = (*SEVERITIES, "off", "on")
 BUILTIN_POLICY_PACKS = ("security", "conventions")
 KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
-    "rule-packs", "context", "exclude", "kustomize", "helm-values",
+    "rule-packs", "context", "exclude", "kustomize", "helm-values", "pod-templates",
 )
 SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
@@ -55,6 +56,7 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     kustomize: str | None = None
     helm_values: list[str] = field(default_factory=list)
+    pod_templates: list[PodTemplateKind] = field(default_factory=list)
     # where each key was written, for messages: key -> line
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -236,6 +238,8 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
                     raise ConfigError(f"{config.where(key)}: helm-values entry {_shown(entry)} must be a path "
                                       "relative to each chart (no absolute paths, '..' or URLs)")
                 config.helm_values.append(entry)
+        elif key == "pod-templates":
+            config.pod_templates = _pod_templates(config, value)
         elif key == "exclude":
             for glob in _string_list(config, key, value):
                 if os.path.isabs(glob) or ".." in Path(glob).parts:
@@ -245,6 +249,33 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+_POD_TEMPLATE_KEYS = ("group", "kind", "template", "selector")
+_FIELD_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,15}$")
+
+
+def _pod_templates(config: Config, value: Any) -> list[PodTemplateKind]:
+    """`pod-templates:` entries: a custom kind whose controller makes Pods from a template in it."""
+    where = config.where("pod-templates")
+    if not isinstance(value, list) or len(value) > 100:
+        raise ConfigError(f"{where}: pod-templates must be a list (at most 100) of {{group, kind, template, selector}}")
+    found = []
+    for index, entry in enumerate(value):
+        shown = f"{where}: pod-templates[{index}]"
+        if not isinstance(entry, dict) or not {"group", "kind", "template"} <= set(entry) or \
+                not set(entry) <= set(_POD_TEMPLATE_KEYS) or not all(isinstance(v, str) for v in entry.values()):
+            raise ConfigError(f"{shown} needs group, kind and template (strings), and selector optionally: "
+                              "{group: argoproj.io, kind: Rollout, template: spec.template, selector: spec.selector}")
+        for key in ("template", "selector"):
+            if key in entry and not _FIELD_PATH.match(entry[key]):
+                raise ConfigError(f"{shown}.{key} {_shown(entry[key])} must be a dotted field path such as "
+                                  "spec.template")
+        if not _FIELD_PATH.match(entry["kind"]) or len(entry["group"]) > 253 or _CONTROL.search(entry["group"]):
+            raise ConfigError(f"{shown}: group {_shown(entry['group'])} or kind {_shown(entry['kind'])} is malformed")
+        found.append(PodTemplateKind(entry["group"], entry["kind"], tuple(entry["template"].split(".")),
+                                     tuple(entry["selector"].split(".")) if "selector" in entry else ()))
+    return found
 
 
 def _string_list(config: Config, key: str, value: Any) -> list[str]:
@@ -313,6 +344,11 @@ STARTER = """\
 
 # Values files for `helm template`, relative to each chart (its values.yaml always applies).
 # helm-values: [values-prod.yaml]
+
+# Custom kinds whose controllers make Pods from a template they hold, so Services are judged
+# against those Pods (Argo Rollouts and OpenShift DeploymentConfigs are known already).
+# pod-templates:
+#   - {group: example.com, kind: WebApp, template: spec.podTemplate, selector: spec.selector}
 
 # Files not to lint (globs relative to this file).
 # exclude: ["charts/*/templates/*", "vendor/*"]

@@ -28,6 +28,7 @@ from kubelint_svc.checks.api import (
 )
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, Note, format_field_path
+from kubelint_svc.kinds import api_group, kind_selected
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, resolved
@@ -81,7 +82,7 @@ class Registry:
         self.rules = {rule.id: rule for rule in rules}
         self._checks: dict[str, CheckFunction[Any]] = {}
         self._scopes: dict[str, SchemaValidator] = {}
-        self._by_kind: dict[str, list[tuple[Rule, CheckFunction[Any]]]] = {}
+        self._by_kind: dict[tuple[str, str], list[tuple[Rule, CheckFunction[Any]]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
@@ -146,7 +147,7 @@ class Registry:
         for rule_id, check in self._checks.items():
             rule = self.rules[rule_id]
             if rule.kinds:
-                kinds.update(rule.kinds)
+                kinds.update(entry.rpartition("/")[2] for entry in rule.kinds)  # a group's kind too
             elif rule.where is not None or not reads_header_only(check):
                 return None
         return frozenset(kinds)
@@ -173,7 +174,7 @@ class Registry:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
-        for rule, check in self._checks_for(resource.kind):
+        for rule, check in self._checks_for(resource.api_version, resource.kind):
             if cross is not None and is_cross_object(check) != cross:
                 continue
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
@@ -216,14 +217,17 @@ class Registry:
             resource.file, line, column, resource.ref(),
         )
 
-    def _checks_for(self, kind: str) -> list[tuple[Rule, CheckFunction[Any]]]:
-        if kind not in self._by_kind:
-            self._by_kind[kind] = [
+    def _checks_for(self, api_version: str, kind: str) -> list[tuple[Rule, CheckFunction[Any]]]:
+        """The checks of the rules that judge this kind of this group (see kinds.kind_selected)."""
+        key = (api_group(api_version), kind)
+        if key not in self._by_kind:
+            self._by_kind[key] = [
                 (self.rules[rule_id], check)
                 for rule_id, check in self._checks.items()
-                if not self.rules[rule_id].kinds or kind in self.rules[rule_id].kinds
+                if not self.rules[rule_id].kinds
+                or any(kind_selected(entry, api_version, kind) for entry in self.rules[rule_id].kinds)
             ]
-        return self._by_kind[kind]
+        return self._by_kind[key]
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]

@@ -73,8 +73,8 @@ def find_target(resources: list[Resource], request: ExposeRequest, default_names
     def namespace_of(resource: Resource) -> str:
         return resource.namespace or default_namespace
 
-    candidates = [r for r in resources if r.kind in EXPOSABLE_KINDS and r.name and not r.is_patch]
-    found = [r for r in candidates if r.kind == kind and r.name == name
+    candidates = [r for r in resources if r.builtin_kind in EXPOSABLE_KINDS and r.name and not r.is_patch]
+    found = [r for r in candidates if r.builtin_kind == kind and r.name == name
              and (request.namespace is None or namespace_of(r) == request.namespace)]
     if len(found) == 1:
         return found[0]
@@ -112,7 +112,7 @@ def _go_expressions(expressions: list[Any]) -> str:
 
 def selector_of(resource: Resource) -> dict[str, str]:
     """The Pod selector kubectl reads from the object (MapBasedSelectorForObject)."""
-    kind = resource.kind
+    kind = resource.builtin_kind
     if kind == "Pod":
         labels = _labels(resource.get(("metadata", "labels")))
         if not labels:
@@ -158,11 +158,11 @@ def _pod_ports(resource: Resource) -> list[dict[str, Any]]:
 
 def _declared_ports(resource: Resource) -> list[dict[str, Any]]:
     """Every port entry as written, numbers or not (kubectl could not decode a port that is not one)."""
-    if resource.kind == "Service":
+    if resource.builtin_kind == "Service":
         ports = resource.get(("spec", "ports"))
         return [{"port": p.get("port"), "protocol": p.get("protocol") or "TCP"}
                 for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
-    spec_path = ("spec",) if resource.kind == "Pod" else (*POD_TEMPLATE_PATHS[resource.kind], "spec")
+    spec_path = ("spec",) if resource.builtin_kind == "Pod" else (*POD_TEMPLATE_PATHS[resource.builtin_kind], "spec")
     containers = resource.get((*spec_path, "containers"))
     found: list[dict[str, Any]] = []
     for container in containers if isinstance(containers, list) else []:
@@ -203,7 +203,7 @@ def service_for(resource: Resource, request: ExposeRequest, node_port_range: tup
             raise ExposeError(f"couldn't retrieve selectors via --selector flag or introspection: {error}") from None
     name = request.name or (resource.name or "")[:NAME_LIMIT]
     cluster_ip = request.cluster_ip
-    if resource.kind == "StatefulSet" and name == resource.get(("spec", "serviceName")):
+    if resource.builtin_kind == "StatefulSet" and name == resource.get(("spec", "serviceName")):
         # kubectl refuses StatefulSets; their governing Service must be headless to give Pods DNS names
         if request.type in ("NodePort", "LoadBalancer") or (cluster_ip or "None") != "None":
             raise ExposeError(f"Service {name} is the StatefulSet's governing Service (spec.serviceName), which must "

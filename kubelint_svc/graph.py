@@ -273,10 +273,10 @@ def build(run: RunContext, findings: list[Finding]) -> Graph:
             builder.workload(source)
     resources = [r for r in [*run.resources, *run.context_resources] if not r.is_patch]
     for resource in resources:
-        if resource.kind == "Service":
+        if resource.builtin_kind == "Service":
             builder.service(resource)
     for resource in resources:
-        kind = resource.kind
+        kind = resource.builtin_kind
         if kind == "Ingress":
             builder.ingress(resource)
         elif kind == "StatefulSet":

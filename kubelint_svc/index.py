@@ -8,15 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
-BUILTIN_GROUPS = {
-    "", "apps", "batch", "extensions", "policy", "autoscaling", "networking.k8s.io", "discovery.k8s.io",
-    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
-    "apiregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
-    "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
-    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
-}
 # custom resources that route, watch or certify traffic but never run Pods of their own
 NON_WORKLOAD_CUSTOM_KINDS = {
     "ServiceMonitor", "PodMonitor", "PrometheusRule", "Probe", "PodMonitoring", "ClusterPodMonitoring",
@@ -35,12 +29,8 @@ CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller
 INDEX_KINDS = frozenset({*POD_TEMPLATE_PATHS, "Pod", "Service", "Endpoints", "EndpointSlice"})
 
 
-def api_group(api_version: str) -> str:
-    return api_version.rpartition("/")[0] if "/" in api_version else ""
-
-
 def is_custom_resource(resource: Resource) -> bool:
-    return api_group(resource.api_version) not in BUILTIN_GROUPS
+    return not is_builtin_group(resource.api_version)
 
 
 @dataclass
@@ -124,9 +114,13 @@ class Index:
     enclosing folder that holds workloads of its namespace; always with the context files."""
 
     def __init__(
-        self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None
+        self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None,
+        pod_templates: tuple[PodTemplateKind, ...] = (),
     ) -> None:
         self.default_namespace = default_namespace
+        # custom kinds whose Pods are read from their template, by (group, kind)
+        self._pod_kinds = {(k.group, k.kind): k for k in (*KNOWN_POD_TEMPLATE_KINDS, *pod_templates)}
+        self._added_keys: set[str] = set()  # labels such a controller adds, on Pods of this run
         self._context = {id(resource) for resource in context or []}
         # (namespace, unit scope or folder ancestor) -> Pod sources applied with it
         self._subtree: dict[tuple[str, str], list[PodSource]] = {}
@@ -149,7 +143,10 @@ class Index:
             if resource.is_patch:
                 continue
             namespace = self.namespace_of(resource)
-            source = _pod_source(resource, namespace)
+            custom = self._pod_kinds.get((resource.group, resource.kind))
+            source = _pod_source(resource, namespace, custom)
+            if custom is not None and source is not None:
+                self._added_keys.update(source.generated)
             if source is not None:
                 self.pod_sources.setdefault(namespace, []).append(source)
                 if id(resource) in self._context:  # surroundings: in every unit that finds none nearer
@@ -162,15 +159,17 @@ class Index:
                     self._by_label.setdefault((namespace, key, value), []).append(source)
                     self._by_key.setdefault((namespace, key), []).append(source)
                 self._near.setdefault((namespace, _folder(resource)), []).append(source)
-            if resource.kind == "Service" and resource.name:
+            kind = resource.builtin_kind  # a Knative Service is no Service: a custom resource
+            if kind == "Service" and resource.name:
                 self.services.setdefault((namespace, resource.name), []).append(resource)
-            elif resource.kind == "Endpoints" and resource.name:
+            elif kind == "Endpoints" and resource.name:
                 self.endpoints.add((namespace, resource.name))
-            elif resource.kind == "EndpointSlice":
+            elif kind == "EndpointSlice":
                 owner = resource.get(("metadata", "labels", "kubernetes.io/service-name"))
                 if isinstance(owner, str):
                     self.endpoints.add((namespace, owner))
-            elif is_custom_resource(resource) and resource.kind not in NON_WORKLOAD_CUSTOM_KINDS:
+            elif (is_custom_resource(resource) and resource.kind not in NON_WORKLOAD_CUSTOM_KINDS
+                  and (resource.group, resource.kind) not in self._pod_kinds):  # those Pods are read
                 self.custom_resources.setdefault(namespace, []).append(resource)
                 self._custom_near.setdefault((namespace, _folder(resource)), []).append(resource)
 
@@ -184,7 +183,8 @@ class Index:
         key = (namespace, tuple(sorted(selector.items())))
         if key not in self._selected:
             candidates = self.pods_in(namespace)
-            plain = [(k, v) for k, v in selector.items() if k not in CONTROLLER_LABEL_KEYS]
+            plain = [(k, v) for k, v in selector.items()
+                     if k not in CONTROLLER_LABEL_KEYS and k not in self._added_keys]
             if plain:  # a label no controller adds narrows the search through the label index
                 candidates = min((self._by_label.get((namespace, k, v), []) for k, v in plain), key=len)
             self._selected[key] = [
@@ -288,14 +288,26 @@ def _scopes(resource: Resource) -> list[str]:
     return scopes
 
 
-def _pod_source(resource: Resource, namespace: str) -> PodSource | None:
-    if resource.kind == "Pod":
+def _pod_source(resource: Resource, namespace: str, custom: PodTemplateKind | None = None) -> PodSource | None:
+    """The Pods resource makes: a Pod itself, a built-in workload's template, or the template of
+    a custom kind whose controller makes Pods (custom)."""
+    kind = resource.builtin_kind
+    if kind == "Pod":
         return PodSource(resource, namespace, _strings(resource.get(("metadata", "labels"))), ("spec",))
-    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    template = custom.template if custom is not None else POD_TEMPLATE_PATHS.get(kind)
     if template is None or not isinstance(resource.get(template), dict):
-        return None
+        return None  # an Argo Rollout's workloadRef: its Deployment's template is read as that Deployment
     labels = _strings(resource.get((*template, "metadata", "labels")))
-    return PodSource(resource, namespace, labels, (*template, "spec"), _generated_labels(resource))
+    generated = _generated_labels(resource) if custom is None else _added_labels(resource, custom)
+    return PodSource(resource, namespace, labels, (*template, "spec"), generated)
+
+
+def _added_labels(resource: Resource, custom: PodTemplateKind) -> dict[str, Callable[[str], bool]]:
+    """The labels a custom controller puts on its Pods: any value, or the object's name."""
+    name = resource.name or ""
+    found: dict[str, Callable[[str], bool]] = dict.fromkeys(custom.added_labels, bool)
+    found.update({key: (lambda value: value == name) for key in custom.name_labels})
+    return found
 
 
 def label_selector_matches(selector: Any, labels: dict[str, str]) -> bool | None:

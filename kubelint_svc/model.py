@@ -9,6 +9,7 @@ from typing import Any
 from ruamel.yaml.nodes import Node
 
 from kubelint_svc.findings import FieldPath, ObjectRef
+from kubelint_svc.kinds import api_group, builtin_kind
 from kubelint_svc.loader import Document, DocumentTrees, child_node, locate, locate_span
 
 POD_TEMPLATE_PATHS = {
@@ -64,6 +65,16 @@ class Resource:
     node_shift: int = 0  # lines before the text the node tree was composed from
     header_only: bool = False  # only apiVersion, kind and metadata were read (see loader.parse_stream)
     rendered_from: str | None = None  # the template of committed helm output (its `# Source:`)
+
+    @property
+    def group(self) -> str:
+        return api_group(self.api_version)
+
+    @property
+    def builtin_kind(self) -> str:
+        """The kind when the object is the built-in kind of that name (a `v1` Service), else ""
+        (a Knative Service, a custom resource): what every Kubernetes rule asks before judging."""
+        return builtin_kind(self.api_version, self.kind)
 
     @property
     def name(self) -> str | None:

@@ -23,8 +23,9 @@ from kubelint_svc.cache import Cache, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Note, ObjectRef
-from kubelint_svc.index import BUILTIN_GROUPS, INDEX_KINDS, api_group
+from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
+from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
 from kubelint_svc.loader import (
     FULL,
@@ -49,13 +50,14 @@ from kubelint_svc.suppressions import Suppression, comment_suppressions
 from kubelint_svc.units.plan import Plan, normal
 
 
-def wants_of(registry: Registry) -> Wants | None:
-    """What a run needs of a document, by kind: whole for the kinds rules or the index read, the
-    header of any other (custom resources are indexed by it); None: every document whole."""
+def wants_of(registry: Registry, pod_templates: tuple[PodTemplateKind, ...] = ()) -> Wants | None:
+    """What a run needs of a document, by kind: whole for the kinds rules or the index read
+    (custom kinds whose Pods it reads included), the header of any other (custom resources are
+    indexed by it); None: every document whole."""
     kinds = registry.kinds_read_whole()
     if kinds is None:
         return None
-    whole = kinds | INDEX_KINDS
+    whole = kinds | INDEX_KINDS | {k.kind for k in (*KNOWN_POD_TEMPLATE_KINDS, *pod_templates)}
 
     def wants(kind: str, api_version: str) -> str:
         return FULL if kind in whole or kind.endswith("List") else HEADER
@@ -95,7 +97,8 @@ class Reading:
     def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None) -> Reading:
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
-        return cls(registry, KustomizeIndex(), stdin, wants_of(registry), cache=store, fingerprint=fingerprint)
+        return cls(registry, KustomizeIndex(), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
+                   fingerprint=fingerprint)
 
     def for_context(self) -> Reading:
         """Files read only for the index: documents it does not need are not parsed at all."""
@@ -105,7 +108,7 @@ class Reading:
 
         def wants(kind: str, api_version: str) -> str:
             decision = linted(kind, api_version)
-            return SKIP if decision == HEADER and api_group(api_version) in BUILTIN_GROUPS else decision
+            return SKIP if decision == HEADER and is_builtin_group(api_version) else decision
 
         return replace(self, wants=wants, context=True)
 

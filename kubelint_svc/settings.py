@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from kubelint_svc.kinds import PodTemplateKind
+
 DEFAULT_FAIL_ON = "error"
 DEFAULT_NODE_PORT_RANGE = (30000, 32767)
 DEFAULT_NAMESPACE = "default"
@@ -20,6 +22,7 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE  # where objects that name none go, as `kubectl apply -n`
     kustomize: str = DEFAULT_KUSTOMIZE  # auto | kubectl | kustomize | fallback | off
     helm_values: tuple[str, ...] = ()  # values files (relative to each chart) for `helm template`
+    pod_templates: tuple[PodTemplateKind, ...] = ()  # custom kinds that make Pods, beyond the known ones
 
     @property
     def minor(self) -> int:

@@ -131,7 +131,7 @@ def test_headers_read_alone_equal_the_headers_of_whole_documents_across_the_corp
 def read_whole(monkeypatch):
     import kubelint_svc.reading
 
-    monkeypatch.setattr(kubelint_svc.reading, "wants_of", lambda registry: None)
+    monkeypatch.setattr(kubelint_svc.reading, "wants_of", lambda registry, pod_templates=(): None)
 
 
 def test_a_finding_on_a_header_read_object_points_at_its_line(lint_text, monkeypatch):

@@ -82,7 +82,7 @@ class RunContext:
     @cached_property
     def index(self) -> Index:
         """Every object of the run (context included), by namespace, labels and name."""
-        return Index(self.resources, self.default_namespace, self.context_resources)
+        return Index(self.resources, self.default_namespace, self.context_resources, self.settings.pod_templates)
 
     @cached_property
     def schemas(self) -> SchemaStore:

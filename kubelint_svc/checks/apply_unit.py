@@ -23,7 +23,7 @@ def _units(run: RunContext) -> dict[str, _Unit]:
     """Each apply unit's first claims, made once per run."""
     units: dict[str, _Unit] = {}
     for service in run.resources:
-        if service.kind != "Service" or service.is_patch:
+        if service.builtin_kind != "Service" or service.is_patch:
             continue
         unit = units.setdefault(service.unit, _Unit())
         if service.name:

@@ -13,7 +13,7 @@ from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
 
 def named_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    if resource.kind == "Service":
+    if resource.builtin_kind == "Service":
         for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
             if not port.get("name"):
                 yield Hit("Service port has no name", ("spec", "ports", index))
@@ -49,9 +49,9 @@ class RecommendedLabels:
 def recommended_labels(resource: Resource, run: RunContext, params: RecommendedLabels) -> Iterator[Hit]:
     wanted = params.labels
     places: list[FieldPath] = [("metadata", "labels")]
-    if resource.kind in POD_TEMPLATE_PATHS:
-        places = [(*POD_TEMPLATE_PATHS[resource.kind], "metadata", "labels")]
-    elif pod_spec_path(resource) is None and resource.kind != "Service":
+    if resource.builtin_kind in POD_TEMPLATE_PATHS:
+        places = [(*POD_TEMPLATE_PATHS[resource.builtin_kind], "metadata", "labels")]
+    elif pod_spec_path(resource) is None and resource.builtin_kind != "Service":
         return
     for path in places:
         labels = resource.get(path)

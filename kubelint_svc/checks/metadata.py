@@ -75,7 +75,7 @@ def workload_name(resource: Resource, run: RunContext, params: NameLengths) -> I
     if problem:
         yield Hit(f"{resource.kind} name {name!r} {problem}", NAME, at_key=False)
         return
-    limit = params.max_length.get(resource.kind)
+    limit = params.max_length.get(resource.builtin_kind)
     if limit and len(name) > limit:
         yield Hit(f"{resource.kind} name {name!r} must be no more than {limit} characters", NAME, at_key=False)
 
@@ -107,15 +107,15 @@ def _label_map_hits(labels: Any, path: FieldPath, what: str, server_path: str | 
 @header_only
 def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     yield from _label_map_hits(resource.get(("metadata", "labels")), ("metadata", "labels"), "label")
-    if resource.kind == "Service":
+    if resource.builtin_kind == "Service":
         yield from _label_map_hits(resource.get(("spec", "selector")), ("spec", "selector"), "selector")
-    if resource.kind in _WORKLOAD_SELECTOR_MAPS:
-        path: FieldPath = _WORKLOAD_SELECTOR_MAPS[resource.kind]
+    if resource.builtin_kind in _WORKLOAD_SELECTOR_MAPS:
+        path: FieldPath = _WORKLOAD_SELECTOR_MAPS[resource.builtin_kind]
         yield from _label_map_hits(resource.get(path), path, "selector")
-    elif resource.kind in POD_TEMPLATE_PATHS and resource.kind != "CronJob":
+    elif resource.builtin_kind in POD_TEMPLATE_PATHS and resource.builtin_kind != "CronJob":
         selector_path = ("spec", "selector", "matchLabels")
         yield from _label_map_hits(resource.get(selector_path), selector_path, "selector")
-    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
     if template:
         path = (*template, "metadata", "labels")
         server = ".".join(template) + ".labels"

@@ -22,9 +22,9 @@ CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the
 
 
 def pod_spec_path(resource: Resource) -> tuple[str, ...] | None:
-    if resource.kind == "Pod":
+    if resource.builtin_kind == "Pod":
         return ("spec",)
-    template = POD_TEMPLATE_PATHS.get(resource.kind)
+    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
     return (*template, "spec") if template else None
 
 
@@ -152,7 +152,7 @@ class RestartPolicies:
 
 def restart_policy(resource: Resource, run: RunContext, params: RestartPolicies) -> Iterator[Hit]:
     """A Job's template must name one, since the default Always is refused."""
-    allowed = params.allowed.get(resource.kind)
+    allowed = params.allowed.get(resource.builtin_kind)
     base = pod_spec_path(resource)
     if not allowed or base is None or not isinstance(resource.get(base), dict):
         return

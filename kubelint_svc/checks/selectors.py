@@ -4,6 +4,7 @@ their own templates, StatefulSets and Ingresses against the Services they name."
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from kubelint_svc.index import (
 )
 from kubelint_svc.k8s_syntax import iana_svc_name, is_int
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.suggestions import shortened as short_name
 
 APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
 
@@ -199,7 +201,7 @@ def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
     namespace has no workloads in the files read."""
     first: dict[str, Resource] = {}
     for service in run.resources:
-        if service.kind == "Service" and not service.is_patch and _selector(service):
+        if service.builtin_kind == "Service" and not service.is_patch and _selector(service):
             first.setdefault(run.index.namespace_of(service), service)
     return first
 
@@ -332,20 +334,27 @@ def port_protocol_mismatch(resource: Resource, run: RunContext, params: NoParams
 
 
 def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    template = POD_TEMPLATE_PATHS.get(resource.kind)
-    if template is None or resource.kind == "CronJob":
+    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
+    if resource.builtin_kind == "CronJob":
+        yield from _cronjob_selector(resource)
+        return
+    if template is None:
         return
     selector = resource.get(("spec", "selector"))
     labels_path = (*template, "metadata", "labels")
     raw_labels = resource.get(labels_path)
     labels = {str(k): v for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
-    if resource.kind == "ReplicationController":
+    if resource.builtin_kind == "ReplicationController":
         if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
             yield Hit(f"selector {_show(selector)} does not match the template labels {_show(labels)}: the "
                       "ReplicationController would not own its own Pods", labels_path)
         return
-    if resource.kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
-        return  # the Job controller generates the selector
+    if resource.builtin_kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
+        if selector is not None:  # the API server generates it from the Job's uid, and refuses any other
+            yield Hit(f"spec.selector: Invalid value: {_shown(selector)}: `selector` not auto-generated: the API "
+                      "server generates a Job's selector itself unless spec.manualSelector is true",
+                      ("spec", "selector"), help=("remove spec.selector, or set spec.manualSelector: true",))
+        return
     if selector is None:
         return  # missing: the schema rule reports it
     if selector_is_empty(selector):
@@ -355,6 +364,23 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
     if label_selector_matches(selector, labels) is False:
         yield Hit(f"spec.selector does not match the template labels {_show(labels)}: the API server rejects "
                   "it (\"selector does not match template labels\")", labels_path)
+
+
+def _shown(value: Any) -> str:
+    """A written value, short, as one line."""
+    return short_name(json.dumps(value, sort_keys=True, default=str), 120)
+
+
+def _cronjob_selector(resource: Resource) -> Iterator[Hit]:
+    """A CronJob's Jobs get generated selectors: the API server refuses one written in the template."""
+    job_spec = ("spec", "jobTemplate", "spec")
+    selector = resource.get((*job_spec, "selector"))
+    if selector is not None:
+        yield Hit(f"spec.jobTemplate.spec.selector: Invalid value: {_shown(selector)}: `selector` will be "
+                  "auto-generated", (*job_spec, "selector"), help=("remove spec.jobTemplate.spec.selector",))
+    if resource.get((*job_spec, "manualSelector")) is True:
+        yield Hit("spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: \"nil\", "
+                  "\"false\"", (*job_spec, "manualSelector"), at_key=False)
 
 
 _SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -386,8 +412,10 @@ def statefulset_service_name(resource: Resource, run: RunContext, params: NoPara
         return
     spec = defaults.spec_of(service.body)
     if not defaults.is_headless(spec):
-        yield Hit(f"Service {name} ({_where(service)}) is not headless (clusterIP: None): the Pods get no "
-                  "per-Pod DNS names", path, at_key=False, severity="info")
+        yield Hit(f"Service {name} ({_where(service)}) is not headless (clusterIP: None): per-Pod DNS names "
+                  f"(<pod>.{name}) are guaranteed only for a headless Service (kube-dns serves none for a cluster "
+                  "IP; CoreDNS answering them anyway is not portable)", path, at_key=False,
+                  help=(f"set clusterIP: None on Service {name}, or name a headless Service here",))
     elif not any(source.resource is resource for source in selected_pods(service, run)):
         yield Hit(f"Service {name} ({_where(service)}) does not select this StatefulSet's Pods: they get no "
                   "per-Pod DNS names", path, at_key=False, severity="info")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubelint_svc import defaults
-from kubelint_svc.checks.api import Hit, NoParams, RunContext
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, cross_object
 from kubelint_svc.k8s_syntax import (
     PROTOCOLS,
     dns1123_label,
@@ -21,6 +21,23 @@ from kubelint_svc.model import Resource
 
 def _ports(resource: Resource) -> list[tuple[int, dict[str, Any]]]:
     return defaults.ports_of(defaults.spec_of(resource.body))
+
+
+def _named_numbers(resource: Resource, spec: dict[str, Any], run: RunContext, name: str) -> set[Any]:
+    """The container port numbers a named targetPort resolves to in the Pods the Service selects."""
+    selector = spec.get("selector")
+    if not isinstance(selector, dict) or not selector or not all(isinstance(v, str) for v in selector.values()):
+        return set()
+    selected = run.index.pods_serving(resource, {str(k): v for k, v in selector.items()},
+                                      run.index.namespace_of(resource))
+    numbers = set()
+    for source in selected:
+        for container in source.containers():
+            ports = container.get("ports")
+            for port in ports if isinstance(ports, list) else []:
+                if isinstance(port, dict) and port.get("name") == name:
+                    numbers.add(port.get("containerPort"))
+    return numbers
 
 
 def ports_required(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -204,12 +221,15 @@ def port_in_node_port_range(resource: Resource, run: RunContext, params: NoParam
             )
 
 
+@cross_object  # a named targetPort is judged by the number the selected Pods give it
 def headless_target_port(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     spec = defaults.spec_of(resource.body)
     if not defaults.is_headless(spec):
         return
     for index, port in _ports(resource):
         target = port.get("targetPort")
+        if isinstance(target, str) and _named_numbers(resource, spec, run, target) == {port.get("port")}:
+            continue  # the name resolves to the port's own number: no mapping was asked for
         if target not in (None, 0, "") and target != port.get("port"):
             yield Hit(
                 f"targetPort {target!r} differs from port {port.get('port')!r}: a headless Service does no "

@@ -44,7 +44,7 @@ class CountFields:
 
 
 def negative_counts(resource: Resource, run: RunContext, params: CountFields) -> Iterator[Hit]:
-    for field in params.fields.get(resource.kind, []):
+    for field in params.fields.get(resource.builtin_kind, []):
         value = resource.get(("spec", field))
         if is_int(value) and value < 0:
             yield Hit(f"{field} {value} must be greater than or equal to 0", ("spec", field), at_key=False)
