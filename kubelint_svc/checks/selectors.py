@@ -187,6 +187,15 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     if reasons:
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
+    added = _run_time_keys(selector, in_unit)
+    if added is not None:
+        source, keys = added
+        yield Hit(f"{message} as written: {source.describe()} carries every other label of it, and no template "
+                  f"applied with it sets {', '.join(keys)}: its Pods get {'that label' if len(keys) == 1 else 'those'}"
+                  " at run time (an operator's leader label), or never", ("spec", "selector", keys[0]),
+                  severity="warning", related=(Related(source.resource, (*source.spec_path[:-1], "metadata", "labels"),
+                                                       f"{source.describe()}: its Pods' labels"),))
+        return
     unit = {id(source) for source in in_unit}
     sharing = [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit]
     closest, key_path, nearest = _closest(selector, sharing)
@@ -194,6 +203,20 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
               for s in nearest[:3]]
     yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
               help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
+
+
+def _run_time_keys(selector: dict[str, str], sources: list[PodSource]) -> tuple[PodSource, list[str]] | None:
+    """A workload whose template matches every selector key it sets, and the selector's other
+    keys, which no template among sources sets: labels an operator puts on its Pods at run time
+    (a leader election's `role: leader`), or a label forgotten on the template."""
+    set_anywhere = {key for source in sources for key in source.labels}
+    extra = [key for key in selector if key not in set_anywhere]
+    if not extra or len(extra) == len(selector):
+        return None
+    for source in sources:
+        if all(source.label_for(key, value) for key, value in selector.items() if key not in extra):
+            return source, extra
+    return None
 
 
 def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
@@ -460,3 +483,36 @@ def ingress_backend_service(resource: Resource, run: RunContext, params: NoParam
             names = ", ".join(str(p.get("name")) for p in ports if p.get("name"))
             yield Hit(f"Service {name} has no port named {port_name!r} (its port names: {names or 'none'})",
                       (*path, "port", "name"), at_key=False)
+
+
+def route_backend_refs(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """A Gateway API route's backendRefs that name a core Service (group "" and kind Service,
+    the defaults)."""
+    rules = resource.get(("spec", "rules"))
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        refs = rule.get("backendRefs") if isinstance(rule, dict) else None
+        for j, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, dict) and ref.get("group", "") == "" and ref.get("kind", "Service") == "Service":
+                yield ("spec", "rules", i, "backendRefs", j), ref
+
+
+@cross_object
+def route_backend_service(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    """A backendRef's Service must be there, and expose the port named: a route's port is the
+    Service's port, not the container's."""
+    own = run.index.namespace_of(resource)
+    for path, ref in route_backend_refs(resource):
+        name, namespace = ref.get("name"), ref.get("namespace", own)
+        if not isinstance(name, str) or not isinstance(namespace, str):
+            continue
+        service = run.index.service(namespace, name, near=resource)
+        if service is None:
+            yield Hit(f"backendRef Service {name!r} is not among the objects read for namespace {namespace}: the "
+                      "route's traffic to it fails (the Gateway answers 500)", (*path, "name"), at_key=False)
+            continue
+        number = ref.get("port")
+        ports = [p.get("port") for _, p in defaults.ports_of(defaults.spec_of(service.body))]
+        if number is not None and number not in ports:
+            exposed = ", ".join(str(p) for p in ports)
+            yield Hit(f"Service {name} does not expose port {number} (it exposes {exposed or 'none'}): a backendRef's "
+                      "port is the Service's port, not the container's", (*path, "port"), at_key=False)
