@@ -10,6 +10,7 @@ from typing import Any
 
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.targets import TARGET_KINDS, UNIT_PREFIXES, target_roots
 
 # custom resources that route, watch or certify traffic but never run Pods of their own
 NON_WORKLOAD_CUSTOM_KINDS = {
@@ -26,7 +27,7 @@ CONTROL_PLANE_COMPONENTS = {"kube-apiserver", "kube-scheduler", "kube-controller
 # What the index reads whole: Pods and what makes them, Services and their endpoints. Of any
 # other object it reads the header only (apiVersion, kind, metadata: custom resources near a
 # Service); objects of built-in groups that no rule reads are not needed at all.
-INDEX_KINDS = frozenset({*POD_TEMPLATE_PATHS, "Pod", "Service", "Endpoints", "EndpointSlice"})
+INDEX_KINDS = frozenset({*POD_TEMPLATE_PATHS, "Pod", "Service", "Endpoints", "EndpointSlice", *TARGET_KINDS})
 
 
 def is_custom_resource(resource: Resource) -> bool:
@@ -115,9 +116,12 @@ class Index:
 
     def __init__(
         self, resources: list[Resource], default_namespace: str, context: list[Resource] | None = None,
-        pod_templates: tuple[PodTemplateKind, ...] = (),
+        pod_templates: tuple[PodTemplateKind, ...] = (), known_roots: frozenset[str] = frozenset(),
     ) -> None:
         self.default_namespace = default_namespace
+        # folders that are deploy targets of their own (targets.py): a plain file's scope is the nearest
+        self._roots = target_roots([*resources, *(context or [])], known_roots)
+        self._scope_roots: dict[str, str] = {}  # folder -> its scope
         # custom kinds whose Pods are read from their template, by (group, kind)
         self._pod_kinds = {(k.group, k.kind): k for k in (*KNOWN_POD_TEMPLATE_KINDS, *pod_templates)}
         self._added_keys: set[str] = set()  # labels such a controller adds, on Pods of this run
@@ -126,8 +130,8 @@ class Index:
         self._subtree: dict[tuple[str, str], list[PodSource]] = {}
         self._scoped_any: dict[str, list[PodSource]] = {}  # unit scope or folder ancestor -> any namespace
         self._context_pods: dict[str, list[PodSource]] = {}
-        self._unit_scopes: dict[tuple[int, str], str | None] = {}  # (object, namespace) -> scope
-        self._unit_members: dict[tuple[str, str | None], set[int]] = {}  # ids of the Pod sources of a unit
+        self._unit_members: dict[tuple[str, str], set[int]] = {}  # ids of the Pod sources of a scope
+        self._unit_pods: dict[tuple[str, str], list[PodSource]] = {}
         self.pod_sources: dict[str, list[PodSource]] = {}
         self.services: dict[tuple[str, str], list[Resource]] = {}
         self.endpoints: set[tuple[str, str]] = set()
@@ -193,43 +197,43 @@ class Index:
             ]
         return self._selected[key]
 
-    def unit_scope(self, resource: Resource, namespace: str) -> str | None:
-        """Where resource's unit is, for namespace: its build or render; for a plain file, the
-        nearest folder (its own, then each parent) holding workloads of the namespace."""
-        key = (id(resource), namespace)
-        if key not in self._unit_scopes:
-            self._unit_scopes[key] = next((s for s in _scopes(resource) if (namespace, s) in self._subtree), None)
-        return self._unit_scopes[key]
+    def scope_of(self, resource: Resource) -> str:
+        """What resource is applied with: its build, render or stream; for a plain file, the
+        nearest folder above it (its own included) that is a target of its own, else the top."""
+        folder = _folder(resource)
+        if folder == resource.unit:  # a build, a render, the stdin stream
+            return folder
+        if folder not in self._scope_roots:
+            scopes = _scopes(resource)
+            self._scope_roots[folder] = next((s for s in scopes if s in self._roots), scopes[-1])
+        return self._scope_roots[folder]
+
+    def in_scope_of(self, resource: Resource, other: Resource) -> bool:
+        """Is other applied with resource: in its scope, or one of the context files?"""
+        return id(other) in self._context or self.scope_of(resource) in _scopes(other)
 
     def unit_is_own_folder(self, resource: Resource, namespace: str) -> bool:
-        """Is resource's unit its own build, render, stream or folder (not a folder above it), or
-        the context files the user named as its surroundings?"""
-        scope = self.unit_scope(resource, namespace)
-        return scope == _folder(resource) or (scope is None and bool(self._context_pods.get(namespace)))
+        """Does resource's own build, render, stream or folder hold workloads of namespace, or
+        did the user name context files as its surroundings?"""
+        return (namespace, _folder(resource)) in self._near or bool(self._context_pods.get(namespace))
 
     def unit_pods(self, resource: Resource, namespace: str) -> list[PodSource]:
-        """The Pods of namespace in resource's unit (context files included where they lie); with
-        no unit of its own, the context files' Pods."""
-        scope = self.unit_scope(resource, namespace)
-        if scope is None:
-            return self._context_pods.get(namespace, [])
-        return self._subtree.get((namespace, scope), [])
+        """The Pods of namespace applied with resource (its scope), and the context files'."""
+        key = (namespace, self.scope_of(resource))
+        if key not in self._unit_members:
+            found = {id(s): s for s in [*self._subtree.get(key, []), *self._context_pods.get(namespace, [])]}
+            self._unit_members[key] = set(found)
+            self._unit_pods[key] = list(found.values())
+        return self._unit_pods[key]
 
     def unit_pods_elsewhere(self, resource: Resource, namespace: str) -> list[PodSource]:
-        """Pods of other namespaces applied with resource: its unit's scope for namespace, else the
-        nearest scope holding any workload."""
-        scope = self.unit_scope(resource, namespace)
-        if scope is None:
-            scope = next((s for s in _scopes(resource) if s in self._scoped_any), None)
-        return [s for s in self._scoped_any.get(scope, []) if s.namespace != namespace] if scope else []
+        """Pods of other namespaces applied with resource."""
+        return [s for s in self._scoped_any.get(self.scope_of(resource), []) if s.namespace != namespace]
 
     def pods_selected_in_unit(self, resource: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
-        """The selector's matches (through the label index) that lie in resource's unit."""
-        scope = self.unit_scope(resource, namespace)
-        key = (namespace, scope)
-        if key not in self._unit_members:
-            self._unit_members[key] = {id(source) for source in self.unit_pods(resource, namespace)}
-        members = self._unit_members[key]
+        """The selector's matches (through the label index) that lie in resource's scope."""
+        self.unit_pods(resource, namespace)
+        members = self._unit_members[(namespace, self.scope_of(resource))]
         return [source for source in self.pods_selected_by(selector, namespace) if id(source) in members]
 
     def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
@@ -241,9 +245,11 @@ class Index:
         return same_file or [source for source in selected if _folder(source.resource) == folder] or selected
 
     def service(self, namespace: str, name: str, near: Resource | None = None) -> Resource | None:
-        """The Service of that name; the one read from near's folder when there are several."""
+        """The Service of that name applied with near (in its scope, or a context file); the one
+        read from near's folder when there are several."""
         found = self.services.get((namespace, name)) or []
         if near is not None:
+            found = [s for s in found if self.in_scope_of(near, s)]
             folder = _folder(near)
             found = (
                 [s for s in found if s.unit == near.unit] or [s for s in found if _folder(s) == folder] or found
@@ -271,9 +277,6 @@ def _folder(resource: Resource) -> str:
     if resource.unit == "-" or resource.unit.startswith(UNIT_PREFIXES):
         return resource.unit
     return os.path.dirname(resource.unit)
-
-
-UNIT_PREFIXES = ("kustomize:", "helm:")
 
 
 def _scopes(resource: Resource) -> list[str]:

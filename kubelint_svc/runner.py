@@ -20,7 +20,7 @@ from kubelint_svc.loader import (
     parse_stream,
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside
+from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
@@ -111,6 +111,7 @@ def _lint(
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None)
     display = _Displays(known)
+    run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it

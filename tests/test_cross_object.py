@@ -62,7 +62,7 @@ def test_namespace_flag_places_objects_that_name_none(tmp_path, registry):
     # the Service is in `default`, where no workload runs; the one it matches is in `shop`, in the same file
     [finding] = run(registry, inputs).findings
     assert (finding.rule, finding.severity) == ("service-selector-no-match", "warning")
-    assert "it matches Deployment web in namespace shop, applied with it" in finding.message
+    assert "all.yaml:12) in namespace shop, applied with it" in finding.message
     assert run(registry, inputs, namespace="shop").findings == []
 
 

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("loader", {"loader", "cache"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
     ("units", {"kustomize", "units"}),
-    ("index", {"index"}),
+    ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
     ("run", {"reading", "runner"}),

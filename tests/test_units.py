@@ -131,7 +131,7 @@ def test_namespace_slips_are_named(tmp_path, monkeypatch):
     )
     assert findings(tmp_path, monkeypatch) == [("app/service.yaml", 6, "service-selector-no-match", "warning")]
     [message] = messages(tmp_path, monkeypatch, rule="service-selector-no-match")
-    assert "it matches Deployment web in namespace shop, applied with it" in message
+    assert "it matches Deployment web (app/deploy.yaml:1) in namespace shop, applied with it" in message
     # with workloads of its own namespace beside it, the slip is an error
     write(tmp_path, {"app/other.yaml": DEPLOYMENT.format(name="db", app="db")})
     assert findings(tmp_path, monkeypatch) == [("app/service.yaml", 7, "service-selector-no-match", "error")]

@@ -61,6 +61,8 @@ class RunContext:
     context_resources: list[Resource] = field(default_factory=list)
     # documents that could not be read, as (file, line, real folder): they may hold what a rule looks for
     unreadable: list[tuple[str, int, str]] = field(default_factory=list)
+    # folders (real paths) known to be deploy targets of their own: the kustomize roots
+    target_roots: frozenset[str] = frozenset()
     _memo: dict[tuple[Callable[..., Any], Any], Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -82,7 +84,8 @@ class RunContext:
     @cached_property
     def index(self) -> Index:
         """Every object of the run (context included), by namespace, labels and name."""
-        return Index(self.resources, self.default_namespace, self.context_resources, self.settings.pod_templates)
+        return Index(self.resources, self.default_namespace, self.context_resources, self.settings.pod_templates,
+                     self.target_roots)
 
     @cached_property
     def schemas(self) -> SchemaStore:

@@ -144,9 +144,9 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     elif not index.unit_is_own_folder(resource, namespace) and not _near_misses(
         selector, index.unit_pods(resource, namespace)
     ):
-        reasons.append(f"no workload in its own folder runs in namespace {namespace}, and none in the folders "
-                       "around it comes close to the selector: the Pods may come from a Helm chart, an operator "
-                       "or another repository (add it with --context to check)")
+        reasons.append(f"no workload in its own folder runs in namespace {namespace}, and none applied with it "
+                       "comes close to the selector: the Pods may come from a Helm chart, an operator or another "
+                       "repository (add it with --context to check)")
     return reasons
 
 
@@ -163,7 +163,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     in_unit = index.unit_pods(resource, namespace)
     slips = [source for source in index.unit_pods_elsewhere(resource, namespace)
              if all(source.label_for(k, v) for k, v in selector.items())]
-    slipped = shortened([f"{s.describe()} in namespace {s.namespace}" for s in slips])
+    slipped = shortened([f"{s.describe()} ({_where(s.resource)}) in namespace {s.namespace}" for s in slips])
     slip = (f"; it matches {slipped}, applied with it, but a Service selects Pods only in its own namespace")
     slip_help = ("is its namespace missing or wrong?",) if slips else ()
     if slips and not in_unit:
@@ -183,11 +183,12 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
         yield Hit(f"{message}; it may match a workload in a document that could not be read", path,
                   severity="warning", help=(f"could not be read: {shortened(unreadable)}",))
         return
-    reasons = _explanations(resource, run, selector, namespace)
-    if reasons:
+    near_misses = _near_misses(selector, in_unit)
+    reasons = [] if slips else _explanations(resource, run, selector, namespace)
+    if reasons:  # a namespace slip is an error whatever else may explain it
         yield Hit(f"{message}, which may be fine: {'; '.join(reasons)}", path, severity="info")
         return
-    added = _run_time_keys(selector, in_unit)
+    added = None if near_misses else _run_time_keys(selector, in_unit)
     if added is not None:
         source, keys = added
         yield Hit(f"{message} as written: {source.describe()} carries every other label of it, and no template "
