@@ -27,7 +27,7 @@ from kubelint_svc.inputs import (
     git_tracked_manifests,
 )
 from kubelint_svc.model import Resource
-from kubelint_svc.outputs import OutputRefused, output_target
+from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
 from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
@@ -99,17 +99,17 @@ def load_configuration(config_file: str | None, start: Path | None = None) -> Co
 
 
 def write_starter(path: str, force: bool = False) -> Path:
-    """Write the commented starter configuration at path, creating its folders."""
+    """Write the commented starter configuration at path, creating its folders, through the one
+    writer of outputs (a committed link at path is replaced, not written through)."""
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a directory; name the file to write, e.g. {target / '.kubelint-svc.yaml'}")
-    if target.exists() and not force:
+    if os.path.lexists(target) and not force:
         raise UsageError(f"{target} already exists (use --force to overwrite it)")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(STARTER, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write it: {error.strerror or error}") from None
+        write_output(path, STARTER, flag="")
+    except OutputRefused as error:
+        raise UsageError(str(error)) from None
     return target
 
 

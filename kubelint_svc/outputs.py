@@ -21,22 +21,22 @@ def write_output(name: str, content: str, read: Iterable[str] = (), append: bool
                  flag: str = "--output") -> Path:
     """Write content to the file name (relative to the working directory) and return where it
     went. Its folder, after every symlink, must lie inside the working directory and outside any
-    git directory (created when missing); unless append, the file must not be one of read; it is written to a
-    temporary file beside it and renamed onto the name, so a link at the name is replaced, not
-    followed. append keeps what the file held (a link there is refused rather than followed)."""
+    git directory (created when missing); unless append, the file must not be one of read. It
+    is written to a temporary file beside it and renamed onto the name, so a link at the name is
+    replaced, not followed. append keeps what the file held (a link there is refused)."""
     target = _target(name, flag)
     if not append and _among(target, read):  # appending adds a document; it replaces nothing
         more = " (--append adds the Service to it)" if flag == "--output-file" else ""
-        raise OutputRefused(f"{flag} {name} is one of the manifests read; writing would replace it{more}")
+        raise OutputRefused(f"{_named(flag, name)} is one of the manifests read; writing would replace it{more}")
     if target.is_dir() and not target.is_symlink():
-        raise OutputRefused(f"{flag} {name} is a directory; name a file to write")
+        raise OutputRefused(f"{_named(flag, name)} is a directory; name a file to write")
     data = content.encode("utf-8", "backslashreplace")
     try:
         if append:
             data = _appended(target, data, name, flag)
         _replace(target, data)
     except OSError as error:
-        raise OutputRefused(f"{flag} {name}: {error.strerror or error}") from None
+        raise OutputRefused(f"{_named(flag, name)}: cannot write it: {error.strerror or error}") from None
     return target
 
 
@@ -46,23 +46,29 @@ def output_target(name: str, flag: str = "--output") -> Path:
     return _target(name, flag, create=False)
 
 
+def _named(flag: str, name: str) -> str:
+    """The output as messages name it: with the flag that named it, when there is one."""
+    return f"{flag} {name}" if flag else name
+
+
 def _target(name: str, flag: str, create: bool = True) -> Path:
     top = resolved(Path.cwd())
     given = Path(name)
     if not name or given.name in ("", ".", "..") or name.endswith(os.sep):
-        raise OutputRefused(f"{flag} {name!r} names a folder; name a file to write")
+        raise OutputRefused(f"{_named(flag, repr(name))} names a folder; name a file to write")
     folder = resolved(given.absolute().parent)
     if top is None or folder is None:
-        raise OutputRefused(f"{flag} {name}: a symbolic link that loops, or a name that cannot be resolved")
+        raise OutputRefused(f"{_named(flag, name)}: a symbolic link that loops, or a name that cannot be resolved")
     why = refusal(given.absolute().parent, top)  # named as given, so a link on the way is named
     if why is not None:
-        raise OutputRefused(f"{flag} {name}: its folder is {why.replace('the repository', 'the working directory')}; "
-                            "outputs are written inside the working directory")
+        where = why.replace("the repository", "the working directory")
+        raise OutputRefused(f"{_named(flag, name)}: its folder is {where}; outputs are written inside the working "
+                            "directory")
     if create:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise OutputRefused(f"{flag} {name}: {error.strerror or error}") from None
+            raise OutputRefused(f"{_named(flag, name)}: cannot write it: {error.strerror or error}") from None
     return folder / given.name
 
 
@@ -84,13 +90,14 @@ def _among(target: Path, read: Iterable[str]) -> bool:
 def _appended(target: Path, data: bytes, name: str, flag: str) -> bytes:
     """What the file holds, then a new YAML document holding data."""
     if target.is_symlink():
-        raise OutputRefused(f"{flag} {name} is a symbolic link; --append does not follow it: name the file itself")
+        raise OutputRefused(f"{_named(flag, name)} is a symbolic link; --append does not follow it: name the file "
+                            "itself")
     if not target.exists():
         return data
     with open(os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)),
               "rb") as existing:
         if not stat.S_ISREG(os.fstat(existing.fileno()).st_mode):
-            raise OutputRefused(f"{flag} {name} is not a regular file; not appended to")
+            raise OutputRefused(f"{_named(flag, name)} is not a regular file; not appended to")
         held = existing.read()
     if not held:
         return data

@@ -300,3 +300,15 @@ def test_a_config_file_or_rule_file_linked_into_git_is_refused(repo):
     result = run("lint", "good.yaml", cwd=repo)
     assert result.returncode == 2
     assert b"rules.yaml: rule file leads into a git directory" in result.stderr
+
+
+def test_init_replaces_a_committed_link_rather_than_writing_through_it(repo):
+    planted = repo.parent / "outside" / "profile"
+    (repo / ".kubelint-svc.yaml").symlink_to(planted)  # dangling: the file it names does not exist yet
+    refused = run("init", cwd=repo)
+    assert refused.returncode == 2
+    assert b"already exists" in refused.stderr
+    assert run("init", "--force", cwd=repo).returncode == 0
+    assert not planted.exists()
+    assert not (repo / ".kubelint-svc.yaml").is_symlink()
+    assert b"outside the working directory" in run("init", "../outside/x.yaml", cwd=repo).stderr
