@@ -312,3 +312,12 @@ def test_init_replaces_a_committed_link_rather_than_writing_through_it(repo):
     assert not planted.exists()
     assert not (repo / ".kubelint-svc.yaml").is_symlink()
     assert b"outside the working directory" in run("init", "../outside/x.yaml", cwd=repo).stderr
+
+
+def test_action_yml_hands_every_input_to_the_step():
+    action_yml = parse_stream((REPO / "action.yml").read_text()).documents[0].data
+    step = next(s for s in action_yml["runs"]["steps"] if s.get("id") == "lint")
+    for name in action_yml["inputs"]:
+        variable = f"INPUT_{name.upper().replace('-', '_')}"
+        assert step["env"][variable] == f"${{{{ inputs.{name} }}}}", variable
+    assert action_yml["inputs"]["respect-gitignore"]["default"] == "false"
