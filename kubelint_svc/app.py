@@ -27,6 +27,7 @@ from kubelint_svc.inputs import (
     git_tracked_manifests,
 )
 from kubelint_svc.model import Resource
+from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
 from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
@@ -77,6 +78,7 @@ class Outcome:
     settings: Settings
     warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
     run: RunContext | None = None  # the objects read and their index: what expose and graph work from
+    read: tuple[str, ...] = ()  # the files named or walked: no output may replace one
 
     @property
     def failed(self) -> bool:
@@ -97,17 +99,17 @@ def load_configuration(config_file: str | None, start: Path | None = None) -> Co
 
 
 def write_starter(path: str, force: bool = False) -> Path:
-    """Write the commented starter configuration at path, creating its folders."""
+    """Write the commented starter configuration at path, creating its folders, through the one
+    writer of outputs (a committed link at path is replaced, not written through)."""
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{target} is a directory; name the file to write, e.g. {target / '.kubelint-svc.yaml'}")
-    if target.exists() and not force:
+    if os.path.lexists(target) and not force:
         raise UsageError(f"{target} already exists (use --force to overwrite it)")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(STARTER, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write it: {error.strerror or error}") from None
+        write_output(path, STARTER, flag="")
+    except OutputRefused as error:
+        raise UsageError(str(error)) from None
     return target
 
 
@@ -227,7 +229,8 @@ def lint(options: Options) -> Outcome:
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
-    return Outcome(report, registry, planned.settings, tuple(warnings), run)
+    read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
+    return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
 
 
 def open_cache(options: Options, config: Config) -> Cache | None:
@@ -331,24 +334,16 @@ def files_read(run: RunContext) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def check_output_file(output_file: str, read: tuple[str, ...], append: bool, flag: str) -> None:
-    """Refuse a write that would change what the user did not ask to change: replacing one of
-    the manifests read, writing through a symbolic link that leads out of the working directory
-    (a link a pull request may have added), appending a YAML document to a file that is not YAML."""
-    target = Path(output_file)
-    if target.is_symlink():
-        real = Path(os.path.realpath(target))
-        if not real.is_relative_to(Path.cwd().resolve()):
-            raise UsageError(f"{flag} {output_file} is a symbolic link to {real}, outside the working directory; "
-                             "name that file itself to write there")
-    if not target.is_file():
-        return
-    real_target = os.path.realpath(target)
-    if not append and any(os.path.realpath(each) == real_target for each in read if each != STDIN):
-        more = " (--append adds the Service to it)" if flag == "--output-file" else ""
-        raise UsageError(f"{flag} {output_file} is one of the manifests read; writing would replace it{more}")
-    if append and target.stat().st_size > 0:
-        _check_yaml_to_append(target)
+def check_output_file(output_file: str, append: bool, flag: str) -> None:
+    """Refuse, before anything is written, an output outputs.write_output would refuse (a folder
+    that leads out of the working directory or into .git) and an --append of a YAML document to
+    a file that is not YAML; write_output itself refuses the manifests read."""
+    try:
+        target = output_target(output_file, flag)
+    except OutputRefused as error:
+        raise UsageError(str(error)) from None
+    if append and target.is_file() and not target.is_symlink() and target.stat().st_size > 0:
+        _check_yaml_to_append(Path(output_file))  # named as the user named it; the same file
 
 
 def _check_yaml_to_append(target: Path) -> None:
@@ -417,7 +412,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     if errors:  # what the API server would reject, or a port that reaches nothing: not written
         raise UsageError(f"the Service written would not lint clean, so it is not written: {'; '.join(errors)}")
     notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}" for finding in findings]
-    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *notes), files_read(run))
+    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *notes), outcome.read)
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")

@@ -236,7 +236,7 @@ def lint(
     ),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file
     from kubelint_svc.app import lint as run
 
     options = Options(
@@ -250,6 +250,8 @@ def lint(
     if show_files or show_settings:
         _show_plan(options, show_settings)
     try:
+        if output is not None:  # a refused output is said before any file is read
+            check_output_file(output, False, "--output")
         outcome = run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
@@ -316,11 +318,7 @@ def _write_report(
     concise = output_format is OutputFormat.concise
     if output is not None:
         content = text.render(report, quiet=quiet, concise=concise) if textual else _render(outcome, output_format)
-        try:
-            with open(output, "w", encoding="utf-8", errors="backslashreplace") as handle:
-                handle.write(content)
-        except OSError as error:
-            raise _usage_error(f"--output {output}: {error.strerror or error}") from None
+        _write_text(content, output, "--output", outcome.read)
     if output is None and not textual:
         sys.stdout.write(_render(outcome, output_format))
         return
@@ -407,9 +405,9 @@ def expose(
     if append and (output_file is None or output_format is not ManifestFormat.yaml):
         raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")
     try:
+        if output_file is not None:  # a refused output is said before any file is read
+            check_output_file(output_file, append, "--output-file")
         exposed = run(options, request)
-        if output_file is not None:
-            check_output_file(output_file, exposed.read, append, "--output-file")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible
@@ -417,24 +415,21 @@ def expose(
     for warning in exposed.warnings:
         typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
     text = (manifest.yaml_text if output_format is ManifestFormat.yaml else manifest.json_document)(exposed.service)
-    _write_text(text, output_file, append)
+    _write_text(text, output_file, "--output-file", exposed.read, append)
 
 
-def _write_text(text: str, output_file: str | None, append: bool = False) -> None:
-    """To stdout, or to output_file (appended as a new YAML document with append)."""
+def _write_text(text: str, output_file: str | None, flag: str, read: Sequence[str] = (), append: bool = False) -> None:
+    """To stdout, or to output_file through the one writer of outputs (appended as a new YAML
+    document with append); a refused output is a usage error."""
     if output_file is None:
         sys.stdout.write(text)
         return
+    from kubelint_svc.outputs import OutputRefused, write_output
+
     try:
-        if append and os.path.exists(output_file) and os.path.getsize(output_file) > 0:
-            with open(output_file, "rb") as existing:
-                existing.seek(-1, os.SEEK_END)
-                newline = existing.read(1) == b"\n"
-            text = ("" if newline else "\n") + "---\n" + text
-        with open(output_file, "a" if append else "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise _usage_error(f"{output_file}: {error.strerror or error}") from None
+        write_output(output_file, text, read, append, flag)
+    except OutputRefused as error:
+        raise _usage_error(str(error)) from None
 
 
 class GraphFormat(str, Enum):
@@ -466,7 +461,7 @@ def graph(
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
 ) -> None:
     """Draw how Services, workloads, Ingresses and StatefulSets are wired; broken edges marked."""
-    from kubelint_svc.app import Options, UsageError, check_output_file, files_read
+    from kubelint_svc.app import Options, UsageError, check_output_file
     from kubelint_svc.app import graph as run
     from kubelint_svc.reporters import graph_formats
 
@@ -474,9 +469,9 @@ def graph(
                       node_port_range=node_port_range, namespace=namespace, config_file=config_file,
                       context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
     try:
+        if output_file is not None:  # a refused output is said before any file is read
+            check_output_file(output_file, False, "--output")
         drawn, outcome = run(options, namespace, only_broken, focus)
-        if output_file is not None and outcome.run is not None:
-            check_output_file(output_file, files_read(outcome.run), False, "--output")
     except UsageError as error:
         raise _usage_error(str(error)) from None
     from kubelint_svc.reporters.escaping import visible
@@ -488,7 +483,7 @@ def graph(
     drawing = writers[output_format](drawn)
     if output_format is GraphFormat.mermaid and (too_long := graph_formats.too_long_for_mermaid(drawing)):
         typer.echo(f"kubelint-svc: warning: {too_long}", err=True)
-    _write_text(drawing, output_file)
+    _write_text(drawing, output_file, "--output", outcome.read)
 
 
 CONFIG_OPTION = typer.Option(None, "--config", metavar="FILE", help="Configuration file (default: searched upward).")

@@ -23,7 +23,7 @@ from kubelint_svc.loader import (
     read_bounded,
     read_documents,
 )
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.suggestions import did_you_mean
 
 CONFIG_NAMES = (".kubelint-svc.yaml", ".kubelint-svc.yml")
@@ -86,7 +86,7 @@ def find_config(start: Path) -> Path | None:
         pyproject = directory / "pyproject.toml"
         # a pyproject.toml is read to see whether it has a table for us: one that links out of
         # the repository (a pull request's `pyproject.toml -> /etc/...`) is not read at all
-        inside = top is None or not pyproject.is_symlink() or is_inside(resolved(pyproject), resolved(top) or top)
+        inside = top is None or not pyproject.is_symlink() or refusal(pyproject, resolved(top) or top) is None
         if inside and pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
             return pyproject
         if (directory / ".git").exists():
@@ -114,10 +114,9 @@ def load_config(path: Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     root = _repository_root(path.parent)
-    real = resolved(path)
-    if not is_inside(real, root):
-        raise ConfigError(f"{path}: the config file leads outside its repository ({real or 'a symlink loop'}) "
-                          "through a symlink")
+    leads = where_it_leads(path, root)
+    if leads is not None:
+        raise ConfigError(f"{path}: the config file leads {leads.replace('the repository', 'its repository')}")
     if path.name == "pyproject.toml":
         data, lines = _read_pyproject(path)
     else:
@@ -186,6 +185,17 @@ def _read_pyproject(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise ConfigError(f"{path}:{lines.get('kubernetes-version', 1)}: kubernetes-version is the number {version} "
                           'in TOML, where 1.30 and 1.3 are the same; quote it: kubernetes-version = "1.30"')
     return table, lines
+
+
+def where_it_leads(path: Path, root: Path) -> str | None:
+    """Why a path the configuration names may not be read (paths.refusal's rule), as the words
+    after "leads", or None."""
+    if refusal(path, root) is None:
+        return None
+    real = resolved(path)
+    if real is not None and is_inside(real, root):
+        return f"into a git directory ({real}), which holds credentials"
+    return f"outside the repository ({real or 'a symlink loop'}) through a symlink"
 
 
 def _repository_root(directory: Path) -> Path:
@@ -296,10 +306,9 @@ def _inside_repository(config: Config, key: str, entry: str) -> Path:
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} must be a relative path inside the "
                           "repository (no absolute paths, '..' or URLs)")
     path = config.path.parent / entry
-    real = resolved(path)
-    if not is_inside(real, config.root):
-        raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} leads outside the repository "
-                          f"({real or 'a symlink loop'}) through a symlink")
+    leads = where_it_leads(path, config.root)
+    if leads is not None:
+        raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} leads {leads}")
     if not path.exists():
         raise ConfigError(f"{config.where(key)}: {key} entry {_shown(entry)} does not exist")
     return path

@@ -31,7 +31,7 @@ from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding,
 from kubelint_svc.kinds import api_group, kind_selected
 from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
 from kubelint_svc.model import Resource
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import bare_placeholder, is_placeholder, placeholder_note
 from kubelint_svc.suggestions import did_you_mean, shortened
 
@@ -298,11 +298,10 @@ def read_rule_folder(
         raise RuleError(f"{folder}: rule pack folder not found")
     rules: list[Rule] = []
     for path in sorted(folder.glob("*.yaml")):
-        if root is not None:
+        if root is not None and refusal(path, root) is not None:  # outside it, or inside a git directory
             real = resolved(path)
-            if real is None or not is_inside(real, root):
-                raise RuleError(f"{path}: rule file leads outside the repository ({real or 'a symlink loop'}) "
-                                "through a symlink")
+            where = "into a git directory" if real is not None and is_inside(real, root) else "outside the repository"
+            raise RuleError(f"{path}: rule file leads {where} ({real or 'a symlink loop'}) through a symlink")
         rules.extend(_read_rule_file(path, pack, user))
     return rules
 

@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
@@ -79,34 +78,58 @@ def broken_wiring(outcome: Outcome) -> str:
     return graph_formats.summary_markdown(sorted_graph(build(outcome.run, outcome.report.findings)))
 
 
+def _could_not_run(message: str) -> int:
+    print(f"kubelint-svc: error: {visible(message)}", file=sys.stderr)
+    print("::error title=kubelint-svc::the linter could not run; see the message above")
+    return 2
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    """The run's warnings, as the command line prints them on stderr, and each as an annotation."""
+    for warning in warnings:
+        print(f"kubelint-svc: warning: {visible(warning)}", file=sys.stderr)
+        print(f"::warning title=kubelint-svc::{github.escape_data(warning)}")
+
+
 def main() -> int:
-    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import Options, UsageError, check_output_file
     from kubelint_svc.app import lint as run
+    from kubelint_svc.outputs import OutputRefused, write_output
 
     fail_on = _input("fail-on") or "error"
     if fail_on not in SEVERITIES:
         print(f"::error title=kubelint-svc::input fail-on must be one of {', '.join(SEVERITIES)}, "
               f"not {visible(repr(fail_on))}")
         return 2
+    respect_gitignore = _input("respect-gitignore").lower() or "false"
+    if respect_gitignore not in ("true", "false"):
+        print(f"::error title=kubelint-svc::input respect-gitignore must be true or false, "
+              f"not {github.escape_data(repr(respect_gitignore))}")
+        return 2
+    sarif_file = _input("sarif-file")
     try:
+        if sarif_file:  # a refused output is said before any file is read
+            check_output_file(sarif_file, False, "sarif-file")
         options = Options(
             paths=tuple(shlex.split(_input("paths")) or ["."]),
             kubernetes_version=_input("kubernetes-version") or None,
             fail_on=fail_on,
             config_file=_input("config") or None,
+            # a pull request's .gitignore or .ignore must not hide its own manifests from the check
+            respect_gitignore=respect_gitignore == "true",
         )
         outcome = run(options)
     except (UsageError, ValueError) as error:  # ValueError: unbalanced quotes in the paths input
-        print(f"kubelint-svc: error: {visible(str(error))}", file=sys.stderr)
-        print("::error title=kubelint-svc::the linter could not run; see the message above")
-        return 2
+        return _could_not_run(str(error))
     report, threshold = outcome.report, outcome.settings.fail_on
+    _warn(outcome.warnings)
     sys.stdout.write(text.render(report))
     sys.stdout.write(github.render(report))
-    sarif_file = _input("sarif-file")
     if sarif_file:
-        Path(sarif_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(sarif_file).write_text(sarif.render(report, outcome.registry), encoding="utf-8")
+        try:
+            write_output(sarif_file, sarif.render(report, outcome.registry), outcome.read, flag="sarif-file")
+        except OutputRefused as error:
+            return _could_not_run(str(error))
     _append("GITHUB_OUTPUT", f"findings={len(report.findings)}\nsarif-file={visible(sarif_file)}\n")
     _append("GITHUB_STEP_SUMMARY", summary_markdown(report, threshold) + broken_wiring(outcome))
     return 1 if outcome.failed else 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelint_svc.ignore_files import IgnoreFiles, repository_top
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal, resolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -24,15 +25,42 @@ class InputFile:
 
 
 def _link_out_of(path: Path, top: Path) -> str | None:
-    """Why a symbolic link found in the walk of top is not followed, or None."""
+    """Why a symbolic link found in the walk of top is not followed (it leads out of top, or
+    into a git directory), or None."""
     if not path.is_symlink():
+        return None
+    why = refusal(path, top)
+    if why is None:
         return None
     target = resolved(path)
     if target is None:
         return "a symbolic link that loops or cannot be followed; not followed"
     if is_inside(target, top):
-        return None
+        return f"a symbolic link into a git directory (to {target}); not followed"
     return f"a symbolic link out of {top} (to {target}); not followed"
+
+
+def working_top() -> Path | None:
+    """The repository paths named on the command line (or in the Action) must stay in: the git
+    work tree holding the working directory, else the working directory."""
+    cwd = resolved(Path.cwd())
+    return None if cwd is None else git_toplevel(cwd) or cwd
+
+
+def _named_refusal(path: Path, top_of: Callable[[], Path | None]) -> str | None:
+    """Why a path named inside the repository is not read: after its symlinks it leads out of
+    the repository (a pull request turned `k8s` into `k8s -> /`) or into a git directory. A
+    path named outside the repository is the user's own choice."""
+    lexical = Path(os.path.normpath(os.path.abspath(path)))
+    if resolved(path) == lexical and not any(part.casefold() == GIT_DIRECTORY for part in lexical.parts):
+        return None  # no link on the way, no git directory: the repository is not even looked for
+    if not (path.is_file() or path.is_dir()):
+        return None  # a device, FIFO or socket is never read: the loader says so (file-unreadable)
+    top = top_of()
+    if top is None or not (is_inside(lexical, top) or is_inside(lexical, Path(os.path.abspath(Path.cwd())))):
+        return None
+    why = refusal(path, top)
+    return None if why is None else f"named, but {why}; not read"
 
 
 class MissingPathError(Exception):
@@ -127,11 +155,13 @@ def default_exclusions() -> list[ExcludeGlob]:
 
 
 def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[InputFile]:
-    """Files named directly are always read; directories are walked for *.yaml, *.yml, *.json,
+    """Files named directly are read unless, named inside the repository, they lead out of it or
+    into a git directory; directories are walked for *.yaml, *.yml, *.json,
     skipping hidden files and directories and what exclusions leave out, and never entering the same real
     directory twice."""
     found: list[InputFile] = []
     seen_files: set[Path] = set()
+    top_of = functools.cache(working_top)  # git is asked only when a named path needs it
     for given in paths:
         if given == STDIN:
             found.append(InputFile(STDIN, None))
@@ -139,6 +169,10 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
         path = Path(given)
         if not path.exists():
             raise MissingPathError(f"{given}: no such file or directory")
+        refused = _named_refusal(path, top_of)
+        if refused is not None:
+            found.append(InputFile(given, path, refused))
+            continue
         if path.is_dir():
             for file, refused in _walk(path, exclusions):
                 if refused is not None:

@@ -80,7 +80,9 @@ def runner_temp(tmp_path_factory):
 
 
 def test_action_inputs_and_outputs_are_the_documented_ones():
-    assert set(ACTION["inputs"]) == {"paths", "config", "kubernetes-version", "fail-on", "sarif-file"}
+    assert set(ACTION["inputs"]) == {"paths", "config", "kubernetes-version", "fail-on", "sarif-file",
+                                     "respect-gitignore"}
+    assert ACTION["inputs"]["respect-gitignore"]["default"] == "false"
     assert ACTION["inputs"]["paths"]["default"] == "."
     assert ACTION["inputs"]["fail-on"]["default"] == "error"
     assert set(ACTION["outputs"]) == {"findings", "sarif-file"}

@@ -220,7 +220,7 @@ def test_a_suppression_naming_an_unknown_rule_suggests_the_closest(tmp_path, wri
 
 def test_the_pre_commit_hook_forces_the_excludes():
     hook = __import__("yaml").safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
-    assert hook["entry"] == "kubelint-svc lint --git-context --force-exclude"
+    assert hook["entry"] == "kubelint-svc lint --git-context --force-exclude --"
 
 
 @pytest.mark.parametrize(
