@@ -288,6 +288,19 @@ def test_a_patch_target_cannot_make_matching_backtrack(tmp_path, engine):
 
 
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+def test_a_label_selector_cannot_make_matching_quadratic(tmp_path, engine):
+    selector = "a" * 200_000 + "\\nb"  # a line break inside one term: Python's re tried every split of it
+    repo = repository(tmp_path / "repo", {
+        "kustomization.yaml": TARGETED.format(pattern="web").replace("name: web", f'labelSelector: "{selector}"'),
+        "svc.yaml": SERVICE.format(name="web", port=0),
+    })
+    started = time.monotonic()
+    result = run("lint", "--format", "json", "--kustomize", engine, ".", cwd=repo, fresh=True, timeout=30)
+    assert time.monotonic() - started < 20
+    assert ("svc.yaml", "service-port-number") in rules_at(json.loads(result.stdout)["findings"])
+
+
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
 @pytest.mark.parametrize("pattern", ["(a)\\\\1", "(?=a)a", "a{1001}"])
 def test_a_patch_target_re2_refuses_is_a_build_error_naming_it(tmp_path, engine, pattern):
     repo = repository(tmp_path / "repo", {

@@ -1015,10 +1015,13 @@ def _full_match(pattern: str, text: str) -> bool:
         return pattern == text
 
 
+_SELECTOR_TERM = r"(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)"
+
+
 def _labels_match(selector: str | None, labels: Any) -> bool:
     labels = labels if isinstance(labels, dict) else {}
     for term in filter(None, (t.strip() for t in (selector or "").split(","))):
-        match = re.match(r"^(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)$", term)
+        match: Any = _target_pattern(_SELECTOR_TERM).fullmatch(term)  # RE2: Python's re is quadratic here
         if match is None:
             return False
         key, op, value = match.groups()
