@@ -263,6 +263,7 @@ def test_a_component_patch_outside_its_folder_is_a_finding(tmp_path):
     assert [finding["file"] for finding in failed] == ["comp/kustomization.yaml"]
     assert "../other/x.yaml" in failed[0]["message"]
     assert all(finding["file"] != "comp/inside.yaml" for finding in findings)  # a patch inside: set aside
+    assert ("other/x.yaml", "service-port-number") in rules_at(findings)  # not set aside: linted as written
 
 
 # --- 8. patch targets are matched by RE2 ------------------------------------------------------

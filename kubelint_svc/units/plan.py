@@ -157,7 +157,8 @@ def _plan_kustomize(
                 result.notes.append(Note(
                     kustomization_file(folder) or folder / "kustomization.yaml", "kustomize-build-failed",
                     f"kustomize cannot build this: patch {', '.join(map(repr, outside[:3]))} is a file outside "
-                    f"{folder.name}/, which kustomize refuses (a patch must lie in or below it)"))
+                    f"{folder.name}/, which kustomize refuses (a patch must lie in or below it)",
+                    frozenset(normal(folder / path) for path in outside)))  # shown when a patch alone is linted
     for file in files:
         if file.name in KUSTOMIZATION_NAMES or file in result.in_build:
             continue
