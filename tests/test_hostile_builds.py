@@ -243,7 +243,7 @@ def test_a_kept_build_is_built_again_when_a_file_a_transformer_names_changes(tmp
     (repo / "patch.yaml").write_text("- {op: replace, path: /spec/ports/0/port, value: 0}\n")
     kept = report(repo, env=env)
     fresh = report(repo, "--no-cache", ".", env=env)
-    assert rules_at(fresh[1]) == [("kustomization.yaml", "service-port-number")] or fresh[0] == 1
+    assert "service-port-number" in {finding["rule"] for finding in fresh[1]}
     assert (kept[0], rules_at(kept[1])) == (fresh[0], rules_at(fresh[1]))
     assert kept[0] == 1
 
