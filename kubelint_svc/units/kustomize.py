@@ -20,22 +20,30 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import refusal
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_INCLUDE_DEPTH = 30
 MAX_FILES = 2000
+# kustomizations a build applies, counting each inclusion (kustomize builds a folder anew every time
+# it is included): a diamond of includes 20 levels deep is a million, refused before any engine runs
+MAX_VISITS = 10_000
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
+# what kustomize fetches or clones rather than reads: any URL scheme (file:// too), go-getter's
+# `git::`, an scp-style `user@host:`, the hosts it knows, a ref or timeout query; in any case
 _REMOTE = re.compile(
-    r"^(\w[\w+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|[?&](ref|version|submodules|timeout)="
+    r"^([a-z][a-z0-9+.-]*://|git::|[a-z][a-z0-9-]*@|github\.com[/:]|gitlab\.com/|bitbucket\.org/)"
+    r"|[?&](ref|version|submodules|timeout)=",
+    re.IGNORECASE,
 )
 _HOST_LIKE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/")
 _KLOG_PREFIX = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=')
-_INLINE_PATCH = re.compile(r"\n|^\s*(apiVersion|kind|metadata|\{|-)")
+# a patch or plugin config written inline rather than a file's name (`kind-patch.yaml` is a name)
+_INLINE_PATCH = re.compile(r"\n|^\s*((apiVersion|kind|metadata)\s*:|[{\[]|-\s)")
 _ENTRY_FIELDS = ("resources", "bases")
 _UNSUPPORTED_FIELDS = (
     "configMapGenerator",
@@ -201,29 +209,36 @@ class _Kustomization:
 
 
 class _Tree:
-    """The files one build reads, each read once, at most MAX_FILES of them, and (with confine)
-    none outside that folder: a pull request's `resources: [../../../etc]` is refused unread."""
+    """The files one build reads, each read once, at most MAX_FILES of them, and (with confine, the
+    repository's work tree) each one `paths.refusal` allows: a pull request's `resources:
+    [../../../etc]` or `files: [.git/config]` is refused unread."""
 
     def __init__(self, confine: Path | None = None) -> None:
         self.confine = confine
-        self.outside: list[Path] = []  # what the chain names outside confine: no engine runs then
+        self.outside: list[str] = []  # why paths the chain names may not be read: no engine runs then
         self.refused: list[str] = []  # files the linter itself would not read: no engine runs then
         self.files: set[Path] = set()
         self.inputs: set[Path] = set()  # files the kustomizations name that the engine may read
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
 
-    def _check_inside(self, path: Path) -> None:
-        if self.confine is not None and not is_inside(resolved(path), self.confine):
-            self.outside.append(path)
-            raise BuildError(f"{path}: outside the repository ({self.confine}); not read")
+    def check(self, path: Path) -> None:
+        """BuildError (remembered: no engine runs) when the run may not read path."""
+        why = refusal(path, self.confine) if self.confine is not None else None
+        if why is not None:
+            message = f"{path}: {why}; not read"
+            self.outside.append(message)
+            raise BuildError(message)
+
+    def _count(self, path: Path) -> None:
+        if len(self.files) >= MAX_FILES:
+            raise BuildError(f"{path}: the build reads more than {MAX_FILES} files; not built")
+        self.files.add(path)
 
     def documents_of(self, path: Path) -> list[Any]:
         if path not in self.documents:
-            self._check_inside(path)
-            if len(self.files) >= MAX_FILES:
-                raise BuildError(f"{path}: the build reads more than {MAX_FILES} files; not built")
-            self.files.add(path)
+            self.check(path)
+            self._count(path)
             try:
                 self.documents[path] = [document.data for document in read_documents(path)]
             except YamlFileError as error:
@@ -234,20 +249,25 @@ class _Tree:
 
     def kustomization_in(self, directory: Path) -> _Kustomization:
         if directory not in self.kustomizations:
-            self._check_inside(directory)
+            self.check(directory)
             file = kustomization_file(directory)
             if file is None:
                 raise BuildError(f"{directory}: no {' / '.join(KUSTOMIZATION_NAMES)} in this folder")
-            self.files.add(directory)
+            self._count(directory)
             documents = self.documents_of(file)
             data = documents[0] if documents else {}
             if not isinstance(data, dict):
                 raise BuildError(f"{file}: a kustomization must be a mapping")
-            for path in referenced_paths(directory, data):  # generators, transformers, configMap files...
-                self._check_inside(path)
-                self.inputs.add(path)
+            self.name_inputs(directory, data)  # generators, transformers, configMap files...
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
+
+    def name_inputs(self, directory: Path, data: Any) -> None:
+        """Every existing path data's strings name (relative to directory) is one the engine may
+        read: confined, and recorded so that a kept build watches it."""
+        for path in referenced_paths(directory, data):
+            self.check(path)
+            self.inputs.add(path)
 
 
 @dataclass
@@ -259,6 +279,17 @@ class _Scan:
     problems: list[str] = field(default_factory=list)
     patches: list[_Patch] = field(default_factory=list)
     resource_files: list[Path] = field(default_factory=list)
+    # folder -> its files, a component's patches, the kustomizations kustomize applies for it (each
+    # inclusion counted): every folder is scanned once, however many paths lead to it
+    scanned: dict[Path, tuple[set[Path], list[_Patch], int]] = field(default_factory=dict)
+
+
+class _RemoteEntry(BuildError):
+    """A path field that names a URL or a repository: kustomize would fetch it."""
+
+    def __init__(self, entry: str) -> None:
+        super().__init__(entry)
+        self.entry = entry
 
 
 def referenced_paths(directory: Path, data: Any) -> set[Path]:
@@ -299,10 +330,10 @@ def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None) 
             continue
         if kustomization.is_component:
             included.add(directory)  # built only as part of what includes it
-        for name in (*_ENTRY_FIELDS, "components"):
+        for name in (*_ENTRY_FIELDS, "components", *_PLUGIN_FIELDS):  # plugin config folders are read, not applied
             entries = kustomization.data.get(name)
             for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, str) and not _is_remote(entry):
+                if isinstance(entry, str) and not _INLINE_PATCH.search(entry) and not _is_remote(entry):
                     included.add(Path(os.path.normpath(directory / entry)))
     return [directory for directory in dict.fromkeys(directories) if directory not in included]
 
@@ -316,7 +347,11 @@ def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path
     command, name = _command_for(engine)
     result = Build(root, name, [], scan.tree.files, inputs=scan.tree.inputs)
     try:
-        _scan_directory(scan, root, ())
+        visits = _scan_directory(scan, root, ())[2]
+        if visits > MAX_VISITS:
+            scan.problems.insert(0, (
+                f"{root}: the chain applies {visits} kustomizations, more than {MAX_VISITS} (a folder included "
+                "along many paths is built anew along each); not built"))
         _build_scanned(scan, root, engine, command, timeout, result)
     except OSError as error:  # the tree changed or became unreadable while it was read
         result.objects, result.error = [], f"{error.filename or root}: {error.strerror or error}"
@@ -327,13 +362,15 @@ def _build_scanned(
     scan: _Scan, root: Path, engine: str, command: list[str] | None, timeout: float, result: Build
 ) -> None:
     if scan.tree.outside:
-        result.error = f"{scan.tree.outside[0]}: outside the repository ({scan.tree.confine}); not read"
+        result.error = scan.tree.outside[0]
     elif scan.tree.refused:
         result.error = scan.tree.refused[0]
     elif scan.remote:
         result.skipped = f"remote resources: {', '.join(sorted(set(scan.remote)))} (nothing is fetched)"
     elif any(_HELM_KEYS & set(kustomization.data) for kustomization in scan.tree.kustomizations.values()):
         result.skipped = "helmCharts: kustomize would need --enable-helm and the network to inflate them"
+    elif scan.problems:  # what the scan could not follow is never left to an engine to read
+        result.error = scan.problems[0]
     elif command is None and engine != "fallback":
         result.error = f"{engine} is not on PATH (or has no kustomize)"
     elif command is None:
@@ -382,7 +419,15 @@ def _has_kustomize(kubectl: str) -> bool:
 def _is_remote(entry: str, local: Path | None = None) -> bool:
     if _REMOTE.search(entry):
         return True
-    return bool(_HOST_LIKE.match(entry)) and local is not None and not local.exists()
+    try:
+        return bool(_HOST_LIKE.match(entry)) and local is not None and not local.exists()
+    except (OSError, ValueError):  # a NUL or an overlong name: nothing local either
+        return True
+
+
+def _names_remote(value: str) -> bool:
+    """A path value (or the path of a generator's `key=path`) that kustomize would fetch."""
+    return _is_remote(value) or ("=" in value and _is_remote(value.partition("=")[2]))
 
 
 def _entries(kustomization: _Kustomization, name: str) -> list[str]:
@@ -408,40 +453,133 @@ def _local(kustomization: _Kustomization, name: str, entry: str) -> Path:
     return path
 
 
-def _scan_directory(scan: _Scan, directory: Path, stack: tuple[Path, ...]) -> tuple[set[Path], list[_Patch]]:
-    """The resource files under a kustomization, and (for a component) its patches, which its
-    includer scopes; every problem is noted and the walk goes on, so no remote entry is missed."""
+def _scan_directory(
+    scan: _Scan, directory: Path, stack: tuple[Path, ...]
+) -> tuple[set[Path], list[_Patch], int]:
+    """The resource files under a kustomization, (for a component) its patches, which its includer
+    scopes, and how many kustomizations kustomize applies for it; every problem is noted and the
+    walk goes on, so no remote entry is missed."""
     if directory in stack or len(stack) > MAX_INCLUDE_DEPTH:
         why = "includes itself" if directory in stack else f"is included more than {MAX_INCLUDE_DEPTH} levels deep"
         scan.problems.append(f"{directory}: {why} ({' -> '.join(map(str, (*stack, directory)))})")
-        return set(), []
+        return set(), [], 1
+    if directory not in scan.scanned:
+        scan.scanned[directory] = _scanned_folder(scan, directory, (*stack, directory))
+    return scan.scanned[directory]
+
+
+def _scanned_folder(scan: _Scan, directory: Path, stack: tuple[Path, ...]) -> tuple[set[Path], list[_Patch], int]:
     try:
         kustomization = scan.tree.kustomization_in(directory)
     except BuildError as error:
         scan.problems.append(str(error))
-        return set(), []
+        return set(), [], 1
     closure: set[Path] = set()
     pending: list[_Patch] = []
+    visits = 1
     for name in (*_ENTRY_FIELDS, "components"):
         for path in _scan_entries(scan, kustomization, name):
             if path.is_dir():
-                files, patches = _scan_directory(scan, path, (*stack, directory))
+                files, patches, below = _scan_directory(scan, path, stack)
                 closure |= files
                 pending += patches
+                visits += below
             else:
                 _scan_resource_file(scan, path, closure)
+    visits += _scan_plugins(scan, kustomization, stack)
+    scan.remote += [entry for entry in _path_values(kustomization.data) if _names_remote(entry)]
     try:
         early, late = _patches_of(scan.tree, kustomization)
         pending += early + late
+    except _RemoteEntry as remote:
+        scan.remote.append(remote.entry)
     except BuildError as error:
         scan.problems.append(str(error))
     if kustomization.is_component:
-        return closure, pending
+        return closure, pending, visits
     scan.patches += [replace(patch, scope=frozenset(closure)) for patch in pending]
-    return closure, []
+    return closure, [], visits
+
+
+# fields of a kustomization kustomize reads as files (resources, components and patches aside)
+_FILE_FIELDS = ("crds", "configurations")
+_GENERATOR_FILE_KEYS = ("files", "envs", "env")
+# keys of the builtin generators' and transformers' configs that name files (PatchTransformer
+# path, PatchStrategicMergeTransformer paths, ReplacementTransformer replacements[].path, ...)
+_CONFIG_FILE_KEYS = frozenset(
+    {"path", "paths", "files", "envs", "env", "targetFilePath", "valuesFile", "additionalValuesFiles", "chartHome"}
+)
+_PLUGIN_FIELDS = ("generators", "transformers", "validators")
+
+
+def _path_values(data: dict[str, Any]) -> list[str]:
+    """The strings of a kustomization's fields that kustomize reads as paths, besides resources,
+    components, patches and plugin configs."""
+    values = [entry for name in _FILE_FIELDS for entry in _list(data.get(name))]
+    values += [str(_mapping(data.get("openapi")).get("path", ""))]
+    values += [str(_mapping(entry).get("path", "")) for entry in _list(data.get("replacements"))]
+    for name in ("configMapGenerator", "secretGenerator"):
+        for entry in _list(data.get(name)):
+            for key in _GENERATOR_FILE_KEYS:
+                values += _list(_mapping(entry).get(key))
+    return [value for value in values if isinstance(value, str) and value]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if isinstance(value, str) else []
+
+
+def _config_paths(data: Any) -> Iterator[str]:
+    """Strings under the keys of plugin configs that name files, at any depth."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if key in _CONFIG_FILE_KEYS:
+                    yield from (entry for entry in _list(child) if isinstance(entry, str))
+                stack.append(child)
+
+
+def _scan_plugins(scan: _Scan, kustomization: _Kustomization, stack: tuple[Path, ...]) -> int:
+    """The generator, transformer and validator configs a kustomization names (a file, a folder
+    of them with its own kustomization, or a config written inline), and every file those configs
+    name: kustomize reads them all, relative to this kustomization's folder. The kustomizations
+    applied for the folders among them."""
+    visits = 0
+    for name in _PLUGIN_FIELDS:
+        for entry in _list(kustomization.data.get(name)):
+            if not isinstance(entry, str):
+                scan.problems.append(f"{kustomization.file}: {name} must be a list of paths or configs")
+                continue
+            configs: list[Any] = []
+            try:
+                if _INLINE_PATCH.search(entry):
+                    configs = [document.data for document in parse_stream(entry, keep_nodes=False).documents]
+                elif _is_remote(entry, kustomization.directory / entry):
+                    scan.remote.append(entry)
+                elif (kustomization.directory / entry).is_dir():
+                    files, _, below = _scan_directory(scan, Path(os.path.normpath(kustomization.directory / entry)),
+                                                      stack)
+                    visits += below
+                    configs = [data for file in sorted(files) for data in scan.tree.documents_of(file)]
+                else:
+                    configs = scan.tree.documents_of(_local(kustomization, name, entry))
+                _scan_config(scan, kustomization, configs)
+            except BuildError as error:
+                scan.problems.append(str(error))
+    return visits
+
+
+def _scan_config(scan: _Scan, kustomization: _Kustomization, configs: list[Any]) -> None:
+    scan.remote += [entry for entry in _config_paths(configs) if _names_remote(entry)]
+    scan.tree.name_inputs(kustomization.directory, configs)
 
 
 def _scan_entries(scan: _Scan, kustomization: _Kustomization, name: str) -> list[Path]:
+    """The local entries of a resources, bases or components list; remote ones are noted."""
     try:
         entries = _entries(kustomization, name)
     except BuildError as error:
@@ -494,6 +632,10 @@ def _listed_patches(tree: _Tree, kustomization: _Kustomization, name: str) -> li
         target = entry.get("target")
         if target is not None and not (isinstance(target, dict) and all(isinstance(v, str) for v in target.values())):
             raise BuildError(f"{kustomization.file}: {name}[{index}].target must map selector fields to strings")
+        for key, pattern in (target or {}).items():
+            why = _refused_pattern(pattern) if key in _PATTERN_FIELDS else None
+            if why is not None:
+                raise BuildError(f"{kustomization.file}: {name}[{index}] target {key} {pattern!r}: {why}")
         if name == "patchesJson6902" and target is None:
             raise BuildError(f"{kustomization.file}: {name}[{index}] needs a target")
         if isinstance(entry.get("patch"), str):
@@ -506,6 +648,8 @@ def _listed_patches(tree: _Tree, kustomization: _Kustomization, name: str) -> li
 def _file_patches(
     tree: _Tree, kustomization: _Kustomization, name: str, entry: str, target: dict[str, Any] | None
 ) -> list[_Patch]:
+    if _is_remote(entry):
+        raise _RemoteEntry(entry)
     path = _local(kustomization, name, entry)
     documents = tree.documents_of(path)
     return [
@@ -582,7 +726,7 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
         "HTTP_PROXY": "http://127.0.0.1:9",
         "NO_PROXY": "",
         "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": "file",
+        "GIT_ALLOW_PROTOCOL": "",
     }
     try:
         process = subprocess.Popen(
@@ -630,16 +774,19 @@ def _traced(scan: _Scan, wrapper: Path, body: dict[str, Any]) -> BuiltObject:
 
 def _annotated_origin(scan: _Scan, wrapper: Path, written: Any, body: dict[str, Any]) -> Origin | None:
     """`path:` is relative to the wrapper: the base file; `configuredIn` alone: a generator's output
-    (or an object a patch stripped the annotation from: then None, and kind/name decide)."""
+    (or an object a patch stripped the annotation from: then None, and kind/name decide). The
+    annotation is believed only when it names a file the scan read: `commonAnnotations` can
+    write any origin, and a finding sent to a file no one lints would be dropped."""
     documents = _documents(written) if isinstance(written, str) else []
-    data = documents[0] if documents else {}
+    data = _mapping(documents[0] if documents else {})
+    named = data.get("path", data.get("configuredIn"))
+    file = Path(os.path.normpath(wrapper / named)) if isinstance(named, str) and "\0" not in named else None
+    if file is None or file not in scan.tree.documents:
+        return None
     if isinstance(data.get("path"), str):
-        file = Path(os.path.normpath(wrapper / data["path"]))
         return _origin_in(scan, [file], body)
     by = _mapping(data.get("configuredBy"))
-    if isinstance(data.get("configuredIn"), str) and str(by.get("kind", "")).endswith("Generator"):
-        return Origin(Path(os.path.normpath(wrapper / data["configuredIn"])), 0)
-    return None
+    return Origin(file, 0) if str(by.get("kind", "")).endswith("Generator") else None
 
 
 def _origin_in(scan: _Scan, files: list[Path], body: dict[str, Any]) -> Origin | None:
@@ -829,17 +976,52 @@ def _selected(target: dict[str, Any], body: dict[str, Any], names: set[str]) -> 
     )
 
 
-def _full_match(pattern: str, text: str) -> bool:
+_PATTERN_FIELDS = frozenset({"group", "version", "kind", "name", "namespace"})
+
+
+class _Regex(Protocol):
+    """What is used of a pattern compiled by RE2 (google-re2 ships no types)."""
+
+    def fullmatch(self, text: str) -> object: ...
+
+
+@functools.lru_cache(maxsize=1024)
+def _target_pattern(pattern: str) -> _Regex:
+    """A patch target's pattern as kustomize's Go regexp reads it: RE2, in time linear in the
+    name, whatever the pattern (`(a|aa)*b` backtracks for ever in Python's re)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the reason is reported once, in the build's error
+    compiled: _Regex = re2.compile(pattern, options)
+    return compiled
+
+
+def _refused_pattern(pattern: str) -> str | None:
+    """Why RE2 cannot match with pattern (a lookaround, a backreference, a repeat past 1000), or None."""
     try:
-        return re.fullmatch(pattern, text) is not None
-    except re.error:
+        _target_pattern(pattern)
+    except Exception as error:  # re2.error
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        return f"not a pattern RE2 can match ({reason}), as kustomize matches targets with Go's RE2 syntax"
+    return None
+
+
+def _full_match(pattern: str, text: str) -> bool:
+    """Patterns were checked by the scan (`_refused_pattern`); one that slipped by matches itself."""
+    try:
+        return _target_pattern(pattern).fullmatch(text) is not None
+    except Exception:  # re2.error
         return pattern == text
+
+
+_SELECTOR_TERM = r"(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)"
 
 
 def _labels_match(selector: str | None, labels: Any) -> bool:
     labels = labels if isinstance(labels, dict) else {}
     for term in filter(None, (t.strip() for t in (selector or "").split(","))):
-        match = re.match(r"^(!?[^!=]+?)\s*(!=|==|=|)\s*(.*)$", term)
+        match: Any = _target_pattern(_SELECTOR_TERM).fullmatch(term)  # RE2: Python's re is quadratic here
         if match is None:
             return False
         key, op, value = match.groups()

@@ -19,7 +19,7 @@ from typing import Any
 
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.kustomize import (
     KUSTOMIZATION_NAMES,
@@ -150,8 +150,15 @@ def _plan_kustomize(
     used = {path for folder in kustomized for path in _referenced_by(folder)}  # generator files too
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
-            for patch in _listed_patches(folder):
+            inside, outside = _listed_patches(folder)
+            for patch in inside:
                 result.set_aside.setdefault(patch, (None, "a kustomize patch: a partial object, merged elsewhere"))
+            if outside:  # kustomize refuses them: said, and the files are linted as written
+                result.notes.append(Note(
+                    kustomization_file(folder) or folder / "kustomization.yaml", "kustomize-build-failed",
+                    f"kustomize cannot build this: patch {', '.join(map(repr, outside[:3]))} is a file outside "
+                    f"{folder.name}/, which kustomize refuses (a patch must lie in or below it)",
+                    frozenset(normal(folder / path) for path in outside)))  # shown when a patch alone is linted
     for file in files:
         if file.name in KUSTOMIZATION_NAMES or file in result.in_build:
             continue
@@ -187,17 +194,23 @@ def _referenced_by(folder: Path) -> set[Path]:
     return {normal(path) for path in referenced_paths(folder, _kustomization_data(folder))}
 
 
-def _listed_patches(folder: Path) -> list[Path]:
-    """The patch files a kustomization names (for one that is not built)."""
+def _listed_patches(folder: Path) -> tuple[list[Path], list[str]]:
+    """The patch files a kustomization names (for one that is not built), and the entries naming
+    a file outside its folder (after every symlink), which kustomize would refuse to read."""
     data = _kustomization_data(folder)
-    found = []
+    inside, outside = [], []
+    top = resolved(folder)
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key) if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
             path = entry.get("path") if isinstance(entry, dict) else entry
-            if isinstance(path, str) and "\n" not in path:
-                found.append(normal(folder / path))
-    return found
+            if not isinstance(path, str) or "\n" in path or "\0" in path:
+                continue
+            if top is not None and refusal(folder / path, top) is None:
+                inside.append(normal(folder / path))
+            else:
+                outside.append(path)
+    return inside, outside
 
 
 def _repository_of(root: Path) -> Path | None:
