@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +71,7 @@ class Options:
     respect_gitignore: bool = True  # `.gitignore` and `.ignore` files leave out what they ignore
     no_cache: bool = False
     cache_dir: str | None = None  # None: $KUBELINT_SVC_CACHE_DIR, else .kubelint-svc_cache at the project root
+    reports: tuple[str, ...] = ()  # files the run writes its report to: not walked as manifests
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,11 @@ def plan_run(options: Options) -> Plan:
     warnings += exclusions.unread()
     if options.git_context:
         context += git_tracked_manifests(paths)
+    if options.reports:  # last run's `-o report.json` is not a manifest of this one, unless named
+        written = {resolved(Path(name)) for name in options.reports if _holds_a_report(Path(name))}
+        named = {resolved(Path(path)) for path in paths if path != STDIN}
+        inputs = [s for s in inputs if s.path is None or resolved(s.path) in named or resolved(s.path) not in written]
+        context = [c for c in context if c.path is None or resolved(c.path) not in written]
     if stdin_name is not None:  # the file on disk is what stdin replaces, not context beside it
         context = [c for c in context if c.path is None or resolved(c.path) != resolved(stdin_name)]
     low, high = settings.node_port_range
@@ -231,6 +239,20 @@ def lint(options: Options) -> Outcome:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
     return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+
+
+_REPORT_MARK = re.compile(rb'"name":\s*"kubelint-svc"')
+
+
+def _holds_a_report(path: Path) -> bool:
+    """Does path hold a report of ours (JSON, SARIF or a graph, which name the tool near their
+    start), rather than a manifest that an --output typo would replace?"""
+    try:
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)),
+                  "rb") as handle:
+            return stat.S_ISREG(os.fstat(handle.fileno()).st_mode) and bool(_REPORT_MARK.search(handle.read(4096)))
+    except OSError:
+        return False
 
 
 def open_cache(options: Options, config: Config) -> Cache | None:

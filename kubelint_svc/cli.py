@@ -245,7 +245,7 @@ def lint(
         git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
         force_exclude=force_exclude, exclude=tuple(exclude) if exclude is not None else None,
         extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
-        no_cache=no_cache, cache_dir=cache_dir,
+        no_cache=no_cache, cache_dir=cache_dir, reports=(output,) if output is not None else (),
     )
     if show_files or show_settings:
         _show_plan(options, show_settings)
@@ -467,7 +467,8 @@ def graph(
 
     options = Options(paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version,
                       node_port_range=node_port_range, namespace=namespace, config_file=config_file,
-                      context=tuple(context or ()), kustomize=kustomize.value if kustomize else None)
+                      context=tuple(context or ()), kustomize=kustomize.value if kustomize else None,
+                      reports=(output_file,) if output_file is not None else ())
     try:
         if output_file is not None:  # a refused output is said before any file is read
             check_output_file(output_file, False, "--output")

@@ -321,3 +321,15 @@ def test_action_yml_hands_every_input_to_the_step():
         variable = f"INPUT_{name.upper().replace('-', '_')}"
         assert step["env"][variable] == f"${{{{ inputs.{name} }}}}", variable
     assert action_yml["inputs"]["respect-gitignore"]["default"] == "false"
+
+
+def test_last_runs_json_report_is_not_a_manifest_of_the_next(repo):
+    """`lint . -f json -o report.json` twice: the report written into the tree is left out of the
+    walk (it is not a manifest), so the second run writes it again; a manifest at the name is
+    still never replaced."""
+    for _ in range(2):
+        result = run("lint", "--format", "json", "-o", "report.json", ".", cwd=repo)
+        assert result.returncode == 1, result.stderr
+    report = json.loads((repo / "report.json").read_text())
+    assert {f["file"] for f in report["findings"]} == {"good.yaml"}
+    assert run("lint", "--format", "json", "-o", "good.yaml", ".", cwd=repo).returncode == 2
