@@ -125,11 +125,17 @@ def _exits_before(process: subprocess.Popen[bytes], deadline: float) -> bool:
     """Has the child exited by deadline? Asked without reaping it (WNOWAIT): until it is reaped,
     its id cannot name another process's group, so killing the group stays safe."""
     while True:
-        if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+        if _exited(process):
             return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.005)
+
+
+def _exited(process: subprocess.Popen[bytes]) -> bool:
+    if hasattr(os, "waitid"):
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    return process.poll() is not None  # no waitid (macOS): reaped here, so its id is free again (a rare race)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
