@@ -1,0 +1,158 @@
+"""Every built-in kind held to its bundled schema, the served-kinds table, and the removed-API
+table checked against it (issue #25)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import brief
+
+from kubelint_svc.loader import FULL, HEADER
+from kubelint_svc.reading import wants_of
+from kubelint_svc.schemas import SchemaStore, builtin_groups, bundled_versions, data_dir, served_kinds
+
+INGRESS_WITH_V1BETA1_BACKEND = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          serviceName: web
+          servicePort: 80
+"""
+
+INGRESS_WITHOUT_PATH_TYPE = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - http:
+      paths:
+      - path: /
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+"""
+
+
+def schema_findings(report):
+    return [f for f in brief(report) if f[0] == "schema"]
+
+
+def test_ingress_backend_written_for_v1beta1_is_an_error_at_each_field(lint_text):
+    report = lint_text(INGRESS_WITH_V1BETA1_BACKEND)
+    assert schema_findings(report) == [
+        ("schema", 12, 11, "spec.rules[0].http.paths[0].backend.serviceName"),
+        ("schema", 13, 11, "spec.rules[0].http.paths[0].backend.servicePort"),
+    ]
+    assert all(f.severity == "error" for f in report.findings if f.rule == "schema")
+
+
+def test_ingress_path_without_path_type_is_an_error_at_the_path(lint_text):
+    report = lint_text(INGRESS_WITHOUT_PATH_TYPE)
+    assert schema_findings(report) == [("schema", 9, 9, "spec.rules[0].http.paths[0].pathType")]
+    assert next(f for f in report.findings if f.rule == "schema").message == "missing required field 'pathType'"
+
+
+@pytest.mark.parametrize(("manifest", "expected"), [
+    pytest.param("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n"
+                 "  minAvailabel: 1\n", ("schema", 6, 3, "spec.minAvailabel"), id="PodDisruptionBudget"),
+    pytest.param("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\nspec:\n"
+                 "  podSelector: {}\n  policyType: [Ingress]\n", ("schema", 7, 3, "spec.policyType"),
+                 id="NetworkPolicy"),
+    pytest.param("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n"
+                 "  maxReplicas: 3\n", ("schema", 5, 1, "spec.scaleTargetRef"), id="HorizontalPodAutoscaler"),
+    pytest.param("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  retries: 3\n",
+                 ("schema", 6, 12, "data.retries"), id="ConfigMap"),
+    pytest.param("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\nrules:\n"
+                 "- apiGroup: ['']\n  resources: [pods]\n  verbs: [get]\n", ("schema", 6, 3, "rules[0].apiGroup"),
+                 id="Role"),
+])
+def test_every_built_in_kind_is_checked(lint_text, manifest, expected):
+    assert schema_findings(lint_text(manifest)) == [expected]
+
+
+def test_a_custom_resource_named_like_a_built_in_kind_is_not_checked(lint_text):
+    report = lint_text("apiVersion: traefik.example.com/v1\nkind: Ingress\nmetadata:\n  name: web\n"
+                       "spec:\n  anything: goes\n")
+    assert schema_findings(report) == []
+
+
+def test_a_kind_with_a_recursive_schema_is_checked_by_reference():
+    # CompositePodGroupTemplate holds itself: it cannot be inlined, so its $refs are resolved
+    store = SchemaStore("1.37")
+    errors = store.errors("scheduling.k8s.io/v1alpha3", "Workload", {
+        "apiVersion": "scheduling.k8s.io/v1alpha3", "kind": "Workload", "metadata": {"name": "w"}, "spek": {},
+    })
+    assert sorted(e.message for e in errors) == ["'spec' is a required property",
+                                                 "Additional properties are not allowed ('spek' was unexpected)"]
+
+
+def test_custom_resource_definitions_and_custom_kinds_stay_header_only(registry):
+    wants = wants_of(registry)
+    assert wants is not None
+    assert wants("CustomResourceDefinition", "apiextensions.k8s.io/v1") == HEADER
+    assert wants("Prometheus", "monitoring.coreos.com/v1") == HEADER
+    assert wants("Ingress", "networking.k8s.io/v1") == FULL
+    assert wants("PodDisruptionBudget", "policy/v1") == FULL
+
+
+def test_the_schema_rule_reads_exactly_the_kinds_the_bundle_checks(registry):
+    # rules/schema.yaml's kinds are written by scripts/update_schemas.py: they cannot drift
+    bundled: set[str] = set()
+    for version in bundled_versions():
+        bundled |= {key.rpartition("/")[2] for key in SchemaStore(version)._bundle["kinds"]}
+    assert set(registry["schema"].kinds) == bundled
+    assert "CustomResourceDefinition" not in bundled
+
+
+def test_every_served_kind_but_custom_resource_definitions_has_a_schema():
+    for version in bundled_versions():
+        kinds = SchemaStore(version)._bundle["kinds"]
+        for api_version, served in served_kinds(version).items():
+            for kind in served - {"CustomResourceDefinition"}:
+                assert f"{api_version}/{kind}" in kinds, (version, api_version, kind)
+
+
+def test_each_bundle_is_self_contained_and_small():
+    total = 0
+    for version in bundled_versions():
+        path = data_dir("schemas") / f"v{version}.json"
+        total += path.stat().st_size
+        text = path.read_text()
+        bundle = json.loads(text)
+        for name in set(re.findall(r'"\$ref":"#/\$defs/([^"]+)"', text)):
+            assert name in bundle["$defs"], (version, name)
+    assert total < 25_000_000
+
+
+def test_served_kinds_of_a_version():
+    served = served_kinds("1.37")
+    assert {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ControllerRevision"} <= served["apps/v1"]
+    assert {"Service", "ConfigMap", "Pod"} <= served["v1"]
+    assert "CustomResourceDefinition" in served["apiextensions.k8s.io/v1"]
+    assert not any(kind.endswith("List") for kinds in served.values() for kind in kinds)
+    assert "Status" not in served["v1"]
+    assert "flowcontrol.apiserver.k8s.io/v1beta3" in served_kinds("1.31")
+    assert "flowcontrol.apiserver.k8s.io/v1beta3" not in served
+    assert served_kinds("1.12") == {}
+    served["apps/v1"].add("Mutated")
+    assert "Mutated" not in served_kinds("1.37")["apps/v1"]
+
+
+def test_builtin_groups():
+    groups = builtin_groups()
+    assert {"", "apps", "batch", "networking.k8s.io", "policy", "resource.k8s.io"} <= groups
+    assert "monitoring.coreos.com" not in groups
