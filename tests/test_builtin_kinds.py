@@ -3,6 +3,7 @@ table checked against it (issue #25)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -156,3 +157,66 @@ def test_builtin_groups():
     groups = builtin_groups()
     assert {"", "apps", "batch", "networking.k8s.io", "policy", "resource.k8s.io"} <= groups
     assert "monitoring.coreos.com" not in groups
+
+
+def removed_table(registry) -> list[tuple[str, str, int, str]]:
+    return [(entry["apiVersion"], kind, int(entry["removedIn"].split(".")[1]), entry.get("replacement") or "")
+            for entry in registry["removed-api"].params.removed for kind in entry["kinds"]]
+
+
+def minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def test_no_removed_version_is_served_at_or_after_its_removal(registry):
+    for api_version, kind, removed_in, _ in removed_table(registry):
+        for version in bundled_versions():
+            if minor(version) >= removed_in:
+                assert kind not in served_kinds(version).get(api_version, set()), (api_version, kind, version)
+            elif minor(version) == removed_in - 1:
+                assert kind in served_kinds(version).get(api_version, set()), (api_version, kind, version)
+
+
+def test_every_version_a_bundled_release_stopped_serving_is_in_the_removed_table(registry):
+    table = {(api_version, kind): removed_in for api_version, kind, removed_in, _ in removed_table(registry)}
+    versions = bundled_versions()
+    for before, after in itertools.pairwise(versions):
+        for api_version, kinds in served_kinds(before).items():
+            for kind in kinds - served_kinds(after).get(api_version, set()):
+                assert table.get((api_version, kind)) == minor(after), (api_version, kind, after)
+
+
+def test_every_replacement_is_served_by_the_newest_version(registry):
+    newest = served_kinds(bundled_versions()[-1])
+    for api_version, kind, _, replacement in removed_table(registry):
+        target_api, _, renamed = replacement.partition(" ")
+        if "/" not in target_api:
+            continue  # a text (Pod Security Admission) or none
+        assert (renamed or kind) in newest.get(target_api, set()), (api_version, kind, replacement)
+
+
+def test_the_replacement_named_is_the_one_the_selected_version_serves(lint_text):
+    manifest = "apiVersion: certificates.k8s.io/v1alpha1\nkind: PodCertificateRequest\nmetadata:\n  name: x\n"
+    messages = {version: [f.message for f in lint_text(manifest, version).findings if f.rule == "removed-api"]
+                for version in ("1.34", "1.35", "1.37")}
+    assert messages["1.34"] == []
+    removed = "certificates.k8s.io/v1alpha1 PodCertificateRequest was removed in Kubernetes 1.35"
+    assert messages["1.35"] == [f"{removed}; use certificates.k8s.io/v1beta1"]
+    assert messages["1.37"] == [f"{removed}; use certificates.k8s.io/v1"]
+
+
+@pytest.mark.parametrize(("api_version", "kind", "removed_in"), [
+    ("scheduling.k8s.io/v1beta1", "PriorityClass", "1.22"),
+    ("coordination.k8s.io/v1beta1", "Lease", "1.22"),
+    ("storage.k8s.io/v1beta1", "StorageClass", "1.22"),
+    ("authentication.k8s.io/v1beta1", "TokenReview", "1.22"),
+    ("rbac.authorization.k8s.io/v1alpha1", "ClusterRole", "1.22"),
+    ("policy/v1beta1", "PodDisruptionBudget", "1.25"),
+    ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "1.32"),
+])
+def test_removed_apis_of_the_deprecation_guide(lint_text, api_version, kind, removed_in):
+    report = lint_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n")
+    messages = [f.message for f in report.findings if f.rule == "removed-api"]
+    assert len(messages) == 1
+    assert f"removed in Kubernetes {removed_in}; use " in messages[0]
+

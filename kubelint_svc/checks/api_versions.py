@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.model import Resource
+from kubelint_svc.schemas import served_kinds
 
 
 @dataclass(frozen=True)
 class RemovedApis:
-    removed: list[dict[str, object]]  # {apiVersion, kinds, removedIn: "1.16", replacement}
+    # {apiVersion, kinds, removedIn: "1.16", replacement: "apps/v1" | "resource.k8s.io/v1 DeviceClass" | a text}
+    removed: list[dict[str, object]]
 
 
 @header_only
@@ -25,10 +28,41 @@ def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Ite
             continue
         removed_minor = int(str(entry["removedIn"]).split(".")[1])
         if selected_minor >= removed_minor:
-            yield Hit(
-                f"{resource.api_version} {resource.kind} was removed in Kubernetes {entry['removedIn']}; "
-                f"use {entry['replacement']}",
-                ("apiVersion",),
-                at_key=False,
-            )
+            message = f"{resource.api_version} {resource.kind} was removed in Kubernetes {entry['removedIn']}"
+            replacement = entry.get("replacement")
+            if replacement:
+                message += f"; use {_served_replacement(str(replacement), resource.kind, run)}"
+            else:
+                message += " and has no replacement"
+            yield Hit(message, ("apiVersion",), at_key=False)
         return
+
+
+_API_VERSION = re.compile(r"(?:[a-z0-9.-]+/)?v\d+(?:(?:alpha|beta)\d+)?")
+
+
+def _served_replacement(replacement: str, kind: str, run: RunContext) -> str:
+    """The replacement as the selected version serves it: `certificates.k8s.io/v1` is named
+    `certificates.k8s.io/v1beta1` on a version where v1 is not served yet."""
+    api_version, _, renamed = replacement.partition(" ")
+    if not _API_VERSION.fullmatch(api_version) or " " in renamed:
+        return replacement  # a text: "Pod Security Admission"
+    target = renamed or kind
+    served = served_kinds(run.kubernetes_version)
+    if not served or target in served.get(api_version, ()):
+        return replacement
+    group = api_version.rpartition("/")[0]
+    candidates = [api for api, kinds in served.items() if api.rpartition("/")[0] == group and target in kinds]
+    if not candidates:
+        return replacement
+    best = max(candidates, key=lambda api: _version_priority(api.rpartition("/")[2]))
+    return f"{best} {renamed}".rstrip()
+
+
+def _version_priority(version: str) -> tuple[int, int, int]:
+    """Kubernetes' order of versions: GA before beta before alpha, then the higher number."""
+    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if match is None:
+        return (-1, 0, 0)
+    stability = {"alpha": 0, "beta": 1, None: 2}[match.group(2)]
+    return (stability, int(match.group(1)), int(match.group(3) or 0))
