@@ -220,3 +220,39 @@ def test_removed_apis_of_the_deprecation_guide(lint_text, api_version, kind, rem
     assert len(messages) == 1
     assert f"removed in Kubernetes {removed_in}; use " in messages[0]
 
+
+
+def unknown(report):
+    return [(f.line, f.field, f.message, f.help) for f in report.findings if f.rule == "unknown-kind"]
+
+
+def test_a_misspelt_kind_of_a_built_in_group_is_an_error_with_a_suggestion(lint_text):
+    assert unknown(lint_text("apiVersion: v1\nkind: Servcie\nmetadata:\n  name: web\n")) == [
+        (2, "kind", "no Kubernetes version serves kind 'Servcie' in v1", ("did you mean 'Service'?",)),
+    ]
+
+
+@pytest.mark.parametrize("api_version", ["app/v1", "apps/v1beta3"])
+def test_a_misspelt_built_in_api_version_is_an_error_with_a_suggestion(lint_text, api_version):
+    report = lint_text(f"apiVersion: {api_version}\nkind: Deployment\nmetadata:\n  name: web\n")
+    assert unknown(report) == [
+        (1, "apiVersion", f"no Kubernetes version serves {api_version} Deployment", ("did you mean 'apps/v1'?",)),
+    ]
+
+
+def test_a_kind_in_the_wrong_built_in_group_names_where_it_is_served(lint_text):
+    [(_, field, message, help_lines)] = unknown(lint_text("apiVersion: apps/v1\nkind: Service\nmetadata:\n  name: w\n"))
+    assert (field, message) == ("kind", "no Kubernetes version serves kind 'Service' in apps/v1")
+    assert help_lines[-1] == "Service is served as v1"
+
+
+@pytest.mark.parametrize(("api_version", "kind"), [
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),  # a custom resource
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),  # a CRD group under k8s.io
+    ("skaffold/v4beta6", "Config"),  # a tool's own file, no group like a built-in one
+    ("extensions/v1beta1", "Ingress"),  # removed: removed-api reports it
+    ("scheduling.k8s.io/v1alpha2", "Workload"),  # served by 1.36 only: removed in 1.37
+    ("certificates.k8s.io/v1", "PodCertificateRequest"),  # served from 1.37 on
+])
+def test_custom_groups_removed_and_once_served_versions_are_not_unknown(lint_text, api_version, kind):
+    assert unknown(lint_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n", "1.35")) == []

@@ -1,4 +1,4 @@
-"""API versions that Kubernetes has stopped serving."""
+"""API versions and kinds that Kubernetes has stopped serving, or never served."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.model import Resource
-from kubelint_svc.schemas import served_kinds
+from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
+from kubelint_svc.suggestions import closest
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,44 @@ def _version_priority(version: str) -> tuple[int, int, int]:
         return (-1, 0, 0)
     stability = {"alpha": 0, "beta": 1, None: 2}[match.group(2)]
     return (stability, int(match.group(1)), int(match.group(3) or 0))
+
+
+@header_only
+def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> Iterator[Hit]:
+    """A kind or version of a built-in group that no bundled Kubernetes version serves (a typo:
+    `Servcie`, `app/v1`); removed ones are removed-api's, custom groups are never judged."""
+    api_version, kind = resource.api_version, resource.kind
+    served = run.once(_ever_served)
+    if kind in served.get(api_version, ()):
+        return
+    if any(entry["apiVersion"] == api_version and kind in _kinds_of(entry) for entry in params.removed):
+        return
+    group = api_version.rpartition("/")[0]
+    groups = builtin_groups() | {str(entry["apiVersion"]).rpartition("/")[0] for entry in params.removed}
+    if group not in groups and ("." in group or closest(group, groups - {""}) is None):
+        return  # a custom group (CRD groups hold a dot), or a tool's own file (skaffold/v4, builtin)
+    serving_kind = sorted(api for api, kinds in served.items() if kind in kinds)
+    if api_version in served:
+        near = closest(kind, served[api_version])
+        hint = (f"did you mean {near!r}?",) if near else ()
+        if serving_kind:
+            hint = (*hint, f"{kind} is served as {', '.join(serving_kind)}")
+        yield Hit(f"no Kubernetes version serves kind {kind!r} in {api_version}", ("kind",), at_key=False, help=hint)
+        return
+    near = closest(api_version, serving_kind or served)
+    yield Hit(f"no Kubernetes version serves {api_version}" + (f" {kind}" if serving_kind else ""),
+              ("apiVersion",), at_key=False, help=(f"did you mean {near!r}?",) if near else ())
+
+
+def _kinds_of(entry: dict[str, object]) -> list[object]:
+    kinds = entry.get("kinds")
+    return kinds if isinstance(kinds, list) else []
+
+
+def _ever_served(run: RunContext) -> dict[str, set[str]]:
+    """apiVersion -> the kinds some bundled version serves there (made once a run)."""
+    found: dict[str, set[str]] = {}
+    for version in bundled_versions():
+        for api_version, kinds in served_kinds(version).items():
+            found.setdefault(api_version, set()).update(kinds)
+    return found
