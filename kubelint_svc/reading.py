@@ -98,13 +98,17 @@ class Reading:
         return cls(registry, KustomizeIndex(), stdin, wants_of(registry), cache=store, fingerprint=fingerprint)
 
     def for_context(self) -> Reading:
-        """Files read only for the index: documents it does not need are not parsed at all."""
+        """Files read only for the index and the rules that look across objects: documents they
+        do not need are not parsed at all (one-object rules, `schema` above all, never run on them)."""
         if self.wants is None:
             return replace(self, context=True)
         linted = self.wants
+        cross = self.registry.kinds_read_whole(cross_object_only=True)
 
         def wants(kind: str, api_version: str) -> str:
             decision = linted(kind, api_version)
+            if decision == FULL and cross is not None and kind not in cross | INDEX_KINDS and not kind.endswith("List"):
+                decision = HEADER
             return SKIP if decision == HEADER and api_group(api_version) in BUILTIN_GROUPS else decision
 
         return replace(self, wants=wants, context=True)

@@ -256,3 +256,17 @@ def test_a_kind_in_the_wrong_built_in_group_names_where_it_is_served(lint_text):
 ])
 def test_custom_groups_removed_and_once_served_versions_are_not_unknown(lint_text, api_version, kind):
     assert unknown(lint_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n", "1.35")) == []
+
+
+def test_context_files_read_only_what_the_index_and_cross_object_rules_need(registry):
+    # the schema rule reads every built-in kind of a linted file whole, but never runs on context
+    from kubelint_svc.loader import SKIP
+    from kubelint_svc.reading import Reading
+
+    reading = Reading(registry, None, bytes, wants_of(registry)).for_context()
+    assert reading.wants is not None
+    assert reading.wants("ConfigMap", "v1") == SKIP
+    assert reading.wants("ClusterRole", "rbac.authorization.k8s.io/v1") == SKIP
+    assert reading.wants("Ingress", "networking.k8s.io/v1") == FULL  # ingress-backend-service, the graph
+    assert reading.wants("Deployment", "apps/v1") == FULL
+    assert reading.wants("ServiceMonitor", "monitoring.coreos.com/v1") == HEADER
