@@ -270,3 +270,13 @@ def test_context_files_read_only_what_the_index_and_cross_object_rules_need(regi
     assert reading.wants("Ingress", "networking.k8s.io/v1") == FULL  # ingress-backend-service, the graph
     assert reading.wants("Deployment", "apps/v1") == FULL
     assert reading.wants("ServiceMonitor", "monitoring.coreos.com/v1") == HEADER
+
+
+def test_template_braces_in_config_map_data_are_not_unrendered_placeholders(lint_text):
+    # now read whole for the schema rule: a Grafana dashboard's `${datasource}` and `{{pod}}` are
+    # Grafana's, not a template of ours (header-only, they were never looked at)
+    report = lint_text('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboards\ndata:\n'
+                       '  pods.json: \'{"datasource": "${datasource}", "legendFormat": "{{pod}}"}\'\n')
+    assert [f.rule for f in report.findings] == []
+    templated = lint_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${NAME}\ndata:\n  a: b\n")
+    assert [f.rule for f in templated.findings] == ["unrendered-placeholder"]
