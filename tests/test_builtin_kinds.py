@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 
 import pytest
 from conftest import brief
@@ -280,3 +281,14 @@ def test_template_braces_in_config_map_data_are_not_unrendered_placeholders(lint
     assert [f.rule for f in report.findings] == []
     templated = lint_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${NAME}\ndata:\n  a: b\n")
     assert [f.rule for f in templated.findings] == ["unrendered-placeholder"]
+
+
+@pytest.mark.parametrize("field", ["kind", "apiVersion"])
+def test_a_kind_or_api_version_a_pull_request_made_huge_gives_a_one_line_message(lint_text, field):
+    huge = "Servic" + "e" * 200_000
+    header = {"kind": f"apiVersion: v1\nkind: {huge}\n", "apiVersion": f"apiVersion: apps/v1{huge}\nkind: Deployment\n"}
+    started = time.monotonic()
+    [finding] = [f for f in lint_text(header[field] + "metadata:\n  name: x\n").findings if f.rule == "unknown-kind"]
+    assert time.monotonic() - started < 5
+    assert len(finding.message) < 200
+    assert finding.help == ()

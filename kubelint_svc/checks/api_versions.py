@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.model import Resource
 from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
-from kubelint_svc.suggestions import closest
+from kubelint_svc.suggestions import closest, shortened
 
 
 @dataclass(frozen=True)
@@ -81,19 +81,25 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
         return
     group = api_version.rpartition("/")[0]
     groups = builtin_groups() | {str(entry["apiVersion"]).rpartition("/")[0] for entry in params.removed}
-    if group not in groups and ("." in group or closest(group, groups - {""}) is None):
+    if group not in groups and ("." in group or _closest(group, groups - {""}) is None):
         return  # a custom group (CRD groups hold a dot), or a tool's own file (skaffold/v4, builtin)
     serving_kind = sorted(api for api, kinds in served.items() if kind in kinds)
     if api_version in served:
-        near = closest(kind, served[api_version])
+        near = _closest(kind, served[api_version])
         hint = (f"did you mean {near!r}?",) if near else ()
         if serving_kind:
             hint = (*hint, f"{kind} is served as {', '.join(serving_kind)}")
-        yield Hit(f"no Kubernetes version serves kind {kind!r} in {api_version}", ("kind",), at_key=False, help=hint)
+        yield Hit(f"no Kubernetes version serves kind {shortened(kind)!r} in {api_version}", ("kind",),
+                  at_key=False, help=hint)
         return
-    near = closest(api_version, serving_kind or served)
-    yield Hit(f"no Kubernetes version serves {api_version}" + (f" {kind}" if serving_kind else ""),
+    near = _closest(api_version, serving_kind or served)
+    yield Hit(f"no Kubernetes version serves {shortened(api_version)}" + (f" {kind}" if serving_kind else ""),
               ("apiVersion",), at_key=False, help=(f"did you mean {near!r}?",) if near else ())
+
+
+def _closest(word: str, known: Iterable[str]) -> str | None:
+    # a name a pull request made 100,000 characters long is no typo of a Kubernetes name
+    return closest(word, known) if len(word) <= 100 else None
 
 
 def _kinds_of(entry: dict[str, object]) -> list[object]:
