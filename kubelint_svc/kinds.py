@@ -78,6 +78,8 @@ def is_builtin_group(api_version: str) -> bool:
 def builtin_kind(api_version: str, kind: str) -> str:
     """kind when the object is the built-in kind of that name (a `v1` Service, an `apps/v1`
     Deployment), else "" (a Knative `serving.knative.dev/v1` Service, a custom resource)."""
+    if not api_version:
+        return ""  # no apiVersion: no API server takes it, so no rule about that kind judges it
     group = api_group(api_version)
     groups = KIND_GROUPS.get(kind)
     if groups is not None:

@@ -75,6 +75,12 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
     `Servcie`, `app/v1`); removed ones are removed-api's, custom groups are never judged."""
     api_version, kind = resource.api_version, resource.kind
     served = run.once(_ever_served)
+    if not api_version:
+        serving = sorted((("alpha" in api or "beta" in api), api)
+                         for api, kinds in served_kinds(run.kubernetes_version).items() if kind in kinds)
+        yield Hit(f"Object 'apiVersion' is missing: kubectl refuses this {shortened(kind)}", (),
+                  help=(f"add apiVersion: {serving[0][1]}",) if serving else ())
+        return
     if kind in served.get(api_version, ()):
         return
     if any(entry["apiVersion"] == api_version and kind in _kinds_of(entry) for entry in params.removed):
