@@ -60,8 +60,9 @@ def _duplicate_roots(resources: list[Resource]) -> set[str]:
     where: dict[tuple[str, str, str | None, str | None], set[str]] = {}
     for resource in resources:
         folder = plain_folder(resource)
-        if folder is not None and resource.name and resource.builtin_kind not in _SHARED_KINDS:
-            where.setdefault((resource.group, resource.kind, resource.namespace, resource.name), set()).add(folder)
+        if folder is None or not resource.name or resource.is_patch or resource.builtin_kind in _SHARED_KINDS:
+            continue  # a patch is a partial object, merged into the one it names
+        where.setdefault((resource.group, resource.kind, resource.namespace, resource.name), set()).add(folder)
     roots: set[str] = set()
     for folders in where.values():
         if len(folders) < 2:
