@@ -352,7 +352,8 @@ def expose(
         help="The port(s) the Service serves on, e.g. 80 or 80,443 [default: the containers' ports]."
     ),
     target_port: str | None = typer.Option(
-        None, "--target-port", metavar="PORT", help="Name or number of the container port [default: the port]."
+        None, "--target-port", metavar="PORT",
+        help="Name or number of the container port [default: the port, else the Pods' one declared port]."
     ),
     protocol: str | None = typer.Option(
         None, "--protocol", metavar="PROTOCOL", help="TCP, UDP or SCTP [default: the containers']."
@@ -387,6 +388,10 @@ def expose(
     context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
                                              help="More files or directories to look in (repeatable)."),
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
+    kubectl_compatible: bool = typer.Option(
+        False, "--kubectl-compatible",
+        help="targetPort defaults to the port, as kubectl sets it, even when no container declares that port.",
+    ),
 ) -> None:
     """Write the Service `kubectl expose` would create, offline, from the manifests read."""
     from kubelint_svc.app import Options, UsageError, check_output_file
@@ -400,7 +405,7 @@ def expose(
     request = ExposeRequest(
         target=target, name=name, type=service_type, port=port, target_port=target_port, protocol=protocol,
         node_port=node_port, selector=selector, labels=labels, cluster_ip=cluster_ip, external_ip=external_ip,
-        session_affinity=session_affinity, namespace=namespace,
+        session_affinity=session_affinity, namespace=namespace, kubectl_compatible=kubectl_compatible,
     )
     if append and (output_file is None or output_format is not ManifestFormat.yaml):
         raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")

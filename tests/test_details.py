@@ -4,6 +4,7 @@ each failing before its fix."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import cli_in_process
@@ -73,3 +74,109 @@ def test_the_controller_conventions_are_rule_data(registry):
     assert {"controller": "AWS Load Balancer Controller", "port_name": "use-annotation",
             "annotations": ["alb.ingress.kubernetes.io/actions.", "alb.ingress.kubernetes.io/conditions."]} \
         in conventions
+
+
+HELLO = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: helloworld-deployment
+spec:
+  selector:
+    matchLabels:
+      app: helloworld
+  template:
+    metadata:
+      labels:
+        app: helloworld
+    spec:
+      containers:
+      - name: k8s-demo
+        image: wardviaene/k8s-demo
+        ports:
+        - name: nodejs-port
+          containerPort: 3000
+"""
+
+DNS = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dns
+  labels: {app: dns}
+spec:
+  containers:
+  - name: dns
+    image: coredns
+    ports:
+    - {containerPort: 53, protocol: UDP}
+    - {name: dns-tcp, containerPort: 53, protocol: TCP}
+    - {name: metrics, containerPort: 9153}
+"""
+
+
+def expose(monkeypatch, capsys, tmp_path: Path, manifest: str, *args: str) -> tuple[int, str, str]:
+    (tmp_path / "app.yaml").write_text(manifest)
+    return cli_in_process(monkeypatch, capsys, "expose", *args, cwd=tmp_path)
+
+
+def test_the_tutorial_expose_targets_the_pods_named_port_and_says_how_kubectl_differs(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deployment/helloworld-deployment",
+                            "--type", "NodePort", "--port", "80", "--node-port", "31001")
+    assert code == 0, err
+    assert "    targetPort: nodejs-port\n" in out
+    assert "    port: 80\n" in out
+    assert err == ("kubelint-svc: warning: targetPort: nodejs-port (the Pods' container port 3000/TCP), since no "
+                   "container declares port 80; kubectl expose would write targetPort: 80, which reaches no container "
+                   "(--kubectl-compatible writes what kubectl writes)\n")
+
+
+def test_kubectl_compatible_keeps_kubectls_target_port(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deployment/helloworld-deployment",
+                            "--port", "80", "--kubectl-compatible", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["spec"]["ports"] == [{"protocol": "TCP", "port": 80, "targetPort": 80}]
+    assert "service-target-port-not-exposed" in err
+
+
+def test_a_port_the_pods_declare_stays_the_target_port(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, HELLO, "deployment/helloworld-deployment",
+                            "--port", "3000", "-o", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["spec"]["ports"] == [{"protocol": "TCP", "port": 3000, "targetPort": 3000}]
+
+
+def test_with_several_declared_ports_the_one_of_the_protocol_is_used(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, DNS, "pod/dns", "--port", "5353", "--protocol", "UDP",
+                            "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["spec"]["ports"] == [{"protocol": "UDP", "port": 5353, "targetPort": 53}]
+    assert "targetPort: 53 (the Pods' container port 53/UDP)" in err
+
+
+def test_with_several_declared_ports_of_the_protocol_expose_refuses_and_lists_them(monkeypatch, capsys, tmp_path):
+    code, out, err = expose(monkeypatch, capsys, tmp_path, DNS, "pod/dns", "--port", "80")
+    assert (code, out) == (2, "")
+    assert err == ("kubelint-svc: error: --port 80: no container declares it, and the Pods declare dns-tcp 53/TCP, "
+                   "metrics 9153/TCP: choose the container port with --target-port (or --kubectl-compatible for "
+                   "kubectl's targetPort, the port itself)\n")
+
+
+def test_exposing_a_name_already_defined_says_kubectl_fails_with_already_exists(monkeypatch, capsys, tmp_path):
+    taken = HELLO + """\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: helloworld-deployment
+spec:
+  selector: {app: helloworld}
+  ports:
+  - {port: 3000}
+"""
+    code, _out, err = expose(monkeypatch, capsys, tmp_path, taken, "deployment/helloworld-deployment")
+    assert code == 0
+    assert err == ("kubelint-svc: warning: Service helloworld-deployment is already defined in namespace default "
+                   "(app.yaml:21): kubectl expose would fail with AlreadyExists (services \"helloworld-deployment\" "
+                   "already exists); give this one another --name, or change that Service\n")
+    assert "silently replaces" not in err
