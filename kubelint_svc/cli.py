@@ -247,6 +247,9 @@ def lint(
         extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
         no_cache=no_cache, cache_dir=cache_dir, reports=(output,) if output is not None else (),
     )
+    if show_statistics and output_format not in _STATISTICS_FORMATS:  # not silently ignored
+        raise _usage_error(f"--statistics is written as text or JSON, not --format {output_format.value} "
+                           "(use --format text, concise or json)")
     if show_files or show_settings:
         _show_plan(options, show_settings)
     try:
@@ -258,6 +261,9 @@ def lint(
     _warn(outcome.warnings)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+
+
+_STATISTICS_FORMATS = (OutputFormat.text, OutputFormat.concise, OutputFormat.json)
 
 
 def _warn(warnings: Sequence[str]) -> None:
@@ -287,13 +293,13 @@ def _show_plan(options: Options, settings: bool) -> None:
     raise typer.Exit(EXIT_CLEAN)
 
 
-def _render(outcome: Outcome, output_format: OutputFormat) -> str:
+def _render(outcome: Outcome, output_format: OutputFormat, show_statistics: bool = False) -> str:
     """A machine format (every format but text)."""
     report, registry, threshold = outcome.report, outcome.registry, outcome.settings.fail_on
     if output_format is OutputFormat.json:
         from kubelint_svc.reporters import json as reporter
 
-        return reporter.render(report)
+        return reporter.render_statistics(report) if show_statistics else reporter.render(report)
     if output_format is OutputFormat.sarif:
         from kubelint_svc.reporters import sarif
 
@@ -317,10 +323,11 @@ def _write_report(
     textual = output_format in (OutputFormat.text, OutputFormat.concise)
     concise = output_format is OutputFormat.concise
     if output is not None:
-        content = text.render(report, quiet=quiet, concise=concise) if textual else _render(outcome, output_format)
+        content = text.render(report, quiet=quiet, show_statistics=show_statistics, concise=concise) if textual \
+            else _render(outcome, output_format, show_statistics)
         _write_text(content, output, "--output", outcome.read)
     if output is None and not textual:
-        sys.stdout.write(_render(outcome, output_format))
+        sys.stdout.write(_render(outcome, output_format, show_statistics))
         return
     sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise))
     if os.environ.get("GITHUB_ACTIONS") == "true":

@@ -180,3 +180,32 @@ spec:
                    "(app.yaml:21): kubectl expose would fail with AlreadyExists (services \"helloworld-deployment\" "
                    "already exists); give this one another --name, or change that Service\n")
     assert "silently replaces" not in err
+
+
+TWO_WARNINGS = ALB_INGRESS.replace("name: blue", "name: green").replace("name: ssl-redirect", "name: red")
+
+
+def test_statistics_in_json_are_counts_per_rule(monkeypatch, capsys, tmp_path):
+    code, out, err = lint(monkeypatch, capsys, tmp_path, {"ingress.yaml": TWO_WARNINGS}, "--statistics",
+                          "--format", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert "findings" not in document
+    assert document["statistics"] == [{"rule": "ingress-backend-service", "severity": "warning", "count": 2}]
+    assert document["summary"] == {"files": 1, "objects": 1, "errors": 0, "warnings": 2, "infos": 0}
+
+
+def test_statistics_in_json_go_to_the_output_file_too(monkeypatch, capsys, tmp_path):
+    code, out, _err = lint(monkeypatch, capsys, tmp_path, {"ingress.yaml": TWO_WARNINGS}, "--statistics",
+                           "--format", "json", "-o", "report.json")
+    assert code == 0
+    assert json.loads((tmp_path / "report.json").read_text())["statistics"][0]["count"] == 2
+    assert out.startswith("    2  warning  ingress-backend-service\n")
+
+
+def test_statistics_in_a_format_without_them_is_a_usage_error(monkeypatch, capsys, tmp_path):
+    code, out, err = lint(monkeypatch, capsys, tmp_path, {"ingress.yaml": TWO_WARNINGS}, "--statistics",
+                          "--format", "sarif")
+    assert (code, out) == (2, "")
+    assert err == ("kubelint-svc: error: --statistics is written as text or JSON, not --format sarif (use --format "
+                   "text, concise or json)\n")
