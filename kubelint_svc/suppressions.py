@@ -5,6 +5,7 @@ ignore[...]` / `ignore-file[...]` comments. One that suppresses nothing is itsel
 from __future__ import annotations
 
 import bisect
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -138,21 +139,38 @@ def object_suppression(resource: Resource) -> Suppression | None:
     return Suppression(rules, resource.file, line, column, "object", object=resource.ref())
 
 
+def _place_of(suppression: Suppression) -> _Place:
+    """Where a finding must be for the suppression to apply."""
+    if suppression.scope == "file":
+        return (suppression.file,)
+    if suppression.scope == "object":
+        return (suppression.file, suppression.object)
+    return (suppression.file, suppression.applies_to_line)
+
+
+def _hint(rule: str, reported: set[str], known_rules: set[str], where: str) -> str:
+    """"; did you mean ...?" preferring a rule reported where the suppression applies (a typo of
+    the rule that fired there) over the closest of every rule; "" when none is close."""
+    # a looser cutoff than for every rule: the few rules reported there are the likely ones
+    near = difflib.get_close_matches(rule, sorted(reported - {rule}), n=1, cutoff=0.5)
+    if near:
+        return f"; did you mean {near[0]!r}, reported on {where}?"
+    return did_you_mean(rule, known_rules) if known_rules else ""
+
+
 def apply(
     findings: list[Finding], suppressions: list[Suppression], known_rules: set[str], unused_severity: str | None
 ) -> list[Finding]:
     """Findings left after suppression, plus an `unused-suppression` finding (at unused_severity;
     none when that rule is off) for each rule a suppression names but silences nothing of."""
     by_place: dict[_Place, list[Suppression]] = {}
-    for suppression in suppressions:  # where a finding must be for each to apply
-        if suppression.scope == "file":
-            place: _Place = (suppression.file,)
-        elif suppression.scope == "object":
-            place = (suppression.file, suppression.object)
-        else:
-            place = (suppression.file, suppression.applies_to_line)
-        by_place.setdefault(place, []).append(suppression)
+    for suppression in suppressions:
+        by_place.setdefault(_place_of(suppression), []).append(suppression)
     kept = []
+    fired: dict[_Place, set[str]] = {}  # the rules reported at each place: what a misspelt name most likely meant
+    for finding in findings:
+        for place in ((finding.file,), (finding.file, finding.object), (finding.file, finding.line)):
+            fired.setdefault(place, set()).add(finding.rule)
     for finding in findings:
         candidates = [
             *by_place.get((finding.file,), []),
@@ -172,9 +190,10 @@ def apply(
         if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
             where = "the next line"
         messages = []
+        reported = fired.get(_place_of(suppression), set())
         for rule in unused[:MAX_UNUSED_NAMED]:
-            why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
-                "nothing to suppress"
+            why = f"no such rule{_hint(rule, reported, known_rules, where)}" if rule not in known_rules else \
+                f"nothing to suppress{_hint(rule, reported, set(), where)}"
             messages.append(f"suppression of {shortened(rule)} on {where} is unused ({why}): remove it")
         if len(unused) > MAX_UNUSED_NAMED:
             messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "

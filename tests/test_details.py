@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import cli_in_process
 
 ALB_INGRESS = """\
@@ -209,3 +210,34 @@ def test_statistics_in_a_format_without_them_is_a_usage_error(monkeypatch, capsy
     assert (code, out) == (2, "")
     assert err == ("kubelint-svc: error: --statistics is written as text or JSON, not --format sarif (use --format "
                    "text, concise or json)\n")
+
+
+NODE_PORT_ON_CLUSTER_IP = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    nodePort: 30080 # kubelint-svc: ignore[RULE]
+"""
+
+
+@pytest.mark.parametrize(("written", "why"), [
+    ("service-node-prot", "no such rule; did you mean 'service-node-port-forbidden', reported on this line?"),
+    ("service-node-port-range", ("nothing to suppress; did you mean 'service-node-port-forbidden', reported on this "
+                                "line?")),
+])
+def test_did_you_mean_prefers_the_rule_reported_on_the_line(monkeypatch, capsys, tmp_path, written, why):
+    manifest = NODE_PORT_ON_CLUSTER_IP.replace("RULE", written)
+    _code, out, _err = lint(monkeypatch, capsys, tmp_path, {"service.yaml": manifest}, "-f", "concise")
+    assert (f"service.yaml:9:21: info[unused-suppression] suppression of {written} on this line is unused ({why}): "
+            "remove it\n") in out
+
+
+def test_did_you_mean_falls_back_to_every_rule(monkeypatch, capsys, tmp_path):
+    manifest = NODE_PORT_ON_CLUSTER_IP.replace("RULE", "service-selector-no-mach").replace("nodePort: 30080 ", "")
+    _code, out, _err = lint(monkeypatch, capsys, tmp_path, {"service.yaml": manifest}, "-f", "concise")
+    assert "(no such rule; did you mean 'service-selector-no-match'?)" in out
