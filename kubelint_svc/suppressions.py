@@ -18,6 +18,10 @@ ANNOTATION = "kubelint-svc.io/ignore"
 # rules of one suppression reported unused one by one; the rest are counted in one finding, so
 # a comment naming thousands of rules (a pull request's) gives a dozen lines, not thousands
 MAX_UNUSED_NAMED = 10
+# how much likelier a rule reported where a suppression applies is meant than another rule as
+# close to its name: ignore[service-node-prot] on a service-node-port-forbidden line means that
+# one (0.73 alike), not service-node-port-range (0.80)
+REPORTED_BONUS = 0.15
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
 
 # where a finding must be for a suppression to apply: (file,), (file, object) or (file, line)
@@ -150,12 +154,17 @@ def _place_of(suppression: Suppression) -> _Place:
 
 def _hint(rule: str, reported: set[str], known_rules: set[str], where: str) -> str:
     """"; did you mean ...?" preferring a rule reported where the suppression applies (a typo of
-    the rule that fired there) over the closest of every rule; "" when none is close."""
-    # a looser cutoff than for every rule: the few rules reported there are the likely ones
-    near = difflib.get_close_matches(rule, sorted(reported - {rule}), n=1, cutoff=0.5)
-    if near:
-        return f"; did you mean {near[0]!r}, reported on {where}?"
-    return did_you_mean(rule, known_rules) if known_rules else ""
+    the rule that fired there) over the closest of every rule, unless that one is much closer;
+    "" when none is close. known_rules empty: only reported rules are suggested."""
+    fired = difflib.get_close_matches(rule, sorted(reported - {rule}), n=1, cutoff=0.5)
+    anywhere = difflib.get_close_matches(rule, sorted(known_rules), n=1, cutoff=0.6)
+    if fired and (not anywhere or _likeness(rule, fired[0]) + REPORTED_BONUS >= _likeness(rule, anywhere[0])):
+        return f"; did you mean {fired[0]!r}, reported on {where}?"
+    return did_you_mean(rule, known_rules) if anywhere else ""
+
+
+def _likeness(first: str, second: str) -> float:
+    return difflib.SequenceMatcher(None, first, second).ratio()
 
 
 def apply(
