@@ -241,3 +241,63 @@ def test_did_you_mean_falls_back_to_every_rule(monkeypatch, capsys, tmp_path):
     manifest = NODE_PORT_ON_CLUSTER_IP.replace("RULE", "service-selector-no-mach").replace("nodePort: 30080 ", "")
     _code, out, _err = lint(monkeypatch, capsys, tmp_path, {"service.yaml": manifest}, "-f", "concise")
     assert "(no such rule; did you mean 'service-selector-no-match'?)" in out
+
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+"""
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: web
+    image: nginx
+    ports:
+    - containerPort: 80
+"""
+
+
+def test_one_edge_is_one_edge(monkeypatch, capsys, tmp_path):
+    (tmp_path / "app.yaml").write_text(SERVICE + "---\n" + POD)
+    code, out, _err = cli_in_process(monkeypatch, capsys, "graph", "app.yaml", cwd=tmp_path)
+    assert code == 0
+    assert out.endswith("\n2 nodes, 1 edge, 0 broken.\n")
+
+
+def _git_repository(tmp_path: Path, files: dict[str, str]) -> None:
+    import subprocess
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+
+
+def test_the_summary_counts_what_git_context_read_apart(monkeypatch, capsys, tmp_path):
+    others = POD.replace("web", "other") + "---\n" + POD.replace("web", "third")
+    _git_repository(tmp_path, {"service.yaml": SERVICE, "pod.yaml": POD, "more.yaml": others})
+    code, out, _err = cli_in_process(monkeypatch, capsys, "lint", "--no-cache", "service.yaml", "--git-context",
+                                     cwd=tmp_path)
+    assert code == 0
+    assert out == "No problems found in 1 object in 1 file, with 3 objects in 2 files read as context.\n"
+
+
+def test_the_summary_with_findings_counts_context_apart(monkeypatch, capsys, tmp_path):
+    (tmp_path / "service.yaml").write_text(SERVICE.replace("port: 80", "port: 80\n    targetPort: 9000"))
+    (tmp_path / "pod.yaml").write_text(POD)
+    code, out, _err = cli_in_process(monkeypatch, capsys, "lint", "--no-cache", "service.yaml", "--context",
+                                     "pod.yaml", "-f", "concise", cwd=tmp_path)
+    assert code == 0
+    assert out.endswith("Found 1 warning in 1 file (1 object in 1 file read; 1 object in 1 file read as "
+                        "context).\n")
