@@ -68,7 +68,9 @@ app = typer.Typer(
     name="kubelint-svc",
     cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
-    add_completion=True,  # typer's --install-completion and --show-completion
+    # typer's --show-completion takes no shell (`--show-completion zsh` printed the bash script of
+    # the shell it detected): ours below take one
+    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
@@ -118,13 +120,91 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(EXIT_CLEAN)
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    powershell = "powershell"
+    pwsh = "pwsh"
+
+
+_COMPLETE_VARIABLE = "_KUBELINT_SVC_COMPLETE"  # what typer's scripts set to ask for completions
+_COMPLETION_OPTIONS = ("--show-completion", "--install-completion")
+
+
+def _show_completion(ctx: typer.Context, value: Shell | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from typer._completion_shared import get_completion_script
+
+    typer.echo(get_completion_script(prog_name="kubelint-svc", complete_var=_COMPLETE_VARIABLE, shell=value.value))
+    raise typer.Exit(EXIT_CLEAN)
+
+
+def _install_completion(ctx: typer.Context, value: Shell | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from typer._completion_shared import install
+
+    shell, path = install(shell=value.value, prog_name="kubelint-svc", complete_var=_COMPLETE_VARIABLE)
+    typer.echo(f"{shell} completion installed in {path}; it takes effect in a new shell.")
+    raise typer.Exit(EXIT_CLEAN)
+
+
+def _with_detected_shell(args: list[str]) -> list[str]:
+    """`--show-completion` or `--install-completion` with no shell after it: the shell this runs
+    in, as typer detects it (typer 0.28's options cannot take a value or none)."""
+    if not args or args[0] not in _COMPLETION_OPTIONS or (len(args) > 1 and not args[1].startswith("-")):
+        return args
+    from typer._completion_shared import _get_shell_name
+
+    detected = _get_shell_name()
+    return [args[0], detected, *args[1:]] if detected is not None and detected in Shell.__members__ else args
+
+
 @app.callback()
 def main_options(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
     ),
+    show_completion: Shell | None = typer.Option(
+        None, "--show-completion", metavar="[SHELL]", callback=_show_completion, is_eager=True, expose_value=False,
+        help="Print the completion script for SHELL (default: the current shell), to copy it or customise it.",
+    ),
+    install_completion: Shell | None = typer.Option(
+        None, "--install-completion", metavar="[SHELL]", callback=_install_completion, is_eager=True,
+        expose_value=False, help="Install completion for SHELL (default: the current shell).",
+    ),
 ) -> None:
     """Lint Kubernetes Services and the workloads they select."""
+
+
+def _complete_rule_ids(incomplete: str) -> list[tuple[str, str]]:
+    """Rule ids (the configuration's packs included) with their summaries, for `explain`."""
+    from kubelint_svc.app import UsageError, load_configuration, load_registry
+    from kubelint_svc.reporters.escaping import visible
+
+    try:
+        registry = load_registry(load_configuration(None))
+    except UsageError:  # a broken configuration: the built-in rules still complete
+        from kubelint_svc.engine import Registry
+
+        registry = Registry.builtin()
+    return [(rule.id, visible(rule.summary)) for rule in registry.sorted_rules() if rule.id.startswith(incomplete)]
+
+
+def _complete_versions(incomplete: str) -> list[str]:
+    """The Kubernetes versions with a bundled schema, for -k."""
+    from kubelint_svc.schemas import bundled_versions
+
+    return [version for version in bundled_versions() if version.startswith(incomplete)]
+
+
+def _complete_expose_target(incomplete: str) -> list[str]:
+    """`deployment/`, `svc/`, ...: the kinds expose takes, as kubectl names them, before the name."""
+    from kubelint_svc.expose import KIND_NAMES
+
+    return [f"{name}/" for name in KIND_NAMES if f"{name}/".startswith(incomplete)]
 
 
 def _config(config_file: str | None) -> Config:
@@ -167,7 +247,7 @@ def lint(
         help="Report format: text frames each finding with its source line; concise is one line each.",
     ),
     kubernetes_version: str | None = typer.Option(
-        None, "--kubernetes-version", "-k", metavar="VERSION",
+        None, "--kubernetes-version", "-k", metavar="VERSION", autocompletion=_complete_versions,
         help="Kubernetes minor version to check against (default: newest bundled)."
     ),
     fail_on: Severity | None = typer.Option(
@@ -343,7 +423,7 @@ class ManifestFormat(str, Enum):
 
 @app.command(cls=_PlainCommand, short_help="Write the Service `kubectl expose` would create, offline.")
 def expose(
-    target: str = typer.Argument(..., metavar="KIND/NAME",
+    target: str = typer.Argument(..., metavar="KIND/NAME", autocompletion=_complete_expose_target,
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
                                       "service, and its name."),
     paths: list[str] | None = typer.Argument(None, metavar="[PATH]...",
@@ -466,6 +546,7 @@ def graph(
     node_port_range: str | None = typer.Option(None, "--node-port-range", metavar="LOW-HIGH",
                                                help="The cluster's node port range [default: 30000-32767]."),
     kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", "-k", metavar="VERSION",
+                                                  autocompletion=_complete_versions,
                                                   help="Kubernetes minor version to check against."),
     config_file: str | None = typer.Option(None, "--config", metavar="FILE", help="Configuration file."),
     context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
@@ -517,7 +598,8 @@ def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
 
 @app.command(cls=_PlainCommand)
 def explain(
-    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
+    rule_id: str = typer.Argument(..., metavar="RULE", autocompletion=_complete_rule_ids,
+                                  help="A rule id, as `rules` lists them."),
     config_file: str | None = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
@@ -571,8 +653,12 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    if os.environ.get(_COMPLETE_VARIABLE):  # a shell asks for completions: typer's way of answering it
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
-        code = app(prog_name="kubelint-svc", standalone_mode=False)
+        code = app(args=_with_detected_shell(sys.argv[1:]), prog_name="kubelint-svc", standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors: one line, as the README promises
         from typer._click.exceptions import NoArgsIsHelpError
 

@@ -301,3 +301,66 @@ def test_the_summary_with_findings_counts_context_apart(monkeypatch, capsys, tmp
     assert code == 0
     assert out.endswith("Found 1 warning in 1 file (1 object in 1 file read; 1 object in 1 file read as "
                         "context).\n")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("--show-completion", "zsh"), "#compdef kubelint-svc"),
+    (("--show-completion=zsh",), "#compdef kubelint-svc"),
+    (("--show-completion", "fish"), "complete --command kubelint-svc"),
+    (("--show-completion=bash",), "complete -o default -F _kubelint_svc_completion kubelint-svc"),
+])
+def test_show_completion_prints_the_script_of_the_shell_named(monkeypatch, capsys, tmp_path, args, expected):
+    code, out, err = cli_in_process(monkeypatch, capsys, *args, cwd=tmp_path)
+    assert (code, err) == (0, "")
+    assert expected in out
+    assert f"_KUBELINT_SVC_COMPLETE=complete_{args[-1].rpartition('=')[2]}" in out
+
+
+def test_show_completion_alone_is_for_the_shell_it_runs_in(monkeypatch, capsys, tmp_path):
+    import typer._completion_shared
+
+    monkeypatch.setattr(typer._completion_shared, "_get_shell_name", lambda: "fish")
+    code, out, _err = cli_in_process(monkeypatch, capsys, "--show-completion", cwd=tmp_path)
+    assert code == 0
+    assert out.startswith("complete --command kubelint-svc")
+
+
+def test_an_unknown_shell_is_one_line(monkeypatch, capsys, tmp_path):
+    code, out, err = cli_in_process(monkeypatch, capsys, "--show-completion", "tcsh", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert err == ("kubelint-svc: error: Invalid value for '--show-completion': 'tcsh' is not one of 'bash', 'zsh', "
+                   "'fish', 'powershell', 'pwsh'.\n")
+
+
+def complete(monkeypatch, capsys, shell: str, line: str) -> str:
+    """What the script of shell gets back when the user presses tab after line."""
+    monkeypatch.setenv("_KUBELINT_SVC_COMPLETE", f"complete_{shell}")
+    monkeypatch.setenv("_TYPER_COMPLETE_ARGS", line)
+    monkeypatch.setenv("_TYPER_COMPLETE_FISH_ACTION", "get-args")
+    code, out, _err = cli_in_process(monkeypatch, capsys, *line.split()[1:])
+    assert code == 0
+    return out
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_explain_completes_rule_ids(monkeypatch, capsys, shell):
+    out = complete(monkeypatch, capsys, shell, "kubelint-svc explain service-node-port-f")
+    assert "service-node-port-forbidden" in out
+    assert "service-node-port-range" not in out
+    assert "A ClusterIP Service may not set nodePort." in out  # its summary, shown beside it
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_kubernetes_version_completes_the_bundled_versions(monkeypatch, capsys, shell):
+    from kubelint_svc.schemas import bundled_versions
+
+    out = complete(monkeypatch, capsys, shell, "kubelint-svc lint -k 1.")
+    assert all(version in out for version in bundled_versions())
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_expose_completes_the_kinds(monkeypatch, capsys, shell):
+    out = complete(monkeypatch, capsys, shell, "kubelint-svc expose st")
+    assert "statefulset/" in out
+    assert "sts/" in out
+    assert "deployment/" not in out
