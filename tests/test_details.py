@@ -5,6 +5,7 @@ each failing before its fix."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -364,3 +365,89 @@ def test_expose_completes_the_kinds(monkeypatch, capsys, shell):
     assert "statefulset/" in out
     assert "sts/" in out
     assert "deployment/" not in out
+
+
+REPOSITORY = "https://github.com/kubelint-svc/kubelint-svc"
+# what every install line may say: the repository pinned to a commit, a checkout, the Action's own
+INSTALLS = re.compile(r'pip install (?:--quiet --disable-pip-version-check "\$GITHUB_ACTION_PATH"|\.(?= |$)|'
+                      r"-e '\.\[test\]'|\"kubelint-svc(?:\[kustomize\])? @ git\+(?P<url>[^@\"]+)@<commit-sha>\")")
+
+
+def _documents() -> dict[str, str]:
+    from conftest import REPO
+
+    paths = [REPO / "README.md", REPO / "action.yml", *sorted((REPO / "docs").glob("*.md")),
+             *sorted((REPO / "rules").glob("*.yaml"))]
+    return {path.name: path.read_text() for path in paths}
+
+
+def test_every_install_line_installs_from_the_repository_pinned_to_a_commit():
+    lines = [(name, line) for name, text in _documents().items() for line in text.splitlines() if "pip install" in line]
+    assert len(lines) >= 5
+    for name, line in lines:
+        found = INSTALLS.search(line)
+        assert found, (name, line)  # not `pip install kubelint-svc`: no such package is published
+        assert found.group("url") in (None, REPOSITORY), (name, line)
+    readme = _documents()["README.md"]
+    assert "pip install kubelint-svc" not in readme
+    assert f"- repo: {REPOSITORY}\n" in readme  # pre-commit's, and the Action's, are the same repository
+    assert f"uses: {REPOSITORY.removeprefix('https://github.com/')}@" in readme
+
+
+@pytest.mark.slow  # pip clones the repository and builds a wheel: a few seconds
+def test_the_readme_install_line_builds_from_a_commit(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import REPO
+
+    line = next(line for line in _documents()["README.md"].splitlines() if line.startswith("pip install \"kubelint"))
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    requirement = line.split('"')[1].replace(REPOSITORY, f"file://localhost{REPO}").replace("<commit-sha>", commit)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), requirement],
+                   check=True, capture_output=True)
+    [wheel] = tmp_path.glob("kubelint_svc-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "kubelint_svc/rules/cross-object.yaml" in names
+    assert any(name.startswith("kubelint_svc/schemas/v1.") for name in names)
+
+
+def test_the_readme_expose_example_is_what_the_command_prints(monkeypatch, capsys, tmp_path):
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    command, shown = re.search(r"```\n\$ (kubelint-svc expose [^\n]*)\n(.*?)```", readme, re.S).groups()
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "deployment.yaml").write_text(HELLO)
+    code, out, err = cli_in_process(monkeypatch, capsys, *command.split()[1:], cwd=tmp_path)
+    assert code == 0
+    assert out + err == shown
+
+
+def test_the_readme_json_statistics_example_has_the_keys_of_a_real_report(monkeypatch, capsys, tmp_path):
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    example = json.loads(re.search(r"With `--statistics`.*?```json\n(.*?)```", readme, re.S).group(1))
+    _code, out, _err = lint(monkeypatch, capsys, tmp_path, {"ingress.yaml": TWO_WARNINGS}, "--statistics",
+                            "--format", "json")
+    real = json.loads(out)
+    assert set(example) == set(real)
+    assert set(example["statistics"][0]) == set(real["statistics"][0])
+    assert set(example["summary"]) == set(real["summary"])
+
+
+def test_a_rule_packs_summary_completes_quoted(monkeypatch, capsys, tmp_path):
+    # a pull request's pack summary is shown beside its id: zsh evals the answer, so nothing in it
+    # may end the quoting or start a line of its own
+    (tmp_path / "policies").mkdir()
+    (tmp_path / ".kubelint-svc.yaml").write_text("rule-packs: [policies]\n")
+    (tmp_path / "policies" / "p.yaml").write_text(
+        "rules:\n  - id: team-evil\n    severity: error\n"
+        '    summary: "it\'s $(touch pwned) `id`\\nline two"\n'
+        "    rationale: r\n    kinds: [Service]\n    check:\n      message: m\n      json-schema: {}\n")
+    monkeypatch.chdir(tmp_path)
+    out = complete(monkeypatch, capsys, "zsh", "kubelint-svc explain team")
+    assert out == "_arguments '*: :((\"team-evil\":\"it''s \\$(touch pwned) \\`id\\`\\nline two\"))'\n"
