@@ -409,7 +409,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     """The Service `kubectl expose` would create for request's KIND/NAME, from the objects options
     names (builds and renders as the lint sees them); UsageError for a missing or ambiguous
     target, or a flag kubectl would refuse."""
-    from kubelint_svc.expose import ExposeError, find_target, parse_target, service_for
+    from kubelint_svc.expose import ExposeError, existing_service, find_target, parse_target, service_for
 
     try:
         parse_target(request.target)  # a wrong KIND is said before any file is read
@@ -420,7 +420,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     run = outcome.run
     try:
         target = find_target([*run.resources, *run.context_resources], request, outcome.settings.namespace)
-        service = service_for(target, request, outcome.settings.node_port_range)
+        exposure = service_for(target, request, outcome.settings.node_port_range)
     except ExposeError as error:
         unread = not_read(outcome, "read")
         more = f" ({len(unread)} document{'s' if len(unread) > 1 else ''} could not be read: {unread[0]})" \
@@ -428,13 +428,17 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
         raise UsageError(f"{error}{more}") from None
     # what kubectl would write is linted against what it came from: a Service exposed from a
     # Service keeps kubectl's targetPort (its port), which may reach no container
+    service = exposure.service
     generated = Resource("v1", "Service", service, "<the Service written>", unit=target.unit)
-    findings = list(outcome.registry.check_resource(generated, run))
+    # a Service of that name already there is kubectl expose's AlreadyExists, said by expose
+    findings = [f for f in outcome.registry.check_resource(generated, run) if f.rule != "service-duplicate-name"]
     errors = [f"error[{finding.rule}] {finding.message}" for finding in findings if finding.severity == "error"]
     if errors:  # what the API server would reject, or a port that reaches nothing: not written
         raise UsageError(f"the Service written would not lint clean, so it is not written: {'; '.join(errors)}")
     notes = [f"the Service written: {finding.severity}[{finding.rule}] {finding.message}" for finding in findings]
-    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *notes), outcome.read)
+    exists = existing_service(service, [*run.resources, *run.context_resources], outcome.settings.namespace)
+    return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *exposure.notes,
+                                     *([exists] if exists else []), *notes), outcome.read)
 
 
 GRAPH_FORMATS = ("text", "mermaid", "dot", "json")

@@ -68,7 +68,9 @@ app = typer.Typer(
     name="kubelint-svc",
     cls=_PlainGroup,
     help="Lint Kubernetes Services and the workloads they select.",
-    add_completion=True,  # typer's --install-completion and --show-completion
+    # typer's --show-completion takes no shell (`--show-completion zsh` printed the bash script of
+    # the shell it detected): ours below take one
+    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: no markup to eat `[default: ...]`, no boxes
@@ -118,13 +120,91 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(EXIT_CLEAN)
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    powershell = "powershell"
+    pwsh = "pwsh"
+
+
+_COMPLETE_VARIABLE = "_KUBELINT_SVC_COMPLETE"  # what typer's scripts set to ask for completions
+_COMPLETION_OPTIONS = ("--show-completion", "--install-completion")
+
+
+def _show_completion(ctx: typer.Context, value: Shell | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from typer._completion_shared import get_completion_script
+
+    typer.echo(get_completion_script(prog_name="kubelint-svc", complete_var=_COMPLETE_VARIABLE, shell=value.value))
+    raise typer.Exit(EXIT_CLEAN)
+
+
+def _install_completion(ctx: typer.Context, value: Shell | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from typer._completion_shared import install
+
+    shell, path = install(shell=value.value, prog_name="kubelint-svc", complete_var=_COMPLETE_VARIABLE)
+    typer.echo(f"{shell} completion installed in {path}; it takes effect in a new shell.")
+    raise typer.Exit(EXIT_CLEAN)
+
+
+def _with_detected_shell(args: list[str]) -> list[str]:
+    """`--show-completion` or `--install-completion` with no shell after it: the shell this runs
+    in, as typer detects it (typer 0.28's options cannot take a value or none)."""
+    if not args or args[0] not in _COMPLETION_OPTIONS or (len(args) > 1 and not args[1].startswith("-")):
+        return args
+    from typer._completion_shared import _get_shell_name
+
+    detected = _get_shell_name()
+    return [args[0], detected, *args[1:]] if detected is not None and detected in Shell.__members__ else args
+
+
 @app.callback()
 def main_options(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
     ),
+    show_completion: Shell | None = typer.Option(
+        None, "--show-completion", metavar="[SHELL]", callback=_show_completion, is_eager=True, expose_value=False,
+        help="Print the completion script for SHELL (default: the current shell), to copy it or customise it.",
+    ),
+    install_completion: Shell | None = typer.Option(
+        None, "--install-completion", metavar="[SHELL]", callback=_install_completion, is_eager=True,
+        expose_value=False, help="Install completion for SHELL (default: the current shell).",
+    ),
 ) -> None:
     """Lint Kubernetes Services and the workloads they select."""
+
+
+def _complete_rule_ids(incomplete: str) -> list[tuple[str, str]]:
+    """Rule ids (the configuration's packs included) with their summaries, for `explain`."""
+    from kubelint_svc.app import UsageError, load_configuration, load_registry
+    from kubelint_svc.reporters.escaping import visible
+
+    try:
+        registry = load_registry(load_configuration(None))
+    except UsageError:  # a broken configuration: the built-in rules still complete
+        from kubelint_svc.engine import Registry
+
+        registry = Registry.builtin()
+    return [(rule.id, visible(rule.summary)) for rule in registry.sorted_rules() if rule.id.startswith(incomplete)]
+
+
+def _complete_versions(incomplete: str) -> list[str]:
+    """The Kubernetes versions with a bundled schema, for -k."""
+    from kubelint_svc.schemas import bundled_versions
+
+    return [version for version in bundled_versions() if version.startswith(incomplete)]
+
+
+def _complete_expose_target(incomplete: str) -> list[str]:
+    """`deployment/`, `svc/`, ...: the kinds expose takes, as kubectl names them, before the name."""
+    from kubelint_svc.expose import KIND_NAMES
+
+    return [f"{name}/" for name in KIND_NAMES if f"{name}/".startswith(incomplete)]
 
 
 def _config(config_file: str | None) -> Config:
@@ -167,7 +247,7 @@ def lint(
         help="Report format: text frames each finding with its source line; concise is one line each.",
     ),
     kubernetes_version: str | None = typer.Option(
-        None, "--kubernetes-version", "-k", metavar="VERSION",
+        None, "--kubernetes-version", "-k", metavar="VERSION", autocompletion=_complete_versions,
         help="Kubernetes minor version to check against (default: newest bundled)."
     ),
     fail_on: Severity | None = typer.Option(
@@ -247,6 +327,9 @@ def lint(
         extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
         no_cache=no_cache, cache_dir=cache_dir, reports=(output,) if output is not None else (),
     )
+    if show_statistics and output_format not in _STATISTICS_FORMATS:  # not silently ignored
+        raise _usage_error(f"--statistics is written as text or JSON, not --format {output_format.value} "
+                           "(use --format text, concise or json)")
     if show_files or show_settings:
         _show_plan(options, show_settings)
     try:
@@ -258,6 +341,9 @@ def lint(
     _warn(outcome.warnings)
     _write_report(outcome, output_format, output, colour, quiet, show_statistics)
     raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+
+
+_STATISTICS_FORMATS = (OutputFormat.text, OutputFormat.concise, OutputFormat.json)
 
 
 def _warn(warnings: Sequence[str]) -> None:
@@ -287,13 +373,13 @@ def _show_plan(options: Options, settings: bool) -> None:
     raise typer.Exit(EXIT_CLEAN)
 
 
-def _render(outcome: Outcome, output_format: OutputFormat) -> str:
+def _render(outcome: Outcome, output_format: OutputFormat, show_statistics: bool = False) -> str:
     """A machine format (every format but text)."""
     report, registry, threshold = outcome.report, outcome.registry, outcome.settings.fail_on
     if output_format is OutputFormat.json:
         from kubelint_svc.reporters import json as reporter
 
-        return reporter.render(report)
+        return reporter.render_statistics(report) if show_statistics else reporter.render(report)
     if output_format is OutputFormat.sarif:
         from kubelint_svc.reporters import sarif
 
@@ -317,10 +403,11 @@ def _write_report(
     textual = output_format in (OutputFormat.text, OutputFormat.concise)
     concise = output_format is OutputFormat.concise
     if output is not None:
-        content = text.render(report, quiet=quiet, concise=concise) if textual else _render(outcome, output_format)
+        content = text.render(report, quiet=quiet, show_statistics=show_statistics, concise=concise) if textual \
+            else _render(outcome, output_format, show_statistics)
         _write_text(content, output, "--output", outcome.read)
     if output is None and not textual:
-        sys.stdout.write(_render(outcome, output_format))
+        sys.stdout.write(_render(outcome, output_format, show_statistics))
         return
     sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise))
     if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -336,7 +423,7 @@ class ManifestFormat(str, Enum):
 
 @app.command(cls=_PlainCommand, short_help="Write the Service `kubectl expose` would create, offline.")
 def expose(
-    target: str = typer.Argument(..., metavar="KIND/NAME",
+    target: str = typer.Argument(..., metavar="KIND/NAME", autocompletion=_complete_expose_target,
                                  help="deployment, replicaset, replicationcontroller, statefulset, daemonset, pod or "
                                       "service, and its name."),
     paths: list[str] | None = typer.Argument(None, metavar="[PATH]...",
@@ -352,7 +439,8 @@ def expose(
         help="The port(s) the Service serves on, e.g. 80 or 80,443 [default: the containers' ports]."
     ),
     target_port: str | None = typer.Option(
-        None, "--target-port", metavar="PORT", help="Name or number of the container port [default: the port]."
+        None, "--target-port", metavar="PORT",
+        help="Name or number of the container port [default: the port, else the Pods' one declared port]."
     ),
     protocol: str | None = typer.Option(
         None, "--protocol", metavar="PROTOCOL", help="TCP, UDP or SCTP [default: the containers']."
@@ -387,6 +475,10 @@ def expose(
     context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
                                              help="More files or directories to look in (repeatable)."),
     kustomize: KustomizeEngine | None = typer.Option(None, "--kustomize", help="How kustomizations are built."),
+    kubectl_compatible: bool = typer.Option(
+        False, "--kubectl-compatible",
+        help="targetPort defaults to the port, as kubectl sets it, even when no container declares that port.",
+    ),
 ) -> None:
     """Write the Service `kubectl expose` would create, offline, from the manifests read."""
     from kubelint_svc.app import Options, UsageError, check_output_file
@@ -400,7 +492,7 @@ def expose(
     request = ExposeRequest(
         target=target, name=name, type=service_type, port=port, target_port=target_port, protocol=protocol,
         node_port=node_port, selector=selector, labels=labels, cluster_ip=cluster_ip, external_ip=external_ip,
-        session_affinity=session_affinity, namespace=namespace,
+        session_affinity=session_affinity, namespace=namespace, kubectl_compatible=kubectl_compatible,
     )
     if append and (output_file is None or output_format is not ManifestFormat.yaml):
         raise _usage_error("--append needs --output-file and -o yaml (YAML documents can follow one another)")
@@ -454,6 +546,7 @@ def graph(
     node_port_range: str | None = typer.Option(None, "--node-port-range", metavar="LOW-HIGH",
                                                help="The cluster's node port range [default: 30000-32767]."),
     kubernetes_version: str | None = typer.Option(None, "--kubernetes-version", "-k", metavar="VERSION",
+                                                  autocompletion=_complete_versions,
                                                   help="Kubernetes minor version to check against."),
     config_file: str | None = typer.Option(None, "--config", metavar="FILE", help="Configuration file."),
     context: list[str] | None = typer.Option(None, "--context", metavar="PATH",
@@ -505,7 +598,8 @@ def list_rules(config_file: str | None = CONFIG_OPTION) -> None:
 
 @app.command(cls=_PlainCommand)
 def explain(
-    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, as `rules` lists them."),
+    rule_id: str = typer.Argument(..., metavar="RULE", autocompletion=_complete_rule_ids,
+                                  help="A rule id, as `rules` lists them."),
     config_file: str | None = CONFIG_OPTION,
 ) -> None:
     """Explain a rule: why it matters, a failing example and its fix."""
@@ -559,8 +653,12 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    if os.environ.get(_COMPLETE_VARIABLE):  # a shell asks for completions: typer's way of answering it
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
-        code = app(prog_name="kubelint-svc", standalone_mode=False)
+        code = app(args=_with_detected_shell(sys.argv[1:]), prog_name="kubelint-svc", standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors: one line, as the README promises
         from typer._click.exceptions import NoArgsIsHelpError
 

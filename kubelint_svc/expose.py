@@ -50,6 +50,8 @@ class ExposeRequest:
     external_ip: str | None = None
     session_affinity: str | None = None
     namespace: str | None = None  # -n: where to look, and the namespace written
+    # targetPort defaults to the port, as kubectl sets it, even when no container declares it
+    kubectl_compatible: bool = False
 
 
 def parse_target(target: str) -> tuple[str, str]:
@@ -160,14 +162,15 @@ def _declared_ports(resource: Resource) -> list[dict[str, Any]]:
     """Every port entry as written, numbers or not (kubectl could not decode a port that is not one)."""
     if resource.builtin_kind == "Service":
         ports = resource.get(("spec", "ports"))
-        return [{"port": p.get("port"), "protocol": p.get("protocol") or "TCP"}
+        return [{"port": p.get("port"), "protocol": p.get("protocol") or "TCP", "name": None}
                 for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
     spec_path = ("spec",) if resource.builtin_kind == "Pod" else (*POD_TEMPLATE_PATHS[resource.builtin_kind], "spec")
     containers = resource.get((*spec_path, "containers"))
     found: list[dict[str, Any]] = []
     for container in containers if isinstance(containers, list) else []:
         ports = container.get("ports") if isinstance(container, dict) else None
-        found.extend({"port": port.get("containerPort"), "protocol": port.get("protocol") or "TCP"}
+        found.extend({"port": port.get("containerPort"), "protocol": port.get("protocol") or "TCP",
+                      "name": port.get("name") if isinstance(port.get("name"), str) else None}
                      for port in (ports if isinstance(ports, list) else []) if isinstance(port, dict))
     return found
 
@@ -191,8 +194,17 @@ def _port_number(text: str) -> int:
     return int(text)
 
 
-def service_for(resource: Resource, request: ExposeRequest, node_port_range: tuple[int, int]) -> dict[str, Any]:
-    """The Service kubectl expose would create for resource, as kubectl lays it out."""
+@dataclass(frozen=True)
+class Exposure:
+    """The Service to write, and what the user should know about how it differs from kubectl's."""
+
+    service: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+def service_for(resource: Resource, request: ExposeRequest, node_port_range: tuple[int, int]) -> Exposure:
+    """The Service kubectl expose would create for resource, as kubectl lays it out; but a
+    --port no container declares targets the Pods' declared port, unless kubectl_compatible."""
     _check_flags(request, node_port_range)
     if request.selector:
         selector = parse_labels(request.selector, "--selector")
@@ -239,8 +251,12 @@ def service_for(resource: Resource, request: ExposeRequest, node_port_range: tup
     if request.target_port:
         target = request.target_port
         target_port = int(target) if _INTEGER.match(target) else target
+    notes: list[str] = []
     for port in ports:
         port["targetPort"] = target_port if target_port is not None else port["port"]
+    if request.port and target_port is None and not request.kubectl_compatible and resource.builtin_kind != "Service":
+        notes = [_target_declared_port(port, pod_ports, request.protocol is None) for port in ports
+                 if pod_ports and port["port"] not in protocols]
     if request.node_port is not None:
         if len(ports) != 1:
             raise ExposeError(f"--node-port sets one port's nodePort; this Service has {len(ports)} ports")
@@ -265,7 +281,45 @@ def service_for(resource: Resource, request: ExposeRequest, node_port_range: tup
         spec["externalIPs"] = [request.external_ip]
     if request.session_affinity:
         spec["sessionAffinity"] = request.session_affinity
-    return {"kind": "Service", "apiVersion": "v1", "metadata": metadata, "spec": spec}
+    return Exposure({"kind": "Service", "apiVersion": "v1", "metadata": metadata, "spec": spec}, tuple(notes))
+
+
+def _target_declared_port(port: dict[str, Any], pod_ports: list[dict[str, Any]], any_protocol: bool) -> str:
+    """Points port (a --port no container declares) at the one port the Pods declare: by name
+    when it has one, else by number; with several, the one of port's protocol. kubectl would
+    target the port itself, which reaches nothing there (the tutorial's port/targetPort slip).
+    Returns the note saying so; an ExposeError listing them when there is no one to choose."""
+    declared = list({(p["port"], p["name"], p["protocol"]): p for p in pod_ports}.values())
+    if len(declared) > 1 or not any_protocol:
+        declared = [p for p in declared if p["protocol"] == port["protocol"]]
+    if len(declared) != 1:
+        listed = ", ".join(_shown_port(p) for p in declared) if declared else "none of protocol " + port["protocol"]
+        raise ExposeError(f"--port {port['port']}: no container declares it, and the Pods declare {listed}: choose "
+                          "the container port with --target-port (or --kubectl-compatible for kubectl's targetPort, "
+                          "the port itself)")
+    chosen = declared[0]
+    port["targetPort"] = chosen["name"] or chosen["port"]
+    port["protocol"] = chosen["protocol"]
+    return (f"targetPort: {port['targetPort']} (the Pods' container port {chosen['port']}/{chosen['protocol']}), "
+            f"since no container declares port {port['port']}; kubectl expose would write targetPort: {port['port']}, "
+            "which reaches no container (--kubectl-compatible writes what kubectl writes)")
+
+
+def existing_service(service: dict[str, Any], resources: list[Resource], default_namespace: str) -> str | None:
+    """A warning when a Service of the written one's name is already defined in its namespace:
+    `kubectl expose` fails there (AlreadyExists); it replaces nothing."""
+    name, namespace = service["metadata"]["name"], service["metadata"].get("namespace") or default_namespace
+    for resource in resources:
+        if resource.builtin_kind == "Service" and resource.name == name and not resource.is_patch \
+                and (resource.namespace or default_namespace) == namespace:
+            return (f"Service {name} is already defined in namespace {namespace} ({resource.file}:"
+                    f"{resource.position(())[0]}): kubectl expose would fail with AlreadyExists (services "
+                    f"\"{name}\" already exists); give this one another --name, or change that Service")
+    return None
+
+
+def _shown_port(port: dict[str, Any]) -> str:
+    return f"{port['name']} {port['port']}/{port['protocol']}" if port["name"] else f"{port['port']}/{port['protocol']}"
 
 
 def _port(name: str, number: int, protocol: str) -> dict[str, Any]:

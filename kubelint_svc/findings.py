@@ -92,6 +92,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     objects: int = 0
+    # read only to know the surroundings (--context, --git-context): never reported on
+    context_files: int = 0
+    context_objects: int = 0
     object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
     # (file, line) -> the text of that line as read, for the findings' and notes' lines only
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)

@@ -147,6 +147,7 @@ def _lint(
         }
     )
     report.objects = len(run.resources)
+    report.context_files, report.context_objects = len(context_files), len(run.context_resources)
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
     object_findings: list[Finding] = []
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}

@@ -5,6 +5,7 @@ ignore[...]` / `ignore-file[...]` comments. One that suppresses nothing is itsel
 from __future__ import annotations
 
 import bisect
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ ANNOTATION = "kubelint-svc.io/ignore"
 # rules of one suppression reported unused one by one; the rest are counted in one finding, so
 # a comment naming thousands of rules (a pull request's) gives a dozen lines, not thousands
 MAX_UNUSED_NAMED = 10
+# how much likelier a rule reported where a suppression applies is meant than another rule as
+# close to its name: ignore[service-node-prot] on a service-node-port-forbidden line means that
+# one (0.73 alike), not service-node-port-range (0.80)
+REPORTED_BONUS = 0.15
 _COMMENT = re.compile(r"#\s*kubelint-svc:\s*(ignore|ignore-file)\[([^\]]*)\]")
 
 # where a finding must be for a suppression to apply: (file,), (file, object) or (file, line)
@@ -138,21 +143,43 @@ def object_suppression(resource: Resource) -> Suppression | None:
     return Suppression(rules, resource.file, line, column, "object", object=resource.ref())
 
 
+def _place_of(suppression: Suppression) -> _Place:
+    """Where a finding must be for the suppression to apply."""
+    if suppression.scope == "file":
+        return (suppression.file,)
+    if suppression.scope == "object":
+        return (suppression.file, suppression.object)
+    return (suppression.file, suppression.applies_to_line)
+
+
+def _hint(rule: str, reported: set[str], known_rules: set[str], where: str) -> str:
+    """"; did you mean ...?" preferring a rule reported where the suppression applies (a typo of
+    the rule that fired there) over the closest of every rule, unless that one is much closer;
+    "" when none is close. known_rules empty: only reported rules are suggested."""
+    fired = difflib.get_close_matches(rule, sorted(reported - {rule}), n=1, cutoff=0.5)
+    anywhere = difflib.get_close_matches(rule, sorted(known_rules), n=1, cutoff=0.6)
+    if fired and (not anywhere or _likeness(rule, fired[0]) + REPORTED_BONUS >= _likeness(rule, anywhere[0])):
+        return f"; did you mean {fired[0]!r}, reported on {where}?"
+    return did_you_mean(rule, known_rules) if anywhere else ""
+
+
+def _likeness(first: str, second: str) -> float:
+    return difflib.SequenceMatcher(None, first, second).ratio()
+
+
 def apply(
     findings: list[Finding], suppressions: list[Suppression], known_rules: set[str], unused_severity: str | None
 ) -> list[Finding]:
     """Findings left after suppression, plus an `unused-suppression` finding (at unused_severity;
     none when that rule is off) for each rule a suppression names but silences nothing of."""
     by_place: dict[_Place, list[Suppression]] = {}
-    for suppression in suppressions:  # where a finding must be for each to apply
-        if suppression.scope == "file":
-            place: _Place = (suppression.file,)
-        elif suppression.scope == "object":
-            place = (suppression.file, suppression.object)
-        else:
-            place = (suppression.file, suppression.applies_to_line)
-        by_place.setdefault(place, []).append(suppression)
+    for suppression in suppressions:
+        by_place.setdefault(_place_of(suppression), []).append(suppression)
     kept = []
+    fired: dict[_Place, set[str]] = {}  # the rules reported at each place: what a misspelt name most likely meant
+    for finding in findings:
+        for place in ((finding.file,), (finding.file, finding.object), (finding.file, finding.line)):
+            fired.setdefault(place, set()).add(finding.rule)
     for finding in findings:
         candidates = [
             *by_place.get((finding.file,), []),
@@ -172,9 +199,10 @@ def apply(
         if suppression.scope == "line" and suppression.applies_to_line != suppression.line:
             where = "the next line"
         messages = []
+        reported = fired.get(_place_of(suppression), set())
         for rule in unused[:MAX_UNUSED_NAMED]:
-            why = f"no such rule{did_you_mean(rule, known_rules)}" if rule not in known_rules else \
-                "nothing to suppress"
+            why = f"no such rule{_hint(rule, reported, known_rules, where)}" if rule not in known_rules else \
+                f"nothing to suppress{_hint(rule, reported, set(), where)}"
             messages.append(f"suppression of {shortened(rule)} on {where} is unused ({why}): remove it")
         if len(unused) > MAX_UNUSED_NAMED:
             messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "

@@ -361,9 +361,10 @@ def test_a_kustomize_build_is_exposed_as_the_lint_sees_it(monkeypatch, capsys):
 
     code, out, err = cli_in_process(monkeypatch, capsys, "expose", "deployment/catalog", "examples/kustomize",
                                     "-o", "json", cwd=REPO)
-    assert (code, err) == (0, ("kubelint-svc: warning: the Service written: warning[service-duplicate-name] "
-                              "Service catalog/catalog is defined twice in the same apply (first at "
-                              "examples/kustomize/base/service.yaml:1): the second silently replaces the first\n"))
+    assert (code, err) == (0, ("kubelint-svc: warning: Service catalog is already defined in namespace catalog "
+                              "(examples/kustomize/base/service.yaml:1): kubectl expose would fail with AlreadyExists "
+                              '(services "catalog" already exists); give this one another --name, or change that '
+                              "Service\n"))
     assert json.loads(out) == {
         "kind": "Service", "apiVersion": "v1",
         "metadata": {"name": "catalog", "namespace": "catalog", "labels": {"app": "catalog"}},

@@ -459,14 +459,52 @@ def ingress_backends(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, 
                 yield ("spec", "rules", i, "http", "paths", j, "backend", "service"), service
 
 
+@dataclass(frozen=True)
+class ControllerConventions:
+    # ingress controllers that read a backend from an annotation of the Ingress instead of a
+    # Service: each entry is {controller, port_name, annotations}, where a backend whose
+    # `port.name` is port_name names an action that an annotation `<prefix><service name>` of
+    # one of the prefixes defines (rules/cross-object.yaml holds the table)
+    annotation_backends: list[dict[str, Any]]
+
+
+def _annotation_backend(resource: Resource, backend: dict[str, Any], name: str,
+                        params: ControllerConventions) -> tuple[str, list[str], bool] | None:
+    """(controller, the annotations that would define it, whether one does) for a backend that
+    names a controller's action rather than a Service; None for an ordinary backend."""
+    port = backend.get("port")
+    port_name = port.get("name") if isinstance(port, dict) else None
+    annotations = resource.get(("metadata", "annotations"))
+    given = annotations if isinstance(annotations, dict) else {}
+    for convention in params.annotation_backends:
+        if not isinstance(convention, dict) or port_name != convention.get("port_name"):
+            continue
+        prefixes = convention.get("annotations")
+        wanted = [f"{prefix}{name}" for prefix in (prefixes if isinstance(prefixes, list) else [])
+                  if isinstance(prefix, str)]
+        return str(convention.get("controller", "the ingress controller")), wanted, any(a in given for a in wanted)
+    return None
+
+
 @cross_object
-def ingress_backend_service(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+def ingress_backend_service(resource: Resource, run: RunContext, params: ControllerConventions) -> Iterator[Hit]:
+    """A backend's Service must be there and expose the port named; a backend that names an
+    ingress controller's action (`use-annotation`) needs the annotation defining it instead."""
     if resource.api_version != "networking.k8s.io/v1":
         return
     namespace = run.index.namespace_of(resource)
     for path, backend in ingress_backends(resource):
         name = backend.get("name")
         if not isinstance(name, str):
+            continue
+        action = _annotation_backend(resource, backend, name, params)
+        if action is not None:
+            controller, wanted, defined = action
+            if not defined:
+                yield Hit(f"backend {name!r} on port name {backend['port']['name']!r} names an action of the "
+                          f"{controller}, but no annotation {' or '.join(wanted) or 'of the controller'} of this "
+                          "Ingress defines it", (*path, "port", "name"), at_key=False,
+                          help=(f"add the annotation {wanted[0]}, or name a Service here",) if wanted else ())
             continue
         service = run.index.service(namespace, name, near=resource)
         if service is None:

@@ -58,7 +58,8 @@ def text(graph: Graph) -> str:
             out.append(visible(f"  {mark} {edge.kind} {target.title()}: {edge.label}"))
             out += [visible(f"      {p.severity}[{p.rule}] {p.file}:{p.line}: {p.message}") for p in edge.problems]
     broken = len(graph.broken_edges())
-    out.append(f"{len(graph.nodes)} nodes, {len(graph.edges)} edges, {broken} broken.")
+    nodes, edges = len(graph.nodes), len(graph.edges)
+    out.append(f"{nodes} node{'' if nodes == 1 else 's'}, {edges} edge{'' if edges == 1 else 's'}, {broken} broken.")
     return "\n".join(out) + "\n"
 
 

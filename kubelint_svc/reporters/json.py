@@ -57,16 +57,43 @@ def _finding(finding: Finding) -> _JsonFinding:
     }
 
 
+class _JsonStatistic(TypedDict):
+    rule: str
+    severity: str
+    count: int
+
+
+def _summary(report: Report) -> dict[str, int]:
+    return {
+        "files": report.files,
+        "objects": report.objects,
+        "errors": report.count("error"),
+        "warnings": report.count("warning"),
+        "infos": report.count("info"),
+    }
+
+
 def render(report: Report) -> str:
     document = {
         "tool": {"name": "kubelint-svc", "version": __version__},
         "findings": [_finding(finding) for finding in report.findings],
-        "summary": {
-            "files": report.files,
-            "objects": report.objects,
-            "errors": report.count("error"),
-            "warnings": report.count("warning"),
-            "infos": report.count("info"),
-        },
+        "summary": _summary(report),
+    }
+    return json_text(document) + "\n"
+
+
+def render_statistics(report: Report) -> str:
+    """--statistics in JSON: the count per rule and severity, most frequent first, in place of
+    the findings (as ruff's JSON statistics); the summary as in the full report."""
+    counts: dict[tuple[str, str], int] = {}
+    for finding in report.findings:
+        counts[(finding.rule, finding.severity)] = counts.get((finding.rule, finding.severity), 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    statistics: list[_JsonStatistic] = [{"rule": rule, "severity": severity, "count": count}
+                                        for (rule, severity), count in ordered]
+    document = {
+        "tool": {"name": "kubelint-svc", "version": __version__},
+        "statistics": statistics,
+        "summary": _summary(report),
     }
     return json_text(document) + "\n"

@@ -23,6 +23,9 @@ def _plural(count: int, word: str) -> str:
 def summary_line(report: Report) -> str:
     """What was found, then what was read: files read are what JSON's `summary.files` counts."""
     read = f"{_plural(report.objects, 'object')} in {_plural(report.files, 'file')}"
+    # what was read only as context is counted apart: "384 objects in 1 file" misleads
+    context = (f"{_plural(report.context_objects, 'object')} in {_plural(report.context_files, 'file')} read as "
+               "context") if report.context_files else ""
     counts = [
         _plural(n, word)
         for n, word in (
@@ -33,10 +36,10 @@ def summary_line(report: Report) -> str:
         if n
     ]
     if not counts:
-        return f"No problems found in {read}."
+        return f"No problems found in {read}" + (f", with {context}." if context else ".")
     listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
     files = len({finding.file for finding in report.findings})
-    return f"Found {listed} in {_plural(files, 'file')} ({read} read)."
+    return f"Found {listed} in {_plural(files, 'file')} ({read} read" + (f"; {context})." if context else ").")
 
 
 def statistics(report: Report) -> str:
