@@ -304,14 +304,17 @@ def referenced_paths(directory: Path, data: Any) -> set[Path]:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and value and "\n" not in value and len(value) < 1024 and "://" not in value:
-            name = value.partition("=")[2] if "=" in value else value  # `files: [key=path]`
-            try:
-                candidate = directory / name
-                if candidate.exists():
-                    found.add(Path(os.path.normpath(candidate)))
-            except (OSError, ValueError):
-                continue
+        elif isinstance(value, str) and value:
+            # any string may be a name (a line break, 1,000 characters of `./`): kustomize cleans it
+            # before it opens it, so it is cleaned first; `files: [key=path]` reads path, `crds:
+            # [a=b]` the file a=b, so both count
+            for name in {value, value.partition("=")[2]} - {""}:
+                candidate = Path(os.path.normpath(directory / name))
+                try:
+                    if candidate.exists():
+                        found.add(candidate)
+                except (OSError, ValueError):
+                    continue
     return found
 
 
