@@ -41,3 +41,25 @@ def test_a_generator_cannot_reach_the_git_config_through_an_odd_name(tmp_path, f
 
 def _unused(path: Path) -> None:  # keeps Path imported for later cases
     del path
+
+
+@KUBECTL
+def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_path):
+    """kustomize reads a folder's entries from its real path: `base -> ../../../real` and, in real,
+    `resources: [../../outside/other]` reaches past the repository, where the scan, climbing from
+    the link's own place, found a harmless folder of the same name."""
+    outside = tmp_path / "outside" / "other"
+    outside.mkdir(parents=True)
+    (outside / "kustomization.yaml").write_text("resources: [svc.yaml]\n")
+    (outside / "svc.yaml").write_text(SERVICE.format(name="from-another-checkout", port=80))
+    repo = repository(tmp_path / "repo", {
+        "real/kustomization.yaml": "resources: [../../outside/other]\n",
+        "a/b/outside/other/kustomization.yaml": "resources: []\n",
+        "a/b/c/kustomization.yaml": "resources: [base]\n",
+    })
+    (repo / "a/b/c/base").symlink_to("../../../real")
+    code, findings, output = report(repo)
+    assert b"from-another-checkout" not in output
+    [failed] = [finding for finding in findings if finding["rule"] == "kustomize-build-failed"]
+    assert "outside the repository" in failed["message"]
+    assert code == 1

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents
-from kubelint_svc.paths import refusal
+from kubelint_svc.paths import refusal, resolved
 from kubelint_svc.units.process import run_tool
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -260,6 +260,9 @@ class _Tree:
             if not isinstance(data, dict):
                 raise BuildError(f"{file}: a kustomization must be a mapping")
             self.name_inputs(directory, data)  # generators, transformers, configMap files...
+            real = resolved(directory)
+            if real is not None and real != directory:  # kustomize reads a linked folder's entries from
+                self.name_inputs(real, data)  # where the link leads: `../..` climbs from there
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
 
