@@ -5,10 +5,12 @@ the repository)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import os
 from pathlib import Path
 
 import pytest
+from test_hostile_pr import run
 from test_hostile_builds import KUBECTL, LEAK, SERVICE, TOKEN, report, repository, rules_at
 
 # every form kustomize cleans to .git/config that a check of the name as written missed
@@ -39,9 +41,6 @@ def test_a_generator_cannot_reach_the_git_config_through_an_odd_name(tmp_path, f
     assert code == 1
 
 
-def _unused(path: Path) -> None:  # keeps Path imported for later cases
-    del path
-
 
 @KUBECTL
 def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_path):
@@ -63,3 +62,25 @@ def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_
     [failed] = [finding for finding in findings if finding["rule"] == "kustomize-build-failed"]
     assert "outside the repository" in failed["message"]
     assert code == 1
+
+
+# helm parses its arguments as cobra does: one starting with `-` before a `--` is a flag
+COBRA_HELM = """
+arguments = sys.argv[1:]
+flags = arguments[:arguments.index("--")] if "--" in arguments else arguments
+if any(flag.startswith("--post-renderer") for flag in flags):
+    open({pwned!r}, "w").write("the render went through sh")
+"""
+
+
+def test_a_chart_folder_named_like_a_flag_is_not_a_flag_to_helm(tmp_path):
+    from test_hostile_processes import CHART, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "--post-renderer=sh", {path: text.format(name="x") for path, text in CHART.items()})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    pwned = tmp_path / "pwned"
+    env, started = tool(tmp_path, "helm", COBRA_HELM.format(pwned=str(pwned)))
+    run("lint", ".", cwd=repo, env=env)
+    assert started.exists()
+    assert not pwned.exists()

@@ -330,9 +330,12 @@ def _render(helm: str, chart: Path, values: tuple[str, ...], timeout: float) -> 
     """`helm template` of a local chart, offline: no repository is updated, no plugin runs, and
     the chart's own values.yaml plus the configured values files apply. Its process group dies at
     timeout or once its output passes the file-size limit; its memory is capped (units/process.py)."""
-    arguments = [helm, "template", chart.name, str(chart)]
+    arguments = [helm, "template"]
     for value_file in values:
         arguments += ["--values", str(chart / value_file)]
+    # the release name is the folder's, which a pull request names: `--post-renderer=sh` would be
+    # a flag piping the render to a shell; after `--` it is only a name
+    arguments += ["--", chart.name, str(chart)]
     with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
         environment = {
             "PATH": os.environ.get("PATH", ""),
