@@ -5,13 +5,12 @@ the repository)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import os
-from pathlib import Path
+import subprocess
 
 import pytest
-from test_hostile_pr import run
 from test_hostile_builds import KUBECTL, LEAK, SERVICE, TOKEN, report, repository, rules_at
+from test_hostile_pr import run
 
 # every form kustomize cleans to .git/config that a check of the name as written missed
 LONG = "./" * 520 + ".git/config"  # over 1,000 characters
