@@ -83,3 +83,42 @@ def test_a_chart_folder_named_like_a_flag_is_not_a_flag_to_helm(tmp_path):
     run("lint", ".", cwd=repo, env=env)
     assert started.exists()
     assert not pwned.exists()
+
+
+@pytest.mark.parametrize("schema", [
+    {"properties": {"port": {"$ref": "file:///{repo}/.git/config"}}},
+    {"$ref": "http://127.0.0.1:9/schema.json"},
+    {"$defs": {"x": {"$ref": "../../outside.json"}}},
+    {"$schema": "file:///etc/passwd"},
+])
+def test_a_values_schema_cannot_make_helm_load_a_file(tmp_path, schema):
+    """helm compiles values.schema.json with a loader for `file://` references (older helm fetched
+    URLs too): a chart is not rendered while its schema names anything outside itself."""
+    from test_hostile_processes import CHART, notes, printing, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "mychart", {path: text.format(name="mychart") for path, text in CHART.items()})
+    text = json.dumps(schema).replace("{repo}", str(repo).lstrip("/"))
+    write(repo / "mychart", {"values.schema.json": text})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env, started = tool(tmp_path, "helm", printing("---\n# Source: mychart/templates/service.yaml\n"))
+    result = run("lint", ".", cwd=repo, env=env)
+    [note] = notes(result, "helm-chart-not-rendered")
+    assert "values.schema.json" in note
+    assert "loaded by helm" in note
+    assert not started.exists()
+
+
+def test_a_values_schema_with_references_inside_it_is_rendered(tmp_path):
+    from test_hostile_processes import CHART, RENDER, notes, printing, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "mychart", {path: text.format(name="mychart") for path, text in CHART.items()})
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": {"port": {"type": "integer"}},
+              "properties": {"port": {"$ref": "#/$defs/port"}}}
+    write(repo / "mychart", {"values.schema.json": json.dumps(schema)})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env, started = tool(tmp_path, "helm", printing(RENDER.format(name="mychart")))
+    result = run("lint", ".", cwd=repo, env=env)
+    assert notes(result, "helm-chart-not-rendered") == []
+    assert started.exists()

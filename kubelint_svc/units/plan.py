@@ -6,6 +6,7 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -36,6 +37,9 @@ BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
 HELM_TIMEOUT = 60.0
 CHART_FILES = 10_000  # entries of a chart folder checked before helm may read them
+VALUES_SCHEMA = "values.schema.json"
+_SCHEMA_REFERENCES = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+_META_SCHEMA = re.compile(r"^https?://json-schema\.org/")
 # KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
 _KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
 _CHAINSAW_TESTS = ("chainsaw-test.yaml", "chainsaw-test.yml")
@@ -309,11 +313,37 @@ def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str 
             return f"{chart}: more than {CHART_FILES:,} files in the chart folder"
         for entry in entries:
             path = Path(entry.path)
-            why = refusal(path, top)
+            why = refusal(path, top) or (_schema_reference(path) if entry.name == VALUES_SCHEMA else None)
             if why is not None:
                 return f"{path}: {why}"
             if entry.is_dir():  # follows a link, judged above
                 pending.append(path)
+    return None
+
+
+def _schema_reference(path: Path) -> str | None:
+    """Why helm would load a file or URL a chart's values schema names (helm compiles the schema
+    with a loader for `file://` references: `{"$ref": "file:///repo/.git/config"}` reads any
+    file, a relative one is read from where helm runs), or None: only references within the
+    schema (`#...`) and json-schema.org's meta-schemas are left to helm."""
+    try:
+        with path.open("rb") as stream:
+            schema = json.loads(stream.read(MAX_FILE_BYTES + 1).decode("utf-8", "replace"))  # as Go reads it
+    except (OSError, ValueError, RecursionError):
+        return "a values schema that is not JSON the linter can check for references"
+    stack = [schema]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(child, str) and (
+                    (key in _SCHEMA_REFERENCES and not child.startswith("#"))
+                    or (key == "$schema" and not _META_SCHEMA.match(child))
+                ):
+                    return f"its {key} {child!r} is loaded by helm from outside the schema"
+                stack.append(child)
     return None
 
 
