@@ -41,25 +41,45 @@ def test_a_generator_cannot_reach_the_git_config_through_an_odd_name(tmp_path, f
 
 
 
+# a/b/c/base -> ../../../real: the scan climbed from a/b/c/base, kustomize from real
+CLIMBS = {
+    "one level": {"real/kustomization.yaml": "resources: [../../outside/other]\n",
+                  "a/b/outside/other/kustomization.yaml": "resources: []\n"},
+    "two levels": {"real/kustomization.yaml": "resources: [../sub]\n",
+                   "sub/kustomization.yaml": "resources: [../../outside/other]\n",
+                   "a/b/c/sub/kustomization.yaml": "resources: []\n"},
+}
+
+
 @KUBECTL
-def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_path):
-    """kustomize reads a folder's entries from its real path: `base -> ../../../real` and, in real,
-    `resources: [../../outside/other]` reaches past the repository, where the scan, climbing from
-    the link's own place, found a harmless folder of the same name."""
+@pytest.mark.parametrize("layout", sorted(CLIMBS))
+def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_path, layout):
+    """kustomize reads a folder's entries from its real path: from real, `..` reaches another
+    checkout past the repository, where the scan, climbing from the link's own place, found a
+    harmless folder of the same name."""
     outside = tmp_path / "outside" / "other"
     outside.mkdir(parents=True)
     (outside / "kustomization.yaml").write_text("resources: [svc.yaml]\n")
     (outside / "svc.yaml").write_text(SERVICE.format(name="from-another-checkout", port=80))
-    repo = repository(tmp_path / "repo", {
-        "real/kustomization.yaml": "resources: [../../outside/other]\n",
-        "a/b/outside/other/kustomization.yaml": "resources: []\n",
-        "a/b/c/kustomization.yaml": "resources: [base]\n",
-    })
+    repo = repository(tmp_path / "repo", {**CLIMBS[layout], "a/b/c/kustomization.yaml": "resources: [base]\n"})
     (repo / "a/b/c/base").symlink_to("../../../real")
-    code, findings, output = report(repo)
+    code, findings, output = report(repo, "a/b/c")
     assert b"from-another-checkout" not in output
     [failed] = [finding for finding in findings if finding["rule"] == "kustomize-build-failed"]
-    assert "outside the repository" in failed["message"]
+    assert "names other files from there" in failed["message"]
+    assert code == 1
+
+
+def test_a_linked_kustomization_folder_that_names_the_same_files_is_built(tmp_path):
+    repo = repository(tmp_path / "repo", {
+        "shared/base/kustomization.yaml": "resources: [svc.yaml]\n",
+        "shared/base/svc.yaml": SERVICE.format(name="web", port=0),
+        "app/kustomization.yaml": "resources: [base]\n",
+    })
+    (repo / "app/base").symlink_to("../shared/base")
+    code, findings, _ = report(repo, ".", "--kustomize", "fallback")
+    assert "kustomize-build-failed" not in {finding["rule"] for finding in findings}
+    assert "service-port-number" in {finding["rule"] for finding in findings}
     assert code == 1
 
 

@@ -261,8 +261,8 @@ class _Tree:
                 raise BuildError(f"{file}: a kustomization must be a mapping")
             self.name_inputs(directory, data)  # generators, transformers, configMap files...
             real = resolved(directory)
-            if real is not None and real != directory:  # kustomize reads a linked folder's entries from
-                self.name_inputs(real, data)  # where the link leads: `../..` climbs from there
+            if real is not None and real != directory:
+                _same_through_link(directory, real, data)
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
 
@@ -319,6 +319,18 @@ def referenced_paths(directory: Path, data: Any) -> set[Path]:
                 except (OSError, ValueError):
                     continue
     return found
+
+
+def _same_through_link(directory: Path, real: Path, data: Any) -> None:
+    """BuildError when a folder reached through a link names other files from where the link
+    leads than from where the scan reads it: kustomize reads them from the real folder, so `..`
+    climbs from there (`base -> ../../../real`, and in real `resources: [../../outside]`)."""
+    theirs, ours = referenced_paths(real, data), referenced_paths(directory, data)
+    if {resolved(path) for path in theirs} != {resolved(path) for path in ours}:
+        raise BuildError(
+            f"{directory}: a link to {real}, whose kustomization names other files from there (as kustomize "
+            "reads it) than from the link's place; not built"
+        )
 
 
 def kustomization_file(directory: Path) -> Path | None:
