@@ -142,3 +142,55 @@ def test_a_values_schema_with_references_inside_it_is_rendered(tmp_path):
     result = run("lint", ".", cwd=repo, env=env)
     assert notes(result, "helm-chart-not-rendered") == []
     assert started.exists()
+
+
+def _archive(members: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+LEAKING_SCHEMA = json.dumps({"properties": {"x": {"$ref": "file:///etc/passwd"}}}).encode()
+SUBCHART = {"sub/Chart.yaml": b"apiVersion: v2\nname: sub\nversion: 0.1.0\n"}
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_packaged_subchart_schema_cannot_make_helm_load_a_file(tmp_path, nested):
+    from test_hostile_processes import CHART, notes, printing, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "mychart", {path: text.format(name="mychart") for path, text in CHART.items()})
+    archive = _archive({**SUBCHART, "sub/values.schema.json": LEAKING_SCHEMA})
+    if nested:
+        archive = _archive({**SUBCHART, "sub/charts/inner-0.1.0.tgz": archive})
+    (repo / "mychart/charts").mkdir()
+    (repo / "mychart/charts/sub-0.1.0.tgz").write_bytes(archive)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env, started = tool(tmp_path, "helm", printing("---\n# Source: mychart/templates/service.yaml\n"))
+    result = run("lint", ".", cwd=repo, env=env)
+    [note] = notes(result, "helm-chart-not-rendered")
+    assert "values.schema.json" in note
+    assert not started.exists()
+
+
+def test_a_packaged_subchart_with_a_schema_of_its_own_is_rendered(tmp_path):
+    from test_hostile_processes import CHART, RENDER, notes, printing, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "mychart", {path: text.format(name="mychart") for path, text in CHART.items()})
+    schema = json.dumps({"$defs": {"p": {"type": "integer"}}, "properties": {"p": {"$ref": "#/$defs/p"}}})
+    (repo / "mychart/charts").mkdir()
+    (repo / "mychart/charts/sub-0.1.0.tgz").write_bytes(
+        _archive({**SUBCHART, "sub/values.schema.json": schema.encode()}))
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env, started = tool(tmp_path, "helm", printing(RENDER.format(name="mychart")))
+    result = run("lint", ".", cwd=repo, env=env)
+    assert notes(result, "helm-chart-not-rendered") == []
+    assert started.exists()

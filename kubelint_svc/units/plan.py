@@ -6,12 +6,15 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import re
 import shutil
+import tarfile
 import tempfile
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,7 +316,11 @@ def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str 
             return f"{chart}: more than {CHART_FILES:,} files in the chart folder"
         for entry in entries:
             path = Path(entry.path)
-            why = refusal(path, top) or (_schema_reference(path) if entry.name == VALUES_SCHEMA else None)
+            why = refusal(path, top) or (
+                _schema_reference(path) if entry.name == VALUES_SCHEMA
+                else _archive_reference(path) if folder.name == "charts" and entry.is_file()
+                else None
+            )
             if why is not None:
                 return f"{path}: {why}"
             if entry.is_dir():  # follows a link, judged above
@@ -328,8 +335,16 @@ def _schema_reference(path: Path) -> str | None:
     schema (`#...`) and json-schema.org's meta-schemas are left to helm."""
     try:
         with path.open("rb") as stream:
-            schema = json.loads(stream.read(MAX_FILE_BYTES + 1).decode("utf-8", "replace"))  # as Go reads it
-    except (OSError, ValueError, RecursionError):
+            return _outside_references(stream.read(MAX_FILE_BYTES + 1))
+    except OSError as error:
+        return f"a values schema that cannot be read ({error.strerror or error})"
+
+
+def _outside_references(text: bytes) -> str | None:
+    """_schema_reference of a schema's bytes."""
+    try:
+        schema = json.loads(text.decode("utf-8", "replace"))  # as Go reads it
+    except (ValueError, RecursionError):
         return "a values schema that is not JSON the linter can check for references"
     stack = [schema]
     while stack:
@@ -344,6 +359,43 @@ def _schema_reference(path: Path) -> str | None:
                 ):
                     return f"its {key} {child!r} is loaded by helm from outside the schema"
                 stack.append(child)
+    return None
+
+
+def _archive_reference(path: Path) -> str | None:
+    """_schema_reference for every values schema of a packaged subchart (a file under charts/,
+    which helm loads as an archive, and the archives within it); an archive that is not one, or
+    whose members pass the file-size limit or the count of chart files, is not checked: refused."""
+    try:
+        with path.open("rb") as stream:
+            if stream.read(2) != b"\x1f\x8b":
+                return None  # not gzip: helm cannot load it as a chart either
+        with tarfile.open(path, "r:gz") as archive:
+            return _members_reference(archive, [MAX_FILE_BYTES, CHART_FILES], 0)
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as error:
+        return f"a chart archive that cannot be checked ({error})"
+
+
+def _members_reference(archive: tarfile.TarFile, budget: list[int], depth: int) -> str | None:
+    """Members are counted and their sizes summed before each is passed over, so a gzip bomb
+    is refused after reading at most the limit."""
+    for member in archive:
+        budget[0] -= member.size
+        budget[1] -= 1
+        if budget[0] < 0 or budget[1] < 0 or depth > 3:
+            return "a chart archive too large or deep to check (the file-size limit, 10,000 files, 3 levels)"
+        name = member.name.rpartition("/")[2]
+        if not member.isfile() or not (name == VALUES_SCHEMA or name.endswith((".tgz", ".tar.gz"))):
+            continue
+        extracted = archive.extractfile(member)
+        text = extracted.read() if extracted is not None else b""
+        if name == VALUES_SCHEMA:
+            why = _outside_references(text)
+        else:
+            with tarfile.open(fileobj=io.BytesIO(text), mode="r:gz") as inner:
+                why = _members_reference(inner, budget, depth + 1)
+        if why is not None:
+            return f"{member.name}: {why}"
     return None
 
 
