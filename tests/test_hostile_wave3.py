@@ -194,3 +194,32 @@ def test_a_packaged_subchart_with_a_schema_of_its_own_is_rendered(tmp_path):
     result = run("lint", ".", cwd=repo, env=env)
     assert notes(result, "helm-chart-not-rendered") == []
     assert started.exists()
+
+
+# helm's --values is a list flag (pflag's StringSlice): it reads each of its comma-separated parts
+SLICING_HELM = """
+arguments = sys.argv[1:]
+for at, argument in enumerate(arguments[:-1]):
+    if argument == "--values":
+        for part in arguments[at + 1].split(","):
+            open({read!r}, "a").write(part + "\\n")
+"""
+
+
+@pytest.mark.parametrize("entry", ["prod.yaml,{outside}", '"prod.yaml,{outside}"'])
+def test_a_values_file_name_cannot_be_a_list_of_files(tmp_path, entry):
+    from test_hostile_processes import CHART, notes, tool, write
+
+    repo = tmp_path / "repo"
+    write(repo / "mychart", {path: text.format(name="mychart") for path, text in CHART.items()})
+    write(tmp_path, {"outside/values.yaml": "token: s3cr3t\n"})
+    named = entry.format(outside=tmp_path / "outside/values.yaml")
+    write(repo, {".kubelint-svc.yaml": f"helm-values: [{json.dumps(named)}]\n", "mychart/prod.yaml": "port: 80\n"})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    read = tmp_path / "read"
+    env, started = tool(tmp_path, "helm", SLICING_HELM.format(read=str(read)))
+    result = run("lint", ".", cwd=repo, env=env)
+    [note] = notes(result, "helm-chart-not-rendered")
+    assert "comma" in note
+    assert not started.exists()
+    assert not read.exists()

@@ -297,7 +297,10 @@ def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str 
     are not followed by the walk: each is judged where it leads, and a linked folder inside top
     is walked in its turn (helm follows it)."""
     for value in values:
-        why = refusal(chart / value, top)
+        why = refusal(chart / value, top) or (
+            "a name holding a comma or a quote, which helm reads as a list of files (`x.yaml,/etc/passwd`)"
+            if any(mark in value for mark in ',"') else None
+        )
         if why is not None:
             return f"{chart / value}: {why}"
     pending, seen, count = [chart], set(), 0
