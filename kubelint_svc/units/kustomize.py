@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents
-from kubelint_svc.paths import refusal
+from kubelint_svc.paths import refusal, resolved
 from kubelint_svc.units.process import run_tool
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -260,6 +260,9 @@ class _Tree:
             if not isinstance(data, dict):
                 raise BuildError(f"{file}: a kustomization must be a mapping")
             self.name_inputs(directory, data)  # generators, transformers, configMap files...
+            real = resolved(directory)
+            if real is not None and real != directory:
+                _same_through_link(directory, real, data)
             self.kustomizations[directory] = _Kustomization(file, data)
         return self.kustomizations[directory]
 
@@ -304,15 +307,30 @@ def referenced_paths(directory: Path, data: Any) -> set[Path]:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and value and "\n" not in value and len(value) < 1024 and "://" not in value:
-            name = value.partition("=")[2] if "=" in value else value  # `files: [key=path]`
-            try:
-                candidate = directory / name
-                if candidate.exists():
-                    found.add(Path(os.path.normpath(candidate)))
-            except (OSError, ValueError):
-                continue
+        elif isinstance(value, str) and value:
+            # any string may be a name (a line break, 1,000 characters of `./`): kustomize cleans it
+            # before it opens it, so it is cleaned first; `files: [key=path]` reads path, `crds:
+            # [a=b]` the file a=b, so both count
+            for name in {value, value.partition("=")[2]} - {""}:
+                candidate = Path(os.path.normpath(directory / name))
+                try:
+                    if candidate.exists():
+                        found.add(candidate)
+                except (OSError, ValueError):
+                    continue
     return found
+
+
+def _same_through_link(directory: Path, real: Path, data: Any) -> None:
+    """BuildError when a folder reached through a link names other files from where the link
+    leads than from where the scan reads it: kustomize reads them from the real folder, so `..`
+    climbs from there (`base -> ../../../real`, and in real `resources: [../../outside]`)."""
+    theirs, ours = referenced_paths(real, data), referenced_paths(directory, data)
+    if {resolved(path) for path in theirs} != {resolved(path) for path in ours}:
+        raise BuildError(
+            f"{directory}: a link to {real}, whose kustomization names other files from there (as kustomize "
+            "reads it) than from the link's place; not built"
+        )
 
 
 def kustomization_file(directory: Path) -> Path | None:

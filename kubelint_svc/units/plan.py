@@ -6,11 +6,15 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
+import io
+import json
 import os
 import re
 import shutil
+import tarfile
 import tempfile
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +40,9 @@ BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
 HELM_TIMEOUT = 60.0
 CHART_FILES = 10_000  # entries of a chart folder checked before helm may read them
+VALUES_SCHEMA = "values.schema.json"
+_SCHEMA_REFERENCES = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+_META_SCHEMA = re.compile(r"^https?://json-schema\.org/")
 # KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
 _KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
 _CHAINSAW_TESTS = ("chainsaw-test.yaml", "chainsaw-test.yml")
@@ -290,7 +297,10 @@ def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str 
     are not followed by the walk: each is judged where it leads, and a linked folder inside top
     is walked in its turn (helm follows it)."""
     for value in values:
-        why = refusal(chart / value, top)
+        why = refusal(chart / value, top) or (
+            "a name holding a comma or a quote, which helm reads as a list of files (`x.yaml,/etc/passwd`)"
+            if any(mark in value for mark in ',"') else None
+        )
         if why is not None:
             return f"{chart / value}: {why}"
     pending, seen, count = [chart], set(), 0
@@ -309,11 +319,86 @@ def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str 
             return f"{chart}: more than {CHART_FILES:,} files in the chart folder"
         for entry in entries:
             path = Path(entry.path)
-            why = refusal(path, top)
+            why = refusal(path, top) or (
+                _schema_reference(path) if entry.name == VALUES_SCHEMA
+                else _archive_reference(path) if folder.name == "charts" and entry.is_file()
+                else None
+            )
             if why is not None:
                 return f"{path}: {why}"
             if entry.is_dir():  # follows a link, judged above
                 pending.append(path)
+    return None
+
+
+def _schema_reference(path: Path) -> str | None:
+    """Why helm would load a file or URL a chart's values schema names (helm compiles the schema
+    with a loader for `file://` references: `{"$ref": "file:///repo/.git/config"}` reads any
+    file, a relative one is read from where helm runs), or None: only references within the
+    schema (`#...`) and json-schema.org's meta-schemas are left to helm."""
+    try:
+        with path.open("rb") as stream:
+            return _outside_references(stream.read(MAX_FILE_BYTES + 1))
+    except OSError as error:
+        return f"a values schema that cannot be read ({error.strerror or error})"
+
+
+def _outside_references(text: bytes) -> str | None:
+    """_schema_reference of a schema's bytes."""
+    try:
+        schema = json.loads(text.decode("utf-8", "replace"))  # as Go reads it
+    except (ValueError, RecursionError):
+        return "a values schema that is not JSON the linter can check for references"
+    stack = [schema]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(child, str) and (
+                    (key in _SCHEMA_REFERENCES and not child.startswith("#"))
+                    or (key == "$schema" and not _META_SCHEMA.match(child))
+                ):
+                    return f"its {key} {child!r} is loaded by helm from outside the schema"
+                stack.append(child)
+    return None
+
+
+def _archive_reference(path: Path) -> str | None:
+    """_schema_reference for every values schema of a packaged subchart (a file under charts/,
+    which helm loads as an archive, and the archives within it); an archive that is not one, or
+    whose members pass the file-size limit or the count of chart files, is not checked: refused."""
+    try:
+        with path.open("rb") as stream:
+            if stream.read(2) != b"\x1f\x8b":
+                return None  # not gzip: helm cannot load it as a chart either
+        with tarfile.open(path, "r:gz") as archive:
+            return _members_reference(archive, [MAX_FILE_BYTES, CHART_FILES], 0)
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as error:
+        return f"a chart archive that cannot be checked ({error})"
+
+
+def _members_reference(archive: tarfile.TarFile, budget: list[int], depth: int) -> str | None:
+    """Members are counted and their sizes summed before each is passed over, so a gzip bomb
+    is refused after reading at most the limit."""
+    for member in archive:
+        budget[0] -= member.size
+        budget[1] -= 1
+        if budget[0] < 0 or budget[1] < 0 or depth > 3:
+            return "a chart archive too large or deep to check (the file-size limit, 10,000 files, 3 levels)"
+        name = member.name.rpartition("/")[2]
+        if not member.isfile() or not (name == VALUES_SCHEMA or name.endswith((".tgz", ".tar.gz"))):
+            continue
+        extracted = archive.extractfile(member)
+        text = extracted.read() if extracted is not None else b""
+        if name == VALUES_SCHEMA:
+            why = _outside_references(text)
+        else:
+            with tarfile.open(fileobj=io.BytesIO(text), mode="r:gz") as inner:
+                why = _members_reference(inner, budget, depth + 1)
+        if why is not None:
+            return f"{member.name}: {why}"
     return None
 
 
@@ -330,9 +415,12 @@ def _render(helm: str, chart: Path, values: tuple[str, ...], timeout: float) -> 
     """`helm template` of a local chart, offline: no repository is updated, no plugin runs, and
     the chart's own values.yaml plus the configured values files apply. Its process group dies at
     timeout or once its output passes the file-size limit; its memory is capped (units/process.py)."""
-    arguments = [helm, "template", chart.name, str(chart)]
+    arguments = [helm, "template"]
     for value_file in values:
         arguments += ["--values", str(chart / value_file)]
+    # the release name is the folder's, which a pull request names: `--post-renderer=sh` would be
+    # a flag piping the render to a shell; after `--` it is only a name
+    arguments += ["--", chart.name, str(chart)]
     with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
         environment = {
             "PATH": os.environ.get("PATH", ""),
