@@ -225,7 +225,7 @@ def plan_run(options: Options) -> Plan:
     if options.git_context:
         context += git_tracked_manifests(paths)
     elif settings.kustomize != "off":
-        context += _including_builds(paths, [*inputs, *context], warnings)
+        context += _including_builds(paths, [*inputs, *context], exclusions, warnings)
     if options.reports:  # last run's `-o report.json` is not a manifest of this one, unless named
         written = {resolved(Path(name)) for name in options.reports if _holds_a_report(Path(name))}
         named = {resolved(Path(path)) for path in paths if path != STDIN}
@@ -258,15 +258,19 @@ def lint(options: Options) -> Outcome:
     return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
 
 
-def _including_builds(paths: list[str], read: list[InputFile], warnings: list[str]) -> list[InputFile]:
+def _including_builds(
+    paths: list[str], read: list[InputFile], exclusions: Exclusions, warnings: list[str]
+) -> list[InputFile]:
     """The repository's kustomizations whose builds read a named file or folder and that the run
     would not read otherwise: naming a base, a patch or a kustomization judges it as every build
-    that includes it does (as --git-context would, reading only these)."""
+    that includes it does (as --git-context would, reading only these). An excluded folder's
+    (fixtures, vendored copies) are not among them."""
     from kubelint_svc.units.plan import including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
     known = {resolved(source.path) for source in read if source.path is not None}
-    found = [path for path in including_kustomizations(named) if resolved(path) not in known]
+    found = [path for path in including_kustomizations(named)
+             if resolved(path) not in known and exclusions.why_named(path) is None]
     if found:
         shown = ", ".join(shown_path(path) for path in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3
                                                                      else "")

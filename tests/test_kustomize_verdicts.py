@@ -49,6 +49,9 @@ metadata: {name: web}
 spec:
   ports: [{port: 80, targetPort: htp}]
 """
+# a patch naming the container port `web`: the base's `targetPort: http` then points at nothing
+RENAMED_PORT = DEPLOYMENT.replace("{name: http, containerPort: 8080}", "{name: web, containerPort: 8080}").replace(
+    "        image: nginx:1.27\n", "")
 OVERLAY = "resources: [../../base]\npatches:\n- path: service-patch.yaml\n"
 LAYOUT = {
     "base/app.yaml": DEPLOYMENT + "---\n" + SERVICE,
@@ -146,11 +149,12 @@ def verdict(done) -> tuple[str, list[str]]:
 
 
 @KUBECTL
+@pytest.mark.parametrize("restrictor", ["rootOnly", "none"])
 @pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
-def test_the_fallback_builds_every_known_layout_as_kubectl_does(root):
+def test_the_fallback_builds_every_known_layout_as_kubectl_does(root, restrictor):
     top = CORPUS / root.relative_to(CORPUS).parts[0] if root.is_relative_to(CORPUS) else REPO  # its repository
-    real = build(root, "kubectl", confine=top.resolve())
-    fallback = build(root, "fallback", confine=top.resolve())
+    real = build(root, "kubectl", confine=top.resolve(), load_restrictor=restrictor)
+    fallback = build(root, "fallback", confine=top.resolve(), load_restrictor=restrictor)
     assert "outside the repository" not in str(real.error)  # compared as built, not as refused
     gap = KNOWN_GAPS.get(os.path.relpath(root, REPO.parent))
     if gap is not None:
@@ -268,8 +272,7 @@ def test_naming_a_patch_reports_what_its_builds_put_on_it(tmp_path, git):
 
 def test_naming_a_base_reports_what_the_including_builds_put_on_it(tmp_path):
     """The overlay renames the container port: the base's Service, fine alone, is broken as built."""
-    renamed = DEPLOYMENT.replace("{name: http, containerPort: 8080}", "{name: web, containerPort: 8080}")
-    files = {**LAYOUT, "overlays/prod/service-patch.yaml": renamed.replace("        image: nginx:1.27\n", "")}
+    files = {**LAYOUT, "overlays/prod/service-patch.yaml": RENAMED_PORT}
     root = layout(tmp_path / "repo", files)
     alone, _ = lint_json(root, "base")  # the base's own build: clean
     found, _ = lint_json(root, "base/app.yaml")
@@ -371,3 +374,27 @@ def test_kustomizes_words_are_one_line_relative_to_the_working_directory(tmp_pat
     failed = [message for *_, rule, message in found if rule == "kustomize-build-failed"]
     assert failed == [('kustomize cannot build this: accumulating resources from "app.yaml": '
                        'patch: "- op: add; path: /x; value: 1"')]
+
+
+def test_an_excluded_folders_kustomizations_are_not_read_for_a_named_file(tmp_path):
+    """A fixture overlay in an excluded folder breaks the base: naming the base does not build it."""
+    files = {**LAYOUT, "overlays/prod/service-patch.yaml": BROKEN_PATCH.replace("htp", "http"),
+             "fixtures/broken/kustomization.yaml": "resources: [../../base]\npatches:\n- path: patch.yaml\n",
+             "fixtures/broken/patch.yaml": RENAMED_PORT,
+             ".kubelint-svc.yaml": "exclude: [fixtures/*]\n"}
+    root = layout(tmp_path / "repo", files)
+    found, stderr = lint_json(root, "base/app.yaml")
+    assert found == []
+    assert "fixtures" not in stderr
+
+
+def test_a_component_no_root_includes_may_name_a_patch_outside_with_load_restrictor_none(tmp_path):
+    files = {"patches/service-patch.yaml": BROKEN_PATCH,
+             "components/tls/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                                  "patches:\n- path: ../../patches/service-patch.yaml\n"}
+    root = layout(tmp_path / "repo", files)
+    default, _ = lint_json(root, ".")
+    assert ("components/tls/kustomization.yaml", "kustomize-build-failed") in [
+        (file, rule) for file, _, _, rule, _ in default]  # and the patch is linted as written
+    relaxed, _ = lint_json(root, "--kustomize-load-restrictor", "none", ".")
+    assert relaxed == []  # a partial object, set aside as every patch of a kustomization

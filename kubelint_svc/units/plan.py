@@ -158,7 +158,7 @@ def _plan_kustomize(
     used = {path for folder in kustomized for path in _referenced_by(folder)}  # generator files too
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
-            inside, outside = _listed_patches(folder)
+            inside, outside = _listed_patches(folder, restrictor == "none")
             for patch in inside:
                 result.set_aside.setdefault(patch, (None, "a kustomize patch: a partial object, merged elsewhere"))
             if outside:  # kustomize refuses them: said, and the files are linted as written
@@ -259,12 +259,13 @@ def _referenced_by(folder: Path) -> set[Path]:
     return {normal(path) for path in referenced_paths(folder, _kustomization_data(folder))}
 
 
-def _listed_patches(folder: Path) -> tuple[list[Path], list[str]]:
+def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], list[str]]:
     """The patch files a kustomization names (for one that is not built), and the entries naming
-    a file outside its folder (after every symlink), which kustomize would refuse to read."""
+    a file outside its folder (after every symlink; with anywhere, outside the repository), which
+    kustomize would refuse to read."""
     data = _kustomization_data(folder)
     inside, outside = [], []
-    top = resolved(folder)
+    top = (_repository_of(folder) if anywhere else None) or resolved(folder)
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key) if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
