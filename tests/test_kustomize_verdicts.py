@@ -398,3 +398,12 @@ def test_a_component_no_root_includes_may_name_a_patch_outside_with_load_restric
         (file, rule) for file, _, _, rule, _ in default]  # and the patch is linted as written
     relaxed, _ = lint_json(root, "--kustomize-load-restrictor", "none", ".")
     assert relaxed == []  # a partial object, set aside as every patch of a kustomization
+
+
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+def test_what_kustomize_refuses_too_is_worded_as_kustomizes(tmp_path, engine):
+    """A missing resource fails every engine: not the fallback's gap, so not worded as one."""
+    root = layout(tmp_path, {"kustomization.yaml": "resources: [missing.yaml]\n"}, git=False)
+    found, _ = lint_json(root, ".", "--kustomize", engine)
+    assert [message.split(":")[0] for *_, rule, message in found if rule == "kustomize-build-failed"] == [
+        "kustomize cannot build this"]

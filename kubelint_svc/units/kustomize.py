@@ -179,6 +179,7 @@ class Build:
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)  # kustomize's warnings; what the fallback ignored
     inputs: set[Path] = field(default_factory=set)  # the other files the chain names (generator files, envs...)
+    fallback_failed: bool = False  # the error is the built-in fallback's own (not the scan's): kustomize may build it
 
 
 class BuildError(Exception):
@@ -1079,7 +1080,7 @@ def _run_fallback(scan: _Scan, root: Path, result: Build) -> None:
     try:
         objects = _kustomize(scan.tree, root, [], result.warnings)
     except BuildError as error:
-        result.error = str(error)
+        result.error, result.fallback_failed = str(error), True
         return
     for item in sorted(objects, key=_legacy_order):
         annotations = item.body.get("metadata", {}).get("annotations")

@@ -133,7 +133,7 @@ def _plan_kustomize(
             continue  # its files are linted as written
         read = frozenset(normal(path) for path in done.files)
         if done.error:  # its files are linted as written: a file every build of which fails is still judged
-            who = "the built-in kustomize fallback" if done.engine == "fallback" else "kustomize"
+            who = "the built-in kustomize fallback" if done.fallback_failed else "kustomize"
             message = f"{who} cannot build this: {shown_error(done.error)}"
             result.notes.append(Note(kustomization, "kustomize-build-failed", message, read))
             continue
