@@ -140,11 +140,14 @@ class Registry:
         """Text that changes whenever a rule of the registry would judge differently."""
         return "\n".join(repr(rule) for rule in self.sorted_rules())
 
-    def kinds_read_whole(self) -> frozenset[str] | None:
+    def kinds_read_whole(self, cross_object_only: bool = False) -> frozenset[str] | None:
         """The kinds some enabled rule reads beyond apiVersion, kind and metadata; None when a
-        rule on every kind does (then every object is read whole)."""
+        rule on every kind does (then every object is read whole). cross_object_only: of the
+        rules that look across objects alone (what a context file is read for)."""
         kinds: set[str] = set()
         for rule_id, check in self._checks.items():
+            if cross_object_only and not is_cross_object(check):
+                continue
             rule = self.rules[rule_id]
             if rule.kinds:
                 kinds.update(entry.rpartition("/")[2] for entry in rule.kinds)  # a group's kind too

@@ -13,6 +13,7 @@ BUILTIN_GROUPS = frozenset({
     "apiregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
     "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
     "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+    "lifecycle.k8s.io",
 })
 
 _GROUP_KINDS = {
@@ -38,19 +39,24 @@ _GROUP_KINDS = {
         "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
     ),
     "apiregistration.k8s.io": ("APIService",),
-    "scheduling.k8s.io": ("PriorityClass",),
+    "scheduling.k8s.io": ("CompositePodGroup", "PodGroup", "PriorityClass", "Workload"),
     "coordination.k8s.io": ("Lease", "LeaseCandidate"),
     "node.k8s.io": ("RuntimeClass",),
     "certificates.k8s.io": ("CertificateSigningRequest", "ClusterTrustBundle", "PodCertificateRequest"),
     "events.k8s.io": ("Event",),
     "flowcontrol.apiserver.k8s.io": ("FlowSchema", "PriorityLevelConfiguration"),
-    "resource.k8s.io": ("DeviceClass", "DeviceTaintRule", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice"),
+    "resource.k8s.io": (
+        "DeviceClass", "DeviceTaintRule", "PodSchedulingContext", "ResourceClaim", "ResourceClaimParameters",
+        "ResourceClaimTemplate", "ResourceClass", "ResourceClassParameters", "ResourcePoolStatusRequest",
+        "ResourceSlice",
+    ),
     "authentication.k8s.io": ("SelfSubjectReview", "TokenRequest", "TokenReview"),
     "authorization.k8s.io": (
         "LocalSubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview",
     ),
     "internal.apiserver.k8s.io": ("StorageVersion",),
     "storagemigration.k8s.io": ("StorageVersionMigration",),
+    "lifecycle.k8s.io": ("Eviction", "EvictionRequest"),
 }
 
 # kind -> the built-in groups that serve a kind of that name (Deployment: apps, and the old extensions)
@@ -72,6 +78,8 @@ def is_builtin_group(api_version: str) -> bool:
 def builtin_kind(api_version: str, kind: str) -> str:
     """kind when the object is the built-in kind of that name (a `v1` Service, an `apps/v1`
     Deployment), else "" (a Knative `serving.knative.dev/v1` Service, a custom resource)."""
+    if not api_version:
+        return ""  # no apiVersion: no API server takes it, so no rule about that kind judges it
     group = api_group(api_version)
     groups = KIND_GROUPS.get(kind)
     if groups is not None:

@@ -131,14 +131,18 @@ def _get(data: Any, path: FieldPath) -> Any:
 
 def is_object(data: Any) -> bool:
     """A Kubernetes object names its apiVersion and kind; anything else is skipped quietly
-    (kustomize's own files name them too, but never reach the API server)."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("apiVersion"), str)
-        and isinstance(data.get("kind"), str)
-        and bool(data["kind"])
-        and not data["apiVersion"].startswith("kustomize.config.k8s.io/")
-    )
+    (kustomize's own files name them too, but never reach the API server). A document that is
+    clearly meant as one (a kind and metadata) but names no apiVersion is an object too, with
+    apiVersion "": unknown-kind reports it, as kubectl refuses it."""
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or not data["kind"]:
+        return False
+    api_version = data.get("apiVersion")
+    if api_version is None:
+        return isinstance(data.get("metadata"), dict) and data["kind"] not in _KUSTOMIZE_KINDS
+    return isinstance(api_version, str) and not api_version.startswith("kustomize.config.k8s.io/")
+
+
+_KUSTOMIZE_KINDS = ("Kustomization", "Component")  # a kustomization may name no apiVersion
 
 
 def resources_of(
@@ -162,15 +166,15 @@ def resources_of(
     if data["kind"].endswith("List") and isinstance(items, list):
         for index, item in enumerate(items):
             if is_object(item):
-                resource = Resource(item["apiVersion"], item["kind"], item, display, None, offset,
+                resource = Resource(item.get("apiVersion", ""), item["kind"], item, display, None, offset,
                                     rendered_from=rendered_from, header_only=document.partial)
                 resource.node = _item_node(document.node, index)
                 if origin is not None:
                     resource.node_origin = (origin, document.first_line, index)
                 yield resource
         return
-    resource = Resource(data["apiVersion"], data["kind"], data, display, None, offset, rendered_from=rendered_from,
-                        header_only=document.partial)
+    resource = Resource(data.get("apiVersion", ""), data["kind"], data, display, None, offset,
+                        rendered_from=rendered_from, header_only=document.partial)
     resource.node = document.node
     if origin is not None:
         resource.node_origin = (origin, document.first_line, None)

@@ -50,6 +50,12 @@ from kubelint_svc.suppressions import Suppression, comment_suppressions
 from kubelint_svc.units.plan import Plan, normal
 
 
+def index_kinds(pod_templates: tuple[PodTemplateKind, ...] = ()) -> frozenset[str]:
+    """The kinds the index reads whole: Pods, what makes them (custom kinds that do included),
+    Services and their endpoints, and what names deploy targets."""
+    return INDEX_KINDS | {k.kind for k in (*KNOWN_POD_TEMPLATE_KINDS, *pod_templates)}
+
+
 def wants_of(registry: Registry, pod_templates: tuple[PodTemplateKind, ...] = ()) -> Wants | None:
     """What a run needs of a document, by kind: whole for the kinds rules or the index read
     (custom kinds whose Pods it reads included), the header of any other (custom resources are
@@ -57,7 +63,7 @@ def wants_of(registry: Registry, pod_templates: tuple[PodTemplateKind, ...] = ()
     kinds = registry.kinds_read_whole()
     if kinds is None:
         return None
-    whole = kinds | INDEX_KINDS | {k.kind for k in (*KNOWN_POD_TEMPLATE_KINDS, *pod_templates)}
+    whole = kinds | index_kinds(pod_templates)
 
     def wants(kind: str, api_version: str) -> str:
         return FULL if kind in whole or kind.endswith("List") else HEADER
@@ -77,6 +83,7 @@ class Reading:
     context: bool = False
     cache: Cache | None = None
     fingerprint: str = ""
+    index_kinds: frozenset[str] = INDEX_KINDS  # context files are read whole for these and the cross-object kinds
     # each path's real one, resolved once a run (a path is named again by units, keys and objects)
     _real: dict[Path, Path | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
@@ -98,16 +105,21 @@ class Reading:
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
-                   fingerprint=fingerprint)
+                   fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates))
 
     def for_context(self) -> Reading:
-        """Files read only for the index: documents it does not need are not parsed at all."""
+        """Files read only for the index and the rules that look across objects: documents they
+        do not need are not parsed at all (one-object rules, `schema` above all, never run on them)."""
         if self.wants is None:
             return replace(self, context=True)
         linted = self.wants
+        cross = self.registry.kinds_read_whole(cross_object_only=True)
 
         def wants(kind: str, api_version: str) -> str:
             decision = linted(kind, api_version)
+            if decision == FULL and cross is not None and kind not in cross | self.index_kinds \
+                    and not kind.endswith("List"):
+                decision = HEADER
             return SKIP if decision == HEADER and is_builtin_group(api_version) else decision
 
         return replace(self, wants=wants, context=True)

@@ -1,10 +1,11 @@
-"""Bundled Kubernetes JSON schemas: one file per minor version, validators compiled once per run."""
+"""Bundled Kubernetes JSON schemas: one file per minor version, validators compiled once per run;
+and the built-in apiVersions and kinds each bundled version serves."""
 
 from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -43,6 +44,26 @@ def normalise_version(text: str) -> str | None:
     return f"1.{int(match.group(2))}" if match else None
 
 
+@cache
+def _served_tables() -> dict[str, dict[str, tuple[str, ...]]]:
+    # read once a process: about 20 KB for every version, so no schema is loaded to answer it
+    with open(data_dir("schemas") / "served.json", encoding="utf-8") as handle:
+        tables: dict[str, dict[str, list[str]]] = json.load(handle)
+    return {version: {api: tuple(kinds) for api, kinds in table.items()} for version, table in tables.items()}
+
+
+def served_kinds(version: str) -> dict[str, set[str]]:
+    """Every built-in apiVersion a bundled Kubernetes version serves ("v1" for core), with its
+    kinds (neither `*List` kinds nor the API machinery's own, such as Status); empty for a version
+    not bundled. Alpha and beta versions count even when a cluster must enable them first."""
+    return {api: set(kinds) for api, kinds in _served_tables().get(version, {}).items()}
+
+
+def builtin_groups() -> set[str]:
+    """Every API group some bundled version serves ("" for core, "apps", "networking.k8s.io", ...)."""
+    return {api.rpartition("/")[0] for table in _served_tables().values() for api in table}
+
+
 class SchemaStore:
     """The schemas of one Kubernetes version; a validator per kind, built on first use."""
 
@@ -76,7 +97,11 @@ class SchemaStore:
 
     def _schema(self, key: str) -> dict[str, Any]:
         if key not in self._inlined:
-            self._inlined[key] = _inline_refs(self._bundle["kinds"][key], self._bundle["$defs"], {}, ())
+            schema, definitions = self._bundle["kinds"][key], self._bundle["$defs"]
+            try:
+                self._inlined[key] = _inline_refs(schema, definitions, {}, ())
+            except RecursionError:  # a definition that holds itself: resolved by reference instead
+                self._inlined[key] = {**schema, "$defs": _reached(schema, definitions)}
         return self._inlined[key]
 
     def _fast(self, key: str) -> FastValidator | None:
@@ -107,7 +132,7 @@ def _fast_validator(schema: dict[str, Any]) -> FastValidator | None:
 
 def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any], stack: tuple[str, ...]) -> Any:
     """Replace each local $ref by the definition itself (shared, not copied): validation skips
-    reference resolution. A recursive definition keeps its $ref and the definitions with it."""
+    reference resolution. RecursionError when a definition reaches itself (it cannot be inlined)."""
     if isinstance(schema, list):
         return [_inline_refs(item, definitions, done, stack) for item in schema]
     if not isinstance(schema, dict):
@@ -122,3 +147,21 @@ def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any],
         rest = {k: v for k, v in schema.items() if k != "$ref"}
         return done[name] if not rest else {"allOf": [done[name]], **rest}
     return {key: _inline_refs(value, definitions, done, stack) for key, value in schema.items()}
+
+
+def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definitions schema's $refs reach, directly or through each other."""
+    found: dict[str, Any] = {}
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[len("#/$defs/"):] not in found:
+                name = ref[len("#/$defs/"):]
+                found[name] = definitions[name]
+                pending.append(definitions[name])
+            pending.extend(value for key, value in node.items() if key != "$ref")
+    return found

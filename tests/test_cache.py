@@ -525,7 +525,7 @@ def test_a_helm_render_is_made_again_when_a_linked_subchart_changes_or_it_failed
     (chart / "charts").mkdir()
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
     (chart / "templates" / "service.yaml").write_text("apiVersion: v1\nkind: Service\n")
-    sub = tmp_path / "shared" / "sub"
+    sub = tmp_path / "repo" / "shared" / "sub"  # inside the repository: a link out is never rendered
     sub.mkdir(parents=True)
     (sub / "values.yaml").write_text("a: 1\n")
     (chart / "charts" / "sub").symlink_to(sub)

@@ -32,6 +32,14 @@ TRULY_BROKEN = {
     (EXAMPLES + "volumes/scaleio/pod.yaml", "schema"): "misspelt protectionDomain",
     # StorageOSVolumeSource has no `pool` field
     (EXAMPLES + "volumes/storageos/storageos-pod.yaml", "schema"): "pool is not an API field",
+    # a kustomize fixture's Deployment written `group: apps` + `apiVersion: v1`: `group` is no
+    # Kubernetes field, and v1 serves no Deployment ("no matches for kind" from kubectl)
+    ("kubernetes-sigs__kustomize/examples/transformerconfigs/images/resources.yaml", "unknown-kind"):
+        "Deployment in v1",
+    # an envsubst template whose InferencePool names no apiVersion: kubectl refuses the document
+    # ("Object 'apiVersion' is missing") before and after the variables are filled in
+    (("GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/infw-gw/examples/getting-started/"
+      "inference-pool-variables.yaml"), "unknown-kind"): "InferencePool without apiVersion",
     **{(folder + "/kustomization.yaml", "kustomize-build-failed"): why for folder, why in {
         # `resources: [../tgi-2b.yaml]`: a file above the kustomization, which kustomize's default
         # load restrictor refuses (`kubectl apply -k` fails the same way; only

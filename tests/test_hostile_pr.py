@@ -265,10 +265,13 @@ def test_a_link_out_of_the_tree_is_not_followed(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("kind", ["Service", "ConfigMap"])
-def test_a_huge_flat_list_is_refused_before_it_fills_memory(tmp_path, kind):
+@pytest.mark.parametrize(("api_version", "kind"), [
+    ("v1", "Service"), ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+])
+def test_a_huge_flat_list_is_refused_before_it_fills_memory(tmp_path, api_version, kind):
     items = ",".join(["1"] * 3_000_000)
-    (tmp_path / "flat.yaml").write_text(f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\nitems: [{items}]\n")
+    (tmp_path / "flat.yaml").write_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\n"
+                                        f"items: [{items}]\n")
     (tmp_path / "good.yaml").write_text(GOOD_WITH_ERROR)
     code = (
         "import resource, subprocess, sys;"
@@ -280,8 +283,8 @@ def test_a_huge_flat_list_is_refused_before_it_fills_memory(tmp_path, kind):
                             env={**os.environ, "KUBELINT_SVC_MAX_NODES": "100000"}, check=False)
     *report, peak_kib = result.stdout.splitlines()
     refused = b"flat.yaml:1:1: error[yaml-limit-exceeded] document holds more than 100,000 nodes"
-    # a kind rules read is composed, so it is measured and refused; no rule reads a ConfigMap's
-    # body, so that is only checked for being well-formed YAML (by libyaml, with no node made)
+    # a kind rules read is composed, so it is measured and refused; no rule reads a CRD's body,
+    # so that is only checked for being well-formed YAML (by libyaml, with no node made)
     assert (refused in b"\n".join(report)) == (kind == "Service")
     assert b"good.yaml:7:11: error[service-port-number]" in b"\n".join(report)
     assert int(peak_kib) < 400 * 1024  # composed, the three million nodes would need ~1 GiB

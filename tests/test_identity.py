@@ -39,6 +39,17 @@ def rules_judging_builtin_kinds(registry) -> list:
     return [rule for rule in registry.sorted_rules() if builtin_kinds_of(rule) and rule.id not in FAILURE_SIMULATED]
 
 
+def test_the_kind_table_knows_every_kind_the_bundled_versions_serve():
+    from kubelint_svc.kinds import BUILTIN_GROUPS, api_group
+    from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
+
+    assert set(builtin_groups()) <= BUILTIN_GROUPS
+    unknown = {(api_group(version), kind) for minor in bundled_versions()
+               for version, kinds in served_kinds(minor).items() for kind in kinds
+               if api_group(version) not in KIND_GROUPS.get(kind, ())}
+    assert unknown == set()
+
+
 def test_builtin_kind_is_group_and_kind():
     assert builtin_kind("v1", "Service") == "Service"
     assert builtin_kind("serving.knative.dev/v1", "Service") == ""

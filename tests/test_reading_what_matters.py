@@ -175,15 +175,15 @@ def test_items_of_a_list_no_rule_reads_keep_their_header_only(tmp_path):
     from kubelint_svc.settings import Settings
 
     (tmp_path / "dashboards.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMapList\nitems:\n"
-        "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: big\n    labels: {app: -bad-}\n"
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: example.com/v1\n  kind: Dashboard\n  metadata:\n    name: big\n    labels: {app: -bad-}\n"
         "  data:\n    dashboard.json: |\n      {\"panels\": []}\n"
         "- apiVersion: v1\n  kind: Service\n  metadata: {name: web}\n  spec:\n    ports: [{port: 80}]\n"
     )
     report, run = lint_with_objects(discover([str(tmp_path)]), Settings(bundled_versions()[-1]), Registry.builtin())
-    config_map, service = run.resources
-    assert config_map.body == {"apiVersion": "v1", "kind": "ConfigMap",
-                               "metadata": {"name": "big", "labels": {"app": "-bad-"}}}
+    dashboard, service = run.resources
+    assert dashboard.body == {"apiVersion": "example.com/v1", "kind": "Dashboard",
+                              "metadata": {"name": "big", "labels": {"app": "-bad-"}}}
     assert service.get(("spec", "ports", 0, "port")) == 80  # a kind rules read keeps its body
     [finding] = [f for f in report.findings if f.rule == "label-syntax"]
     assert (finding.line, finding.column) == (8, 19)

@@ -24,11 +24,18 @@ def _placeholders(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]
             yield from _placeholders(item, (*path, index))
 
 
+# a ConfigMap's or Secret's values are files for other programs (Grafana dashboards with
+# `${datasource}`, Alertmanager templates with `{{ .Labels }}`): their braces are not ours to render
+_OPAQUE_FIELDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data", "stringData")}
+
+
 @header_only
 def unrendered_placeholder(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not resource.may_hold_placeholders:
         return
-    found = list(_placeholders(resource.body, ()))
+    opaque = _OPAQUE_FIELDS.get(resource.kind, ())
+    body = {key: value for key, value in resource.body.items() if key not in opaque} if opaque else resource.body
+    found = list(_placeholders(body, ()))
     if not found:
         return
     path, first = found[0]

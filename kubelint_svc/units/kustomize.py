@@ -13,17 +13,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from kubelint_svc.loader import YamlFileError, parse_stream, read_documents, resolve_plain_scalar
+from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents, resolve_plain_scalar
 from kubelint_svc.paths import refusal
+from kubelint_svc.units.process import run_tool
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 LOAD_RESTRICTORS = ("rootOnly", "none")  # kustomize's --load-restrictor: LoadRestrictionsRootOnly / None
@@ -723,9 +724,11 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
         (wrapper / "kustomization.yaml").write_text(
             f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
         )
+        deadline = time.monotonic() + timeout
         output, error, warnings = _run([*command, str(wrapper)], timeout)
-        if error is not None and not error.endswith(_TIMED_OUT):  # a timeout is not tried twice
-            output, error, warnings = _run([*command, str(root)], timeout)
+        left = deadline - time.monotonic()
+        if error is not None and not error.endswith(_TIMED_OUT) and left >= 1:  # a timeout is not tried twice
+            output, error, warnings = _run([*command, str(root)], left)  # within the root's one share of time
         result.warnings += warnings
         if error is not None:
             result.error = error
@@ -740,7 +743,8 @@ _HELM_KEYS = {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}
 
 def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
     """stdout, kustomize's own words on failure, its warnings; plugins stay off, network is
-    pointed at a closed port, and the whole process group dies at the time limit."""
+    pointed at a closed port, and the whole process group dies at the time limit or once its
+    output passes the file-size limit (its memory capped: see units/process.py)."""
     environment = {
         **os.environ,
         "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -749,28 +753,17 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_ALLOW_PROTOCOL": "",
     }
-    try:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-            start_new_session=True,
-        )
-    except OSError as error:
-        return "", f"{command[0]}: {error.strerror or error}", []
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return "", f"{' '.join(command[:2])} did not finish within {timeout:g} s{_TIMED_OUT}", []
+    done = run_tool(command, timeout, MAX_FILE_BYTES, environment)
+    if not done.started:
+        return "", done.stopped, []
+    if done.stopped is not None:
+        return "", f"{' '.join(command[:2])} {done.stopped}{_TIMED_OUT}", []
+    stdout, stderr = done.stdout, done.stderr
     lines = stderr.decode("utf-8", "replace").splitlines()
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
-    if process.returncode == 0:
+    if done.returncode == 0:
         return stdout.decode("utf-8", "replace"), None, warnings
-    return "", _kustomize_words(lines) or f"exit status {process.returncode}", warnings
+    return "", _kustomize_words(lines) or f"exit status {done.returncode}", warnings
 
 
 def _kustomize_words(lines: list[str]) -> str:

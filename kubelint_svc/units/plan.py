@@ -9,7 +9,6 @@ import functools
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from typing import Any
 
 from kubelint_svc import inputs
 from kubelint_svc.inputs import git_toplevel
-from kubelint_svc.loader import YamlFileError, read_documents
+from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, read_documents
 from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.kustomize import (
@@ -30,12 +29,14 @@ from kubelint_svc.units.kustomize import (
     kustomization_file,
     referenced_paths,
 )
+from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.stored import StoredOutputs
 
 KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
 BUILD_TIMEOUT = 60.0  # one root
-BUILD_BUDGET = 180.0  # all the roots of a run together
+BUILD_BUDGET = 180.0  # all the builds and renders of a run together
 HELM_TIMEOUT = 60.0
+CHART_FILES = 10_000  # entries of a chart folder checked before helm may read them
 # KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
 _KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
 _CHAINSAW_TESTS = ("chainsaw-test.yaml", "chainsaw-test.yml")
@@ -93,16 +94,22 @@ def plan(
     load_restrictor: rootOnly, or none (a kustomization may read files outside its folder)."""
     result = Plan()
     stored = stored or StoredOutputs(None, "")
+    deadline = time.monotonic() + _budget_from_environment()  # one budget for every child process
     if kustomize != "off":
-        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored)
-    _plan_charts(result, files, helm_values, stored)
+        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
+    _plan_charts(result, files, helm_values, stored, confine, deadline)
     _plan_test_fixtures(result, files)
     return result
 
 
 def _plan_kustomize(
-    result: Plan, files: list[Path], how: tuple[str, str], jobs: int | None, confine: Path | None,
+    result: Plan,
+    files: list[Path],
+    how: tuple[str, str],
+    jobs: int | None,
+    confine: Path | None,
     stored: StoredOutputs,
+    deadline: float,
 ) -> None:
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
@@ -110,16 +117,13 @@ def _plan_kustomize(
     roots = find_roots(folders, confine)
     jobs = jobs or jobs_from_environment()
     workers = max(1, min(len(roots), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
-    deadline = time.monotonic() + _budget_from_environment()
 
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
         slow roots costs minutes, not hours."""
         left = deadline - time.monotonic()
         if left < 1:
-            return Build(root, engine, [], set(), skipped=(
-                f"not built: the run's {_budget_from_environment():g} s for kustomize builds were spent "
-                "(KUBELINT_SVC_BUILD_SECONDS raises it)"))
+            return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
         fence = confine or _repository_of(root)
         return stored.build(root, kept_as, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
                                                                 confine=fence, load_restrictor=restrictor))
@@ -238,9 +242,15 @@ def _walked(top: Path) -> list[Path]:
 
 
 def _budget_from_environment() -> float:
-    """KUBELINT_SVC_BUILD_SECONDS: the seconds all kustomize builds of a run may take together."""
+    """KUBELINT_SVC_BUILD_SECONDS: the seconds all kustomize builds and Helm renders of a run may
+    take together."""
     value = os.environ.get("KUBELINT_SVC_BUILD_SECONDS", "")
     return float(value) if value.isdigit() and 0 < int(value) <= 86_400 else BUILD_BUDGET
+
+
+def _spent() -> str:
+    return (f"the run's {_budget_from_environment():g} s for kustomize builds and Helm renders were spent "
+            "(KUBELINT_SVC_BUILD_SECONDS raises it)")
 
 
 def _kustomization_data(folder: Path) -> Any:
@@ -289,7 +299,14 @@ def _repository_of(root: Path) -> Path | None:
     return cwd if cwd is not None and is_inside(resolved(root), cwd) else None
 
 
-def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...], stored: StoredOutputs) -> None:
+def _plan_charts(
+    result: Plan,
+    files: list[Path],
+    helm_values: tuple[str, ...],
+    stored: StoredOutputs,
+    confine: Path | None,
+    deadline: float,
+) -> None:
     charts: dict[Path, set[Path]] = {}  # chart -> its templates among the files
     for file in files:
         chart = _chart_of(file)
@@ -300,18 +317,69 @@ def _plan_charts(result: Plan, files: list[Path], helm_values: tuple[str, ...], 
     helm = shutil.which("helm")
     for chart, templates in charts.items():
         covers = frozenset(templates)  # the note reaches a run that lints only a template
-        if helm is None:
-            shown = os.path.relpath(chart) if is_inside(chart, normal(Path.cwd())) else str(chart)
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", (
-                "a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
-                f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`"), covers))
+        why = _why_not_rendered(helm, chart, helm_values, confine, deadline)
+        if why is not None:
+            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", why, covers))
             continue
-        text, error = stored.render(chart, helm_values, functools.partial(_render, helm, chart, helm_values))
+        assert helm is not None  # _why_not_rendered says so when it is not
+        left = min(HELM_TIMEOUT, deadline - time.monotonic())
+        text, error = stored.render(chart, helm_values, functools.partial(_render, helm, chart, helm_values, left))
         if error is not None:
             result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
                                      f"helm template failed: {error}", covers))
         else:
             result.renders.append(Render(chart, text))
+
+
+def _why_not_rendered(
+    helm: str | None, chart: Path, values: tuple[str, ...], confine: Path | None, deadline: float
+) -> str | None:
+    """Why the chart is not handed to helm, or None: no helm, a file helm would read that the run
+    may not (a link out of the repository, a git directory), or no time left."""
+    if helm is None:
+        shown = os.path.relpath(chart) if is_inside(chart, normal(Path.cwd())) else str(chart)
+        return ("a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
+                f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`")
+    top = confine or _repository_of(chart) or resolved(chart)
+    refused = _refused_chart_file(chart, values, top) if top is not None else f"{chart}: cannot be resolved"
+    if refused is not None:
+        return f"not rendered: helm would read {refused}"
+    if deadline - time.monotonic() < 1:
+        return f"not rendered: {_spent()}"
+    return None
+
+
+def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str | None:
+    """The first file helm may read (`.Files.Get` reads any file of the chart folder, a values file
+    is read whole) that a run confined to top may not, with why; None when all may be read. Links
+    are not followed by the walk: each is judged where it leads, and a linked folder inside top
+    is walked in its turn (helm follows it)."""
+    for value in values:
+        why = refusal(chart / value, top)
+        if why is not None:
+            return f"{chart / value}: {why}"
+    pending, seen, count = [chart], set(), 0
+    while pending:
+        folder = pending.pop()
+        real = resolved(folder)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            return f"{folder}: {error.strerror or error}"
+        count += len(entries)
+        if count > CHART_FILES:
+            return f"{chart}: more than {CHART_FILES:,} files in the chart folder"
+        for entry in entries:
+            path = Path(entry.path)
+            why = refusal(path, top)
+            if why is not None:
+                return f"{path}: {why}"
+            if entry.is_dir():  # follows a link, judged above
+                pending.append(path)
+    return None
 
 
 def _chart_of(file: Path) -> Path | None:
@@ -323,9 +391,10 @@ def _chart_of(file: Path) -> Path | None:
     return None
 
 
-def _render(helm: str, chart: Path, values: tuple[str, ...]) -> tuple[str, str | None]:
+def _render(helm: str, chart: Path, values: tuple[str, ...], timeout: float) -> tuple[str, str | None]:
     """`helm template` of a local chart, offline: no repository is updated, no plugin runs, and
-    the chart's own values.yaml plus the configured values files apply."""
+    the chart's own values.yaml plus the configured values files apply. Its process group dies at
+    timeout or once its output passes the file-size limit; its memory is capped (units/process.py)."""
     arguments = [helm, "template", chart.name, str(chart)]
     for value_file in values:
         arguments += ["--values", str(chart / value_file)]
@@ -341,22 +410,13 @@ def _render(helm: str, chart: Path, values: tuple[str, ...]) -> tuple[str, str |
             "HTTP_PROXY": "http://127.0.0.1:9",
             "NO_PROXY": "",
         }
-        try:
-            done = subprocess.run(
-                arguments,
-                check=False,
-                capture_output=True,
-                text=True,
-                timeout=HELM_TIMEOUT,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                cwd=home,
-            )
-        except (OSError, subprocess.SubprocessError) as error:
-            return "", str(error)
+        done = run_tool(arguments, timeout, MAX_FILE_BYTES, environment, cwd=home)
+    if done.stopped is not None:
+        return "", done.stopped + ("; not rendered" if done.started else "")
     if done.returncode != 0:
-        return "", " ".join(done.stderr.strip().splitlines()[:3])[:400] or f"exit code {done.returncode}"
-    return done.stdout, None
+        words = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return "", " ".join(words[:3])[:400] or f"exit code {done.returncode}"
+    return done.stdout.decode("utf-8", "replace"), None
 
 
 def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
