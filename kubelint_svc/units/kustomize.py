@@ -27,7 +27,6 @@ from kubelint_svc.paths import refusal
 from kubelint_svc.units.process import run_tool
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-LOAD_RESTRICTORS = ("rootOnly", "none")  # kustomize's --load-restrictor: LoadRestrictionsRootOnly / None
 MAX_INCLUDE_DEPTH = 30
 MAX_FILES = 2000
 # kustomizations a build applies, counting each inclusion (kustomize builds a folder anew every time
