@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.checks.api import RunContext
-from kubelint_svc.config import KUSTOMIZE_SETTINGS, STARTER, Config, ConfigError, find_config, load_config
+from kubelint_svc.config import (
+    KUSTOMIZE_SETTINGS,
+    LOAD_RESTRICTOR_SETTINGS,
+    STARTER,
+    Config,
+    ConfigError,
+    find_config,
+    load_config,
+)
 from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Report, at_or_above
@@ -36,6 +44,7 @@ from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
     DEFAULT_KUSTOMIZE,
+    DEFAULT_LOAD_RESTRICTOR,
     DEFAULT_NAMESPACE,
     DEFAULT_NODE_PORT_RANGE,
     Settings,
@@ -64,6 +73,7 @@ class Options:
     context: tuple[str, ...] = ()
     git_context: bool = False
     kustomize: str | None = None  # auto | kubectl | kustomize | fallback | off
+    kustomize_load_restrictor: str | None = None  # rootOnly | none
     stdin_filename: str | None = None  # the name '-' is reported, excluded and configured by
     force_exclude: bool = False  # files named explicitly are excluded too (as ruff's --force-exclude)
     exclude: tuple[str, ...] | None = None  # replaces the default excludes and the configuration's
@@ -154,9 +164,14 @@ def settle(options: Options, config: Config) -> Settings:
     kustomize = options.kustomize or config.kustomize or DEFAULT_KUSTOMIZE
     if kustomize not in KUSTOMIZE_SETTINGS:
         raise UsageError(f"--kustomize {_shown(kustomize)} must be one of {', '.join(KUSTOMIZE_SETTINGS)}")
+    restrictor = options.kustomize_load_restrictor or config.kustomize_load_restrictor or DEFAULT_LOAD_RESTRICTOR
+    if restrictor not in LOAD_RESTRICTOR_SETTINGS:
+        raise UsageError(f"--kustomize-load-restrictor {_shown(restrictor)} must be one of "
+                         f"{', '.join(LOAD_RESTRICTOR_SETTINGS)}")
     return Settings(
         kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace,
         kustomize=kustomize, helm_values=tuple(config.helm_values), pod_templates=tuple(config.pod_templates),
+        kustomize_load_restrictor=restrictor,
     )
 
 
@@ -209,6 +224,8 @@ def plan_run(options: Options) -> Plan:
     warnings += exclusions.unread()
     if options.git_context:
         context += git_tracked_manifests(paths)
+    elif settings.kustomize != "off":
+        context += _including_builds(paths, [*inputs, *context], exclusions, warnings)
     if options.reports:  # last run's `-o report.json` is not a manifest of this one, unless named
         written = {resolved(Path(name)) for name in options.reports if _holds_a_report(Path(name))}
         named = {resolved(Path(path)) for path in paths if path != STDIN}
@@ -239,6 +256,26 @@ def lint(options: Options) -> Outcome:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
     return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+
+
+def _including_builds(
+    paths: list[str], read: list[InputFile], exclusions: Exclusions, warnings: list[str]
+) -> list[InputFile]:
+    """The repository's kustomizations whose builds read a named file or folder and that the run
+    would not read otherwise: naming a base, a patch or a kustomization judges it as every build
+    that includes it does (as --git-context would, reading only these). An excluded folder's
+    (fixtures, vendored copies) are not among them."""
+    from kubelint_svc.units.plan import including_kustomizations
+
+    named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
+    known = {resolved(source.path) for source in read if source.path is not None}
+    found = [path for path in including_kustomizations(named)
+             if resolved(path) not in known and exclusions.why_named(path) is None]
+    if found:
+        shown = ", ".join(shown_path(path) for path in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3
+                                                                     else "")
+        warnings.append(f"also read, to build what includes the files named: {shown}")
+    return [InputFile(shown_path(path), path) for path in found]
 
 
 _REPORT_MARK = re.compile(rb'"name":\s*"kubelint-svc"')
@@ -289,6 +326,7 @@ def describe_settings(planned: Plan, options: Options) -> list[str]:
         f"node-port-range: {low}-{high}",
         f"namespace: {settings.namespace}",
         f"kustomize: {settings.kustomize}",
+        f"kustomize-load-restrictor: {settings.kustomize_load_restrictor}",
         f"helm-values: [{', '.join(settings.helm_values)}]",
         f"pod-templates: [{', '.join(kind.describe() for kind in settings.pod_templates)}]",
         f"context: [{', '.join([*options.context, *map(str, config.context)])}]",

@@ -101,6 +101,11 @@ class KustomizeEngine(str, Enum):
     off = "off"
 
 
+class LoadRestrictor(str, Enum):
+    root_only = "rootOnly"
+    none = "none"
+
+
 class Severity(str, Enum):
     error = "error"
     warning = "warning"
@@ -276,6 +281,11 @@ def lint(
     kustomize: KustomizeEngine | None = typer.Option(
         None, "--kustomize", help="How kustomizations are built (default: auto: kubectl or kustomize, else built in)."
     ),
+    load_restrictor: LoadRestrictor | None = typer.Option(
+        None, "--kustomize-load-restrictor",
+        help="rootOnly (default): a kustomization reads files in or below its folder; none: anywhere in the "
+        "repository (as Flux and Config Sync build).",
+    ),
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE",
         help="Write the report to FILE in --format; the terminal still gets text."
@@ -323,6 +333,7 @@ def lint(
         paths=tuple(paths or ["."]), kubernetes_version=kubernetes_version, fail_on=fail_on.value if fail_on else None,
         node_port_range=node_port_range, namespace=namespace, config_file=config_file, context=tuple(context or ()),
         git_context=git_context, kustomize=kustomize.value if kustomize else None, stdin_filename=stdin_filename,
+        kustomize_load_restrictor=load_restrictor.value if load_restrictor else None,
         force_exclude=force_exclude, exclude=tuple(exclude) if exclude is not None else None,
         extend_exclude=tuple(extend_exclude or ()), respect_gitignore=respect_gitignore,
         no_cache=no_cache, cache_dir=cache_dir, reports=(output,) if output is not None else (),

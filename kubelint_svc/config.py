@@ -31,10 +31,11 @@ RULE_SETTINGS = (*SEVERITIES, "off", "on")
 BUILTIN_POLICY_PACKS = ("security", "conventions")
 KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
-    "rule-packs", "context", "exclude", "kustomize", "helm-values", "pod-templates",
+    "rule-packs", "context", "exclude", "kustomize", "kustomize-load-restrictor", "helm-values", "pod-templates",
 )
 SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
+LOAD_RESTRICTOR_SETTINGS = ("rootOnly", "none")
 
 
 class ConfigError(Exception):
@@ -55,6 +56,7 @@ class Config:
     context: list[Path] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     kustomize: str | None = None
+    kustomize_load_restrictor: str | None = None
     helm_values: list[str] = field(default_factory=list)
     pod_templates: list[PodTemplateKind] = field(default_factory=list)
     # where each key was written, for messages: key -> line
@@ -242,6 +244,11 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
                 raise ConfigError(f"{config.where(key)}: kustomize must be one of {', '.join(KUSTOMIZE_SETTINGS)}, "
                                   f"not {_shown(value)}")
             config.kustomize = value
+        elif key == "kustomize-load-restrictor":
+            if value not in LOAD_RESTRICTOR_SETTINGS:
+                raise ConfigError(f"{config.where(key)}: kustomize-load-restrictor must be one of "
+                                  f"{', '.join(LOAD_RESTRICTOR_SETTINGS)}, not {_shown(value)}")
+            config.kustomize_load_restrictor = value
         elif key == "helm-values":
             for entry in _string_list(config, key, value):
                 if os.path.isabs(entry) or ".." in Path(entry).parts or "://" in entry:
@@ -350,6 +357,10 @@ STARTER = """\
 # How kustomizations are built: auto (kubectl or kustomize on PATH, else a built-in fallback),
 # kubectl, kustomize, fallback, or off (files linted as written).
 # kustomize: auto
+
+# Where a kustomization may read files: rootOnly (in or below its folder, kustomize's default) or
+# none (anywhere in the repository, as Flux and Config Sync build).
+# kustomize-load-restrictor: rootOnly
 
 # Values files for `helm template`, relative to each chart (its values.yaml always applies).
 # helm-values: [values-prod.yaml]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -17,7 +18,10 @@ from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import (
     MAX_FILE_BYTES,
     Problem,
+    UnreadableFile,
+    decode,
     parse_stream,
+    read_bounded,
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, resolved
@@ -109,6 +113,7 @@ def _lint(
             known[normal(source.path)] = source
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
+                 load_restrictor=settings.kustomize_load_restrictor,
                  stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None)
     display = _Displays(known)
     run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
@@ -128,7 +133,10 @@ def _lint(
     for loaded in load_all(context_files, units, reading.for_context(), None):
         context_findings += loaded.findings
         run.context_resources += loaded.resources
-    linted_displays = {source.display for source in inputs}
+    beside = _named_by_kustomizations(units, display, set(linted))
+    linted_displays = {source.display for source in inputs} | set(beside)
+    for shown, path in beside.items():  # their findings show their lines too
+        texts.setdefault(shown, functools.partial(_text_of, path))
     built = _built_resources(units, display, set(linted))
     for resource, is_linted in built:
         (run.resources if is_linted else run.context_resources).append(resource)
@@ -224,6 +232,28 @@ def _naming_roots(finding: Finding, roots: set[str]) -> Finding:
     names = ", ".join(sorted(roots)[:4]) + (f" and {len(roots) - 4} more" if len(roots) > 4 else "")
     what = "the kustomize build of" if len(roots) == 1 else "the kustomize builds of"
     return replace(finding, message=f"{finding.message} (in {what} {names})")
+
+
+def _named_by_kustomizations(units: Plan, display: _Displays, linted: set[Path]) -> dict[str, Path]:
+    """The files in a linted kustomization's folder that its builds read (its patches, its own
+    resources), by how findings name them: naming overlays/prod/kustomization.yaml reports what
+    naming overlays/prod does."""
+    found: dict[str, Path] = {}
+    for done in units.builds:
+        named = [normal(path).parent for path in done.files if path.name in KUSTOMIZATION_NAMES
+                 and normal(path) in linted]
+        for path in done.files:
+            if any(is_inside(normal(path), folder) for folder in named) and path.is_file():
+                found[display(path)] = path
+    return found
+
+
+def _text_of(path: Path) -> str:
+    """A file's text for the lines its findings show ("" when it can no longer be read)."""
+    try:
+        return decode(read_bounded(path))[0] or ""
+    except UnreadableFile:
+        return ""
 
 
 def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list[tuple[Resource, bool]]:

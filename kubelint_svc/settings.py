@@ -12,6 +12,7 @@ DEFAULT_FAIL_ON = "error"
 DEFAULT_NODE_PORT_RANGE = (30000, 32767)
 DEFAULT_NAMESPACE = "default"
 DEFAULT_KUSTOMIZE = "auto"
+DEFAULT_LOAD_RESTRICTOR = "rootOnly"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Settings:
     kustomize: str = DEFAULT_KUSTOMIZE  # auto | kubectl | kustomize | fallback | off
     helm_values: tuple[str, ...] = ()  # values files (relative to each chart) for `helm template`
     pod_templates: tuple[PodTemplateKind, ...] = ()  # custom kinds that make Pods, beyond the known ones
+    # rootOnly: a kustomization reads files in or below its folder (kustomize's default); none: anywhere
+    # in the repository (Flux and Config Sync build so)
+    kustomize_load_restrictor: str = DEFAULT_LOAD_RESTRICTOR
 
     @property
     def minor(self) -> int:

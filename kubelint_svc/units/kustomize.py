@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents
+from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents, resolve_plain_scalar
 from kubelint_svc.paths import refusal, resolved
 from kubelint_svc.units.process import run_tool
 
@@ -52,7 +52,6 @@ _UNSUPPORTED_FIELDS = (
     "generators",
     "transformers",
     "validators",
-    "replacements",
     "vars",
     "helmCharts",
     "helmGlobals",
@@ -180,6 +179,7 @@ class Build:
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)  # kustomize's warnings; what the fallback ignored
     inputs: set[Path] = field(default_factory=set)  # the other files the chain names (generator files, envs...)
+    fallback_failed: bool = False  # the error is the built-in fallback's own (not the scan's): kustomize may build it
 
 
 class BuildError(Exception):
@@ -199,6 +199,7 @@ class _Patch:
 class _Kustomization:
     file: Path
     data: dict[str, Any]
+    load_anywhere: bool = False
 
     @property
     def directory(self) -> Path:
@@ -214,8 +215,9 @@ class _Tree:
     repository's work tree) each one `paths.refusal` allows: a pull request's `resources:
     [../../../etc]` or `files: [.git/config]` is refused unread."""
 
-    def __init__(self, confine: Path | None = None) -> None:
+    def __init__(self, confine: Path | None = None, load_anywhere: bool = False) -> None:
         self.confine = confine
+        self.load_anywhere = load_anywhere  # --load-restrictor LoadRestrictionsNone: files outside a root too
         self.outside: list[str] = []  # why paths the chain names may not be read: no engine runs then
         self.refused: list[str] = []  # files the linter itself would not read: no engine runs then
         self.files: set[Path] = set()
@@ -263,13 +265,14 @@ class _Tree:
             real = resolved(directory)
             if real is not None and real != directory:
                 _same_through_link(directory, real, data)
-            self.kustomizations[directory] = _Kustomization(file, data)
+            self.kustomizations[directory] = _Kustomization(file, data, self.load_anywhere)
         return self.kustomizations[directory]
 
-    def name_inputs(self, directory: Path, data: Any) -> None:
-        """Every existing path data's strings name (relative to directory) is one the engine may
-        read: confined, and recorded so that a kept build watches it."""
-        for path in referenced_paths(directory, data):
+    def name_inputs(self, directory: Path, data: Any, config: bool = False) -> None:
+        """Every existing path a kustomization (or, with config, a plugin config) names, relative
+        to directory, is one the engine may read: confined, and recorded so that a kept build
+        watches it."""
+        for path in referenced_paths(directory, data, config):
             self.check(path)
             self.inputs.add(path)
 
@@ -296,28 +299,26 @@ class _RemoteEntry(BuildError):
         self.entry = entry
 
 
-def referenced_paths(directory: Path, data: Any) -> set[Path]:
-    """Every existing file or folder a kustomization's values name, whatever the field
-    (resources, patches, generator files and envs, transformers, replacements, crds, ...)."""
+def referenced_paths(directory: Path, data: Any, config: bool = False) -> set[Path]:
+    """Every existing file or folder a kustomization names in the fields kustomize reads as paths
+    (resources, components, patches, generator files and envs, plugin configs, replacements,
+    crds, configurations, openapi), or (config) the file keys of a plugin config. Other values
+    are values: `delimiter: /` is no path to the repository's root."""
+    values = _config_paths(data) if config else _named_paths(_mapping(data))
     found: set[Path] = set()
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and value:
-            # any string may be a name (a line break, 1,000 characters of `./`): kustomize cleans it
-            # before it opens it, so it is cleaned first; `files: [key=path]` reads path, `crds:
-            # [a=b]` the file a=b, so both count
-            for name in {value, value.partition("=")[2]} - {""}:
+    for value in values:
+        if not value or _names_remote(value):
+            continue
+        # any name may be odd (a line break, 1,000 characters of `./`): kustomize cleans it before it
+        # opens it, so it is cleaned first; `files: [key=path]` reads path, `crds: [a=b]` the file
+        # a=b, so both count
+        for name in {value, value.partition("=")[2]} - {""}:
+            try:
                 candidate = Path(os.path.normpath(directory / name))
-                try:
-                    if candidate.exists():
-                        found.add(candidate)
-                except (OSError, ValueError):
-                    continue
+                if candidate.exists():
+                    found.add(candidate)
+            except (OSError, ValueError):
+                continue
     return found
 
 
@@ -331,6 +332,18 @@ def _same_through_link(directory: Path, real: Path, data: Any) -> None:
             f"{directory}: a link to {real}, whose kustomization names other files from there (as kustomize "
             "reads it) than from the link's place; not built"
         )
+
+
+def _named_paths(data: dict[str, Any]) -> list[str]:
+    """The strings of a kustomization that name files or folders, in every field kustomize reads so."""
+    values = [entry for name in (*_ENTRY_FIELDS, "components", *_PLUGIN_FIELDS) for entry in _list(data.get(name))]
+    # a patchesStrategicMerge entry is a file's name, or a patch written inline
+    values += [entry for entry in _list(data.get("patchesStrategicMerge"))
+               if isinstance(entry, str) and not _INLINE_PATCH.search(entry)]
+    for name in ("patches", "patchesJson6902"):
+        values += [_mapping(entry).get("path") for entry in _list(data.get(name))]
+    values += _path_values(data)
+    return [value for value in values if isinstance(value, str)]
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -357,13 +370,20 @@ def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None) 
     return [directory for directory in dict.fromkeys(directories) if directory not in included]
 
 
-def build(root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path | None = None) -> Build:
+def build(
+    root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path | None = None,
+    load_restrictor: str = "rootOnly",
+) -> Build:
     """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
     else the built-in fallback) | kubectl | kustomize | fallback. With confine, a chain that
-    reaches outside that folder is an error, found before any engine runs."""
+    reaches outside that folder is an error, found before any engine runs. load_restrictor none:
+    a kustomization may name files outside its folder (as Flux and Config Sync build), never
+    outside confine."""
     root = Path(os.path.normpath(Path(root).absolute()))
-    scan = _Scan(_Tree(confine))
+    scan = _Scan(_Tree(confine, load_restrictor == "none"))
     command, name = _command_for(engine)
+    if command is not None and load_restrictor == "none":
+        command = [*command, "--load-restrictor", "LoadRestrictionsNone"]
     result = Build(root, name, [], scan.tree.files, inputs=scan.tree.inputs)
     try:
         visits = _scan_directory(scan, root, ())[2]
@@ -390,7 +410,7 @@ def _build_scanned(
         result.skipped = "helmCharts: kustomize would need --enable-helm and the network to inflate them"
     elif scan.problems:  # what the scan could not follow is never left to an engine to read
         result.error = scan.problems[0]
-    elif command is None and engine != "fallback":
+    elif command is None and engine in ("kubectl", "kustomize"):  # asked for by name: no stand-in
         result.error = f"{engine} is not on PATH (or has no kustomize)"
     elif command is None:
         _run_fallback(scan, root, result)
@@ -463,11 +483,13 @@ def _local(kustomization: _Kustomization, name: str, entry: str) -> Path:
     if not path.exists():
         raise BuildError(f"{kustomization.file}: {name} entry {entry!r} not found ({path})")
     inside = os.path.realpath(kustomization.directory)
+    if kustomization.load_anywhere:
+        return path  # the repository's confinement still holds: the tree checks every path it reads
     if path.is_file() and os.path.commonpath([os.path.realpath(path), inside]) != inside:
         # kustomize's default load restrictor: folders may be anywhere, files only at or below
         raise BuildError(
             f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
-            "which kustomize refuses (unless run with --load-restrictor LoadRestrictionsNone)"
+            "which kustomize refuses (unless built with --kustomize-load-restrictor none)"
         )
     return path
 
@@ -594,7 +616,7 @@ def _scan_plugins(scan: _Scan, kustomization: _Kustomization, stack: tuple[Path,
 
 def _scan_config(scan: _Scan, kustomization: _Kustomization, configs: list[Any]) -> None:
     scan.remote += [entry for entry in _config_paths(configs) if _names_remote(entry)]
-    scan.tree.name_inputs(kustomization.directory, configs)
+    scan.tree.name_inputs(kustomization.directory, configs, config=True)
 
 
 def _scan_entries(scan: _Scan, kustomization: _Kustomization, name: str) -> list[Path]:
@@ -760,12 +782,22 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
     if done.returncode == 0:
         return stdout.decode("utf-8", "replace"), None, warnings
-    words = [
-        _KLOG_PREFIX.sub("", line).strip().strip('"')
-        for line in lines
-        if line.strip() and not line.startswith("# Warning")
-    ]
-    return "", "\n".join(line[:400] for line in words[:4]) or f"exit status {done.returncode}", warnings
+    return "", _kustomize_words(lines) or f"exit status {done.returncode}", warnings
+
+
+def _kustomize_words(lines: list[str]) -> str:
+    """kustomize's error lines (at most 4), klog's prefix and quoting taken off: `err="a \\"b\\""` is `a "b"`."""
+    words = []
+    for line in lines:
+        if not line.strip() or line.startswith("# Warning"):
+            continue
+        text = _KLOG_PREFIX.sub("", line).strip()
+        if _KLOG_PREFIX.search(line) is not None and len(text) > 1 and text[0] == text[-1] == '"':
+            text = re.sub(r'\\(["\\])', r"\1", text[1:-1])  # klog's Go quoting, taken off once
+        else:
+            text = text.strip('"')
+        words.append(text)
+    return "\n".join(line[:400] for line in words[:4])
 
 
 def _documents(output: str) -> list[dict[str, Any]]:
@@ -1060,7 +1092,7 @@ def _run_fallback(scan: _Scan, root: Path, result: Build) -> None:
     try:
         objects = _kustomize(scan.tree, root, [], result.warnings)
     except BuildError as error:
-        result.error = str(error)
+        result.error, result.fallback_failed = str(error), True
         return
     for item in sorted(objects, key=_legacy_order):
         annotations = item.body.get("metadata", {}).get("annotations")
@@ -1081,6 +1113,10 @@ def _kustomize(tree: _Tree, directory: Path, objects: list[_Object], notes: list
             _accumulate(objects, added, kustomization)
     for entry in _entries(kustomization, "components"):
         objects = _kustomize(tree, _local(kustomization, "components", entry), objects, notes)
+    for value in _path_values(kustomization.data):  # what kustomize would read: missing, it fails too
+        name = value.partition("=")[2] if "=" in value and not (directory / value).exists() else value
+        if not (directory / name).exists():
+            raise BuildError(f"{kustomization.file}: {value!r} not found ({Path(os.path.normpath(directory / name))})")
     notes += [
         f"{kustomization.file}: {name} is not applied by the built-in engine"
         for name in _UNSUPPORTED_FIELDS
@@ -1094,6 +1130,8 @@ def _kustomize(tree: _Tree, directory: Path, objects: list[_Object], notes: list
         objects = _applied(objects, patch, kustomization)
     _set_replicas(objects, kustomization)
     _set_images(objects, kustomization)
+    for replacement in _replacements(tree, kustomization):
+        _replace(objects, replacement, kustomization)
     return objects
 
 
@@ -1266,6 +1304,9 @@ def _transform(objects: list[_Object], kustomization: _Kustomization) -> None:
         kind, metadata = str(item.body.get("kind")), _at(item.body, ("metadata",))
         if namespace and kind not in _CLUSTER_SCOPED:
             metadata["namespace"] = namespace
+        elif namespace and kind == "Namespace":  # kustomize renames the Namespace objects it holds
+            metadata["name"] = namespace
+            item.names.add(namespace)
         if (prefix or suffix) and kind not in _NOT_RENAMED:
             old = metadata["name"]
             metadata["name"] = f"{prefix or ''}{old}{suffix or ''}"
@@ -1314,6 +1355,143 @@ def _set_images(objects: list[_Object], kustomization: _Kustomization) -> None:
         for container in _containers(item.body):
             if isinstance(container.get("image"), str):
                 container["image"] = _image(container["image"], entries)
+
+
+def _replacements(tree: _Tree, kustomization: _Kustomization) -> list[dict[str, Any]]:
+    """The replacements a kustomization writes, and those of the files its `path:` entries name."""
+    found = []
+    for entry in _list(kustomization.data.get("replacements")):
+        entry = _mapping(entry)  # noqa: PLW2901 (a replacement, or a mapping naming a file of them)
+        if isinstance(entry.get("path"), str):
+            for document in tree.documents_of(_local(kustomization, "replacements", entry["path"])):
+                found += [_mapping(item) for item in (document if isinstance(document, list) else [document])]
+        else:
+            found.append(entry)
+    return found
+
+
+def _replace(objects: list[_Object], replacement: dict[str, Any], kustomization: _Kustomization) -> None:
+    """kustomize's ReplacementTransformer: one source object's field (a part of it, with a
+    delimiter) copied to fields of the selected targets; a scalar target keeps its type."""
+    source = _mapping(replacement.get("source"))
+    where = f"{kustomization.file}: replacements"
+    chosen = [item for item in objects if _resource_selected(source, item)]
+    if len(chosen) != 1:
+        raise BuildError(f"{where}: {'nothing' if not chosen else 'more than one object'} selected by source {source}")
+    field_path = str(source.get("fieldPath") or "metadata.name")
+    found = _field_nodes(chosen[0].body, _field_path(field_path), create=False)
+    if not found or found[0][1] in (None, "", {}, []):
+        raise BuildError(f"{where}: fieldPath `{field_path}` is missing for replacement source")
+    value = _delimited_part(found[0][1], _mapping(source.get("options")), where)
+    for target in _list(replacement.get("targets")):
+        target = _mapping(target)  # noqa: PLW2901
+        if not isinstance(target.get("select"), dict):
+            raise BuildError(f"{where}: a target must specify resources to select")
+        options = _mapping(target.get("options"))
+        for item in objects:
+            if not _resource_selected(target["select"], item) or any(
+                _resource_selected(_mapping(reject), item) for reject in _list(target.get("reject"))
+            ):
+                continue
+            for path in [str(p) for p in _list(target.get("fieldPaths"))] or ["metadata.name"]:
+                places = _field_nodes(item.body, _field_path(path), create=options.get("create") is True)
+                if not places:
+                    raise BuildError(f"{where}: unable to find field {path!r} in replacement target")
+                for parent, _ in places:
+                    container, key = parent
+                    container[key] = _replaced(container[key], value, options, where)
+
+
+def _resource_selected(selector: dict[str, Any], item: _Object) -> bool:
+    """A replacement's select or reject: every field it names equal (no patterns), any of the
+    object's names (before and after prefixes), and its label and annotation selectors."""
+    group, _, version = str(item.body.get("apiVersion", "")).rpartition("/")
+    metadata = _mapping(item.body.get("metadata"))
+    actual = {"group": {group}, "version": {version}, "kind": {str(item.body.get("kind"))}, "name": item.names,
+              "namespace": {str(metadata.get("namespace") or "")}}
+    if any(key in selector and str(selector[key]) not in values for key, values in actual.items()):
+        return False
+    return _labels_match(selector.get("labelSelector"), metadata.get("labels")) and _labels_match(
+        selector.get("annotationSelector"), metadata.get("annotations"))
+
+
+def _field_path(text: str) -> list[str]:
+    """kustomize's path splitter: dots part the fields, except inside brackets (`[name=a.b]`)."""
+    parts, current, depth = [], "", 0
+    for character in text:
+        depth += {"[": 1, "]": -1}.get(character, 0)
+        if character == "." and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return [*parts, current]
+
+
+def _field_nodes(body: Any, path: list[str], create: bool) -> list[tuple[tuple[Any, Any], Any]]:
+    """((container, key), value) of every field path reaches: `[k=v]` picks list items, a number
+    an index, `*` every item; with create, missing mappings are made on the way."""
+    places: list[tuple[tuple[Any, Any], Any]] = [((None, None), body)]
+    for depth, part in enumerate(path, 1):
+        following: list[tuple[tuple[Any, Any], Any]] = []
+        for _, current in places:
+            if isinstance(current, list):
+                if part == "*":
+                    keys: list[Any] = list(range(len(current)))
+                elif part.startswith("[") and "=" in part:
+                    name, _, wanted = part[1:-1].partition("=")
+                    keys = [i for i, x in enumerate(current) if isinstance(x, dict) and str(x.get(name)) == wanted]
+                else:
+                    keys = [int(part)] if part.isdigit() and int(part) < len(current) else []
+                following += [((current, key), current[key]) for key in keys]
+            elif isinstance(current, dict):
+                key = part[1:-1] if part.startswith("[") and part.endswith("]") else part
+                if key not in current and create:
+                    current[key] = {} if depth < len(path) else None  # filled in by the replacement
+                if key in current:
+                    following.append(((current, key), current[key]))
+        places = following
+    return places
+
+
+def _scalar_text(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else "" if value is None else str(value)
+
+
+def _delimited_part(value: Any, options: dict[str, Any], where: str) -> Any:
+    delimiter = options.get("delimiter")
+    if not delimiter:
+        return copy.deepcopy(value)
+    if isinstance(value, (dict, list)):
+        raise BuildError(f"{where}: delimiter option can only be used with scalar nodes")
+    parts, index = _scalar_text(value).split(str(delimiter)), options.get("index", 0)
+    if not isinstance(index, int) or not 0 <= index < len(parts):
+        raise BuildError(f"{where}: options.index {index} is out of bounds for value {_scalar_text(value)}")
+    return parts[index]
+
+
+def _replaced(old: Any, value: Any, options: dict[str, Any], where: str) -> Any:
+    """The target's new value: a part of it replaced (delimiter), a scalar's type kept."""
+    delimiter, index = options.get("delimiter"), options.get("index", 0)
+    if delimiter:
+        if isinstance(old, (dict, list)):
+            raise BuildError(f"{where}: delimiter option can only be used with scalar nodes")
+        parts, text = _scalar_text(old).split(str(delimiter)), _scalar_text(value)
+        index = index if isinstance(index, int) else 0
+        parts = [text, *parts] if index < 0 else [*parts, text] if index >= len(parts) else \
+            [*parts[:index], text, *parts[index + 1:]]
+        value = str(delimiter).join(parts)
+    if old is None and not isinstance(value, (dict, list)):  # a field created: its text read as plain YAML
+        return resolve_plain_scalar(_scalar_text(value))
+    if isinstance(old, (dict, list)) or old is None or isinstance(value, (dict, list)):
+        return copy.deepcopy(value)
+    text = _scalar_text(value)
+    if isinstance(old, (bool, str)):
+        return text if isinstance(old, str) else text == "true"
+    try:
+        return type(old)(text)
+    except ValueError:
+        raise BuildError(f"{where}: cannot set {text!r} where a {type(old).__name__} is") from None
 
 
 def _containers(data: Any) -> Iterator[dict[str, Any]]:

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc import inputs
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, read_documents
-from kubelint_svc.paths import is_inside, refusal, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.kustomize import (
     KUSTOMIZATION_NAMES,
@@ -46,6 +47,8 @@ _META_SCHEMA = re.compile(r"^https?://json-schema\.org/")
 # KUTTL's assertion files (`01-assert.yaml`, `02-errors.yaml`): compared against a cluster, never applied
 _KUTTL_ASSERTION = re.compile(r"^\d+-(assert|errors)([-_.][^/]*)?\.ya?ml$")
 _CHAINSAW_TESTS = ("chainsaw-test.yaml", "chainsaw-test.yml")
+MAX_KUSTOMIZATIONS = 5000  # of a repository, read to find the builds that include a named file
+MAX_WALKED = 50_000  # entries of a repository walked for them outside git
 
 
 @dataclass(frozen=True)
@@ -91,14 +94,16 @@ def plan(
     jobs: int | None = None,
     confine: Path | None = None,
     stored: StoredOutputs | None = None,
+    load_restrictor: str = "rootOnly",
 ) -> Plan:
     """The units of the files read (normalised paths). confine: no build reads outside it.
-    stored: builds and renders kept from earlier runs, used while what they read is unchanged."""
+    stored: builds and renders kept from earlier runs, used while what they read is unchanged.
+    load_restrictor: rootOnly, or none (a kustomization may read files outside its folder)."""
     result = Plan()
     stored = stored or StoredOutputs(None, "")
     deadline = time.monotonic() + _budget_from_environment()  # one budget for every child process
     if kustomize != "off":
-        _plan_kustomize(result, files, kustomize, jobs, confine, stored, deadline)
+        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
     _plan_charts(result, files, helm_values, stored, confine, deadline)
     _plan_test_fixtures(result, files)
     return result
@@ -107,12 +112,14 @@ def plan(
 def _plan_kustomize(
     result: Plan,
     files: list[Path],
-    engine: str,
+    how: tuple[str, str],
     jobs: int | None,
     confine: Path | None,
     stored: StoredOutputs,
     deadline: float,
 ) -> None:
+    engine, restrictor = how
+    kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine)
     jobs = jobs or jobs_from_environment()
@@ -125,8 +132,8 @@ def _plan_kustomize(
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
         fence = confine or _repository_of(root)
-        return stored.build(root, engine, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
-                                                               confine=fence))
+        return stored.build(root, kept_as, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
+                                                                confine=fence, load_restrictor=restrictor))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         result.builds = list(pool.map(build_before_deadline, roots))
@@ -137,9 +144,9 @@ def _plan_kustomize(
             continue  # its files are linted as written
         read = frozenset(normal(path) for path in done.files)
         if done.error:  # its files are linted as written: a file every build of which fails is still judged
-            result.notes.append(
-                Note(kustomization, "kustomize-build-failed", f"kustomize cannot build this: {done.error}", read)
-            )
+            who = "the built-in kustomize fallback" if done.fallback_failed else "kustomize"
+            message = f"{who} cannot build this: {shown_error(done.error)}"
+            result.notes.append(Note(kustomization, "kustomize-build-failed", message, read))
             continue
         for path in read:
             result.in_build.setdefault(path, []).append(done)
@@ -151,7 +158,7 @@ def _plan_kustomize(
                     "kustomize-fallback",
                     (
                         f"built with kubelint-svc's built-in kustomize fallback ({why}); "
-                        "it covers resources, namespace, prefixes, labels, images, replicas and patches: "
+                        "it covers resources, namespace, prefixes, labels, images, replicas, replacements and patches: "
                         "install kubectl "
                         f"for exact builds{'; ignored: ' + '; '.join(done.warnings[:3]) if done.warnings else ''}"
                     ),
@@ -162,7 +169,7 @@ def _plan_kustomize(
     used = {path for folder in kustomized for path in _referenced_by(folder)}  # generator files too
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
-            inside, outside = _listed_patches(folder)
+            inside, outside = _listed_patches(folder, restrictor == "none")
             for patch in inside:
                 result.set_aside.setdefault(patch, (None, "a kustomize patch: a partial object, merged elsewhere"))
             if outside:  # kustomize refuses them: said, and the files are linted as written
@@ -182,6 +189,63 @@ def _plan_kustomize(
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+def shown_error(error: str) -> str:
+    """A build's error on one line (its line breaks, and the `\\n` kustomize quotes patches with,
+    as `; `: a reporter would show them as `\\n`), the working directory's paths relative to it."""
+    cwd = str(normal(Path.cwd()))
+    text = re.sub(r"\s*(\\n|\n)\s*", "; ", error.strip())
+    return text.replace(cwd + os.sep, "") if cwd != os.sep else text
+
+
+def including_kustomizations(named: list[Path]) -> list[Path]:
+    """The kustomization files of the repositories holding the named files and folders whose
+    builds read one of them (a base, a patch, a generator's file, a kustomization), through any
+    chain of inclusions: what a run naming only a base needs to judge it as built. Found with
+    `git ls-files` in a work tree, else by a bounded walk of the working directory; each one
+    confined to its repository."""
+    wanted = {normal(path) for path in named}
+    found: list[Path] = []
+    for top in dict.fromkeys(filter(None, (_repository_of(path if path.is_dir() else path.parent) for path in wanted))):
+        readers: dict[Path, set[Path]] = {}  # a path -> the kustomization folders naming it
+        kustomizations = _kustomizations_in(top)
+        for kustomization in kustomizations:
+            for path in {*_referenced_by(kustomization.parent), kustomization}:
+                readers.setdefault(path, set()).add(kustomization.parent)
+        pending = [path for path in wanted if is_inside(resolved(path), top)]
+        pending += [k.parent for k in kustomizations if any(is_inside(k.parent, path) for path in pending)]
+        reached: set[Path] = set()
+        while pending:
+            for folder in readers.get(pending.pop(), set()) - reached:
+                reached.add(folder)
+                pending.append(folder)
+        found += sorted(file for file in map(kustomization_file, reached) if file is not None)
+    return found
+
+
+def _kustomizations_in(top: Path) -> list[Path]:
+    """The kustomization files of the work tree top (at most MAX_KUSTOMIZATIONS), each one the
+    repository's confinement allows."""
+    listed = inputs._git("-C", str(top), "ls-files", "-z", "--", *(f"*{name}" for name in KUSTOMIZATION_NAMES)) \
+        if (top / GIT_DIRECTORY).exists() else None
+    names = [top / name for name in listed.split("\0") if name] if listed is not None else _walked(top)
+    files = [normal(file) for file in names if file.name in KUSTOMIZATION_NAMES]
+    return [file for file in files[:MAX_KUSTOMIZATIONS] if confined(file, top) is not None and file.is_file()]
+
+
+def _walked(top: Path) -> list[Path]:
+    """Kustomization files below top, walking at most MAX_WALKED entries, never into hidden
+    folders (a `.git` among them) nor through links."""
+    found: list[Path] = []
+    seen = 0
+    for folder, subfolders, names in os.walk(top):
+        seen += len(subfolders) + len(names)
+        if seen > MAX_WALKED:
+            break
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        found += [Path(folder) / name for name in names if name in KUSTOMIZATION_NAMES]
+    return found
 
 
 def _budget_from_environment() -> float:
@@ -212,12 +276,13 @@ def _referenced_by(folder: Path) -> set[Path]:
     return {normal(path) for path in referenced_paths(folder, _kustomization_data(folder))}
 
 
-def _listed_patches(folder: Path) -> tuple[list[Path], list[str]]:
+def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], list[str]]:
     """The patch files a kustomization names (for one that is not built), and the entries naming
-    a file outside its folder (after every symlink), which kustomize would refuse to read."""
+    a file outside its folder (after every symlink; with anywhere, outside the repository), which
+    kustomize would refuse to read."""
     data = _kustomization_data(folder)
     inside, outside = [], []
-    top = resolved(folder)
+    top = (_repository_of(folder) if anywhere else None) or resolved(folder)
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key) if isinstance(data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
