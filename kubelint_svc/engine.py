@@ -177,15 +177,17 @@ class Registry:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
+        one_object = run.one_object_view
         for rule, check in self._checks_for(resource.api_version, resource.kind):
-            if cross is not None and is_cross_object(check) != cross:
+            looks_across = is_cross_object(check)
+            if cross is not None and looks_across != cross:
                 continue
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
             try:
                 if rule.id in self._scopes and not _in_scope(self._scopes[rule.id], resource):
                     continue
-                hits = list(check(resource, run, rule.params))
+                hits = list(check(resource, run if looks_across else one_object, rule.params))
             except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
                 hit = Hit(f"{error} (in its where:); not evaluated", (), severity="warning")
                 yield finding_for(rule, resource, hit)

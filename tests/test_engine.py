@@ -134,6 +134,27 @@ def test_a_crashing_check_is_a_finding_and_the_rest_still_runs(registry, monkeyp
     assert crash.line == 1
 
 
+def test_a_check_that_reads_other_objects_without_the_marker_is_told_so(monkeypatch, tmp_path):
+    """A one-object check runs while files are read and its findings are cached with its file's:
+    reading the index there would see a partial run. It raises, and the finding names the marker."""
+    from kubelint_svc.checks import api, service_ports
+    from kubelint_svc.inputs import discover
+    from kubelint_svc.runner import Settings, lint
+
+    def peeks(resource, run, params):
+        yield from () if run.index.pods_in("default") else ()
+
+    (tmp_path / "svc.yaml").write_text(SERVICE)
+    monkeypatch.setattr(service_ports, "port_numbers", peeks)
+    report = lint(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
+    [crash] = [f for f in report.findings if f.rule == "internal-error"]
+    assert "service-port-number" in crash.message
+    assert "run.index, which only a check marked @cross_object may" in crash.message
+    monkeypatch.setattr(service_ports, "port_numbers", api.cross_object(peeks))
+    report = lint(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
+    assert [f for f in report.findings if f.rule == "internal-error"] == []
+
+
 @pytest.mark.parametrize(("check", "complaint"), [
     ("{function: metadata.service_name, parms: {relaxed_since: 36}}",
      "rules.yaml:5: rule 'x': unknown key 'parms' in a function check (it takes function, params)"),

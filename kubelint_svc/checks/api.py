@@ -94,6 +94,11 @@ class RunContext:
 
         return SchemaStore(self.kubernetes_version)
 
+    @cached_property
+    def one_object_view(self) -> RunContext:
+        """The run as a check not marked @cross_object sees it (see OneObjectRun)."""
+        return OneObjectRun(self.settings, _memo=self._memo, _parent=self)
+
     def once(self, compute: Callable[[RunContext], T]) -> T:
         """compute(run), made on first use and shared for the rest of the run: keyed by the
         function itself, so two checks can never mix up each other's results."""
@@ -110,6 +115,37 @@ class RunContext:
             self._memo[key] = compute(self, subject)
         result: T = self._memo[key]
         return result
+
+
+class CrossObjectRead(Exception):
+    """A check not marked @cross_object read another object of the run: a bug of that check."""
+
+
+_OTHER_OBJECTS = frozenset({"index", "resources", "context_resources", "unreadable", "target_roots"})
+
+
+@dataclass
+class OneObjectRun(RunContext):
+    """The run as a one-object check sees it: the settings, the schemas and the memos. Such a
+    check runs while files are still being read and its findings are cached with its file's, so
+    reading another object (the index, the objects, the unreadable documents) raises instead of
+    seeing a partial run: the engine reports it as an internal error naming the marker."""
+
+    _parent: RunContext | None = field(default=None, repr=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _OTHER_OBJECTS:
+            raise CrossObjectRead(f"it read run.{name}, which only a check marked @cross_object may (checks/api.py)")
+        return super().__getattribute__(name)
+
+    @cached_property
+    def schemas(self) -> SchemaStore:
+        parent: RunContext | None = super().__getattribute__("_parent")
+        if parent is not None:  # one store a run: the bundle is loaded once
+            return parent.schemas
+        from kubelint_svc.schemas import SchemaStore
+
+        return SchemaStore(self.kubernetes_version)
 
 
 class CheckFunction(Protocol[P_contra]):
