@@ -189,3 +189,33 @@ def _item_node(root: Node | None, index: int) -> Node | None:
         return None
     found = child_node(items[1], index)
     return found[1] if found else None
+
+
+def pod_spec_path(resource: Resource) -> tuple[str, ...] | None:
+    """Where a Pod's spec is in the object: a Pod's own, or a built-in workload's template's."""
+    if resource.builtin_kind == "Pod":
+        return ("spec",)
+    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
+    return (*template, "spec") if template else None
+
+
+def containers(
+    resource: Resource, lists: tuple[str, ...] = ("containers",)
+) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """(path, container) for each container mapping of the object's pod spec."""
+    base = pod_spec_path(resource)
+    if base is None:
+        return
+    for list_name in lists:
+        items = resource.get((*base, list_name))
+        for index, container in enumerate(items if isinstance(items, list) else []):
+            if isinstance(container, dict):
+                yield (*base, list_name, index), container
+
+
+def container_ports(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    for path, container in containers(resource):
+        ports = container.get("ports")
+        for index, port in enumerate(ports if isinstance(ports, list) else []):
+            if isinstance(port, dict):
+                yield (*path, "ports", index), port

@@ -96,3 +96,34 @@ def test_the_architecture_doc_names_every_layer():
     for name, members in LAYERS:
         for member in members - {"kubelint_svc", "__main__"}:
             assert member in doc, f"docs/architecture.md does not mention {member} ({name})"
+
+
+# The checks meet through their API and the JSON Schema machinery the `json-schema:` rules share;
+# a check module never imports another concern's (it moves what both need below, into model or api).
+SHARED_CHECK_MODULES = {"kubelint_svc.checks.api", "kubelint_svc.checks.json_schema", "kubelint_svc.checks.safe_schema"}
+
+
+def sibling_check_imports(path: Path, source: str | None = None) -> list[str]:
+    own = module_name(path)
+    return [f"{path.relative_to(REPO)}:{line}: imports {name}" for line, name in imports_of(path, source)
+            if name.startswith("kubelint_svc.checks.") and name not in SHARED_CHECK_MODULES and name != own]
+
+
+def test_check_modules_never_import_each_other():
+    wrong = []
+    for path in sorted((PACKAGE / "checks").glob("*.py")):
+        if module_name(path) not in SHARED_CHECK_MODULES:
+            wrong += sibling_check_imports(path)
+    assert wrong == []
+    conventions = PACKAGE / "checks" / "conventions.py"
+    planted = conventions.read_text() + "\nfrom kubelint_svc.checks.pod_specs import containers\n"
+    assert sibling_check_imports(conventions, planted) != []  # the test above can fail
+
+
+def test_modules_are_imported_by_name_not_by_string():
+    """import_module with a string escapes the layer test: only the engine resolves a rule's
+    `function: module.name`, and only inside kubelint_svc.checks."""
+    found = [f"{path.relative_to(REPO)}" for path in sorted(PACKAGE.rglob("*.py"))
+             if "import_module(" in path.read_text() and path != PACKAGE / "engine.py"]
+    assert found == []
+    assert 'importlib.import_module(f"kubelint_svc.checks.{module_name}")' in (PACKAGE / "engine.py").read_text()

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
-from kubelint_svc.checks.pod_specs import container_ports, pod_spec_path
 from kubelint_svc.findings import FieldPath
-from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, container_ports, pod_spec_path
 
 
 def named_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:

@@ -16,38 +16,9 @@ from kubelint_svc.k8s_syntax import (
     is_int,
     port_number,
 )
-from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.model import Resource, container_ports, containers, pod_spec_path
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order
-
-
-def pod_spec_path(resource: Resource) -> tuple[str, ...] | None:
-    if resource.builtin_kind == "Pod":
-        return ("spec",)
-    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
-    return (*template, "spec") if template else None
-
-
-def containers(
-    resource: Resource, lists: tuple[str, ...] = ("containers",)
-) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    """(path, container) for each container mapping of the object's pod spec."""
-    base = pod_spec_path(resource)
-    if base is None:
-        return
-    for list_name in lists:
-        items = resource.get((*base, list_name))
-        for index, container in enumerate(items if isinstance(items, list) else []):
-            if isinstance(container, dict):
-                yield (*base, list_name, index), container
-
-
-def container_ports(resource: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    for path, container in containers(resource):
-        ports = container.get("ports")
-        for index, port in enumerate(ports if isinstance(ports, list) else []):
-            if isinstance(port, dict):
-                yield (*path, "ports", index), port
 
 
 def _protocol(port: dict[str, Any]) -> str | None:
