@@ -260,9 +260,6 @@ class Index:
         """Custom resources of the namespace read from the same folder (or stream) as resource."""
         return self._custom_near.get((namespace, _folder(resource)), [])
 
-    def workloads_near(self, resource: Resource, namespace: str) -> list[PodSource]:
-        return self._near.get((namespace, _folder(resource)), [])
-
     def pods_sharing_keys(self, selector: dict[str, str], namespace: str) -> list[PodSource]:
         """Pod sources whose labels use at least one of the selector's keys (once each)."""
         found: dict[int, PodSource] = {}

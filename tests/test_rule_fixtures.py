@@ -27,6 +27,18 @@ FAILURE_SIMULATED = {
 }
 
 
+def test_every_simulated_failure_names_a_test_that_exists():
+    """The rules whose failing case is not a file name the test that makes them fail instead:
+    each named test is there, and names the rule it stands for."""
+    tests = Path(__file__).parent
+    for rule_id, named in FAILURE_SIMULATED.items():
+        file, _, test = named.partition("::")
+        source = (tests / file).read_text()
+        found = re.search(rf"^def {re.escape(test)}\(.*?(?=^\S|\Z)", source, re.MULTILINE | re.DOTALL)
+        assert found, (rule_id, named)
+        assert rule_id in found.group(0), (rule_id, named)
+
+
 def fixture_files(prefix: str) -> list[Path]:
     return sorted(p for p in FIXTURES.glob(f"*/{prefix}-*") if p.is_file())
 
