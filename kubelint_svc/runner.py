@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -134,7 +135,7 @@ def _lint(
     built = _built_resources(units, display, set(linted))
     for resource, is_linted in built:
         (run.resources if is_linted else run.context_resources).append(resource)
-    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings):
+    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
@@ -249,9 +250,11 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
 
 
 def _rendered_resources(
-    units: Plan, display: _Displays, linted: set[Path], reading: Reading, findings: list[Finding]
+    units: Plan, display: _Displays, linted: set[Path], reading: Reading, findings: list[Finding],
+    texts: dict[str, Callable[[], str]],
 ) -> list[tuple[Resource, bool]]:
-    """The objects of each rendered Helm chart, located in their templates (units/rendered.py)."""
+    """The objects of each rendered Helm chart, located in their templates (units/rendered.py);
+    texts gets each template's, for the source lines of findings."""
     found: list[tuple[Resource, bool]] = []
     registry = reading.registry
     sources = SourceFiles(display)
@@ -269,6 +272,8 @@ def _rendered_resources(
                 findings.extend(registry.loader_findings(document.problems, template))
             if document.helm_source and document.line_offset not in mapped:
                 written = sources.text(render.chart.parent / document.helm_source)
+                if written is not None:
+                    texts.setdefault(template, functools.partial(str, written))
                 mapped[document.line_offset] = [] if written is None else template_lines(
                     written, rendered_text_of(render.text, document.line_offset), helpers)
             for plain in resources_of(document, template, node_source):

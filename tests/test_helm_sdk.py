@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from test_hostile_pr import run
 
 from kubelint_svc.units import plan as plan_module
@@ -329,3 +331,28 @@ def test_without_the_extra_a_chart_gets_todays_note_naming_it(tmp_path, monkeypa
     assert "pip install 'kubelint-svc[helm]'" in found
     shown = run("lint", "--show-settings", ".", cwd=repo, env={"PATH": "/usr/bin:/bin"}).stdout.decode()
     assert "helm engine: none" in shown
+
+
+def test_a_crash_of_the_native_library_costs_one_finding(tmp_path, monkeypatch):
+    """The render's child dies by a signal (as a segfault in the Go library would kill it): one
+    finding, and the run goes on to the next chart."""
+    crashing = tmp_path / "python"
+    crashing.write_text(f"#!{sys.executable}\nimport os, signal, sys\n"
+                        "if 'evil' in sys.argv[-1]:\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
+                        f"os.execv({sys.executable!r}, [{sys.executable!r}, *sys.argv[1:]])\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr(plan_module.sys, "executable", str(crashing))
+    files = chart(**{"evil/Chart.yaml": "apiVersion: v2\nname: evil\nversion: 0.1.0\n",
+                     "evil/templates/x.yaml": "a: b\n"})
+    files["web/values.yaml"] = VALUES.replace("tier: frontend", "tier: backend")
+    lines = lint(repository(tmp_path, files))
+    [crashed] = finding(lines, "helm-chart-not-rendered")
+    assert "killed by signal 11" in crashed
+    assert finding(lines, "service-selector-no-match")
+
+
+def test_the_readme_helm_run_is_what_the_command_prints():
+    readme = (REPO / "README.md").read_text()
+    command, shown = re.search(r"```console\n\$ (kubelint-svc lint examples/helm/)\n(.*?)```", readme, re.S).groups()
+    result = run(*command.split()[1:], cwd=REPO, env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"})
+    assert (result.returncode, result.stdout.decode()) == (1, shown)
