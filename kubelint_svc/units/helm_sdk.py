@@ -1,5 +1,5 @@
 """Rendering a chart with helm-python-sdk (Helm's Go SDK through ctypes), run as a child process
-(`python -m kubelint_svc.units.helm_sdk REQUEST`) so that a crash, a loop or a memory blow-up in
+(`python -m kubelint_svc.units.helm_sdk REQUEST-FILE`) so that a crash, a loop or a memory blow-up in
 the native library costs the parent one finding: it prints what `helm template` would, with
 `# Source:` comments, and a one-line error on stderr with exit code 1 when the chart fails."""
 
@@ -24,14 +24,16 @@ def sdk_present() -> bool:
 
 def request(chart: str, values: list[str], release: str, namespace: str, kube_version: str,
             api_versions: list[str]) -> str:
-    """The child's one argument: everything it needs, none of it from the environment."""
+    """What the child reads from the file its one argument names: everything it needs, none of it
+    from the environment."""
     return json.dumps({"chart": chart, "values": values, "release": release, "namespace": namespace,
                        "kube_version": kube_version, "api_versions": api_versions})
 
 
 def main(arguments: list[str]) -> int:
     try:
-        asked = json.loads(arguments[0])
+        with open(arguments[0], encoding="utf-8") as handle:
+            asked = json.load(handle)
         manifests = _render(asked)
     except Exception as error:  # the SDK's errors and our own: one line for the parent
         words = " ".join(str(error).split()) or type(error).__name__

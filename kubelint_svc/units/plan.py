@@ -292,7 +292,8 @@ def _plan_charts(
 
 def _renders_of(chart: Path, helm_values: tuple[str, ...]) -> list[tuple[str | None, tuple[str, ...]]]:
     """(chart-testing values file or None, values files) of each render of a chart: its values.yaml
-    with the configured values files, then once with each `ci/*-values.yaml` (what `ct install` runs)."""
+    with the configured values files, then once with each values file of its `ci/` folder (chart-testing
+    installs the chart once with each)."""
     ci = chart / "ci"
     found = sorted(path.name for path in ci.iterdir() if path.suffix in (".yaml", ".yml")) if ci.is_dir() else []
     return [(None, helm_values), *((f"ci/{name}", (f"ci/{name}",)) for name in found)]
@@ -464,18 +465,6 @@ def _render(engine: str, chart: Path, values: tuple[str, ...], timeout: float,
     repository is updated, no plugin runs, and the chart's own values.yaml plus the values files
     apply. Its process group dies at timeout or once its output passes the file-size limit; its
     memory is capped (units/process.py)."""
-    if engine == SDK_ENGINE:
-        arguments = [sys.executable, "-m", "kubelint_svc.units.helm_sdk",
-                     request(str(chart.absolute()), [str((chart / value).absolute()) for value in values],
-                             options.release, options.namespace, _kube_version(options), list(options.api_versions))]
-    else:
-        arguments = [engine, "template", options.release, str(chart), "--namespace", options.namespace]
-        for value_file in values:
-            arguments += ["--values", str(chart / value_file)]
-        if options.kubernetes_version:
-            arguments += ["--kube-version", _kube_version(options)]
-        if options.api_versions:
-            arguments += ["--api-versions", ",".join(options.api_versions)]
     with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
         environment = {
             "PATH": os.environ.get("PATH", ""),
@@ -491,6 +480,7 @@ def _render(engine: str, chart: Path, values: tuple[str, ...], timeout: float,
         if engine == SDK_ENGINE:  # this Python finds kubelint_svc and the SDK where they are installed
             environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
             environment["PYTHONSAFEPATH"] = "1"  # never the child's working directory first
+        arguments = _render_command(engine, chart, values, options, Path(home))
         done = run_tool(arguments, timeout, MAX_FILE_BYTES, environment, cwd=home)
     if done.stopped is not None:
         return "", done.stopped + ("; not rendered" if done.started else "")
@@ -500,6 +490,26 @@ def _render(engine: str, chart: Path, values: tuple[str, ...], timeout: float,
             else ""
         return "", (" ".join(words[:3])[:400] or f"exit code {done.returncode}") + crashed
     return done.stdout.decode("utf-8", "replace"), None
+
+
+def _render_command(engine: str, chart: Path, values: tuple[str, ...], options: HelmOptions, home: Path
+                    ) -> list[str]:
+    """helm template's arguments, or the SDK child's, whose request (thousands of API versions
+    with many CRDs: past the 128 KiB one argument may hold) goes in a file of the temporary home."""
+    if engine == SDK_ENGINE:
+        asked = home / "request.json"
+        asked.write_text(request(str(chart.absolute()), [str((chart / value).absolute()) for value in values],
+                                 options.release, options.namespace, _kube_version(options),
+                                 list(options.api_versions)), encoding="utf-8")
+        return [sys.executable, "-m", "kubelint_svc.units.helm_sdk", str(asked)]
+    arguments = [engine, "template", options.release, str(chart), "--namespace", options.namespace]
+    for value_file in values:
+        arguments += ["--values", str(chart / value_file)]
+    if options.kubernetes_version:
+        arguments += ["--kube-version", _kube_version(options)]
+    for api_version in options.api_versions:
+        arguments += ["--api-versions", api_version]
+    return arguments
 
 
 def _kube_version(options: HelmOptions) -> str:

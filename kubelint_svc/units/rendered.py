@@ -34,6 +34,7 @@ class TemplateLine:
     shift: int | None  # template column minus rendered column; None: the template line's indent
     indent: int = 0
     helper: tuple[str, str, int] | None = None
+    actions: tuple[tuple[int, int], ...] = ()  # 1-based columns where each `{{ }}` starts and ends (exclusive)
 
 
 @dataclass
@@ -130,7 +131,8 @@ def template_lines(template: str, rendered: str, helpers: Helpers) -> list[Templ
             found.append(None)
         elif how == "match":
             template_indent = len(lines[j]) - len(lines[j].lstrip())
-            found.append(TemplateLine(j + 1, template_indent - indent, indent))
+            actions = tuple((m.start() + 1, m.end() + 1) for m in _ACTION.finditer(lines[j]))
+            found.append(TemplateLine(j + 1, template_indent - indent, indent, None, actions))
         else:
             include = _INCLUDE.search(lines[j])
             helper = helpers.line_of(include.group(1), text) if include else None
@@ -218,7 +220,9 @@ class RenderedResource(Resource):
         moved_end = self._at(end_line)
         if end_line != line and moved_end is not None:
             return where.line, column + where.shift, moved_end.line, end_column + (moved_end.shift or 0)
-        return where.line, column + where.shift, where.line, end_column + where.shift
+        start = column + where.shift
+        action = next((end for begin, end in where.actions if begin == start), None)  # a value an action wrote
+        return where.line, start, where.line, action if action is not None else end_column + where.shift
 
     def locate(self, path: tuple[Any, ...], at_key: bool = True) -> tuple[str, int, int, int, int]:
         return (self.file, *self.span(path, at_key))
