@@ -34,7 +34,7 @@ from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
-from kubelint_svc.units.rendered import RenderedResource, TemplateLine, chart_helpers, rendered_text_of, template_lines
+from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
 __all__ = ["Report", "Settings", "lint", "lint_with_objects"]
@@ -264,21 +264,20 @@ def _rendered_resources(
         stream = parse_stream(render.text, keep_nodes=False, wants=wants)
         node_source = NodeSource(render.text)
         shown = display(render.chart / "Chart.yaml")
-        helpers = chart_helpers(render.chart, sources.text, display)
-        mapped: dict[int, list[TemplateLine | None]] = {}  # first line of a template's render -> its lines
+        helpers = functools.cache(functools.partial(chart_helpers, render.chart, sources.text, display))
+        mapped: dict[int, TemplateMap] = {}  # first line of a template's render -> its lines
         for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
                 findings.extend(registry.loader_findings(document.problems, template))
             if document.helm_source and document.line_offset not in mapped:
-                written = sources.text(render.chart.parent / document.helm_source)
-                if written is not None:
-                    texts.setdefault(template, functools.partial(str, written))
-                mapped[document.line_offset] = [] if written is None else template_lines(
-                    written, rendered_text_of(render.text, document.line_offset), helpers)
+                written = functools.partial(sources.text, render.chart.parent / document.helm_source)
+                texts.setdefault(template, functools.partial(lambda read: read() or "", written))
+                mapped[document.line_offset] = TemplateMap(
+                    written, functools.partial(rendered_text_of, render.text, document.line_offset), helpers)
             for plain in resources_of(document, template, node_source):
                 resource = RenderedResource(**{item.name: getattr(plain, item.name) for item in fields(Resource)},
-                                            lines=mapped.get(document.line_offset, []),
+                                            template_map=mapped.get(document.line_offset),
                                             values_file=render.values_file)
                 resource.file = template
                 resource.unit = f"helm:{render.chart}" + (f":{render.values_file}" if render.values_file else "")

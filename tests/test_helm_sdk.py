@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from conftest import REPO
 from test_hostile_pr import run
 
 from kubelint_svc.units import plan as plan_module
+from kubelint_svc.units.rendered import Helpers, template_lines
 
 needs_sdk = pytest.mark.skipif(not plan_module.sdk_present(), reason="the helm extra is not installed")
 
@@ -373,3 +375,22 @@ def test_the_readme_helm_run_is_what_the_command_prints():
     command, shown = re.search(r"```console\n\$ (kubelint-svc lint examples/helm/)\n(.*?)```", readme, re.S).groups()
     result = run(*command.split()[1:], cwd=REPO, env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"})
     assert (result.returncode, result.stdout.decode()) == (1, shown)
+
+
+# --- matching rendered lines back to a pull request's templates ------------------------------
+
+
+def test_a_line_of_many_actions_is_matched_in_linear_time():
+    """Each action matches any text: with Python's re, `x: .*a.*a...` against a long line that
+    does not end in `a` backtracks for ever; RE2 answers in linear time."""
+    template = "x: " + "{{ .Values.a }}a" * 40 + "\n"
+    started = time.monotonic()
+    assert template_lines(template, "x: " + "a" * 20_000 + "b\n", Helpers()) == [None]
+    assert time.monotonic() - started < 5
+
+
+def test_helpers_that_include_each_other_are_named_without_recursing_for_ever():
+    helpers = Helpers()
+    helpers.add("web/templates/_helpers.tpl", '{{- define "a" -}}\n{{ include "b" . }}\n{{- end }}\n'
+                '{{- define "b" -}}\n{{ include "a" . }}\n{{- end }}\n')
+    assert helpers.line_of("a", "app: web") == ("a", "web/templates/_helpers.tpl", 2)  # its include of b

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kubelint_svc.findings import Finding, Note
 from kubelint_svc.model import Resource
@@ -20,7 +20,10 @@ _ACTION = re.compile(r"\{\{.*?\}\}")
 _CONTROL = re.compile(r"^\{\{-?\s*(if|else|end|range|with|define|block|break|continue|/\*|\$[\w.]*\s*:?=)")
 _INCLUDE = re.compile(r"""\b(?:include|template)\s+"([^"]+)\"""")
 _DEFINE = re.compile(r"""\{\{-?\s*define\s+"([^"]+)\"""")
-_ALIGNED_CELLS = 1_000_000  # template lines x rendered lines aligned exactly; past it, line by line
+# template lines x rendered lines aligned exactly (a 400-line template rendered to 500 lines);
+# past it, line by line within a window, so a pull request's huge template costs linear time
+_ALIGNED_CELLS = 200_000
+_GREEDY_LINES = 20_000  # past it (a template or render that long), lines are not matched at all
 
 _EXACT, _PATTERN, _SKIPPED = 4, 3, -1  # scores of an alignment step: a line written as is, through actions, unexplained
 
@@ -44,40 +47,35 @@ class Helpers:
     found: dict[str, tuple[str, int, list[str]]] = field(default_factory=dict)
 
     def add(self, shown: str, text: str) -> None:
+        """The defines of one file, each up to the `end` that closes it (one pass over its lines)."""
         lines = text.splitlines()
+        opened: list[tuple[str | None, int]] = []  # the blocks open: (a define's name, its line) or (None, line)
         for number, line in enumerate(lines):
-            match = _DEFINE.search(line)
-            if match and match.group(1) not in self.found:
-                end = next((i for i in range(number + 1, len(lines)) if re.search(r"\{\{-?\s*end\b", lines[i])
-                            and _opened(lines[number + 1:i]) == 0), len(lines))
-                self.found[match.group(1)] = (shown, number + 1, lines[number + 1:end])
+            for action in _ACTION.findall(line):
+                word = re.match(r"\{\{-?\s*(\w+)", action)
+                if word is None:
+                    continue
+                if word.group(1) in ("if", "range", "with", "define", "block"):
+                    define = _DEFINE.search(action)
+                    opened.append((define.group(1) if define else None, number))
+                elif word.group(1) == "end" and opened:
+                    name, first = opened.pop()
+                    if name is not None and name not in self.found:
+                        self.found[name] = (shown, first + 1, lines[first + 1:number])
 
-    def line_of(self, name: str, rendered: str) -> tuple[str, str, int] | None:
+    def line_of(self, name: str, rendered: str, seen: frozenset[str] = frozenset()) -> tuple[str, str, int] | None:
         """(name, file, line) of the line of helper name that wrote rendered, else of its define."""
-        if name not in self.found:
+        if name not in self.found or name in seen:
             return None
         shown, first, body = self.found[name]
         for offset, line in enumerate(body):
-            if _kind(line) != "producer" and _matches(line, rendered):
+            if _kind(line) == "content" and _matches(line, rendered):
                 return name, shown, first + 1 + offset
         for offset, line in enumerate(body):  # written by a helper it includes in turn
             inner = _INCLUDE.search(line)
-            if inner and inner.group(1) != name and self.line_of(inner.group(1), rendered):
+            if inner and self.line_of(inner.group(1), rendered, seen | {name}):
                 return name, shown, first + 1 + offset
         return name, shown, first
-
-
-def _opened(lines: list[str]) -> int:
-    """Blocks opened and not closed in lines (to find a define's own end)."""
-    depth = 0
-    for line in lines:
-        for action in _ACTION.findall(line):
-            word = re.match(r"\{\{-?\s*(\w+)", action)
-            if word and word.group(1) in ("if", "range", "with", "define", "block"):
-                depth += 1
-            elif word and word.group(1) == "end":
-                depth -= 1
-    return depth
 
 
 def _kind(line: str) -> str:
@@ -94,15 +92,32 @@ def _kind(line: str) -> str:
     return "control" if all(_CONTROL.match(action) for action in actions) else "producer"
 
 
-def _pattern(line: str) -> re.Pattern[str]:
-    parts = _ACTION.split(line.strip())
-    return re.compile(".*".join(re.escape(part) for part in parts))
+class _Pattern(Protocol):
+    """What is used of a pattern compiled by RE2 (google-re2 ships no types)."""
+
+    def fullmatch(self, text: str) -> object: ...
+
+
+def _pattern(line: str) -> _Pattern | None:
+    """The rendered lines a template line may have written, each action any text; matched by RE2,
+    in time linear in the line (a line of many actions would make Python's re backtrack), or None
+    when RE2 will not take it (too large)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        compiled: _Pattern = re2.compile(".*".join(re2.escape(part) for part in _ACTION.split(line.strip())), options)
+    except Exception:  # re2.error: past its program size
+        return None
+    return compiled
 
 
 def _matches(line: str, rendered: str) -> bool:
     if "{{" not in line:
         return line.strip() == rendered.strip()
-    return _pattern(line).fullmatch(rendered.strip()) is not None
+    pattern = _pattern(line)
+    return pattern is not None and pattern.fullmatch(rendered.strip()) is not None
 
 
 def template_lines(template: str, rendered: str, helpers: Helpers) -> list[TemplateLine | None]:
@@ -117,12 +132,16 @@ def template_lines(template: str, rendered: str, helpers: Helpers) -> list[Templ
         if kinds[j] != "content":
             return None
         pattern = patterns[j]
-        if pattern is None:
+        if "{{" not in lines[j]:
             return _EXACT if lines[j].strip() == out[i].strip() else None
-        return _PATTERN if pattern.fullmatch(out[i].strip()) else None
+        return _PATTERN if pattern is not None and pattern.fullmatch(out[i].strip()) else None
 
-    pairs = _aligned(len(out), len(lines), kinds, score) if len(out) * len(lines) <= _ALIGNED_CELLS else \
-        _greedy(len(out), len(lines), score)
+    if len(out) * len(lines) <= _ALIGNED_CELLS:
+        pairs = _aligned(len(out), len(lines), kinds, score)
+    elif max(len(out), len(lines)) <= _GREEDY_LINES:
+        pairs = _greedy(len(out), len(lines), score)
+    else:  # findings stay at the line of the render, counted from the template's `# Source:`
+        return [None] * len(out)
     found: list[TemplateLine | None] = []
     for i, (j, how) in enumerate(pairs):
         text = out[i]
@@ -189,18 +208,35 @@ def _greedy(n: int, m: int, score: Any) -> list[tuple[int | None, str]]:
     pairs: list[tuple[int | None, str]] = []
     j = 0
     for i in range(n):
-        found = next((k for k in range(j, min(m, j + 200)) if score(i, k) is not None), None)
+        found = next((k for k in range(j, min(m, j + 50)) if score(i, k) is not None), None)
         if found is not None:
             j = found + 1
         pairs.append((found, "match"))
     return pairs
 
 
+class TemplateMap:
+    """The template lines of one template's render, matched when a finding first needs a
+    position: a run whose rendered objects have no findings aligns nothing."""
+
+    def __init__(self, template: Callable[[], str | None], rendered: Callable[[], str],
+                 helpers: Callable[[], Helpers]) -> None:
+        self._template, self._rendered, self._helpers = template, rendered, helpers
+        self._lines: list[TemplateLine | None] | None = None
+
+    @property
+    def lines(self) -> list[TemplateLine | None]:
+        if self._lines is None:
+            written = self._template()
+            self._lines = [] if written is None else template_lines(written, self._rendered(), self._helpers())
+        return self._lines
+
+
 @dataclass(eq=False)
 class RenderedResource(Resource):
     """One object of a Helm render, located in its template (lines given by template_lines)."""
 
-    lines: list[TemplateLine | None] = field(default_factory=list)
+    template_map: TemplateMap | None = None
     values_file: str | None = None  # the `ci/` values file of its render
     # template line of an include -> the helper line that wrote the value last located there
     _helper_asked: dict[int, tuple[str, str, int] | None] = field(default_factory=dict)
@@ -227,8 +263,13 @@ class RenderedResource(Resource):
     def locate(self, path: tuple[Any, ...], at_key: bool = True) -> tuple[str, int, int, int, int]:
         return (self.file, *self.span(path, at_key))
 
+    @property
+    def lines(self) -> list[TemplateLine | None]:
+        return self.template_map.lines if self.template_map is not None else []
+
     def _at(self, line: int) -> TemplateLine | None:
-        return self.lines[line - 1] if 0 < line <= len(self.lines) else None
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else None
 
     def explained(self, finding: Finding) -> Finding:
         """finding with a note naming the helper that wrote its line, and the `ci/` values file
