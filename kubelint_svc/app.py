@@ -43,6 +43,7 @@ from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
+    DEFAULT_HELM_RELEASE,
     DEFAULT_KUSTOMIZE,
     DEFAULT_LOAD_RESTRICTOR,
     DEFAULT_NAMESPACE,
@@ -50,6 +51,7 @@ from kubelint_svc.settings import (
     Settings,
 )
 from kubelint_svc.suggestions import did_you_mean
+from kubelint_svc.units.plan import helm_engine_description
 
 if TYPE_CHECKING:  # imported where used: a lint run needs neither
     from kubelint_svc.expose import ExposeRequest
@@ -172,6 +174,7 @@ def settle(options: Options, config: Config) -> Settings:
         kubernetes_version=version, fail_on=fail_on, node_port_range=port_range, namespace=namespace,
         kustomize=kustomize, helm_values=tuple(config.helm_values), pod_templates=tuple(config.pod_templates),
         kustomize_load_restrictor=restrictor,
+        helm_release=config.helm_release or DEFAULT_HELM_RELEASE,
     )
 
 
@@ -328,6 +331,8 @@ def describe_settings(planned: Plan, options: Options) -> list[str]:
         f"kustomize: {settings.kustomize}",
         f"kustomize-load-restrictor: {settings.kustomize_load_restrictor}",
         f"helm-values: [{', '.join(settings.helm_values)}]",
+        f"helm-release: {settings.helm_release}",
+        f"helm engine: {helm_engine_description()}",
         f"pod-templates: [{', '.join(kind.describe() for kind in settings.pod_templates)}]",
         f"context: [{', '.join([*options.context, *map(str, config.context)])}]",
         f"git-context: {'true' if options.git_context else 'false'}",

@@ -31,9 +31,12 @@ RULE_SETTINGS = (*SEVERITIES, "off", "on")
 BUILTIN_POLICY_PACKS = ("security", "conventions")
 KEYS = (
     "kubernetes-version", "node-port-range", "namespace", "fail-on", "rules", "policy-packs",
-    "rule-packs", "context", "exclude", "kustomize", "kustomize-load-restrictor", "helm-values", "pod-templates",
+    "rule-packs", "context", "exclude", "kustomize", "kustomize-load-restrictor", "helm-values", "helm-release",
+    "pod-templates",
 )
-SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on")
+SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on", "helm-release")
+# a Helm release name: lowercase DNS label characters, at most 53 (helm's own rule)
+_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 LOAD_RESTRICTOR_SETTINGS = ("rootOnly", "none")
 
@@ -58,6 +61,7 @@ class Config:
     kustomize: str | None = None
     kustomize_load_restrictor: str | None = None
     helm_values: list[str] = field(default_factory=list)
+    helm_release: str | None = None
     pod_templates: list[PodTemplateKind] = field(default_factory=list)
     # where each key was written, for messages: key -> line
     lines: dict[str, int] = field(default_factory=dict)
@@ -364,6 +368,10 @@ STARTER = """\
 
 # Values files for `helm template`, relative to each chart (its values.yaml always applies).
 # helm-values: [values-prod.yaml]
+
+# The release name charts are rendered with (.Release.Name); the namespace setting above is
+# .Release.Namespace.
+# helm-release: release-name
 
 # Custom kinds whose controllers make Pods from a template they hold, so Services are judged
 # against those Pods (Argo Rollouts and OpenShift DeploymentConfigs are known already).

@@ -18,6 +18,7 @@ from kubelint_svc.inputs import ExcludeGlob
 RUN_WIDE = {
     "kubernetes-version": "kubernetes_version", "node-port-range": "node_port_range", "namespace": "namespace",
     "fail-on": "fail_on", "kustomize": "kustomize", "helm-values": "helm_values", "context": "context",
+    "helm-release": "helm_release",
     "pod-templates": "pod_templates",
 }
 

@@ -15,6 +15,7 @@ from kubelint_svc.checks.selectors import ingress_backends, selected_pods
 from kubelint_svc.findings import FieldPath, Finding, ObjectRef, format_field_path
 from kubelint_svc.index import PodSource
 from kubelint_svc.model import Resource
+from kubelint_svc.units.rendered import RenderedResource
 
 # the rules whose findings say an edge carries no traffic, and the edge kind each breaks
 EDGE_RULES = {
@@ -265,13 +266,20 @@ def _route(ingress: Resource, path: FieldPath) -> str:
     return f"{host}{route}"
 
 
+def _drawn(resource: Resource) -> bool:
+    """A chart is drawn as its default values render it: its `ci/` renders are the same objects
+    again, installed another way."""
+    return not (isinstance(resource, RenderedResource) and resource.values_file is not None)
+
+
 def build(run: RunContext, findings: list[Finding]) -> Graph:
     """The graph of every object the run read (context files included) and the findings on it."""
     builder = _Builder(run, findings)
     for sources in builder.index.pod_sources.values():  # workloads no Service selects are drawn too
         for source in sources:
-            builder.workload(source)
-    resources = [r for r in [*run.resources, *run.context_resources] if not r.is_patch]
+            if _drawn(source.resource):
+                builder.workload(source)
+    resources = [r for r in [*run.resources, *run.context_resources] if not r.is_patch and _drawn(r)]
     for resource in resources:
         if resource.builtin_kind == "Service":
             builder.service(resource)

@@ -133,6 +133,7 @@ class Index:
         self._unit_members: dict[tuple[str, str], set[int]] = {}  # ids of the Pod sources of a scope
         self._unit_pods: dict[tuple[str, str], list[PodSource]] = {}
         self.pod_sources: dict[str, list[PodSource]] = {}
+        self.hook_pods: dict[str, list[PodSource]] = {}  # Helm hooks' Pods: no Service selects them for long
         self.services: dict[tuple[str, str], list[Resource]] = {}
         self.endpoints: set[tuple[str, str]] = set()
         self.custom_resources: dict[str, list[Resource]] = {}
@@ -149,6 +150,9 @@ class Index:
             namespace = self.namespace_of(resource)
             custom = self._pod_kinds.get((resource.group, resource.kind))
             source = _pod_source(resource, namespace, custom)
+            if source is not None and is_helm_hook(resource):  # exists only while its hook runs
+                self.hook_pods.setdefault(namespace, []).append(source)
+                source = None
             if custom is not None and source is not None:
                 self._added_keys.update(source.generated)
             if source is not None:
@@ -196,6 +200,11 @@ class Index:
                 if all(source.label_for(k, v) for k, v in selector.items())
             ]
         return self._selected[key]
+
+    def hooks_selected_by(self, selector: dict[str, str], namespace: str) -> list[PodSource]:
+        """The Helm hook Pods (tests, install Jobs) the selector matches: not Pods it serves."""
+        return [source for source in self.hook_pods.get(namespace, [])
+                if all(source.label_for(k, v) for k, v in selector.items())]
 
     def scope_of(self, resource: Resource) -> str:
         """What resource is applied with: its build, render or stream; for a plain file, the
@@ -286,6 +295,13 @@ def _scopes(resource: Resource) -> list[str]:
     while os.path.dirname(scopes[-1]) != scopes[-1]:
         scopes.append(os.path.dirname(scopes[-1]))
     return scopes
+
+
+def is_helm_hook(resource: Resource) -> bool:
+    """A Helm hook (`helm.sh/hook: test`, a pre-install Job): created while the hook runs, then
+    deleted or left finished; never one of the Pods a Service serves in steady state."""
+    annotations = resource.get(("metadata", "annotations"))
+    return isinstance(annotations, dict) and "helm.sh/hook" in annotations
 
 
 def _pod_source(resource: Resource, namespace: str, custom: PodTemplateKind | None = None) -> PodSource | None:

@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from kubelint_svc.cache import Cache
@@ -36,7 +36,8 @@ from kubelint_svc.suppressions import (
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
-from kubelint_svc.units.plan import Plan, normal, plan
+from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
+from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
 __all__ = ["Report", "Settings", "lint", "lint_with_objects"]
@@ -114,7 +115,8 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  load_restrictor=settings.kustomize_load_restrictor,
-                 stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None)
+                 stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None,
+                 helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
     display = _Displays(known)
     run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
@@ -140,7 +142,7 @@ def _lint(
     built = _built_resources(units, display, set(linted))
     for resource, is_linted in built:
         (run.resources if is_linted else run.context_resources).append(resource)
-    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings):
+    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
@@ -159,6 +161,7 @@ def _lint(
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
     object_findings: list[Finding] = []
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
+    rendered_seen: set[tuple[object, ...]] = set()
     for resource in run.resources:
         one_object = judged.get(id(resource))
         if one_object is not None:  # the one-object rules ran when the file was read (or are cached)
@@ -174,6 +177,9 @@ def _lint(
                 # the same finding from several builds of one base: reported once, naming them
                 key = (finding.rule, finding.file, finding.line, finding.column, finding.field, finding.severity)
                 shared.setdefault(key, (finding, set()))[1].add(display(resource.root))
+                continue
+            if isinstance(resource, RenderedResource):
+                object_findings += _rendered_once([finding], resource, rendered_seen)
                 continue
             object_findings.append(finding)
     object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
@@ -274,24 +280,50 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
 
 
 def _rendered_resources(
-    units: Plan, display: _Displays, linted: set[Path], reading: Reading, findings: list[Finding]
+    units: Plan, display: _Displays, linted: set[Path], reading: Reading, findings: list[Finding],
+    texts: dict[str, Callable[[], str]],
 ) -> list[tuple[Resource, bool]]:
-    """The objects of each rendered Helm chart, attributed to their templates by `# Source:`."""
+    """The objects of each rendered Helm chart, located in their templates (units/rendered.py);
+    texts gets each template's, for the source lines of findings."""
     found: list[tuple[Resource, bool]] = []
     registry = reading.registry
+    sources = SourceFiles(display)
     for render in units.renders:
         is_linted = any(is_inside(path, normal(render.chart)) for path in linted)
         wants = (reading if is_linted else reading.for_context()).wants
         stream = parse_stream(render.text, keep_nodes=False, wants=wants)
         node_source = NodeSource(render.text)
         shown = display(render.chart / "Chart.yaml")
+        helpers = functools.cache(functools.partial(chart_helpers, render.chart, sources.text, display))
+        mapped: dict[int, TemplateMap] = {}  # first line of a template's render -> its lines
         for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
                 findings.extend(registry.loader_findings(document.problems, template))
-            for resource in resources_of(document, template, node_source):
+            if document.helm_source and document.line_offset not in mapped:
+                written = functools.partial(sources.text, render.chart.parent / document.helm_source)
+                texts.setdefault(template, functools.partial(lambda read: read() or "", written))
+                mapped[document.line_offset] = TemplateMap(
+                    written, functools.partial(rendered_text_of, render.text, document.line_offset), helpers)
+            for plain in resources_of(document, template, node_source):
+                resource = RenderedResource(**{item.name: getattr(plain, item.name) for item in fields(Resource)},
+                                            template_map=mapped.get(document.line_offset),
+                                            values_file=render.values_file)
                 resource.file = template
-                resource.unit = f"helm:{render.chart}"
+                resource.unit = f"helm:{render.chart}" + (f":{render.values_file}" if render.values_file else "")
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)
                 found.append((resource, is_linted))
     return found
+
+
+def _rendered_once(findings: list[Finding], resource: RenderedResource, seen: set[tuple[object, ...]]
+                   ) -> list[Finding]:
+    """A rendered object's findings, each naming its helper and `ci/` values file; one a `ci/`
+    render shares with the chart's default render (or another) is reported once."""
+    kept = []
+    for finding in findings:
+        key = (finding.rule, finding.file, finding.line, finding.column, finding.field, finding.severity)
+        if key not in seen:
+            seen.add(key)
+            kept.append(resource.explained(finding))
+    return kept

@@ -13,6 +13,7 @@ DEFAULT_NODE_PORT_RANGE = (30000, 32767)
 DEFAULT_NAMESPACE = "default"
 DEFAULT_KUSTOMIZE = "auto"
 DEFAULT_LOAD_RESTRICTOR = "rootOnly"
+DEFAULT_HELM_RELEASE = "release-name"  # helm template's
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE  # where objects that name none go, as `kubectl apply -n`
     kustomize: str = DEFAULT_KUSTOMIZE  # auto | kubectl | kustomize | fallback | off
     helm_values: tuple[str, ...] = ()  # values files (relative to each chart) for `helm template`
+    helm_release: str = DEFAULT_HELM_RELEASE  # the release name charts are rendered with
     pod_templates: tuple[PodTemplateKind, ...] = ()  # custom kinds that make Pods, beyond the known ones
     # rootOnly: a kustomization reads files in or below its folder (kustomize's default); none: anywhere
     # in the repository (Flux and Config Sync build so)

@@ -10,6 +10,8 @@ import sys
 import pytest
 from conftest import REPO
 
+from kubelint_svc.units.helm_sdk import sdk_present
+
 BROKEN = """\
 apiVersion: v1
 kind: Service
@@ -331,6 +333,8 @@ def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
         # examples/policies/manifests obey examples/policies/.kubelint-svc.yaml (issue 12, item 11)
         "error[team-app-name-label]", "error[team-load-balancer-only-in-prod]", "error[team-node-port-window]",
         "warning[team-service-ports-named]", "warning[security-load-balancer-open]",
+        # examples/helm: its ci/ values file sets a nodePort out of range (rendered with the helm extra)
+        "error[service-node-port-range]" if sdk_present() else "info[helm-chart-not-rendered]",
     }
 
 

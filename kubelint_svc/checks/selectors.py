@@ -202,6 +202,10 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     closest, key_path, nearest = _closest(selector, sharing)
     labels = [Related(s.resource, (*s.spec_path[:-1], "metadata", "labels"), f"{s.describe()}: its Pods' labels")
               for s in nearest[:3]]
+    hooks = index.hooks_selected_by(selector, namespace)
+    if hooks:  # they carry the application's labels, and exist only while their hook runs
+        message += (f" (only Helm hooks match it: {shortened([source.describe() for source in hooks])}, whose Pods "
+                    "exist while `helm test` or an install hook runs)")
     yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
               help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
 

@@ -6,25 +6,29 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import io
 import json
 import os
 import re
 import shutil
+import sys
 import tarfile
 import tempfile
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kubelint_svc import inputs
 from kubelint_svc.inputs import git_toplevel
-from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, read_documents
+from kubelint_svc.loader import MAX_FILE_BYTES, UnreadableFile, YamlFileError, read_bounded, read_documents
 from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
+from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
+from kubelint_svc.units.helm_sdk import request, sdk_present
 from kubelint_svc.units.kustomize import (
     KUSTOMIZATION_NAMES,
     Build,
@@ -64,11 +68,22 @@ class Note:
 
 @dataclass
 class Render:
-    """A Helm chart rendered by `helm template`: a stream whose `# Source:` comments name the
-    templates, relative to the chart's parent folder."""
+    """A Helm chart rendered by `helm template` or helm-python-sdk: a stream whose `# Source:`
+    comments name the templates, relative to the chart's parent folder."""
 
     chart: Path
     text: str
+    values_file: str | None = None  # the chart-testing values file (`ci/*.yaml`) of this render, if any
+
+
+@dataclass(frozen=True)
+class HelmOptions:
+    """How charts are rendered: `helm template`'s release name, namespace and capabilities."""
+
+    release: str = "release-name"  # helm template's default
+    namespace: str = "default"
+    kubernetes_version: str = ""  # "1.33": .Capabilities.KubeVersion; "" leaves the engine's own
+    api_versions: tuple[str, ...] = ()  # .Capabilities.APIVersions besides the built-in ones
 
 
 @dataclass
@@ -95,6 +110,7 @@ def plan(
     confine: Path | None = None,
     stored: StoredOutputs | None = None,
     load_restrictor: str = "rootOnly",
+    helm: HelmOptions | None = None,
 ) -> Plan:
     """The units of the files read (normalised paths). confine: no build reads outside it.
     stored: builds and renders kept from earlier runs, used while what they read is unchanged.
@@ -104,7 +120,7 @@ def plan(
     deadline = time.monotonic() + _budget_from_environment()  # one budget for every child process
     if kustomize != "off":
         _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
-    _plan_charts(result, files, helm_values, stored, confine, deadline)
+    _plan_charts(result, files, helm_values, stored, confine, deadline, helm or HelmOptions())
     _plan_test_fixtures(result, files)
     return result
 
@@ -313,6 +329,7 @@ def _plan_charts(
     stored: StoredOutputs,
     confine: Path | None,
     deadline: float,
+    options: HelmOptions,
 ) -> None:
     charts: dict[Path, set[Path]] = {}  # chart -> its templates among the files
     for file in files:
@@ -321,39 +338,155 @@ def _plan_charts(
             continue
         result.set_aside[file] = (None, "a Helm chart template: linted as rendered, not as written")
         charts.setdefault(chart, set()).add(file)
-    helm = shutil.which("helm")
+    if not charts:
+        return
+    engine = _helm_engine()
+    options = replace(options, api_versions=(*_api_versions(options.kubernetes_version),
+                                             *_crd_versions(files), *options.api_versions))
     for chart, templates in charts.items():
         covers = frozenset(templates)  # the note reaches a run that lints only a template
-        why = _why_not_rendered(helm, chart, helm_values, confine, deadline)
-        if why is not None:
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", why, covers))
+        for values_file, values in _renders_of(chart, helm_values):
+            why = _why_not_rendered(engine, chart, values, confine, deadline)
+            if why is not None:
+                result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered", _with(why, values_file),
+                                         covers))
+                break  # one note a chart: its ci/ renders would say the same
+            assert engine is not None  # _why_not_rendered says so when there is none
+            left = min(HELM_TIMEOUT, deadline - time.monotonic())
+            make = functools.partial(_render, engine, chart, values, left, options)
+            text, error = stored.render(chart, values, make, (_engine_identity(engine), repr(options)))
+            if error is not None:
+                result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
+                                         _with(f"{_engine_name(engine)} failed: {error}", values_file), covers))
+            else:
+                result.renders.append(Render(chart, text, values_file))
+
+
+def _renders_of(chart: Path, helm_values: tuple[str, ...]) -> list[tuple[str | None, tuple[str, ...]]]:
+    """(chart-testing values file or None, values files) of each render of a chart: its values.yaml
+    with the configured values files, then once with each values file of its `ci/` folder (chart-testing
+    installs the chart once with each)."""
+    ci = chart / "ci"
+    found = sorted(path.name for path in ci.iterdir() if path.suffix in (".yaml", ".yml")) if ci.is_dir() else []
+    return [(None, helm_values), *((f"ci/{name}", (f"ci/{name}",)) for name in found)]
+
+
+def _with(why: str, values_file: str | None) -> str:
+    return why if values_file is None else f"{why} (rendered with {values_file})"
+
+
+SDK_ENGINE = "helm-python-sdk"
+
+
+def _helm_engine() -> str | None:
+    """What renders charts: a `helm` on PATH, else helm-python-sdk (the `helm` extra), else nothing."""
+    return shutil.which("helm") or (SDK_ENGINE if sdk_present() else None)
+
+
+def helm_engine_description() -> str:
+    """For --show-settings: which engine renders charts."""
+    engine = _helm_engine()
+    if engine is None:
+        return "none (charts are not rendered: pip install 'kubelint-svc[helm]')"
+    return SDK_ENGINE if engine == SDK_ENGINE else f"helm ({engine})"
+
+
+def _engine_identity(engine: str) -> str:
+    """What a kept render was made by: helm's binary is told apart by stored.py, the SDK by its version."""
+    if engine != SDK_ENGINE:
+        return engine
+    try:
+        return f"{SDK_ENGINE} {importlib.metadata.version(SDK_ENGINE)}"
+    except importlib.metadata.PackageNotFoundError:
+        return SDK_ENGINE
+
+
+def _engine_name(engine: str) -> str:
+    return SDK_ENGINE if engine == SDK_ENGINE else "helm template"
+
+
+def _api_versions(kubernetes_version: str) -> list[str]:
+    """What .Capabilities.APIVersions lists: every built-in group/version the version serves, and
+    each as group/version/kind, as a cluster's discovery gives them."""
+    served = served_kinds(kubernetes_version) if kubernetes_version else {}
+    return sorted({*served, *(f"{api}/{kind}" for api, kinds in served.items() for kind in kinds)})
+
+
+def _crd_versions(files: list[Path]) -> list[str]:
+    """The group/versions (and kinds) the CustomResourceDefinitions among files serve: a chart asks
+    `.Capabilities.APIVersions.Has` for them before writing a custom resource."""
+    found: set[str] = set()
+    for file in files:
+        if _chart_of(file) is not None or file.suffix not in (".yaml", ".yml", ".json"):
             continue
-        assert helm is not None  # _why_not_rendered says so when it is not
-        left = min(HELM_TIMEOUT, deadline - time.monotonic())
-        text, error = stored.render(chart, helm_values, functools.partial(_render, helm, chart, helm_values, left))
-        if error is not None:
-            result.notes.append(Note(chart / "Chart.yaml", "helm-chart-not-rendered",
-                                     f"helm template failed: {error}", covers))
-        else:
-            result.renders.append(Render(chart, text))
+        try:
+            if b"CustomResourceDefinition" not in read_bounded(file):
+                continue
+            documents = read_documents(file)
+        except (YamlFileError, UnreadableFile):
+            continue
+        for document in documents:
+            found.update(_served_by(document.data))
+    return sorted(found)
+
+
+def _served_by(data: Any) -> list[str]:
+    if not isinstance(data, dict) or data.get("kind") != "CustomResourceDefinition":
+        return []
+    spec: dict[str, Any] = data["spec"] if isinstance(data.get("spec"), dict) else {}
+    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+    kind = names.get("kind") if isinstance(names, dict) else None
+    served = []
+    for version in versions if isinstance(versions, list) else []:
+        name = version.get("name") if isinstance(version, dict) else None
+        if isinstance(group, str) and isinstance(name, str) and version.get("served", True):
+            served.append(f"{group}/{name}")
+            if isinstance(kind, str):
+                served.append(f"{group}/{name}/{kind}")
+    return served
 
 
 def _why_not_rendered(
-    helm: str | None, chart: Path, values: tuple[str, ...], confine: Path | None, deadline: float
+    engine: str | None, chart: Path, values: tuple[str, ...], confine: Path | None, deadline: float
 ) -> str | None:
-    """Why the chart is not handed to helm, or None: no helm, a file helm would read that the run
-    may not (a link out of the repository, a git directory), or no time left."""
-    if helm is None:
+    """Why the chart is not rendered, or None: no engine, a file the render would read that the run
+    may not (a link out of the repository, a git directory), a dependency missing, or no time left."""
+    if engine is None:
         shown = os.path.relpath(chart) if is_inside(chart, normal(Path.cwd())) else str(chart)
-        return ("a Helm chart: its templates are not linted as written, and helm is not on PATH to render them; "
+        return ("a Helm chart: its templates are not linted as written, and neither helm is on PATH nor "
+                "helm-python-sdk installed to render them (pip install 'kubelint-svc[helm]'); "
                 f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`")
     top = confine or _repository_of(chart) or resolved(chart)
     refused = _refused_chart_file(chart, values, top) if top is not None else f"{chart}: cannot be resolved"
     if refused is not None:
         return f"not rendered: helm would read {refused}"
+    missing = _missing_dependencies(chart)
+    if missing:
+        return (f"not rendered: dependency {', '.join(missing[:3])} is not in charts/, and nothing is fetched "
+                "(run `helm dependency build` and commit charts/, or lint its render)")
     if deadline - time.monotonic() < 1:
         return f"not rendered: {_spent()}"
     return None
+
+
+def _missing_dependencies(chart: Path) -> list[str]:
+    """The dependencies Chart.yaml names that charts/ does not hold, as a folder or an archive."""
+    try:
+        documents = read_documents(chart / "Chart.yaml")
+    except YamlFileError:
+        return []  # the render says what is wrong with it
+    data = documents[0].data if documents else None
+    entries = data.get("dependencies") if isinstance(data, dict) else None
+    present = {path.name for path in (chart / "charts").iterdir()} if (chart / "charts").is_dir() else set()
+    missing = []
+    for entry in entries if isinstance(entries, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name not in present and not any(
+            found.startswith(f"{name}-") and found.endswith(".tgz") for found in present
+        ):
+            repository = entry.get("repository")
+            missing.append(f"{name!r}" + (f" ({repository})" if isinstance(repository, str) and repository else ""))
+    return missing
 
 
 def _refused_chart_file(chart: Path, values: tuple[str, ...], top: Path) -> str | None:
@@ -476,16 +609,12 @@ def _chart_of(file: Path) -> Path | None:
     return None
 
 
-def _render(helm: str, chart: Path, values: tuple[str, ...], timeout: float) -> tuple[str, str | None]:
-    """`helm template` of a local chart, offline: no repository is updated, no plugin runs, and
-    the chart's own values.yaml plus the configured values files apply. Its process group dies at
-    timeout or once its output passes the file-size limit; its memory is capped (units/process.py)."""
-    arguments = [helm, "template"]
-    for value_file in values:
-        arguments += ["--values", str(chart / value_file)]
-    # the release name is the folder's, which a pull request names: `--post-renderer=sh` would be
-    # a flag piping the render to a shell; after `--` it is only a name
-    arguments += ["--", chart.name, str(chart)]
+def _render(engine: str, chart: Path, values: tuple[str, ...], timeout: float,
+            options: HelmOptions) -> tuple[str, str | None]:
+    """The chart rendered offline, by `helm template` or by helm-python-sdk in a child process: no
+    repository is updated, no plugin runs, and the chart's own values.yaml plus the values files
+    apply. Its process group dies at timeout or once its output passes the file-size limit; its
+    memory is capped (units/process.py)."""
     with tempfile.TemporaryDirectory(prefix="kubelint-svc-helm-") as home:
         environment = {
             "PATH": os.environ.get("PATH", ""),
@@ -498,13 +627,45 @@ def _render(helm: str, chart: Path, values: tuple[str, ...], timeout: float) -> 
             "HTTP_PROXY": "http://127.0.0.1:9",
             "NO_PROXY": "",
         }
+        if engine == SDK_ENGINE:  # this Python finds kubelint_svc and the SDK where they are installed
+            environment["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+            environment["PYTHONSAFEPATH"] = "1"  # never the child's working directory first
+        arguments = _render_command(engine, chart, values, options, Path(home))
         done = run_tool(arguments, timeout, MAX_FILE_BYTES, environment, cwd=home)
     if done.stopped is not None:
         return "", done.stopped + ("; not rendered" if done.started else "")
     if done.returncode != 0:
         words = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return "", " ".join(words[:3])[:400] or f"exit code {done.returncode}"
+        crashed = f" (killed by signal {-done.returncode})" if done.returncode is not None and done.returncode < 0 \
+            else ""
+        return "", (" ".join(words[:3])[:400] or f"exit code {done.returncode}") + crashed
     return done.stdout.decode("utf-8", "replace"), None
+
+
+def _render_command(engine: str, chart: Path, values: tuple[str, ...], options: HelmOptions, home: Path
+                    ) -> list[str]:
+    """helm template's arguments, or the SDK child's, whose request (thousands of API versions
+    with many CRDs: past the 128 KiB one argument may hold) goes in a file of the temporary home."""
+    if engine == SDK_ENGINE:
+        asked = home / "request.json"
+        asked.write_text(request(str(chart.absolute()), [str((chart / value).absolute()) for value in values],
+                                 options.release, options.namespace, _kube_version(options),
+                                 list(options.api_versions)), encoding="utf-8")
+        return [sys.executable, "-m", "kubelint_svc.units.helm_sdk", str(asked)]
+    arguments = [engine, "template", "--namespace", options.namespace]
+    for value_file in values:
+        arguments += ["--values", str(chart / value_file)]
+    if options.kubernetes_version:
+        arguments += ["--kube-version", _kube_version(options)]
+    for api_version in options.api_versions:
+        arguments += ["--api-versions", api_version]
+    # the chart's folder is named by a pull request: `--post-renderer=sh` would be a flag piping the
+    # render to a shell; after `--` the release and the chart are only names
+    return [*arguments, "--", options.release, str(chart)]
+
+
+def _kube_version(options: HelmOptions) -> str:
+    return f"v{options.kubernetes_version}.0" if options.kubernetes_version else ""
 
 
 def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:

@@ -44,14 +44,14 @@ class StoredOutputs:
             self._keep(key, sorted(done.files | done.inputs), started, _plain_build(done))
         return done
 
-    def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]]
-               ) -> tuple[str, str | None]:
+    def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]],
+               variant: tuple[str, ...] = ()) -> tuple[str, str | None]:
         """make()'s (rendered text, error) for chart, or the one kept while every file of the chart
-        folder and the values files are unchanged."""
+        folder and the values files are unchanged. variant: the engine and the render's options."""
         if self.cache is None:
             return make()
         files = sorted({*_files_under(chart), *(chart / value for value in values)})
-        key = key_of(self.tool, "helm template", tools_identity("helm"), str(chart), *values,
+        key = key_of(self.tool, "helm template", tools_identity("helm"), *variant, str(chart), *values,
                      *(str(path) for path in files))  # a file added to the chart is a new key
         kept = self._valid(key)
         if kept is not None and isinstance(kept, list) and len(kept) == 2:
