@@ -69,6 +69,8 @@ def hidden_kubectl(tmp_path: Path, monkeypatch) -> dict[str, str]:
     git = shutil.which("git")
     if git is not None and not (bin_folder / "git").exists():
         (bin_folder / "git").symlink_to(git)
+    if not (bin_folder / "python").exists():  # the interpreter itself stays: Helm renders run through it
+        (bin_folder / "python").symlink_to(sys.executable)
     monkeypatch.setattr(sys, "executable", str(bin_folder / "python"))
     return {"PATH": str(bin_folder)}
 

@@ -387,7 +387,7 @@ def helm_engine_description() -> str:
     """For --show-settings: which engine renders charts."""
     engine = _helm_engine()
     if engine is None:
-        return "none (charts are not rendered: pip install 'kubelint-svc[helm]')"
+        return "none (charts are not rendered: install kubelint-svc with its helm extra)"
     return SDK_ENGINE if engine == SDK_ENGINE else f"helm ({engine})"
 
 
@@ -454,7 +454,7 @@ def _why_not_rendered(
     if engine is None:
         shown = os.path.relpath(chart) if is_inside(chart, normal(Path.cwd())) else str(chart)
         return ("a Helm chart: its templates are not linted as written, and neither helm is on PATH nor "
-                "helm-python-sdk installed to render them (pip install 'kubelint-svc[helm]'); "
+                "helm-python-sdk installed to render them (install kubelint-svc with its helm extra); "
                 f"lint the render with `helm template {chart.name} {shown} | kubelint-svc lint -`")
     top = confine or _repository_of(chart) or resolved(chart)
     refused = _refused_chart_file(chart, values, top) if top is not None else f"{chart}: cannot be resolved"
