@@ -1,0 +1,256 @@
+"""Custom resources judged by the CustomResourceDefinitions read in the same run: the versions a
+CRD serves, and each version's `openAPIV3Schema` applied as the API server applies it.
+
+Both objects are read for their header only (trees full of CRDs stay cheap); the two documents
+are composed again, whole, only when a custom resource of a group meets a CRD named for that
+group (`<plural>.<group>`), and each CRD once a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kubelint_svc.checks.api import Hit, NoParams, RunContext, cross_object, header_only
+from kubelint_svc.checks.json_schema import hits_from_errors
+from kubelint_svc.kinds import api_group, is_builtin_group
+from kubelint_svc.model import Resource
+
+if TYPE_CHECKING:
+    from kubelint_svc.checks.safe_schema import SchemaValidator
+
+CRD_GROUP = "apiextensions.k8s.io"
+# checked by the API server itself, never by a CRD's schema
+SERVER_FIELDS = ("apiVersion", "kind", "metadata")
+# a CRD schema's keywords that validate (OpenAPI v3 as Kubernetes takes it); anything else
+# (description, default, format, example, x-kubernetes-validations, a forbidden $ref) is dropped
+_VALUE_KEYWORDS = (
+    "type", "enum", "maximum", "minimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+    "uniqueItems", "multipleOf", "maxProperties", "minProperties", "required",
+)
+_JUNCTORS = ("allOf", "anyOf", "oneOf")
+_NODE_BUDGET = 100_000  # schema nodes of one version, as for a rule pack (real CRDs: a few thousand)
+
+
+@dataclass
+class _Version:
+    served: bool
+    schema: Any = None  # the openAPIV3Schema as written; None: the version has none
+    prepared: tuple[SchemaValidator | None, str | None] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class _Definition:
+    name: str
+    group: str
+    kind: str
+    versions: dict[str, _Version]
+
+
+@header_only  # both objects are composed again, whole, only when a CR meets its CRD
+@cross_object
+def custom_resource_schema(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    group = resource.group
+    if not group or is_builtin_group(resource.api_version):
+        return  # built-in kinds: the `schema` rule
+    candidates = run.once(_crds_by_group).get(group)
+    if not candidates:
+        return  # no CRD of this group read: nothing known about the kind
+    read = [run.once_per(_definition, crd) for crd in candidates]
+    definitions = [d for d in read if isinstance(d, _Definition) and d.group == group and d.kind == resource.kind]
+    if not definitions:
+        # a CRD of the group that could not be read may be this kind's: say so rather than pass
+        for crd, problem in zip(candidates, read, strict=True):
+            if isinstance(problem, str):
+                yield Hit(f"not checked against CustomResourceDefinition {crd.name}, which could not be read whole "
+                          f"({problem})", (), severity="warning")
+        return
+    version = resource.api_version.rpartition("/")[2]
+    served = [d for d in definitions if version in d.versions and d.versions[version].served]
+    if not served:
+        yield _unserved(resource, version, definitions[0])
+        return
+    unreadable = resource.read_whole()
+    if unreadable is not None:
+        yield Hit(f"not checked against CustomResourceDefinition {served[0].name}: the object could not be read "
+                  f"whole ({unreadable})", (), severity="warning")
+        return
+    body = _pruned({key: value for key, value in resource.body.items() if key not in (*SERVER_FIELDS, "status")})
+    fewest: list[Hit] | None = None
+    for definition in served:  # the same CRD twice (two copies, two releases): any that accepts it will do
+        hits = _evaluate(definition, definition.versions[version], body, resource.kind)
+        if not hits:
+            return
+        if fewest is None or len(hits) < len(fewest):
+            fewest = hits
+    yield from fewest or ()
+
+
+def _unserved(resource: Resource, version: str, definition: _Definition) -> Hit:
+    served = sorted(name for name, v in definition.versions.items() if v.served)
+    listed = version in definition.versions
+    why = "lists it with served: false" if listed else "does not list it"
+    hint = (f"use {definition.group}/{served[-1]}",) if served else ()
+    return Hit(f"version {version!r} of {definition.kind} is not served: CustomResourceDefinition "
+               f"{definition.name} {why} (served: {', '.join(served) or 'none'})", ("apiVersion",), at_key=False,
+               help=hint)
+
+
+def _evaluate(definition: _Definition, version: _Version, body: dict[str, Any], kind: str) -> list[Hit]:
+    if version.schema is None:
+        return []  # a version without a schema accepts any fields (v1beta1 CRDs)
+    if version.prepared is None:
+        version.prepared = _prepared(version.schema)
+    validator, refused = version.prepared
+    if validator is None:
+        return [Hit(f"not checked against CustomResourceDefinition {definition.name}: {refused}", (),
+                    severity="warning")]
+    from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
+
+    try:
+        with step_budget():
+            errors = list(validator.iter_errors(body))
+    except (StepBudgetExceeded, RecursionError) as error:
+        reason = str(error) if isinstance(error, StepBudgetExceeded) else "it nests too deeply"
+        return [Hit(f"not checked against CustomResourceDefinition {definition.name}: {reason}", (),
+                    severity="warning")]
+    errors.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    return list(hits_from_errors(errors, kind))
+
+
+def _crds_by_group(run: RunContext) -> dict[str, list[Resource]]:
+    """Every CRD of the run (context files included), by the group its name ends with: the API
+    server requires the name `<plural>.<group>`, so the header alone says which group it serves."""
+    found: dict[str, list[Resource]] = {}
+    for crd in (*run.resources, *run.context_resources):
+        if crd.kind != "CustomResourceDefinition" or api_group(crd.api_version) != CRD_GROUP or crd.is_patch:
+            continue
+        plural, _, group = (crd.name or "").partition(".")
+        if plural and group:
+            found.setdefault(group, []).append(crd)
+    return found
+
+
+def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
+    """What a CRD serves, read from its whole document (not kept: only its schemas are); or why
+    it could not be read; None when it defines no kind."""
+    body = crd.whole_body()
+    if isinstance(body, str):
+        return body
+    spec = body.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    names = spec.get("names")
+    kind = names.get("kind") if isinstance(names, dict) else None
+    group = spec.get("group")
+    if not isinstance(kind, str) or not isinstance(group, str):
+        return None
+    return _Definition(crd.name or "", group, kind, _versions(spec))
+
+
+def _versions(spec: dict[str, Any]) -> dict[str, _Version]:
+    """apiextensions.k8s.io/v1: a schema per version; v1beta1: `version`, and one `validation` for all."""
+    shared = _open_api(spec.get("validation"))
+    listed = spec.get("versions")
+    if not isinstance(listed, list):
+        single = spec.get("version")
+        return {single: _Version(True, shared)} if isinstance(single, str) else {}
+    found: dict[str, _Version] = {}
+    for entry in listed:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            own = _open_api(entry.get("schema"))
+            found[entry["name"]] = _Version(entry.get("served") is True, own if own is not None else shared)
+    return found
+
+
+def _open_api(holder: Any) -> Any:
+    schema = holder.get("openAPIV3Schema") if isinstance(holder, dict) else None
+    return schema if isinstance(schema, dict) else None
+
+
+def _prepared(open_api: dict[str, Any]) -> tuple[SchemaValidator | None, str | None]:
+    """A validator for one version's schema, made safe as a rule pack's is (a CRD comes with the
+    pull request): RE2 patterns, a node budget, nothing retrieved; or why it cannot be made."""
+    from kubelint_svc.checks.safe_schema import SchemaRefused, prepare, validator_for
+
+    try:
+        converted = _Conversion().root(open_api)
+        return validator_for(prepare(converted, Path("."), _no_files)), None
+    except SchemaRefused as error:
+        return None, str(error)
+    except RecursionError:
+        return None, "its schema nests too deeply"
+
+
+def _no_files(path: Path) -> Any:
+    raise AssertionError("a converted CRD schema holds no $ref")  # every $ref was dropped
+
+
+class _Conversion:
+    """A CRD's structural schema -> JSON Schema 2020-12, with what the API server does around it:
+    fields a `properties` node does not name are unknown (the server prunes them; kubectl's strict
+    field validation reports them) unless `x-kubernetes-preserve-unknown-fields`; int-or-string;
+    an embedded object's apiVersion, kind and metadata."""
+
+    def __init__(self) -> None:
+        self.budget = _NODE_BUDGET
+
+    def root(self, schema: dict[str, Any]) -> dict[str, Any]:
+        converted = self.node(schema, closed=True)
+        properties = {k: v for k, v in converted.get("properties", {}).items() if k not in SERVER_FIELDS}
+        if "properties" in converted:
+            converted["properties"] = {**properties, **{name: {} for name in SERVER_FIELDS}}
+        if isinstance(converted.get("required"), list):
+            converted["required"] = [k for k in converted["required"] if k not in (*SERVER_FIELDS, "status")]
+        return converted
+
+    def node(self, schema: Any, closed: bool) -> dict[str, Any]:
+        """closed: a `properties` node here lists every field (not so inside allOf/anyOf/oneOf/not,
+        whose properties only add checks to fields the structural part names)."""
+        from kubelint_svc.checks.safe_schema import SchemaRefused
+
+        self.budget -= 1
+        if self.budget < 0:
+            raise SchemaRefused(f"its schema holds more than {_NODE_BUDGET:,} nodes")
+        if not isinstance(schema, dict):
+            return {}
+        result: dict[str, Any] = {key: schema[key] for key in _VALUE_KEYWORDS if key in schema}
+        for bound, limit in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
+            if schema.get(bound) is True and limit in result:  # OpenAPI 3.0's boolean form
+                result[bound] = result.pop(limit)
+        if schema.get("x-kubernetes-int-or-string") is True:
+            result.pop("type", None)
+            result["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+        if isinstance(schema.get("properties"), dict):
+            result["properties"] = {str(name): self.node(sub, closed) for name, sub in schema["properties"].items()}
+        if isinstance(schema.get("items"), dict):
+            result["items"] = self.node(schema["items"], closed)
+        additional = schema.get("additionalProperties")
+        if isinstance(additional, dict):
+            result["additionalProperties"] = self.node(additional, closed)
+        elif isinstance(additional, bool):
+            result["additionalProperties"] = additional
+        for junctor in _JUNCTORS:  # each kept apart in allOf: int-or-string's anyOf stays its own
+            if isinstance(schema.get(junctor), list):
+                branches = [self.node(sub, closed=False) for sub in schema[junctor]]
+                result.setdefault("allOf", []).append({junctor: branches})
+        if isinstance(schema.get("not"), dict):
+            result["not"] = self.node(schema["not"], closed=False)
+        if schema.get("x-kubernetes-embedded-resource") is True and "properties" in result:
+            result["properties"] = {**{name: {} for name in SERVER_FIELDS}, **result["properties"]}
+        structural = "properties" in result and "additionalProperties" not in result
+        if closed and structural and schema.get("x-kubernetes-preserve-unknown-fields") is not True:
+            result["additionalProperties"] = False
+        return result
+
+
+def _pruned(value: Any) -> Any:
+    """The object without its null fields: the API server drops a null it is not told to keep
+    (`nullable`) before validating, and kubectl apply reads one as "delete this field"."""
+    if isinstance(value, dict):
+        return {key: _pruned(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_pruned(item) for item in value]
+    return value
