@@ -256,3 +256,30 @@ def test_deeply_nested_crd_and_resource_stay_bounded(tmp_path, depth):
         assert [(f["severity"], f["line"]) for f in found] == [("warning", 34)]
         assert "could not be read whole" in found[0]["message"]
         assert "nest" in found[0]["message"]
+
+
+def test_of_a_groups_many_crds_only_the_kinds_own_is_read_whole(tmp_path, monkeypatch):
+    from kubelint_svc import model
+
+    composed: list[int] = []
+    data_at = model.NodeSource.data_at
+    monkeypatch.setattr(model.NodeSource, "data_at", lambda self, line: composed.append(line) or data_at(self, line))
+    others = [CRD.replace("kind: Backup", f"kind: {kind}").replace("backups.", f"{kind.lower()}s.")
+              for kind in ("Restore", "Schedule", "Snapshot")]
+    (tmp_path / "crds.yaml").write_text("---\n".join([*others, CRD]))
+    (tmp_path / "backup.yaml").write_text(backup('  schedule: "0 3 * * *"\n  kepe: 7\n'))
+    assert where(findings(".", cwd=tmp_path)) == [(7, 3, "spec.kepe")]
+    assert len(composed) == 2  # the Backup CRD and the Backup
+
+
+def test_a_copy_of_the_crd_that_accepts_the_resource_wins(tmp_path):
+    # two releases of one CRD in the run (an old copy in another folder): a resource either accepts is valid
+    newer = CRD.replace("              keep: {type: integer}\n", "              keep: {type: integer}\n"
+                        "              compress: {type: boolean}\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "crd.yaml").write_text(CRD)
+    (tmp_path / "crd.yaml").write_text(newer)
+    (tmp_path / "backup.yaml").write_text(backup('  schedule: "0 3 * * *"\n  compress: true\n'))
+    assert findings(".", cwd=tmp_path) == []
+    (tmp_path / "backup.yaml").write_text(backup('  schedule: "0 3 * * *"\n  compress: yes-please\n'))
+    assert where(findings(".", cwd=tmp_path)) == [(7, 13, "spec.compress")]

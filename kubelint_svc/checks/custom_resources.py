@@ -19,6 +19,8 @@ from kubelint_svc.kinds import api_group, is_builtin_group
 from kubelint_svc.model import Resource
 
 if TYPE_CHECKING:
+    from jsonschema_rs import Validator as FastValidator
+
     from kubelint_svc.checks.safe_schema import SchemaValidator
 
 CRD_GROUP = "apiextensions.k8s.io"
@@ -32,13 +34,36 @@ _VALUE_KEYWORDS = (
 )
 _JUNCTORS = ("allOf", "anyOf", "oneOf")
 _NODE_BUDGET = 100_000  # schema nodes of one version, as for a rule pack (real CRDs: a few thousand)
+# schema nodes x object nodes up to which jsonschema-rs may say "valid" (a tenth of a second at worst)
+_FAST_BOUND = 100_000_000
 
 
 @dataclass
 class _Version:
     served: bool
     schema: Any = None  # the openAPIV3Schema as written; None: the version has none
-    prepared: tuple[SchemaValidator | None, str | None] | None = field(default=None, repr=False)
+    prepared: _Prepared | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Prepared:
+    """One version's schema made safe to evaluate, or why it could not be."""
+
+    schema: Any = None  # None: refused
+    refused: str | None = None
+    fast: FastValidator | None = None  # says "valid" much faster; errors always come from validator
+    nodes: int = 0  # of the schema: its cost on an object is at most nodes x the object's nodes
+    _validator: SchemaValidator | None = field(default=None, repr=False)
+
+    @property
+    def validator(self) -> SchemaValidator:
+        """jsonschema's, made when an object is not valid (importing jsonschema costs a warm run
+        more than all the valid objects do)."""
+        if self._validator is None:
+            from kubelint_svc.checks.safe_schema import validator_for
+
+            self._validator = validator_for(self.schema)
+        return self._validator
 
 
 @dataclass(frozen=True)
@@ -58,34 +83,68 @@ def custom_resource_schema(resource: Resource, run: RunContext, params: NoParams
     candidates = run.once(_crds_by_group).get(group)
     if not candidates:
         return  # no CRD of this group read: nothing known about the kind
-    read = [run.once_per(_definition, crd) for crd in candidates]
-    definitions = [d for d in read if isinstance(d, _Definition) and d.group == group and d.kind == resource.kind]
-    if not definitions:
-        # a CRD of the group that could not be read may be this kind's: say so rather than pass
-        for crd, problem in zip(candidates, read, strict=True):
-            if isinstance(problem, str):
-                yield Hit(f"not checked against CustomResourceDefinition {crd.name}, which could not be read whole "
-                          f"({problem})", (), severity="warning")
-        return
     version = resource.api_version.rpartition("/")[2]
-    served = [d for d in definitions if version in d.versions and d.versions[version].served]
-    if not served:
-        yield _unserved(resource, version, definitions[0])
-        return
-    unreadable = resource.read_whole()
-    if unreadable is not None:
-        yield Hit(f"not checked against CustomResourceDefinition {served[0].name}: the object could not be read "
-                  f"whole ({unreadable})", (), severity="warning")
-        return
-    body = _pruned({key: value for key, value in resource.body.items() if key not in (*SERVER_FIELDS, "status")})
+    unreadable: list[tuple[Resource, str]] = []
+    defining: list[_Definition] = []
     fewest: list[Hit] | None = None
-    for definition in served:  # the same CRD twice (two copies, two releases): any that accepts it will do
-        hits = _evaluate(definition, definition.versions[version], body, resource.kind)
+    body: dict[str, Any] | None = None
+    # the same CRD twice (two copies, two releases): any that serves and accepts it will do, so a
+    # copy is composed only when the one before it found a problem
+    for definition in _definitions_of(run, candidates, resource, unreadable):
+        defining.append(definition)
+        served = definition.versions.get(version)
+        if served is None or not served.served:
+            continue
+        if body is None:
+            problem = resource.read_whole()
+            if problem is not None:
+                yield Hit(f"not checked against CustomResourceDefinition {definition.name}: the object could not "
+                          f"be read whole ({problem})", (), severity="warning")
+                return
+            body = _pruned({k: v for k, v in resource.body.items() if k not in (*SERVER_FIELDS, "status")})
+        hits = _evaluate(definition, served, body, resource.kind)
         if not hits:
             return
         if fewest is None or len(hits) < len(fewest):
             fewest = hits
-    yield from fewest or ()
+    if fewest is not None:
+        yield from fewest
+    elif defining:
+        yield _unserved(resource, version, defining[0])
+    else:  # a CRD of the group that could not be read may be this kind's: say so rather than pass
+        for crd, problem in unreadable:
+            yield Hit(f"not checked against CustomResourceDefinition {crd.name}, which could not be read whole "
+                      f"({problem})", (), severity="warning")
+
+
+def _definitions_of(
+    run: RunContext, candidates: list[Resource], resource: Resource, unreadable: list[tuple[Resource, str]]
+) -> Iterator[_Definition]:
+    """The run's CRDs that define the resource's kind, each composed whole when first asked for;
+    those that could not be read are added to unreadable."""
+    name: str | None = None
+    for crd in _most_likely_first(candidates, resource.kind):
+        if name is not None and crd.name != name:
+            continue  # one name per kind in a group (the server refuses a second): only copies remain
+        definition = run.once_per(_definition, crd)
+        if isinstance(definition, str):
+            unreadable.append((crd, definition))
+        elif definition is not None and definition.group == resource.group and definition.kind == resource.kind:
+            name = crd.name
+            yield definition
+
+
+def _most_likely_first(crds: list[Resource], kind: str) -> list[Resource]:
+    """The CRDs of a group, those whose plural looks like the kind's first: each is composed
+    whole to learn its kind, and a group's CRDs are many (kube-prometheus: 10) where one is wanted."""
+    singular = kind.lower()
+    plurals = {singular, singular + "s", singular + "es", singular[:-1] + "ies"}
+
+    def distance(crd: Resource) -> int:
+        plural = (crd.name or "").partition(".")[0]
+        return 0 if plural in plurals else 1 if plural.startswith(singular[:4]) else 2
+
+    return sorted(crds, key=distance)
 
 
 def _unserved(resource: Resource, version: str, definition: _Definition) -> Hit:
@@ -99,19 +158,23 @@ def _unserved(resource: Resource, version: str, definition: _Definition) -> Hit:
 
 
 def _evaluate(definition: _Definition, version: _Version, body: dict[str, Any], kind: str) -> list[Hit]:
-    if version.schema is None:
-        return []  # a version without a schema accepts any fields (v1beta1 CRDs)
     if version.prepared is None:
-        version.prepared = _prepared(version.schema)
-    validator, refused = version.prepared
-    if validator is None:
-        return [Hit(f"not checked against CustomResourceDefinition {definition.name}: {refused}", (),
+        if version.schema is None:
+            return []  # a version without a schema accepts any fields (v1beta1 CRDs)
+        version.prepared, version.schema = _prepared(version.schema), None  # descriptions are most of it
+    prepared = version.prepared
+    if prepared.schema is None:
+        return [Hit(f"not checked against CustomResourceDefinition {definition.name}: {prepared.refused}", (),
                     severity="warning")]
+    # the fast validator counts no steps: it is asked only where the bound on its work is low
+    if prepared.fast is not None and prepared.nodes * _nodes(body) <= _FAST_BOUND \
+            and _fast_says_valid(prepared.fast, body):
+        return []
     from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 
     try:
         with step_budget():
-            errors = list(validator.iter_errors(body))
+            errors = list(prepared.validator.iter_errors(body))
     except (StepBudgetExceeded, RecursionError) as error:
         reason = str(error) if isinstance(error, StepBudgetExceeded) else "it nests too deeply"
         return [Hit(f"not checked against CustomResourceDefinition {definition.name}: {reason}", (),
@@ -170,18 +233,49 @@ def _open_api(holder: Any) -> Any:
     return schema if isinstance(schema, dict) else None
 
 
-def _prepared(open_api: dict[str, Any]) -> tuple[SchemaValidator | None, str | None]:
+def _prepared(open_api: dict[str, Any]) -> _Prepared:
     """A validator for one version's schema, made safe as a rule pack's is (a CRD comes with the
     pull request): RE2 patterns, a node budget, nothing retrieved; or why it cannot be made."""
-    from kubelint_svc.checks.safe_schema import SchemaRefused, prepare, validator_for
+    from kubelint_svc.checks.safe_schema import SchemaRefused, prepare
 
     try:
-        converted = _Conversion().root(open_api)
-        return validator_for(prepare(converted, Path("."), _no_files)), None
+        schema = prepare(_Conversion().root(open_api), Path("."), _no_files)
+        return _Prepared(schema, fast=_fast_validator(schema), nodes=_nodes(schema))
     except SchemaRefused as error:
-        return None, str(error)
+        return _Prepared(None, str(error))
     except RecursionError:
-        return None, "its schema nests too deeply"
+        return _Prepared(None, "its schema nests too deeply")
+
+
+def _fast_validator(schema: dict[str, Any]) -> FastValidator | None:
+    """jsonschema-rs with Rust's `regex` (linear time, as RE2), retrieving nothing: a CR read with
+    its CRD is mostly valid, and saying so costs a hundredth of jsonschema's time."""
+    try:
+        import jsonschema_rs
+
+        return jsonschema_rs.Draft202012Validator(schema, pattern_options=jsonschema_rs.RegexOptions(),
+                                                  offline=True)
+    except Exception:  # not installed, or a pattern its regex syntax refuses: jsonschema alone
+        return None
+
+
+def _nodes(value: Any) -> int:
+    count, pending = 0, [value]
+    while pending:
+        current = pending.pop()
+        count += 1
+        if isinstance(current, dict):
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+    return count
+
+
+def _fast_says_valid(fast: FastValidator, body: dict[str, Any]) -> bool:
+    try:
+        return bool(fast.is_valid(body))
+    except Exception:  # a value the Rust validator cannot take (NaN): ask jsonschema
+        return False
 
 
 def _no_files(path: Path) -> Any:
