@@ -769,6 +769,13 @@ class DocumentTrees:
             _RECENT_TREES.popitem(last=False)
         return found
 
+    def text_at(self, first_line: int) -> str:
+        """The text of the document that begins at first_line (0-based)."""
+        lines = self._lines = self._lines or _Lines(self._text)
+        if first_line >= lines.count:
+            return ""
+        return self._text[lines.offset(first_line):lines.offset(lines.separator_after(first_line))]
+
     def data_at(self, first_line: int) -> tuple[Any, str | None]:
         """The whole data of the document that begins at first_line (0-based), read within the
         loader's limits, for a document first read for its header: (data, None), or (None, why

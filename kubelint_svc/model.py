@@ -47,6 +47,9 @@ class NodeSource:
     def data_at(self, first_line: int) -> tuple[Any, str | None]:
         return self._documents().data_at(first_line)
 
+    def text_at(self, first_line: int) -> str:
+        return self._documents().text_at(first_line)
+
 
 @dataclass(eq=False)  # one object of the run: compared and hashed by identity
 class Resource:
@@ -127,6 +130,14 @@ class Resource:
         if not isinstance(data, dict) or data.get("kind") != self.kind:
             return problem or "the file changed while it was read"
         return {**data, **{key: value for key, value in self.body.items() if key in ("apiVersion", "kind", "metadata")}}
+
+    def written_as(self) -> str | None:
+        """The text the object was read from (its document's; with its place in a List), to key
+        what is derived from it; None when it was not read from a file's text (a built object)."""
+        if self.node_origin is None:
+            return None
+        source, first_line, item_index = self.node_origin
+        return f"{item_index}\n{source.text_at(first_line)}"
 
     def read_whole(self) -> str | None:
         """Make an object read for its header one read whole (body and positions), for a check

@@ -283,3 +283,25 @@ def test_a_copy_of_the_crd_that_accepts_the_resource_wins(tmp_path):
     assert findings(".", cwd=tmp_path) == []
     (tmp_path / "backup.yaml").write_text(backup('  schedule: "0 3 * * *"\n  compress: yes-please\n'))
     assert where(findings(".", cwd=tmp_path)) == [(7, 13, "spec.compress")]
+
+
+def test_a_warm_run_judges_again_when_the_crd_changed(tmp_path, monkeypatch):
+    from kubelint_svc import model
+
+    (tmp_path / "crd.yaml").write_text(CRD)
+    (tmp_path / "backup.yaml").write_text(backup('  schedule: "0 3 * * *"\n  compress: true\n'))
+
+    def verdict() -> list[tuple[int, int, str]]:
+        result = run("lint", "-f", "json", ".", cwd=tmp_path)
+        return where([f for f in json.loads(result.stdout)["findings"] if f["rule"] == "custom-resource-schema"])
+
+    assert verdict() == [(7, 3, "spec.compress")]
+    composed: list[int] = []
+    data_at = model.NodeSource.data_at
+    monkeypatch.setattr(model.NodeSource, "data_at", lambda self, line: composed.append(line) or data_at(self, line))
+    assert verdict() == [(7, 3, "spec.compress")]
+    assert len(composed) == 1  # the verdict was kept: only the Backup, for the position of its finding
+    (tmp_path / "crd.yaml").write_text(CRD.replace("              keep: {type: integer}\n",
+                                                   "              keep: {type: integer}\n"
+                                                   "              compress: {type: boolean}\n"))
+    assert verdict() == []

@@ -83,6 +83,48 @@ def custom_resource_schema(resource: Resource, run: RunContext, params: NoParams
     candidates = run.once(_crds_by_group).get(group)
     if not candidates:
         return  # no CRD of this group read: nothing known about the kind
+    key = _verdict_key(run, resource, group)
+    stored = _hits_from(run.cache.get(key)) if run.cache is not None and key is not None else None
+    if stored is not None:
+        if stored:
+            resource.read_whole()  # the positions of what was found
+        yield from stored
+        return
+    hits = list(_judged(resource, run, candidates))
+    if run.cache is not None and key is not None:
+        run.cache.put(key, [(h.message, list(h.path), h.at_key, h.severity, list(h.help)) for h in hits])
+    yield from hits
+
+
+def _verdict_key(run: RunContext, resource: Resource, group: str) -> str | None:
+    """A verdict depends on the run (tool, settings, rules), the resource's text and the texts of
+    its group's CRDs, in their order: kept in the cache under all of them, a warm run composes
+    neither again. None: some were not read from a file's text (built by kustomize)."""
+    written = resource.written_as()
+    crds = run.once_per(_group_texts, group)
+    if written is None or crds is None:
+        return None
+    from kubelint_svc.cache import key_of
+
+    return key_of(run.fingerprint, "custom-resource-schema", resource.api_version, resource.kind, written, crds)
+
+
+def _group_texts(run: RunContext, group: str) -> str | None:
+    from kubelint_svc.cache import key_of
+
+    texts = [crd.written_as() for crd in run.once(_crds_by_group).get(group, [])]
+    return None if any(text is None for text in texts) else key_of(*(text or "" for text in texts))
+
+
+def _hits_from(stored: Any) -> list[Hit] | None:
+    try:
+        return [Hit(message, tuple(path), at_key, severity, help=tuple(help_lines))
+                for message, path, at_key, severity, help_lines in stored]
+    except (TypeError, ValueError):
+        return None  # not an entry of this shape (none yet, or another version's)
+
+
+def _judged(resource: Resource, run: RunContext, candidates: list[Resource]) -> Iterator[Hit]:
     version = resource.api_version.rpartition("/")[2]
     unreadable: list[tuple[Resource, str]] = []
     defining: list[_Definition] = []
