@@ -83,7 +83,7 @@ def custom_resource_schema(resource: Resource, run: RunContext, params: NoParams
     candidates = run.once(_crds_by_group).get(group)
     if not candidates:
         return  # no CRD of this group read: nothing known about the kind
-    key = _verdict_key(run, resource, group)
+    key = _verdict_key(run, resource, group) if run.cache is not None else None
     stored = _hits_from(run.cache.get(key)) if run.cache is not None and key is not None else None
     if stored is not None:
         if stored:
