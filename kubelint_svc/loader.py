@@ -737,7 +737,8 @@ def _confirms(stream: Stream, masked: _Masked) -> bool:
 # The trees composed last, of any stream: the findings on one object come together, so a few
 # serve them, and a run never holds the trees of every document with a finding.
 _TREES_KEPT = 4
-_RECENT_TREES: collections.OrderedDict[tuple[DocumentTrees, int], tuple[Node | None, int]] = collections.OrderedDict()
+_RECENT_TREES: collections.OrderedDict[tuple[DocumentTrees, int, bool], tuple[Node | None, int]] = \
+    collections.OrderedDict()
 
 
 class DocumentTrees:
@@ -759,7 +760,7 @@ class DocumentTrees:
         """The tree of the document that begins at first_line (0-based), and the number of lines
         before it: its marks count lines from the document's own first line. header_only: of
         its apiVersion, kind and metadata only (the rest was never more than syntax-checked)."""
-        key = (self, first_line)
+        key = (self, first_line, header_only)  # an object read whole later asks for its whole tree
         found = _RECENT_TREES.pop(key, None)
         if found is None:
             found = self._compose(first_line, header_only)
@@ -767,6 +768,33 @@ class DocumentTrees:
         while len(_RECENT_TREES) > _TREES_KEPT:
             _RECENT_TREES.popitem(last=False)
         return found
+
+    def text_at(self, first_line: int) -> str:
+        """The text of the document that begins at first_line (0-based)."""
+        lines = self._lines = self._lines or _Lines(self._text)
+        if first_line >= lines.count:
+            return ""
+        return self._text[lines.offset(first_line):lines.offset(lines.separator_after(first_line))]
+
+    def data_at(self, first_line: int) -> tuple[Any, str | None]:
+        """The whole data of the document that begins at first_line (0-based), read within the
+        loader's limits, for a document first read for its header: (data, None), or (None, why
+        it cannot be read)."""
+        lines = self._lines = self._lines or _Lines(self._text)
+        if first_line >= lines.count:
+            return None, "the file changed while it was read"
+        window = self._text[lines.offset(first_line):lines.offset(lines.separator_after(first_line))]
+        alone = parse_stream(window, keep_nodes=False)
+        if len(alone.documents) == 1 and alone.documents[0].data is not None:
+            return alone.documents[0].data, None
+        if alone.problems:  # over a limit, or not YAML: the stream's directives would not change that
+            return None, alone.problems[0].message
+        # a document that needs the stream's directives: read with them
+        whole = parse_stream(self._text, keep_nodes=False).documents
+        found = next((document for document in whole if document.first_line == first_line), None)
+        if found is not None and found.data is not None:
+            return found.data, None
+        return None, found.problems[0].message if found is not None and found.problems else "it is not a mapping"
 
     def _compose(self, first_line: int, header_only: bool) -> tuple[Node | None, int]:
         lines = self._lines = self._lines or _Lines(self._text)

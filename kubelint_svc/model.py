@@ -44,6 +44,12 @@ class NodeSource:
     def root_at(self, first_line: int, header_only: bool = False) -> tuple[Node | None, int]:
         return self._documents().at(first_line, header_only)
 
+    def data_at(self, first_line: int) -> tuple[Any, str | None]:
+        return self._documents().data_at(first_line)
+
+    def text_at(self, first_line: int) -> str:
+        return self._documents().text_at(first_line)
+
 
 @dataclass(eq=False)  # one object of the run: compared and hashed by identity
 class Resource:
@@ -108,12 +114,48 @@ class Resource:
         A built object's fields may have been written in several files."""
         return (self.file, *self.span(path, at_key))
 
+    def whole_body(self) -> dict[str, Any] | str:
+        """The object as written, all of it, for one read for its header: composed again from its
+        file's text; or why that cannot be done (a limit of the loader). Its header stays as read
+        (a kustomization's namespace and labels merged)."""
+        if not self.header_only:
+            return self.body
+        if self.node_origin is None:
+            return "only its header was kept"
+        source, first_line, item_index = self.node_origin
+        data, problem = source.data_at(first_line)
+        if item_index is not None:
+            items = data.get("items") if isinstance(data, dict) else None
+            data = items[item_index] if isinstance(items, list) and item_index < len(items) else None
+        if not isinstance(data, dict) or data.get("kind") != self.kind:
+            return problem or "the file changed while it was read"
+        return {**data, **{key: value for key, value in self.body.items() if key in ("apiVersion", "kind", "metadata")}}
+
+    def written_as(self) -> str | None:
+        """The text the object was read from (its document's; with its place in a List), to key
+        what is derived from it; None when it was not read from a file's text (a built object)."""
+        if self.node_origin is None:
+            return None
+        source, first_line, item_index = self.node_origin
+        return f"{item_index}\n{source.text_at(first_line)}"
+
+    def read_whole(self) -> str | None:
+        """Make an object read for its header one read whole (body and positions), for a check
+        that needs all of it only when another object of the run says so; or why it cannot be."""
+        body = self.whole_body()
+        if isinstance(body, str):
+            return body
+        if self.header_only:
+            self.body, self.header_only, self.node = body, False, None
+        return None
+
     def _tree(self) -> Node | None:
         """The node tree; one found again from its origin is not kept (the source keeps the
         few most recent), so objects with findings do not hold their documents' trees."""
         if self.node is None and self.node_origin is not None:
             source, first_line, item_index = self.node_origin
-            root, self.node_shift = source.root_at(first_line, self.header_only)
+            # an item of a List is cut to its header after the List was read whole
+            root, self.node_shift = source.root_at(first_line, self.header_only and item_index is None)
             return root if item_index is None else _item_node(root, item_index)
         return self.node
 

@@ -71,6 +71,11 @@ def wants_of(registry: Registry, pod_templates: tuple[PodTemplateKind, ...] = ()
     return wants
 
 
+# built-in kinds a context file is read for, header only: a custom resource's CRD is found by its
+# name (custom-resource-schema), and is mostly in another file than the one committed
+CONTEXT_HEADER_KINDS = ("CustomResourceDefinition",)
+
+
 @dataclass(frozen=True)
 class Reading:
     """How files are read for one run: the rules' needs, the kustomize light view, standard
@@ -120,7 +125,9 @@ class Reading:
             if decision == FULL and cross is not None and kind not in cross | self.index_kinds \
                     and not kind.endswith("List"):
                 decision = HEADER
-            return SKIP if decision == HEADER and is_builtin_group(api_version) else decision
+            if decision == HEADER and is_builtin_group(api_version) and kind not in CONTEXT_HEADER_KINDS:
+                return SKIP
+            return decision
 
         return replace(self, wants=wants, context=True)
 
@@ -392,6 +399,7 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
                     reading.wants(resource.kind, resource.api_version) != FULL:
                 # an item of a List (a ConfigMapList of dashboards) no rule reads beyond its header
                 resource.body = {key: value for key, value in resource.body.items() if key in HEADER_KEYS}
+                resource.header_only = True
             resource.may_hold_placeholders = placeholders
             resource.unit = reading.unit_of(source)
             if transform is not None:

@@ -98,6 +98,7 @@ def _lint(
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
     reading = Reading.for_run(registry, run, stdin, cache)
+    run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
         if source.path is not None and source.refused is None:

@@ -83,7 +83,7 @@ CHECKS = REPO / "kubelint_svc" / "checks"
 # of its concern, so a newcomer finds it in one step (STYLE.md, docs/architecture.md).
 CONCERNS = {
     "cross-object.yaml": {"selectors"},
-    "schema.yaml": {"schema", "api_versions", "templates"},
+    "schema.yaml": {"schema", "api_versions", "templates", "custom_resources"},
     "service-metadata.yaml": {"metadata"},
     "service-ports.yaml": {"service_ports", "apply_unit"},
     "service-types.yaml": {"service_types", "apply_unit"},

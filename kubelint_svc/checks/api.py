@@ -15,6 +15,7 @@ from kubelint_svc.model import Resource
 from kubelint_svc.settings import Settings
 
 if TYPE_CHECKING:
+    from kubelint_svc.cache import Cache
     from kubelint_svc.schemas import SchemaStore
 
 T = TypeVar("T")
@@ -63,6 +64,10 @@ class RunContext:
     unreadable: list[tuple[str, int, str]] = field(default_factory=list)
     # folders (real paths) known to be deploy targets of their own: the kustomize roots
     target_roots: frozenset[str] = frozenset()
+    # the run's cache, and what every entry of this run depends on (the tool, settings, rules):
+    # for a cross-object verdict keyed by the texts it was derived from
+    cache: Cache | None = None
+    fingerprint: str = ""
     _memo: dict[tuple[Callable[..., Any], Any], Any] = field(default_factory=dict, repr=False)
 
     @property
