@@ -84,7 +84,10 @@ class Plan:
 def normal(path: Path) -> Path:
     """The form every path of a plan takes: absolute and normalised, symlinks kept (as kustomize
     reports them)."""
-    return Path(os.path.abspath(path))  # abspath normalises
+    text = str(path)
+    if os.path.isabs(text) and os.path.normpath(text) == text:
+        return path  # already so (every path of a build is): no new Path, asked tens of thousands of times
+    return Path(os.path.abspath(text))  # abspath normalises
 
 
 def plan(
