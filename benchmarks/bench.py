@@ -113,6 +113,33 @@ def generate_kustomize_tree(root: Path, apps: int = 40, pairs: int = 25) -> None
             "resources: [../../base]\nnamePrefix: prod-\ncommonLabels: {env: prod}\npatches:\n- path: replicas.yaml\n")
 
 
+OVERLAYS = ("dev", "staging", "prod")
+
+
+def generate_kustomize_heavy(root: Path, apps: int = 200, pairs: int = 2) -> None:
+    """The kustomize-heavy tree of issue 20: `apps` small apps, each a base of `pairs`
+    Service+Deployment pairs and three overlays (dev, staging, prod) with a namespace, labels,
+    an image and a replicas patch: 600 roots, 200 bases, 2,400 built objects by default."""
+    for app in range(apps):
+        base = root / f"app-{app:03d}" / "base"
+        base.mkdir(parents=True)
+        body = "".join(PAIR.format(n=app * pairs + i, ns=app, type="ClusterIP", replicas=1) for i in range(pairs))
+        (base / "apps.yaml").write_text(body)
+        (base / "kustomization.yaml").write_text("resources:\n- apps.yaml\n")
+        for number, overlay in enumerate(OVERLAYS):
+            folder = base.parent / "overlays" / overlay
+            folder.mkdir(parents=True)
+            (folder / "replicas.yaml").write_text(
+                f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{app * pairs}\n"
+                f"  namespace: team-{app}\nspec:\n  replicas: {number + 1}\n")
+            (folder / "kustomization.yaml").write_text(
+                f"resources:\n- ../../base\nnamespace: app-{app:03d}-{overlay}\n"
+                f"commonLabels:\n  env: {overlay}\n"
+                f"images:\n- name: registry.example.com/app-{app * pairs}\n  newTag: {overlay}-{app}\n"
+                "patches:\n- path: replicas.yaml\n")
+    age(root)
+
+
 CRD_HEAVY = REPO.parent / "shared" / "corpus" / "crd-heavy" / "prometheus-operator__kube-prometheus" / "manifests"
 
 
@@ -292,6 +319,59 @@ def report_precommit(tree: Path, repeat: int) -> None:
     print()
 
 
+def report_kustomize_heavy(tree: Path, repeat: int) -> None:
+    """Issue 20: the kustomize-heavy tree, whole processes (interpreter start included): cold
+    (every root built; kubectl, the fallback, and kustomize off), warm (nothing changed), and the
+    pre-commit run of one base file, against the floor and kubeconform where installed."""
+    import os
+    import shutil
+
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tree, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
+    subprocess.run([*git, "commit", "-qm", "tree"], cwd=tree, check=True)
+    lint = [sys.executable, "-m", "kubelint_svc", "lint"]
+    floor = measure("floor", tree, repeat)
+    rows = {
+        "cold, kubectl (`--no-cache`)": whole_process([*lint, "--no-cache", "."], repeat, cwd=tree),
+        "cold, `--kustomize fallback --no-cache`": whole_process(
+            [*lint, "--no-cache", "--kustomize", "fallback", "."], repeat, cwd=tree),
+        "cold, `--kustomize off --no-cache`": whole_process(
+            [*lint, "--no-cache", "--kustomize", "off", "."], repeat, cwd=tree),
+    }
+    changed = "app-000/base/apps.yaml"
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["KUBELINT_SVC_CACHE_DIR"] = cache
+        whole_process([*lint, "."], 1, cwd=tree)  # fills the cache
+        rows["warm, nothing changed"] = whole_process([*lint, "."], repeat, cwd=tree)
+        one_file = [*lint, "--git-context", changed]
+        whole_process(one_file, 1, cwd=tree)
+        rows[f"pre-commit `lint --git-context {changed}`, warm"] = whole_process(one_file, repeat, cwd=tree)
+        edited: list[tuple[float, float]] = []
+        for n in range(repeat):
+            path = tree / changed
+            path.write_text(path.read_text().replace("cpu: 100m", f"cpu: {101 + n}m", 1))
+            time.sleep(0.1)  # as a person edits: the run starts after the save
+            edited.append(whole_process(one_file, 1, cwd=tree))
+        rows[f"pre-commit `lint --git-context {changed}`, after editing it"] = (
+            statistics.median(seconds for seconds, _ in edited), statistics.median(peak for _, peak in edited))
+        del os.environ["KUBELINT_SVC_CACHE_DIR"]
+    kubeconform = shutil.which("kubeconform")
+    reference = whole_process([kubeconform, "-summary", "-ignore-missing-schemas", str(tree)], repeat)[0] \
+        if kubeconform else None
+    roots = sum(1 for _ in tree.glob("*/overlays/*"))
+    print(f"## kustomize-heavy: {roots} roots over {sum(1 for _ in tree.glob('*/base'))} bases, "
+          f"{sum(1 for _ in tree.rglob('*.yaml'))} files, {os.cpu_count()} cores")
+    print(f"- floor (C-backed ruamel.yaml safe load of the raw files): {floor['seconds']:.3f} s median")
+    print("- kubeconform on the raw files: " + (f"{reference:.3f} s median" if reference else
+                                                 "not installed here, not measured: ratios are to the floor"))
+    for label, (seconds, peak) in rows.items():
+        against = reference or floor["seconds"]
+        print(f"- {label}: {seconds:.3f} s median, peak {peak:.0f} MiB, "
+              f"ratio {seconds / against:.2f} to {'kubeconform' if reference else 'the floor'}")
+    print()
+
+
 def report_units(target: Path, repeat: int) -> None:
     """What building kustomize roots costs, by engine, and what building them in parallel saves."""
     import os
@@ -316,7 +396,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=("corpus", "crd", "generated", "units"), help="run one section")
+    parser.add_argument("--only", choices=("corpus", "crd", "generated", "units", "kustomize-heavy"),
+                        help="run one section")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(REPO))
@@ -332,6 +413,10 @@ def main() -> int:
             generate_kubeflow_sized(tree)
             report_cached("a kubeflow-sized tree (kube-prometheus copied)", tree, args.repeat)
             report_precommit(tree, args.repeat)
+    if args.only in (None, "kustomize-heavy"):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate_kustomize_heavy(Path(tmp) / "heavy")
+            report_kustomize_heavy(Path(tmp) / "heavy", args.repeat)
     if args.only in (None, "units"):
         with tempfile.TemporaryDirectory() as tmp:
             generate_kustomize_tree(Path(tmp) / "apps")

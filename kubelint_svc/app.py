@@ -271,9 +271,10 @@ def _including_builds(
     from kubelint_svc.units.plan import including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
-    known = {resolved(source.path) for source in read if source.path is not None}
-    found = [path for path in including_kustomizations(named)
-             if resolved(path) not in known and exclusions.why_named(path) is None]
+    candidates = including_kustomizations(named, frozenset(Path(os.path.abspath(source.path)) for source in read
+                                                           if source.path is not None))
+    known = {resolved(source.path) for source in read if source.path is not None} if candidates else set()
+    found = [path for path in candidates if resolved(path) not in known and exclusions.why_named(path) is None]
     if found:
         shown = ", ".join(shown_path(path) for path in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3
                                                                      else "")

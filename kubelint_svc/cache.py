@@ -18,6 +18,9 @@ import os
 import secrets
 import stat
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +184,57 @@ def _private(path: Path) -> bool:
         return False
     own = not hasattr(os, "getuid") or info.st_uid == os.getuid()
     return stat.S_ISREG(info.st_mode) and own and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+class KeptDocuments:
+    """The data of the small files a run reads for their meaning alone (kustomizations), kept in
+    one entry: a file whose stamp had settled before it was read is not read again (the rule
+    above); any other is read, parsed, and kept anew. Each caller gets its own copy."""
+
+    def __init__(self, store: Cache | None, fingerprint: str) -> None:
+        self._store = store
+        self._key = key_of(fingerprint, "kept documents 1")
+        self._lock = threading.Lock()  # builds read from threads
+        self._kept: dict[str, list[Any]] | None = None  # path -> [stamp, read_at, marshalled data]
+        self._changed = False
+
+    def data_of(self, path: Path, read: Callable[[Path], list[Any]]) -> list[Any]:
+        """read(path)'s documents' data, or the kept copy while the file is unchanged; what read
+        raises (a file refused) passes, and nothing is kept of it."""
+        try:
+            now = stamp_of(os.stat(path))
+        except (OSError, ValueError):
+            return read(path)
+        with self._lock:
+            entry = self._entries().get(str(path))
+        if isinstance(entry, list) and len(entry) == 3 and settled(now, entry[0], entry[1]) \
+                and isinstance(entry[2], bytes):
+            with contextlib.suppress(EOFError, ValueError, TypeError):
+                found = marshal.loads(entry[2])
+                if isinstance(found, list):
+                    return found
+        started = time.time_ns()
+        data = read(path)
+        try:
+            body = marshal.dumps(data)
+            again = stamp_of(os.stat(path))
+        except (OSError, ValueError):
+            return data  # not plain data, or gone: not kept
+        if again == now and self._store is not None:
+            with self._lock:
+                self._entries()[str(path)] = [list(now), started, body]
+                self._changed = True
+        return data
+
+    def _entries(self) -> dict[str, list[Any]]:
+        if self._kept is None:
+            stored = self._store.get(self._key) if self._store is not None else None
+            self._kept = stored if isinstance(stored, dict) else {}
+        return self._kept
+
+    def save(self) -> None:
+        """Write the entry back when a file was read anew."""
+        if self._store is not None and self._changed and self._kept is not None:
+            with self._lock:
+                self._store.put(self._key, self._kept)
+                self._changed = False

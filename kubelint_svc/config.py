@@ -84,20 +84,30 @@ class Config:
 def find_config(start: Path) -> Path | None:
     """The nearest `.kubelint-svc.yaml`, or pyproject.toml with a [tool.kubelint-svc] table, from
     start upward, up to the top of the repository holding start (a folder with `.git`)."""
-    top = next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
     for directory in (start, *start.parents):
-        for name in CONFIG_NAMES:
-            if (directory / name).is_file():
-                return directory / name
-        pyproject = directory / "pyproject.toml"
-        # a pyproject.toml is read to see whether it has a table for us: one that links out of
-        # the repository (a pull request's `pyproject.toml -> /etc/...`) is not read at all
-        inside = top is None or not pyproject.is_symlink() or refusal(pyproject, resolved(top) or top) is None
-        if inside and pyproject.is_file() and re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M):
-            return pyproject
+        found = config_here(directory)
+        if found is not None:
+            return found
         if (directory / ".git").exists():
             return None  # a configuration above a repository is not the repository's
     return None
+
+
+def config_here(directory: Path) -> Path | None:
+    """The configuration file of directory itself, if it has one."""
+    for name in CONFIG_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    # a pyproject.toml is read to see whether it has a table for us: one that links out of the
+    # repository (a pull request's `pyproject.toml -> /etc/...`) is not read at all
+    if pyproject.is_symlink():
+        top = next((folder for folder in (directory, *directory.parents) if (folder / ".git").exists()), None)
+        if top is not None and refusal(pyproject, resolved(top) or top) is not None:
+            return None
+    return pyproject if re.search(r"^\[tool\.kubelint-svc\]", _read_text(pyproject), re.M) else None
 
 
 def _read_text(path: Path) -> str:

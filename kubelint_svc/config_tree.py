@@ -9,7 +9,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from kubelint_svc.config import Config, ConfigError, find_config, load_config
+from kubelint_svc.config import Config, ConfigError, config_here, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.findings import SEVERITY_RANK, Finding
 from kubelint_svc.inputs import ExcludeGlob
@@ -45,10 +45,7 @@ class ConfigTree:
         """The configuration of the files of folder: the nearest, else the run's."""
         if self.explicit:
             return self.run_config
-        folder = Path(os.path.abspath(folder))
-        if folder not in self._nearest:
-            self._nearest[folder] = find_config(folder)
-        found = self._nearest[folder]
+        found = self._nearest_config(Path(os.path.abspath(folder)))
         if found is None:
             return self.run_config
         key = _key(found)
@@ -58,6 +55,14 @@ class ConfigTree:
             except (ConfigError, OSError) as error:
                 raise ConfigTreeError(str(error)) from None
         return self._loaded[key]
+
+    def _nearest_config(self, folder: Path) -> Path | None:
+        """find_config(folder), each folder looked at once a run: a walk asks for every file."""
+        if folder not in self._nearest:
+            here = config_here(folder)
+            stop = here is not None or (folder / ".git").exists() or folder.parent == folder
+            self._nearest[folder] = here if stop else self._nearest_config(folder.parent)
+        return self._nearest[folder]
 
     def of_file(self, file: str) -> Config:
         """The configuration governing a finding's file (as findings name it)."""

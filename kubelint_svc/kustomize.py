@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 from kubelint_svc.paths import resolved
@@ -51,13 +52,14 @@ class Transform:
 class KustomizeIndex:
     """Reads each kustomization once per run and answers per file."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: KeptDocuments | None = None) -> None:
+        self._kept = kept  # kustomizations' data from earlier runs, while each file is unchanged
         self._by_directory: dict[Path, Kustomization | None] = {}
         self._ancestors: dict[Path, list[Kustomization]] = {}
 
     def kustomization_in(self, directory: Path) -> Kustomization | None:
         if directory not in self._by_directory:
-            self._by_directory[directory] = _read_kustomization(directory)
+            self._by_directory[directory] = _read_kustomization(directory, self._kept)
         return self._by_directory[directory]
 
     def _ancestors_with_kustomization(self, start: Path) -> list[Kustomization]:
@@ -94,7 +96,11 @@ class KustomizeIndex:
         return transform
 
 
-def _read_kustomization(directory: Path) -> Kustomization | None:
+def _documents_data(path: Path) -> list[Any]:
+    return [document.data for document in read_documents(path)]
+
+
+def _read_kustomization(directory: Path, kept: KeptDocuments | None = None) -> Kustomization | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
         if candidate.is_file():
@@ -102,10 +108,10 @@ def _read_kustomization(directory: Path) -> Kustomization | None:
     else:
         return None
     try:
-        documents = read_documents(candidate)
+        documents = kept.data_of(candidate, _documents_data) if kept is not None else _documents_data(candidate)
     except YamlFileError:
         return None  # linted as a file of its own, which reports the problem
-    data = documents[0].data if documents else None
+    data = documents[0] if documents else None
     if not isinstance(data, dict):
         return None
     result = Kustomization(directory)

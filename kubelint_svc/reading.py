@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import kubelint_svc
-from kubelint_svc.cache import Cache, key_of, settled, stamp_of
+from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Note, ObjectRef
@@ -106,10 +106,11 @@ class Reading:
         return str(self.real_path(source)) if source.path is not None else "-"
 
     @classmethod
-    def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None) -> Reading:
+    def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None,
+                kept: KeptDocuments | None = None) -> Reading:
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
-        return cls(registry, KustomizeIndex(), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
+        return cls(registry, KustomizeIndex(kept), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
                    fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates))
 
     def for_context(self) -> Reading:

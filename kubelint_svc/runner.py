@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
-from kubelint_svc.cache import Cache
+from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.findings import Finding, Report, sort_findings
@@ -26,7 +26,7 @@ from kubelint_svc.loader import (
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
-from kubelint_svc.reading import Reading, load_all, tool_fingerprint
+from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
 from kubelint_svc.suppressions import (
     YAML_LINE_BREAK,
@@ -35,7 +35,7 @@ from kubelint_svc.suppressions import (
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, kustomization_file
+from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, kustomization_file
 from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
@@ -97,7 +97,8 @@ def _lint(
     run = RunContext(settings)
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
-    reading = Reading.for_run(registry, run, stdin, cache)
+    stored = StoredOutputs(cache, tool_fingerprint()) if cache is not None else None
+    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
@@ -116,7 +117,7 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  load_restrictor=settings.kustomize_load_restrictor,
-                 stored=StoredOutputs(cache, tool_fingerprint()) if cache is not None else None,
+                 stored=stored,
                  helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
     display = _Displays(known)
     run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
@@ -141,8 +142,9 @@ def _lint(
     for shown, path in beside.items():  # their findings show their lines too
         texts.setdefault(shown, functools.partial(_text_of, path))
     built = _built_resources(units, display, set(linted))
-    for resource, is_linted in built:
+    for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
+    _judge_kept_builds(built, display, reading, run, judged)
     for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
@@ -165,12 +167,16 @@ def _lint(
     rendered_seen: set[tuple[object, ...]] = set()
     for resource in run.resources:
         one_object = judged.get(id(resource))
+        checked: list[Finding]
         if one_object is not None:  # the one-object rules ran when the file was read (or are cached)
-            object_findings += one_object
             noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
-            checked = registry.check_resource(resource, run, cross=True, noted=noted)
+            checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
+            if isinstance(resource, BuiltResource):
+                checked = one_object + checked  # a build's: kept to linted files and shared, as below
+            else:
+                object_findings += one_object
         else:
-            checked = registry.check_resource(resource, run)
+            checked = list(registry.check_resource(resource, run))
         for finding in checked:
             if isinstance(resource, BuiltResource):
                 if finding.file not in linted_displays:
@@ -189,6 +195,8 @@ def _lint(
     unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
     report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
     report.source_lines = _source_lines(report.findings, texts)
+    if stored is not None:
+        stored.documents.save()
     return report, run
 
 
@@ -263,10 +271,10 @@ def _text_of(path: Path) -> str:
         return ""
 
 
-def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list[tuple[Resource, bool]]:
-    """(object, linted?) for every object of every kustomize build; an object is linted when
-    its build reads a linted file (findings are kept only for linted files)."""
-    found: list[tuple[Resource, bool]] = []
+def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list[tuple[Resource, bool, Build]]:
+    """(object, linted?, its build) for every object of every kustomize build; an object is linted
+    when its build reads a linted file (findings are kept only for linted files)."""
+    found: list[tuple[Resource, bool, Build]] = []
     sources = SourceFiles(display)
     for done in units.builds:
         if done.error or done.skipped:
@@ -275,9 +283,37 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
         is_linted = any(normal(path) in linted for path in done.files)
         chain = sorted((path for path in done.files if path.name in KUSTOMIZATION_NAMES),
                        key=lambda path: (path.parent != done.root, str(path)))  # the root's first
-        found += [(resource, is_linted) for resource in
+        found += [(resource, is_linted, done) for resource in
                   built_resources(done.objects, done.root, display(kustomization), sources, chain)]
     return found
+
+
+def _judge_kept_builds(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
+                       run: RunContext, judged: dict[int, list[Finding]]) -> None:
+    """The one-object findings of the linted objects of each build the cache holds, from the
+    cache: its content digest names the bytes of every file it read (the same objects at the same
+    lines), the run's fingerprint the rules and settings; else found here, and kept."""
+    if reading.cache is None:
+        return
+    groups: dict[int, tuple[Build, list[Resource]]] = {}
+    for resource, is_linted, done in built:
+        if is_linted and done.content is not None:
+            groups.setdefault(id(done), (done, []))[1].append(resource)
+    for done, resources in groups.values():
+        key = key_of(reading.fingerprint, "one-object findings of a build", done.content or "", str(done.root),
+                     *sorted(display(path) for path in done.files), *(resource.file for resource in resources))
+        stored = reading.cache.get(key)
+        try:
+            if isinstance(stored, list) and len(stored) == len(resources):
+                for resource, found in zip(resources, stored, strict=True):
+                    judged[id(resource)] = [_finding_from(tuple(values)) for values in found]
+                continue
+        except (TypeError, ValueError, KeyError):
+            pass  # another layout of this code: judged anew
+        findings = [list(reading.registry.check_resource(resource, run, cross=False)) for resource in resources]
+        for resource, found in zip(resources, findings, strict=True):
+            judged[id(resource)] = found
+        reading.cache.put(key, [[_plain_finding(finding) for finding in found] for found in findings])
 
 
 def _rendered_resources(

@@ -173,7 +173,7 @@ def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
     write(tmp_path, {"kustomization.yaml": "resources: [bomb.yaml]\n",
                      "bomb.yaml": head + "  - *a\n" * ((1_000_000 - len(head)) // 7)})
     began = time.monotonic()
-    output, error, _ = _run([str(shutil.which("kubectl")), "kustomize", str(tmp_path)], 60)
+    output, error, _, _ = _run([str(shutil.which("kubectl")), "kustomize", str(tmp_path)], 60)
     assert time.monotonic() - began < 20
     assert output == ""
     assert "out of memory" in str(error)

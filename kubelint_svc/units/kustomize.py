@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents, resolve_plain_scalar
 from kubelint_svc.paths import refusal, resolved
 from kubelint_svc.units.process import run_tool
@@ -180,6 +181,11 @@ class Build:
     warnings: list[str] = field(default_factory=list)  # kustomize's warnings; what the fallback ignored
     inputs: set[Path] = field(default_factory=set)  # the other files the chain names (generator files, envs...)
     fallback_failed: bool = False  # the error is the built-in fallback's own (not the scan's): kustomize may build it
+    # the error is an engine's verdict on the whole chain (it ran to its end, no timeout): as true
+    # as a build while the files, and the absence of the names below, are unchanged
+    answered: bool = False
+    absent: set[Path] = field(default_factory=set)  # names the chain gives that do not exist
+    content: str | None = None  # kept in the cache: a digest of the bytes of every file it read
 
 
 class BuildError(Exception):
@@ -215,13 +221,16 @@ class _Tree:
     repository's work tree) each one `paths.refusal` allows: a pull request's `resources:
     [../../../etc]` or `files: [.git/config]` is refused unread."""
 
-    def __init__(self, confine: Path | None = None, load_anywhere: bool = False) -> None:
+    def __init__(self, confine: Path | None = None, load_anywhere: bool = False,
+                 kept: KeptDocuments | None = None) -> None:
         self.confine = confine
+        self.kept = kept  # kustomizations' data from earlier runs, while each file is unchanged
         self.load_anywhere = load_anywhere  # --load-restrictor LoadRestrictionsNone: files outside a root too
         self.outside: list[str] = []  # why paths the chain names may not be read: no engine runs then
         self.refused: list[str] = []  # files the linter itself would not read: no engine runs then
         self.files: set[Path] = set()
         self.inputs: set[Path] = set()  # files the kustomizations name that the engine may read
+        self.absent: set[Path] = set()  # names they give that do not exist (yet)
         self.documents: dict[Path, list[Any]] = {}
         self.kustomizations: dict[Path, _Kustomization] = {}
 
@@ -243,7 +252,8 @@ class _Tree:
             self.check(path)
             self._count(path)
             try:
-                self.documents[path] = [document.data for document in read_documents(path)]
+                self.documents[path] = self.kept.data_of(path, _documents_data) \
+                    if self.kept is not None and path.name in KUSTOMIZATION_NAMES else _documents_data(path)
             except YamlFileError as error:
                 # a file the linter refuses (syntax, an alias bomb, a device) is never handed to an engine
                 self.refused.append(str(error))
@@ -272,7 +282,7 @@ class _Tree:
         """Every existing path a kustomization (or, with config, a plugin config) names, relative
         to directory, is one the engine may read: confined, and recorded so that a kept build
         watches it."""
-        for path in referenced_paths(directory, data, config):
+        for path in referenced_paths(directory, data, config, self.absent):
             self.check(path)
             self.inputs.add(path)
 
@@ -299,11 +309,12 @@ class _RemoteEntry(BuildError):
         self.entry = entry
 
 
-def referenced_paths(directory: Path, data: Any, config: bool = False) -> set[Path]:
+def referenced_paths(directory: Path, data: Any, config: bool = False, absent: set[Path] | None = None) -> set[Path]:
     """Every existing file or folder a kustomization names in the fields kustomize reads as paths
     (resources, components, patches, generator files and envs, plugin configs, replacements,
     crds, configurations, openapi), or (config) the file keys of a plugin config. Other values
-    are values: `delimiter: /` is no path to the repository's root."""
+    are values: `delimiter: /` is no path to the repository's root. absent: gets the names that
+    do not exist."""
     values = _config_paths(data) if config else _named_paths(_mapping(data))
     found: set[Path] = set()
     for value in values:
@@ -317,6 +328,8 @@ def referenced_paths(directory: Path, data: Any, config: bool = False) -> set[Pa
                 candidate = Path(os.path.normpath(directory / name))
                 if candidate.exists():
                     found.add(candidate)
+                elif absent is not None:
+                    absent.add(candidate)
             except (OSError, ValueError):
                 continue
     return found
@@ -350,11 +363,16 @@ def kustomization_file(directory: Path) -> Path | None:
     return next((directory / name for name in KUSTOMIZATION_NAMES if (directory / name).is_file()), None)
 
 
-def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None) -> list[Path]:
+def _documents_data(path: Path) -> list[Any]:
+    return [document.data for document in read_documents(path)]
+
+
+def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None,
+               kept: KeptDocuments | None = None) -> list[Path]:
     """Of the folders holding a kustomization, those no other one of them includes (via
     resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
     directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
-    tree, included = _Tree(confine), set()
+    tree, included = _Tree(confine, kept=kept), set()
     for directory in directories:
         try:
             kustomization = tree.kustomization_in(directory)
@@ -372,7 +390,7 @@ def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None) 
 
 def build(
     root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path | None = None,
-    load_restrictor: str = "rootOnly",
+    load_restrictor: str = "rootOnly", kept: KeptDocuments | None = None,
 ) -> Build:
     """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
     else the built-in fallback) | kubectl | kustomize | fallback. With confine, a chain that
@@ -380,11 +398,11 @@ def build(
     a kustomization may name files outside its folder (as Flux and Config Sync build), never
     outside confine."""
     root = Path(os.path.normpath(Path(root).absolute()))
-    scan = _Scan(_Tree(confine, load_restrictor == "none"))
+    scan = _Scan(_Tree(confine, load_restrictor == "none", kept))
     command, name = _command_for(engine)
     if command is not None and load_restrictor == "none":
         command = [*command, "--load-restrictor", "LoadRestrictionsNone"]
-    result = Build(root, name, [], scan.tree.files, inputs=scan.tree.inputs)
+    result = Build(root, name, [], scan.tree.files, inputs=scan.tree.inputs, absent=scan.tree.absent)
     try:
         visits = _scan_directory(scan, root, ())[2]
         if visits > MAX_VISITS:
@@ -744,13 +762,14 @@ def _run_real(scan: _Scan, root: Path, command: list[str], timeout: float, resul
             f"resources:\n- {json.dumps(relative)}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
         )
         deadline = time.monotonic() + timeout
-        output, error, warnings = _run([*command, str(wrapper)], timeout)
+        output, error, warnings, answered = _run([*command, str(wrapper)], timeout)
         left = deadline - time.monotonic()
         if error is not None and not error.endswith(_TIMED_OUT) and left >= 1:  # a timeout is not tried twice
-            output, error, warnings = _run([*command, str(root)], left)  # within the root's one share of time
+            # within the root's one share of time
+            output, error, warnings, answered = _run([*command, str(root)], left)
         result.warnings += warnings
         if error is not None:
-            result.error = error
+            result.error, result.answered = error, answered
             return
         for body in _documents(output):
             result.objects.append(_traced(scan, wrapper, body))
@@ -760,8 +779,8 @@ _TIMED_OUT = "; not built"
 _HELM_KEYS = {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}
 
 
-def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]]:
-    """stdout, kustomize's own words on failure, its warnings; plugins stay off, network is
+def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str], bool]:
+    """stdout, kustomize's own words on failure, its warnings, whether it ran to its end; plugins stay off, network is
     pointed at a closed port, and the whole process group dies at the time limit or once its
     output passes the file-size limit (its memory capped: see units/process.py)."""
     environment = {
@@ -774,15 +793,17 @@ def _run(command: list[str], timeout: float) -> tuple[str, str | None, list[str]
     }
     done = run_tool(command, timeout, MAX_FILE_BYTES, environment)
     if not done.started:
-        return "", done.stopped, []
+        return "", done.stopped, [], False
     if done.stopped is not None:
-        return "", f"{' '.join(command[:2])} {done.stopped}{_TIMED_OUT}", []
+        return "", f"{' '.join(command[:2])} {done.stopped}{_TIMED_OUT}", [], False
     stdout, stderr = done.stdout, done.stderr
     lines = stderr.decode("utf-8", "replace").splitlines()
     warnings = [line.lstrip("# ") for line in lines if line.startswith("# Warning")]
     if done.returncode == 0:
-        return stdout.decode("utf-8", "replace"), None, warnings
-    return "", _kustomize_words(lines) or f"exit status {done.returncode}", warnings
+        return stdout.decode("utf-8", "replace"), None, warnings, True
+    # a signal (a negative status) is not kustomize's verdict on the files
+    answered = done.returncode is not None and done.returncode > 0
+    return "", _kustomize_words(lines) or f"exit status {done.returncode}", warnings, answered
 
 
 def _kustomize_words(lines: list[str]) -> str:
@@ -1092,7 +1113,7 @@ def _run_fallback(scan: _Scan, root: Path, result: Build) -> None:
     try:
         objects = _kustomize(scan.tree, root, [], result.warnings)
     except BuildError as error:
-        result.error, result.fallback_failed = str(error), True
+        result.error, result.fallback_failed, result.answered = str(error), True, True
         return
     for item in sorted(objects, key=_legacy_order):
         annotations = item.body.get("metadata", {}).get("annotations")

@@ -99,7 +99,10 @@ class Plan:
 def normal(path: Path) -> Path:
     """The form every path of a plan takes: absolute and normalised, symlinks kept (as kustomize
     reports them)."""
-    return Path(os.path.normpath(path.absolute()))
+    text = str(path)
+    if os.path.isabs(text) and os.path.normpath(text) == text:
+        return path  # already so (every path of a build is): no new Path, asked tens of thousands of times
+    return Path(os.path.abspath(text))  # abspath normalises
 
 
 def plan(
@@ -137,9 +140,13 @@ def _plan_kustomize(
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
-    roots = find_roots(folders, confine)
+    roots = find_roots(folders, confine, stored.documents)
     jobs = jobs or jobs_from_environment()
-    workers = max(1, min(len(roots), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
+    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots), strict=True)}
+    # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
+    kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
+    missing = [root for root in roots if kept[root] is None]
+    workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
 
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
@@ -147,12 +154,14 @@ def _plan_kustomize(
         left = deadline - time.monotonic()
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
-        fence = confine or _repository_of(root)
+        fence = fences[root]
         return stored.build(root, kept_as, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
-                                                                confine=fence, load_restrictor=restrictor))
+                                                                confine=fence, load_restrictor=restrictor,
+                                                                kept=stored.documents))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
-        result.builds = list(pool.map(build_before_deadline, roots))
+        made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
+    result.builds = [kept[root] or made[root] for root in roots]
     for done in result.builds:
         kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
         if done.skipped:
@@ -181,8 +190,12 @@ def _plan_kustomize(
                 )
             )
     built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
-    kustomized = {path.parent for path in built_folders if path.name in KUSTOMIZATION_NAMES}
-    used = {path for folder in kustomized for path in _referenced_by(folder)}  # generator files too
+    # every name a built kustomization gives (generator files too): as the scan recorded them, or
+    # read again where the scan stopped short (a name it refused)
+    used = {normal(path) for done in result.builds if not done.skipped and (done.error is None or done.answered)
+            for path in done.inputs}
+    used |= {path for done in result.builds if not done.skipped and done.error is not None and not done.answered
+             for file in done.files if file.name in KUSTOMIZATION_NAMES for path in _referenced_by(file.parent)}
     for folder in folders:  # a component no root includes here: its patches are partial objects
         if normal(folder) not in built_folders:
             inside, outside = _listed_patches(folder, restrictor == "none")
@@ -215,17 +228,20 @@ def shown_error(error: str) -> str:
     return text.replace(cwd + os.sep, "") if cwd != os.sep else text
 
 
-def including_kustomizations(named: list[Path]) -> list[Path]:
+def including_kustomizations(named: list[Path], read: frozenset[Path] = frozenset()) -> list[Path]:
     """The kustomization files of the repositories holding the named files and folders whose
     builds read one of them (a base, a patch, a generator's file, a kustomization), through any
     chain of inclusions: what a run naming only a base needs to judge it as built. Found with
     `git ls-files` in a work tree, else by a bounded walk of the working directory; each one
-    confined to its repository."""
+    confined to its repository. read: files the run reads anyway (normalised): a repository
+    whose every kustomization is among them adds none, and is not searched."""
     wanted = {normal(path) for path in named}
     found: list[Path] = []
     for top in dict.fromkeys(filter(None, (_repository_of(path if path.is_dir() else path.parent) for path in wanted))):
         readers: dict[Path, set[Path]] = {}  # a path -> the kustomization folders naming it
         kustomizations = _kustomizations_in(top)
+        if read.issuperset(kustomizations):
+            continue
         for kustomization in kustomizations:
             for path in {*_referenced_by(kustomization.parent), kustomization}:
                 readers.setdefault(path, set()).add(kustomization.parent)
@@ -310,6 +326,22 @@ def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], l
             else:
                 outside.append(path)
     return inside, outside
+
+
+def _repositories_of(roots: list[Path]) -> list[Path | None]:
+    """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
+    `.git` is the same (after every symlink) share the answer."""
+    tops: dict[Path, Path | None] = {}
+    found = []
+    for root in roots:
+        real = resolved(root)
+        holder = next((folder for folder in (real, *real.parents) if os.path.lexists(folder / GIT_DIRECTORY)),
+                      None) if real is not None else None
+        if holder is not None and tops.get(holder) is None:
+            tops[holder] = git_toplevel(root)
+        top = tops.get(holder) if holder is not None else None
+        found.append(top if top is not None else _repository_of(root))  # no work tree: per root
+    return found
 
 
 def _repository_of(root: Path) -> Path | None:

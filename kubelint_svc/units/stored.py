@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.cache import Cache, key_of, settled, stamp_of
+from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.loader import UnreadableFile, read_bounded
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, find_tool
+from kubelint_svc.units.process import memory_from_environment
 
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
@@ -23,26 +24,43 @@ class StoredOutputs:
     def __init__(self, cache: Cache | None, tool: str) -> None:
         self.cache = cache
         self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
+        self.documents = KeptDocuments(cache, tool)  # the kustomizations' data, kept per file
+        self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
+
+    def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
+        """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
+        if self.cache is None:
+            return None
+        kept = self._valid(self._build_key(root, engine, confine))
+        if kept is None:
+            return None
+        try:
+            return _build_from(kept)
+        except (TypeError, ValueError, KeyError, IndexError):
+            return None  # another layout of this code: built anew
 
     def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build]) -> Build:
         """make()'s Build for root, or the one kept from a run whose files are all unchanged.
-        A build cut short (skipped for time) is not kept, nor one that failed: a timeout passes,
-        and a file the build missed (a generator's file not yet written) is not among its files."""
+        A build cut short (skipped for time, a timeout, the tool not started) is not kept. A failed
+        one is when the engine read the whole chain and answered: kept with the names the chain
+        gives that did not exist, so a file written since (a generator's file) builds it anew."""
         if self.cache is None:
             return make()
-        key = key_of(self.tool, "kustomize build", engine, tools_identity("kubectl", "kustomize"), str(root),
-                     str(confine))
-        kept = self._valid(key)
+        kept = self.kept(root, engine, confine)
         if kept is not None:
-            try:
-                return _build_from(kept)
-            except (TypeError, ValueError, KeyError, IndexError):
-                pass  # another layout of this code: built anew
+            return kept
         started = time.time_ns()
         done = make()
-        if done.skipped is None and done.error is None:
-            self._keep(key, sorted(done.files | done.inputs), started, _plain_build(done))
+        if done.skipped is None and (done.error is None or done.answered):
+            plain = _plain_build(done)
+            done.content = self._keep(self._build_key(root, engine, confine), sorted(done.files | done.inputs),
+                                      started, plain, sorted(done.absent))
         return done
+
+    def _build_key(self, root: Path, engine: str, confine: Path | None) -> str:
+        if self._engines is None:
+            self._engines = f"{tools_identity('kubectl', 'kustomize')}; memory {memory_from_environment()}"
+        return key_of(self.tool, "kustomize build", engine, self._engines, str(root), str(confine))
 
     def render(self, chart: Path, values: tuple[str, ...], make: Callable[[], tuple[str, str | None]],
                variant: tuple[str, ...] = ()) -> tuple[str, str | None]:
@@ -73,9 +91,14 @@ class StoredOutputs:
         self.cache.hits += 1
         return stored.get("output")
 
-    def _keep(self, key: str, files: list[Path], started: int, output: Any) -> None:
+    def _keep(self, key: str, files: list[Path], started: int, output: Any, absent: Sequence[Path] = ()
+              ) -> str | None:
+        """Keep output with the stamps and digests of files; the digest of them all, or None when
+        nothing was kept."""
         assert self.cache is not None
-        recorded = []
+        recorded: list[list[Any]] = [[str(path), "absent", 0, 0] for path in absent]
+        if any(os.path.lexists(path) for path in absent):
+            return None  # written while the tool ran
         for path in files:
             if path.is_dir():  # a folder named as a resource: its kustomization is among the files,
                 # and which kustomization names it holds (a second one, or a rename, changes the build)
@@ -85,12 +108,16 @@ class StoredOutputs:
                 stamp = stamp_of(os.stat(path))
                 digest = key_of(read_bounded(path))
             except (OSError, ValueError, UnreadableFile):
-                return  # a file that cannot be read again: nothing is kept
+                return None  # a file that cannot be read again: nothing is kept
             if max(stamp[1], stamp[2]) >= started - _CLOCK_SLACK_NS:
-                return  # changed while the tool ran: these bytes need not be what it read; not kept
+                return None  # changed while the tool ran: these bytes need not be what it read; not kept
             recorded.append([str(path), stamp, started, digest])
         self.cache.misses += 1
+        content = key_of(*(repr([path, digest]) for path, _, _, digest in recorded))
+        if isinstance(output, dict):
+            output = {**output, "content": content}
         self.cache.put(key, {"files": recorded, "output": output})
+        return content
 
 
 def tools_identity(*names: str) -> str:
@@ -116,6 +143,8 @@ def _kustomization_names(folder: Path) -> list[str]:
 
 
 def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
+    if stamp == "absent":
+        return not os.path.lexists(path)
     if stamp == "names":
         return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
     try:
@@ -157,6 +186,7 @@ def _plain_build(done: Build) -> dict[str, Any]:
     return {
         "root": str(done.root), "engine": done.engine, "files": sorted(str(path) for path in done.files),
         "error": done.error, "skipped": done.skipped, "warnings": list(done.warnings),
+        "fallback_failed": done.fallback_failed, "inputs": sorted(str(path) for path in done.inputs),
         "objects": [(item.body, _plain_origin(item.origin),
                      [(path, _plain_origin(origin)) for path, origin in item.patched.items()])
                     for item in done.objects],
@@ -168,4 +198,6 @@ def _build_from(value: dict[str, Any]) -> Build:
                            {tuple(path): found for path, where in patched if (found := _origin_from(where))})
                for body, origin, patched in value["objects"]]
     return Build(Path(value["root"]), value["engine"], objects, {Path(path) for path in value["files"]},
-                 value["error"], value["skipped"], list(value["warnings"]))
+                 value["error"], value["skipped"], list(value["warnings"]),
+                 inputs={Path(path) for path in value["inputs"]}, fallback_failed=bool(value["fallback_failed"]),
+                 answered=value["error"] is not None, content=str(value["content"]))
