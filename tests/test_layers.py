@@ -12,7 +12,8 @@ PACKAGE = REPO / "kubelint_svc"
 
 # Lowest first: each layer may import from itself and from every layer listed before it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "kinds", "paths", "outputs", "suggestions"}),
+    ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "kinds", "nested", "paths", "outputs",
+              "suggestions"}),
     ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"loader", "cache"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),

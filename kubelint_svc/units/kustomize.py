@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents, resolve_plain_scalar
+from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import refusal, resolved
 from kubelint_svc.units.process import run_tool
 
@@ -590,16 +591,9 @@ def _list(value: Any) -> list[Any]:
 
 def _config_paths(data: Any) -> Iterator[str]:
     """Strings under the keys of plugin configs that name files, at any depth."""
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            for key, child in value.items():
-                if key in _CONFIG_FILE_KEYS:
-                    yield from (entry for entry in _list(child) if isinstance(entry, str))
-                stack.append(child)
+    for key, child in mapping_items(data):
+        if key in _CONFIG_FILE_KEYS:
+            yield from (entry for entry in _list(child) if isinstance(entry, str))
 
 
 def _scan_plugins(scan: _Scan, kustomization: _Kustomization, stack: tuple[Path, ...]) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 from kubelint_svc import inputs
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import MAX_FILE_BYTES, UnreadableFile, YamlFileError, read_bounded, read_documents
+from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
@@ -579,19 +580,12 @@ def _outside_references(text: bytes) -> str | None:
         schema = json.loads(text.decode("utf-8", "replace"))  # as Go reads it
     except (ValueError, RecursionError):
         return "a values schema that is not JSON the linter can check for references"
-    stack = [schema]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            for key, child in value.items():
-                if isinstance(child, str) and (
-                    (key in _SCHEMA_REFERENCES and not child.startswith("#"))
-                    or (key == "$schema" and not _META_SCHEMA.match(child))
-                ):
-                    return f"its {key} {child!r} is loaded by helm from outside the schema"
-                stack.append(child)
+    for key, child in mapping_items(schema):
+        if isinstance(child, str) and (
+            (key in _SCHEMA_REFERENCES and not child.startswith("#"))
+            or (key == "$schema" and not _META_SCHEMA.match(child))
+        ):
+            return f"its {key} {child!r} is loaded by helm from outside the schema"
     return None
 
 
