@@ -1,0 +1,38 @@
+"""A fresh eye on the day's work: hostile inputs against deploy targets, CRDs, custom resources,
+Helm renders and unknown kinds. Each test is an attack that worked, asserting the safe outcome."""
+
+from __future__ import annotations
+
+import time
+
+from tests.test_hostile_pr import run
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+"""
+
+
+def test_an_application_set_of_many_directories_costs_no_time_per_folder(tmp_path):
+    """Each path an ApplicationSet deploys was a glob tried on every folder of the run: 40,000
+    generator entries and 1,500 folders were 60 million matches (half a minute and more)."""
+    listed = [f"        - path: apps/d{i}/x" for i in range(35_000)]
+    listed += [f"        - path: apps/d{i}/*" for i in range(5_000)]
+    (tmp_path / "appset.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: a\nspec:\n  generators:\n"
+        "  - git:\n      repoURL: x\n      directories:\n" + "\n".join(listed) + "\n")
+    for i in range(1_500):
+        folder = tmp_path / "apps" / f"d{i}"
+        folder.mkdir(parents=True)
+        (folder / "svc.yaml").write_text(SERVICE.format(name=f"s{i}"))
+    started = time.monotonic()
+    result = run("lint", "--no-cache", "-q", "--format", "concise", ".", cwd=tmp_path)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 0, result.stdout
