@@ -3,6 +3,7 @@ Helm renders and unknown kinds. Each test is an attack that worked, asserting th
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -76,3 +77,25 @@ def test_many_services_of_one_selector_are_judged_in_linear_time(tmp_path):
     result = run("lint", "--no-cache", "-q", "--format", "concise", ".", cwd=tmp_path)
     assert time.monotonic() - started < 15
     assert result.returncode == 0, result.stdout
+
+
+def test_a_crd_enum_of_thousands_of_values_is_one_lookup_and_a_short_message(tmp_path):
+    """jsonschema compared each item with every value of an enum and quoted them all in each
+    error: a CRD's enum of 20,000 values over custom resources of 3,000 items took minutes."""
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"type": "string", "enum": [f"v{i}" for i in range(20_000)]}}}}}}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.ex.com"},
+           "spec": {"group": "ex.com", "names": {"kind": "Widget", "plural": "widgets"}, "scope": "Namespaced",
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "schema": {"openAPIV3Schema": schema}}]}}
+    (tmp_path / "crd.json").write_text(json.dumps(crd))
+    (tmp_path / "widgets.yaml").write_text("\n---\n".join(json.dumps(
+        {"apiVersion": "ex.com/v1", "kind": "Widget", "metadata": {"name": f"w{i}"},
+         "spec": {"items": [f"x{j}" for j in range(3_000)]}}) for i in range(3)))
+    started = time.monotonic()
+    result = run("lint", "--no-cache", "-q", "--format", "concise", ".", cwd=tmp_path)
+    assert time.monotonic() - started < 20
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 9_000
+    assert lines[0].endswith("'v18', 'v19' (and 19,980 more) (Widget w0)"), lines[0]
