@@ -141,6 +141,9 @@ class Index:
         # (namespace, key, value) -> Pod sources whose template sets that label
         self._by_label: dict[tuple[str, str, str], list[PodSource]] = {}
         self._selected: dict[tuple[str, tuple[tuple[str, str], ...]], list[PodSource]] = {}
+        # (namespace, selector, scope) -> its matches there; (namespace, selector) -> each match's place
+        self._selected_in_unit: dict[tuple[str, tuple[tuple[str, str], ...], str], _Selected] = {}
+        self._ranks: dict[tuple[str, tuple[tuple[str, str], ...]], dict[int, int]] = {}
         self._by_key: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, label key)
         self._near: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, folder)
         self._custom_near: dict[tuple[str, str], list[Resource]] = {}
@@ -241,17 +244,33 @@ class Index:
 
     def pods_selected_in_unit(self, resource: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
         """The selector's matches (through the label index) that lie in resource's scope."""
-        self.unit_pods(resource, namespace)
-        members = self._unit_members[(namespace, self.scope_of(resource))]
-        return [source for source in self.pods_selected_by(selector, namespace) if id(source) in members]
+        return self._in_unit(resource, selector, namespace).pods
+
+    def _in_unit(self, resource: Resource, selector: dict[str, str], namespace: str) -> _Selected:
+        """Kept per selector and scope, each list walked once: thousands of Services of one
+        selector, in one scope or in as many, each filtering the namespace's matches (or its
+        scope's Pods, when fewer) were quadratic."""
+        scope = self.scope_of(resource)
+        key = (namespace, tuple(sorted(selector.items())), scope)
+        if key not in self._selected_in_unit:
+            unit = self.unit_pods(resource, namespace)
+            selected = self.pods_selected_by(selector, namespace)
+            if len(unit) < len(selected):
+                if key[:2] not in self._ranks:
+                    self._ranks[key[:2]] = {id(source): at for at, source in enumerate(selected)}
+                rank = self._ranks[key[:2]]
+                pods = sorted((source for source in unit if id(source) in rank), key=lambda source: rank[id(source)])
+            else:
+                members = self._unit_members[(namespace, scope)]
+                pods = [source for source in selected if id(source) in members]
+            self._selected_in_unit[key] = _Selected(pods)
+        return self._selected_in_unit[key]
 
     def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
         """The Pods a Service reaches in its unit, preferring those of its own file, then of its
         own folder: a tree of samples often holds the same labels in unrelated places."""
-        selected = self.pods_selected_in_unit(service, selector, namespace)
-        same_file = [source for source in selected if source.resource.unit == service.unit]
-        folder = _folder(service)
-        return same_file or [source for source in selected if _folder(source.resource) == folder] or selected
+        selected = self._in_unit(service, selector, namespace)
+        return selected.by_unit.get(service.unit) or selected.by_folder.get(_folder(service)) or selected.pods
 
     def service(self, namespace: str, name: str, near: Resource | None = None) -> Resource | None:
         """The Service of that name applied with near (in its scope, or a context file); the one
@@ -276,6 +295,18 @@ class Index:
             for source in self._by_key.get((namespace, key), []):
                 found.setdefault(id(source), source)
         return list(found.values())
+
+
+class _Selected:
+    """A selector's matches in one scope, and the same grouped by file and by folder."""
+
+    def __init__(self, pods: list[PodSource]) -> None:
+        self.pods = pods
+        self.by_unit: dict[str, list[PodSource]] = {}
+        self.by_folder: dict[str, list[PodSource]] = {}
+        for source in pods:
+            self.by_unit.setdefault(source.resource.unit, []).append(source)
+            self.by_folder.setdefault(_folder(source.resource), []).append(source)
 
 
 def _folder(resource: Resource) -> str:

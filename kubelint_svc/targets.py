@@ -20,6 +20,11 @@ _FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
 # kinds read whole so the paths they name are known (see reading.wants_of)
 TARGET_KINDS = frozenset({"Application", "ApplicationSet", "Kustomization"})
 UNIT_PREFIXES = ("kustomize:", "helm:")  # the unit of a built or rendered object
+_GLOB_CHARS = frozenset("*?[")
+# each glob a manifest declares is matched against every folder: a pull request's thousands
+# of them would cost globs x folders, so only the first (sorted) are followed
+MAX_DEPLOYED_GLOBS = 100
+_END = "\0"  # marks a path's end in _ending_in's tree: no folder name holds a NUL
 
 
 def plain_folder(resource: Resource) -> str | None:
@@ -41,11 +46,34 @@ def target_roots(resources: Iterable[Resource], known: Iterable[str] = ()) -> fr
         every.update(_ancestors(folder))
     roots = set(known)
     roots.update(folder for folder in every if os.path.basename(os.path.dirname(folder)) in TARGET_PARENTS)
-    for declared in (path for r in resources for path in _deployed_paths(r)):
-        pattern = "*" + os.sep + declared.strip("/").removeprefix("./").rstrip("/")
-        roots.update(folder for folder in every if fnmatch.fnmatchcase(folder, pattern))
+    declared = {path.strip("/").removeprefix("./").rstrip("/") for r in resources for path in _deployed_paths(r)}
+    globs = sorted(path for path in declared if _GLOB_CHARS.intersection(path))
+    roots.update(_ending_in(declared.difference(globs), every))
+    for glob in globs[:MAX_DEPLOYED_GLOBS]:
+        roots.update(fnmatch.filter(every, "*" + os.sep + glob))
     roots.update(_duplicate_roots(resources))
     return frozenset(roots)
+
+
+def _ending_in(paths: Iterable[str], folders: Iterable[str]) -> Iterator[str]:
+    """The folders whose last components are one of paths: each folder's components are walked
+    from its end through a tree of the paths' reversed components, so thousands of paths (an
+    ApplicationSet's generator list) cost no more than one each, never one per folder."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        node = tree
+        for part in reversed(path.split(os.sep)):
+            node = node.setdefault(part, {})
+        node[_END] = {}
+    for folder in folders:
+        node = tree
+        for part in reversed(folder.split(os.sep)):
+            if part not in node:
+                break
+            node = node[part]
+            if _END in node:
+                yield folder
+                break
 
 
 def _ancestors(folder: str) -> Iterator[str]:

@@ -75,10 +75,15 @@ def hits_from_errors(errors: Iterable[ValidationError], subject: str) -> Iterato
 
             yield from hits_from_errors([best_match(error.context)], subject)
         elif validator == "enum" and isinstance(error.validator_value, list):
-            allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
+            listed = [repr(v) for v in error.validator_value[:_ENUM_SHOWN + 1] if v is not None]
+            more = len(error.validator_value) - _ENUM_SHOWN  # a CRD's enum of thousands is no message
+            allowed = ", ".join(listed[:_ENUM_SHOWN]) + (f" (and {more:,} more)" if more > 0 else "")
             yield Hit(f"{describe_value(instance)} is not allowed here; expected one of {allowed}", path, at_key=False)
         else:
             yield Hit(error.message, path, at_key=False)
+
+
+_ENUM_SHOWN = 20
 
 
 def _is_int_or_string(options: Any) -> bool:
