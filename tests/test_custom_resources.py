@@ -226,6 +226,16 @@ def test_pattern_re2_cannot_match_gives_a_warning_not_a_check(tmp_path):
     assert "not checked against CustomResourceDefinition backups.example.com" in found[0]["message"]
 
 
+def test_a_schema_too_large_says_so_in_a_crds_words(tmp_path):
+    """A CRD with no $ref is not told to share less through $ref nor to split a rule."""
+    values = ", ".join(f"v{number}" for number in range(120_000))
+    crd = CRD.replace('pattern: "^[0-9*/ ,-]+$"', f"enum: [{values}]")
+    found = lint_one(tmp_path, crd + "---\n" + backup("  schedule: v1\n"))
+    assert [f["severity"] for f in found] == ["warning"]
+    assert "its schema is too large to check safely" in found[0]["message"]
+    assert "$ref" not in found[0]["message"]
+
+
 def nested(depth: int) -> tuple[str, str]:
     """A CRD schema and a resource both `depth` objects deep, in flow style."""
     schema = "{type: string}"

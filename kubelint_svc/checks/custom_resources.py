@@ -284,7 +284,10 @@ def _prepared(open_api: dict[str, Any]) -> _Prepared:
         schema = prepare(_Conversion().root(open_api), Path("."), _no_files)
         return _Prepared(schema, fast=_fast_validator(schema), nodes=_nodes(schema))
     except SchemaRefused as error:
-        return _Prepared(None, str(error))
+        why = str(error)
+        if why.startswith("the schema expands"):  # worded for rule packs, which share through $ref: a CRD has none
+            why = "its schema is too large to check safely (more than the node budget of a rule pack's schema)"
+        return _Prepared(None, why)
     except RecursionError:
         return _Prepared(None, "its schema nests too deeply")
 
