@@ -10,7 +10,7 @@ from typing import Any
 
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
-from kubelint_svc.targets import TARGET_KINDS, UNIT_PREFIXES, target_roots
+from kubelint_svc.targets import TARGET_KINDS, plain_folder, target_roots
 
 # custom resources that route, watch or certify traffic but never run Pods of their own
 NON_WORKLOAD_CUSTOM_KINDS = {
@@ -311,9 +311,8 @@ class _Selected:
 
 def _folder(resource: Resource) -> str:
     """The folder of a plain file; a build or a render, or the stdin stream, is a scope of its own."""
-    if resource.unit == "-" or resource.unit.startswith(UNIT_PREFIXES):
-        return resource.unit
-    return os.path.dirname(resource.unit)
+    folder = plain_folder(resource)
+    return resource.unit if folder is None else folder
 
 
 def _scopes(resource: Resource) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from kubelint_svc.checks.api import Hit, RunContext, header_only
+from kubelint_svc.kinds import api_group
 from kubelint_svc.model import Resource
 from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
 from kubelint_svc.suggestions import closest, shortened
@@ -52,8 +53,8 @@ def _served_replacement(replacement: str, kind: str, run: RunContext) -> str:
     served = served_kinds(run.kubernetes_version)
     if not served or target in served.get(api_version, ()):
         return replacement
-    group = api_version.rpartition("/")[0]
-    candidates = [api for api, kinds in served.items() if api.rpartition("/")[0] == group and target in kinds]
+    group = api_group(api_version)
+    candidates = [api for api, kinds in served.items() if api_group(api) == group and target in kinds]
     if not candidates:
         return replacement
     best = max(candidates, key=lambda api: _version_priority(api.rpartition("/")[2]))
@@ -85,8 +86,8 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
         return
     if any(entry["apiVersion"] == api_version and kind in _kinds_of(entry) for entry in params.removed):
         return
-    group = api_version.rpartition("/")[0]
-    groups = builtin_groups() | {str(entry["apiVersion"]).rpartition("/")[0] for entry in params.removed}
+    group = resource.group
+    groups = builtin_groups() | {api_group(str(entry["apiVersion"])) for entry in params.removed}
     if group not in groups and ("." in group or _closest(group, groups - {""}) is None):
         return  # a custom group (CRD groups hold a dot), or a tool's own file (skaffold/v4, builtin)
     serving_kind = sorted(api for api, kinds in served.items() if kind in kinds)

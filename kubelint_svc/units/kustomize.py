@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kubelint_svc.cache import KeptDocuments
+from kubelint_svc.kinds import api_group
 from kubelint_svc.loader import MAX_FILE_BYTES, YamlFileError, parse_stream, read_documents, resolve_plain_scalar
 from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import refusal, resolved
@@ -1173,7 +1174,7 @@ def _accumulate(objects: list[_Object], added: list[_Object], kustomization: _Ku
 
 
 def _identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
-    group = str(body.get("apiVersion", "")).rpartition("/")[0]
+    group = api_group(str(body.get("apiVersion", "")))
     return group, str(body.get("kind")), str(body["metadata"].get("namespace") or ""), str(_name(body))
 
 
