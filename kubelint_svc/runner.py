@@ -35,7 +35,8 @@ from kubelint_svc.suppressions import (
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, kustomization_file
+from kubelint_svc.units.kustomize.engines import Build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs

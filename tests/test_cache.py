@@ -407,7 +407,7 @@ def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, t
 def test_a_kept_build_is_built_again_when_a_generator_file_changes_or_goes(tree, tmp_path, monkeypatch):
     """configMapGenerator files and envs are read by kustomize, not by the chain's reading:
     the kept build named neither, so a deleted env file still served the old, good build."""
-    from kubelint_svc.units.kustomize import find_tool
+    from kubelint_svc.units.kustomize.engines import find_tool
 
     if find_tool("kubectl") is None:
         pytest.skip("no kubectl here")

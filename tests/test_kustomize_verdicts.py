@@ -16,7 +16,8 @@ from conftest import CORPUS, REPO, require_shared
 from test_hostile_builds import TOKEN, repository
 from test_hostile_pr import run
 
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, build, find_roots
+from kubelint_svc.units.kustomize.engines import build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots
 
 KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 

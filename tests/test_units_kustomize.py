@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kubelint_svc.units.kustomize import Build, BuiltObject, Origin, build, find_roots
+from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.scan import Origin, find_roots
+from kubelint_svc.units.kustomize.tracing import BuiltObject
 
 TREES = Path(__file__).resolve().parent / "units" / "kustomize"
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")

@@ -30,14 +30,8 @@ from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, reso
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
-from kubelint_svc.units.kustomize import (
-    KUSTOMIZATION_NAMES,
-    Build,
-    build,
-    find_roots,
-    kustomization_file,
-    referenced_paths,
-)
+from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, kustomization_file, referenced_paths
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.stored import StoredOutputs
 
