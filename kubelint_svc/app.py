@@ -413,7 +413,8 @@ def check_output_file(output_file: str, append: bool, flag: str) -> None:
 
 
 def _check_yaml_to_append(target: Path) -> None:
-    from kubelint_svc.loader import UnreadableFile, decode, parse_stream, read_bounded
+    from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
+    from kubelint_svc.loader import parse_stream
 
     where = f"--append: {target}"
     if target.suffix.lower() == ".json":

@@ -12,17 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc.composing import child_node, locate
+from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import SEVERITIES
 from kubelint_svc.kinds import PodTemplateKind
-from kubelint_svc.loader import (
-    UnreadableFile,
-    YamlFileError,
-    child_node,
-    decode,
-    locate,
-    read_bounded,
-    read_documents,
-)
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.suggestions import did_you_mean
 

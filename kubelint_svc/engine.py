@@ -27,9 +27,11 @@ from kubelint_svc.checks.api import (
     reads_header_only,
 )
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
+from kubelint_svc.composing import locate
+from kubelint_svc.file_reads import Problem
 from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, Note, format_field_path
 from kubelint_svc.kinds import api_group, kind_selected
-from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import bare_placeholder, is_placeholder, placeholder_note

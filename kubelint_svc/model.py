@@ -8,9 +8,10 @@ from typing import Any
 
 from ruamel.yaml.nodes import Node
 
+from kubelint_svc.composing import Document, child_node, locate, locate_span
 from kubelint_svc.findings import FieldPath, ObjectRef
 from kubelint_svc.kinds import api_group, builtin_kind
-from kubelint_svc.loader import Document, DocumentTrees, child_node, locate, locate_span
+from kubelint_svc.loader import DocumentTrees
 
 POD_TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"),

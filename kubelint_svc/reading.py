@@ -21,27 +21,16 @@ from typing import Any
 import kubelint_svc
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
+from kubelint_svc.composing import MAX_NODES, Stream
 from kubelint_svc.engine import Registry
+from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Note, ObjectRef
+from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP, Wants
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
-from kubelint_svc.loader import (
-    FULL,
-    HEADER,
-    HEADER_KEYS,
-    MAX_FILE_BYTES,
-    MAX_NODES,
-    SKIP,
-    Problem,
-    Stream,
-    UnreadableFile,
-    Wants,
-    decode,
-    parse_stream,
-    read_bounded,
-)
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import resolved
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems

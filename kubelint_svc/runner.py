@@ -13,16 +13,10 @@ from pathlib import Path
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
+from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Report, sort_findings
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.loader import (
-    MAX_FILE_BYTES,
-    Problem,
-    UnreadableFile,
-    decode,
-    parse_stream,
-    read_bounded,
-)
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import may_hold_placeholders

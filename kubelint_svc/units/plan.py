@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc import inputs
+from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.inputs import git_toplevel
-from kubelint_svc.loader import MAX_FILE_BYTES, UnreadableFile, YamlFileError, read_bounded, read_documents
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
 from kubelint_svc.schemas import served_kinds

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
-from kubelint_svc.loader import UnreadableFile, read_bounded
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
 from kubelint_svc.units.kustomize.engines import Build, find_tool
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin
 from kubelint_svc.units.kustomize.tracing import BuiltObject

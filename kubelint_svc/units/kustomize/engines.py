@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelint_svc.cache import KeptDocuments
-from kubelint_svc.loader import MAX_FILE_BYTES
+from kubelint_svc.file_reads import MAX_FILE_BYTES
 from kubelint_svc.units.kustomize.fallback import built_objects
 from kubelint_svc.units.kustomize.scan import MAX_VISITS, BuildError, Scan, Tree, scan_directory
 from kubelint_svc.units.kustomize.tracing import BuiltObject, documents_in, traced

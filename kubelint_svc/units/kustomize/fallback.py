@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc.composing import resolve_plain_scalar
 from kubelint_svc.kinds import api_group
-from kubelint_svc.loader import resolve_plain_scalar
 from kubelint_svc.units.kustomize.scan import (
     ENTRY_FIELDS,
     BuildError,
