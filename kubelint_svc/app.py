@@ -192,7 +192,7 @@ def _shown(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class RunSetup:
     """What a run will read, under which configuration: what --show-files and --show-settings
     print, and what lint runs."""
 
@@ -205,7 +205,7 @@ class Plan:
     exclusions: Exclusions
 
 
-def plan_run(options: Options) -> Plan:
+def plan_run(options: Options) -> RunSetup:
     """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
@@ -241,7 +241,7 @@ def plan_run(options: Options) -> Plan:
         "kubernetes-version": settings.kubernetes_version, "node-port-range": f"{low}-{high}",
         "namespace": settings.namespace, "fail-on": settings.fail_on, "kustomize": settings.kustomize,
     })
-    return Plan(config, settings, inputs, context, tuple(warnings), tree, exclusions)
+    return RunSetup(config, settings, inputs, context, tuple(warnings), tree, exclusions)
 
 
 def lint(options: Options) -> Outcome:
@@ -307,7 +307,7 @@ def open_cache(options: Options, config: Config) -> Cache | None:
     return Cache.open(Path(chosen) if chosen else root / CACHE_FOLDER)
 
 
-def describe_settings(planned: Plan, options: Options) -> list[str]:
+def describe_settings(planned: RunSetup, options: Options) -> list[str]:
     """--show-settings: the configuration file found and every setting as the run resolves it,
     then the files another configuration governs."""
     config, settings = planned.config, planned.settings

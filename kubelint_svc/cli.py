@@ -241,8 +241,8 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-@app.command(cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
-def lint(
+@app.command("lint", cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
+def lint_command(
     paths: list[str] | None = typer.Argument(
         None, metavar="[PATH]...",
         help="Files or directories to lint (directories recursively); '-' reads standard input.",

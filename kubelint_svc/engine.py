@@ -35,7 +35,7 @@ from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import Resource
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import bare_placeholder, is_placeholder, placeholder_note
-from kubelint_svc.suggestions import did_you_mean, shortened
+from kubelint_svc.suggestions import clipped, did_you_mean
 
 if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
@@ -127,7 +127,7 @@ class Registry:
         for rule_id, setting in settings.items():
             if rule_id not in by_id:
                 where = config.where(f"rules.{rule_id}") if hasattr(config, "where") else "config"
-                raise RuleError(f"{where}: unknown rule id {shortened(rule_id)!r}{did_you_mean(rule_id, by_id)} "
+                raise RuleError(f"{where}: unknown rule id {clipped(rule_id)!r}{did_you_mean(rule_id, by_id)} "
                                 "(`kubelint-svc rules` lists them)")
             rule = by_id[rule_id]
             if setting == "off":

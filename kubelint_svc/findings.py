@@ -103,7 +103,7 @@ class Report:
         return sum(1 for finding in self.findings if finding.severity == severity)
 
 
-def shortened(items: list[str], limit: int = 3) -> str:
+def listed_briefly(items: list[str], limit: int = 3) -> str:
     """`a, b, c and 4 more`: a long list of names cut, saying how much was left out."""
     if len(items) <= limit:
         return ", ".join(items)

@@ -30,12 +30,12 @@ from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP, Wants
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
-from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import resolved
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
 from kubelint_svc.suppressions import Suppression, comment_suppressions
+from kubelint_svc.units.kustomize.light_view import KustomizeIndex, Transform, apply_transform
 from kubelint_svc.units.plan import Plan, normal
 
 

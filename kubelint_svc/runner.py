@@ -35,7 +35,7 @@ from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
-__all__ = ["Report", "Settings", "lint", "lint_with_objects"]
+__all__ = ["Report", "Settings", "lint_files", "lint_with_objects"]
 
 
 def read_stdin() -> bytes:
@@ -45,7 +45,7 @@ def read_stdin() -> bytes:
 UNREADABLE_RULES = ("yaml-syntax", "yaml-limit-exceeded", "yaml-encoding", "file-unreadable")
 
 
-def lint(
+def lint_files(
     inputs: list[InputFile],
     settings: Settings,
     registry: Registry,
@@ -67,7 +67,7 @@ def lint_with_objects(
     context: list[InputFile] | None = None,
     cache: Cache | None = None,
 ) -> tuple[Report, RunContext]:
-    """lint(), and the run's objects and index, for the views that draw or derive from them
+    """lint_files(), and the run's objects and index, for the views that draw or derive from them
     (expose, graph)."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer

@@ -7,7 +7,7 @@ import pytest
 
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Report, Settings, lint
+from kubelint_svc.runner import Report, Settings, lint_files
 from kubelint_svc.schemas import bundled_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def lint_text(registry):
     def run(text: str | bytes, version: str | None = None) -> Report:
         raw = text.encode() if isinstance(text, str) else text
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint([InputFile("-", None)], settings, registry, stdin=lambda: raw)
+        return lint_files([InputFile("-", None)], settings, registry, stdin=lambda: raw)
 
     return run
 
@@ -56,7 +56,7 @@ def lint_text(registry):
 def lint_paths(registry):
     def run(*paths: str | Path, version: str | None = None) -> Report:
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint(discover([str(p) for p in paths]), settings, registry)
+        return lint_files(discover([str(p) for p in paths]), settings, registry)
 
     return run
 

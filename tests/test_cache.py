@@ -20,7 +20,7 @@ from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import discover
 from kubelint_svc.reporters import json as json_reporter
 from kubelint_svc.reporters import text as text_reporter
-from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.runner import lint_files as run_lint
 from kubelint_svc.schemas import bundled_versions
 from kubelint_svc.settings import Settings
 

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"file_reads", "composing", "header_only", "loader", "cache"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
-    ("units", {"kustomize", "units"}),
+    ("units", {"units"}),
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),

@@ -10,7 +10,7 @@ from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.kinds import api_group
 from kubelint_svc.model import Resource
 from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
-from kubelint_svc.suggestions import closest, shortened
+from kubelint_svc.suggestions import clipped, closest
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
     if not api_version:
         serving = sorted((("alpha" in api or "beta" in api), api)
                          for api, kinds in served_kinds(run.kubernetes_version).items() if kind in kinds)
-        yield Hit(f"Object 'apiVersion' is missing: kubectl refuses this {shortened(kind)}", (),
+        yield Hit(f"Object 'apiVersion' is missing: kubectl refuses this {clipped(kind)}", (),
                   help=(f"add apiVersion: {serving[0][1]}",) if serving else ())
         return
     if kind in served.get(api_version, ()):
@@ -96,11 +96,11 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
         hint = (f"did you mean {near!r}?",) if near else ()
         if serving_kind:
             hint = (*hint, f"{kind} is served as {', '.join(serving_kind)}")
-        yield Hit(f"no Kubernetes version serves kind {shortened(kind)!r} in {api_version}", ("kind",),
+        yield Hit(f"no Kubernetes version serves kind {clipped(kind)!r} in {api_version}", ("kind",),
                   at_key=False, help=hint)
         return
     near = _closest(api_version, serving_kind or served)
-    yield Hit(f"no Kubernetes version serves {shortened(api_version)}" + (f" {kind}" if serving_kind else ""),
+    yield Hit(f"no Kubernetes version serves {clipped(api_version)}" + (f" {kind}" if serving_kind else ""),
               ("apiVersion",), at_key=False, help=(f"did you mean {near!r}?",) if near else ())
 
 
