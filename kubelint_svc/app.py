@@ -486,9 +486,6 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
                                      *([exists] if exists else []), *notes), outcome.read)
 
 
-GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
-
-
 def _focus_kinds() -> dict[str, str]:
     """kubectl's names of kinds, for --focus: svc/web, deploy/web, sts/db."""
     from kubelint_svc.expose import KIND_NAMES

@@ -7,10 +7,9 @@ import re
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand, TyperGroup
 
 from kubelint_svc import __version__
@@ -24,11 +23,15 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _NO_BREAK_HYPHEN = "\u2011"
 _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
 _REQUIRED_METAVAR = re.compile(r"\{([A-Z][A-Z/_-]*)\}")
+# click's HelpFormatter, reached through the public Context rather than typer's vendored `_click`
+_HelpFormatter: Any = typer.Context.formatter_class
 
 
-class _PlainHelpFormatter(HelpFormatter):
+class _PlainHelpFormatter(_HelpFormatter):  # type: ignore[misc]  # click's class, typed Any here
     """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
     split at a hyphen, whatever the width."""
+
+    width: int
 
     def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
         super().__init__(indent_increment, width, max_width)
@@ -161,10 +164,19 @@ def _with_detected_shell(args: list[str]) -> list[str]:
     in, as typer detects it (typer 0.28's options cannot take a value or none)."""
     if not args or args[0] not in _COMPLETION_OPTIONS or (len(args) > 1 and not args[1].startswith("-")):
         return args
-    from typer._completion_shared import _get_shell_name
-
-    detected = _get_shell_name()
+    detected = _shell_name()
     return [args[0], detected, *args[1:]] if detected is not None and detected in Shell.__members__ else args
+
+
+def _shell_name() -> str | None:
+    """The shell this runs in, lowercase, as typer detects it (with shellingham, its dependency)."""
+    import shellingham
+
+    try:
+        name, _ = shellingham.detect_shell()
+    except shellingham.ShellDetectionFailure:
+        return None
+    return str(name)
 
 
 @app.callback()
@@ -660,6 +672,15 @@ def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.rstrip("\n").split("\n"))
 
 
+def _show_help_and_exit() -> None:
+    """What click does for a group run without arguments (its NoArgsIsHelpError, which it names
+    only in typer's private `_click`): the group's help on stderr, and a usage error's exit code."""
+    command = typer.main.get_command(app)
+    with command.make_context("kubelint-svc", [], resilient_parsing=True) as context:
+        typer.echo(context.get_help(), err=True, color=context.color)
+    raise SystemExit(EXIT_USAGE)
+
+
 def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         if hasattr(stream, "reconfigure"):
@@ -668,14 +689,12 @@ def main() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
+    args = _with_detected_shell(sys.argv[1:])
+    if not args and not os.environ.get(_COMPLETE_VARIABLE):  # click's no_args_is_help: the help on stderr, exit 2
+        _show_help_and_exit()
     try:
-        code = app(args=_with_detected_shell(sys.argv[1:]), prog_name="kubelint-svc", standalone_mode=False)
+        code = app(args=args, prog_name="kubelint-svc", standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors: one line, as the README promises
-        from typer._click.exceptions import NoArgsIsHelpError
-
-        if isinstance(error, NoArgsIsHelpError):
-            error.show()
-            raise SystemExit(EXIT_USAGE) from None
         message = " ".join(error.format_message().replace("Value error, ", "").split())
         raise SystemExit(_usage_error(message).exit_code) from None
     except typer.Abort:  # end of input at a prompt: exit codes stay 0, 1 and 2

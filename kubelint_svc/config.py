@@ -4,7 +4,6 @@ every key is checked, and every path it names must stay inside the repository.""
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import sys
@@ -29,8 +28,6 @@ KEYS = (
     "pod-templates",
 )
 SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on", "helm-release")
-# a Helm release name: lowercase DNS label characters, at most 53 (helm's own rule)
-_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 LOAD_RESTRICTOR_SETTINGS = ("rootOnly", "none")
 
@@ -64,15 +61,6 @@ class Config:
         line = self.lines.get(key)
         return f"{self.path}:{line}" if line else str(self.path)
 
-    def excludes(self, file: Path) -> bool:
-        if not self.exclude or self.path is None:
-            return False
-        real, folder = resolved(file), resolved(self.path.parent)
-        if real is None or folder is None or not is_inside(real, folder):
-            return False
-        relative = real.relative_to(folder).as_posix()
-        return any(fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, glob.rstrip("/") + "/*")
-                   for glob in self.exclude)
 
 
 def find_config(start: Path) -> Path | None:

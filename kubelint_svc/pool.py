@@ -46,6 +46,7 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
     _WORK[:] = [work]
     order = sorted(range(len(items)), key=lambda index: -sizes[index])
     results: list[Result | None] = [None] * len(items)
+    before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
     try:
         futures = [pool.submit(_work_in_worker, items[index]) for index in order]
@@ -55,7 +56,9 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
         pass
     except BaseException:
         # stopped, not cancelled: the pool then fails what is left (cancelling races its clean-up)
-        for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+        # the pool's workers are the children started since it was made (Python names them
+        # publicly only from 3.14, terminate_workers)
+        for process in set(multiprocessing.active_children()) - before:
             process.terminate()
         pool.shutdown(wait=True)  # quick: the workers are gone
         raise

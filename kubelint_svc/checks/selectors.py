@@ -24,8 +24,6 @@ from kubelint_svc.k8s_syntax import iana_svc_name, is_int
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 from kubelint_svc.suggestions import clipped
 
-APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
-
 
 def _selector(resource: Resource) -> dict[str, str]:
     spec = defaults.spec_of(resource.body)

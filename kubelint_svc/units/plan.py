@@ -36,7 +36,6 @@ from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, k
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.stored import StoredOutputs
 
-KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
 BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
 HELM_TIMEOUT = 60.0
