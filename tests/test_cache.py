@@ -177,7 +177,7 @@ def test_a_changed_rule_setting_reads_every_file_again(tree, tmp_path):
 
 
 def entries(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() and path.name != ".gitignore"]
+    return [path for path in folder.rglob("*") if path.is_file() and not path.name.startswith(".")]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign-secret", "swap"])

@@ -419,6 +419,7 @@ README_EXIT_CODES = {
     "kubelint-svc rules": 0,
     "kubelint-svc explain schema": 0,
     "kubelint-svc init": 0,
+    "kubelint-svc clean": 0,  # the cache the lint runs above made here
     "kubelint-svc expose pod/web k8s/": 0,
     "kubelint-svc graph k8s/ -f mermaid": 0,
     "kubelint-svc --version": 0,

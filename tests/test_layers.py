@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "kinds", "nested", "paths", "outputs",
               "suggestions"}),
     ("inputs", {"inputs", "ignore_files"}),
-    ("loader", {"loader", "cache"}),
+    ("loader", {"loader", "cache", "cache_folders"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
     ("units", {"kustomize", "units"}),
     ("index", {"index", "targets"}),
