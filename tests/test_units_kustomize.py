@@ -8,11 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, needs
 
 from kubelint_svc.units.kustomize import Build, BuiltObject, Origin, build, find_roots
 
 TREES = Path(__file__).resolve().parent / "units" / "kustomize"
-needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+needs_kubectl = needs("kubectl", KUBECTL is not None)
 ENGINES = [pytest.param("kubectl", marks=needs_kubectl), "fallback"]
 BUILDABLE = [
     "smp-port/overlay",
