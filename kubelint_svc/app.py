@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
+from kubelint_svc.cache_folders import open_kept
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import (
     KUSTOMIZE_SETTINGS,
@@ -302,9 +303,47 @@ def open_cache(options: Options, config: Config) -> Cache | None:
     --no-cache or where no cache can be kept."""
     if options.no_cache:
         return None
+    return open_kept(cache_folder(options, config), cache_generation())
+
+
+def cache_folder(options: Options, config: Config) -> Path:
+    """--cache-dir, else $KUBELINT_SVC_CACHE_DIR, else `.kubelint-svc_cache` in the project root."""
     chosen = options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR")
     root = config.path.parent if config.path is not None else Path.cwd()
-    return Cache.open(Path(chosen) if chosen else root / CACHE_FOLDER)
+    return Path(chosen) if chosen else root / CACHE_FOLDER
+
+
+def cache_generation() -> str:
+    """The folder of this version of the tool inside the cache folder: the version, and the
+    digest of its code and bundled schemas (an edited checkout is a version of its own)."""
+    from kubelint_svc import __version__
+    from kubelint_svc.reading import tool_fingerprint
+
+    return f"{__version__}-{tool_fingerprint()[:12]}"
+
+
+def clean(options: Options) -> tuple[list[str], list[str]]:
+    """`kubelint-svc clean`: remove the project's cache folders (--cache-dir or
+    $KUBELINT_SVC_CACHE_DIR when given, else the project root's and every one below the working
+    directory, as `ruff clean`); (folders removed, "folder: why not" for those left alone)."""
+    from kubelint_svc.cache_folders import cache_folders_under, remove_cache_folder
+    from kubelint_svc.inputs import git_toplevel
+
+    working = Path.cwd()
+    folder = cache_folder(options, load_configuration(options.config_file))
+    explicit = bool(options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR"))
+    candidates = [folder] if explicit else [folder, *cache_folders_under(working)]
+    removed, refused = [], []
+    for candidate in dict.fromkeys(Path(os.path.abspath(path)) for path in candidates):
+        if not os.path.lexists(candidate):
+            continue
+        parent = resolved(candidate.parent) or candidate.parent
+        why = remove_cache_folder(candidate, git_toplevel(parent) or parent, working)
+        if why is None:
+            removed.append(shown_path(candidate))
+        else:
+            refused.append(f"{shown_path(candidate)}: {why}")
+    return removed, refused
 
 
 def describe_settings(planned: RunSetup, options: Options) -> list[str]:

@@ -660,6 +660,30 @@ def init(
     typer.echo(f"Wrote {written}: every setting is commented out; uncomment what you need.")
 
 
+@app.command(cls=_PlainCommand, short_help="Remove the project's cache folders (as ruff clean).")
+def clean(
+    config_file: str | None = CONFIG_OPTION,
+    cache_dir: str | None = typer.Option(
+        None, "--cache-dir", metavar="DIR", envvar="KUBELINT_SVC_CACHE_DIR", show_envvar=False,
+        help="The cache folder to remove [default: the project root's and every one below here].",
+    ),
+) -> None:
+    """Remove the cache folders kubelint-svc made for this project; nothing else is ever removed."""
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import clean as clean_caches
+
+    try:
+        removed, refused = clean_caches(Options(config_file=config_file, cache_dir=cache_dir))
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    for folder in removed:
+        typer.echo(f"Removed {folder}")
+    if not removed and not refused:
+        typer.echo("No cache folder to remove.")
+    if refused:
+        raise _usage_error("; ".join(f"left {line}" for line in refused))
+
+
 def _safe_lines(text: str) -> str:
     """Text of several lines from a rule pack: each line escaped, none able to pass for a
     workflow command."""

@@ -4,8 +4,10 @@ below it (docs/architecture.md draws them). Imports inside functions count too."
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 PACKAGE = REPO / "kubelint_svc"
@@ -15,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "kinds", "nested", "paths", "outputs",
               "suggestions"}),
     ("inputs", {"inputs", "ignore_files"}),
-    ("loader", {"file_reads", "composing", "header_only", "loader", "cache"}),
+    ("loader", {"file_reads", "composing", "header_only", "loader", "cache", "cache_folders"}),
     ("model", {"model", "defaults", "schemas", "placeholders"}),
     ("units", {"units"}),
     ("index", {"index", "targets"}),
@@ -92,11 +94,112 @@ def test_the_layer_test_catches_an_upward_import():
     assert layer_of("kubelint_svc.engine") > layer_of(module_name(api))
 
 
-def test_the_architecture_doc_names_every_layer():
+def diagram(doc: str) -> list[tuple[str, set[str]]]:
+    """The layers the code block under "## Layers" in docs/architecture.md draws, lowest first:
+    (name, modules), a module as its dotted name under the package (`findings`, `units.plan`)
+    or a whole package (`checks.*`). A layer starts at column 0 (its name, then two spaces),
+    goes on indented, and ends at a line holding only the arrow `|`."""
+    block = doc.split("## Layers", 1)[1].split("```\n", 2)[1]
+    layers: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.strip() == "|":
+            assert layers, "an arrow with no layer above it"
+            assert layers[-1][1], "an arrow with no layer above it"
+            layers.append(("", []))
+        elif line[:1].strip():
+            name, _, text = line.partition("  ")
+            assert not layers or layers[-1] == ("", []), f"no arrow above the layer {name}"
+            layers[-1:] = [(name.strip(), [text])]
+        elif layers:
+            layers[-1][1].append(line)
+    return [(name, _modules_named(name, " ".join(text))) for name, text in layers]
+
+
+MODULE = re.compile(r"(?<![\w./-])(?:([a-z_]+)/)?([a-z0-9_]+|<concern>)\.py\b")
+WHOLE_PACKAGE = re.compile(r"(?<![\w./-])([a-z_]+)/(?=[:\s,;)]|$)")
+
+
+def _modules_named(layer: str, text: str) -> set[str]:
+    """The modules a layer's text names: `x.py` (the package's, else one of a package the layer
+    names: `manifest.py` beside `reporters/`), `units/x.py`, and whole packages (`reporters/`,
+    `checks/<concern>.py`); a path outside the package (tests/test_layers.py) is prose."""
+    def ours(folder: str) -> bool:
+        return (PACKAGE / folder / "__init__.py").is_file()
+
+    whole = {folder for folder in WHOLE_PACKAGE.findall(text) if ours(folder)}
+    mentioned = [(folder, module) for folder, module in MODULE.findall(text) if not folder or ours(folder)]
+    folders = whole | {folder for folder, _ in mentioned if folder}
+    named = {f"{folder}.*" for folder in whole}
+    for folder, module in mentioned:
+        if module == "<concern>":
+            named.add(f"{folder}.*")
+        elif folder:
+            assert (PACKAGE / folder / f"{module}.py").is_file(), f"{layer}: {folder}/{module}.py does not exist"
+            named.add(f"{folder}.{module}")
+        elif (PACKAGE / f"{module}.py").is_file():
+            named.add(module)
+        else:
+            owners = [package for package in sorted(folders) if (PACKAGE / package / f"{module}.py").is_file()]
+            assert owners, f"{layer}: {module}.py does not exist"
+            named.add(f"{owners[0]}.{module}")
+    return named
+
+
+def drawn_layer_of(layers: list[tuple[str, set[str]]], module: str) -> int:
+    """`kubelint_svc.units.plan` -> the index of the drawn layer naming it, or its package as a
+    whole; a package itself (`kubelint_svc.units`) is where its modules are."""
+    relative = module.split(".", 1)[1] if "." in module else ""
+    if not relative:
+        return 0  # the package itself: base
+    package = relative.split(".")[0]
+
+    def names_it(named: str) -> bool:
+        return named in (relative, f"{package}.*") or (relative == package and named.startswith(f"{package}."))
+
+    found = [index for index, (_, named) in enumerate(layers) if any(map(names_it, named))]
+    assert len(found) == 1, f"{module} is drawn in {len(found)} layers of docs/architecture.md, not one"
+    return found[0]
+
+
+def test_the_drawing_names_every_module_in_one_layer_and_agrees_with_the_list():
+    layers = diagram((REPO / "docs" / "architecture.md").read_text())
+    assert [name for name, _ in layers] == [name for name, _ in LAYERS]
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path)
+        if path.name != "__init__.py":
+            assert drawn_layer_of(layers, module) == layer_of(module), module
+
+
+def upward_imports(layers: list[tuple[str, set[str]]]) -> list[str]:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = drawn_layer_of(layers, module_name(path))
+        for line, imported in imports_of(path):
+            if drawn_layer_of(layers, imported) > own:
+                wrong.append(f"{path.relative_to(REPO)}:{line}: imports {imported}")
+    return wrong
+
+
+def test_every_import_points_down_the_drawing():
+    assert upward_imports(diagram((REPO / "docs" / "architecture.md").read_text())) == []
+
+
+def test_the_drawing_test_can_fail():
+    """A drawing with engine above checks: the engine's imports of checks point up; a module
+    missing from the drawing, or a name of none, is named."""
     doc = (REPO / "docs" / "architecture.md").read_text()
-    for name, members in LAYERS:
-        for member in members - {"kubelint_svc", "__main__"}:
-            assert member in doc, f"docs/architecture.md does not mention {member} ({name})"
+    block = doc.split("## Layers", 1)[1].split("```\n", 2)[1]
+    chunks = block.split("  |\n")
+    names = [chunk.split()[0] for chunk in chunks]
+    checks, engine = names.index("checks"), names.index("engine")
+    chunks[checks], chunks[engine] = chunks[engine], chunks[checks]
+    swapped = diagram(doc.replace(block, "  |\n".join(chunks)))
+    assert any(": imports kubelint_svc.checks." in wrong for wrong in upward_imports(swapped))
+    without_cache = diagram(doc.replace("cache.py:", "the cache:"))
+    with pytest.raises(AssertionError, match=r"kubelint_svc\.cache is drawn in 0 layers"):
+        drawn_layer_of(without_cache, "kubelint_svc.cache")
+    with pytest.raises(AssertionError, match=r"nothing\.py does not exist"):
+        diagram(doc.replace("cache.py:", "nothing.py:"))
 
 
 # The checks meet through their API and the JSON Schema machinery the `json-schema:` rules share;
