@@ -22,7 +22,7 @@ import kubelint_svc
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
-from kubelint_svc.findings import Finding, Note, ObjectRef
+from kubelint_svc.findings import Edit, Finding, Fix, Note, ObjectRef
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
@@ -440,6 +440,8 @@ def _plain_finding(finding: Finding) -> tuple[Any, ...]:
     if fields["object"] is not None:
         fields["object"] = dataclasses.astuple(fields["object"])
     fields["notes"] = tuple(dataclasses.astuple(note) for note in fields["notes"])
+    if fields["fix"] is not None:
+        fields["fix"] = dataclasses.astuple(fields["fix"])
     return tuple(fields.values())
 
 
@@ -449,6 +451,9 @@ def _finding_from(values: tuple[Any, ...]) -> Finding:
         fields["object"] = ObjectRef(*fields["object"])
     fields["notes"] = tuple(Note(*note) for note in fields["notes"])
     fields["help"] = tuple(fields["help"])
+    if fields["fix"] is not None:
+        safety, title, edits, refused = fields["fix"]
+        fields["fix"] = Fix(safety, title, tuple(Edit(*edit) for edit in edits), refused)
     return Finding(**fields)
 
 

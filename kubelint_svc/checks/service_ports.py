@@ -16,7 +16,7 @@ from kubelint_svc.k8s_syntax import (
     port_number,
     qualified_name,
 )
-from kubelint_svc.model import Resource
+from kubelint_svc.model import Resource, replaced
 
 
 def _ports(resource: Resource) -> list[tuple[int, dict[str, Any]]]:
@@ -88,11 +88,14 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
     for index, port in _ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
+            path = ("spec", "ports", index, "protocol")
             yield Hit(
                 f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive)",
-                ("spec", "ports", index, "protocol"),
+                path,
                 at_key=False,
                 help=(f"did you mean {value.upper()!r}?",) if value.upper() in PROTOCOLS else (),
+                fix=replaced(path, value.upper(), f"set protocol to {value.upper()!r}")
+                if value.upper() in PROTOCOLS else None,
             )
 
 
