@@ -14,9 +14,18 @@ from conftest import REPO, cli_in_process
 FIXTURES = REPO / "tests" / "fix"
 
 # folder under tests/fix -> (the rule whose finding the fix removes, the flags that apply it)
-CASES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "service-port-protocol": ("service-port-protocol", ("--fix",)),
+CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "service-port-protocol": (("service-port-protocol",), ("--fix",)),
+    "container-port-protocol": (("container-port-protocol",), ("--fix",)),
+    "quoted-port-number": (("schema", "service-target-port"), ("--fix",)),
+    "service-target-port-undefined": (("service-target-port-undefined",), ("--fix",)),
+    "removed-api": (("removed-api",), ("--fix",)),
+    "yaml-duplicate-key": (("yaml-duplicate-key",), ("--fix",)),
+    "service-headless-target-port": (("service-headless-target-port",), ("--fix",)),
+    "service-selector-no-match": (("service-selector-no-match",), ("--fix", "--unsafe-fixes")),
+    "service-node-port-range": (("service-node-port-range",), ("--fix", "--unsafe-fixes")),
 }
+UNSAFE = [case for case, (_, flags) in CASES.items() if "--unsafe-fixes" in flags]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -31,17 +40,25 @@ def lint_json(monkeypatch, capsys, folder: Path, *args: str) -> list[dict]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_fix_writes_the_fixed_tree_byte_for_byte(case, tmp_path, monkeypatch, capsys):
-    rule, flags = CASES[case]
+    rules, flags = CASES[case]
     work = tmp_path / case
     shutil.copytree(FIXTURES / case / "before", work)
-    assert any(f["rule"] == rule for f in lint_json(monkeypatch, capsys, work)), "the fixture shows no finding"
+    found = {f["rule"] for f in lint_json(monkeypatch, capsys, work)}
+    assert set(rules) <= found, "the fixture shows no finding"
     _, out, err = cli_in_process(monkeypatch, capsys, "lint", "--no-cache", *flags, ".", cwd=work)
-    assert "Traceback" not in err
+    assert "not fixed" not in err
     assert tree(work) == tree(FIXTURES / case / "after")
     assert "Fixed " in out
-    assert not any(f["rule"] == rule for f in lint_json(monkeypatch, capsys, work))
+    assert not set(rules) & {f["rule"] for f in lint_json(monkeypatch, capsys, work)}
     cli_in_process(monkeypatch, capsys, "lint", "--no-cache", *flags, ".", cwd=work)  # a second run changes nothing
     assert tree(work) == tree(FIXTURES / case / "after")
+
+
+@pytest.mark.parametrize("case", UNSAFE)
+def test_an_unsafe_fix_needs_unsafe_fixes(case, tmp_path, monkeypatch, capsys):
+    shutil.copytree(FIXTURES / case / "before", tmp_path, dirs_exist_ok=True)
+    cli_in_process(monkeypatch, capsys, "lint", "--fix", "--no-cache", ".", cwd=tmp_path)
+    assert tree(tmp_path) == tree(FIXTURES / case / "before")
 
 
 def test_diff_prints_the_fix_writes_nothing_and_exits_1(tmp_path, monkeypatch, capsys):
