@@ -145,8 +145,8 @@ def _write(edit: FileEdit) -> str | None:
         return f"cannot read it again: {error}"
     if now != edit.raw:
         return "the file changed since it was linted; run again"
-    if not os.access(edit.path, os.W_OK):
-        return "the file is read-only"
+    if not os.stat(edit.path).st_mode & 0o222 or not os.access(edit.path, os.W_OK):
+        return "the file is read-only"  # by its mode too: root may write anything, but was told not to
     try:
         rewrite_file(edit.path, (edit.bom + edit.after).encode("utf-8"), top)
     except OutputRefused as error:
@@ -296,8 +296,12 @@ def _merge(current: Any, before: Any, wanted: Any) -> Any:
         for key in set(before) | set(wanted):
             if key not in wanted:
                 merged.pop(key, None)
-            elif key not in before or key not in current:
+            elif key not in before:
                 merged[key] = wanted[key]
+            elif before[key] == wanted[key]:
+                continue  # this fix left it alone (another may have changed it)
+            elif key not in current:
+                return _CONFLICT
             else:
                 value = _merge(current[key], before[key], wanted[key])
                 if value is _CONFLICT:
@@ -471,24 +475,33 @@ def _entry_span(text: str, mapping: MappingNode, index: int) -> tuple[int, int] 
     key, value = entries[index]
     if len(entries) == 1:
         return "it is the mapping's only entry; left as it is"
-    if not isinstance(value, ScalarNode) and not value.flow_style:
-        return "only an entry written on one line is removed"
     if mapping.flow_style:
         if index + 1 < len(entries):
             return key.start_mark.index, entries[index + 1][0].start_mark.index
         return entries[index - 1][1].end_mark.index, value.end_mark.index
-    tail = _LINE_TAIL.match(text, value.end_mark.index)
-    if tail is None:
+    end = _content_end(value)
+    tail = _LINE_TAIL.match(text, end) if text[end - 1:end] != "\n" else None
+    if tail is None and text[end - 1:end] != "\n":
         return "something follows the value on its line; left as it is"
+    tail_end = tail.end() if tail is not None else end  # a block scalar's text ends with its line break
     line_start = text.rfind("\n", 0, key.start_mark.index) + 1
     before = text[line_start:key.start_mark.index]
     if not before.strip(" "):
-        return line_start, tail.end()
+        return line_start, tail_end
     next_key = entries[index + 1][0] if index + 1 < len(entries) else None
     if _ITEM_DASHES.fullmatch(before) and index == 0 and next_key is not None \
-            and not text[tail.end():next_key.start_mark.index].strip(" "):
+            and not text[tail_end:next_key.start_mark.index].strip(" "):
         return key.start_mark.index, next_key.start_mark.index  # the next entry moves up after `- `
     return "the key does not begin its line; left as it is"
+
+
+def _content_end(node: Node) -> int:
+    """Where a value's own text ends: a block collection's end mark lies past the comments and
+    blank lines after it, so the end of its last value is taken."""
+    while isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
+    return int(node.end_mark.index)
 
 
 def _insert(text: str, place: _Place, name: str, value: Any, expected: list[Any]) -> TextEdit | str:

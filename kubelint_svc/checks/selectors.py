@@ -215,13 +215,15 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
 
 def _one_label_away(selector: dict[str, str], sources: list[PodSource]) -> tuple[str, str] | None:
     """(key, value) when exactly one workload's Pods carry every label of the selector but one,
-    whose value they set otherwise: the one change that makes the Service select them."""
+    whose value they spell one letter otherwise (a typo, not another component's name): the one
+    edit that makes the Service select them."""
     found: list[tuple[str, str]] = []
     for source in sources:
         misses = [key for key, value in selector.items() if not source.label_for(key, value)]
-        if len(misses) == 1 and isinstance(source.labels.get(misses[0]), str):
-            found.append((misses[0], source.labels[misses[0]]))
-    return found[0] if len(found) == 1 else None
+        have = source.labels.get(misses[0]) if len(misses) == 1 else None
+        if isinstance(have, str) and _typos(have, selector[misses[0]]) == 1:
+            found.append((misses[0], have))
+    return found[0] if len(set(found)) == 1 and len(found) == 1 else None
 
 
 def _run_time_keys(selector: dict[str, str], sources: list[PodSource]) -> tuple[PodSource, list[str]] | None:
