@@ -428,3 +428,81 @@ def test_fix_on_the_real_world_corpus_changes_only_the_fixed_values_and_settles(
     _, again = lint_and_fix(options, unsafe=True)
     assert again.files == []
     assert again.fixed == []
+
+
+# --- pre-commit: the kubelint-svc-fix hook ------------------------------------------------------
+
+
+@pytest.mark.slow  # pre-commit installs the hook from this repository: about 5 s
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_the_fix_hook_fixes_the_staged_file_and_fails_once(tmp_path):
+    import os
+    import subprocess
+
+    from manifests import WEB_DEPLOYMENT, WEB_SERVICE
+
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
+    if not Path(pre_commit).exists():
+        pytest.skip("pre-commit is not installed")
+    project = tmp_path / "project"
+    (project / "apps").mkdir(parents=True)
+    (project / "apps" / "deployment.yaml").write_text(WEB_DEPLOYMENT)
+    broken = WEB_SERVICE.replace("targetPort: http", "targetPort: htpp")
+    (project / "apps" / "service.yaml").write_text(broken)
+    for args in (("init", "-q"), ("add", ".")):
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")}
+    env.pop("PYTHONPATH", None)
+
+    def hook() -> subprocess.CompletedProcess:
+        return subprocess.run([pre_commit, "try-repo", str(REPO), "kubelint-svc-fix", "--files", "apps/service.yaml"],
+                              cwd=project, capture_output=True, text=True, env=env, timeout=900, check=False)
+
+    first = hook()
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "files were modified by this hook" in first.stdout
+    assert (project / "apps" / "service.yaml").read_text() == WEB_SERVICE
+    subprocess.run(["git", "-C", str(project), "add", "."], check=True, capture_output=True)
+    second = hook()
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+# --- passes: until nothing changes, a few at most, never a loop ----------------------------------
+
+
+def test_fixes_never_loop(tmp_path, monkeypatch):
+    """A planner that would undo the first fix, then one that always finds more: the first is
+    refused (a text the file already had), the second stops after MAX_FIX_PASSES."""
+    from kubelint_svc import fixes
+    from kubelint_svc.app import MAX_FIX_PASSES, Options, lint_and_fix
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dns.yaml").write_text(PROTOCOL)
+    real = fixes.plan_fixes
+    calls: list[int] = []
+
+    def undoing(findings, unsafe=False, cwd=None):
+        calls.append(1)
+        plan = real(findings, unsafe, cwd)
+        if not plan.files and len(calls) == 2:  # the second pass: put the old text back
+            text = (tmp_path / "dns.yaml").read_text()
+            plan.files = [fixes.FileEdit("dns.yaml", tmp_path / "dns.yaml", text, PROTOCOL, [], [],
+                                         text.encode())]
+        return plan
+
+    monkeypatch.setattr(fixes, "plan_fixes", undoing)
+    lint_and_fix(Options(paths=("dns.yaml",), no_cache=True))
+    assert (tmp_path / "dns.yaml").read_text() == PROTOCOL.replace("udp", "UDP")
+    assert len(calls) == 2
+
+    calls.clear()
+
+    def endless(findings, unsafe=False, cwd=None):
+        calls.append(1)
+        text = (tmp_path / "dns.yaml").read_text()
+        return fixes.FixPlan([fixes.FileEdit("dns.yaml", tmp_path / "dns.yaml", text, text + "#\n", [], [],
+                                             text.encode())])
+
+    monkeypatch.setattr(fixes, "plan_fixes", endless)
+    lint_and_fix(Options(paths=("dns.yaml",), no_cache=True))
+    assert len(calls) == MAX_FIX_PASSES
