@@ -336,6 +336,16 @@ def lint_command(
         None, "--cache-dir", metavar="DIR", envvar="KUBELINT_SVC_CACHE_DIR", show_envvar=False,
         help="Where the cache lives [default: .kubelint-svc_cache in the project root; env: KUBELINT_SVC_CACHE_DIR].",
     ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Apply the safe fixes findings offer, in the files that wrote the values; report the rest."
+    ),
+    unsafe_fixes: bool = typer.Option(
+        False, "--unsafe-fixes", help="With --fix, --fix-only or --diff: also fixes that change behaviour on purpose."
+    ),
+    diff: bool = typer.Option(
+        False, "--diff", help="Print the fixes as a unified diff and write nothing; exit 1 when there are any."
+    ),
+    fix_only: bool = typer.Option(False, "--fix-only", help="Apply the fixes and report no findings (exit 0)."),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError, check_output_file
@@ -358,7 +368,8 @@ def lint_command(
     try:
         if output is not None:  # a refused output is said before any file is read
             check_output_file(output, False, "--output")
-        outcome = run(options)
+        fixed = _fix(options, unsafe_fixes, diff, fix_only) if fix or diff or fix_only else None
+        outcome = fixed or run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
     _warn(outcome.warnings)
@@ -367,6 +378,29 @@ def lint_command(
 
 
 _STATISTICS_FORMATS = (OutputFormat.text, OutputFormat.concise, OutputFormat.json)
+
+
+def _fix(options: Options, unsafe: bool, diff: bool, fix_only: bool) -> Outcome | None:
+    """--diff and --fix-only end here (exit code); --fix writes, and the caller reports what remains."""
+    from kubelint_svc.app import lint_and_fix
+    from kubelint_svc.reporters.escaping import visible
+
+    outcome, fixed = lint_and_fix(options, unsafe, write=not diff)
+    ends_here = diff or fix_only
+    _warn([*(outcome.warnings if ends_here else ()), *(skipped.describe() for skipped in fixed.skipped)])
+    count = f"{len(fixed.fixed)} finding{'' if len(fixed.fixed) == 1 else 's'}"
+    files = f"{len(fixed.files)} file{'' if len(fixed.files) == 1 else 's'}"
+    if diff:  # the text comes from the files: shown, never able to steer the terminal
+        for line in fixed.diff().splitlines(keepends=True):
+            body = line.rstrip("\r\n")
+            sys.stdout.write("\t".join(visible(part) for part in body.split("\t")) + line[len(body):])
+        typer.echo(f"Would fix {count} in {files}." if fixed.files else "No fixes to apply.", err=True)
+        raise typer.Exit(EXIT_FINDINGS if fixed.files else EXIT_CLEAN)
+    if fix_only:
+        left = len(outcome.report.findings)
+        typer.echo(f"Fixed {count} in {files} ({left} remaining).")
+        raise typer.Exit(EXIT_CLEAN)
+    return outcome
 
 
 def _warn(warnings: Sequence[str]) -> None:
@@ -638,6 +672,9 @@ def explain(
     parts = [f"{rule.id} ({rule.severity}{pack})", "", visible(rule.summary), "", rule.rationale]
     if rule.kinds:
         parts += ["", "Applies to: " + ", ".join(rule.kinds)]
+    if rule.fix:
+        parts += ["", f"Fix: {rule.fix}" + (" (lint --fix)" if rule.fix == "safe" else
+                                            ", it changes behaviour on purpose (lint --fix --unsafe-fixes)")]
     if rule.failing_example.strip():
         parts += ["", "Failing example:", "", _indent(rule.failing_example)]
     if rule.passing_example.strip():

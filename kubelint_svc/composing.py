@@ -228,7 +228,7 @@ def _duplicate(key: str, first: Node, second: Node, same: bool, shift: int = 0) 
         message = (f"duplicate key {key!r} (first at line {line}) with a different value: kubectl keeps this "
                    f"later value and drops the one at line {line} without a word; kustomize refuses the file")
     return Problem("yaml-duplicate-key", message, second.start_mark.line + 1 + shift, second.start_mark.column + 1,
-                   "warning" if same else None)
+                   "warning" if same else None, removable=same)
 
 
 class _LimitExceeded(Exception):

@@ -27,6 +27,7 @@ class Problem:
     line: int
     column: int
     severity: str | None = None  # milder than the rule's own, when the problem is (never harsher)
+    removable: bool = False  # --fix may delete what is marked (a repeated key with the same value)
 
 
 class UnreadableFile(Exception):

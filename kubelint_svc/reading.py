@@ -25,7 +25,7 @@ from kubelint_svc.checks.api import RunContext
 from kubelint_svc.composing import MAX_NODES, Stream
 from kubelint_svc.engine import Registry
 from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
-from kubelint_svc.findings import Finding, Note, ObjectRef
+from kubelint_svc.findings import Edit, Finding, Fix, Note, ObjectRef
 from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP, Wants
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
@@ -400,6 +400,8 @@ def _plain_finding(finding: Finding) -> tuple[Any, ...]:
     if fields["object"] is not None:
         fields["object"] = dataclasses.astuple(fields["object"])
     fields["notes"] = tuple(dataclasses.astuple(note) for note in fields["notes"])
+    if fields["fix"] is not None:
+        fields["fix"] = dataclasses.astuple(fields["fix"])
     return tuple(fields.values())
 
 
@@ -409,6 +411,9 @@ def _finding_from(values: tuple[Any, ...]) -> Finding:
         fields["object"] = ObjectRef(*fields["object"])
     fields["notes"] = tuple(Note(*note) for note in fields["notes"])
     fields["help"] = tuple(fields["help"])
+    if fields["fix"] is not None:
+        safety, title, edits, refused = fields["fix"]
+        fields["fix"] = Fix(safety, title, tuple(Edit(*edit) for edit in edits), refused)
     return Finding(**fields)
 
 

@@ -21,7 +21,7 @@ from kubelint_svc.index import (
     selector_is_empty,
 )
 from kubelint_svc.k8s_syntax import iana_svc_name, is_int
-from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, replaced
 from kubelint_svc.suggestions import clipped
 
 
@@ -198,6 +198,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     unit = {id(source) for source in in_unit}
     sharing = [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit]
     closest, key_path, nearest = _closest(selector, sharing)
+    relabel = _one_label_away(selector, in_unit)
     labels = [Related(s.resource, (*s.spec_path[:-1], "metadata", "labels"), f"{s.describe()}: its Pods' labels")
               for s in nearest[:3]]
     hooks = index.hooks_selected_by(selector, namespace)
@@ -205,7 +206,22 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
         named = listed_briefly([source.describe() for source in hooks])
         message += f" (only Helm hooks match it: {named}, whose Pods exist while `helm test` or an install hook runs)"
     yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
-              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
+              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels),
+              fix=None if relabel is None or slips else
+              replaced(("spec", "selector", relabel[0]), relabel[1], f"select {relabel[0]}: {relabel[1]}"))
+
+
+def _one_label_away(selector: dict[str, str], sources: list[PodSource]) -> tuple[str, str] | None:
+    """(key, value) when exactly one workload's Pods carry every label of the selector but one,
+    whose value they spell one letter otherwise (a typo, not another component's name): the one
+    edit that makes the Service select them."""
+    found: list[tuple[str, str]] = []
+    for source in sources:
+        misses = [key for key, value in selector.items() if not source.label_for(key, value)]
+        have = source.labels.get(misses[0]) if len(misses) == 1 else None
+        if isinstance(have, str) and _typos(have, selector[misses[0]]) == 1:
+            found.append((misses[0], have))
+    return found[0] if len(set(found)) == 1 and len(found) == 1 else None
 
 
 def _run_time_keys(selector: dict[str, str], sources: list[PodSource]) -> tuple[PodSource, list[str]] | None:
@@ -304,10 +320,13 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
         named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
         known = f"declared port names: {', '.join(named)}" if named else "the selected Pods declare no named ports"
         fix = "set targetPort to a declared name or number, or name the container port"
+        meant = _one_edit_away(name, protocol, missing)
         verdicts.undefined.append(Hit(
             f"targetPort {name!r} is not a port name of any container of the selected Pods: "
-            "the port gets no endpoints", path, at_key=False, severity="error", help=(known, fix),
-            related=_pods_of(missing, "the selected Pods' ports are declared here")))
+            "the port gets no endpoints", path, at_key=False, severity="error",
+            help=(f"did you mean {meant!r}?", known) if meant else (known, fix),
+            related=_pods_of(missing, "the selected Pods' ports are declared here"),
+            fix=replaced(path, meant, f"set targetPort to {meant!r}") if meant else None))
         return
     lacking = list(missing) + [s for s, _ in other_protocol]
     if lacking:
@@ -315,6 +334,18 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             f"targetPort {name!r} is declared by {listed_briefly([s.describe() for s in resolving])} but not by "
             f"{listed_briefly([s.describe() for s in lacking])}: Pods of the latter get no traffic on this port",
             path, at_key=False, severity="warning", related=_pods_of(lacking, "declares no such port")))
+
+
+def _one_edit_away(name: str, protocol: Any, sources: list[PodSource]) -> str | None:
+    """The one port name (of the Service port's protocol) a single typo away from name that every
+    selected workload declares, or None when there is none, or more than one."""
+    near = {n for source in sources for n, _, proto in _declared_ports(source)
+            if isinstance(n, str) and proto == protocol and _typos(n, name) == 1}
+    if len(near) != 1:
+        return None
+    meant = near.pop()
+    every = all(any(n == meant and proto == protocol for n, _, proto in _declared_ports(s)) for s in sources)
+    return meant if every else None
 
 
 def _numeric_port(
