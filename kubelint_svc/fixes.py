@@ -22,9 +22,11 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kubelint_svc.composing import resolve_plain_scalar
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
 from kubelint_svc.findings import Edit, FieldPath, Finding
 from kubelint_svc.inputs import git_toplevel
-from kubelint_svc.loader import UnreadableFile, parse_stream, read_bounded, resolve_plain_scalar
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.outputs import OutputRefused, rewrite_file
 from kubelint_svc.paths import confined, refusal, resolved
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, cli_in_process
+from conftest import KUBECTL, REPO, cli_in_process, needs, require
 
 FIXTURES = REPO / "tests" / "fix"
 
@@ -128,7 +128,7 @@ def test_a_rule_pack_cannot_declare_a_fix(tmp_path):
 
 # --- a kustomize overlay: the value is fixed in the patch that wrote it ---------------------------
 
-KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+WITH_KUBECTL = needs("kubectl", KUBECTL is not None)
 BASE_APP = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -189,7 +189,7 @@ def _without_kubectl(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(folder))
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "hidden"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=WITH_KUBECTL), "hidden"])
 def test_a_wrong_port_name_set_by_an_overlay_patch_is_fixed_in_the_patch(engine, tmp_path, monkeypatch, capsys):
     root = tmp_path / "repo"
     for name, text in OVERLAY_FILES.items():
@@ -434,7 +434,7 @@ def test_fix_on_the_real_world_corpus_changes_only_the_fixed_values_and_settles(
 
 
 @pytest.mark.slow  # pre-commit installs the hook from this repository: about 5 s
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@needs("git", shutil.which("git") is not None)
 def test_the_fix_hook_fixes_the_staged_file_and_fails_once(tmp_path):
     import os
     import subprocess
@@ -442,8 +442,7 @@ def test_the_fix_hook_fixes_the_staged_file_and_fails_once(tmp_path):
     from manifests import WEB_DEPLOYMENT, WEB_SERVICE
 
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
-    if not Path(pre_commit).exists():
-        pytest.skip("pre-commit is not installed")
+    require("pre-commit", Path(pre_commit).exists())
     project = tmp_path / "project"
     (project / "apps").mkdir(parents=True)
     (project / "apps" / "deployment.yaml").write_text(WEB_DEPLOYMENT)

@@ -115,8 +115,8 @@ def diagram(doc: str) -> list[tuple[str, set[str]]]:
     return [(name, _modules_named(name, " ".join(text))) for name, text in layers]
 
 
-MODULE = re.compile(r"(?<![\w./-])(?:([a-z_]+)/)?([a-z0-9_]+|<concern>)\.py\b")
-WHOLE_PACKAGE = re.compile(r"(?<![\w./-])([a-z_]+)/(?=[:\s,;)]|$)")
+MODULE = re.compile(r"(?<![\w./-])(?:([a-z_]+(?:/[a-z_]+)*)/)?([a-z0-9_]+|<concern>)\.py\b")
+WHOLE_PACKAGE = re.compile(r"(?<![\w./-])([a-z_]+(?:/[a-z_]+)*)/(?=[:\s,;)]|$)")
 
 
 def _modules_named(layer: str, text: str) -> set[str]:
@@ -129,19 +129,22 @@ def _modules_named(layer: str, text: str) -> set[str]:
     whole = {folder for folder in WHOLE_PACKAGE.findall(text) if ours(folder)}
     mentioned = [(folder, module) for folder, module in MODULE.findall(text) if not folder or ours(folder)]
     folders = whole | {folder for folder, _ in mentioned if folder}
-    named = {f"{folder}.*" for folder in whole}
+    def dotted(folder: str) -> str:
+        return folder.replace("/", ".")
+
+    named = {f"{dotted(folder)}.*" for folder in whole}
     for folder, module in mentioned:
         if module == "<concern>":
-            named.add(f"{folder}.*")
+            named.add(f"{dotted(folder)}.*")
         elif folder:
             assert (PACKAGE / folder / f"{module}.py").is_file(), f"{layer}: {folder}/{module}.py does not exist"
-            named.add(f"{folder}.{module}")
+            named.add(f"{dotted(folder)}.{module}")
         elif (PACKAGE / f"{module}.py").is_file():
             named.add(module)
         else:
             owners = [package for package in sorted(folders) if (PACKAGE / package / f"{module}.py").is_file()]
             assert owners, f"{layer}: {module}.py does not exist"
-            named.add(f"{owners[0]}.{module}")
+            named.add(f"{dotted(owners[0])}.{module}")
     return named
 
 
@@ -151,10 +154,10 @@ def drawn_layer_of(layers: list[tuple[str, set[str]]], module: str) -> int:
     relative = module.split(".", 1)[1] if "." in module else ""
     if not relative:
         return 0  # the package itself: base
-    package = relative.split(".")[0]
-
     def names_it(named: str) -> bool:
-        return named in (relative, f"{package}.*") or (relative == package and named.startswith(f"{package}."))
+        if named == relative or named.startswith(f"{relative}."):  # the module, or a package by its modules
+            return True
+        return named.endswith(".*") and relative.startswith(named[:-1])  # inside a package named whole
 
     found = [index for index, (_, named) in enumerate(layers) if any(map(names_it, named))]
     assert len(found) == 1, f"{module} is drawn in {len(found)} layers of docs/architecture.md, not one"
