@@ -29,7 +29,7 @@ from kubelint_svc.checks.api import (
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
 from kubelint_svc.composing import locate
 from kubelint_svc.file_reads import Problem
-from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, Note, format_field_path
+from kubelint_svc.findings import SEVERITIES, FieldPath, Finding, Note, format_field_path, rule_or_verdict
 from kubelint_svc.kinds import api_group, kind_selected
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import Resource
@@ -238,10 +238,8 @@ class Registry:
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]
-        severity = rule.severity
-        if problem.severity is not None:
-            severity = min(problem.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
-        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column)
+        return Finding(rule.id, rule_or_verdict(rule.severity, problem.severity), problem.message, file, problem.line,
+                       problem.column, verdict=problem.severity)
 
     def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
         """Findings for the YAML problems of one file, leaving out those of rules turned off."""
@@ -255,12 +253,9 @@ def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     file, line, column, end_line, end_column = resource.locate(hit.path, hit.at_key)
-    severity = rule.severity
-    if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
-        severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
     return Finding(
         rule=rule.id,
-        severity=severity,
+        severity=rule_or_verdict(rule.severity, hit.severity),
         message=hit.message + (f" (rendered from {resource.rendered_from})" if resource.rendered_from else ""),
         file=file,
         line=line,
@@ -271,6 +266,7 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         end_column=end_column,
         help=hit.help,
         notes=tuple(_note(related) for related in hit.related),
+        verdict=hit.severity,
     )
 
 

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
-    ("run", {"pool", "reading", "runner"}),
+    ("run", {"pool", "reading", "settling", "runner"}),
     ("views", {"expose", "graph"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),
