@@ -254,8 +254,7 @@ def lint(options: Options) -> Outcome:
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=open_cache(options, planned.config))
-    report.findings = planned.tree.settle_findings(report.findings, registry)
+                                    cache=open_cache(options, planned.config), file_rules=planned.tree.file_rules())
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")

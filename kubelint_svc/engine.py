@@ -33,13 +33,13 @@ from kubelint_svc.file_reads import Problem
 from kubelint_svc.findings import (
     FIX_SAFETIES,
     SEVERITIES,
-    SEVERITY_RANK,
     Edit,
     FieldPath,
     Finding,
     Fix,
     Note,
     format_field_path,
+    rule_or_verdict,
 )
 from kubelint_svc.kinds import api_group, kind_selected
 from kubelint_svc.loader import YamlFileError, read_documents
@@ -250,14 +250,12 @@ class Registry:
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]
-        severity = rule.severity
-        if problem.severity is not None:
-            severity = min(problem.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
         fix = None
         if problem.removable and rule.fix is not None:  # a repeated key with the same value: nothing is lost
             fix = Fix(rule.fix, "remove the repeated key", (Edit(file, problem.line, problem.column, "delete"),),
                       "it was read from standard input" if file == "-" else "")
-        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column, fix=fix)
+        return Finding(rule.id, rule_or_verdict(rule.severity, problem.severity), problem.message, file, problem.line,
+                       problem.column, fix=fix, verdict=problem.severity)
 
     def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
         """Findings for the YAML problems of one file, leaving out those of rules turned off."""
@@ -271,12 +269,9 @@ def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     file, line, column, end_line, end_column = resource.locate(hit.path, hit.at_key)
-    severity = rule.severity
-    if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
-        severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
     return Finding(
         rule=rule.id,
-        severity=severity,
+        severity=rule_or_verdict(rule.severity, hit.severity),
         message=hit.message + (f" (rendered from {resource.rendered_from})" if resource.rendered_from else ""),
         file=file,
         line=line,
@@ -288,6 +283,7 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         help=hit.help,
         notes=tuple(_note(related) for related in hit.related),
         fix=_fix(rule, resource, hit.fix) if hit.fix is not None and rule.fix is not None else None,
+        verdict=hit.severity,
     )
 
 

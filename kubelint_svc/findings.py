@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class Finding:
     help: tuple[str, ...] = ()  # how to fix it: the closest match, the names declared
     notes: tuple[Note, ...] = ()  # related places
     fix: Fix | None = None  # how --fix changes the files (never shown in the JSON report: a contract)
+    # the check's own severity, when it gave one: milder than its rule's, it stays so under any
+    # configuration (settling.as_governed); not part of what a finding is (`dataclasses.field`: a
+    # Finding's own `field` shadows the name here)
+    verdict: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -111,6 +116,14 @@ def format_field_path(path: Iterable[str | int]) -> str:
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def rule_or_verdict(rule_severity: str, verdict: str | None) -> str:
+    """A finding's severity: its rule's, or the check's own verdict when that is milder (a check
+    may lower what it reports, never raise it)."""
+    if verdict is None:
+        return rule_severity
+    return min(verdict, rule_severity, key=SEVERITY_RANK.__getitem__)
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

@@ -14,7 +14,7 @@ from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
-from kubelint_svc.findings import Finding, Report, sort_findings
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
@@ -22,12 +22,12 @@ from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
+from kubelint_svc.settling import FileRules, settled
 from kubelint_svc.suppressions import (
     YAML_LINE_BREAK,
     Suppression,
     object_suppression,
 )
-from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize.engines import Build
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
@@ -52,11 +52,13 @@ def lint_files(
     stdin: Callable[[], bytes] = read_stdin,
     context: list[InputFile] | None = None,
     cache: Cache | None = None,
+    file_rules: FileRules | None = None,
 ) -> Report:
     """Lint inputs; context files are read into the index too but never reported on. With a
     cache, files whose bytes (and everything else their reading depends on) are unchanged are
-    not read again: their objects and one-object findings come from it."""
-    return lint_with_objects(inputs, settings, registry, stdin, context, cache)[0]
+    not read again: their objects and one-object findings come from it. file_rules: the rules of
+    each file's own configuration, when they are not the registry's (see settling.settled)."""
+    return lint_with_objects(inputs, settings, registry, stdin, context, cache, file_rules)[0]
 
 
 def lint_with_objects(
@@ -66,6 +68,7 @@ def lint_with_objects(
     stdin: Callable[[], bytes] = read_stdin,
     context: list[InputFile] | None = None,
     cache: Cache | None = None,
+    file_rules: FileRules | None = None,
 ) -> tuple[Report, RunContext]:
     """lint_files(), and the run's objects and index, for the views that draw or derive from them
     (expose, graph)."""
@@ -75,7 +78,7 @@ def lint_with_objects(
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
-        return _lint(inputs, settings, registry, stdin, context, cache)
+        return _lint(inputs, settings, registry, stdin, context, cache, file_rules)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -87,8 +90,10 @@ def _lint(
     stdin: Callable[[], bytes],
     context: list[InputFile] | None,
     cache: Cache | None,
+    file_rules: FileRules | None,
 ) -> tuple[Report, RunContext]:
     report = Report()
+    gathered: list[Finding] = []  # every finding of the run, settled once at its end
     run = RunContext(settings)
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
@@ -124,7 +129,7 @@ def _lint(
     for source, loaded in zip(inputs, load_all(inputs, units, reading, run), strict=True):
         if loaded.text is not None:
             texts[source.display] = loaded.text
-        report.findings += loaded.findings
+        gathered += loaded.findings
         comments += loaded.comments
         run.resources += loaded.resources
         for resource, found in zip(loaded.resources, loaded.judged or [], strict=False):
@@ -140,17 +145,17 @@ def _lint(
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
     _judge_kept_builds(built, display, reading, run, judged)
-    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings, texts):
+    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, gathered, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
-            report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
-                                                            display(note.file)))
+            gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
+                                                     display(note.file)))
     folders = {source.display: os.path.dirname(reading.unit_of(source)) for source in [*inputs, *context_files]}
     run.unreadable = sorted(
         {
             (f.file, f.line, folders.get(f.file, "-"))
-            for f in report.findings + context_findings
+            for f in gathered + context_findings
             if f.rule in UNREADABLE_RULES
         }
     )
@@ -185,10 +190,9 @@ def _lint(
                 continue
             object_findings.append(finding)
     object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
-    report.findings.extend(object_findings)
+    gathered.extend(object_findings)
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
-    unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
-    report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
+    report.findings = settled(gathered, registry, suppressions, file_rules)  # final from here on
     report.source_lines = _source_lines(report.findings, texts)
     if stored is not None:
         stored.documents.save()

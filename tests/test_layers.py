@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
-    ("run", {"pool", "reading", "runner", "fixes"}),
+    ("run", {"pool", "reading", "settling", "runner", "fixes"}),
     ("views", {"expose", "graph"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -290,9 +290,7 @@ class RenderedResource(Resource):
             f"{finding.message} (rendered with {self.values_file})"
         if notes == finding.notes and message == finding.message:
             return finding
-        return Finding(finding.rule, finding.severity, message, finding.file, finding.line, finding.column,
-                       finding.object, finding.field, finding.end_line, finding.end_column, finding.help, notes,
-                       finding.fix)
+        return replace(finding, message=message, notes=notes)
 
 
 def rendered_text_of(render: str, first_line: int) -> str:
