@@ -93,6 +93,7 @@ def test_the_cache_is_bounded_and_the_least_recently_used_go_first(tmp_path, mon
     assert max_bytes_from_environment() == 1024 * MIB
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_the_cli_prunes_its_cache_and_clean_removes_the_projects_cache_folders(tmp_path, monkeypatch, capsys):
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "service.yaml").write_text(SERVICE)

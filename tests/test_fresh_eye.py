@@ -23,6 +23,7 @@ spec:
 """
 
 
+@pytest.mark.slow  # 2.1 s of CPU
 def test_an_application_set_of_many_directories_costs_no_time_per_folder(tmp_path):
     """Each path an ApplicationSet deploys was a glob tried on every folder of the run: 40,000
     generator entries and 1,500 folders were 60 million matches (half a minute and more)."""
@@ -79,6 +80,7 @@ def test_many_services_of_one_selector_are_judged_in_linear_time(tmp_path):
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_a_crd_enum_of_thousands_of_values_is_one_lookup_and_a_short_message(tmp_path):
     """jsonschema compared each item with every value of an enum and quoted them all in each
     error: a CRD's enum of 20,000 values over custom resources of 3,000 items took minutes."""

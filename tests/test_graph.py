@@ -106,6 +106,7 @@ def edges_by_ends(drawn) -> dict[tuple[str, str], object]:
     return {(edge.source, edge.target): edge for edge in drawn.edges}
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_examples_graph():
     drawn, _ = graph(Options(paths=(EXAMPLES,)))
     edges = edges_by_ends(drawn)
@@ -176,6 +177,7 @@ def example_outputs() -> dict[str, str]:
             "dot": graph_formats.dot(drawn), "json": graph_formats.json(drawn)}
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 4 cases
 @pytest.mark.parametrize("output_format", ["text", "mermaid", "dot", "json"])
 def test_every_format_on_the_command_line(monkeypatch, capsys, output_format):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--format", output_format)
@@ -424,6 +426,7 @@ def test_a_custom_resources_kind_cannot_start_a_workflow_command_in_the_text(tmp
     assert not any(line.lstrip().startswith(("::", "##[")) for line in out.splitlines()), out
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_text_of_thousands_of_objects_is_drawn_in_linear_time():
     from kubelint_svc.graph import Edge, Graph, Node
 
@@ -529,6 +532,7 @@ def test_focus_on_a_long_chain_stays_linear():
     assert len(focused.nodes) == 20_000
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_mermaid_text_too_long_to_be_drawn_is_said(monkeypatch, capsys, tmp_path):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "x"}},
            "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}
