@@ -130,10 +130,14 @@ def test_clean_and_pruning_remove_links_never_what_they_name(tmp_path, monkeypat
     [generation] = [path for path in folder.iterdir() if path.is_dir()]
     (folder / "0.0.1-old").symlink_to(outside)
     (generation / "ff").symlink_to(outside)
-    (folder / STAMP).unlink()  # pruning is due
+    (folder / STAMP).unlink()  # pruning is due, and its stamp a link to a file it would make outside
+    (folder / STAMP).symlink_to(outside / "made-through-a-link")
     cli_in_process(monkeypatch, capsys, "lint", ".", cwd=repo)
     assert not os.path.lexists(folder / "0.0.1-old")
     assert not os.path.lexists(generation / "ff")
+    assert sorted(path.name for path in outside.iterdir()) == ["precious"]
+    assert (folder / STAMP).is_file()
+    assert not (folder / STAMP).is_symlink()
     (generation / "ee").mkdir()
     (generation / "ee" / ("e" * 38)).symlink_to(outside / "precious")
     (folder / "a-link").symlink_to(outside)
