@@ -26,7 +26,8 @@ from kubelint_svc.config import (
 )
 from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
 from kubelint_svc.engine import Registry, Rule, RuleError
-from kubelint_svc.findings import SEVERITIES, Report, at_or_above
+from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
+from kubelint_svc.fixes import FileEdit, Skipped
 from kubelint_svc.inputs import (
     STDIN,
     ExcludeGlob,
@@ -193,7 +194,7 @@ def _shown(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class RunSetup:
     """What a run will read, under which configuration: what --show-files and --show-settings
     print, and what lint runs."""
 
@@ -206,7 +207,7 @@ class Plan:
     exclusions: Exclusions
 
 
-def plan_run(options: Options) -> Plan:
+def plan_run(options: Options) -> RunSetup:
     """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
@@ -242,7 +243,7 @@ def plan_run(options: Options) -> Plan:
         "kubernetes-version": settings.kubernetes_version, "node-port-range": f"{low}-{high}",
         "namespace": settings.namespace, "fail-on": settings.fail_on, "kustomize": settings.kustomize,
     })
-    return Plan(config, settings, inputs, context, tuple(warnings), tree, exclusions)
+    return RunSetup(config, settings, inputs, context, tuple(warnings), tree, exclusions)
 
 
 def lint(options: Options) -> Outcome:
@@ -260,6 +261,56 @@ def lint(options: Options) -> Outcome:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
     return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+
+
+MAX_FIX_PASSES = 5  # a fix can reveal another (a version replaced, then its selector): a few passes, never a loop
+
+
+@dataclass
+class Fixed:
+    """What --fix changed (or, with --diff, would change): the files, the findings fixed, and
+    the fixes skipped, each with why."""
+
+    files: list[FileEdit] = dataclasses.field(default_factory=list)
+    fixed: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+
+    def diff(self) -> str:
+        return "".join(edit.diff() for edit in self.files)
+
+
+def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> tuple[Outcome, Fixed]:
+    """Lint, apply the fixes the findings offer (safe ones; unsafe too when asked) and lint
+    again, until a pass changes nothing (at most MAX_FIX_PASSES); the outcome is the last
+    run's. Without write, one pass is planned and nothing is written (--diff)."""
+    from kubelint_svc.fixes import apply, plan_fixes
+
+    outcome = lint(options)
+    fixed = Fixed()
+    seen: dict[Path, set[str]] = {}  # every text a file had: a fix that would bring one back is a loop
+    for _ in range(MAX_FIX_PASSES):
+        plan = plan_fixes(outcome.report.findings, unsafe)
+        fixed.skipped = list(plan.skipped)
+        for edit in list(plan.files):
+            texts = seen.setdefault(edit.path, {edit.before})
+            if edit.after in texts:
+                plan.files.remove(edit)
+                fixed.skipped += [Skipped(finding, "it would undo an earlier fix") for finding in edit.fixed]
+        if not write:
+            fixed.files, fixed.fixed = plan.files, plan.fixed
+            return outcome, fixed
+        written, failed = apply(plan)
+        fixed.skipped += failed
+        if not written:
+            break
+        for edit in written:
+            seen[edit.path].add(edit.after)
+            fixed.fixed += edit.fixed
+            fixed.files = [*(f for f in fixed.files if f.path != edit.path), edit]
+        outcome = lint(options)
+    outcome.report.fixed = len(fixed.fixed)
+    outcome.report.fixed_files = len(fixed.files)
+    return outcome, fixed
 
 
 def _including_builds(
@@ -346,7 +397,7 @@ def clean(options: Options) -> tuple[list[str], list[str]]:
     return removed, refused
 
 
-def describe_settings(planned: Plan, options: Options) -> list[str]:
+def describe_settings(planned: RunSetup, options: Options) -> list[str]:
     """--show-settings: the configuration file found and every setting as the run resolves it,
     then the files another configuration governs."""
     config, settings = planned.config, planned.settings
@@ -452,7 +503,8 @@ def check_output_file(output_file: str, append: bool, flag: str) -> None:
 
 
 def _check_yaml_to_append(target: Path) -> None:
-    from kubelint_svc.loader import UnreadableFile, decode, parse_stream, read_bounded
+    from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
+    from kubelint_svc.loader import parse_stream
 
     where = f"--append: {target}"
     if target.suffix.lower() == ".json":
@@ -522,9 +574,6 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     exists = existing_service(service, [*run.resources, *run.context_resources], outcome.settings.namespace)
     return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *exposure.notes,
                                      *([exists] if exists else []), *notes), outcome.read)
-
-
-GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
 
 
 def _focus_kinds() -> dict[str, str]:

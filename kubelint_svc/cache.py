@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.loader import UnreadableFile, read_bounded
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
 
 CACHE_FOLDER = ".kubelint-svc_cache"
 _FORMAT = b"kubelint-svc cache 1\n"

@@ -9,7 +9,7 @@ import pytest
 
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Report, Settings, lint
+from kubelint_svc.runner import Report, Settings, lint_files
 from kubelint_svc.schemas import bundled_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def require_shared(path: Path) -> Path:
 def kubectl() -> str | None:
     """kubectl as the linter finds it: on PATH, else beside this Python, where the kustomize
     extra's wheel puts it (a venv's bin need not be on PATH: .ci/run does not activate it)."""
-    from kubelint_svc.units.kustomize import find_tool
+    from kubelint_svc.units.kustomize.engines import find_tool
 
     return find_tool("kubectl")
 
@@ -95,7 +95,7 @@ def lint_text(registry):
     def run(text: str | bytes, version: str | None = None) -> Report:
         raw = text.encode() if isinstance(text, str) else text
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint([InputFile("-", None)], settings, registry, stdin=lambda: raw)
+        return lint_files([InputFile("-", None)], settings, registry, stdin=lambda: raw)
 
     return run
 
@@ -104,7 +104,7 @@ def lint_text(registry):
 def lint_paths(registry):
     def run(*paths: str | Path, version: str | None = None) -> Report:
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint(discover([str(p) for p in paths]), settings, registry)
+        return lint_files(discover([str(p) for p in paths]), settings, registry)
 
     return run
 

@@ -19,7 +19,7 @@ from test_rule_fixtures import EXPECT
 import kubelint_svc.checks
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import discover
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 RULES = """\
 rules:
@@ -120,9 +120,9 @@ def test_a_rule_added_as_the_docs_say_runs(concern, tmp_path):
     (fixtures / "pass-owner.yaml").write_text(PASSING)
     expected = [(int(line), int(column), field.decode()) for line, column, field in
                 EXPECT.findall((fixtures / "fail-no-owner.yaml").read_bytes())]
-    failing = lint(discover([str(fixtures / "fail-no-owner.yaml")]), Settings("1.37"), registry)
+    failing = lint_files(discover([str(fixtures / "fail-no-owner.yaml")]), Settings("1.37"), registry)
     assert [(f.line, f.column, f.field) for f in failing.findings if f.rule == rule.id] == expected
-    passing = lint(discover([str(fixtures / "pass-owner.yaml")]), Settings("1.37"), registry)
+    passing = lint_files(discover([str(fixtures / "pass-owner.yaml")]), Settings("1.37"), registry)
     assert [f.rule for f in passing.findings] == ["service-owner-without-workload"]  # the cross-object one ran
     assert passing.findings[0].message == "no Deployment is owned by shop"
     # step 4: its documentation
@@ -130,7 +130,7 @@ def test_a_rule_added_as_the_docs_say_runs(concern, tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     page = module.render(registry)
-    assert "| [`service-owner-label`](#service-owner-label) | warning | Services name their owner. |" in page
+    assert "| [`service-owner-label`](#service-owner-label) | warning | - | Services name their owner. |" in page
     assert "## service-owner-label" in page
 
 
@@ -152,7 +152,7 @@ def test_a_one_object_check_that_reads_the_index_through_a_helper_fails_clearly_
     checks.write_text(CHECKS.replace("@cross_object\n", "").replace(direct, "for r in deployments(run)]") + helper)
     registry = Registry.load([concern / "rules"])
     (tmp_path / "service.yaml").write_text(PASSING)
-    report = lint(discover([str(tmp_path / "service.yaml")]), Settings("1.37"), registry)
+    report = lint_files(discover([str(tmp_path / "service.yaml")]), Settings("1.37"), registry)
     [crash] = [f.message for f in report.findings]
     assert crash.startswith("rule service-owner-without-workload failed on this object (CrossObjectRead: it read "
                             "run.index, which only a check marked @cross_object may (checks/api.py))")

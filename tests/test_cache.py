@@ -14,14 +14,14 @@ import pytest
 from conftest import KUBECTL, has_fork, require
 
 import kubelint_svc
-from kubelint_svc import cache, reading
+from kubelint_svc import cache, pool, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import discover
 from kubelint_svc.reporters import json as json_reporter
 from kubelint_svc.reporters import text as text_reporter
-from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.runner import lint_files as run_lint
 from kubelint_svc.schemas import bundled_versions
 from kubelint_svc.settings import Settings
 
@@ -342,17 +342,17 @@ def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, t
     require("fork (files are read in a pool of forked processes)", has_fork())
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
     single, _ = run([tree], None, kustomize="fallback")
-    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool, "POOL_MIN_FILES", 1)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "3")
     sizes = []
-    real_in_pool = reading._in_pool
+    real_in_pool = pool.in_pool
 
     def in_pool(workers, *rest):
         sizes.append(workers)
         return real_in_pool(workers, *rest)
 
-    monkeypatch.setattr(reading, "_in_pool", in_pool)
+    monkeypatch.setattr(pool, "in_pool", in_pool)
     pooled, _ = run([tree], None, kustomize="fallback")
     assert sizes
     assert sizes[0] == 3
@@ -559,8 +559,8 @@ def test_a_helm_render_is_made_again_when_a_linked_subchart_changes_or_it_failed
 
 def force_pool(monkeypatch, jobs: int = 3) -> None:
     require("fork (files are read in a pool of forked processes)", has_fork())
-    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool, "POOL_MIN_FILES", 1)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", str(jobs))
 
 
@@ -581,10 +581,10 @@ def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_pat
 
 WORKER_FAILS = """
 import os, sys
-from kubelint_svc import cache, reading
+from kubelint_svc import cache, pool, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.reporters import json
-reading._POOL_MIN_BYTES, reading._POOL_MIN_FILES = 0, 1
+pool.POOL_MIN_BYTES, pool.POOL_MIN_FILES = 0, 1
 parent, read = os.getpid(), reading._read_job
 def failing(job, *rest):
     if job.source.path.name == "deployment.yaml" and os.getpid() != parent:

@@ -10,7 +10,7 @@ from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
 
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 OTHER = DEPLOYMENT.replace("web", "db").replace("http", "pg")
 
@@ -21,7 +21,7 @@ def verdicts(report) -> list[tuple[str, str, str]]:
 
 def run(registry, inputs, context=None, namespace="default", stdin=b""):
     settings = Settings("1.37", namespace=namespace)
-    return lint(inputs, settings, registry, stdin=lambda: stdin, context=context)
+    return lint_files(inputs, settings, registry, stdin=lambda: stdin, context=context)
 
 
 def test_a_multi_file_directory_is_one_index(tmp_path, lint_paths):

@@ -16,7 +16,8 @@ import pytest
 from conftest import KUBECTL, needs
 from test_hostile_pr import _Recorder, run
 
-from kubelint_svc.units.kustomize import build, find_roots
+from kubelint_svc.units.kustomize.engines import build
+from kubelint_svc.units.kustomize.scan import find_roots
 
 NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
 TOKEN = "c2VjcmV0LXRva2VuLWZyb20tY2hlY2tvdXQ"  # what actions/checkout keeps in .git/config
@@ -110,9 +111,9 @@ def test_a_resource_in_another_checkout_is_not_cloned(tmp_path, form):
 def test_git_gets_no_protocol_at_all():
     import inspect
 
-    from kubelint_svc.units import kustomize
+    from kubelint_svc.units.kustomize import engines
 
-    assert '"GIT_ALLOW_PROTOCOL": ""' in inspect.getsource(kustomize._run)
+    assert '"GIT_ALLOW_PROTOCOL": ""' in inspect.getsource(engines._run)
 
 
 # --- 3. every field kustomize reads as a file or folder is scanned ---------------------------------

@@ -167,7 +167,7 @@ def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
     """kubectl expands every alias of a 1 MB ConfigMap: past 4.8 GB and 25 s uncapped, 2.5 s here.
     (The scan before a build refuses this file; the tool is run on it directly, as on a file the
     scan would let through.)"""
-    from kubelint_svc.units.kustomize import _run
+    from kubelint_svc.units.kustomize.engines import _run
 
     items = ",".join(["x"] * 200)
     head = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a: &a [{items}]\n  b:\n"

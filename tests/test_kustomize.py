@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import KUBECTL, REPO, brief, needs
 
-from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import resources_of
+from kubelint_svc.units.kustomize.light_view import KustomizeIndex, apply_transform
 
 DEPLOYMENT_WITHOUT_SELECTOR = """\
 apiVersion: apps/v1

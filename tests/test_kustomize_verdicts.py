@@ -16,7 +16,8 @@ from conftest import CORPUS, KUBECTL, REPO, needs, require_shared
 from test_hostile_builds import TOKEN, repository
 from test_hostile_pr import run
 
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, build, find_roots
+from kubelint_svc.units.kustomize.engines import build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots
 
 NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from conftest import needs
 
-from kubelint_svc.loader import FULL, HEADER, HEADER_KEYS, SKIP, parse_stream
+from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP
+from kubelint_svc.loader import parse_stream
 
 REAL_WORLD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import KUBECTL, needs
 
-from kubelint_svc.units.kustomize import Build, BuiltObject, Origin, build, find_roots
+from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.scan import Origin, find_roots
+from kubelint_svc.units.kustomize.tracing import BuiltObject
 
 TREES = Path(__file__).resolve().parent / "units" / "kustomize"
 needs_kubectl = needs("kubectl", KUBECTL is not None)
