@@ -234,6 +234,7 @@ def test_kubernetes_version_is_selectable_and_checked():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
     result = cli("lint", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
@@ -313,6 +314,7 @@ def test_rules_lists_every_rule_with_severity_and_summary(registry):
     assert any(line.split()[:2] == ["schema", "error"] for line in lines)
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_explain_shows_rationale_and_both_examples(registry):
     result = cli("explain", "schema")
     assert result.returncode == 0
@@ -321,6 +323,7 @@ def test_explain_shows_rationale_and_both_examples(registry):
     assert "    selecter:" in result.stdout
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_explain_unknown_rule_is_a_usage_error():
     result = cli("explain", "no-such-rule")
     assert result.returncode == 2

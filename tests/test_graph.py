@@ -154,6 +154,7 @@ def test_a_governing_service_that_is_missing_breaks_the_edge(tmp_path):
     assert [p.rule for p in edge.problems] == ["statefulset-service-name"]
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_filters(tmp_path):
     (tmp_path / "app.yaml").write_text(WIRED)
     broken, _ = graph(Options(paths=(str(tmp_path),)), only_broken=True)
@@ -200,6 +201,7 @@ def test_json_validates_against_its_schema(example_outputs, tmp_path):
     assert all(edge["source"] in ids and edge["target"] in ids for edge in document["edges"])
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_an_unknown_focus_is_a_usage_error(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--focus", "service/frontnd")
     assert (code, out) == (2, "")

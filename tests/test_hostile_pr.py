@@ -249,6 +249,7 @@ def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
     assert b"good.yaml:7:11: error[service-port-number]" in result.stdout
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_a_link_out_of_the_tree_is_not_followed(tmp_path):
     tree = tmp_path / "repo"
     tree.mkdir()

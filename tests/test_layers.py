@@ -305,6 +305,7 @@ def private_uses(tree: ast.AST, ours: set[str]) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow  # 0.7 s of CPU
 def test_no_private_name_of_a_library_is_used_but_those_listed_with_their_reason():
     trees = {path: ast.parse(path.read_text(), str(path)) for path in sorted(PACKAGE.rglob("*.py"))}
     ours = _names_we_define(list(trees.values()))

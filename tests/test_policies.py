@@ -139,6 +139,7 @@ def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
     assert "[off: pack conventions]" in listing
 
 
+@pytest.mark.slow  # 2.6 s of CPU in 9 cases
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
