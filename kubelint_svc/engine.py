@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import (
+    OTHER_OBJECTS,
     CheckFunction,
     Hit,
     NoParams,
@@ -373,6 +374,10 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         raise RuleError(f"{where('id')}: rule id {rule_id[:60]!r} must be letters, digits, '-', '.', '_' or '/' "
                         "(kebab-case reads best: service-port-name), at most 100 characters")
     unknown = set(entry) - RULE_KEYS
+    declared = unknown & {"cross-object", "cross_object"}
+    if declared:
+        raise RuleError(f"{where(sorted(declared)[0])}: rule {rule_id!r}: a check that reads other objects is "
+                        "marked @cross_object in its module (checks/api.py), never in the rule file")
     if unknown:
         key = sorted(unknown)[0]
         raise RuleError(f"{where(key)}: rule {rule_id!r} has unknown keys: {', '.join(sorted(unknown))}")
@@ -441,6 +446,10 @@ def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) 
     against the dataclass its function's `params` annotation names: an unknown, missing or
     mistyped parameter is a rule error at load, never a crash at run time."""
     function = _check_function(str(check["function"]), where, rule_id)
+    read = None if is_cross_object(function) else _other_objects_read(function)
+    if read is not None:
+        raise RuleError(f"{where('check', 'function')}: rule {rule_id!r}: {check['function']} reads run.{read}, "
+                        "which only a check marked @cross_object may (checks/api.py): mark it")
     params_type = typing.get_type_hints(function).get("params", NoParams)
     raw = check.get("params") or {}
     if not isinstance(raw, dict):
@@ -464,6 +473,25 @@ def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) 
             raise RuleError(f"{where('check', 'params', name)}: rule {rule_id!r}: parameter {name!r} must be "
                             f"{expected.__name__}, not {type(value).__name__}")
     return params_type(**raw)
+
+
+def _other_objects_read(function: Callable[..., Any]) -> str | None:
+    """What of the run's other objects (run.index, ...) the function's own code reads from its
+    second parameter, or None: the marker is the one declaration, and this finds the check that
+    forgot it when its rule loads (a read through a helper is caught when it runs: OneObjectRun).
+    Only a function naming such an attribute at all is disassembled, so loading stays cheap."""
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_argcount < 2 or not OTHER_OBJECTS & set(code.co_names):
+        return None
+    import dis
+
+    run, previous = code.co_varnames[1], None
+    for instruction in dis.get_instructions(code):
+        if (instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and instruction.argval in OTHER_OBJECTS
+                and previous is not None and previous.opname.startswith("LOAD_FAST") and previous.argval == run):
+            return str(instruction.argval)
+        previous = instruction
+    return None
 
 
 def _check_function(target: str, where: Callable[..., str], rule_id: str) -> CheckFunction[Any]:

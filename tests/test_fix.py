@@ -39,6 +39,7 @@ def lint_json(monkeypatch, capsys, folder: Path, *args: str) -> list[dict]:
     return json.loads(out)["findings"]
 
 
+@pytest.mark.slow  # 2.3 s of CPU in 9 cases
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_fix_writes_the_fixed_tree_byte_for_byte(case, tmp_path, monkeypatch, capsys):
     rules, flags = CASES[case]
@@ -189,6 +190,7 @@ def _without_kubectl(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(folder))
 
 
+@pytest.mark.slow  # 1.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=WITH_KUBECTL), "hidden"])
 def test_a_wrong_port_name_set_by_an_overlay_patch_is_fixed_in_the_patch(engine, tmp_path, monkeypatch, capsys):
     root = tmp_path / "repo"
@@ -469,6 +471,7 @@ def test_the_fix_hook_fixes_the_staged_file_and_fails_once(tmp_path):
 # --- passes: until nothing changes, a few at most, never a loop ----------------------------------
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_fixes_never_loop(tmp_path, monkeypatch):
     """A planner that would undo the first fix, then one that always finds more: the first is
     refused (a text the file already had), the second stops after MAX_FIX_PASSES."""

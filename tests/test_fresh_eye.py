@@ -121,6 +121,7 @@ def test_many_services_of_one_selector_are_judged_in_linear_work(monkeypatch, ca
     assert _growth(monkeypatch, capsys, tmp_path, make, ("index.py", "selectors.py")) < 3
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_a_crd_enum_of_thousands_of_values_is_one_lookup_and_a_short_message(tmp_path):
     """jsonschema compared each item with every value of an enum and quoted them all in each
     error: a CRD's enum of 20,000 values over custom resources of 3,000 items took minutes."""

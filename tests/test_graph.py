@@ -106,6 +106,7 @@ def edges_by_ends(drawn) -> dict[tuple[str, str], object]:
     return {(edge.source, edge.target): edge for edge in drawn.edges}
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_examples_graph():
     drawn, _ = graph(Options(paths=(EXAMPLES,)))
     edges = edges_by_ends(drawn)
@@ -153,6 +154,7 @@ def test_a_governing_service_that_is_missing_breaks_the_edge(tmp_path):
     assert [p.rule for p in edge.problems] == ["statefulset-service-name"]
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_filters(tmp_path):
     (tmp_path / "app.yaml").write_text(WIRED)
     broken, _ = graph(Options(paths=(str(tmp_path),)), only_broken=True)
@@ -176,6 +178,7 @@ def example_outputs() -> dict[str, str]:
             "dot": graph_formats.dot(drawn), "json": graph_formats.json(drawn)}
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 4 cases
 @pytest.mark.parametrize("output_format", ["text", "mermaid", "dot", "json"])
 def test_every_format_on_the_command_line(monkeypatch, capsys, output_format):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--format", output_format)
@@ -198,6 +201,7 @@ def test_json_validates_against_its_schema(example_outputs, tmp_path):
     assert all(edge["source"] in ids and edge["target"] in ids for edge in document["edges"])
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_an_unknown_focus_is_a_usage_error(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--focus", "service/frontnd")
     assert (code, out) == (2, "")
@@ -424,6 +428,7 @@ def test_a_custom_resources_kind_cannot_start_a_workflow_command_in_the_text(tmp
     assert not any(line.lstrip().startswith(("::", "##[")) for line in out.splitlines()), out
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_text_of_thousands_of_objects_is_drawn_in_linear_time():
     from kubelint_svc.graph import Edge, Graph, Node
 
@@ -529,6 +534,7 @@ def test_focus_on_a_long_chain_stays_linear():
     assert len(focused.nodes) == 20_000
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_mermaid_text_too_long_to_be_drawn_is_said(monkeypatch, capsys, tmp_path):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "x"}},
            "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}

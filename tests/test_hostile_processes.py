@@ -160,6 +160,7 @@ def test_a_tool_cannot_take_more_than_its_memory_cap(tmp_path, name):
     assert "cannot allocate 3 GiB" in note
 
 
+@pytest.mark.slow  # 1.4 s of CPU
 @needs("kubectl", KUBECTL is not None)
 @needs("Linux (RLIMIT_AS caps a tool's memory there)", LINUX)
 def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
@@ -182,6 +183,7 @@ def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
 # --- 3. one budget for builds and renders ---------------------------------------------------------
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_endless_charts_share_the_run_budget(tmp_path):
     """Two charts whose helm never ends: the first is killed at the budget, the second never runs."""
     repo = repository(tmp_path, charts=("one", "two"))
@@ -196,6 +198,7 @@ def test_endless_charts_share_the_run_budget(tmp_path):
     assert started.read_text() == "started\n"
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_a_render_killed_at_its_time_takes_its_children_with_it(tmp_path):
     repo = repository(tmp_path)
     child = tmp_path / "child-alive"
@@ -209,6 +212,7 @@ def test_a_render_killed_at_its_time_takes_its_children_with_it(tmp_path):
     assert not child.exists()
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_builds_and_renders_share_one_budget(tmp_path):
     """A build that spends the budget leaves no time for a chart: it is not rendered, helm never runs."""
     repo = kustomized(tmp_path)

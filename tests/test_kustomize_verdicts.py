@@ -111,6 +111,7 @@ def test_no_engine_on_path_builds_with_the_fallback(tmp_path, monkeypatch):
     assert not [message for *_, message in found if "not on PATH" in message]
 
 
+@pytest.mark.slow  # 0.8 s of CPU
 @NEEDS_KUBECTL
 def test_examples_give_the_same_findings_without_kubectl(tmp_path, monkeypatch):
     """`lint examples/` on a machine without kubectl: what it gives with kubectl, and the note."""
@@ -153,7 +154,10 @@ def verdict(done) -> tuple[str, list[str]]:
 
 @NEEDS_KUBECTL
 @pytest.mark.parametrize("restrictor", ["rootOnly", "none"])
-@pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
+# the corpus's roots: 7 s of CPU in 70 cases, for the full suite (the fixtures' and examples' stay fast)
+@pytest.mark.parametrize("root", [pytest.param(root, marks=pytest.mark.slow) if root.is_relative_to(CORPUS) else root
+                                  for root in kustomization_roots()],
+                         ids=lambda root: os.path.relpath(root, REPO.parent))
 def test_the_fallback_builds_every_known_layout_as_kubectl_does(root, restrictor):
     top = CORPUS / root.relative_to(CORPUS).parts[0] if root.is_relative_to(CORPUS) else REPO  # its repository
     real = build(root, "kubectl", confine=top.resolve(), load_restrictor=restrictor)
@@ -254,6 +258,7 @@ def test_replacements_are_applied(tmp_path, engine):
 # --- 3. naming a kustomization, a base or a patch ---------------------------------------------------
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_naming_the_kustomization_gives_what_naming_its_folder_gives(tmp_path):
     root = layout(tmp_path / "repo", LAYOUT)
     folder, _ = lint_json(root, "overlays/prod")
@@ -262,6 +267,7 @@ def test_naming_the_kustomization_gives_what_naming_its_folder_gives(tmp_path):
     assert named == folder
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 2 cases
 @pytest.mark.parametrize("git", [True, False], ids=["git", "no-git"])
 def test_naming_a_patch_reports_what_its_builds_put_on_it(tmp_path, git):
     """Inside a git repository the builds that include the patch are found without --git-context
@@ -273,6 +279,7 @@ def test_naming_a_patch_reports_what_its_builds_put_on_it(tmp_path, git):
     assert "also read, to build what includes the files named: overlays/prod/kustomization.yaml" in stderr
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_naming_a_base_reports_what_the_including_builds_put_on_it(tmp_path):
     """The overlay renames the container port: the base's Service, fine alone, is broken as built."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": RENAMED_PORT}
@@ -284,6 +291,7 @@ def test_naming_a_base_reports_what_the_including_builds_put_on_it(tmp_path):
     assert [finding for finding in alone if finding[3] != "kustomize-fallback"] == found
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_clean_precommit_run_stays_quiet(tmp_path):
     """The hook lints with --git-context: everything is read already, nothing more is said."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": BROKEN_PATCH.replace("htp", "http")}
@@ -328,6 +336,7 @@ PATCH_OUTSIDE = {
 }
 
 
+@pytest.mark.slow  # 0.7 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("auto", marks=NEEDS_KUBECTL), "fallback"])
 def test_load_restrictor_none_builds_what_flux_builds(tmp_path, engine):
     """A patch outside the kustomization's folder: refused by default, as kustomize refuses it;
@@ -379,6 +388,7 @@ def test_kustomizes_words_are_one_line_relative_to_the_working_directory(tmp_pat
                        'patch: "- op: add; path: /x; value: 1"')]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_an_excluded_folders_kustomizations_are_not_read_for_a_named_file(tmp_path):
     """A fixture overlay in an excluded folder breaks the base: naming the base does not build it."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": BROKEN_PATCH.replace("htp", "http"),
