@@ -264,7 +264,7 @@ def test_hostile_names_stay_inside_their_dot_strings(tmp_path):
     assert len(statements) == len(drawn.nodes) + len(drawn.edges)  # one statement a line, none injected
     for line in statements:
         assert re.match(r'^  n\d+( -> n\d+)? \[label="([^"\\\n]|\\.)*"[^"]*("[^"]*"[^"]*)*\];$', line), line
-    if has("Graphviz's dot", shutil.which("dot") is not None):
+    if has("Graphviz's dot", shutil.which("dot") is not None, system=True):
         parsed = json.loads(subprocess.run(["dot", "-Tjson0"], input=text, capture_output=True, text=True,
                                            check=True, timeout=30).stdout)
         assert len(parsed["objects"]) == len(drawn.nodes)
@@ -282,7 +282,7 @@ def test_text_and_json_keep_hostile_names_on_one_line(tmp_path):
     assert {n["name"] for n in document["nodes"]} >= set(HOSTILE)
 
 
-@needs("Graphviz's dot", shutil.which("dot") is not None)
+@needs("Graphviz's dot", shutil.which("dot") is not None, system=True)
 def test_dot_parses_with_graphviz(example_outputs):
     result = subprocess.run(["dot", "-Tjson0"], input=example_outputs["dot"], capture_output=True, text=True,
                             check=False, timeout=30)
@@ -298,17 +298,17 @@ def mermaid_parser(tmp_path_factory) -> Path:
     """mermaid's flowchart parser, run by node: from KUBELINT_SVC_MERMAID or the user cache, else
     installed there from npm; the tests skip where node, npm or the registry is missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
-    require("node", node is not None)
+    require("node", node is not None, system=True)
     if not (MERMAID_HOME / "node_modules" / "mermaid").is_dir():
-        require("npm", npm is not None)
+        require("npm", npm is not None, system=True)
         MERMAID_HOME.mkdir(parents=True, exist_ok=True)
         try:
             result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(MERMAID_HOME),
                                      "mermaid@11"], capture_output=True, text=True, timeout=300, check=False)
         except subprocess.TimeoutExpired:
-            require("mermaid from npm (npm install timed out)", False)
+            require("mermaid from npm (npm install timed out)", False, system=True)
         if result.returncode != 0:
-            require(f"mermaid from npm (npm install failed: {result.stderr.strip()[-200:]})", False)
+            require(f"mermaid from npm (npm install failed: {result.stderr.strip()[-200:]})", False, system=True)
     script = MERMAID_HOME / "kubelint-svc-check.mjs"  # beside node_modules, so `import "mermaid"` resolves
     script.write_text((REPO / "tests" / "mermaid_check.mjs").read_text())
     return script
@@ -320,7 +320,7 @@ def parse_mermaid(script: Path, text: str, tmp_path: Path) -> dict:
     result = subprocess.run(["node", str(script), str(source)], capture_output=True, text=True, timeout=60,
                             check=False)
     if "Cannot find" in result.stderr or "ERR_MODULE_NOT_FOUND" in result.stderr:
-        require(f"mermaid's parser ({result.stderr.strip()[-200:]})", False)
+        require(f"mermaid's parser ({result.stderr.strip()[-200:]})", False, system=True)
     return json.loads(result.stdout)
 
 
