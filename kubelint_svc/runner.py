@@ -345,7 +345,7 @@ def _rendered_resources(
             for plain in resources_of(document, template, node_source):
                 resource = RenderedResource(**{item.name: getattr(plain, item.name) for item in fields(Resource)},
                                             template_map=mapped.get(document.line_offset),
-                                            values_file=render.values_file)
+                                            values_file=render.values_file, chart=render.chart)
                 resource.file = template
                 resource.unit = f"helm:{render.chart}" + (f":{render.values_file}" if render.values_file else "")
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)

@@ -506,3 +506,29 @@ def test_fixes_never_loop(tmp_path, monkeypatch):
     monkeypatch.setattr(fixes, "plan_fixes", endless)
     lint_and_fix(Options(paths=("dns.yaml",), no_cache=True))
     assert len(calls) == MAX_FIX_PASSES
+
+
+# --- Helm: a rendered value is fixed in the values file that set it, or not at all ----------------
+
+
+def _helm_present() -> bool:
+    from kubelint_svc.units import plan
+
+    return shutil.which("helm") is not None or plan.sdk_present()
+
+
+@pytest.mark.skipif(not _helm_present(), reason="neither helm nor the helm extra is installed")
+def test_a_rendered_value_is_fixed_in_values_and_a_template_never(tmp_path, monkeypatch, capsys):
+    chart = tmp_path / "dns"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: dns\nversion: 0.1.0\n")
+    values = "# the resolver\nprotocol: udp   # as the RFC writes it\nport: 53\n"
+    (chart / "values.yaml").write_text(values)
+    template = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  ports:\n"
+                "  - name: dns\n    port: {{ .Values.port }}\n    protocol: {{ .Values.protocol }}\n"
+                "  - name: dns-tcp\n    port: 54\n    protocol: tcp\n")
+    (chart / "templates" / "svc.yaml").write_text(template)
+    _, _, err = fix_run(monkeypatch, capsys, tmp_path, ".")
+    assert (chart / "values.yaml").read_text() == values.replace("protocol: udp", "protocol: UDP")
+    assert (chart / "templates" / "svc.yaml").read_text() == template
+    assert "dns/templates/svc.yaml:12:15: service-port-protocol: not fixed: rendered by Helm from a template" in err
