@@ -1,6 +1,6 @@
 """--fix: the fixes findings offer, planned as text edits of the files that wrote the values and
 written atomically. The public API (also what an editor's code actions use): `plan_fixes`,
-`apply`, `FixPlan`, `FileEdit`, `TextEdit`, `Skipped`.
+`apply`, `FixPlan`, `FileEdit`, `TextEdit`, `Skipped`, `position`.
 
 A fix names nodes (file, line, column: see findings.Edit); planning finds each node again in the
 file's text as it is now and edits only its span, so comments, quoting, key order, indentation
@@ -43,6 +43,13 @@ class TextEdit:
     start: int
     end: int
     text: str
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """0-based (line, column) of an offset of text, the column in code points (an editor that
+    counts UTF-16 units, as LSP does, converts it with the line's text)."""
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
 
 
 @dataclass

@@ -532,3 +532,22 @@ def test_a_rendered_value_is_fixed_in_values_and_a_template_never(tmp_path, monk
     assert (chart / "values.yaml").read_text() == values.replace("protocol: udp", "protocol: UDP")
     assert (chart / "templates" / "svc.yaml").read_text() == template
     assert "dns/templates/svc.yaml:12:15: service-port-protocol: not fixed: rendered by Helm from a template" in err
+
+
+def test_fix_keeps_the_json_report_as_it_is_and_refuses_standard_input(tmp_path, monkeypatch, capsys):
+    from kubelint_svc.fixes import position
+
+    (tmp_path / "dns.yaml").write_text(PROTOCOL.replace("port: 53", "port: 0"))
+    code, out, _ = cli_in_process(monkeypatch, capsys, "lint", "--fix", "--format", "json", "--no-cache", ".",
+                                  cwd=tmp_path)
+    report = json.loads(out)
+    assert code == 1
+    assert set(report) == {"tool", "findings", "summary"}
+    assert set(report["summary"]) == {"files", "objects", "errors", "warnings", "infos"}
+    assert {f["rule"] for f in report["findings"]} == {"service-port-number", "service-no-endpoints"}
+    assert set(report["findings"][0]) == {"rule", "severity", "message", "file", "line", "column", "object", "field",
+                                          "help", "notes"}
+    code, _, err = cli_in_process(monkeypatch, capsys, "lint", "--fix", "-", cwd=tmp_path)
+    assert code == 2
+    assert "not standard input" in err
+    assert position("ab\ncd\n", 4) == (1, 1)
