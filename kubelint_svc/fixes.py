@@ -353,7 +353,8 @@ def _edit(text: str, roots: list[Node], expected: list[Any], edit: Edit) -> Text
     """The text edit that makes edit, with its effect made on expected; or why it cannot be made."""
     place = _find(roots, edit)
     if place is None:
-        return "the file changed since it was linted (the value is not where it was); run again"
+        return ("the value is not written there (the file changed since it was linted, or kustomize made the value); "
+                "left as it is")
     old, new = json.loads(edit.old), json.loads(edit.new)
     if edit.action == "replace":
         return _replace(place, old, new, expected)

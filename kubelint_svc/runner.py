@@ -336,7 +336,8 @@ def _rendered_resources(
         for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
-                findings.extend(registry.loader_findings(document.problems, template))
+                rendered = [replace(problem, removable=False) for problem in document.problems]  # not the template's
+                findings.extend(registry.loader_findings(rendered, template))
             if document.helm_source and document.line_offset not in mapped:
                 written = functools.partial(sources.text, render.chart.parent / document.helm_source)
                 texts.setdefault(template, functools.partial(lambda read: read() or "", written))

@@ -22,7 +22,7 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "service-target-port-undefined": (("service-target-port-undefined",), ("--fix",)),
     "removed-api": (("removed-api",), ("--fix",)),
     "yaml-duplicate-key": (("yaml-duplicate-key",), ("--fix",)),
-    "service-headless-target-port": (("service-headless-target-port",), ("--fix",)),
+    "conventions-headless-target-port": (("conventions-headless-target-port",), ("--fix",)),
     "service-selector-no-match": (("service-selector-no-match",), ("--fix", "--unsafe-fixes")),
     "service-node-port-range": (("service-node-port-range",), ("--fix", "--unsafe-fixes")),
 }
@@ -326,6 +326,7 @@ def test_tabs_and_flow_style_are_edited_in_place(tmp_path, monkeypatch, capsys):
               "  - {name: pg, port: 5432, targetPort: 5432, protocol: tcp}\t# tab before the comment\n"
               "  - name: metrics\n    port: 9187\n    protocol:\ttcp\t\t# tabs around the value\n")
     (tmp_path / "db.yaml").write_text(before)
+    (tmp_path / ".kubelint-svc.yaml").write_text("policy-packs: [conventions]\n")  # the repeated targetPort
     fix_run(monkeypatch, capsys, tmp_path, ".")
     assert (tmp_path / "db.yaml").read_text() == (
         before.replace("targetPort: 5432, protocol: tcp}", "protocol: TCP}")
@@ -342,11 +343,23 @@ def test_a_value_shared_through_an_anchor_is_skipped_with_a_note(tmp_path, monke
 
 
 def test_generated_and_piped_input_is_never_edited(tmp_path, monkeypatch, capsys):
-    rendered = "---\n# Source: chart/templates/svc.yaml\n" + PROTOCOL
+    repeated = PROTOCOL.replace("  name: dns\n", "  name: dns\n  name: dns\n", 1)  # a key repeated, same value
+    rendered = "---\n# Source: chart/templates/svc.yaml\n" + repeated
     (tmp_path / "out.yaml").write_text(rendered)
+    (tmp_path / "chart" / "templates").mkdir(parents=True)  # the template it names: never edited either
+    (tmp_path / "chart" / "templates" / "svc.yaml").write_text(rendered)
     _, _, err = fix_run(monkeypatch, capsys, tmp_path, ".")
     assert "generated output" in err
     assert (tmp_path / "out.yaml").read_text() == rendered
+    import subprocess
+
+    piped = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "--diff", "--no-cache", "-"],
+                           input=rendered, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert piped.returncode == 0, piped.stderr  # nothing to write: the stream's findings name the template
+    assert "chart/templates/svc.yaml:10:15: service-port-protocol: not fixed: it was read from standard input" \
+        in piped.stderr
+    assert "yaml-duplicate-key: not fixed" not in piped.stderr  # helm's output: no fix offered at all
+    assert (tmp_path / "chart" / "templates" / "svc.yaml").read_text() == rendered
 
 
 def test_a_file_with_yaml_errors_is_not_fixed(tmp_path, monkeypatch, capsys):
