@@ -428,11 +428,11 @@ def _replace(place: _Place, old: Any, new: Any, expected: list[Any]) -> TextEdit
     node = place.node
     if not isinstance(node, ScalarNode):
         return "the value is not a scalar any more; run again"
+    written = _scalar_text(new, node.style)
+    if written is None:  # an inline kustomize patch: the value is a line of a text block
+        return "the value is written inside a block of text (an inline patch?); left as it is"
     if _scalar_value(node) != old or isinstance(_scalar_value(node), bool) != isinstance(old, bool):
         return "the file changed since it was linted (the value differs); run again"
-    written = _scalar_text(new, node.style)
-    if written is None:
-        return "the value is a block scalar; left as it is"
     holder = _at(expected, place)
     if holder is None:
         return "the value is not part of the object"

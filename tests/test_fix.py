@@ -564,3 +564,27 @@ def test_fix_keeps_the_json_report_as_it_is_and_refuses_standard_input(tmp_path,
     assert code == 2
     assert "not standard input" in err
     assert position("ab\ncd\n", 4) == (1, 1)
+
+
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "hidden"])
+def test_a_json_patch_value_is_fixed_and_an_inline_patch_is_left_with_a_note(engine, tmp_path, monkeypatch, capsys):
+    root = tmp_path / "repo"
+    files = {
+        "base/app.yaml": BASE_APP,
+        "base/kustomization.yaml": "resources: [app.yaml]\n",
+        "json/kustomization.yaml": "resources: [../base]\npatches:\n- path: p.yaml\n  target: {kind: Service}\n",
+        "json/p.yaml": "- op: replace\n  path: /spec/ports/0/targetPort\n  value: htp   # prod\n",
+        "inline/kustomization.yaml": ("resources: [../base]\npatches:\n- target: {kind: Service}\n  patch: |-\n"
+                                      "    - op: replace\n      path: /spec/ports/0/targetPort\n      value: htp\n"),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    if engine == "hidden":
+        _without_kubectl(tmp_path, monkeypatch)
+    _, _, err = fix_run(monkeypatch, capsys, root, "json", "inline")
+    assert (root / "json/p.yaml").read_text() == files["json/p.yaml"].replace("htp ", "http ")
+    assert (root / "inline/kustomization.yaml").read_text() == files["inline/kustomization.yaml"]
+    note = "inline/kustomization.yaml:4:10: service-target-port-undefined: not fixed: the value is written inside"
+    assert f"{note} a block of text" in err
+    assert (root / "base/app.yaml").read_text() == BASE_APP
