@@ -140,7 +140,7 @@ def apply(plan: FixPlan) -> tuple[list[FileEdit], list[Skipped]]:
 
 
 def _write(edit: FileEdit) -> str | None:
-    top = _top_of(Path(edit.file), edit.path.parent)
+    top = _top_of(edit.path.parent)
     if top is None:
         return "the working directory cannot be resolved"
     why = refusal(edit.path, top)
@@ -161,7 +161,7 @@ def _write(edit: FileEdit) -> str | None:
     return None
 
 
-def _top_of(path: Path, folder: Path) -> Path | None:
+def _top_of(folder: Path) -> Path | None:
     """The work tree a fix may write in: the git work tree holding the file, else the working directory."""
     return git_toplevel(folder) or resolved(Path.cwd())
 
@@ -179,7 +179,7 @@ class _Target:
 
 def _plan_file(file: str, findings: list[Finding], cwd: Path) -> tuple[FileEdit | None, list[Skipped]]:
     named = Path(file) if os.path.isabs(file) else cwd / file
-    top = _top_of(named, named.parent)
+    top = _top_of(named.parent)
     if file == "-" or top is None:
         return None, [Skipped(f, "it was read from standard input") for f in findings]
     why = refusal(named, top)
