@@ -284,6 +284,8 @@ def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> 
     run's. Without write, one pass is planned and nothing is written (--diff)."""
     from kubelint_svc.fixes import apply, plan_fixes
 
+    if write and STDIN in options.paths:  # a second pass would find standard input read already
+        raise UsageError("--fix and --fix-only edit files, not standard input ('-'); --diff shows the fixes")
     outcome = lint(options)
     fixed = Fixed()
     seen: dict[Path, set[str]] = {}  # every text a file had: a fix that would bring one back is a loop

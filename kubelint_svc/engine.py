@@ -293,15 +293,22 @@ def _fix(rule: Rule, resource: Resource, proposal: FixProposal) -> Fix:
     base's), each with the value the object has there now: the file must still hold it."""
     assert rule.fix is not None
     refused = resource.fix_refusal()
-    edits = () if refused else tuple(_edit(resource, change) for change in proposal.changes)
-    return Fix(rule.fix, proposal.title, edits, refused)
+    edits: list[Edit] = []
+    for change in () if refused else proposal.changes:
+        edit = _edit(resource, change)
+        if isinstance(edit, str):
+            return Fix(rule.fix, proposal.title, (), edit)
+        edits.append(edit)
+    return Fix(rule.fix, proposal.title, tuple(edits), refused)
 
 
-def _edit(resource: Resource, change: Change) -> Edit:
+def _edit(resource: Resource, change: Change) -> Edit | str:
     at_key = change.action != "replace"  # a replace names the value; a delete or an insert its entry's key
-    file, line, column, _, _ = resource.locate(change.path, at_key)
+    place = resource.fix_location(change.path, at_key)
+    if isinstance(place, str):
+        return place
     old = None if change.action == "insert" else resource.get(change.path)
-    return Edit(file, line, column, change.action, json.dumps(old), json.dumps(change.value), change.key)
+    return Edit(*place, change.action, json.dumps(old), json.dumps(change.value), change.key)
 
 
 def _note(related: Related) -> Note:

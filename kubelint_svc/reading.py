@@ -354,7 +354,9 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
         file = (document.helm_source if from_stream else None) or source.display
         for p in document.problems:
             line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
-            loaded.findings.extend(registry.loader_findings([replace(p, line=line)], file))
+            # helm's output is generated: a repeated key there is fixed in the chart, not by --fix
+            removable = p.removable and not document.helm_source
+            loaded.findings.extend(registry.loader_findings([replace(p, line=line, removable=removable)], file))
         for resource in resources_of(document, source.display, node_source, attribute_to_template=from_stream):
             if resource is not document.data and reading.wants is not None and \
                     reading.wants(resource.kind, resource.api_version) != FULL:

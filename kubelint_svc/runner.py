@@ -335,7 +335,8 @@ def _rendered_resources(
         for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
-                findings.extend(registry.loader_findings(document.problems, template))
+                rendered = [replace(problem, removable=False) for problem in document.problems]  # not the template's
+                findings.extend(registry.loader_findings(rendered, template))
             if document.helm_source and document.line_offset not in mapped:
                 written = functools.partial(sources.text, render.chart.parent / document.helm_source)
                 texts.setdefault(template, functools.partial(lambda read: read() or "", written))
@@ -344,7 +345,7 @@ def _rendered_resources(
             for plain in resources_of(document, template, node_source):
                 resource = RenderedResource(**{item.name: getattr(plain, item.name) for item in fields(Resource)},
                                             template_map=mapped.get(document.line_offset),
-                                            values_file=render.values_file)
+                                            values_file=render.values_file, chart=render.chart)
                 resource.file = template
                 resource.unit = f"helm:{render.chart}" + (f":{render.values_file}" if render.values_file else "")
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)
