@@ -84,6 +84,7 @@ class Options:
     no_cache: bool = False
     cache_dir: str | None = None  # None: $KUBELINT_SVC_CACHE_DIR, else .kubelint-svc_cache at the project root
     reports: tuple[str, ...] = ()  # files the run writes its report to: not walked as manifests
+    buffers: tuple[tuple[Path, bytes], ...] = ()  # an editor's unsaved texts (real path, bytes): read, not the disk
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ def lint(options: Options) -> Outcome:
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=open_cache(options, planned.config))
+                                    cache=open_cache(options, planned.config), buffers=dict(options.buffers))
     report.findings = planned.tree.settle_findings(report.findings, registry)
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
