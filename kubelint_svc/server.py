@@ -337,9 +337,15 @@ def _can_watch(ls: KubelintServer) -> bool:
 
 
 def serve() -> None:
-    """Serve on stdio. The protocol keeps the real standard output; anything else written there
-    (a library's print, a tool's output) goes to standard error, where it cannot break a message."""
+    """Serve on stdio. The protocol reads and writes copies of standard input and output: the
+    originals become /dev/null and standard error, so that nothing else (a library's print, a
+    tool the run starts, a reader process forked while the protocol's thread waits on its
+    input, which closes sys.stdin first) can read a message or write into one."""
+    protocol_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, sys.stdin.fileno())
+    os.close(null)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    build().start_io(sys.stdin.buffer, protocol_out)
+    build().start_io(protocol_in, protocol_out)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -134,7 +138,8 @@ class Editor:
             self.changed.set()
 
     async def start(self, options: dict | None = None) -> types.InitializeResult:
-        await self.client.start_io(sys.executable, "-m", "kubelint_svc", "server", cwd=str(self.root), env=self.env)
+        await self.client.start_io(sys.executable, "-m", "kubelint_svc", "server", cwd=str(self.root), env=self.env,
+                                   start_new_session=True)  # its own process group: killed whole if it hangs
         capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
             did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=False)))
         result = await self.client.initialize_async(types.InitializeParams(
@@ -203,14 +208,20 @@ class Editor:
         return [action for action in found or [] if isinstance(action, types.CodeAction)]
 
 
-def session(root: Path, tmp_path: Path, scenario: Callable[[Editor], object], options: dict | None = None) -> None:
+def session(root: Path, tmp_path: Path, scenario: Callable[[Editor], object], options: dict | None = None,
+            env: dict[str, str] | None = None) -> None:
     async def run() -> None:
         editor = Editor(root, tmp_path / "cache")
+        editor.env.update(env or {})
         await editor.start(options)
         try:
             await scenario(editor)  # type: ignore[misc]
-        finally:
-            assert await editor.stop() == 0  # shut down as asked, not crashed
+        except BaseException:
+            if editor.client._server is not None:  # a server that hangs is not left behind, nor its children
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(editor.client._server.pid, signal.SIGKILL)
+            raise
+        assert await editor.stop() == 0  # shut down as asked, not crashed
     asyncio.run(run())
 
 
@@ -386,6 +397,56 @@ def test_hostile_files_never_stop_the_server(tmp_path):
         assert not [d for d in found if d.severity == types.DiagnosticSeverity.Error], found
 
     session(root, tmp_path, scenario)
+
+
+def test_the_hostile_input_cases_through_the_server(tmp_path):
+    """tests/test_hostile_input.py's objects with odd values in every field, then its token soup
+    typed into the buffer change after change: every version judged, none an internal error."""
+    from test_hostile_input import BASE, FIELDS, KINDS, ODD_VALUES, set_field
+
+    rng = random.Random(24)
+    documents = []
+    for kind, api_version in KINDS.items():
+        for path in FIELDS:
+            document = copy.deepcopy(BASE)
+            document.update(apiVersion=api_version, kind=kind)
+            set_field(document, path, rng.choice(ODD_VALUES))
+            documents.append(json.dumps(document))
+    tokens = ["apiVersion: v1\n", "kind: Service\n", "metadata:\n", "  name: x\n", "spec:\n", "  ports:\n",
+              "  - port: 80\n", "---\n", "...\n", "&a ", "*a ", "[", "]", "{", "}", ": ", "- ", "!!python/object ",
+              "? ", "|\n", ">\n", "'", '"', "\t", "%YAML 1.1\n", "<<: ", "#", "\n", "  ", "key", "123", "${X}",
+              "\r\n", "\ufeff", "!custom ", "~", ",", "@", "`", "\x01"]
+    root = git_repository(tmp_path / "repo", {"odd.yaml": "\n---\n".join(documents), "svc.yaml": SERVICE})
+
+    async def scenario(editor: Editor) -> None:
+        uri = editor.open("odd.yaml")
+        found = await editor.diagnostics(uri)
+        assert found
+        assert "internal-error" not in rules_of(found)
+        uri = editor.open("svc.yaml")
+        await editor.diagnostics(uri)
+        for _ in range(25):
+            version = editor.versions[uri] + 1
+            editor.change("svc.yaml", "".join(rng.choice(tokens) for _ in range(rng.randint(1, 60))))
+            found = await editor.diagnostics(uri, version=version)
+            assert "internal-error" not in rules_of(found), found
+
+    session(root, tmp_path, scenario, {"debounceMs": 0})
+
+
+def test_a_cold_run_read_by_forked_processes_answers(tmp_path):
+    """A large cold run reads its files in forked processes, which close sys.stdin first: the
+    protocol's reader thread must not hold it (it did, and every reader process hung)."""
+    big = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big-{n}\ndata:\n  blob: " + "x" * 300_000 + "\n"
+    files = {f"big-{n}.yaml": big.replace("{n}", str(n)) for n in range(16)}
+    root = git_repository(tmp_path / "repo", {**files, "svc.yaml": SERVICE.replace("port: 80", "port: 0")})
+
+    async def scenario(editor: Editor) -> None:
+        uri = editor.open("svc.yaml")
+        found = await editor.diagnostics(uri)
+        assert any(d.severity == types.DiagnosticSeverity.Error for d in found), found
+
+    session(root, tmp_path, scenario, env={"KUBELINT_SVC_JOBS": "2"})
 
 
 def test_a_file_outside_any_repository_is_judged_alone(tmp_path):
