@@ -79,8 +79,8 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
     if why is not None:
         judged.diagnostics = [_message_at_top(f"not linted: {file.name}: {why}", "path-outside-tree")]
         return judged
-    if not file.is_file():
-        return judged  # a new file not saved yet: judged once it is on disk, as its repository will read it
+    if not file.is_file() or file.suffix.lower() not in MANIFEST_SUFFIXES:
+        return judged  # not saved yet, or no manifest (pyproject.toml): nothing to say
     buffers, others = [], []
     for path, text in texts.items():
         real = confined(path, top)

@@ -325,6 +325,8 @@ def test_configuration_is_read_again_when_it_changes(tmp_path):
         editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([types.FileEvent(
             editor.uri(".kubelint-svc.yaml"), types.FileChangeType.Created)]))
         await editor.diagnostics(uri, lambda ds: "service-selector-no-match" not in rules_of(ds))
+        config = editor.open("pyproject.toml", "[tool.kubelint-svc]\n")  # no manifest: nothing said on it
+        assert not await editor.diagnostics(config)
         (root / ".kubelint-svc.yaml").write_text("rules:\n  service-selector-no-such-rule: off\n")
         editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([types.FileEvent(
             editor.uri(".kubelint-svc.yaml"), types.FileChangeType.Changed)]))
