@@ -199,7 +199,7 @@ def child(mode: str, target: str) -> None:
 
         from kubelint_svc.engine import Registry
         from kubelint_svc.inputs import discover
-        from kubelint_svc.runner import Settings, lint
+        from kubelint_svc.runner import Settings, lint_files
         from kubelint_svc.schemas import bundled_versions
 
         # "lint", or "lint:ENGINE" (kustomize auto/fallback/off); "lint:serial" builds one root at a time
@@ -207,7 +207,7 @@ def child(mode: str, target: str) -> None:
         if engine == "serial":
             engine, os.environ["KUBELINT_SVC_JOBS"] = "auto", "1"
         settings = Settings(bundled_versions()[-1], kustomize=engine)
-        report = lint(discover([target]), settings, Registry.builtin())
+        report = lint_files(discover([target]), settings, Registry.builtin())
         documents = report.objects
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
+from kubelint_svc.cache_folders import open_kept
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import (
     KUSTOMIZE_SETTINGS,
@@ -25,7 +26,8 @@ from kubelint_svc.config import (
 )
 from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
 from kubelint_svc.engine import Registry, Rule, RuleError
-from kubelint_svc.findings import SEVERITIES, Report, at_or_above
+from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
+from kubelint_svc.fixes import FileEdit, Skipped
 from kubelint_svc.inputs import (
     STDIN,
     ExcludeGlob,
@@ -193,7 +195,7 @@ def _shown(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class RunSetup:
     """What a run will read, under which configuration: what --show-files and --show-settings
     print, and what lint runs."""
 
@@ -206,7 +208,7 @@ class Plan:
     exclusions: Exclusions
 
 
-def plan_run(options: Options) -> Plan:
+def plan_run(options: Options) -> RunSetup:
     """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
@@ -242,7 +244,7 @@ def plan_run(options: Options) -> Plan:
         "kubernetes-version": settings.kubernetes_version, "node-port-range": f"{low}-{high}",
         "namespace": settings.namespace, "fail-on": settings.fail_on, "kustomize": settings.kustomize,
     })
-    return Plan(config, settings, inputs, context, tuple(warnings), tree, exclusions)
+    return RunSetup(config, settings, inputs, context, tuple(warnings), tree, exclusions)
 
 
 def lint(options: Options) -> Outcome:
@@ -260,6 +262,56 @@ def lint(options: Options) -> Outcome:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
     return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+
+
+MAX_FIX_PASSES = 5  # a fix can reveal another (a version replaced, then its selector): a few passes, never a loop
+
+
+@dataclass
+class Fixed:
+    """What --fix changed (or, with --diff, would change): the files, the findings fixed, and
+    the fixes skipped, each with why."""
+
+    files: list[FileEdit] = dataclasses.field(default_factory=list)
+    fixed: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+
+    def diff(self) -> str:
+        return "".join(edit.diff() for edit in self.files)
+
+
+def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> tuple[Outcome, Fixed]:
+    """Lint, apply the fixes the findings offer (safe ones; unsafe too when asked) and lint
+    again, until a pass changes nothing (at most MAX_FIX_PASSES); the outcome is the last
+    run's. Without write, one pass is planned and nothing is written (--diff)."""
+    from kubelint_svc.fixes import apply, plan_fixes
+
+    outcome = lint(options)
+    fixed = Fixed()
+    seen: dict[Path, set[str]] = {}  # every text a file had: a fix that would bring one back is a loop
+    for _ in range(MAX_FIX_PASSES):
+        plan = plan_fixes(outcome.report.findings, unsafe)
+        fixed.skipped = list(plan.skipped)
+        for edit in list(plan.files):
+            texts = seen.setdefault(edit.path, {edit.before})
+            if edit.after in texts:
+                plan.files.remove(edit)
+                fixed.skipped += [Skipped(finding, "it would undo an earlier fix") for finding in edit.fixed]
+        if not write:
+            fixed.files, fixed.fixed = plan.files, plan.fixed
+            return outcome, fixed
+        written, failed = apply(plan)
+        fixed.skipped += failed
+        if not written:
+            break
+        for edit in written:
+            seen[edit.path].add(edit.after)
+            fixed.fixed += edit.fixed
+            fixed.files = [*(f for f in fixed.files if f.path != edit.path), edit]
+        outcome = lint(options)
+    outcome.report.fixed = len(fixed.fixed)
+    outcome.report.fixed_files = len(fixed.files)
+    return outcome, fixed
 
 
 def _including_builds(
@@ -303,12 +355,50 @@ def open_cache(options: Options, config: Config) -> Cache | None:
     --no-cache or where no cache can be kept."""
     if options.no_cache:
         return None
+    return open_kept(cache_folder(options, config), cache_generation())
+
+
+def cache_folder(options: Options, config: Config) -> Path:
+    """--cache-dir, else $KUBELINT_SVC_CACHE_DIR, else `.kubelint-svc_cache` in the project root."""
     chosen = options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR")
     root = config.path.parent if config.path is not None else Path.cwd()
-    return Cache.open(Path(chosen) if chosen else root / CACHE_FOLDER)
+    return Path(chosen) if chosen else root / CACHE_FOLDER
 
 
-def describe_settings(planned: Plan, options: Options) -> list[str]:
+def cache_generation() -> str:
+    """The folder of this version of the tool inside the cache folder: the version, and the
+    digest of its code and bundled schemas (an edited checkout is a version of its own)."""
+    from kubelint_svc import __version__
+    from kubelint_svc.reading import tool_fingerprint
+
+    return f"{__version__}-{tool_fingerprint()[:12]}"
+
+
+def clean(options: Options) -> tuple[list[str], list[str]]:
+    """`kubelint-svc clean`: remove the project's cache folders (--cache-dir or
+    $KUBELINT_SVC_CACHE_DIR when given, else the project root's and every one below the working
+    directory, as `ruff clean`); (folders removed, "folder: why not" for those left alone)."""
+    from kubelint_svc.cache_folders import cache_folders_under, remove_cache_folder
+    from kubelint_svc.inputs import git_toplevel
+
+    working = Path.cwd()
+    folder = cache_folder(options, load_configuration(options.config_file))
+    explicit = bool(options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR"))
+    candidates = [folder] if explicit else [folder, *cache_folders_under(working)]
+    removed, refused = [], []
+    for candidate in dict.fromkeys(Path(os.path.abspath(path)) for path in candidates):
+        if not os.path.lexists(candidate):
+            continue
+        parent = resolved(candidate.parent) or candidate.parent
+        why = remove_cache_folder(candidate, git_toplevel(parent) or parent, working)
+        if why is None:
+            removed.append(shown_path(candidate))
+        else:
+            refused.append(f"{shown_path(candidate)}: {why}")
+    return removed, refused
+
+
+def describe_settings(planned: RunSetup, options: Options) -> list[str]:
     """--show-settings: the configuration file found and every setting as the run resolves it,
     then the files another configuration governs."""
     config, settings = planned.config, planned.settings
@@ -414,7 +504,8 @@ def check_output_file(output_file: str, append: bool, flag: str) -> None:
 
 
 def _check_yaml_to_append(target: Path) -> None:
-    from kubelint_svc.loader import UnreadableFile, decode, parse_stream, read_bounded
+    from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
+    from kubelint_svc.loader import parse_stream
 
     where = f"--append: {target}"
     if target.suffix.lower() == ".json":
@@ -484,9 +575,6 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     exists = existing_service(service, [*run.resources, *run.context_resources], outcome.settings.namespace)
     return Exposed(service, target, (*outcome.warnings, *not_read(outcome, "read"), *exposure.notes,
                                      *([exists] if exists else []), *notes), outcome.read)
-
-
-GRAPH_FORMATS = ("text", "mermaid", "dot", "json")
 
 
 def _focus_kinds() -> dict[str, str]:

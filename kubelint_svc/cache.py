@@ -24,13 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.loader import UnreadableFile, read_bounded
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
 
 CACHE_FOLDER = ".kubelint-svc_cache"
 _FORMAT = b"kubelint-svc cache 1\n"
 _MAC_SIZE = 32
 _MAX_ENTRY_BYTES = 256 * 1024 * 1024
-_GITIGNORE = "# made by kubelint-svc: nothing here belongs in version control\n*\n"
+GITIGNORE = "# made by kubelint-svc: nothing here belongs in version control\n*\n"
 
 
 # A file whose size, times and inode are what they were when it was read, and that had not
@@ -88,7 +88,7 @@ class Cache:
         try:
             if not folder.is_symlink() and not folder.exists():
                 folder.mkdir(parents=True)
-                (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+                (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
             if folder.is_symlink() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
                 return None
         except OSError:

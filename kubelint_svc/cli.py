@@ -7,10 +7,9 @@ import re
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand, TyperGroup
 
 from kubelint_svc import __version__
@@ -24,11 +23,15 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _NO_BREAK_HYPHEN = "\u2011"
 _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
 _REQUIRED_METAVAR = re.compile(r"\{([A-Z][A-Z/_-]*)\}")
+# click's HelpFormatter, reached through the public Context rather than typer's vendored `_click`
+_HelpFormatter: Any = typer.Context.formatter_class
 
 
-class _PlainHelpFormatter(HelpFormatter):
+class _PlainHelpFormatter(_HelpFormatter):  # type: ignore[misc]  # click's class, typed Any here
     """click's help, wrapped at spaces only: `.kubelint-svc.yaml` or `--node-port-range` never
     split at a hyphen, whatever the width."""
+
+    width: int
 
     def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
         super().__init__(indent_increment, width, max_width)
@@ -161,10 +164,19 @@ def _with_detected_shell(args: list[str]) -> list[str]:
     in, as typer detects it (typer 0.28's options cannot take a value or none)."""
     if not args or args[0] not in _COMPLETION_OPTIONS or (len(args) > 1 and not args[1].startswith("-")):
         return args
-    from typer._completion_shared import _get_shell_name
-
-    detected = _get_shell_name()
+    detected = _shell_name()
     return [args[0], detected, *args[1:]] if detected is not None and detected in Shell.__members__ else args
+
+
+def _shell_name() -> str | None:
+    """The shell this runs in, lowercase, as typer detects it (with shellingham, its dependency)."""
+    import shellingham
+
+    try:
+        name, _ = shellingham.detect_shell()
+    except shellingham.ShellDetectionFailure:
+        return None
+    return str(name)
 
 
 @app.callback()
@@ -241,8 +253,8 @@ def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> boo
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-@app.command(cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
-def lint(
+@app.command("lint", cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
+def lint_command(
     paths: list[str] | None = typer.Argument(
         None, metavar="[PATH]...",
         help="Files or directories to lint (directories recursively); '-' reads standard input.",
@@ -324,6 +336,16 @@ def lint(
         None, "--cache-dir", metavar="DIR", envvar="KUBELINT_SVC_CACHE_DIR", show_envvar=False,
         help="Where the cache lives [default: .kubelint-svc_cache in the project root; env: KUBELINT_SVC_CACHE_DIR].",
     ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Apply the safe fixes findings offer, in the files that wrote the values; report the rest."
+    ),
+    unsafe_fixes: bool = typer.Option(
+        False, "--unsafe-fixes", help="With --fix, --fix-only or --diff: also fixes that change behaviour on purpose."
+    ),
+    diff: bool = typer.Option(
+        False, "--diff", help="Print the fixes as a unified diff and write nothing; exit 1 when there are any."
+    ),
+    fix_only: bool = typer.Option(False, "--fix-only", help="Apply the fixes and report no findings (exit 0)."),
 ) -> None:
     """Lint manifests and report findings with their file, line and column."""
     from kubelint_svc.app import Options, UsageError, check_output_file
@@ -346,7 +368,8 @@ def lint(
     try:
         if output is not None:  # a refused output is said before any file is read
             check_output_file(output, False, "--output")
-        outcome = run(options)
+        fixed = _fix(options, unsafe_fixes, diff, fix_only) if fix or diff or fix_only else None
+        outcome = fixed or run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
     _warn(outcome.warnings)
@@ -355,6 +378,29 @@ def lint(
 
 
 _STATISTICS_FORMATS = (OutputFormat.text, OutputFormat.concise, OutputFormat.json)
+
+
+def _fix(options: Options, unsafe: bool, diff: bool, fix_only: bool) -> Outcome | None:
+    """--diff and --fix-only end here (exit code); --fix writes, and the caller reports what remains."""
+    from kubelint_svc.app import lint_and_fix
+    from kubelint_svc.reporters.escaping import visible
+
+    outcome, fixed = lint_and_fix(options, unsafe, write=not diff)
+    ends_here = diff or fix_only
+    _warn([*(outcome.warnings if ends_here else ()), *(skipped.describe() for skipped in fixed.skipped)])
+    count = f"{len(fixed.fixed)} finding{'' if len(fixed.fixed) == 1 else 's'}"
+    files = f"{len(fixed.files)} file{'' if len(fixed.files) == 1 else 's'}"
+    if diff:  # the text comes from the files: shown, never able to steer the terminal
+        for line in fixed.diff().splitlines(keepends=True):
+            body = line.rstrip("\r\n")
+            sys.stdout.write("\t".join(visible(part) for part in body.split("\t")) + line[len(body):])
+        typer.echo(f"Would fix {count} in {files}." if fixed.files else "No fixes to apply.", err=True)
+        raise typer.Exit(EXIT_FINDINGS if fixed.files else EXIT_CLEAN)
+    if fix_only:
+        left = len(outcome.report.findings)
+        typer.echo(f"Fixed {count} in {files} ({left} remaining).")
+        raise typer.Exit(EXIT_CLEAN)
+    return outcome
 
 
 def _warn(warnings: Sequence[str]) -> None:
@@ -626,6 +672,9 @@ def explain(
     parts = [f"{rule.id} ({rule.severity}{pack})", "", visible(rule.summary), "", rule.rationale]
     if rule.kinds:
         parts += ["", "Applies to: " + ", ".join(rule.kinds)]
+    if rule.fix:
+        parts += ["", f"Fix: {rule.fix}" + (" (lint --fix)" if rule.fix == "safe" else
+                                            ", it changes behaviour on purpose (lint --fix --unsafe-fixes)")]
     if rule.failing_example.strip():
         parts += ["", "Failing example:", "", _indent(rule.failing_example)]
     if rule.passing_example.strip():
@@ -662,6 +711,30 @@ def server() -> None:
     serve()
 
 
+@app.command(cls=_PlainCommand, short_help="Remove the project's cache folders (as ruff clean).")
+def clean(
+    config_file: str | None = CONFIG_OPTION,
+    cache_dir: str | None = typer.Option(
+        None, "--cache-dir", metavar="DIR", envvar="KUBELINT_SVC_CACHE_DIR", show_envvar=False,
+        help="The cache folder to remove [default: the project root's and every one below here].",
+    ),
+) -> None:
+    """Remove the cache folders kubelint-svc made for this project; nothing else is ever removed."""
+    from kubelint_svc.app import Options, UsageError
+    from kubelint_svc.app import clean as clean_caches
+
+    try:
+        removed, refused = clean_caches(Options(config_file=config_file, cache_dir=cache_dir))
+    except UsageError as error:
+        raise _usage_error(str(error)) from None
+    for folder in removed:
+        typer.echo(f"Removed {folder}")
+    if not removed and not refused:
+        typer.echo("No cache folder to remove.")
+    if refused:
+        raise _usage_error("; ".join(f"left {line}" for line in refused))
+
+
 def _safe_lines(text: str) -> str:
     """Text of several lines from a rule pack: each line escaped, none able to pass for a
     workflow command."""
@@ -674,6 +747,15 @@ def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.rstrip("\n").split("\n"))
 
 
+def _show_help_and_exit() -> None:
+    """What click does for a group run without arguments (its NoArgsIsHelpError, which it names
+    only in typer's private `_click`): the group's help on stderr, and a usage error's exit code."""
+    command = typer.main.get_command(app)
+    with command.make_context("kubelint-svc", [], resilient_parsing=True) as context:
+        typer.echo(context.get_help(), err=True, color=context.color)
+    raise SystemExit(EXIT_USAGE)
+
+
 def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         if hasattr(stream, "reconfigure"):
@@ -682,14 +764,12 @@ def main() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
+    args = _with_detected_shell(sys.argv[1:])
+    if not args and not os.environ.get(_COMPLETE_VARIABLE):  # click's no_args_is_help: the help on stderr, exit 2
+        _show_help_and_exit()
     try:
-        code = app(args=_with_detected_shell(sys.argv[1:]), prog_name="kubelint-svc", standalone_mode=False)
+        code = app(args=args, prog_name="kubelint-svc", standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors: one line, as the README promises
-        from typer._click.exceptions import NoArgsIsHelpError
-
-        if isinstance(error, NoArgsIsHelpError):
-            error.show()
-            raise SystemExit(EXIT_USAGE) from None
         message = " ".join(error.format_message().replace("Value error, ", "").split())
         raise SystemExit(_usage_error(message).exit_code) from None
     except typer.Abort:  # end of input at a prompt: exit codes stay 0, 1 and 2

@@ -4,7 +4,6 @@ every key is checked, and every path it names must stay inside the repository.""
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import sys
@@ -12,17 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc.composing import child_node, locate
+from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import SEVERITIES
 from kubelint_svc.kinds import PodTemplateKind
-from kubelint_svc.loader import (
-    UnreadableFile,
-    YamlFileError,
-    child_node,
-    decode,
-    locate,
-    read_bounded,
-    read_documents,
-)
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.suggestions import did_you_mean
 
@@ -35,8 +28,6 @@ KEYS = (
     "pod-templates",
 )
 SCALAR_KEYS = ("kubernetes-version", "node-port-range", "namespace", "fail-on", "helm-release")
-# a Helm release name: lowercase DNS label characters, at most 53 (helm's own rule)
-_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 KUSTOMIZE_SETTINGS = ("auto", "kubectl", "kustomize", "fallback", "off")
 LOAD_RESTRICTOR_SETTINGS = ("rootOnly", "none")
 
@@ -70,15 +61,6 @@ class Config:
         line = self.lines.get(key)
         return f"{self.path}:{line}" if line else str(self.path)
 
-    def excludes(self, file: Path) -> bool:
-        if not self.exclude or self.path is None:
-            return False
-        real, folder = resolved(file), resolved(self.path.parent)
-        if real is None or folder is None or not is_inside(real, folder):
-            return False
-        relative = real.relative_to(folder).as_posix()
-        return any(fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, glob.rstrip("/") + "/*")
-                   for glob in self.exclude)
 
 
 def find_config(start: Path) -> Path | None:

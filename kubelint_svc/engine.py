@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import importlib
+import json
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -27,13 +28,25 @@ from kubelint_svc.checks.api import (
     reads_header_only,
 )
 from kubelint_svc.checks.safe_schema import StepBudgetExceeded, step_budget
-from kubelint_svc.findings import SEVERITIES, SEVERITY_RANK, FieldPath, Finding, Note, format_field_path
+from kubelint_svc.composing import locate
+from kubelint_svc.file_reads import Problem
+from kubelint_svc.findings import (
+    FIX_SAFETIES,
+    SEVERITIES,
+    SEVERITY_RANK,
+    Edit,
+    FieldPath,
+    Finding,
+    Fix,
+    Note,
+    format_field_path,
+)
 from kubelint_svc.kinds import api_group, kind_selected
-from kubelint_svc.loader import Problem, YamlFileError, locate, read_documents
-from kubelint_svc.model import Resource
+from kubelint_svc.loader import YamlFileError, read_documents
+from kubelint_svc.model import Change, FixProposal, Resource
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import bare_placeholder, is_placeholder, placeholder_note
-from kubelint_svc.suggestions import did_you_mean, shortened
+from kubelint_svc.suggestions import clipped, did_you_mean
 
 if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
@@ -59,6 +72,7 @@ class Rule:
     namespaces: tuple[str, ...] = ()  # globs; "!glob" excludes
     where: dict[str, Any] | None = None  # JSON Schema an object must match to be in scope
     params: Any = None  # a function check's typed parameters, built when the rule is read
+    fix: str | None = None  # "safe" | "unsafe": the fixes its findings offer (--fix, --unsafe-fixes)
 
     @property
     def stage(self) -> str:
@@ -125,7 +139,7 @@ class Registry:
         for rule_id, setting in settings.items():
             if rule_id not in by_id:
                 where = config.where(f"rules.{rule_id}") if hasattr(config, "where") else "config"
-                raise RuleError(f"{where}: unknown rule id {shortened(rule_id)!r}{did_you_mean(rule_id, by_id)} "
+                raise RuleError(f"{where}: unknown rule id {clipped(rule_id)!r}{did_you_mean(rule_id, by_id)} "
                                 "(`kubelint-svc rules` lists them)")
             rule = by_id[rule_id]
             if setting == "off":
@@ -239,7 +253,11 @@ class Registry:
         severity = rule.severity
         if problem.severity is not None:
             severity = min(problem.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
-        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column)
+        fix = None
+        if problem.removable and rule.fix is not None:  # a repeated key with the same value: nothing is lost
+            fix = Fix(rule.fix, "remove the repeated key", (Edit(file, problem.line, problem.column, "delete"),),
+                      "it was read from standard input" if file == "-" else "")
+        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column, fix=fix)
 
     def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
         """Findings for the YAML problems of one file, leaving out those of rules turned off."""
@@ -269,7 +287,24 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         end_column=end_column,
         help=hit.help,
         notes=tuple(_note(related) for related in hit.related),
+        fix=_fix(rule, resource, hit.fix) if hit.fix is not None and rule.fix is not None else None,
     )
+
+
+def _fix(rule: Rule, resource: Resource, proposal: FixProposal) -> Fix:
+    """A check's proposal as edits of the nodes that wrote the values (a kustomize patch's, a
+    base's), each with the value the object has there now: the file must still hold it."""
+    assert rule.fix is not None
+    refused = resource.fix_refusal()
+    edits = () if refused else tuple(_edit(resource, change) for change in proposal.changes)
+    return Fix(rule.fix, proposal.title, edits, refused)
+
+
+def _edit(resource: Resource, change: Change) -> Edit:
+    at_key = change.action != "replace"  # a replace names the value; a delete or an insert its entry's key
+    file, line, column, _, _ = resource.locate(change.path, at_key)
+    old = None if change.action == "insert" else resource.get(change.path)
+    return Edit(file, line, column, change.action, json.dumps(old), json.dumps(change.value), change.key)
 
 
 def _note(related: Related) -> Note:
@@ -282,7 +317,7 @@ CHECK_KEYS = {
     "json-schema": {"json-schema", "message"},
     "reported-by": {"reported-by"},
 }
-RULE_KEYS = {"id", "severity", "summary", "rationale", "kinds", "check", "examples", "namespaces", "where"}
+RULE_KEYS = {"id", "severity", "summary", "rationale", "kinds", "check", "examples", "namespaces", "where", "fix"}
 
 
 def _unique(rules: list[Rule]) -> list[Rule]:
@@ -369,6 +404,10 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
     severity = entry.get("severity")
     if severity not in SEVERITIES:
         raise RuleError(f"{where('severity')}: rule {rule_id!r}: severity must be one of {', '.join(SEVERITIES)}")
+    fix = entry.get("fix")
+    if fix is not None and (user or fix not in FIX_SAFETIES):
+        raise RuleError(f"{where('fix')}: rule {rule_id!r}: fix must be one of {', '.join(FIX_SAFETIES)}"
+                        + (" (and only a built-in rule's check offers one)" if user else ""))
     check = entry.get("check")
     kind = next((k for k in CHECK_KEYS if isinstance(check, dict) and k in check), None)
     if not isinstance(check, dict) or kind is None:
@@ -418,6 +457,7 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         pack=pack,
         namespaces=tuple(entry.get("namespaces") or ()),
         where=entry.get("where"),
+        fix=fix,
     )
 
 

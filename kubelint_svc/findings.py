@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+FIX_SAFETIES = ("safe", "unsafe")
 
 # A place in an object, key by key and index by index: ("spec", "ports", 0, "port").
 FieldPath = tuple[str | int, ...]
@@ -41,6 +42,36 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """One change a fix makes, named by the node the user wrote (1-based line and column of its
+    first character in file): kubelint_svc/fixes.py finds that node again in the file's text and
+    edits only its span. `old` and `new` are JSON texts (hashable, and kept in the cache as they
+    are): the value the linted object had there, which the file must still hold, and the value
+    to give it."""
+
+    file: str
+    line: int
+    column: int
+    action: str  # "replace" a scalar value, "delete" the mapping entry whose key is there, or "insert" key
+    old: str = "null"
+    new: str = "null"
+    key: str = ""  # the key an insert adds to the mapping that is the value of the entry whose key is there
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to fix a finding, as text edits of the files that wrote the value: `safe` keeps what
+    the author meant, `unsafe` changes behaviour on purpose (applied only with --unsafe-fixes).
+    refused says why no edit can be offered (a value Helm rendered from a template, a stream
+    read from standard input): the finding's fix is then skipped with that note."""
+
+    safety: str  # "safe" | "unsafe"
+    title: str  # what it does, one line: `set protocol to 'TCP'`
+    edits: tuple[Edit, ...] = ()
+    refused: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: str
@@ -54,6 +85,7 @@ class Finding:
     end_column: int | None = None  # exclusive
     help: tuple[str, ...] = ()  # how to fix it: the closest match, the names declared
     notes: tuple[Note, ...] = ()  # related places
+    fix: Fix | None = None  # how --fix changes the files (never shown in the JSON report: a contract)
 
     @property
     def text(self) -> str:
@@ -98,12 +130,14 @@ class Report:
     object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
     # (file, line) -> the text of that line as read, for the findings' and notes' lines only
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
+    fixed: int = 0  # findings --fix fixed (not among findings: those remain)
+    fixed_files: int = 0  # files --fix changed
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
 
 
-def shortened(items: list[str], limit: int = 3) -> str:
+def listed_briefly(items: list[str], limit: int = 3) -> str:
     """`a, b, c and 4 more`: a long list of names cut, saying how much was left out."""
     if len(items) <= limit:
         return ", ".join(items)

@@ -305,18 +305,6 @@ class IgnoreFiles:
             found = self._by_parts[parts] = self._patterns_of(self.top.joinpath(*parts))
         return found
 
-    def ignores(self, path: Path, is_dir: bool) -> IgnorePattern | None:
-        """Is path, or any folder it is in below top, ignored? (For a file named explicitly.)"""
-        try:
-            parts = path.relative_to(self.top).parts
-        except ValueError:
-            return None
-        for count in range(1, len(parts)):
-            found = self.match(self.top / Path(*parts[:count]), True)
-            if found is not None:
-                return found
-        return self.match(path, is_dir)
-
 
 def _shown(path: Path) -> Path:
     cwd = Path.cwd()

@@ -8,9 +8,10 @@ from typing import Any
 
 from ruamel.yaml.nodes import Node
 
+from kubelint_svc.composing import Document, child_node, locate, locate_span
 from kubelint_svc.findings import FieldPath, ObjectRef
 from kubelint_svc.kinds import api_group, builtin_kind
-from kubelint_svc.loader import Document, DocumentTrees, child_node, locate, locate_span
+from kubelint_svc.loader import DocumentTrees
 
 POD_TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"),
@@ -21,6 +22,37 @@ POD_TEMPLATE_PATHS = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a fix makes to an object, at a path of it (the engine finds the file and the
+    node that wrote it there): replace the value, delete the entry, or insert key with value
+    into the mapping at path."""
+
+    action: str  # "replace" | "delete" | "insert"
+    path: FieldPath
+    value: Any = None
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class FixProposal:
+    """How a check would fix what it reports: a title (`set protocol to 'TCP'`) and the changes.
+    Whether it is safe is the rule's word (`fix:` in rules/*.yaml), not the check's."""
+
+    title: str
+    changes: tuple[Change, ...]
+
+
+def replaced(path: FieldPath, value: Any, title: str) -> FixProposal:
+    """The fix that sets the value at path."""
+    return FixProposal(title, (Change("replace", path, value),))
+
+
+def removed(path: FieldPath, title: str) -> FixProposal:
+    """The fix that deletes the entry at path."""
+    return FixProposal(title, (Change("delete", path),))
 
 
 class NodeSource:
@@ -113,6 +145,15 @@ class Resource:
         """(file, line, column, end line, end column) of path: where a finding about it points.
         A built object's fields may have been written in several files."""
         return (self.file, *self.span(path, at_key))
+
+    def fix_refusal(self) -> str:
+        """Why a fix may not edit the files this object was read from, or "": what a stream read
+        from standard input or helm's output says was generated, not written there."""
+        if self.unit == "-":
+            return "it was read from standard input"
+        if self.rendered_from is not None or self.line_offset:
+            return "it is generated output (helm template); fix the chart instead"
+        return ""
 
     def whole_body(self) -> dict[str, Any] | str:
         """The object as written, all of it, for one read for its header: composed again from its

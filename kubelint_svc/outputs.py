@@ -46,6 +46,21 @@ def output_target(name: str, flag: str = "--output") -> Path:
     return _target(name, flag, create=False)
 
 
+def rewrite_file(path: Path, data: bytes, top: Path) -> None:
+    """Replace a file the run read with data (what --fix writes): its real path, after every
+    symlink, must lie inside the work tree top and outside any git directory (paths.refusal). The
+    real file is replaced, not a link to it: a temporary file beside it, renamed onto it, its mode
+    kept."""
+    why = refusal(path, top)
+    real = resolved(path)
+    if why is not None or real is None:
+        raise OutputRefused(f"{path}: {why or 'cannot be resolved'}; not written")
+    try:
+        _replace(real, data)
+    except OSError as error:
+        raise OutputRefused(f"{path}: cannot write it: {error.strerror or error}") from None
+
+
 def _named(flag: str, name: str) -> str:
     """The output as messages name it: with the flag that named it, when there is one."""
     return f"{flag} {name}" if flag else name

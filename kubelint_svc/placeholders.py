@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubelint_svc.loader import Problem
+from kubelint_svc.file_reads import Problem
 
 # `${VAR}`, `${VAR:-default}` (envsubst and friends) and `{{ .Values.x }}` (Go/Helm templates)
 PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=+?][^}]*)?\}|\{\{.*?\}\}")

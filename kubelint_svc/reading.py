@@ -14,39 +14,28 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import kubelint_svc
+from kubelint_svc import pool
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
+from kubelint_svc.composing import MAX_NODES, Stream
 from kubelint_svc.engine import Registry
-from kubelint_svc.findings import Finding, Note, ObjectRef
+from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
+from kubelint_svc.findings import Edit, Finding, Fix, Note, ObjectRef
+from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP, Wants
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
-from kubelint_svc.kustomize import KustomizeIndex, Transform, apply_transform
-from kubelint_svc.loader import (
-    FULL,
-    HEADER,
-    HEADER_KEYS,
-    MAX_FILE_BYTES,
-    MAX_NODES,
-    SKIP,
-    Problem,
-    Stream,
-    UnreadableFile,
-    Wants,
-    decode,
-    parse_stream,
-    read_bounded,
-)
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import resolved
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
-from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.suppressions import Suppression, comment_suppressions
+from kubelint_svc.units.kustomize.light_view import KustomizeIndex, Transform, apply_transform
 from kubelint_svc.units.plan import Plan, normal
 
 
@@ -152,7 +141,7 @@ def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunCo
     """Every file as its unit sees it, in order: set aside (with its note), read only for its
     YAML problems and comments when a build judges its objects, or linted as written (and
     judged one object at a time when run is given). What the cache does not hold is read in
-    a pool of processes when there is enough of it to pay for one (see _pool_size)."""
+    a pool of processes when there is enough of it to pay for one (see pool.pool_size)."""
     results: list[Loaded | None] = []
     jobs: list[tuple[int, _Job]] = []
     for source in sources:
@@ -162,10 +151,13 @@ def load_all(sources: list[InputFile], units: Plan, reading: Reading, run: RunCo
             results.append(None)
         else:
             results.append(found)
-    workers = _pool_size([job for _, job in jobs])
+    workers = pool.pool_size([job.size for _, job in jobs])
     if workers > 1:
-        for (index, job), entry in zip(jobs, _in_pool(workers, [job for _, job in jobs], reading, run), strict=True):
-            results[index] = _kept(job, entry, reading, run)
+        pending = [job for _, job in jobs]
+        done = pool.in_pool(workers, pending, [job.size for job in pending], partial(_read_in_worker, reading=reading,
+                                                                                    run=run))
+        for (index, job), read in zip(jobs, done, strict=True):
+            results[index] = _kept(job, read if read is not None else _read_job(job, reading, run), reading, run)
     else:
         for index, job in jobs:
             results[index] = _kept(job, _read_job(job, reading, run), reading, run)
@@ -183,6 +175,43 @@ class _Job:
     stamp: tuple[int, ...] | None = None
     size: int = 0
     digest: str | None = None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """What the cache keeps of one file: its stamp and the time it was read (see cache.settled),
+    the digest of its bytes (None: it could not be read) and what reading it gave, as plain
+    data (_plain_loaded). Stored as a plain mapping (`plain`), read back by `from_stored`."""
+
+    stamp: tuple[int, ...] | None
+    read_at: int | None
+    digest: str | None
+    loaded: Any = None
+
+    def plain(self) -> dict[str, Any]:
+        return {"stamp": self.stamp, "read_at": self.read_at, "digest": self.digest, "loaded": self.loaded}
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> FileEntry | None:
+        """The entry a stored value holds; None for no mapping. A field of another shape (signed,
+        so ours, but written by another layout of this code) is None: it matches nothing."""
+        if not isinstance(stored, dict):
+            return None
+        stamp, read_at, digest = stored.get("stamp"), stored.get("read_at"), stored.get("digest")
+        return cls(tuple(stamp) if isinstance(stamp, list | tuple) else None,
+                   read_at if isinstance(read_at, int) else None,
+                   digest if isinstance(digest, str) else None, stored.get("loaded"))
+
+
+@dataclass
+class _Read:
+    """A file read anew: the entry to keep; same: its bytes were those the job's entry was made
+    from (nothing was parsed); live: the objects, when read in this process (a worker gives
+    back the entry only)."""
+
+    entry: FileEntry
+    same: bool = False
+    live: Loaded | None = None
 
 
 def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: RunContext | None) -> Loaded | _Job:
@@ -206,67 +235,62 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
         return _Job(source, role, size=info.st_size)
     stamp = stamp_of(info)
     key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source), repr(_transform(source, reading)))
-    stored = store.get(key)
-    entry = stored if isinstance(stored, dict) else {}
+    entry = FileEntry.from_stored(store.get(key))
     file = source.path
-    if settled(stamp, entry.get("stamp"), entry.get("read_at")):
+    if entry is not None and settled(stamp, entry.stamp, entry.read_at):
         found = _entry_loaded(entry, lambda: _text_of(file))
         if found is not None:
             store.hits += 1
             store.unread += 1
             return _in_role(found, role)
-    digest = entry.get("digest")
     # read anew; the same bytes (touched, checked out again), if so, keep the entry
-    return _Job(source, role, key, stamp, info.st_size, digest if isinstance(digest, str) else None)
+    return _Job(source, role, key, stamp, info.st_size, entry.digest if entry is not None else None)
 
 
-def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> dict[str, Any]:
-    """A cache entry for the job's file, read anew (in this process or a worker)."""
+def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> _Read:
+    """The job's file read anew (in this process or a worker), with its cache entry."""
     read_at = time.time_ns()
     try:
         raw = read_bounded(job.source.path) if job.source.path is not None else b""
     except UnreadableFile:
         raw = None
     if raw is not None and job.digest is not None and key_of(raw) == job.digest:
-        return {"stamp": job.stamp, "read_at": read_at, "digest": job.digest, "same": True}
+        return _Read(FileEntry(job.stamp, read_at, job.digest), same=True)
     judge = run if job.role == "linted" else None
     loaded = _load(job.source, reading, judge, raw)
     if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
         plain = _plain_loaded(loaded) if job.key is not None else None
-        return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": plain, "live": loaded}
+        return _Read(FileEntry(job.stamp, read_at, None, plain), live=loaded)
     if job.key is None:  # nothing to keep
-        return {"stamp": job.stamp, "read_at": read_at, "digest": None, "loaded": None, "live": loaded}
-    return {"stamp": job.stamp, "read_at": read_at, "digest": key_of(raw), "loaded": _plain_loaded(loaded),
-            "live": loaded}
+        return _Read(FileEntry(job.stamp, read_at, None), live=loaded)
+    return _Read(FileEntry(job.stamp, read_at, key_of(raw), _plain_loaded(loaded)), live=loaded)
 
 
-def _kept(job: _Job, entry: dict[str, Any], reading: Reading, run: RunContext | None) -> Loaded:
+def _kept(job: _Job, read: _Read, reading: Reading, run: RunContext | None) -> Loaded:
     """What a job gave, stored in the cache (unless the file could not be read); as live objects
     when read here, rebuilt when from a worker, or from the entry when the bytes were those it
     was made from (then stamped anew)."""
-    live = entry.pop("live", None)
+    entry, live = read.entry, read.live
     store, path = reading.cache, job.source.path
-    if entry.get("same") and store is not None and job.key is not None:
-        stored = store.get(job.key)
-        previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    if read.same and store is not None and job.key is not None:
+        previous = FileEntry.from_stored(store.get(job.key))
         found = _entry_loaded(previous, lambda: _text_of(path) if path is not None else "") \
-            if previous.get("digest") == entry["digest"] else None
-        if found is None:  # the entry went (another run) or was damaged meanwhile: read in full
+            if previous is not None and previous.digest == entry.digest else None
+        if previous is None or found is None:  # the entry went (another run) or was damaged meanwhile: read in full
             return _kept(job, _read_job(replace(job, digest=None), reading, run), reading, run)
         store.hits += 1
-        store.put(job.key, {**previous, "stamp": entry["stamp"], "read_at": entry["read_at"]})
+        store.put(job.key, replace(previous, stamp=entry.stamp, read_at=entry.read_at).plain())
         return _in_role(found, job.role)
-    if store is not None and job.key is not None and entry["digest"] is not None:
-        stored = store.get(job.key)
-        previous = stored if isinstance(stored, dict) else {}
-        if previous.get("digest") == entry["digest"]:
+    if store is not None and job.key is not None and entry.digest is not None:
+        previous = FileEntry.from_stored(store.get(job.key))
+        if previous is not None and previous.digest == entry.digest:
             store.hits += 1  # the same bytes, touched: the entry is stamped anew
         else:
             store.misses += 1
-        store.put(job.key, entry)
+        store.put(job.key, entry.plain())
     if live is None:
         # a file the worker could not read has no text (its finding shows no source line)
-        text = (lambda: _text_of(path)) if path is not None and entry["digest"] is not None else None
+        text = (lambda: _text_of(path)) if path is not None and entry.digest is not None else None
         found = _entry_loaded(entry, text)
         live = found if found is not None else Loaded()
     return _in_role(live, job.role)
@@ -277,81 +301,17 @@ def _in_role(loaded: Loaded, role: str) -> Loaded:
     return Loaded(loaded.findings, loaded.comments, text=loaded.text) if role == "in-build" else loaded
 
 
-# --- the pool: files read in worker processes, forked from this one -----------------------
-
-_POOL_MIN_BYTES = 4 * 1024 * 1024  # below this, starting workers costs more than it saves
-_POOL_MIN_FILES = 8
-
-
-def _pool_size(jobs: list[_Job]) -> int:
-    """How many processes read the jobs: one unless they are many and large enough to pay for
-    the pool, the machine has cores to spare and processes can be forked (Linux)."""
-    if len(jobs) < _POOL_MIN_FILES or sum(job.size for job in jobs) < _POOL_MIN_BYTES:
-        return 1
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    wanted = jobs_from_environment()  # asked for: as many, if there are files enough
-    if wanted is None:
-        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(wanted, len(jobs) // _POOL_MIN_FILES))
+def _read_in_worker(job: _Job, reading: Reading, run: RunContext | None) -> _Read:
+    """What a worker of the pool gives back: the entry, as plain data even without a cache (as the
+    cache keeps it), without the live objects (they are not pickled)."""
+    return replace(_read_job(replace(job, key=job.key or "pool"), reading, run), live=None)
 
 
-_WORK: list[tuple[Reading, RunContext | None]] = []  # what forked workers inherit
-
-
-def _in_pool(workers: int, jobs: list[_Job], reading: Reading, run: RunContext | None) -> list[dict[str, Any]]:
-    """Entries for the jobs, in their order, read by forked workers; the largest files are
-    handed out first so that no worker is left with one big file at the end. A worker that dies
-    (killed, out of memory) breaks the pool instead of leaving it waiting for ever: the files
-    not given back are read here. An interrupt, or our bug in a worker, stops every worker."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    _WORK[:] = [(reading, run)]
-    order = sorted(range(len(jobs)), key=lambda index: -jobs[index].size)
-    results: list[dict[str, Any] | None] = [None] * len(jobs)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
-    try:
-        futures = [pool.submit(_read_in_worker, jobs[index]) for index in order]
-        for index, future in zip(order, futures, strict=True):
-            results[index] = future.result()
-    except BrokenProcessPool:
-        pass
-    except BaseException:
-        # stopped, not cancelled: the pool then fails what is left (cancelling races its clean-up)
-        for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
-            process.terminate()
-        pool.shutdown(wait=True)  # quick: the workers are gone
-        raise
-    finally:
-        _WORK.clear()
-    pool.shutdown(wait=True)
-    return [entry if entry is not None else _read_job(jobs[index], reading, run)
-            for index, entry in enumerate(results)]
-
-
-def _worker_start() -> None:
-    """Ctrl-C is the parent's to handle: it stops the workers."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _read_in_worker(job: _Job) -> dict[str, Any]:
-    reading, run = _WORK[0]  # set before the fork
-    entry = _read_job(replace(job, key=job.key or "pool"), reading, run)  # plain data, even without a cache
-    entry.pop("live", None)  # objects go back as plain data (as the cache keeps them), not pickled
-    return entry
-
-
-def _entry_loaded(entry: dict[str, Any], text: Callable[[], str] | None) -> Loaded | None:
+def _entry_loaded(entry: FileEntry, text: Callable[[], str] | None) -> Loaded | None:
     """What a cache entry holds, or None for an entry of another shape (signed, so ours, but
     written by another layout of this code)."""
     try:
-        return _loaded_from(entry["loaded"], text)
+        return _loaded_from(entry.loaded, text)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         return None
 
@@ -446,6 +406,8 @@ def _plain_finding(finding: Finding) -> tuple[Any, ...]:
     if fields["object"] is not None:
         fields["object"] = dataclasses.astuple(fields["object"])
     fields["notes"] = tuple(dataclasses.astuple(note) for note in fields["notes"])
+    if fields["fix"] is not None:
+        fields["fix"] = dataclasses.astuple(fields["fix"])
     return tuple(fields.values())
 
 
@@ -455,6 +417,9 @@ def _finding_from(values: tuple[Any, ...]) -> Finding:
         fields["object"] = ObjectRef(*fields["object"])
     fields["notes"] = tuple(Note(*note) for note in fields["notes"])
     fields["help"] = tuple(fields["help"])
+    if fields["fix"] is not None:
+        safety, title, edits, refused = fields["fix"]
+        fields["fix"] = Fix(safety, title, tuple(Edit(*edit) for edit in edits), refused)
     return Finding(**fields)
 
 

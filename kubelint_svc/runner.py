@@ -13,16 +13,10 @@ from pathlib import Path
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
+from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Report, sort_findings
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.loader import (
-    MAX_FILE_BYTES,
-    Problem,
-    UnreadableFile,
-    decode,
-    parse_stream,
-    read_bounded,
-)
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
@@ -35,12 +29,13 @@ from kubelint_svc.suppressions import (
 )
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, kustomization_file
+from kubelint_svc.units.kustomize.engines import Build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
 from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
-__all__ = ["Report", "Settings", "lint", "lint_with_objects"]
+__all__ = ["Report", "Settings", "lint_files", "lint_with_objects"]
 
 
 def read_stdin() -> bytes:
@@ -50,7 +45,7 @@ def read_stdin() -> bytes:
 UNREADABLE_RULES = ("yaml-syntax", "yaml-limit-exceeded", "yaml-encoding", "file-unreadable")
 
 
-def lint(
+def lint_files(
     inputs: list[InputFile],
     settings: Settings,
     registry: Registry,
@@ -73,7 +68,7 @@ def lint_with_objects(
     cache: Cache | None = None,
     buffers: Mapping[Path, bytes] | None = None,
 ) -> tuple[Report, RunContext]:
-    """lint(), and the run's objects and index, for the views that draw or derive from them
+    """lint_files(), and the run's objects and index, for the views that draw or derive from them
     (expose, graph). buffers: an editor's unsaved texts by real path, read instead of those files."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer

@@ -21,7 +21,7 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f"; did you mean {found!r}?" if found else ""
 
 
-def shortened(name: str, limit: int = 60) -> str:
+def clipped(name: str, limit: int = 60) -> str:
     """A name as a message quotes it: a rule id a pull request made 200,000 characters long
     makes a one-line message, not a 200 KB one."""
     return name if len(name) <= limit else name[:limit - 3] + "..."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.model import Resource
-from kubelint_svc.suggestions import did_you_mean, shortened
+from kubelint_svc.suggestions import clipped, did_you_mean
 
 ANNOTATION = "kubelint-svc.io/ignore"
 # rules of one suppression reported unused one by one; the rest are counted in one finding, so
@@ -251,7 +251,7 @@ def apply(
         for rule in unused[:MAX_UNUSED_NAMED]:
             why = f"no such rule{_hint(rule, reported, known_rules, where)}" if rule not in known_rules else \
                 f"nothing to suppress{_hint(rule, reported, set(), where)}"
-            messages.append(f"suppression of {shortened(rule)} on {where} is unused ({why}): remove it")
+            messages.append(f"suppression of {clipped(rule)} on {where} is unused ({why}): remove it")
         if len(unused) > MAX_UNUSED_NAMED:
             messages.append(f"suppression on {where} names {len(unused) - MAX_UNUSED_NAMED} more rules that suppress "
                             "nothing: remove them")

@@ -16,6 +16,10 @@ from kubelint_svc.engine import Registry  # noqa: E402
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS  # noqa: E402
 
 TARGET = REPO / "docs" / "rules.md"
+FIX_WORDS = {
+    "safe": "Fix: **safe** (`lint --fix` applies it where it can).",
+    "unsafe": "Fix: **unsafe**, it changes behaviour on purpose (`lint --fix --unsafe-fixes` applies it).",
+}
 
 
 def render(registry: Registry) -> str:
@@ -25,14 +29,14 @@ def render(registry: Registry) -> str:
         "Generated from `rules/*.yaml` by `scripts/gen_rule_docs.py`; do not edit by hand.",
         "`kubelint-svc explain RULE` prints the same text in the terminal.",
         "",
-        "| rule | severity | summary |",
-        "|---|---|---|",
+        "| rule | severity | fix | summary |",
+        "|---|---|---|---|",
     ]
     rules = registry.sorted_rules()
     def pack(rule) -> str:
         return f" (policy pack `{rule.pack}`, off by default)" if rule.pack else ""
 
-    lines += [f"| [`{r.id}`](#{r.id}) | {r.severity}{pack(r)} | {r.summary} |" for r in rules]
+    lines += [f"| [`{r.id}`](#{r.id}) | {r.severity}{pack(r)} | {r.fix or '-'} | {r.summary} |" for r in rules]
     lines += [
         "",
         "## What each rule judges",
@@ -69,6 +73,8 @@ def render(registry: Registry) -> str:
                   rule.rationale]
         if rule.kinds:
             lines += ["", "Applies to: " + ", ".join(rule.kinds) + "."]
+        if rule.fix:
+            lines += ["", FIX_WORDS[rule.fix]]
         if rule.failing_example.strip():
             lines += ["", "Failing:", "", "```yaml", rule.failing_example.rstrip("\n"), "```"]
         if rule.passing_example.strip():

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Report, Settings, lint
+from kubelint_svc.runner import Report, Settings, lint_files
 from kubelint_svc.schemas import bundled_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -16,15 +18,61 @@ CORPUS = SHARED / "corpus" / "real-world"
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 
 
+def in_ci() -> bool:
+    """Is CI set (.ci/run sets CI=1)? There every tool and folder the tests use is present."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def require(what: str, present: bool) -> None:
+    """The one way a test stops for want of something of the machine's (a tool, an extra, the
+    shared corpus, git, fork): failed under CI, which installs all of it (.ci/run), so a missing
+    piece never passes as green; skipped elsewhere, saying what is missing."""
+    if present:
+        return
+    if in_ci():
+        pytest.fail(f"{what} is missing, and CI is set, where the tests need it (.ci/run)", pytrace=False)
+    pytest.skip(f"{what} is missing")
+
+
+def has(what: str, present: bool) -> bool:
+    """present, for a test that does one more check where something is there (Graphviz parsing
+    its output): under CI a missing one fails the test, as with require."""
+    if not present and in_ci():
+        require(what, present)
+    return present
+
+
+def needs(what: str, present: bool) -> pytest.MarkDecorator:
+    """require() as a marker, for a whole test, class or module: `@needs("kubectl", KUBECTL is not None)`."""
+    return pytest.mark.needs(what=what, present=present)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        require(mark.kwargs["what"], mark.kwargs["present"])
+
+
 def require_shared(path: Path) -> Path:
-    """`path` under ../shared, or the test stops: failed under CI, which always has shared/
-    (a missing copy must not pass as green), skipped elsewhere, saying what is missing."""
-    if not path.exists():
-        message = f"{path} not found: these tests need the shared/ folder beside the checkout"
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail(f"{message}, and CI is set, where it is always present", pytrace=False)
-        pytest.skip(message)
+    """`path` under ../shared, or the test stops (see require)."""
+    require(f"{path} (the shared/ folder beside the checkout)", path.exists())
     return path
+
+
+def kubectl() -> str | None:
+    """kubectl as the linter finds it: on PATH, else beside this Python, where the kustomize
+    extra's wheel puts it (a venv's bin need not be on PATH: .ci/run does not activate it)."""
+    from kubelint_svc.units.kustomize.engines import find_tool
+
+    return find_tool("kubectl")
+
+
+def has_fork() -> bool:
+    return "fork" in __import__("multiprocessing").get_all_start_methods()
+
+
+KUBECTL = kubectl()
+GIT = shutil.which("git")
+LINUX = sys.platform.startswith("linux")
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +95,7 @@ def lint_text(registry):
     def run(text: str | bytes, version: str | None = None) -> Report:
         raw = text.encode() if isinstance(text, str) else text
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint([InputFile("-", None)], settings, registry, stdin=lambda: raw)
+        return lint_files([InputFile("-", None)], settings, registry, stdin=lambda: raw)
 
     return run
 
@@ -56,7 +104,7 @@ def lint_text(registry):
 def lint_paths(registry):
     def run(*paths: str | Path, version: str | None = None) -> Report:
         settings = Settings(kubernetes_version=version or bundled_versions()[-1])
-        return lint(discover([str(p) for p in paths]), settings, registry)
+        return lint_files(discover([str(p) for p in paths]), settings, registry)
 
     return run
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest import brief
 
-from kubelint_svc.loader import FULL, HEADER
+from kubelint_svc.header_only import FULL, HEADER
 from kubelint_svc.reading import wants_of
 from kubelint_svc.schemas import SchemaStore, builtin_groups, bundled_versions, data_dir, served_kinds
 
@@ -261,7 +261,7 @@ def test_custom_groups_removed_and_once_served_versions_are_not_unknown(lint_tex
 
 def test_context_files_read_only_what_the_index_and_cross_object_rules_need(registry):
     # the schema rule reads every built-in kind of a linted file whole, but never runs on context
-    from kubelint_svc.loader import SKIP
+    from kubelint_svc.header_only import SKIP
     from kubelint_svc.reading import Reading
 
     reading = Reading(registry, None, bytes, wants_of(registry)).for_context()

@@ -11,16 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, has_fork, require
 
 import kubelint_svc
-from kubelint_svc import cache, reading
+from kubelint_svc import cache, pool, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import discover
 from kubelint_svc.reporters import json as json_reporter
 from kubelint_svc.reporters import text as text_reporter
-from kubelint_svc.runner import lint as run_lint
+from kubelint_svc.runner import lint_files as run_lint
 from kubelint_svc.schemas import bundled_versions
 from kubelint_svc.settings import Settings
 
@@ -83,8 +84,7 @@ def run(paths, cache_dir: Path | None, **settings) -> tuple[object, Cache | None
     ids=["examples", "real-world", "crd-heavy"],
 )
 def test_cached_and_uncached_runs_give_byte_identical_reports(tree, tmp_path):
-    if not tree.is_dir():
-        pytest.skip(f"{tree} is not here")
+    require(f"{tree} (the shared corpus beside the checkout)", tree.is_dir())
     uncached, _ = run([tree], None, kustomize="fallback")
     cold, store = run([tree], tmp_path / "cache", kustomize="fallback")
     assert store is not None
@@ -177,7 +177,7 @@ def test_a_changed_rule_setting_reads_every_file_again(tree, tmp_path):
 
 
 def entries(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() and path.name != ".gitignore"]
+    return [path for path in folder.rglob("*") if path.is_file() and not path.name.startswith(".")]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign-secret", "swap"])
@@ -334,23 +334,21 @@ def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path, monk
     ids=["examples", "real-world", "crd-heavy"],
 )
 def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, tmp_path, monkeypatch):
-    if not tree.is_dir():
-        pytest.skip(f"{tree} is not here")
-    if "fork" not in __import__("multiprocessing").get_all_start_methods():
-        pytest.skip("no fork here: files are read in one process")
+    require(f"{tree} (the shared corpus beside the checkout)", tree.is_dir())
+    require("fork (files are read in a pool of forked processes)", has_fork())
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
     single, _ = run([tree], None, kustomize="fallback")
-    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool, "POOL_MIN_FILES", 1)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "3")
     sizes = []
-    real_in_pool = reading._in_pool
+    real_in_pool = pool.in_pool
 
     def in_pool(workers, *rest):
         sizes.append(workers)
         return real_in_pool(workers, *rest)
 
-    monkeypatch.setattr(reading, "_in_pool", in_pool)
+    monkeypatch.setattr(pool, "in_pool", in_pool)
     pooled, _ = run([tree], None, kustomize="fallback")
     assert sizes
     assert sizes[0] == 3
@@ -407,10 +405,7 @@ def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, t
 def test_a_kept_build_is_built_again_when_a_generator_file_changes_or_goes(tree, tmp_path, monkeypatch):
     """configMapGenerator files and envs are read by kustomize, not by the chain's reading:
     the kept build named neither, so a deleted env file still served the old, good build."""
-    from kubelint_svc.units.kustomize import find_tool
-
-    if find_tool("kubectl") is None:
-        pytest.skip("no kubectl here")
+    require("kubectl", KUBECTL is not None)
     (tree / "kustomization.yaml").write_text(
         KUSTOMIZATION + "configMapGenerator:\n- name: cfg\n  envs: [cfg.env]\n  files: [conf.txt]\n")
     (tree / "cfg.env").write_text("A=1\n")
@@ -556,10 +551,9 @@ def test_a_helm_render_is_made_again_when_a_linked_subchart_changes_or_it_failed
 
 
 def force_pool(monkeypatch, jobs: int = 3) -> None:
-    if "fork" not in __import__("multiprocessing").get_all_start_methods():
-        pytest.skip("no fork here: files are read in one process")
-    monkeypatch.setattr(reading, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(reading, "_POOL_MIN_FILES", 1)
+    require("fork (files are read in a pool of forked processes)", has_fork())
+    monkeypatch.setattr(pool, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(pool, "POOL_MIN_FILES", 1)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", str(jobs))
 
 
@@ -579,10 +573,10 @@ def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_pat
 
 WORKER_FAILS = """
 import os, sys
-from kubelint_svc import cache, reading
+from kubelint_svc import cache, pool, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.reporters import json
-reading._POOL_MIN_BYTES, reading._POOL_MIN_FILES = 0, 1
+pool.POOL_MIN_BYTES, pool.POOL_MIN_FILES = 0, 1
 parent, read = os.getpid(), reading._read_job
 def failing(job, *rest):
     if job.source.path.name == "deployment.yaml" and os.getpid() != parent:
@@ -606,8 +600,7 @@ except BaseException as error:
     ],
 )
 def test_a_worker_that_dies_or_fails_never_leaves_the_run_waiting(tree, failure, expected, tmp_path):
-    if "fork" not in __import__("multiprocessing").get_all_start_methods():
-        pytest.skip("no fork here: files are read in one process")
+    require("fork (files are read in a pool of forked processes)", has_fork())
     env = {**os.environ, "KUBELINT_SVC_JOBS": "2"}
     command = [sys.executable, "-c", WORKER_FAILS.replace("{failure}", failure), str(tree)]
     result = subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)

@@ -9,8 +9,9 @@ from test_cli import CLEAN, in_process
 
 from kubelint_svc.ignore_files import IgnoreFiles, glob_regex, parse_ignore_file
 
-
-@pytest.mark.parametrize(("pattern", "path", "is_dir", "ignored"), [
+# (pattern, path, is it a folder, ignored): what git says, checked against `git check-ignore` by
+# test_the_suite.py wherever git is installed
+PATTERN_TABLE = [
     ("build/", "build", True, True),
     ("build/", "build", False, False),  # directory only
     ("build/", "k8s/build", True, True),  # no slash before the end: any depth
@@ -27,7 +28,7 @@ from kubelint_svc.ignore_files import IgnoreFiles, glob_regex, parse_ignore_file
     ("[!a]bc.yaml", "abc.yaml", False, False),
     ("[!a]bc.yaml", "xbc.yaml", False, True),
     ("\\#x.yaml", "#x.yaml", False, True),
-    # read as git's wildmatch reads them (each checked against `git check-ignore`)
+    # read as git's wildmatch reads them
     ("[!]]*.yaml", "a.yaml", False, True),  # a `]` right after `[!` is a member, not the end
     ("[!]]*.yaml", "].yaml", False, False),
     ("[]a]", "]", False, True),
@@ -45,7 +46,10 @@ from kubelint_svc.ignore_files import IgnoreFiles, glob_regex, parse_ignore_file
     ("x\\", "x\\", False, False),  # a trailing backslash: nothing matches
     ("[[:nope:]]", "a", False, False),  # an unknown class: nothing matches
     ("[z-a]", "z", False, True),  # a reversed range matches nothing, its first member still does
-])
+]
+
+
+@pytest.mark.parametrize(("pattern", "path", "is_dir", "ignored"), PATTERN_TABLE)
 def test_gitignore_patterns_match_as_git_matches_them(pattern, path, is_dir, ignored):
     compiled = parse_ignore_file(pattern + "\n", ".gitignore")
     matched = any(c.regex.fullmatch(path) is not None and (is_dir or not c.directory_only) for c in compiled)

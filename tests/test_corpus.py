@@ -67,9 +67,9 @@ TRULY_BROKEN = {
 @pytest.fixture(scope="module")
 def corpus_report(registry):
     from kubelint_svc.inputs import discover
-    from kubelint_svc.runner import Settings, lint
+    from kubelint_svc.runner import Settings, lint_files
 
-    return lint(discover([str(require_shared(CORPUS))]), Settings("1.37"), registry)
+    return lint_files(discover([str(require_shared(CORPUS))]), Settings("1.37"), registry)
 
 
 # Cross-object errors, each read: the corpus copied only Service and workload manifests, so

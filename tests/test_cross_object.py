@@ -1,17 +1,15 @@
 """Cross-object semantics: namespaces, context paths, partial views, where Pods may come from."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import REPO
+from conftest import GIT, REPO, needs
 from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
 
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 OTHER = DEPLOYMENT.replace("web", "db").replace("http", "pg")
 
@@ -22,7 +20,7 @@ def verdicts(report) -> list[tuple[str, str, str]]:
 
 def run(registry, inputs, context=None, namespace="default", stdin=b""):
     settings = Settings("1.37", namespace=namespace)
-    return lint(inputs, settings, registry, stdin=lambda: stdin, context=context)
+    return lint_files(inputs, settings, registry, stdin=lambda: stdin, context=context)
 
 
 def test_a_multi_file_directory_is_one_index(tmp_path, lint_paths):
@@ -103,7 +101,7 @@ def test_static_control_plane_pods_are_not_errors(lint_text):
     assert "control plane" in finding.message
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@needs("git", GIT is not None)
 def test_one_file_of_a_two_file_repository_gets_the_verdicts_of_the_whole(tmp_path):
     repo = tmp_path / "repo"
     (repo / "apps").mkdir(parents=True)

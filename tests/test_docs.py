@@ -7,7 +7,7 @@ from conftest import REPO
 from kubelint_svc.config import load_config
 from kubelint_svc.engine import Registry
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 BLOCK = re.compile(r"```(yaml|toml)\n(.*?)```", re.S)
 
@@ -46,7 +46,7 @@ def test_configuration_examples_load(tmp_path):
 def test_the_suppression_example_suppresses_what_it_says(tmp_path, registry):
     write_files(tmp_path, "configuration.md")
     raw = (tmp_path / "manifest.yaml").read_bytes()
-    report = lint([InputFile("manifest.yaml", None)], Settings("1.37"), registry, stdin=lambda: raw)
+    report = lint_files([InputFile("manifest.yaml", None)], Settings("1.37"), registry, stdin=lambda: raw)
     assert report.findings == []
 
 
@@ -59,7 +59,7 @@ def test_policy_examples_fail_and_pass_as_documented(tmp_path):
     for first, body in blocks("policies.md"):
         if not first.startswith("# manifest: "):
             continue
-        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda text=body: text.encode())
+        report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda text=body: text.encode())
         found = {f.rule for f in report.findings} & team_rules
         verdict = first[len("# manifest: "):].split()
         assert found == (set(verdict[1:]) if verdict[0] == "fails" else set()), first

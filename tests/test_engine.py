@@ -7,7 +7,7 @@ from conftest import REPO, brief
 
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 TEAM_LABEL_RULE = """\
 rules:
@@ -37,7 +37,7 @@ SERVICE = (
 
 
 def lint_with(registry: Registry, text: str):
-    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
+    return lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
 
 
 def test_a_json_schema_rule_reports_at_the_nearest_field(tmp_path):
@@ -139,7 +139,7 @@ def test_a_check_that_reads_other_objects_without_the_marker_is_told_so(monkeypa
     reading the index there would see a partial run. It raises, and the finding names the marker."""
     from kubelint_svc.checks import api, service_ports
     from kubelint_svc.inputs import discover
-    from kubelint_svc.runner import Settings, lint
+    from kubelint_svc.runner import Settings, lint_files
 
     def peeks(resource, run, params):
         run.index.pods_in("default")
@@ -147,12 +147,12 @@ def test_a_check_that_reads_other_objects_without_the_marker_is_told_so(monkeypa
 
     (tmp_path / "svc.yaml").write_text(SERVICE)
     monkeypatch.setattr(service_ports, "port_numbers", peeks)
-    report = lint(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
+    report = lint_files(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
     [crash] = [f for f in report.findings if f.rule == "internal-error"]
     assert "service-port-number" in crash.message
     assert "run.index, which only a check marked @cross_object may" in crash.message
     monkeypatch.setattr(service_ports, "port_numbers", api.cross_object(peeks))
-    report = lint(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
+    report = lint_files(discover([str(tmp_path)]), Settings("1.37"), Registry.builtin())
     assert [f for f in report.findings if f.rule == "internal-error"] == []
 
 

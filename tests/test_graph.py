@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import REPO, cli_in_process
+from conftest import REPO, cli_in_process, has, needs, require
 
 from kubelint_svc.app import Options, graph
 from kubelint_svc.reporters import graph_formats
@@ -260,7 +260,7 @@ def test_hostile_names_stay_inside_their_dot_strings(tmp_path):
     assert len(statements) == len(drawn.nodes) + len(drawn.edges)  # one statement a line, none injected
     for line in statements:
         assert re.match(r'^  n\d+( -> n\d+)? \[label="([^"\\\n]|\\.)*"[^"]*("[^"]*"[^"]*)*\];$', line), line
-    if shutil.which("dot"):
+    if has("Graphviz's dot", shutil.which("dot") is not None):
         parsed = json.loads(subprocess.run(["dot", "-Tjson0"], input=text, capture_output=True, text=True,
                                            check=True, timeout=30).stdout)
         assert len(parsed["objects"]) == len(drawn.nodes)
@@ -278,7 +278,7 @@ def test_text_and_json_keep_hostile_names_on_one_line(tmp_path):
     assert {n["name"] for n in document["nodes"]} >= set(HOSTILE)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@needs("Graphviz's dot", shutil.which("dot") is not None)
 def test_dot_parses_with_graphviz(example_outputs):
     result = subprocess.run(["dot", "-Tjson0"], input=example_outputs["dot"], capture_output=True, text=True,
                             check=False, timeout=30)
@@ -294,19 +294,17 @@ def mermaid_parser(tmp_path_factory) -> Path:
     """mermaid's flowchart parser, run by node: from KUBELINT_SVC_MERMAID or the user cache, else
     installed there from npm; the tests skip where node, npm or the registry is missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None:
-        pytest.skip("node is not installed")
+    require("node", node is not None)
     if not (MERMAID_HOME / "node_modules" / "mermaid").is_dir():
-        if npm is None:
-            pytest.skip("npm is not installed")
+        require("npm", npm is not None)
         MERMAID_HOME.mkdir(parents=True, exist_ok=True)
         try:
             result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(MERMAID_HOME),
                                      "mermaid@11"], capture_output=True, text=True, timeout=300, check=False)
         except subprocess.TimeoutExpired:
-            pytest.skip("npm install mermaid timed out")
+            require("mermaid from npm (npm install timed out)", False)
         if result.returncode != 0:
-            pytest.skip(f"npm install mermaid failed: {result.stderr.strip()[-200:]}")
+            require(f"mermaid from npm (npm install failed: {result.stderr.strip()[-200:]})", False)
     script = MERMAID_HOME / "kubelint-svc-check.mjs"  # beside node_modules, so `import "mermaid"` resolves
     script.write_text((REPO / "tests" / "mermaid_check.mjs").read_text())
     return script
@@ -318,7 +316,7 @@ def parse_mermaid(script: Path, text: str, tmp_path: Path) -> dict:
     result = subprocess.run(["node", str(script), str(source)], capture_output=True, text=True, timeout=60,
                             check=False)
     if "Cannot find" in result.stderr or "ERR_MODULE_NOT_FOUND" in result.stderr:
-        pytest.skip(f"mermaid's parser could not be loaded: {result.stderr.strip()[-200:]}")
+        require(f"mermaid's parser ({result.stderr.strip()[-200:]})", False)
     return json.loads(result.stdout)
 
 
@@ -367,7 +365,7 @@ def test_the_job_summary_draws_the_broken_part_bounded(tmp_path):
     assert graph_formats.summary_markdown(clean) == ""
 
 
-@pytest.mark.skipif(not sdk_present(), reason="drawn with examples/helm rendered: the helm extra")
+@needs("the helm extra (examples/helm is drawn rendered)", sdk_present())
 def test_the_readme_picture_is_drawn_from_the_current_output(monkeypatch):
     """docs/graph-examples.svg is drawn from docs/graph-examples.dot: regenerate both with
     `python scripts/gen_graph_picture.py` when this fails."""

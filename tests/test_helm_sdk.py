@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, needs
 from test_hostile_pr import run
 
 from kubelint_svc.units import plan as plan_module
 from kubelint_svc.units.rendered import Helpers, template_lines
 
-needs_sdk = pytest.mark.skipif(not plan_module.sdk_present(), reason="the helm extra is not installed")
+needs_sdk = needs("the helm extra (helm-python-sdk)", plan_module.sdk_present())
 
 HELPERS = """{{- define "web.labels" -}}
 app: web

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, needs
 from test_hostile_pr import _Recorder, run
 
-from kubelint_svc.units.kustomize import build, find_roots
+from kubelint_svc.units.kustomize.engines import build
+from kubelint_svc.units.kustomize.scan import find_roots
 
-KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
 TOKEN = "c2VjcmV0LXRva2VuLWZyb20tY2hlY2tvdXQ"  # what actions/checkout keeps in .git/config
 SERVICE = """\
 apiVersion: v1
@@ -70,7 +71,7 @@ replacements:
 """
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize(("field", "name"), [("files", ".git/config"), ("files", "config=cfg")])
 def test_a_generator_cannot_copy_the_git_config_into_a_report(tmp_path, field, name):
     repo = repository(tmp_path / "repo", {
@@ -89,7 +90,7 @@ def test_a_generator_cannot_copy_the_git_config_into_a_report(tmp_path, field, n
 
 # --- 2. nothing is cloned -------------------------------------------------------------------------
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("form", ["git::file://{other}", "GIT::file://{other}", "file://{other}",
                                   "FILE://{other}", "ssh://localhost{other}", "git@localhost:{other}",
                                   "Git+File://{other}"])
@@ -110,9 +111,9 @@ def test_a_resource_in_another_checkout_is_not_cloned(tmp_path, form):
 def test_git_gets_no_protocol_at_all():
     import inspect
 
-    from kubelint_svc.units import kustomize
+    from kubelint_svc.units.kustomize import engines
 
-    assert '"GIT_ALLOW_PROTOCOL": ""' in inspect.getsource(kustomize._run)
+    assert '"GIT_ALLOW_PROTOCOL": ""' in inspect.getsource(engines._run)
 
 
 # --- 3. every field kustomize reads as a file or folder is scanned ---------------------------------
@@ -126,7 +127,7 @@ target: {{kind: Service}}
 """
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("field", ["transformers", "generators", "validators"])
 def test_a_folder_of_plugin_configs_cannot_reach_out_of_the_repository(tmp_path, field):
     outside = tmp_path / "outside"
@@ -146,7 +147,7 @@ def test_a_folder_of_plugin_configs_cannot_reach_out_of_the_repository(tmp_path,
     assert f"{outside}: outside the repository ({repo}); not read" in result.error
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("kustomization", [
     "resources: [svc.yaml]\ntransformers: [patcher.yaml]\n",
     "resources: [svc.yaml]\ntransformers:\n- |\n  " + PATCHER.replace("\n", "\n  "),  # a config written inline
@@ -176,7 +177,7 @@ def test_every_path_field_is_confined(tmp_path, kustomization, path):
 
 # --- 4. nothing is fetched, loopback included ---------------------------------------------------
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("kustomization", [
     "resources: [svc.yaml]\npatches:\n- path: {url}\n",
     "resources: [svc.yaml]\npatches:\n- path: {url}\n  target: {{kind: Service}}\n",
@@ -208,7 +209,7 @@ def test_a_url_in_any_path_field_is_never_fetched(tmp_path, kustomization):
 
 # --- 5. an origin annotation is believed only for a file the scan read ------------------------
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("origin", [
     "configuredIn: nowhere.yaml\nconfiguredBy: {kind: ConfigMapGenerator, name: x}\n",
     "configuredIn: ../elsewhere/svc.yaml\nconfiguredBy: {kind: SecretGenerator, name: x}\n",
@@ -228,7 +229,7 @@ def test_a_forged_origin_cannot_send_a_finding_where_no_one_looks(tmp_path, orig
 
 # --- 6. a kept build records what its plugin configs name ------------------------------------
 
-@KUBECTL
+@NEEDS_KUBECTL
 def test_a_kept_build_is_built_again_when_a_file_a_transformer_names_changes(tmp_path):
     repo = repository(tmp_path / "repo", {
         "kustomization.yaml": "resources: [svc.yaml]\ntransformers: [patcher.yaml]\n",
@@ -276,7 +277,7 @@ patches:
 """
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_patch_target_cannot_make_matching_backtrack(tmp_path, engine):
     repo = repository(tmp_path / "repo", {
         "kustomization.yaml": TARGETED.format(pattern=json.dumps("(a|aa)*b")),
@@ -288,7 +289,7 @@ def test_a_patch_target_cannot_make_matching_backtrack(tmp_path, engine):
     assert ("svc.yaml", "service-port-number") in rules_at(json.loads(result.stdout)["findings"])
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_label_selector_cannot_make_matching_quadratic(tmp_path, engine):
     selector = "a" * 200_000 + "\\nb"  # a line break inside one term: Python's re tried every split of it
     repo = repository(tmp_path / "repo", {
@@ -301,7 +302,7 @@ def test_a_label_selector_cannot_make_matching_quadratic(tmp_path, engine):
     assert ("svc.yaml", "service-port-number") in rules_at(json.loads(result.stdout)["findings"])
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 @pytest.mark.parametrize("pattern", ["(a)\\\\1", "(?=a)a", "a{1001}"])
 def test_a_patch_target_re2_refuses_is_a_build_error_naming_it(tmp_path, engine, pattern):
     repo = repository(tmp_path / "repo", {
@@ -331,7 +332,7 @@ def diamond(root: Path, levels: int) -> list[Path]:
     return folders
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_diamond_of_kustomizations_is_refused_in_linear_time(tmp_path, engine):
     repo = repository(tmp_path / "repo", {})
     folders = diamond(repo, 20)

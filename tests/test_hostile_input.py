@@ -8,7 +8,7 @@ import random
 import pytest
 
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 ODD_VALUES = [5, "x", [], {}, [1, 2], None, True, -1, 1.5, {"a": [1]}, "${X}", [{}], [None], [[1]], {"name": 1}, 10**20]
 KINDS = {
@@ -83,7 +83,7 @@ def test_odd_values_in_every_field_crash_no_rule(full_registry):
                 set_field(document, path, value)
                 documents.append(json.dumps(document))
     stream = "\n---\n".join(documents).encode()
-    report = lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: stream)
+    report = lint_files([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: stream)
     assert report.objects == len(documents)
     assert [f for f in report.findings if f.rule == "internal-error"] == []
 
@@ -96,5 +96,5 @@ def test_random_token_soup_never_crashes(registry):
               "\r\n", "\ufeff", "!custom ", "~", ",", "@", "`", "\x01"]
     for _ in range(1500):
         text = "".join(rng.choice(tokens) for _ in range(rng.randint(1, 60))).encode()
-        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda text=text: text)
+        report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda text=text: text)
         assert all(f.rule != "internal-error" for f in report.findings)

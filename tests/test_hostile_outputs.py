@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, needs
 from test_hostile_pr import COMMAND, GOOD_WITH_ERROR, SERVICE, run
 
 from kubelint_svc.loader import parse_stream
@@ -175,7 +175,7 @@ PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pr
 
 
 @pytest.mark.slow  # pre-commit installs the hook from this repository: about 5 s
-@pytest.mark.skipif(not Path(PRE_COMMIT).exists(), reason="pre-commit not installed")
+@needs("pre-commit", Path(PRE_COMMIT).exists())
 def test_the_real_hook_lints_a_file_named_like_an_option(repo, tmp_path):
     (repo / "--exclude=*.yaml").write_text(GOOD_WITH_ERROR)
     git(repo, "add", ".")

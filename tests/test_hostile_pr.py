@@ -421,9 +421,9 @@ def pack_registry(tmp_path: Path, schema: str, where: str | None = None):
 
 def lint_with(registry, text: str):
     from kubelint_svc.inputs import InputFile
-    from kubelint_svc.runner import Settings, lint
+    from kubelint_svc.runner import Settings, lint_files
 
-    return lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
+    return lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
 
 
 HOSTILE_NAME = "a" * 40 + "!"

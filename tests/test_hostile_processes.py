@@ -6,13 +6,13 @@ reach: stand-in `helm` and `kubectl` scripts on PATH behave as each attack needs
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, LINUX, needs
 from test_hostile_pr import run
 
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n"
@@ -148,7 +148,7 @@ def test_a_render_printing_past_the_file_size_limit_is_cut_off(tmp_path):
     assert started.exists()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is set on Linux")
+@needs("Linux (RLIMIT_AS caps a tool's memory there)", LINUX)
 @pytest.mark.parametrize("name", ["kubectl", "helm"])
 def test_a_tool_cannot_take_more_than_its_memory_cap(tmp_path, name):
     """3 GiB reserved, not touched: the cap refuses it without the machine paying for it."""
@@ -160,20 +160,20 @@ def test_a_tool_cannot_take_more_than_its_memory_cap(tmp_path, name):
     assert "cannot allocate 3 GiB" in note
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is set on Linux")
+@needs("kubectl", KUBECTL is not None)
+@needs("Linux (RLIMIT_AS caps a tool's memory there)", LINUX)
 def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
     """kubectl expands every alias of a 1 MB ConfigMap: past 4.8 GB and 25 s uncapped, 2.5 s here.
     (The scan before a build refuses this file; the tool is run on it directly, as on a file the
     scan would let through.)"""
-    from kubelint_svc.units.kustomize import _run
+    from kubelint_svc.units.kustomize.engines import _run
 
     items = ",".join(["x"] * 200)
     head = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a: &a [{items}]\n  b:\n"
     write(tmp_path, {"kustomization.yaml": "resources: [bomb.yaml]\n",
                      "bomb.yaml": head + "  - *a\n" * ((1_000_000 - len(head)) // 7)})
     began = time.monotonic()
-    output, error, _, _ = _run([str(shutil.which("kubectl")), "kustomize", str(tmp_path)], 60)
+    output, error, _, _ = _run([str(KUBECTL), "kustomize", str(tmp_path)], 60)
     assert time.monotonic() - began < 20
     assert output == ""
     assert "out of memory" in str(error)

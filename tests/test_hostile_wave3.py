@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import pytest
-from test_hostile_builds import KUBECTL, LEAK, SERVICE, TOKEN, report, repository, rules_at
+from test_hostile_builds import LEAK, NEEDS_KUBECTL, SERVICE, TOKEN, report, repository, rules_at
 from test_hostile_pr import run
 
 # every form kustomize cleans to .git/config that a check of the name as written missed
@@ -22,7 +22,7 @@ LINKED_AS = {
 }
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("form", sorted(LINKED_AS))
 def test_a_generator_cannot_reach_the_git_config_through_an_odd_name(tmp_path, form):
     link, entry = LINKED_AS[form]
@@ -51,7 +51,7 @@ CLIMBS = {
 }
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("layout", sorted(CLIMBS))
 def test_a_linked_kustomization_folder_cannot_climb_out_from_where_it_leads(tmp_path, layout):
     """kustomize reads a folder's entries from its real path: from real, `..` reaches another

@@ -11,7 +11,7 @@ from test_rule_fixtures import FAILURE_SIMULATED
 
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KIND_GROUPS, builtin_kind, kind_selected
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 
 def _yaml() -> YAML:
@@ -79,7 +79,7 @@ def test_every_rule_on_builtin_kinds_ignores_a_same_named_custom_kind(full_regis
     objects give none of its findings (and no error of any core rule)."""
 
     def lint_text(text: str):
-        return lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=text.encode)
+        return lint_files([InputFile("-", None)], Settings("1.37"), full_registry, stdin=text.encode)
 
     rules = rules_judging_builtin_kinds(full_registry)
     assert len(rules) > 30

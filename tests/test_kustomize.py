@@ -1,15 +1,13 @@
 """Kustomize: patches are partial objects; plain commonLabels/labels/namespace are applied first."""
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-from conftest import REPO, brief
+from conftest import KUBECTL, REPO, brief, needs
 
-from kubelint_svc.kustomize import KustomizeIndex, apply_transform
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import resources_of
+from kubelint_svc.units.kustomize.light_view import KustomizeIndex, apply_transform
 
 DEPLOYMENT_WITHOUT_SELECTOR = """\
 apiVersion: apps/v1
@@ -107,7 +105,7 @@ def test_patches_strategic_merge_lists_patches_too(tmp_path, lint_paths):
     assert [f.rule for f in lint_paths(tmp_path).findings] == ["kustomize-build-failed"]
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@needs("kubectl", KUBECTL is not None)
 def test_the_example_lints_the_same_as_kustomize_renders_it(lint_text, lint_paths):
     base = REPO / "examples" / "kustomize" / "base"
     rendered = subprocess.run(["kubectl", "kustomize", str(base)], check=True, capture_output=True).stdout

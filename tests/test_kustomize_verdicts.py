@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPO, require_shared
+from conftest import CORPUS, KUBECTL, REPO, needs, require_shared
 from test_hostile_builds import TOKEN, repository
 from test_hostile_pr import run
 
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, build, find_roots
+from kubelint_svc.units.kustomize.engines import build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots
 
-KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -110,7 +111,7 @@ def test_no_engine_on_path_builds_with_the_fallback(tmp_path, monkeypatch):
     assert not [message for *_, message in found if "not on PATH" in message]
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 def test_examples_give_the_same_findings_without_kubectl(tmp_path, monkeypatch):
     """`lint examples/` on a machine without kubectl: what it gives with kubectl, and the note."""
     with_kubectl, _ = lint_json(REPO, "examples")
@@ -150,7 +151,7 @@ def verdict(done) -> tuple[str, list[str]]:
     return "built", comparable(done.objects)
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("restrictor", ["rootOnly", "none"])
 @pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
 def test_the_fallback_builds_every_known_layout_as_kubectl_does(root, restrictor):
@@ -180,7 +181,7 @@ NAMESPACED_BASE = {
 }
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_namespace_renames_the_namespace_objects(tmp_path, engine):
     """Two overlays that each move one base's Namespace: kustomize renames it, so no object is
     included twice."""
@@ -236,7 +237,7 @@ replacements:
 }
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_replacements_are_applied(tmp_path, engine):
     """Cluster API and Kubeflow lay their overlays out with replacements: the fallback applies
     them as kustomize does (a delimited part, a scalar keeping its type, create, reject)."""
@@ -295,7 +296,7 @@ def test_a_clean_precommit_run_stays_quiet(tmp_path):
 # --- 5. only paths are paths ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_delimiter_is_no_path(tmp_path, engine):
     """`delimiter: /` was resolved as a path: the repository's root, refused as outside it."""
     files = {**REPLACEMENTS}
@@ -327,7 +328,7 @@ PATCH_OUTSIDE = {
 }
 
 
-@pytest.mark.parametrize("engine", [pytest.param("auto", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("auto", marks=NEEDS_KUBECTL), "fallback"])
 def test_load_restrictor_none_builds_what_flux_builds(tmp_path, engine):
     """A patch outside the kustomization's folder: refused by default, as kustomize refuses it;
     built with the flag or the setting, as Flux and Config Sync build it."""
@@ -342,7 +343,7 @@ def test_load_restrictor_none_builds_what_flux_builds(tmp_path, engine):
             ("patches/service-patch.yaml", "service-target-port-undefined")]
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 @pytest.mark.parametrize("patch", ["../../../outside.yaml", "../../.git/config"])
 def test_load_restrictor_none_keeps_the_repository_confined(tmp_path, engine, patch):
     """none relaxes kustomize's rule, never the repository's: a file outside it, or in its git
@@ -402,7 +403,7 @@ def test_a_component_no_root_includes_may_name_a_patch_outside_with_load_restric
     assert relaxed == []  # a partial object, set aside as every patch of a kustomization
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "fallback"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_what_kustomize_refuses_too_is_worded_as_kustomizes(tmp_path, engine):
     """A missing resource fails every engine: not the fallback's gap, so not worded as one."""
     root = layout(tmp_path, {"kustomization.yaml": "resources: [missing.yaml]\n"}, git=False)

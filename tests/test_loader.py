@@ -2,7 +2,9 @@
 
 import pytest
 
-from kubelint_svc.loader import decode, locate, parse_stream, resolve_plain_scalar
+from kubelint_svc.composing import locate, resolve_plain_scalar
+from kubelint_svc.file_reads import decode
+from kubelint_svc.loader import parse_stream
 
 
 @pytest.mark.parametrize(

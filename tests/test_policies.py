@@ -12,7 +12,7 @@ from conftest import REPO
 from kubelint_svc.config import Config, ConfigError, find_config, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 POLICIES = REPO / "examples" / "policies"
 SERVICE = (
@@ -65,7 +65,7 @@ def test_example_pack_rules_have_working_examples():
     assert len(team_rules) == 4
     for rule in team_rules:
         def found(text: str) -> set[str]:
-            report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
+            report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=text.encode)
             return {f.rule for f in report.findings}
 
         assert rule.id in found(rule.failing_example), rule.id
@@ -342,7 +342,7 @@ def test_refs_to_files_beside_the_rule_are_inlined(tmp_path):
                                        "        type: {not: {const: LoadBalancer}}\n"})
     registry = Registry.configured(Config(rule_packs=[folder]))
     text = SERVICE.replace("spec:\n", "spec:\n  type: LoadBalancer\n").encode()
-    report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
+    report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
     found = [(f.rule, f.line, f.field) for f in report.findings if f.rule == "team-rule"]
     assert found == [("team-rule", 6, "spec.type")]
 
@@ -383,7 +383,7 @@ def test_a_pattern_shaped_for_catastrophic_backtracking_matches_in_linear_time(t
     schema = name_pattern_schema(pattern)
     registry = Registry.configured(Config(rule_packs=[pack(tmp_path, RULE.format(schema=schema))]))
     text = SERVICE.replace("name: web", "name: " + "a" * 5000 + "!").encode()
-    report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
+    report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=lambda: text)
     assert [(f.rule, f.field) for f in report.findings if f.rule == "team-rule"] == [("team-rule", "metadata.name")]
 
 
@@ -400,7 +400,7 @@ def test_unused_suppression_follows_its_rule_setting(tmp_path):
     def unused(setting: str | None) -> list[str]:
         rules = {"unused-suppression": setting} if setting else {}
         registry = Registry.configured(Config(rules=rules))
-        report = lint([InputFile("-", None)], Settings("1.37"), registry, stdin=stale.encode)
+        report = lint_files([InputFile("-", None)], Settings("1.37"), registry, stdin=stale.encode)
         return [f.severity for f in report.findings if f.rule == "unused-suppression"]
 
     assert unused(None) == ["info"]
@@ -439,7 +439,7 @@ def test_files_that_are_not_manifests_give_no_findings_at_all(lint_text, text):
 def test_linting_this_repository_reports_nothing_from_its_rule_files(registry):
     from kubelint_svc.inputs import discover
 
-    report = lint(discover([str(REPO / "rules")]), Settings("1.37"), registry)
+    report = lint_files(discover([str(REPO / "rules")]), Settings("1.37"), registry)
     assert report.findings == []
 
 

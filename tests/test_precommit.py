@@ -8,16 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import GIT, REPO, needs, require
 from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
 pytestmark = [
     pytest.mark.slow,  # pre-commit installs the hook from this repository for each run: about 5 s
-    pytest.mark.skipif(
-        not Path(PRE_COMMIT).exists() or shutil.which("git") is None, reason="pre-commit or git not installed"
-    ),
+    needs("pre-commit", Path(PRE_COMMIT).exists()),
+    needs("git", GIT is not None),
 ]
 
 
@@ -79,8 +78,7 @@ def test_the_readme_snippet_runs(project, pre_commit_home):
     readme = (REPO / "README.md").read_text()
     snippet = re.search(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", readme, re.S).group(1)
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    if head.returncode != 0:
-        pytest.skip("this checkout has no commit to point pre-commit at")
+    require("a commit in this checkout to point pre-commit at", head.returncode == 0)
     config = re.sub(r"repo: \S+", f"repo: {REPO}", snippet)
     config = re.sub(r"rev: \S+", f"rev: {head.stdout.strip()}", config)
     (project / ".pre-commit-config.yaml").write_text(config)

@@ -4,8 +4,10 @@ in context files, not at all), yet every position and every syntax error stays w
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
-from kubelint_svc.loader import FULL, HEADER, HEADER_KEYS, SKIP, parse_stream
+from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP
+from kubelint_svc.loader import parse_stream
 
 REAL_WORLD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
 
@@ -111,7 +113,7 @@ def test_a_layout_the_cheap_reading_cannot_vouch_for_is_read_whole(layout):
     assert [(p.rule, p.line) for p in lazy.problems] == [(p.rule, p.line) for p in whole.problems]
 
 
-@pytest.mark.skipif(not REAL_WORLD.is_dir(), reason="the shared corpus is not beside the project")
+@needs("the shared corpus beside the checkout", REAL_WORLD.is_dir())
 def test_headers_read_alone_equal_the_headers_of_whole_documents_across_the_corpus():
     checked = 0
     for path in sorted(REAL_WORLD.rglob("*.y*ml")):

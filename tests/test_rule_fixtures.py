@@ -8,7 +8,7 @@ import pytest
 
 from kubelint_svc.findings import SEVERITY_RANK
 from kubelint_svc.inputs import InputFile, discover
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 FIXTURES = Path(__file__).parent / "rules"
 EXPECT = re.compile(rb"^# expect: (\d+):(\d+)(?: (.+?))?\s*$", re.MULTILINE)
@@ -77,7 +77,7 @@ def test_passing_fixture_gives_no_finding_of_its_rule_and_no_error(path, full_re
 
 def test_inline_examples_of_each_rule_fail_and_pass(full_registry):
     def rules_found(text: bytes) -> set[str]:
-        report = lint([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text)
+        report = lint_files([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text)
         return {f.rule for f in report.findings}
 
     for rule in full_registry.sorted_rules():
@@ -89,4 +89,4 @@ def test_inline_examples_of_each_rule_fail_and_pass(full_registry):
 
 
 def lint_with(registry, path: Path):
-    return lint(discover([str(path)]), Settings("1.37"), registry)
+    return lint_files(discover([str(path)]), Settings("1.37"), registry)

@@ -4,7 +4,7 @@ import pytest
 from conftest import BESIDE_THE_POINT
 
 from kubelint_svc.inputs import InputFile
-from kubelint_svc.runner import Settings, lint
+from kubelint_svc.runner import Settings, lint_files
 
 
 def service(spec: str, metadata: str = "") -> str:
@@ -108,7 +108,7 @@ def test_8_node_port_range_is_an_allocation_rule_with_a_configurable_range(regis
 
     def run(node_port_range):
         settings = Settings("1.37", node_port_range=node_port_range)
-        return lint([InputFile("-", None)], settings, registry, stdin=lambda: text)
+        return lint_files([InputFile("-", None)], settings, registry, stdin=lambda: text)
 
     assert errors(run((30000, 32767))) == [("service-node-port-range", "spec.ports[0].nodePort")]
     assert errors(run((1, 65535))) == []

@@ -7,7 +7,6 @@ Helm tests use a stand-in `helm` script that prints a fixed render, and say so."
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -15,11 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, needs
 
 from kubelint_svc.app import Options, lint
 
-KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-ENGINES = [pytest.param("auto", marks=KUBECTL, id="kubectl"), pytest.param("fallback", id="fallback")]
+NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
+ENGINES = [pytest.param("auto", marks=NEEDS_KUBECTL, id="kubectl"), pytest.param("fallback", id="fallback")]
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -340,7 +340,7 @@ def test_a_file_no_kustomization_lists_gets_one_info(tmp_path, monkeypatch, engi
     assert all(file != "base/leftover.yaml" or rule == "kustomize-unlisted-file" for file, _, rule, _ in found)
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 def test_the_build_never_reads_outside_the_repository(tmp_path, monkeypatch):
     outside = tmp_path / "outside"
     write(
@@ -466,7 +466,7 @@ def test_files_a_kustomization_uses_in_other_fields_are_not_unlisted(tmp_path, m
     assert all(rule != "kustomize-unlisted-file" for _, _, rule, _ in findings(tmp_path, monkeypatch))
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 def test_an_alias_bomb_in_a_build_never_reaches_kustomize(tmp_path, monkeypatch):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7))

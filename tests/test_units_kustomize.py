@@ -8,11 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, needs
 
-from kubelint_svc.units.kustomize import Build, BuiltObject, Origin, build, find_roots
+from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.scan import Origin, find_roots
+from kubelint_svc.units.kustomize.tracing import BuiltObject
 
 TREES = Path(__file__).resolve().parent / "units" / "kustomize"
-needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+needs_kubectl = needs("kubectl", KUBECTL is not None)
 ENGINES = [pytest.param("kubectl", marks=needs_kubectl), "fallback"]
 BUILDABLE = [
     "smp-port/overlay",

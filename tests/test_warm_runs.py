@@ -5,13 +5,13 @@ audit hook sees every open), and an edited base rebuilds exactly the roots that 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import KUBECTL, require
 
 from kubelint_svc.app import Options, lint
 
@@ -82,9 +82,8 @@ def git_repository(top: Path) -> None:
 @pytest.fixture
 def counting_kubectl(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """A kubectl on PATH that notes each start in a file, then runs the real one."""
-    real = shutil.which("kubectl")
-    if real is None:
-        pytest.skip("no kubectl here")
+    require("kubectl", KUBECTL is not None)
+    real = KUBECTL
     folder = tmp_path / "bin"
     folder.mkdir()
     log = tmp_path / "kubectl-starts"
@@ -126,8 +125,7 @@ def test_a_warm_run_reads_no_unchanged_file(tmp_path, monkeypatch):
     monkeypatch.chdir(top)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")  # every read in this process, where the hook sees it
-    if shutil.which("kubectl") is None:
-        pytest.skip("no kubectl here")  # the fallback's note would show its kustomization's lines
+    require("kubectl", KUBECTL is not None)  # the fallback's note would show its kustomization's lines
     # kept only once settled (cache.SETTLED_NS): a file saved a moment ago may yet change in the same tick
     time.sleep(2.1)
     options = Options(paths=(".",), kustomize="kubectl", cache_dir=str(tmp_path / "cache"))

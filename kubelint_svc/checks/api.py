@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kubelint_svc.findings import FieldPath
 from kubelint_svc.index import Index
-from kubelint_svc.model import Resource
+from kubelint_svc.model import FixProposal, Resource
 from kubelint_svc.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class Hit:
     about_placeholder: bool = False
     help: tuple[str, ...] = ()  # how to fix it, one line each (`did you mean 'selector'?`)
     related: tuple[Related, ...] = ()  # other places that explain it
+    fix: FixProposal | None = None  # how to fix it, as changes of the object (--fix)
 
 
 @dataclass(frozen=True)

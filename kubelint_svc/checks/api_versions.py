@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from kubelint_svc.checks.api import Hit, RunContext, header_only
 from kubelint_svc.kinds import api_group
-from kubelint_svc.model import Resource
+from kubelint_svc.model import Change, FixProposal, Resource
 from kubelint_svc.schemas import builtin_groups, bundled_versions, served_kinds
-from kubelint_svc.suggestions import closest, shortened
+from kubelint_svc.suggestions import clipped, closest
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,47 @@ def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Ite
         if selected_minor >= removed_minor:
             message = f"{resource.api_version} {resource.kind} was removed in Kubernetes {entry['removedIn']}"
             replacement = entry.get("replacement")
-            if replacement:
-                message += f"; use {_served_replacement(str(replacement), resource.kind, run)}"
+            served = _served_replacement(str(replacement), resource.kind, run) if replacement else None
+            if served:
+                message += f"; use {served}"
             else:
                 message += " and has no replacement"
-            yield Hit(message, ("apiVersion",), at_key=False)
+            yield Hit(message, ("apiVersion",), at_key=False, fix=_mechanical_fix(resource, served))
         return
+
+
+# Removed versions whose objects mean the same under their replacement (the API server converted
+# between them): a fix writes the new apiVersion, and the selector the old version defaulted to
+# the template's labels. Not DaemonSets or StatefulSets (their update strategy's default changed),
+# nor Ingresses (their backends are written differently).
+_MECHANICAL = {
+    ("extensions/v1beta1", "Deployment"), ("extensions/v1beta1", "ReplicaSet"),
+    ("apps/v1beta1", "Deployment"), ("apps/v1beta1", "ReplicaSet"),
+    ("apps/v1beta2", "Deployment"), ("apps/v1beta2", "ReplicaSet"),
+    ("extensions/v1beta1", "NetworkPolicy"), ("batch/v1beta1", "CronJob"),
+}
+_SELECTOR_DEFAULTED = ("extensions/v1beta1", "apps/v1beta1")
+
+
+def _mechanical_fix(resource: Resource, served: str | None) -> FixProposal | None:
+    """The fix that moves the object to its replacement version, when that is mechanical."""
+    if served is None or " " in served or (resource.api_version, resource.kind) not in _MECHANICAL:
+        return None
+    changes = [Change("replace", ("apiVersion",), served)]
+    if resource.kind in ("Deployment", "ReplicaSet"):
+        if resource.header_only:  # workloads are read whole (the index reads them): no fix without the spec
+            return None
+        spec = resource.get(("spec",))
+        if not isinstance(spec, dict):
+            return None
+        if spec.get("selector") is None:
+            labels = resource.get(("spec", "template", "metadata", "labels"))
+            if resource.api_version not in _SELECTOR_DEFAULTED or not isinstance(labels, dict) or not labels \
+                    or not all(isinstance(v, str) for v in labels.values()):
+                return None
+            changes.append(Change("insert", ("spec",), {"matchLabels": dict(labels)}, "selector"))
+    return FixProposal(f"use {served}" + (" with the selector it defaulted" if len(changes) > 1 else ""),
+                       tuple(changes))
 
 
 _API_VERSION = re.compile(r"(?:[a-z0-9.-]+/)?v\d+(?:(?:alpha|beta)\d+)?")
@@ -79,7 +114,7 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
     if not api_version:
         serving = sorted((("alpha" in api or "beta" in api), api)
                          for api, kinds in served_kinds(run.kubernetes_version).items() if kind in kinds)
-        yield Hit(f"Object 'apiVersion' is missing: kubectl refuses this {shortened(kind)}", (),
+        yield Hit(f"Object 'apiVersion' is missing: kubectl refuses this {clipped(kind)}", (),
                   help=(f"add apiVersion: {serving[0][1]}",) if serving else ())
         return
     if kind in served.get(api_version, ()):
@@ -96,11 +131,11 @@ def unknown_kind(resource: Resource, run: RunContext, params: RemovedApis) -> It
         hint = (f"did you mean {near!r}?",) if near else ()
         if serving_kind:
             hint = (*hint, f"{kind} is served as {', '.join(serving_kind)}")
-        yield Hit(f"no Kubernetes version serves kind {shortened(kind)!r} in {api_version}", ("kind",),
+        yield Hit(f"no Kubernetes version serves kind {clipped(kind)!r} in {api_version}", ("kind",),
                   at_key=False, help=hint)
         return
     near = _closest(api_version, serving_kind or served)
-    yield Hit(f"no Kubernetes version serves {shortened(api_version)}" + (f" {kind}" if serving_kind else ""),
+    yield Hit(f"no Kubernetes version serves {clipped(api_version)}" + (f" {kind}" if serving_kind else ""),
               ("apiVersion",), at_key=False, help=(f"did you mean {near!r}?",) if near else ())
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import Hit, RunContext
 from kubelint_svc.findings import format_field_path
-from kubelint_svc.model import Resource
+from kubelint_svc.model import Resource, replaced
 from kubelint_svc.placeholders import is_placeholder
 
 if TYPE_CHECKING:
@@ -65,8 +66,9 @@ def hits_from_errors(errors: Iterable[ValidationError], subject: str) -> Iterato
                 if key not in instance:
                     yield Hit(f"missing required field {key!r}", (*path, key))
         elif validator == "type":
+            number = _quoted_integer(instance, error.validator_value)
             yield Hit(f"expected {_expected(error.validator_value)}, got {describe_value(instance)}", path,
-                      at_key=False)
+                      at_key=False, fix=None if number is None else replaced(path, number, f"write {number} unquoted"))
         elif validator in ("oneOf", "anyOf") and _is_int_or_string(error.validator_value):
             yield Hit(f"expected an integer or a string, got {describe_value(instance)}", path, at_key=False)
         elif validator in ("oneOf", "anyOf") and error.context:
@@ -84,6 +86,16 @@ def hits_from_errors(errors: Iterable[ValidationError], subject: str) -> Iterato
 
 
 _ENUM_SHOWN = 20
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def _quoted_integer(instance: Any, types: Any) -> int | None:
+    """The number a string holds where an integer belongs (`port: "80"`): written without the
+    quotes, it is what the author meant. Not `"080"` (YAML 1.1 reads 080 as octal) nor `"1e3"`."""
+    wanted = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    if "integer" in wanted and isinstance(instance, str) and _DECIMAL.fullmatch(instance):
+        return int(instance)
+    return None
 
 
 def _is_int_or_string(options: Any) -> bool:

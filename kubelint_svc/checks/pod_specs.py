@@ -16,7 +16,7 @@ from kubelint_svc.k8s_syntax import (
     is_int,
     port_number,
 )
-from kubelint_svc.model import Resource, container_ports, containers, pod_spec_path
+from kubelint_svc.model import Resource, container_ports, containers, pod_spec_path, replaced
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")  # the API server's order
 
@@ -78,8 +78,11 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
     for path, port in container_ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
+            known = value.upper() in PROTOCOLS
             yield Hit(f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive)",
-                      (*path, "protocol"), at_key=False)
+                      (*path, "protocol"), at_key=False, help=(f"did you mean {value.upper()!r}?",) if known else (),
+                      fix=replaced((*path, "protocol"), value.upper(), f"set protocol to {value.upper()!r}")
+                      if known else None)
 
 
 def host_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:

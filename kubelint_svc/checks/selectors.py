@@ -12,7 +12,7 @@ from typing import Any
 
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, Related, RunContext, cross_object
-from kubelint_svc.findings import FieldPath, shortened
+from kubelint_svc.findings import FieldPath, listed_briefly
 from kubelint_svc.index import (
     CONTROL_PLANE_COMPONENTS,
     CONTROLLER_LABEL_KEYS,
@@ -21,10 +21,8 @@ from kubelint_svc.index import (
     selector_is_empty,
 )
 from kubelint_svc.k8s_syntax import iana_svc_name, is_int
-from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
-from kubelint_svc.suggestions import shortened as short_name
-
-APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, replaced
+from kubelint_svc.suggestions import clipped
 
 
 def _selector(resource: Resource) -> dict[str, str]:
@@ -126,7 +124,7 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
     reasons = []
     custom = index.custom_resources_near(resource, namespace)
     if custom:
-        names = shortened([f"{cr.kind} {cr.name}" for cr in custom])
+        names = listed_briefly([f"{cr.kind} {cr.name}" for cr in custom])
         reasons.append(f"its Pods may be created by an operator from {names} in the same folder")
     controller_keys = [key for key in selector if key in CONTROLLER_LABEL_KEYS]
     if controller_keys:
@@ -163,7 +161,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     in_unit = index.unit_pods(resource, namespace)
     slips = [source for source in index.unit_pods_elsewhere(resource, namespace)
              if all(source.label_for(k, v) for k, v in selector.items())]
-    slipped = shortened([f"{s.describe()} ({_where(s.resource)}) in namespace {s.namespace}" for s in slips])
+    slipped = listed_briefly([f"{s.describe()} ({_where(s.resource)}) in namespace {s.namespace}" for s in slips])
     slip = (f"; it matches {slipped}, applied with it, but a Service selects Pods only in its own namespace")
     slip_help = ("is its namespace missing or wrong?",) if slips else ()
     if slips and not in_unit:
@@ -181,7 +179,7 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     unreadable = [f"{file}:{line}" for file, line, where in run.unreadable if folder is None or where == folder]
     if unreadable:
         yield Hit(f"{message}; it may match a workload in a document that could not be read", path,
-                  severity="warning", help=(f"could not be read: {shortened(unreadable)}",))
+                  severity="warning", help=(f"could not be read: {listed_briefly(unreadable)}",))
         return
     near_misses = _near_misses(selector, in_unit)
     reasons = [] if slips else _explanations(resource, run, selector, namespace)
@@ -200,14 +198,30 @@ def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> 
     unit = {id(source) for source in in_unit}
     sharing = [s for s in index.pods_sharing_keys(selector, namespace) if id(s) in unit]
     closest, key_path, nearest = _closest(selector, sharing)
+    relabel = _one_label_away(selector, in_unit)
     labels = [Related(s.resource, (*s.spec_path[:-1], "metadata", "labels"), f"{s.describe()}: its Pods' labels")
               for s in nearest[:3]]
     hooks = index.hooks_selected_by(selector, namespace)
     if hooks:  # they carry the application's labels, and exist only while their hook runs
-        message += (f" (only Helm hooks match it: {shortened([source.describe() for source in hooks])}, whose Pods "
-                    "exist while `helm test` or an install hook runs)")
+        named = listed_briefly([source.describe() for source in hooks])
+        message += f" (only Helm hooks match it: {named}, whose Pods exist while `helm test` or an install hook runs)"
     yield Hit(f"{message}: the Service gets no endpoints{slip if slips else ''}", key_path or path,
-              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels))
+              help=(*(f"closest: {described}" for described in closest), *slip_help), related=tuple(labels),
+              fix=None if relabel is None or slips else
+              replaced(("spec", "selector", relabel[0]), relabel[1], f"select {relabel[0]}: {relabel[1]}"))
+
+
+def _one_label_away(selector: dict[str, str], sources: list[PodSource]) -> tuple[str, str] | None:
+    """(key, value) when exactly one workload's Pods carry every label of the selector but one,
+    whose value they spell one letter otherwise (a typo, not another component's name): the one
+    edit that makes the Service select them."""
+    found: list[tuple[str, str]] = []
+    for source in sources:
+        misses = [key for key, value in selector.items() if not source.label_for(key, value)]
+        have = source.labels.get(misses[0]) if len(misses) == 1 else None
+        if isinstance(have, str) and _typos(have, selector[misses[0]]) == 1:
+            found.append((misses[0], have))
+    return found[0] if len(set(found)) == 1 and len(found) == 1 else None
 
 
 def _run_time_keys(selector: dict[str, str], sources: list[PodSource]) -> tuple[PodSource, list[str]] | None:
@@ -306,17 +320,32 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
         named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
         known = f"declared port names: {', '.join(named)}" if named else "the selected Pods declare no named ports"
         fix = "set targetPort to a declared name or number, or name the container port"
+        meant = _one_edit_away(name, protocol, missing)
         verdicts.undefined.append(Hit(
             f"targetPort {name!r} is not a port name of any container of the selected Pods: "
-            "the port gets no endpoints", path, at_key=False, severity="error", help=(known, fix),
-            related=_pods_of(missing, "the selected Pods' ports are declared here")))
+            "the port gets no endpoints", path, at_key=False, severity="error",
+            help=(f"did you mean {meant!r}?", known) if meant else (known, fix),
+            related=_pods_of(missing, "the selected Pods' ports are declared here"),
+            fix=replaced(path, meant, f"set targetPort to {meant!r}") if meant else None))
         return
     lacking = list(missing) + [s for s, _ in other_protocol]
     if lacking:
         verdicts.undefined.append(Hit(
-            f"targetPort {name!r} is declared by {shortened([s.describe() for s in resolving])} but not by "
-            f"{shortened([s.describe() for s in lacking])}: Pods of the latter get no traffic on this port",
+            f"targetPort {name!r} is declared by {listed_briefly([s.describe() for s in resolving])} but not by "
+            f"{listed_briefly([s.describe() for s in lacking])}: Pods of the latter get no traffic on this port",
             path, at_key=False, severity="warning", related=_pods_of(lacking, "declares no such port")))
+
+
+def _one_edit_away(name: str, protocol: Any, sources: list[PodSource]) -> str | None:
+    """The one port name (of the Service port's protocol) a single typo away from name that every
+    selected workload declares, or None when there is none, or more than one."""
+    near = {n for source in sources for n, _, proto in _declared_ports(source)
+            if isinstance(n, str) and proto == protocol and _typos(n, name) == 1}
+    if len(near) != 1:
+        return None
+    meant = near.pop()
+    every = all(any(n == meant and proto == protocol for n, _, proto in _declared_ports(s)) for s in sources)
+    return meant if every else None
 
 
 def _numeric_port(
@@ -341,7 +370,7 @@ def _numeric_port(
     numbers = sorted({p for _, p, _ in declared if isinstance(p, int)})
     verdicts.not_exposed.append(Hit(
         f"targetPort {number} is not a containerPort of the selected Pods", path, at_key=False, severity="warning",
-        help=(f"declared container ports: {shortened([str(n) for n in numbers], 8)}",
+        help=(f"declared container ports: {listed_briefly([str(n) for n in numbers], 8)}",
               "check the port the application listens on"),
         related=_pods_of(sources, "the selected Pods' ports are declared here")))
 
@@ -396,7 +425,7 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
 
 def _shown(value: Any) -> str:
     """A written value, short, as one line."""
-    return short_name(json.dumps(value, sort_keys=True, default=str), 120)
+    return clipped(json.dumps(value, sort_keys=True, default=str), 120)
 
 
 def _cronjob_selector(resource: Resource) -> Iterator[Hit]:

@@ -16,7 +16,7 @@ from kubelint_svc.k8s_syntax import (
     port_number,
     qualified_name,
 )
-from kubelint_svc.model import Resource
+from kubelint_svc.model import Resource, removed, replaced
 
 
 def _ports(resource: Resource) -> list[tuple[int, dict[str, Any]]]:
@@ -88,11 +88,14 @@ def port_protocols(resource: Resource, run: RunContext, params: NoParams) -> Ite
     for index, port in _ports(resource):
         value = port.get("protocol")
         if isinstance(value, str) and value and value not in PROTOCOLS:
+            path = ("spec", "ports", index, "protocol")
             yield Hit(
                 f"protocol {value!r} is not supported: use TCP, UDP or SCTP (case-sensitive)",
-                ("spec", "ports", index, "protocol"),
+                path,
                 at_key=False,
                 help=(f"did you mean {value.upper()!r}?",) if value.upper() in PROTOCOLS else (),
+                fix=replaced(path, value.upper(), f"set protocol to {value.upper()!r}")
+                if value.upper() in PROTOCOLS else None,
             )
 
 
@@ -123,8 +126,11 @@ def target_ports(resource: Resource, run: RunContext, params: NoParams) -> Itera
             yield Hit(f"targetPort {value} must be between 1 and 65535, inclusive", path, at_key=False)
         elif isinstance(value, str):
             problem = iana_svc_name(value)
-            if problem:
-                yield Hit(f"targetPort {value!r} is not a valid port name: it {problem}", path, at_key=False)
+            number = int(value) if value.isascii() and value.isdigit() and len(value) <= 5 else None
+            if problem:  # a number in quotes is a name to the API server, and no name is all digits
+                yield Hit(f"targetPort {value!r} is not a valid port name: it {problem}", path, at_key=False,
+                          fix=replaced(path, number, f"write targetPort {number} unquoted")
+                          if number and port_number(number) else None)
 
 
 def app_protocols(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -200,6 +206,7 @@ def node_port_range(resource: Resource, run: RunContext, params: NoParams) -> It
                 f"\"provided port is not in the valid range\" (set --node-port-range if your cluster differs)",
                 ("spec", "ports", index, "nodePort"),
                 at_key=False,
+                fix=removed(("spec", "ports", index, "nodePort"), "remove nodePort (the API server allocates one)"),
             )
 
 
@@ -228,6 +235,11 @@ def headless_target_port(resource: Resource, run: RunContext, params: NoParams) 
         return
     for index, port in _ports(resource):
         target = port.get("targetPort")
+        if is_int(target) and target == port.get("port"):
+            yield Hit(f"targetPort {target} repeats port: a headless Service does no port mapping, and targetPort "
+                      "defaults to port anyway", ("spec", "ports", index, "targetPort"),
+                      fix=removed(("spec", "ports", index, "targetPort"), "remove the targetPort"))
+            continue
         if isinstance(target, str) and _named_numbers(resource, spec, run, target) == {port.get("port")}:
             continue  # the name resolves to the port's own number: no mapping was asked for
         if target not in (None, 0, "") and target != port.get("port"):

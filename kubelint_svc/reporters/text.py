@@ -35,11 +35,15 @@ def summary_line(report: Report) -> str:
         )
         if n
     ]
+    fixed = f"Fixed {_plural(report.fixed, 'finding')} in {_plural(report.fixed_files, 'file')}. " \
+        if report.fixed else ""
     if not counts:
-        return f"No problems found in {read}" + (f", with {context}." if context else ".")
+        return f"{fixed}No problems found in {read}" + (f", with {context}." if context else ".")
     listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
     files = len({finding.file for finding in report.findings})
-    return f"Found {listed} in {_plural(files, 'file')} ({read} read" + (f"; {context})." if context else ").")
+    remaining = " remaining" if report.fixed else ""
+    return (f"{fixed}Found {listed}{remaining} in {_plural(files, 'file')} ({read} read"
+            + (f"; {context})." if context else ")."))
 
 
 def statistics(report: Report) -> str:

@@ -11,9 +11,11 @@ from typing import Any
 
 from ruamel.yaml.nodes import Node, ScalarNode
 
-from kubelint_svc.loader import UnreadableFile, child_node, decode, locate_span, read_bounded, resolve_plain_scalar
+from kubelint_svc.composing import child_node, locate_span, resolve_plain_scalar
+from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.model import NodeSource, Resource
-from kubelint_svc.units.kustomize import BuiltObject, Origin
+from kubelint_svc.units.kustomize.scan import Origin
+from kubelint_svc.units.kustomize.tracing import BuiltObject
 
 
 class SourceFiles:

@@ -23,25 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc import inputs
+from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.inputs import git_toplevel
-from kubelint_svc.loader import MAX_FILE_BYTES, UnreadableFile, YamlFileError, read_bounded, read_documents
+from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
-from kubelint_svc.units.kustomize import (
-    KUSTOMIZATION_NAMES,
-    Build,
-    build,
-    find_roots,
-    kustomization_file,
-    referenced_paths,
-)
+from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, kustomization_file, referenced_paths
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.stored import StoredOutputs
 
-KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
 BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
 HELM_TIMEOUT = 60.0

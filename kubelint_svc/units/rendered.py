@@ -263,6 +263,10 @@ class RenderedResource(Resource):
     def locate(self, path: tuple[Any, ...], at_key: bool = True) -> tuple[str, int, int, int, int]:
         return (self.file, *self.span(path, at_key))
 
+    def fix_refusal(self) -> str:
+        """A template's text is not the value it renders: --fix edits no template."""
+        return "rendered by Helm from a template, not written in a values file; fix the chart"
+
     @property
     def lines(self) -> list[TemplateLine | None]:
         return self.template_map.lines if self.template_map is not None else []
@@ -287,7 +291,8 @@ class RenderedResource(Resource):
         if notes == finding.notes and message == finding.message:
             return finding
         return Finding(finding.rule, finding.severity, message, finding.file, finding.line, finding.column,
-                       finding.object, finding.field, finding.end_line, finding.end_column, finding.help, notes)
+                       finding.object, finding.field, finding.end_line, finding.end_column, finding.help, notes,
+                       finding.fix)
 
 
 def rendered_text_of(render: str, first_line: int) -> str:

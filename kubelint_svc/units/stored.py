@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
-from kubelint_svc.loader import UnreadableFile, read_bounded
-from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, BuiltObject, Origin, find_tool
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
+from kubelint_svc.units.kustomize.engines import Build, find_tool
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin
+from kubelint_svc.units.kustomize.tracing import BuiltObject
 from kubelint_svc.units.process import memory_from_environment
 
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind

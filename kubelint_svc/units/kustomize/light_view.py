@@ -1,4 +1,5 @@
-"""Kustomize awareness: which files are patches, and what a kustomization plainly adds to a resource.
+"""The light view of kustomizations (`--kustomize off`): which files are patches, and what a
+kustomization plainly adds to a resource.
 
 Only what a kustomization says outright is applied (commonLabels, labels with
 includeSelectors/includeTemplates, namespace), from the kustomization beside or above a file
@@ -17,8 +18,8 @@ from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 from kubelint_svc.paths import resolved
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _SELECTOR_MAP_PATHS = {
     "Service": ("spec", "selector"),
     "ReplicationController": ("spec", "selector"),
