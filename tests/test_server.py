@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import importlib.util
 import json
 import os
 import random
@@ -18,11 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import GIT, needs
 
-pytest.importorskip("pygls", reason="the lsp extra is not installed")
-
-from lsprotocol import types
-from pygls.lsp.client import LanguageClient
+HAS_LSP = importlib.util.find_spec("pygls") is not None
+pytestmark = [needs("the lsp extra (pygls)", HAS_LSP), needs("git", GIT is not None)]
+if HAS_LSP:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
 
 SERVICE = """\
 apiVersion: v1

@@ -42,7 +42,7 @@ def test_ci_sets_ci_and_installs_every_extra_the_tests_use():
     run = (REPO / ".ci" / "run").read_text().splitlines()
     assert "export CI=1" in run
     [install] = [line for line in run if "pip install" in line]
-    assert "'.[test,kustomize,helm]'" in install
+    assert "'.[test,kustomize,helm,lsp]'" in install
     readme = (REPO / "README.md").read_text().splitlines()
     [command] = [line for line in readme if "pytest -q" in line and line.startswith("python3 -m venv")]
     assert command == install
