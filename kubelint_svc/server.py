@@ -5,8 +5,10 @@ instead of the disk; hover and go to definition follow a Service's wiring (navig
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -245,11 +247,65 @@ def ignore_action(document: TextDocument, diagnostic: types.Diagnostic) -> types
                             edit=types.WorkspaceEdit({document.uri: [change]}))
 
 
-def fix_actions(document: TextDocument, judged: Judged, diagnostics: Sequence[types.Diagnostic]
-                ) -> list[types.CodeAction]:
-    """The fixes `--fix` would make for these diagnostics, safe ones first, each titled with what
-    it does: none until the fix API of issue 23 is there to ask."""
-    return []
+def fix_actions(ls: KubelintServer, document: TextDocument, judged: Judged,
+                diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeAction]:
+    """The fixes `--fix` makes for these diagnostics (fixes.py), safe ones first, then unsafe ones,
+    each titled with what it does. A fix is planned against the files as saved, so it is offered
+    only while every file it edits reads in the editor as it does on disk."""
+    from kubelint_svc.fixes import offered
+
+    if judged.outcome is None:
+        return []
+    real = resolved(path_of(document.uri) or Path())
+    wanted = {(str(d.code), d.range.start.line): d for d in diagnostics}
+    findings = [f for f in judged.outcome.report.findings
+                if offered(f, unsafe=True) and (f.rule, f.line - 1) in wanted and judged.real_of(f.file) == real]
+    actions = []
+    for finding in sorted(findings, key=lambda f: f.fix is None or f.fix.safety != "safe"):
+        action = _fix_action(ls, judged, finding, wanted[(finding.rule, finding.line - 1)])
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def _fix_action(ls: KubelintServer, judged: Judged, finding: Finding, diagnostic: types.Diagnostic
+                ) -> types.CodeAction | None:
+    from kubelint_svc.fixes import plan_fixes
+
+    fix = finding.fix
+    assert fix is not None
+    plan = plan_fixes([finding], unsafe=True, cwd=judged.top)
+    changes: dict[str, list[types.TextEdit]] = {}
+    for edit in plan.files:
+        shown = ls.open_document(edit.path)
+        if shown is not None and shown.source != edit.before:
+            return None  # unsaved changes: the plan's offsets are the disk's
+        starts = _line_starts(edit.before)
+        changes[edit.path.as_uri()] = [types.TextEdit(types.Range(
+            _position(edit.before, starts, change.start, shown), _position(edit.before, starts, change.end, shown)),
+            change.text) for change in edit.edits]
+    if not changes:
+        return None
+    safe = fix.safety == "safe"
+    return types.CodeAction(fix.title if safe else f"{fix.title} (unsafe: changes behaviour)",
+                            types.CodeActionKind.QuickFix, [diagnostic], is_preferred=safe,
+                            edit=types.WorkspaceEdit(changes))
+
+
+_LINE_BREAK = re.compile("\r\n|\n|\r")  # what ends a line for the protocol
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+
+def _position(text: str, starts: list[int], offset: int, document: TextDocument | None) -> types.Position:
+    """An offset of text as a position in the client's units (text is the document's, when open)."""
+    line = bisect.bisect_right(starts, offset) - 1
+    position = types.Position(line, offset - starts[line])
+    if document is None:
+        return position
+    return document.position_codec.position_to_client_units(document.lines, position)
 
 
 def build() -> KubelintServer:
@@ -300,7 +356,7 @@ def build() -> KubelintServer:
             return []
         document = ls.workspace.get_text_document(uri)
         ours = [d for d in params.context.diagnostics if d.source == SOURCE]
-        actions = fix_actions(document, judged, ours)
+        actions = fix_actions(ls, document, judged, ours)
         return actions + [action for d in ours if (action := ignore_action(document, d)) is not None]
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)

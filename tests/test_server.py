@@ -292,6 +292,37 @@ def test_change_diagnostics_code_action_hover_definition(tmp_path):
     session(root, tmp_path, scenario)
 
 
+def test_the_fixes_of_fix_are_code_actions_safe_first(tmp_path):
+    broken = SERVICE.replace("targetPort: http", "targetPort: htpp\n    protocol: tcp").replace("app: web", "app: wbe")
+    root = git_repository(tmp_path / "repo", {"svc.yaml": broken, "deploy.yaml": DEPLOYMENT})
+
+    async def scenario(editor: Editor) -> None:
+        uri = editor.open("svc.yaml")
+        found = await editor.diagnostics(uri, lambda ds: "service-port-protocol" in rules_of(ds))
+        actions = await editor.actions(uri, found)
+        titles = [action.title for action in actions]
+        fixes = [title for title in titles if not title.startswith("Ignore ")]
+        assert "set protocol to 'TCP'" in fixes, titles
+        unsafe = [title for title in fixes if "(unsafe" in title]
+        assert unsafe, titles
+        assert fixes == [t for t in fixes if t not in unsafe] + unsafe  # safe ones first
+        assert titles[:len(fixes)] == fixes  # then "ignore this rule here"
+        protocol = next(a for a in actions if a.title == "set protocol to 'TCP'")
+        assert protocol.is_preferred
+        assert protocol.edit is not None
+        assert protocol.edit.changes is not None
+        [edit] = protocol.edit.changes[uri]
+        line = line_of(broken, "protocol: tcp")
+        assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (line, 14, "TCP")
+        assert edit.range.end == types.Position(line, 17)
+        editor.change("svc.yaml", broken.replace("app: wbe", "app: wbe2"))  # unsaved: the plan's offsets are the disk's
+        found = await editor.diagnostics(uri, lambda ds: "service-port-protocol" in rules_of(ds), version=2)
+        titles = [action.title for action in await editor.actions(uri, found)]
+        assert all(title.startswith("Ignore ") for title in titles), titles
+
+    session(root, tmp_path, scenario)
+
+
 def test_other_open_files_are_judged_as_their_buffers_say(tmp_path):
     root = git_repository(tmp_path / "repo", {"svc.yaml": SERVICE, "deploy.yaml": DEPLOYMENT})
 
