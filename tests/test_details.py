@@ -318,9 +318,9 @@ def test_show_completion_prints_the_script_of_the_shell_named(monkeypatch, capsy
 
 
 def test_show_completion_alone_is_for_the_shell_it_runs_in(monkeypatch, capsys, tmp_path):
-    import typer._completion_shared
+    import shellingham
 
-    monkeypatch.setattr(typer._completion_shared, "_get_shell_name", lambda: "fish")
+    monkeypatch.setattr(shellingham, "detect_shell", lambda: ("fish", "/usr/bin/fish"))
     code, out, _err = cli_in_process(monkeypatch, capsys, "--show-completion", cwd=tmp_path)
     assert code == 0
     assert out.startswith("complete --command kubelint-svc")
