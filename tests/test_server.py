@@ -323,6 +323,37 @@ def test_the_fixes_of_fix_are_code_actions_safe_first(tmp_path):
     session(root, tmp_path, scenario)
 
 
+def test_changes_in_quick_succession_are_judged_once(tmp_path):
+    root = git_repository(tmp_path / "repo", {"svc.yaml": SERVICE, "deploy.yaml": DEPLOYMENT})
+
+    async def scenario(editor: Editor) -> None:
+        uri = editor.open("svc.yaml")
+        await editor.diagnostics(uri)
+        for port in range(81, 86):  # typed faster than the debounce
+            editor.change("svc.yaml", SERVICE.replace("port: 80", f"port: {port}"))
+        await editor.diagnostics(uri, version=6)
+        assert [params.version for params in editor.published[uri]] == [1, 6]
+
+    session(root, tmp_path, scenario, {"debounceMs": 500})
+
+
+def test_a_save_judges_the_other_open_files_again(tmp_path):
+    root = git_repository(tmp_path / "repo", {"svc.yaml": SERVICE, "deploy.yaml": DEPLOYMENT})
+
+    async def scenario(editor: Editor) -> None:
+        uri = editor.open("svc.yaml")
+        assert "service-target-port-undefined" not in rules_of(await editor.diagnostics(uri))
+        renamed = DEPLOYMENT.replace("- name: http", "- name: web")
+        deployment = editor.open("deploy.yaml")
+        await editor.diagnostics(deployment)
+        editor.change("deploy.yaml", renamed)
+        (root / "deploy.yaml").write_text(renamed)  # the editor saves it
+        editor.client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(deployment)))
+        await editor.diagnostics(uri, lambda ds: "service-target-port-undefined" in rules_of(ds))
+
+    session(root, tmp_path, scenario)
+
+
 def test_other_open_files_are_judged_as_their_buffers_say(tmp_path):
     root = git_repository(tmp_path / "repo", {"svc.yaml": SERVICE, "deploy.yaml": DEPLOYMENT})
 
