@@ -14,11 +14,13 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -372,6 +374,95 @@ def report_kustomize_heavy(tree: Path, repeat: int) -> None:
     print()
 
 
+def _git_repository(tree: Path) -> None:
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tree, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
+    subprocess.run([*git, "commit", "-qm", "tree"], cwd=tree, check=True)
+
+
+def server_latency(tree: Path, changed: str, edit: Callable[[str, int], str], repeat: int) -> tuple[float, list[float]]:
+    """The editor server over its pipes, as an editor drives it: the first diagnostics of an
+    opened file (the cache filled), then, warm, the time from each change sent to its diagnostics
+    received (the server's 50 ms debounce included)."""
+    import asyncio
+
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    async def run() -> tuple[float, list[float]]:
+        client = LanguageClient("bench", "1")
+        arrived: dict[int, float] = {}
+        event = asyncio.Event()
+
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def published(params: types.PublishDiagnosticsParams) -> None:
+            arrived[params.version or 0] = time.perf_counter()
+            event.set()
+
+        async def wait(version: int) -> float:
+            while version not in arrived:
+                event.clear()
+                await asyncio.wait_for(event.wait(), 600)
+            return arrived[version]
+
+        await client.start_io(sys.executable, "-m", "kubelint_svc", "server", cwd=str(tree))
+        await client.initialize_async(types.InitializeParams(types.ClientCapabilities(), root_uri=tree.as_uri()))
+        client.initialized(types.InitializedParams())
+        uri, text = (tree / changed).as_uri(), (tree / changed).read_text()
+        start = time.perf_counter()
+        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "yaml", 1, text)))
+        first = await wait(1) - start
+        changes = []
+        for version in range(2, repeat + 4):  # two to warm up, then repeat + 1 measured
+            sent = time.perf_counter()
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version, uri),
+                [types.TextDocumentContentChangeWholeDocument(edit(text, version))]))
+            changes.append(await wait(version) - sent)
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+        return first, changes[2:]
+
+    return asyncio.run(run())
+
+
+def report_server(repeat: int) -> None:
+    """Issue 24: diagnostics after a change, through the editor server, on kube-prometheus
+    `manifests/` and on the kustomize-heavy tree, each a git repository."""
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        print("## editor server: the lsp extra is not installed here, not measured\n")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = []
+        if CRD_HEAVY.is_dir():
+            manifests = Path(tmp) / "kube-prometheus"
+            shutil.copytree(CRD_HEAVY, manifests)
+            age(manifests)
+            trees.append(("kube-prometheus manifests/", manifests, "alertmanager-service.yaml", 0.150,
+                          lambda text, n: text.replace("port: 9093", f"port: {9000 + n}", 1)))
+        heavy = Path(tmp) / "heavy"
+        generate_kustomize_heavy(heavy)
+        trees.append(("the kustomize-heavy tree (600 roots)", heavy, "app-000/base/apps.yaml", 0.500,
+                      lambda text, n: text.replace("cpu: 100m", f"cpu: {100 + n}m", 1)))
+        print(f"## editor server: diagnostics after a change (`kubelint-svc server`, {os.cpu_count()} cores)")
+        for label, tree, changed, target, edit in trees:
+            _git_repository(tree)
+            with tempfile.TemporaryDirectory() as cache:
+                os.environ["KUBELINT_SVC_CACHE_DIR"] = cache
+                first, changes = server_latency(tree, changed, edit, repeat)
+                del os.environ["KUBELINT_SVC_CACHE_DIR"]
+            median = statistics.median(changes)
+            verdict = "within" if median <= target else "over"
+            print(f"- {label}, `{changed}`: first diagnostics (cache cold) {first:.3f} s; after a change, warm: "
+                  f"{median * 1000:.0f} ms median, {max(changes) * 1000:.0f} ms worst of {len(changes)} "
+                  f"({verdict} the {target * 1000:.0f} ms target)")
+    print()
+
+
 def report_units(target: Path, repeat: int) -> None:
     """What building kustomize roots costs, by engine, and what building them in parallel saves."""
     import os
@@ -396,7 +487,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=("corpus", "crd", "generated", "units", "kustomize-heavy"),
+    parser.add_argument("--only", choices=("corpus", "crd", "generated", "units", "kustomize-heavy", "server"),
                         help="run one section")
     args = parser.parse_args()
     if args.child:
@@ -417,6 +508,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             generate_kustomize_heavy(Path(tmp) / "heavy")
             report_kustomize_heavy(Path(tmp) / "heavy", args.repeat)
+    if args.only in (None, "server"):
+        report_server(args.repeat)
     if args.only in (None, "units"):
         with tempfile.TemporaryDirectory() as tmp:
             generate_kustomize_tree(Path(tmp) / "apps")

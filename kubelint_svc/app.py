@@ -86,6 +86,7 @@ class Options:
     no_cache: bool = False
     cache_dir: str | None = None  # None: $KUBELINT_SVC_CACHE_DIR, else .kubelint-svc_cache at the project root
     reports: tuple[str, ...] = ()  # files the run writes its report to: not walked as manifests
+    buffers: tuple[tuple[Path, bytes], ...] = ()  # an editor's unsaved texts (real path, bytes): read, not the disk
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ def lint(options: Options) -> Outcome:
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=open_cache(options, planned.config), file_rules=planned.tree.file_rules())
+                                    cache=open_cache(options, planned.config), file_rules=planned.tree.file_rules(),
+                                    buffers=dict(options.buffers))
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")

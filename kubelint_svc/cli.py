@@ -697,6 +697,20 @@ def init(
     typer.echo(f"Wrote {written}: every setting is commented out; uncomment what you need.")
 
 
+@app.command(cls=_PlainCommand, short_help="Serve editors the findings as you type (LSP over stdio).")
+def server() -> None:
+    """Serve editors over the Language Server Protocol on stdio: findings on open files as you
+    type, with their repository; hover and go to definition along a Service's wiring; "ignore
+    this rule here". Started by the editor (README: "Editors"); needs the lsp extra."""
+    try:
+        from kubelint_svc.server import serve
+    except ImportError as error:
+        if (error.name or "").partition(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        raise _usage_error("the editor server needs the lsp extra: pip install 'kubelint-svc[lsp]'") from None
+    serve()
+
+
 @app.command(cls=_PlainCommand, short_help="Remove the project's cache folders (as ruff clean).")
 def clean(
     config_file: str | None = CONFIG_OPTION,

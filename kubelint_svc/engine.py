@@ -346,8 +346,29 @@ def read_rule_folder(
             real = resolved(path)
             where = "into a git directory" if real is not None and is_inside(real, root) else "outside the repository"
             raise RuleError(f"{path}: rule file leads {where} ({real or 'a symlink loop'}) through a symlink")
-        rules.extend(_read_rule_file(path, pack, user))
+        rules.extend(_read_rule_file_once(path, pack, user))
     return rules
+
+
+# A long-lived process (the editor server) builds a registry on every change of a buffer: a rule
+# file (built-in or a pack's) is read again only when its size, times or inode changed. Rules are
+# frozen values, so registries may share them.
+_READ_RULE_FILES: dict[tuple[Path, str | None, bool], tuple[tuple[int, ...], list[Rule]]] = {}
+
+
+def _read_rule_file_once(path: Path, pack: str | None, user: bool) -> list[Rule]:
+    try:
+        info = path.stat()
+    except OSError:
+        return _read_rule_file(path, pack, user)  # its own one-line error
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+    key = (path, pack, user)
+    kept = _READ_RULE_FILES.get(key)
+    if kept is not None and kept[0] == stamp:
+        return list(kept[1])
+    rules = _read_rule_file(path, pack, user)  # read after the stat: a change meanwhile reads it again next time
+    _READ_RULE_FILES[key] = (stamp, rules)
+    return list(rules)
 
 
 def _read_rule_file(path: Path, pack: str | None = None, user: bool = False) -> list[Rule]:

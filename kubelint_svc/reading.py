@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
@@ -80,6 +80,8 @@ class Reading:
     index_kinds: frozenset[str] = INDEX_KINDS  # context files are read whole for these and the cross-object kinds
     # each path's real one, resolved once a run (a path is named again by units, keys and objects)
     _real: dict[Path, Path | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # an editor's unsaved texts by real path: read instead of the disk, never kept in the cache
+    buffers: Mapping[Path, bytes] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def real_path(self, source: InputFile) -> Path | None:
         """The file's real path (or the path as named when it cannot be resolved: it is then
@@ -96,11 +98,12 @@ class Reading:
 
     @classmethod
     def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None,
-                kept: KeptDocuments | None = None) -> Reading:
+                kept: KeptDocuments | None = None, buffers: Mapping[Path, bytes] | None = None) -> Reading:
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(kept), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
-                   fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates))
+                   fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates),
+                   buffers=buffers or {})
 
     def for_context(self) -> Reading:
         """Files read only for the index and the rules that look across objects: documents they
@@ -220,6 +223,9 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     role = "in-build" if path is not None and path in units.in_build else "context" if reading.context else "linted"
     if path is None or source.path is None:  # standard input, or a path refused: nothing to keep
         return _load(source, reading, run)
+    buffer = reading.buffers.get(reading.real_path(source) or path) if reading.buffers else None
+    if buffer is not None:  # the disk's stamp says nothing of an unsaved text
+        return _in_role(_load(source, reading, run if role == "linted" else None, buffer), role)
     try:
         info = os.stat(source.path)
     except (OSError, ValueError):

@@ -78,6 +78,54 @@ def _line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in YAML_LINE_BREAK.finditer(text)]
 
 
+def ignore_here(text: str, line: int, rule: str) -> tuple[int, str] | None:
+    """How to silence rule on line (1-based) of a YAML text: (the line to replace, its new text,
+    which may hold a line break). The rule is added to a comment that already silences that
+    line, else written after the line, else on its own line above it; each way is kept only when
+    the scanner then reads it as that line's suppression (inside a block scalar a `#` is text),
+    so None when there is no such place."""
+    starts = _line_starts(text)
+    if not 0 < line <= len(starts) or not rule or "]" in rule or "," in rule:
+        return None
+    def line_text(number: int) -> str:
+        begin = starts[number - 1]
+        end = YAML_LINE_BREAK.search(text, begin)
+        return text[begin:end.start() if end else len(text)]
+
+    def silences(number: int, new: str, target: int) -> bool:
+        begin = starts[number - 1]
+        changed = text[:begin] + new + text[begin + len(line_text(number)):]
+        return any(s.scope == "line" and s.applies_to_line == target and rule in s.rules
+                   for s in comment_suppressions(changed, ""))
+
+    for existing in comment_suppressions(text, ""):
+        if existing.scope == "line" and existing.applies_to_line == line:
+            if rule in existing.rules:
+                return None
+            old = line_text(existing.line)
+            start = existing.column - 1
+            match = _COMMENT.search(old, start)
+            if match is None or match.group(1) != "ignore":
+                continue
+            listed = match.group(2).strip()
+            new = old[:match.start(2)] + (f"{listed}, {rule}" if listed else rule) + old[match.end(2):]
+            if silences(existing.line, new, line):
+                return existing.line, new
+    current = line_text(line)
+    begin = starts[line - 1]
+    has_comment = any(begin <= offset <= begin + len(current) for offset, _ in yaml_comments(text))
+    if current.strip() and not has_comment:
+        trailing = f"{current.rstrip()}  # kubelint-svc: ignore[{rule}]"
+        if silences(line, trailing, line):
+            return line, trailing
+    indent = current[:len(current) - len(current.lstrip(" "))]
+    line_break = YAML_LINE_BREAK.search(text)
+    above = f"{indent}# kubelint-svc: ignore[{rule}]{line_break.group() if line_break else chr(10)}{current}"
+    if silences(line, above, line + 1):
+        return line, above
+    return None
+
+
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
 
 

@@ -371,7 +371,7 @@ REPOSITORY = "https://github.com/kubelint-svc/kubelint-svc"
 # what every install line may say: the repository pinned to a commit, a checkout, the Action's own
 INSTALLS = re.compile(r'pip install (?:--quiet --disable-pip-version-check "\$GITHUB_ACTION_PATH"|\.(?= |$)|'
                       r"-e '\.\[test(?:,[a-z]+)*\]'|"
-                      r"\"kubelint-svc(?:\[(?:kustomize|helm)\])? @ git\+(?P<url>[^@\"]+)@<commit-sha>\")")
+                      r"\"kubelint-svc(?:\[(?:kustomize|helm|lsp)\])? @ git\+(?P<url>[^@\"]+)@<commit-sha>\")")
 
 
 def _documents() -> dict[str, str]:

@@ -532,7 +532,7 @@ def _helm_present() -> bool:
     return shutil.which("helm") is not None or plan.sdk_present()
 
 
-@pytest.mark.skipif(not _helm_present(), reason="neither helm nor the helm extra is installed")
+@needs("helm or the helm extra", _helm_present())
 def test_a_rendered_value_is_fixed_in_values_and_a_template_never(tmp_path, monkeypatch, capsys):
     chart = tmp_path / "dns"
     (chart / "templates").mkdir(parents=True)

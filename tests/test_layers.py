@@ -25,10 +25,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
     ("run", {"pool", "reading", "settling", "runner", "fixes"}),
-    ("views", {"expose", "graph"}),
+    ("views", {"expose", "graph", "navigation"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),
-    ("front ends", {"cli", "github_action", "__main__"}),
+    ("front ends", {"cli", "github_action", "server", "__main__"}),
 ]
 
 

@@ -41,7 +41,7 @@ def test_require_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, stopped):
 @pytest.mark.parametrize("ci", ["1", ""])
 def test_a_system_program_ci_cannot_install_is_skipped_even_under_ci(monkeypatch, ci):
     monkeypatch.setenv("CI", ci)
-    with pytest.raises(Skipped, match="Graphviz is missing .a system program .ci/run cannot install"):
+    with pytest.raises(Skipped, match=r"Graphviz is missing \(a system program \.ci/run cannot install\)"):
         require("Graphviz", False, system=True)
 
 
@@ -49,7 +49,7 @@ def test_ci_sets_ci_and_installs_every_extra_the_tests_use():
     run = (REPO / ".ci" / "run").read_text().splitlines()
     assert "export CI=1" in run
     [install] = [line for line in run if "pip install" in line]
-    assert "'.[test,kustomize,helm]'" in install
+    assert "'.[test,kustomize,helm,lsp]'" in install
     readme = (REPO / "README.md").read_text().splitlines()
     [command] = [line for line in readme if "pytest -q" in line and line.startswith("python3 -m venv")]
     assert command == install

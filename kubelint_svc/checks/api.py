@@ -96,9 +96,9 @@ class RunContext:
     @cached_property
     def schemas(self) -> SchemaStore:
         """The bundled schemas of the run's Kubernetes version."""
-        from kubelint_svc.schemas import SchemaStore
+        from kubelint_svc.schemas import store_for
 
-        return SchemaStore(self.kubernetes_version)
+        return store_for(self.kubernetes_version)
 
     @cached_property
     def one_object_view(self) -> RunContext:
@@ -150,9 +150,9 @@ class OneObjectRun(RunContext):
         parent: RunContext | None = super().__getattribute__("_parent")
         if parent is not None:  # one store a run: the bundle is loaded once
             return parent.schemas
-        from kubelint_svc.schemas import SchemaStore
+        from kubelint_svc.schemas import store_for
 
-        return SchemaStore(self.kubernetes_version)
+        return store_for(self.kubernetes_version)
 
 
 class CheckFunction(Protocol[P_contra]):

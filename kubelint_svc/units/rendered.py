@@ -12,8 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from kubelint_svc.composing import locate
+from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Note
-from kubelint_svc.loader import UnreadableFile, decode, locate, parse_stream, read_bounded
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import Resource
 
 _ACTION = re.compile(r"\{\{.*?\}\}")
