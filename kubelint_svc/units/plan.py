@@ -35,10 +35,12 @@ from kubelint_svc.units.kustomize import (
     Build,
     build,
     find_roots,
+    find_tool,
     kustomization_file,
     referenced_paths,
 )
 from kubelint_svc.units.process import run_tool
+from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
 from kubelint_svc.units.stored import StoredOutputs
 
 KUSTOMIZE_ENGINES = ("auto", "kubectl", "kustomize", "fallback", "off")
@@ -149,6 +151,15 @@ def _plan_kustomize(
     missing = [root for root in roots if kept[root] is None]
     workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
 
+    # auto with a real engine: the roots the fallback is proven to build alike are built in-process
+    proving = engine == "auto" and bool(missing) and any(map(find_tool, ("kubectl", "kustomize")))
+    parsed: dict[Path, list[Any]] = {}  # each file's documents, read once for every root proved
+
+    def documents(path: Path) -> list[Any]:
+        if path not in parsed:
+            parsed[path] = _documents_of(path, stored)
+        return parsed[path]
+
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
         slow roots costs minutes, not hours."""
@@ -156,9 +167,16 @@ def _plan_kustomize(
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
         fence = fences[root]
-        return stored.build(root, kept_as, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
-                                                                confine=fence, load_restrictor=restrictor,
-                                                                kept=stored.documents))
+
+        def make() -> Build:
+            if proving:
+                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents)
+                if unproven(done, documents) is None:
+                    return replace(done, engine=PROVEN_ENGINE)
+            return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
+                         kept=stored.documents)
+
+        return stored.build(root, kept_as, fence, make)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
@@ -302,6 +320,16 @@ def _kustomization_data(folder: Path) -> Any:
     except YamlFileError:
         return None
     return documents[0].data if documents else None
+
+
+def _documents_of(path: Path, stored: StoredOutputs) -> list[Any]:
+    """A file's documents' data (a kustomization's kept in the cache); none when it cannot be read."""
+    try:
+        if path.name in KUSTOMIZATION_NAMES:
+            return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)])
+        return [item.data for item in read_documents(path)]
+    except (YamlFileError, UnreadableFile, OSError):
+        return []
 
 
 def _referenced_by(folder: Path) -> set[Path]:
