@@ -346,7 +346,7 @@ def lint(
     try:
         if output is not None:  # a refused output is said before any file is read
             check_output_file(output, False, "--output")
-        outcome = run(options)
+        outcome = run(options, replay=True)
     except UsageError as error:
         raise _usage_error(str(error)) from None
     _warn(outcome.warnings)

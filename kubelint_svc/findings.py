@@ -98,6 +98,7 @@ class Report:
     object_refs: list[tuple[str, ObjectRef]] = field(default_factory=list)  # (file, object) linted
     # (file, line) -> the text of that line as read, for the findings' and notes' lines only
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
+    complete: bool = True  # every build and render ran to its end: the run may be replayed (replay.py)
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)

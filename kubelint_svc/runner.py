@@ -126,6 +126,7 @@ def _lint(
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
     texts: dict[str, Callable[[], str]] = {}  # each linted file's text: the source lines of its findings
     report.files += len(inputs)
+    report.complete = units.complete
     for source, loaded in zip(inputs, load_all(inputs, units, reading, run), strict=True):
         if loaded.text is not None:
             texts[source.display] = loaded.text

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
-    ("run", {"reading", "runner"}),
+    ("run", {"reading", "runner", "replay"}),
     ("views", {"expose", "graph"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),

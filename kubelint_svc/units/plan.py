@@ -97,6 +97,9 @@ class Plan:
     set_aside: dict[Path, tuple[str | None, str]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     renders: list[Render] = field(default_factory=list)
+    # every build and render ran to its end, or was kept: what this plan gave, a run would give again
+    # while the files are unchanged (not so after a timeout, a time budget spent, a tool not started)
+    complete: bool = True
 
 
 def normal(path: Path) -> Path:
@@ -128,7 +131,16 @@ def plan(
         _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
     _plan_charts(result, files, helm_values, stored, confine, deadline, helm or HelmOptions())
     _plan_test_fixtures(result, files)
+    result.complete = not any(_cut_short(done) for done in result.builds) \
+        and not any(note.rule == "helm-chart-not-rendered" for note in result.notes)
     return result
+
+
+def _cut_short(done: Build) -> bool:
+    """A build skipped for time, or failed without the engine's verdict on its whole chain (a
+    timeout, a tool that did not start; a name the scan refused counts too)."""
+    return (done.skipped is not None and done.skipped.startswith("not built: ")) \
+        or (done.error is not None and not done.answered)
 
 
 def _plan_kustomize(
