@@ -24,7 +24,7 @@ from kubelint_svc.loader import (
     read_bounded,
 )
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
@@ -36,7 +36,7 @@ from kubelint_svc.suppressions import (
 from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize import KUSTOMIZATION_NAMES, Build, kustomization_file
-from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
+from kubelint_svc.units.plan import HelmOptions, Plan, RealPaths, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
@@ -98,7 +98,9 @@ def _lint(
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
     stored = StoredOutputs(cache, tool_fingerprint()) if cache is not None else None
-    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None)
+    real_paths = RealPaths()
+    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None,
+                              real_paths.of)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
@@ -117,10 +119,10 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  load_restrictor=settings.kustomize_load_restrictor,
-                 stored=stored,
+                 stored=stored, real_paths=real_paths,
                  helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
     display = _Displays(known)
-    run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
+    run.target_roots = frozenset(str(real_paths.of(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it

@@ -111,6 +111,26 @@ def normal(path: Path) -> Path:
     return Path(os.path.abspath(text))  # abspath normalises
 
 
+class RealPaths:
+    """Real paths (every link followed) as paths.resolved gives them, each folder's resolved once a
+    run: a file that is no link is its real folder's entry (one lstat), where realpath walks every
+    component again (six lstats a path on a warm run asking thousands)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Path | None] = {}
+
+    def of(self, path: Path) -> Path | None:
+        text = str(path)
+        if text not in self._known:
+            parent, name = os.path.split(text)
+            if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
+                self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
+            else:
+                folder = self.of(Path(parent)) if parent != text else None
+                self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
+        return self._known[text]
+
+
 def plan(
     files: list[Path],
     kustomize: str = "auto",
@@ -120,6 +140,7 @@ def plan(
     stored: StoredOutputs | None = None,
     load_restrictor: str = "rootOnly",
     helm: HelmOptions | None = None,
+    real_paths: RealPaths | None = None,
 ) -> Plan:
     """The units of the files read (normalised paths). confine: no build reads outside it.
     stored: builds and renders kept from earlier runs, used while what they read is unchanged.
@@ -128,7 +149,8 @@ def plan(
     stored = stored or StoredOutputs(None, "")
     deadline = time.monotonic() + _budget_from_environment()  # one budget for every child process
     if kustomize != "off":
-        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
+        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline,
+                        real_paths or RealPaths())
     _plan_charts(result, files, helm_values, stored, confine, deadline, helm or HelmOptions())
     _plan_test_fixtures(result, files)
     result.complete = not any(_cut_short(done) for done in result.builds) \
@@ -151,13 +173,14 @@ def _plan_kustomize(
     confine: Path | None,
     stored: StoredOutputs,
     deadline: float,
+    real_paths: RealPaths,
 ) -> None:
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine, stored.documents)
     jobs = jobs or jobs_from_environment()
-    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots), strict=True)}
+    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
     kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
     missing = [root for root in roots if kept[root] is None]
@@ -369,13 +392,13 @@ def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], l
     return inside, outside
 
 
-def _repositories_of(roots: list[Path]) -> list[Path | None]:
+def _repositories_of(roots: list[Path], real_paths: RealPaths) -> list[Path | None]:
     """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
     `.git` is the same (after every symlink) share the answer."""
     tops: dict[Path, Path | None] = {}
     found = []
     for root in roots:
-        real = resolved(root)
+        real = real_paths.of(root)
         holder = next((folder for folder in (real, *real.parents) if os.path.lexists(folder / GIT_DIRECTORY)),
                       None) if real is not None else None
         if holder is not None and tops.get(holder) is None:

@@ -26,6 +26,8 @@ class StoredOutputs:
         self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
         self.documents = KeptDocuments(cache, tool)  # the kustomizations' data, kept per file
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
+        # each file's record found unchanged, once a run (three overlays' builds read one base)
+        self._unchanged: set[tuple[Any, ...]] = set()
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
         """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
@@ -86,8 +88,13 @@ class StoredOutputs:
         if not isinstance(stored, dict) or not isinstance(stored.get("files"), list):
             return None
         for entry in stored["files"]:
-            if not (isinstance(entry, list) and len(entry) == 4 and _unchanged(*entry)):
+            if not (isinstance(entry, list) and len(entry) == 4):
                 return None
+            record = tuple(tuple(part) if isinstance(part, list) else part for part in entry)
+            if record not in self._unchanged:
+                if not _unchanged(*entry):
+                    return None
+                self._unchanged.add(record)
         self.cache.hits += 1
         return stored.get("output")
 
