@@ -28,6 +28,7 @@ class StoredOutputs:
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
         # each file's record found unchanged, once a run (three overlays' builds read one base)
         self._unchanged: set[tuple[Any, ...]] = set()
+        self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
         """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
@@ -37,7 +38,7 @@ class StoredOutputs:
         if kept is None:
             return None
         try:
-            return _build_from(kept)
+            return _build_from(kept, self._paths)
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # another layout of this code: built anew
 
@@ -185,8 +186,8 @@ def _plain_origin(origin: Origin | None) -> Any:
     return None if origin is None else (str(origin.file), origin.document, origin.path)
 
 
-def _origin_from(value: Any) -> Origin | None:
-    return None if value is None else Origin(Path(value[0]), value[1], tuple(value[2]))
+def _origin_from(value: Any, path: Callable[[str], Path] = Path) -> Origin | None:
+    return None if value is None else Origin(path(value[0]), value[1], tuple(value[2]))
 
 
 def _plain_build(done: Build) -> dict[str, Any]:
@@ -200,11 +201,20 @@ def _plain_build(done: Build) -> dict[str, Any]:
     }
 
 
-def _build_from(value: dict[str, Any]) -> Build:
-    objects = [BuiltObject(body, _origin_from(origin),
-                           {tuple(path): found for path, where in patched if (found := _origin_from(where))})
+def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
+    """The Build kept as value; paths: the run's Path of each name, made once (600 builds name the
+    same 1,600 files again and again)."""
+
+    def path(name: str) -> Path:
+        found = paths.get(name)
+        if found is None:
+            found = paths[name] = Path(name)
+        return found
+
+    objects = [BuiltObject(body, _origin_from(origin, path),
+                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path))})
                for body, origin, patched in value["objects"]]
-    return Build(Path(value["root"]), value["engine"], objects, {Path(path) for path in value["files"]},
+    return Build(path(value["root"]), value["engine"], objects, {path(name) for name in value["files"]},
                  value["error"], value["skipped"], list(value["warnings"]),
-                 inputs={Path(path) for path in value["inputs"]}, fallback_failed=bool(value["fallback_failed"]),
+                 inputs={path(name) for name in value["inputs"]}, fallback_failed=bool(value["fallback_failed"]),
                  answered=value["error"] is not None, content=str(value["content"]))
