@@ -145,6 +145,7 @@ class Report:
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     fixed: int = 0  # findings --fix fixed (not among findings: those remain)
     fixed_files: int = 0  # files --fix changed
+    complete: bool = True  # every build and render ran to its end: the run may be replayed (replay.py)
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)

@@ -18,7 +18,7 @@ from kubelint_svc.findings import Finding, Report
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
@@ -31,7 +31,7 @@ from kubelint_svc.suppressions import (
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize.engines import Build
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
-from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
+from kubelint_svc.units.plan import HelmOptions, Plan, RealPaths, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
@@ -100,7 +100,9 @@ def _lint(
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
     stored = StoredOutputs(cache, tool_fingerprint()) if cache is not None else None
-    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None, buffers)
+    real_paths = RealPaths()
+    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None,
+                              buffers, real_paths.of)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
@@ -119,15 +121,16 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  load_restrictor=settings.kustomize_load_restrictor,
-                 stored=stored,
+                 stored=stored, real_paths=real_paths,
                  helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
     display = _Displays(known)
-    run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
+    run.target_roots = frozenset(str(real_paths.of(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
     texts: dict[str, Callable[[], str]] = {}  # each linted file's text: the source lines of its findings
     report.files += len(inputs)
+    report.complete = units.complete
     for source, loaded in zip(inputs, load_all(inputs, units, reading, run), strict=True):
         if loaded.text is not None:
             texts[source.display] = loaded.text

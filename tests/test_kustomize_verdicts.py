@@ -420,3 +420,207 @@ def test_what_kustomize_refuses_too_is_worded_as_kustomizes(tmp_path, engine):
     found, _ = lint_json(root, ".", "--kustomize", engine)
     assert [message.split(":")[0] for *_, rule, message in found if rule == "kustomize-build-failed"] == [
         "kustomize cannot build this"]
+
+
+# --- 5. the roots auto builds in-process: proven alike (issue 20) ------------------------------------
+# Every feature units/proven.py admits is used by one layout below, each built by both engines:
+# the fallback's build must be proven and equal kubectl's. The counter-layouts use one feature
+# it does not admit each, and must not be proven (where the engines differ, that is shown too).
+
+PROVEN_BASE = {
+    "base/app.yaml": """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: team, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external, namespace: team}
+spec:
+  ports: [{port: 443}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: team}
+data: {mode: fast, replicas: '3'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team, annotations: {owner: shop}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - {name: setup, image: 'localhost:5000/tools/setup:1.2'}
+      containers:
+      - name: web
+        image: registry.example.com/web:1.0
+        ports: [{name: http, containerPort: 8080}]
+      - name: sidecar
+        image: 'proxy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+""",
+    "base/kustomization.yaml": "resources:\n- app.yaml\n",
+}
+PATCH_TEAM = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: team\n"
+PROVEN_LAYOUTS: dict[str, dict[str, str]] = {
+    "namespace": {"top/kustomization.yaml": "resources: [../base]\nnamespace: shop-prod\n"},
+    "commonLabels": {"top/kustomization.yaml": "resources: [../base]\ncommonLabels: {env: prod, tier: web}\n"},
+    "labels": {"top/kustomization.yaml": """\
+resources: [../base]
+labels:
+- pairs: {team: shop}
+- pairs: {env: prod}
+  includeSelectors: true
+- pairs: {release: blue}
+  includeTemplates: true
+- pairs: {both: 'yes-and'}
+  includeSelectors: false
+  includeTemplates: false
+"""},
+    "commonAnnotations": {"top/kustomization.yaml": "resources: [../base]\ncommonAnnotations: {team: shop}\n"},
+    "images": {"top/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../base]
+images:
+- name: registry.example.com/web
+  newTag: '2.0'
+- name: localhost:5000/tools/setup
+  newName: registry.example.com/tools/setup
+- name: proxy
+  newName: registry.example.com/proxy
+  newTag: v3
+"""},
+    "images-digest": {"top/kustomization.yaml": """\
+resources: [../base]
+images:
+- name: registry.example.com/web
+  digest: sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+- name: proxy
+  newTag: v4
+"""},
+    "patches": {
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: deployment.yaml\n- path: service.yaml\n",
+        "top/deployment.yaml": PATCH_TEAM + "  labels: {patched: one}\nspec:\n  replicas: 3\n  template:\n"
+                               "    metadata: {annotations: {rollout: two}}\n"
+                               "    spec: {terminationGracePeriodSeconds: 5}\n",
+        "top/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: team}\n"
+                            "spec: {type: NodePort, selector: {app: web, version: v2}}\n",
+    },
+    "patch-without-namespace": {
+        "solo/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: solo}\ndata: {a: b}\n",
+        "solo/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: solo}\ndata: {c: d}\n",
+        "solo/kustomization.yaml": "resources: [app.yaml]\nnamespace: alone\npatches:\n- path: patch.yaml\n",
+    },
+    "layers": {  # labels and images in the middle, a namespace and a patch on top
+        "middle/kustomization.yaml": "resources:\n- ../base\ncommonLabels:\n  env: staging\nimages:\n"
+                                     "- name: registry.example.com/web\n  newTag: staging-1\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\nnamespace: shop\npatches:\n- path: replicas.yaml\n",
+        "top/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+    },
+    "layers-moved-twice": {  # a namespace and a patch in the middle, another namespace on top
+        "middle/kustomization.yaml": "resources:\n- ../base\nnamespace: shop\npatches:\n- path: replicas.yaml\n",
+        "middle/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\nnamespace: shop-prod\ncommonLabels: {env: prod}\n",
+    },
+    "two-bases": {
+        "other/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: team}\n",
+        "other/kustomization.yaml": "resources: [app.yaml]\n",
+        "top/kustomization.yaml": "resources:\n- ../base\n- ../other\nnamespace: shop\ncommonLabels: {env: qa}\n",
+    },
+}
+# each: a layout, and whether the engines are known to differ on it (so the rule is needed)
+UNPROVEN_LAYOUTS: dict[str, tuple[dict[str, str], bool]] = {
+    "patch-in-another-namespace": ({  # kubectl finds no object web in `default`; the fallback patches
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
+        "top/patch.yaml": PATCH_TEAM.replace("  namespace: team\n", "") + "spec: {replicas: 2}\n",
+    }, True),
+    "patch-under-a-moved-namespace": ({  # kustomize keeps the middle's namespace, the fallback merges the patch's
+        "middle/kustomization.yaml": "resources:\n- ../base\nnamespace: shop\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\npatches:\n- path: replicas.yaml\n",
+        "top/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+    }, True),
+    "yaml-1.1-boolean": ({  # kubectl kustomize reads `on` as text, the fallback (YAML 1.1) as true
+        "top/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags}\ndata: {switch: on}\n",
+        "top/kustomization.yaml": "resources: [../base, extra.yaml]\n",
+    }, False),  # both fail here (a boolean in data): the difference shows in what they read, not the verdict
+    "affinity": ({
+        "base/app.yaml": PROVEN_BASE["base/app.yaml"].replace(
+            "    spec:\n      initContainers:",
+            "    spec:\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "
+            "[{topologyKey: zone, labelSelector: {matchLabels: {app: web}}}]}}\n      initContainers:"),
+        "top/kustomization.yaml": "resources: [../base]\ncommonLabels: {env: prod}\n",
+    }, True),
+    "namePrefix": ({"top/kustomization.yaml": "resources: [../base]\nnamePrefix: prod-\n"}, False),
+    "list-in-patch": ({
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
+        "top/patch.yaml": PATCH_TEAM + "spec:\n  template:\n    spec:\n      containers: [{name: web, image: x:1}]\n",
+    }, False),
+    "statefulset": ({
+        "top/set.yaml": "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n"
+                        "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n"
+                        "    spec: {containers: [{name: db, image: postgres:16}]}\n",
+        "top/kustomization.yaml": "resources: [../base, set.yaml]\n",
+    }, False),
+    "inline-patch": ({
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- patch: |-\n    " + PATCH_TEAM.replace(
+            "\n", "\n    ").rstrip() + "\n    spec: {replicas: 2}\n",
+    }, False),
+}
+
+
+def read_data(path: Path) -> list:
+    from kubelint_svc.loader import read_documents
+
+    return [document.data for document in read_documents(path)]
+
+
+def the_root(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    top = layout(tmp_path, {**PROVEN_BASE, **files}, git=False)
+    roots = [root for root in find_roots(sorted(path.parent for path in top.rglob("kustomization.yaml")))
+             if root.name != "base"]  # the base alone, when the layout does not include it
+    assert len(roots) == 1
+    return top.resolve(), roots[0]
+
+
+@KUBECTL
+@pytest.mark.parametrize("name", sorted(PROVEN_LAYOUTS))
+def test_every_feature_the_proven_set_admits_builds_as_kubectl_does(tmp_path, name):
+    from kubelint_svc.units.proven import unproven
+
+    top, root = the_root(tmp_path, PROVEN_LAYOUTS[name])
+    fallback = build(root, "fallback", confine=top)
+    assert unproven(fallback, read_data) is None
+    real = build(root, "kubectl", confine=top)
+    assert real.error is None
+    assert verdict(fallback) == verdict(real)
+
+
+@pytest.mark.parametrize("name", sorted(UNPROVEN_LAYOUTS))
+def test_a_feature_outside_the_proven_set_is_left_to_kubectl(tmp_path, name):
+    from kubelint_svc.units.proven import unproven
+
+    files, differ = UNPROVEN_LAYOUTS[name]
+    top, root = the_root(tmp_path, files)
+    assert unproven(build(root, "fallback", confine=top), read_data) is not None
+    if differ and shutil.which("kubectl") is not None:  # the rule is needed: the engines differ here
+        assert verdict(build(root, "fallback", confine=top)) != verdict(build(root, "kubectl", confine=top))
+
+
+@KUBECTL
+@pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
+def test_every_known_root_proven_alike_builds_alike(root):
+    """The fixtures', examples' and corpus's roots the rule admits (where verdicts are compared
+    above too): kept apart so that a proven root that differs names the rule, not the fallback."""
+    from kubelint_svc.units.proven import unproven
+
+    top = CORPUS / root.relative_to(CORPUS).parts[0] if root.is_relative_to(CORPUS) else REPO
+    fallback = build(root, "fallback", confine=top.resolve())
+    if unproven(fallback, read_data) is None:  # an unproven root is built by kubectl: nothing to compare
+        assert verdict(fallback) == verdict(build(root, "kubectl", confine=top.resolve()))

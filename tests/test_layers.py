@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
-    ("run", {"pool", "reading", "settling", "runner", "fixes"}),
+    ("run", {"pool", "reading", "settling", "runner", "fixes", "replay"}),
     ("views", {"expose", "graph", "navigation"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),
