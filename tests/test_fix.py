@@ -568,7 +568,7 @@ def test_fix_keeps_the_json_report_as_it_is_and_refuses_standard_input(tmp_path,
     assert position("ab\ncd\n", 4) == (1, 1)
 
 
-@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=KUBECTL), "hidden"])
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=WITH_KUBECTL), "hidden"])
 def test_a_json_patch_value_is_fixed_and_an_inline_patch_is_left_with_a_note(engine, tmp_path, monkeypatch, capsys):
     root = tmp_path / "repo"
     files = {

@@ -589,7 +589,7 @@ def the_root(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
     return top.resolve(), roots[0]
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("name", sorted(PROVEN_LAYOUTS))
 def test_every_feature_the_proven_set_admits_builds_as_kubectl_does(tmp_path, name):
     from kubelint_svc.units.proven import unproven
@@ -613,7 +613,7 @@ def test_a_feature_outside_the_proven_set_is_left_to_kubectl(tmp_path, name):
         assert verdict(build(root, "fallback", confine=top)) != verdict(build(root, "kubectl", confine=top))
 
 
-@KUBECTL
+@NEEDS_KUBECTL
 @pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
 def test_every_known_root_proven_alike_builds_alike(root):
     """The fixtures', examples' and corpus's roots the rule admits (where verdicts are compared
