@@ -80,6 +80,22 @@ def test_labels_and_namespace_reach_selectors_through_a_chain_of_kustomizations(
     assert resource.position(("spec", "selector", "tier")) == (7, 5)
 
 
+def test_no_kustomization_above_the_checkout_or_linked_out_of_it_is_read(tmp_path):
+    """The light view looked for kustomizations up to /, above the repository a pull request
+    controls; inside it, a kustomization.yaml that links out of the tree is not read either."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("namespace: linked\nresources:\n- service.yaml\n")
+    write(tmp_path, {"kustomization.yaml": "namespace: above\nresources:\n- repo/app/service.yaml\n",
+                     "repo/app/service.yaml": SERVICE})
+    (tmp_path / "repo" / ".git").mkdir()
+    assert resource_after_kustomize(tmp_path / "repo" / "app" / "service.yaml").namespace is None
+    (tmp_path / "repo" / "app" / "kustomization.yaml").symlink_to(outside)
+    assert resource_after_kustomize(tmp_path / "repo" / "app" / "service.yaml").namespace is None
+    (tmp_path / "repo" / "app" / "kustomization.yaml").unlink()
+    (tmp_path / "repo" / "app" / "kustomization.yaml").write_text(outside.read_text())
+    assert resource_after_kustomize(tmp_path / "repo" / "app" / "service.yaml").namespace == "linked"
+
+
 def test_a_file_not_listed_as_a_resource_is_left_alone(tmp_path):
     write(tmp_path, {"kustomization.yaml": "commonLabels: {app: x}\nresources: []\n", "service.yaml": SERVICE})
     assert resource_after_kustomize(tmp_path / "service.yaml").body["spec"]["selector"] == {"tier": "front"}

@@ -17,7 +17,7 @@ from typing import Any
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
-from kubelint_svc.paths import resolved
+from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
 
 _SELECTOR_MAP_PATHS = {
@@ -58,16 +58,21 @@ class KustomizeIndex:
         self._by_directory: dict[Path, Kustomization | None] = {}
         self._ancestors: dict[Path, list[Kustomization]] = {}
 
-    def kustomization_in(self, directory: Path) -> Kustomization | None:
+    def kustomization_in(self, directory: Path, top: Path | None = None) -> Kustomization | None:
+        """The kustomization of directory (a real path), read only when it lies inside top (the
+        work tree it belongs to; default: the directory itself, no link out of it)."""
         if directory not in self._by_directory:
-            self._by_directory[directory] = _read_kustomization(directory, self._kept)
+            self._by_directory[directory] = _read_kustomization(directory, self._kept, top or directory)
         return self._by_directory[directory]
 
     def _ancestors_with_kustomization(self, start: Path) -> list[Kustomization]:
         if start not in self._ancestors:  # every file of a folder asks the same
+            top = _work_tree_of(start)
             found = []
             for directory in (start, *start.parents):
-                kustomization = self.kustomization_in(directory)
+                if top is not None and not is_inside(directory, top):  # above the checkout: not the PR's, not ours
+                    break
+                kustomization = self.kustomization_in(directory, top)
                 if kustomization is not None:
                     found.append(kustomization)
             self._ancestors[start] = found
@@ -101,12 +106,24 @@ def _documents_data(path: Path) -> list[Any]:
     return [document.data for document in read_documents(path)]
 
 
-def _read_kustomization(directory: Path, kept: KeptDocuments | None = None) -> Kustomization | None:
+def _work_tree_of(folder: Path) -> Path | None:
+    """The top a file's kustomizations are looked for up to: the nearest folder holding `.git`
+    (a checkout: what a pull request controls ends there), else None: no limit (one stat a level)."""
+    for directory in (folder, *folder.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _read_kustomization(directory: Path, kept: KeptDocuments | None = None,
+                        top: Path | None = None) -> Kustomization | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
         if candidate.is_file():
             break
     else:
+        return None
+    if refusal(candidate, top or directory) is not None:  # a link out of the tree (or into .git): not read
         return None
     try:
         documents = kept.data_of(candidate, _documents_data) if kept is not None else _documents_data(candidate)
