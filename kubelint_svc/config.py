@@ -14,6 +14,7 @@ from typing import Any
 from kubelint_svc.composing import child_node, locate
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import SEVERITIES
+from kubelint_svc.k8s_syntax import dns1123_subdomain
 from kubelint_svc.kinds import PodTemplateKind
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, refusal, resolved
@@ -216,6 +217,10 @@ def _fill(config: Config, data: dict[str, Any]) -> None:
             if key == "fail-on" and text not in SEVERITIES:
                 raise ConfigError(f"{config.where(key)}: fail-on must be one of {', '.join(SEVERITIES)}, "
                                   f"not {_shown(text)}")
+            if key == "helm-release" and (dns1123_subdomain(text) is not None or len(text) > 53):
+                raise ConfigError(f"{config.where(key)}: helm-release {_shown(text)} is no release name Helm accepts "
+                                  "(at most 53 lowercase letters, digits, '-' and '.', starting and ending with a "
+                                  "letter or digit)")
             setattr(config, key.replace("-", "_"), text)
         elif key == "rules":
             if not isinstance(value, dict):

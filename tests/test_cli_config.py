@@ -104,3 +104,19 @@ def test_a_pyproject_that_links_out_of_the_repository_is_not_read(tmp_path, monk
     code, out, err = in_process(monkeypatch, capsys, "lint", "sub/a.yaml")
     assert (code, err) == (0, "")
     assert out == "No problems found in 1 object in 1 file.\n"
+
+
+def test_a_helm_release_name_helm_refuses_is_a_configuration_error(tmp_path, monkeypatch, capsys):
+    """helm-release went to the renderer unchecked (a pull request's configuration names it)."""
+    write(tmp_path, {"svc.yaml": BAD_PORT, ".kubelint-svc.yaml": "helm-release: 'Shop\\n::error::forged'\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = in_process(monkeypatch, capsys, "lint", ".")
+    assert (code, out) == (2, "")
+    assert err.startswith("kubelint-svc: error: ")
+    assert ".kubelint-svc.yaml:1: helm-release " in err
+    assert "is no release name Helm accepts" in err
+    assert "\n::error" not in err
+    (tmp_path / ".kubelint-svc.yaml").write_text("helm-release: shop-prod\n")
+    code, _out, err = in_process(monkeypatch, capsys, "lint", ".")
+    assert code == 1
+    assert "helm-release" not in err
