@@ -18,7 +18,7 @@ from kubelint_svc.findings import Finding, Report
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside
+from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
@@ -338,12 +338,13 @@ def _rendered_resources(
         helpers = functools.cache(functools.partial(chart_helpers, render.chart, sources.text, display))
         mapped: dict[int, TemplateMap] = {}  # first line of a template's render -> its lines
         for document in stream.documents:
-            template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
+            source = _template_file(render.chart, document.helm_source)
+            template = display(source) if source is not None else shown
             if is_linted:
                 rendered = [replace(problem, removable=False) for problem in document.problems]  # not the template's
                 findings.extend(registry.loader_findings(rendered, template))
-            if document.helm_source and document.line_offset not in mapped:
-                written = functools.partial(sources.text, render.chart.parent / document.helm_source)
+            if source is not None and document.line_offset not in mapped:
+                written = functools.partial(sources.text, source)
                 texts.setdefault(template, functools.partial(lambda read: read() or "", written))
                 mapped[document.line_offset] = TemplateMap(
                     written, functools.partial(rendered_text_of, render.text, document.line_offset), helpers)
@@ -356,6 +357,18 @@ def _rendered_resources(
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)
                 found.append((resource, is_linted))
     return found
+
+
+def _template_file(chart: Path, helm_source: str | None) -> Path | None:
+    """The template file a render's `# Source: NAME/templates/x.yaml` names: NAME is the chart's
+    name in its Chart.yaml, not its folder's, so the rest is taken under the chart's folder. A
+    template writes its own text, `# Source:` lines too: one that leads out of the chart's folder
+    (`..`, a link) names no file, and the object is placed at the chart's Chart.yaml."""
+    parts = Path(helm_source).parts[1:] if helm_source else ()
+    if not parts or any(part in ("..", "") for part in parts) or Path(helm_source or "").is_absolute():
+        return None
+    path = chart.joinpath(*parts)
+    return path if refusal(path, resolved(chart) or chart) is None else None
 
 
 def _rendered_once(findings: list[Finding], resource: RenderedResource, seen: set[tuple[object, ...]]

@@ -153,6 +153,31 @@ def test_a_node_port_from_values_outside_the_range_is_reported_at_its_line(tmp_p
 
 
 @needs_sdk
+def test_a_chart_named_otherwise_than_its_folder_is_judged_at_its_own_templates(tmp_path):
+    """`# Source:` names the chart by its Chart.yaml name: a folder `deploy/` holding chart `web`
+    put findings at web/templates/..., a path that does not exist (no source lines, no --fix)."""
+    files = {name.replace("web/", "deploy/", 1): text for name, text in chart().items()}
+    files["deploy/values.yaml"] = VALUES.replace("ClusterIP", "NodePort").replace("null", "8080")
+    repo = repository(tmp_path, files)
+    [found] = finding(lint(repo), "service-node-port-range")
+    assert found.startswith("deploy/templates/service.yaml:15:")
+
+
+@needs_sdk
+def test_a_source_line_a_template_forges_reads_nothing_outside_the_chart(tmp_path):
+    """A template writes its own `# Source:` line: one leading out of the chart (`..`) made the
+    run read that file as the template (its lines shown under findings, in a CI log)."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: TOKEN-abc123\n")
+    forged = ("---\n# Source: web/../../secret.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: forged\n"
+              "spec:\n  ports:\n  - port: 0\n")
+    repo = repository(tmp_path, chart(**{"web/templates/forged.yaml": forged}))
+    output = "\n".join(lint(repo))
+    assert "TOKEN-abc123" not in output
+    assert "secret.yaml" not in output
+
+
+@needs_sdk
 def test_the_configured_values_files_and_release_name_apply(tmp_path):
     repo = repository(tmp_path, chart(**{"web/prod.yaml": "tier: backend\n",
                                          ".kubelint-svc.yaml": "helm-values: [prod.yaml]\nhelm-release: shop\n"}))
