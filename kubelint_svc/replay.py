@@ -58,15 +58,24 @@ class Replay:
         before the run started or during it (its bytes need not be those read), or there are
         too many. read: the files the run read, looked at first (an edited one ends it at once)."""
         settled_before = self.started - SETTLED_NS
-        try:
-            if any(max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before for info in map(os.lstat, read)):
-                return
-        except (OSError, ValueError):
+        if any(changed >= settled_before for changed in map(_changed_at, read)):
             return
         entries = _entries(self.top, self.cache.folder, settled_before)
         if entries is not None:
             self.cache.put(self.key, {"entries": [[path, recorded] for path, recorded in entries],
                                       "outcome": outcome})
+
+
+def _changed_at(path: str) -> int:
+    """When path last changed (its mtime or ctime), 0 when it is gone (the walk then finds its
+    folder changed), the future when it cannot be looked at."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError):
+        return 1 << 62
+    return max(info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[int]]] | None:
