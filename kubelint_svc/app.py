@@ -36,11 +36,14 @@ from kubelint_svc.inputs import (
     MissingPathError,
     default_exclusions,
     discover,
+    git_toplevel,
     git_tracked_manifests,
 )
 from kubelint_svc.model import Resource
 from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
+from kubelint_svc.reading import tool_fingerprint
+from kubelint_svc.replay import Replay, inside, plain_report, report_from
 from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
@@ -54,6 +57,7 @@ from kubelint_svc.settings import (
 )
 from kubelint_svc.suggestions import did_you_mean
 from kubelint_svc.units.plan import helm_engine_description
+from kubelint_svc.units.stored import tools_identity
 
 if TYPE_CHECKING:  # imported where used: a lint run needs neither
     from kubelint_svc.expose import ExposeRequest
@@ -208,12 +212,12 @@ class RunSetup:
     exclusions: Exclusions
 
 
-def plan_run(options: Options) -> RunSetup:
-    """The files and the settings of a run; UsageError for a bad path, flag or configuration."""
+def plan_run(options: Options, config: Config | None = None) -> RunSetup:
+    """The files and the settings of a run; UsageError for a bad path, flag or configuration.
+    config: the run's configuration, when already loaded (run_configuration)."""
     paths = list(options.paths) or ["."]
     stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
-    start = common_folder(paths, (Path.cwd() / stdin_name).parent if stdin_name else None)
-    config = load_configuration(options.config_file, start)
+    config = config or run_configuration(options)
     settings = settle(options, config)
     tree = ConfigTree(config, explicit=options.config_file is not None)
     warnings: list[str] = []
@@ -247,21 +251,69 @@ def plan_run(options: Options) -> RunSetup:
     return RunSetup(config, settings, inputs, context, tuple(warnings), tree, exclusions)
 
 
-def lint(options: Options) -> Outcome:
-    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack."""
-    planned = plan_run(options)
+def run_configuration(options: Options) -> Config:
+    """The configuration of the run: --config, else the nearest to what the paths name."""
+    paths = list(options.paths) or ["."]
+    stdin_name = Path(options.stdin_filename) if options.stdin_filename and STDIN in paths else None
+    start = common_folder(paths, (Path.cwd() / stdin_name).parent if stdin_name else None)
+    return load_configuration(options.config_file, start)
+
+
+def lint(options: Options, replay: bool = False) -> Outcome:
+    """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack.
+    replay: a run kept whole in the cache may answer (replay.py), without the objects read
+    (Outcome.run is None then): for a front end that only reports."""
+    config = run_configuration(options)
+    replayer = _replayer(options, config) if replay else None
+    kept = replayer.kept() if replayer is not None else None
+    if kept is not None:
+        try:
+            return _replayed(options, config, kept)
+        except (KeyError, TypeError, ValueError):
+            pass  # another layout of this code: linted anew
+    planned = plan_run(options, config)
     try:
         registry = planned.tree.run_registry()
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=open_cache(options, planned.config), buffers=dict(options.buffers))
-    report.findings = planned.tree.settle_findings(report.findings, registry)
+                                    cache=replayer.cache if replayer is not None else open_cache(options, config),
+                                    file_rules=planned.tree.file_rules(), buffers=dict(options.buffers))
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
-    return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+    outcome = Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+    if replayer is not None and report.complete and not planned.tree.others():  # nested configurations: not kept
+        replayer.keep({"report": plain_report(report), "warnings": list(outcome.warnings), "read": list(outcome.read)},
+                      outcome.read)
+    return outcome
+
+
+def _replayer(options: Options, config: Config) -> Replay | None:
+    """The run kept whole, for a run in a git work tree naming only what lies inside it (the stamps
+    cover every file such a run may read: builds, configurations and rule packs are confined to
+    it), with a cache; None otherwise (standard input, a path outside, no cache, an editor's
+    unsaved buffers: they are not on disk, so no stamp covers them)."""
+    if options.buffers:
+        return None
+    paths = list(options.paths) or ["."]
+    cache = open_cache(options, config)
+    top = git_toplevel(Path.cwd()) if cache is not None and STDIN not in paths else None
+    named = [*paths, *options.context, *map(str, config.context), *(options.config_file or "",)]
+    if cache is None or top is None or not inside(top, [name for name in named if name]):
+        return None
+    return Replay(cache, top, (repr(options), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm")))
+
+
+def _replayed(options: Options, config: Config, kept: dict[str, Any]) -> Outcome:
+    """The Outcome of a run kept whole: its settings and rules settled anew (cheap), its report kept."""
+    try:
+        registry = ConfigTree(config, explicit=options.config_file is not None).run_registry()
+    except ConfigTreeError as error:
+        raise UsageError(str(error)) from None
+    return Outcome(report_from(kept["report"]), registry, settle(options, config),
+                   tuple(map(str, kept["warnings"])), None, tuple(map(str, kept["read"])))
 
 
 MAX_FIX_PASSES = 5  # a fix can reveal another (a version replaced, then its selector): a few passes, never a loop
@@ -286,6 +338,8 @@ def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> 
     run's. Without write, one pass is planned and nothing is written (--diff)."""
     from kubelint_svc.fixes import apply, plan_fixes
 
+    if write and STDIN in options.paths:  # a second pass would find standard input read already
+        raise UsageError("--fix and --fix-only edit files, not standard input ('-'); --diff shows the fixes")
     outcome = lint(options)
     fixed = Fixed()
     seen: dict[Path, set[str]] = {}  # every text a file had: a fix that would bring one back is a loop

@@ -78,12 +78,13 @@ def owned(folder: Path) -> bool:
 
 
 def due(folder: Path, now: float) -> bool:
-    """Is the folder's last pruning a day old (or unknown, or stamped in the future)?"""
+    """Is the folder's last pruning a day old (or unknown, stamped in the future, or the stamp
+    no regular file)?"""
     try:
-        pruned_at = (folder / STAMP).lstat().st_mtime
+        info = (folder / STAMP).lstat()
     except OSError:
         return True
-    return not now - PRUNE_EVERY_S < pruned_at <= now + 60
+    return not stat.S_ISREG(info.st_mode) or not now - PRUNE_EVERY_S < info.st_mtime <= now + 60
 
 
 def prune(folder: Path, keep: str, max_bytes: int, now: float | None = None) -> Pruned:
@@ -114,10 +115,18 @@ def prune(folder: Path, keep: str, max_bytes: int, now: float | None = None) -> 
         total -= size
         pruned.freed += _remove(path)
         pruned.removed += 1
-    with contextlib.suppress(OSError):
-        (folder / STAMP).touch()
-        os.utime(folder / STAMP, (now, now), follow_symlinks=False)
+    _stamp(folder / STAMP, now)
     return pruned
+
+
+def _stamp(stamp: Path, now: float) -> None:
+    """Set the stamp's time to now, never through a link (a committed `.pruned` leading out of
+    the repository is removed, not touched)."""
+    with contextlib.suppress(OSError):
+        if os.path.islink(stamp) or (os.path.lexists(stamp) and not stamp.is_file()):
+            _remove(stamp)
+        os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644))
+        os.utime(stamp, (now, now), follow_symlinks=False)
 
 
 def _listing(folder: Path) -> list[os.DirEntry[str]]:

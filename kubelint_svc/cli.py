@@ -369,7 +369,7 @@ def lint_command(
         if output is not None:  # a refused output is said before any file is read
             check_output_file(output, False, "--output")
         fixed = _fix(options, unsafe_fixes, diff, fix_only) if fix or diff or fix_only else None
-        outcome = fixed or run(options)
+        outcome = fixed or run(options, replay=True)
     except UsageError as error:
         raise _usage_error(str(error)) from None
     _warn(outcome.warnings)

@@ -5,13 +5,12 @@ have only once (the Kubernetes version, the node-port range, ...) comes from the
 
 from __future__ import annotations
 
-import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from kubelint_svc.config import Config, ConfigError, config_here, load_config
 from kubelint_svc.engine import Registry, RuleError
-from kubelint_svc.findings import SEVERITY_RANK, Finding
 from kubelint_svc.inputs import ExcludeGlob
 
 # settings a run has once: a file's own configuration cannot change them for that file alone
@@ -112,26 +111,12 @@ class ConfigTree:
                     rules[rule_id] = rule
         return Registry(list(rules.values()))
 
-    def settle_findings(self, findings: list[Finding], run_registry: Registry) -> list[Finding]:
-        """Each finding as its file's configuration wants it: dropped where its rule is off,
-        at the severity set there."""
+    def file_rules(self) -> Callable[[str], Registry] | None:
+        """The rules governing each file (as findings name it), for settling.settled; None when
+        the run's configuration governs every file."""
         if not self.others():
-            return findings
-        kept = []
-        for finding in findings:
-            own = self.registry(self.of_file(finding.file))
-            rule = own.rules.get(finding.rule)
-            ran = run_registry.rules.get(finding.rule)
-            if rule is None or not rule.enabled:
-                continue
-            if ran is not None and rule.severity != ran.severity:
-                milder = finding.severity != ran.severity  # a check's own verdict, milder than the rule's
-                severity = min(finding.severity, rule.severity, key=SEVERITY_RANK.__getitem__) if milder \
-                    else rule.severity
-                kept.append(dataclasses.replace(finding, severity=severity))
-            else:
-                kept.append(finding)
-        return kept
+            return None
+        return lambda file: self.registry(self.of_file(file))
 
     def disagreements(self, run_values: dict[str, object]) -> list[str]:
         """One warning per run-wide setting a governing configuration sets otherwise."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.checks.api import (
+    OTHER_OBJECTS,
     CheckFunction,
     Hit,
     NoParams,
@@ -33,13 +34,13 @@ from kubelint_svc.file_reads import Problem
 from kubelint_svc.findings import (
     FIX_SAFETIES,
     SEVERITIES,
-    SEVERITY_RANK,
     Edit,
     FieldPath,
     Finding,
     Fix,
     Note,
     format_field_path,
+    rule_or_verdict,
 )
 from kubelint_svc.kinds import api_group, kind_selected
 from kubelint_svc.loader import YamlFileError, read_documents
@@ -250,14 +251,12 @@ class Registry:
 
     def problem_finding(self, problem: Problem, file: str) -> Finding:
         rule = self.rules[problem.rule]
-        severity = rule.severity
-        if problem.severity is not None:
-            severity = min(problem.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
         fix = None
         if problem.removable and rule.fix is not None:  # a repeated key with the same value: nothing is lost
             fix = Fix(rule.fix, "remove the repeated key", (Edit(file, problem.line, problem.column, "delete"),),
                       "it was read from standard input" if file == "-" else "")
-        return Finding(rule.id, severity, problem.message, file, problem.line, problem.column, fix=fix)
+        return Finding(rule.id, rule_or_verdict(rule.severity, problem.severity), problem.message, file, problem.line,
+                       problem.column, fix=fix, verdict=problem.severity)
 
     def loader_findings(self, problems: Iterable[Problem], file: str) -> list[Finding]:
         """Findings for the YAML problems of one file, leaving out those of rules turned off."""
@@ -271,12 +270,9 @@ def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
 
 def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
     file, line, column, end_line, end_column = resource.locate(hit.path, hit.at_key)
-    severity = rule.severity
-    if hit.severity is not None:  # a check's own, lower verdict stays lower than the rule's setting
-        severity = min(hit.severity, rule.severity, key=SEVERITY_RANK.__getitem__)
     return Finding(
         rule=rule.id,
-        severity=severity,
+        severity=rule_or_verdict(rule.severity, hit.severity),
         message=hit.message + (f" (rendered from {resource.rendered_from})" if resource.rendered_from else ""),
         file=file,
         line=line,
@@ -288,6 +284,7 @@ def finding_for(rule: Rule, resource: Resource, hit: Hit) -> Finding:
         help=hit.help,
         notes=tuple(_note(related) for related in hit.related),
         fix=_fix(rule, resource, hit.fix) if hit.fix is not None and rule.fix is not None else None,
+        verdict=hit.severity,
     )
 
 
@@ -296,15 +293,22 @@ def _fix(rule: Rule, resource: Resource, proposal: FixProposal) -> Fix:
     base's), each with the value the object has there now: the file must still hold it."""
     assert rule.fix is not None
     refused = resource.fix_refusal()
-    edits = () if refused else tuple(_edit(resource, change) for change in proposal.changes)
-    return Fix(rule.fix, proposal.title, edits, refused)
+    edits: list[Edit] = []
+    for change in () if refused else proposal.changes:
+        edit = _edit(resource, change)
+        if isinstance(edit, str):
+            return Fix(rule.fix, proposal.title, (), edit)
+        edits.append(edit)
+    return Fix(rule.fix, proposal.title, tuple(edits), refused)
 
 
-def _edit(resource: Resource, change: Change) -> Edit:
+def _edit(resource: Resource, change: Change) -> Edit | str:
     at_key = change.action != "replace"  # a replace names the value; a delete or an insert its entry's key
-    file, line, column, _, _ = resource.locate(change.path, at_key)
+    place = resource.fix_location(change.path, at_key)
+    if isinstance(place, str):
+        return place
     old = None if change.action == "insert" else resource.get(change.path)
-    return Edit(file, line, column, change.action, json.dumps(old), json.dumps(change.value), change.key)
+    return Edit(*place, change.action, json.dumps(old), json.dumps(change.value), change.key)
 
 
 def _note(related: Related) -> Note:
@@ -398,6 +402,10 @@ def _rule_from(entry: Any, path: Path, where: Callable[..., str], pack: str | No
         raise RuleError(f"{where('id')}: rule id {rule_id[:60]!r} must be letters, digits, '-', '.', '_' or '/' "
                         "(kebab-case reads best: service-port-name), at most 100 characters")
     unknown = set(entry) - RULE_KEYS
+    declared = unknown & {"cross-object", "cross_object"}
+    if declared:
+        raise RuleError(f"{where(sorted(declared)[0])}: rule {rule_id!r}: a check that reads other objects is "
+                        "marked @cross_object in its module (checks/api.py), never in the rule file")
     if unknown:
         key = sorted(unknown)[0]
         raise RuleError(f"{where(key)}: rule {rule_id!r} has unknown keys: {', '.join(sorted(unknown))}")
@@ -466,6 +474,10 @@ def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) 
     against the dataclass its function's `params` annotation names: an unknown, missing or
     mistyped parameter is a rule error at load, never a crash at run time."""
     function = _check_function(str(check["function"]), where, rule_id)
+    read = None if is_cross_object(function) else _other_objects_read(function)
+    if read is not None:
+        raise RuleError(f"{where('check', 'function')}: rule {rule_id!r}: {check['function']} reads run.{read}, "
+                        "which only a check marked @cross_object may (checks/api.py): mark it")
     params_type = typing.get_type_hints(function).get("params", NoParams)
     raw = check.get("params") or {}
     if not isinstance(raw, dict):
@@ -489,6 +501,25 @@ def _params_for(check: dict[str, Any], where: Callable[..., str], rule_id: str) 
             raise RuleError(f"{where('check', 'params', name)}: rule {rule_id!r}: parameter {name!r} must be "
                             f"{expected.__name__}, not {type(value).__name__}")
     return params_type(**raw)
+
+
+def _other_objects_read(function: Callable[..., Any]) -> str | None:
+    """What of the run's other objects (run.index, ...) the function's own code reads from its
+    second parameter, or None: the marker is the one declaration, and this finds the check that
+    forgot it when its rule loads (a read through a helper is caught when it runs: OneObjectRun).
+    Only a function naming such an attribute at all is disassembled, so loading stays cheap."""
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_argcount < 2 or not OTHER_OBJECTS & set(code.co_names):
+        return None
+    import dis
+
+    run, previous = code.co_varnames[1], None
+    for instruction in dis.get_instructions(code):
+        if (instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and instruction.argval in OTHER_OBJECTS
+                and previous is not None and previous.opname.startswith("LOAD_FAST") and previous.argval == run):
+            return str(instruction.argval)
+        previous = instruction
+    return None
 
 
 def _check_function(target: str, where: Callable[..., str], rule_id: str) -> CheckFunction[Any]:

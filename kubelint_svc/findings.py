@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class Finding:
     help: tuple[str, ...] = ()  # how to fix it: the closest match, the names declared
     notes: tuple[Note, ...] = ()  # related places
     fix: Fix | None = None  # how --fix changes the files (never shown in the JSON report: a contract)
+    # the check's own severity, when it gave one: milder than its rule's, it stays so under any
+    # configuration (settling.as_governed); not part of what a finding is (`dataclasses.field`: a
+    # Finding's own `field` shadows the name here)
+    verdict: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -113,6 +118,14 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(set(findings), key=Finding.sort_key)
 
 
+def rule_or_verdict(rule_severity: str, verdict: str | None) -> str:
+    """A finding's severity: its rule's, or the check's own verdict when that is milder (a check
+    may lower what it reports, never raise it)."""
+    if verdict is None:
+        return rule_severity
+    return min(verdict, rule_severity, key=SEVERITY_RANK.__getitem__)
+
+
 def at_or_above(severity: str, threshold: str) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
 
@@ -132,6 +145,7 @@ class Report:
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     fixed: int = 0  # findings --fix fixed (not among findings: those remain)
     fixed_files: int = 0  # files --fix changed
+    complete: bool = True  # every build and render ran to its end: the run may be replayed (replay.py)
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)

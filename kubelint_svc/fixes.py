@@ -1,6 +1,6 @@
 """--fix: the fixes findings offer, planned as text edits of the files that wrote the values and
 written atomically. The public API (also what an editor's code actions use): `plan_fixes`,
-`apply`, `FixPlan`, `FileEdit`, `TextEdit`, `Skipped`.
+`apply`, `FixPlan`, `FileEdit`, `TextEdit`, `Skipped`, `position`.
 
 A fix names nodes (file, line, column: see findings.Edit); planning finds each node again in the
 file's text as it is now and edits only its span, so comments, quoting, key order, indentation
@@ -45,6 +45,13 @@ class TextEdit:
     start: int
     end: int
     text: str
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """0-based (line, column) of an offset of text, the column in code points (an editor that
+    counts UTF-16 units, as LSP does, converts it with the line's text)."""
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
 
 
 @dataclass
@@ -135,7 +142,7 @@ def apply(plan: FixPlan) -> tuple[list[FileEdit], list[Skipped]]:
 
 
 def _write(edit: FileEdit) -> str | None:
-    top = _top_of(Path(edit.file), edit.path.parent)
+    top = _top_of(edit.path.parent)
     if top is None:
         return "the working directory cannot be resolved"
     why = refusal(edit.path, top)
@@ -156,7 +163,7 @@ def _write(edit: FileEdit) -> str | None:
     return None
 
 
-def _top_of(path: Path, folder: Path) -> Path | None:
+def _top_of(folder: Path) -> Path | None:
     """The work tree a fix may write in: the git work tree holding the file, else the working directory."""
     return git_toplevel(folder) or resolved(Path.cwd())
 
@@ -174,7 +181,7 @@ class _Target:
 
 def _plan_file(file: str, findings: list[Finding], cwd: Path) -> tuple[FileEdit | None, list[Skipped]]:
     named = Path(file) if os.path.isabs(file) else cwd / file
-    top = _top_of(named, named.parent)
+    top = _top_of(named.parent)
     if file == "-" or top is None:
         return None, [Skipped(f, "it was read from standard input") for f in findings]
     why = refusal(named, top)
@@ -348,7 +355,8 @@ def _edit(text: str, roots: list[Node], expected: list[Any], edit: Edit) -> Text
     """The text edit that makes edit, with its effect made on expected; or why it cannot be made."""
     place = _find(roots, edit)
     if place is None:
-        return "the file changed since it was linted (the value is not where it was); run again"
+        return ("the value is not written there (the file changed since it was linted, or kustomize made the value); "
+                "left as it is")
     old, new = json.loads(edit.old), json.loads(edit.new)
     if edit.action == "replace":
         return _replace(place, old, new, expected)
@@ -422,11 +430,11 @@ def _replace(place: _Place, old: Any, new: Any, expected: list[Any]) -> TextEdit
     node = place.node
     if not isinstance(node, ScalarNode):
         return "the value is not a scalar any more; run again"
+    written = _scalar_text(new, node.style)
+    if written is None:  # an inline kustomize patch: the value is a line of a text block
+        return "the value is written inside a block of text (an inline patch?); left as it is"
     if _scalar_value(node) != old or isinstance(_scalar_value(node), bool) != isinstance(old, bool):
         return "the file changed since it was linted (the value differs); run again"
-    written = _scalar_text(new, node.style)
-    if written is None:
-        return "the value is a block scalar; left as it is"
     holder = _at(expected, place)
     if holder is None:
         return "the value is not part of the object"

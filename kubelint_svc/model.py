@@ -155,6 +155,12 @@ class Resource:
             return "it is generated output (helm template); fix the chart instead"
         return ""
 
+    def fix_location(self, path: FieldPath, at_key: bool) -> tuple[str, int, int] | str:
+        """(file, line, column) of the node a fix edits at path (its key, or its value), or why
+        none may be edited there: where the value was written, for an object read from a file."""
+        file, line, column, _, _ = self.locate(path, at_key)
+        return file, line, column
+
     def whole_body(self) -> dict[str, Any] | str:
         """The object as written, all of it, for one read for its header: composed again from its
         file's text; or why that cannot be done (a limit of the loader). Its header stays as read

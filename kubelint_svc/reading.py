@@ -82,6 +82,7 @@ class Reading:
     _real: dict[Path, Path | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     # an editor's unsaved texts by real path: read instead of the disk, never kept in the cache
     buffers: Mapping[Path, bytes] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    resolve: Callable[[Path], Path | None] = dataclasses.field(default=resolved, compare=False, repr=False)
 
     def real_path(self, source: InputFile) -> Path | None:
         """The file's real path (or the path as named when it cannot be resolved: it is then
@@ -89,7 +90,7 @@ class Reading:
         if source.path is None or source.refused is not None:
             return source.path
         if source.path not in self._real:
-            self._real[source.path] = source.real or resolved(source.path) or source.path
+            self._real[source.path] = source.real or self.resolve(source.path) or source.path
         return self._real[source.path]
 
     def unit_of(self, source: InputFile) -> str:
@@ -98,12 +99,15 @@ class Reading:
 
     @classmethod
     def for_run(cls, registry: Registry, run: RunContext, stdin: Callable[[], bytes], store: Cache | None,
-                kept: KeptDocuments | None = None, buffers: Mapping[Path, bytes] | None = None) -> Reading:
+                kept: KeptDocuments | None = None, buffers: Mapping[Path, bytes] | None = None,
+                resolve: Callable[[Path], Path | None] = resolved) -> Reading:
+        """buffers: an editor's unsaved texts by real path; resolve: real paths as paths.resolved gives
+        them (units.plan.RealPaths: once a folder)."""
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(kept), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
                    fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates),
-                   buffers=buffers or {})
+                   buffers=buffers or {}, resolve=resolve)
 
     def for_context(self) -> Reading:
         """Files read only for the index and the rules that look across objects: documents they
@@ -360,7 +364,9 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
         file = (document.helm_source if from_stream else None) or source.display
         for p in document.problems:
             line = max(1, p.line - document.line_offset) if from_stream and document.helm_source else p.line
-            loaded.findings.extend(registry.loader_findings([replace(p, line=line)], file))
+            # helm's output is generated: a repeated key there is fixed in the chart, not by --fix
+            removable = p.removable and not document.helm_source
+            loaded.findings.extend(registry.loader_findings([replace(p, line=line, removable=removable)], file))
         for resource in resources_of(document, source.display, node_source, attribute_to_template=from_stream):
             if resource is not document.data and reading.wants is not None and \
                     reading.wants(resource.kind, resource.api_version) != FULL:

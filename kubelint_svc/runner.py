@@ -14,24 +14,24 @@ from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
-from kubelint_svc.findings import Finding, Report, sort_findings
+from kubelint_svc.findings import Finding, Report
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside, resolved
+from kubelint_svc.paths import is_inside
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
 from kubelint_svc.settings import Settings
+from kubelint_svc.settling import FileRules, settled
 from kubelint_svc.suppressions import (
     YAML_LINE_BREAK,
     Suppression,
     object_suppression,
 )
-from kubelint_svc.suppressions import apply as apply_suppressions
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize.engines import Build
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
-from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
+from kubelint_svc.units.plan import HelmOptions, Plan, RealPaths, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
@@ -52,11 +52,13 @@ def lint_files(
     stdin: Callable[[], bytes] = read_stdin,
     context: list[InputFile] | None = None,
     cache: Cache | None = None,
+    file_rules: FileRules | None = None,
 ) -> Report:
     """Lint inputs; context files are read into the index too but never reported on. With a
     cache, files whose bytes (and everything else their reading depends on) are unchanged are
-    not read again: their objects and one-object findings come from it."""
-    return lint_with_objects(inputs, settings, registry, stdin, context, cache)[0]
+    not read again: their objects and one-object findings come from it. file_rules: the rules of
+    each file's own configuration, when they are not the registry's (see settling.settled)."""
+    return lint_with_objects(inputs, settings, registry, stdin, context, cache, file_rules)[0]
 
 
 def lint_with_objects(
@@ -66,6 +68,7 @@ def lint_with_objects(
     stdin: Callable[[], bytes] = read_stdin,
     context: list[InputFile] | None = None,
     cache: Cache | None = None,
+    file_rules: FileRules | None = None,
     buffers: Mapping[Path, bytes] | None = None,
 ) -> tuple[Report, RunContext]:
     """lint_files(), and the run's objects and index, for the views that draw or derive from them
@@ -76,7 +79,7 @@ def lint_with_objects(
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
-        return _lint(inputs, settings, registry, stdin, context, cache, buffers)
+        return _lint(inputs, settings, registry, stdin, context, cache, file_rules, buffers)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -88,14 +91,18 @@ def _lint(
     stdin: Callable[[], bytes],
     context: list[InputFile] | None,
     cache: Cache | None,
+    file_rules: FileRules | None,
     buffers: Mapping[Path, bytes] | None = None,
 ) -> tuple[Report, RunContext]:
     report = Report()
+    gathered: list[Finding] = []  # every finding of the run, settled once at its end
     run = RunContext(settings)
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
     stored = StoredOutputs(cache, tool_fingerprint()) if cache is not None else None
-    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None, buffers)
+    real_paths = RealPaths()
+    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None,
+                              buffers, real_paths.of)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
@@ -114,19 +121,20 @@ def _lint(
             context_files.append(source)
     units = plan(list(known), settings.kustomize, settings.helm_values,
                  load_restrictor=settings.kustomize_load_restrictor,
-                 stored=stored,
+                 stored=stored, real_paths=real_paths,
                  helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
     display = _Displays(known)
-    run.target_roots = frozenset(str(resolved(done.root) or done.root) for done in units.builds)
+    run.target_roots = frozenset(str(real_paths.of(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
     context_findings: list[Finding] = []
     judged: dict[int, list[Finding]] = {}  # id of an object -> what the one-object rules found on it
     texts: dict[str, Callable[[], str]] = {}  # each linted file's text: the source lines of its findings
     report.files += len(inputs)
+    report.complete = units.complete
     for source, loaded in zip(inputs, load_all(inputs, units, reading, run), strict=True):
         if loaded.text is not None:
             texts[source.display] = loaded.text
-        report.findings += loaded.findings
+        gathered += loaded.findings
         comments += loaded.comments
         run.resources += loaded.resources
         for resource, found in zip(loaded.resources, loaded.judged or [], strict=False):
@@ -142,17 +150,17 @@ def _lint(
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
     _judge_kept_builds(built, display, reading, run, judged)
-    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, report.findings, texts):
+    for resource, is_linted in _rendered_resources(units, display, set(linted), reading, gathered, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
-            report.findings.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
-                                                            display(note.file)))
+            gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
+                                                     display(note.file)))
     folders = {source.display: os.path.dirname(reading.unit_of(source)) for source in [*inputs, *context_files]}
     run.unreadable = sorted(
         {
             (f.file, f.line, folders.get(f.file, "-"))
-            for f in report.findings + context_findings
+            for f in gathered + context_findings
             if f.rule in UNREADABLE_RULES
         }
     )
@@ -187,10 +195,9 @@ def _lint(
                 continue
             object_findings.append(finding)
     object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
-    report.findings.extend(object_findings)
+    gathered.extend(object_findings)
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
-    unused = registry["unused-suppression"].severity if registry.is_enabled("unused-suppression") else None
-    report.findings = sort_findings(apply_suppressions(report.findings, suppressions, set(registry.rules), unused))
+    report.findings = settled(gathered, registry, suppressions, file_rules)  # final from here on
     report.source_lines = _source_lines(report.findings, texts)
     if stored is not None:
         stored.documents.save()
@@ -333,7 +340,8 @@ def _rendered_resources(
         for document in stream.documents:
             template = display(render.chart.parent / document.helm_source) if document.helm_source else shown
             if is_linted:
-                findings.extend(registry.loader_findings(document.problems, template))
+                rendered = [replace(problem, removable=False) for problem in document.problems]  # not the template's
+                findings.extend(registry.loader_findings(rendered, template))
             if document.helm_source and document.line_offset not in mapped:
                 written = functools.partial(sources.text, render.chart.parent / document.helm_source)
                 texts.setdefault(template, functools.partial(lambda read: read() or "", written))
@@ -342,7 +350,7 @@ def _rendered_resources(
             for plain in resources_of(document, template, node_source):
                 resource = RenderedResource(**{item.name: getattr(plain, item.name) for item in fields(Resource)},
                                             template_map=mapped.get(document.line_offset),
-                                            values_file=render.values_file)
+                                            values_file=render.values_file, chart=render.chart)
                 resource.file = template
                 resource.unit = f"helm:{render.chart}" + (f":{render.values_file}" if render.values_file else "")
                 resource.may_hold_placeholders = may_hold_placeholders(render.text)

@@ -23,33 +23,37 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false")
 
 
-def require(what: str, present: bool) -> None:
+def require(what: str, present: bool, *, system: bool = False) -> None:
     """The one way a test stops for want of something of the machine's (a tool, an extra, the
     shared corpus, git, fork): failed under CI, which installs all of it (.ci/run), so a missing
-    piece never passes as green; skipped elsewhere, saying what is missing."""
+    piece never passes as green; skipped elsewhere, saying what is missing. `system`: a program
+    .ci/run cannot install (Graphviz, node: only Python's packages are at its hand), whose test
+    only checks our output further with it: skipped even under CI, saying so."""
     if present:
         return
+    if system:
+        pytest.skip(f"{what} is missing (a system program .ci/run cannot install)")
     if in_ci():
         pytest.fail(f"{what} is missing, and CI is set, where the tests need it (.ci/run)", pytrace=False)
     pytest.skip(f"{what} is missing")
 
 
-def has(what: str, present: bool) -> bool:
+def has(what: str, present: bool, *, system: bool = False) -> bool:
     """present, for a test that does one more check where something is there (Graphviz parsing
-    its output): under CI a missing one fails the test, as with require."""
-    if not present and in_ci():
+    its output): under CI a missing one fails the test, as with require (not a `system` one)."""
+    if not present and in_ci() and not system:
         require(what, present)
     return present
 
 
-def needs(what: str, present: bool) -> pytest.MarkDecorator:
+def needs(what: str, present: bool, *, system: bool = False) -> pytest.MarkDecorator:
     """require() as a marker, for a whole test, class or module: `@needs("kubectl", KUBECTL is not None)`."""
-    return pytest.mark.needs(what=what, present=present)
+    return pytest.mark.needs(what=what, present=present, system=system)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers("needs"):
-        require(mark.kwargs["what"], mark.kwargs["present"])
+        require(mark.kwargs["what"], mark.kwargs["present"], system=mark.kwargs.get("system", False))
 
 
 def require_shared(path: Path) -> Path:

@@ -78,6 +78,7 @@ def run(paths, cache_dir: Path | None, **settings) -> tuple[object, Cache | None
     return report, store
 
 
+@pytest.mark.slow  # 4.3 s of CPU in 3 cases
 @pytest.mark.parametrize(
     "tree",
     [REPO / "examples", CORPUS / "real-world", CORPUS / "crd-heavy"],
@@ -180,6 +181,7 @@ def entries(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file() and not path.name.startswith(".")]
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 5 cases
 @pytest.mark.parametrize("damage", ["truncate", "garble", "empty", "foreign-secret", "swap"])
 def test_a_damaged_or_foreign_entry_is_ignored_and_rebuilt(tree, tmp_path, damage, monkeypatch):
     expected, _ = run([tree], tmp_path / "cache")
@@ -228,6 +230,7 @@ def test_a_cache_folder_that_is_a_link_is_not_used(tree, tmp_path):
     assert list(outside.iterdir()) == []
 
 
+@pytest.mark.slow  # 1.5 s of CPU
 def test_two_runs_at_once_share_a_cache_without_harm(tree, tmp_path):
     env = {**os.environ, "KUBELINT_SVC_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "kubelint_svc", "lint", "-f", "json", str(tree)]
@@ -328,6 +331,7 @@ def test_a_file_touched_but_not_changed_is_not_linted_again(tree, tmp_path, monk
     assert rendered(pooled) == rendered(expected)
 
 
+@pytest.mark.slow  # 7.2 s of CPU in 3 cases
 @pytest.mark.parametrize(
     "tree",
     [REPO / "examples", CORPUS / "real-world", CORPUS / "crd-heavy"],
@@ -380,6 +384,7 @@ def counting_builds(monkeypatch) -> list[Path]:
     return built
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, tmp_path, monkeypatch):
     (tree / "kustomization.yaml").write_text(KUSTOMIZATION)
     built = counting_builds(monkeypatch)
@@ -402,6 +407,7 @@ def test_a_kustomize_build_is_kept_while_every_file_it_read_is_unchanged(tree, t
     assert {ref.name for _, ref in renamed.object_refs} == {"stage-web"}
 
 
+@pytest.mark.slow  # 0.9 s of CPU
 def test_a_kept_build_is_built_again_when_a_generator_file_changes_or_goes(tree, tmp_path, monkeypatch):
     """configMapGenerator files and envs are read by kustomize, not by the chain's reading:
     the kept build named neither, so a deleted env file still served the old, good build."""
@@ -483,6 +489,7 @@ def test_the_tool_identity_names_a_kubectl_beside_this_python(tmp_path, monkeypa
     assert tools_identity("kubectl") != before
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_helm_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
     """A stand-in `helm` (no helm in the reachable registries) that counts its runs."""
     chart = tmp_path / "repo" / "mychart"
@@ -557,6 +564,7 @@ def force_pool(monkeypatch, jobs: int = 3) -> None:
     monkeypatch.setenv("KUBELINT_SVC_JOBS", str(jobs))
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_file_a_worker_cannot_read_is_reported_as_in_one_process(tree, tmp_path, monkeypatch):
     fifo = tree / "pipe.yaml"
     os.mkfifo(fifo)
@@ -590,6 +598,7 @@ except BaseException as error:
 """
 
 
+@pytest.mark.slow  # 2.0 s of CPU in 4 cases
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [

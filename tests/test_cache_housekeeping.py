@@ -93,6 +93,7 @@ def test_the_cache_is_bounded_and_the_least_recently_used_go_first(tmp_path, mon
     assert max_bytes_from_environment() == 1024 * MIB
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_the_cli_prunes_its_cache_and_clean_removes_the_projects_cache_folders(tmp_path, monkeypatch, capsys):
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "service.yaml").write_text(SERVICE)
@@ -129,10 +130,14 @@ def test_clean_and_pruning_remove_links_never_what_they_name(tmp_path, monkeypat
     [generation] = [path for path in folder.iterdir() if path.is_dir()]
     (folder / "0.0.1-old").symlink_to(outside)
     (generation / "ff").symlink_to(outside)
-    (folder / STAMP).unlink()  # pruning is due
+    (folder / STAMP).unlink()  # pruning is due, and its stamp a link to a file it would make outside
+    (folder / STAMP).symlink_to(outside / "made-through-a-link")
     cli_in_process(monkeypatch, capsys, "lint", ".", cwd=repo)
     assert not os.path.lexists(folder / "0.0.1-old")
     assert not os.path.lexists(generation / "ff")
+    assert sorted(path.name for path in outside.iterdir()) == ["precious"]
+    assert (folder / STAMP).is_file()
+    assert not (folder / STAMP).is_symlink()
     (generation / "ee").mkdir()
     (generation / "ee" / ("e" * 38)).symlink_to(outside / "precious")
     (folder / "a-link").symlink_to(outside)

@@ -68,6 +68,7 @@ def test_version():
     assert result.stdout.startswith("kubelint-svc ")
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_text_report_reads_like_a_compiler(tmp_path):
     (tmp_path / "svc.yaml").write_text(BROKEN)
     result = cli("lint", str(tmp_path / "svc.yaml"))
@@ -110,6 +111,7 @@ def test_a_finding_is_framed_with_help_and_a_note_at_the_related_workload(monkey
     assert ") (" not in out
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_clean_input_exits_0_with_a_summary():
     result = cli("lint", "-", stdin=CLEAN)
     assert result.returncode == 0
@@ -158,6 +160,7 @@ def test_exit_zero_prints_the_findings_and_exits_0(monkeypatch, capsys):
     assert in_process(monkeypatch, capsys, "lint", "-", "--exit-zero", "--fail-on", "nope", stdin=BROKEN)[0] == 2
 
 
+@pytest.mark.slow  # 1.1 s of CPU
 def test_stdin_filename_is_reported_and_finds_the_configuration_beside_it(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / ".kubelint-svc.yaml").write_text("fail-on: info\nexclude: [generated.yaml]\n")
@@ -187,6 +190,7 @@ def test_explain_suggests_the_closest_rule_id(monkeypatch, capsys):
     )
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_json_report_has_exactly_the_documented_shape():
     result = cli("lint", "-", "--format", "json", stdin=BROKEN)
     assert result.returncode == 1
@@ -211,12 +215,14 @@ def test_json_report_has_exactly_the_documented_shape():
     ]
 
 
+@pytest.mark.slow  # 1.0 s of CPU
 def test_fail_on_sets_the_threshold():
     assert cli("lint", "-", stdin=PLACEHOLDER).returncode == 0
     assert cli("lint", "-", "--fail-on", "info", stdin=PLACEHOLDER).returncode == 1
     assert cli("lint", "-", "--fail-on", "warning", stdin=PLACEHOLDER).returncode == 0
 
 
+@pytest.mark.slow  # 0.7 s of CPU
 def test_kubernetes_version_is_selectable_and_checked():
     pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
            "spec:\n  hostnameOverride: x\n  containers: [{name: c, image: i}]\n")
@@ -228,6 +234,7 @@ def test_kubernetes_version_is_selectable_and_checked():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_missing_path_is_a_usage_error_on_one_line(tmp_path):
     result = cli("lint", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
@@ -293,18 +300,21 @@ def test_usage_errors_from_the_parser_are_one_line_with_exit_code_2(args, messag
     assert in_process(monkeypatch, capsys, *args) == (2, "", f"kubelint-svc: error: {message}\n")
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_helm_template_output_on_stdin_names_the_template():
     stream = "---\n# Source: chart/templates/svc.yaml\n" + BROKEN
     result = cli("lint", "-", stdin=stream)
     assert result.stdout.startswith("chart/templates/svc.yaml:8:11: error[schema]")
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_rules_lists_every_rule_with_severity_and_summary(registry):
     lines = cli("rules").stdout.splitlines()
     assert [line.split()[0] for line in lines] == sorted(registry.rules)
     assert any(line.split()[:2] == ["schema", "error"] for line in lines)
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_explain_shows_rationale_and_both_examples(registry):
     result = cli("explain", "schema")
     assert result.returncode == 0
@@ -313,12 +323,14 @@ def test_explain_shows_rationale_and_both_examples(registry):
     assert "    selecter:" in result.stdout
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_explain_unknown_rule_is_a_usage_error():
     result = cli("explain", "no-such-rule")
     assert result.returncode == 2
     assert "no-such-rule" in result.stderr
 
 
+@pytest.mark.slow  # 0.8 s of CPU
 def test_lint_the_examples_shows_findings_from_any_directory(tmp_path):
     result = cli("lint", str(REPO / "examples"), cwd=tmp_path)
     assert result.returncode == 1
@@ -349,6 +361,7 @@ def test_docs_rules_md_is_generated_from_the_rules(registry):
     )
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_json_manifests_are_read_too(tmp_path):
     (tmp_path / "svc.json").write_text(
         '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},\n "spec": {"ports": [{"port": "80"}]}}\n'
@@ -358,6 +371,7 @@ def test_json_manifests_are_read_too(tmp_path):
     assert f"{tmp_path / 'svc.json'}:2:30: error[schema]" in result.stdout
 
 
+@pytest.mark.slow  # 0.9 s of CPU
 def test_colour_only_when_forced_or_on_a_terminal():
     env = dict(os.environ, FORCE_COLOR="1")
     forced = subprocess.run(
@@ -398,6 +412,7 @@ def test_term_dumb_gets_no_colour_in_auto_mode(monkeypatch):
     assert _use_colour(Terminal())
 
 
+@pytest.mark.slow  # 0.7 s of CPU
 def test_node_port_range_option():
     svc = ("apiVersion: v1\nkind: Service\nmetadata: {name: w}\n"
            "spec:\n  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 8080\n")

@@ -138,6 +138,7 @@ def test_an_ignore_file_that_is_not_a_small_regular_file_is_not_read(tmp_path, m
     assert files_read(monkeypatch, capsys, tmp_path, ".") == ["a.yaml"]
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_thousands_of_patterns_are_tried_in_groups_not_one_by_one(tmp_path, monkeypatch):
     """10,000 patterns against 2,000 files was 20 million regex runs (a minute): a pull request's
     .gitignore must not make CI crawl. Groups of patterns are tried together, last first."""
@@ -196,6 +197,7 @@ def test_an_invisible_line_separator_does_not_split_a_pattern(tmp_path, monkeypa
     assert (star.text, crlf.text) == (f"*{separator}", "b.yaml")
 
 
+@pytest.mark.slow  # 0.7 s of CPU
 def test_an_ignore_file_too_large_to_read_whole_is_named_on_stderr(tmp_path, monkeypatch, capsys):
     """A .gitignore over 256 KiB was passed over without a word: what it ignores was linted."""
     tree(tmp_path, "a.yaml", "sub/b.yaml", "big/c.yaml")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import GIT, REPO, needs
 from manifests import WEB_DEPLOYMENT as DEPLOYMENT
 from manifests import WEB_SERVICE as SERVICE
@@ -101,6 +102,7 @@ def test_static_control_plane_pods_are_not_errors(lint_text):
     assert "control plane" in finding.message
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 @needs("git", GIT is not None)
 def test_one_file_of_a_two_file_repository_gets_the_verdicts_of_the_whole(tmp_path):
     repo = tmp_path / "repo"

@@ -226,6 +226,7 @@ def test_pattern_re2_cannot_match_gives_a_warning_not_a_check(tmp_path):
     assert "not checked against CustomResourceDefinition backups.example.com" in found[0]["message"]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_schema_too_large_says_so_in_a_crds_words(tmp_path):
     """A CRD with no $ref is not told to share less through $ref nor to split a rule."""
     values = ", ".join(f"v{number}" for number in range(120_000))

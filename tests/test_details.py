@@ -318,7 +318,7 @@ def test_show_completion_prints_the_script_of_the_shell_named(monkeypatch, capsy
 
 
 def test_show_completion_alone_is_for_the_shell_it_runs_in(monkeypatch, capsys, tmp_path):
-    import shellingham
+    import shellingham  # how typer, and so the CLI, detects the shell
 
     monkeypatch.setattr(shellingham, "detect_shell", lambda: ("fish", "/usr/bin/fish"))
     code, out, _err = cli_in_process(monkeypatch, capsys, "--show-completion", cwd=tmp_path)

@@ -325,6 +325,7 @@ WORKLOADS = {
 }
 
 
+@pytest.mark.slow  # 2.5 s of CPU in 24 cases
 @pytest.mark.parametrize("kind", sorted(WORKLOADS))
 @pytest.mark.parametrize("flags", [(), ("--type", "NodePort"), ("--port", "80", "--target-port", "http"),
                                    ("--cluster-ip", "None")])
@@ -354,6 +355,7 @@ def test_a_statefulsets_governing_service_is_headless(monkeypatch, capsys, tmp_p
     assert "governing Service (spec.serviceName), which must be headless" in err
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_kustomize_build_is_exposed_as_the_lint_sees_it(monkeypatch, capsys):
     # examples/kustomize/base: the selector and labels come from commonLabels, the namespace
     # from the kustomization; none of them is written in deployment.yaml

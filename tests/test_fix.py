@@ -22,7 +22,7 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "service-target-port-undefined": (("service-target-port-undefined",), ("--fix",)),
     "removed-api": (("removed-api",), ("--fix",)),
     "yaml-duplicate-key": (("yaml-duplicate-key",), ("--fix",)),
-    "service-headless-target-port": (("service-headless-target-port",), ("--fix",)),
+    "conventions-headless-target-port": (("conventions-headless-target-port",), ("--fix",)),
     "service-selector-no-match": (("service-selector-no-match",), ("--fix", "--unsafe-fixes")),
     "service-node-port-range": (("service-node-port-range",), ("--fix", "--unsafe-fixes")),
 }
@@ -39,6 +39,7 @@ def lint_json(monkeypatch, capsys, folder: Path, *args: str) -> list[dict]:
     return json.loads(out)["findings"]
 
 
+@pytest.mark.slow  # 2.3 s of CPU in 9 cases
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_fix_writes_the_fixed_tree_byte_for_byte(case, tmp_path, monkeypatch, capsys):
     rules, flags = CASES[case]
@@ -189,6 +190,7 @@ def _without_kubectl(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(folder))
 
 
+@pytest.mark.slow  # 1.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=WITH_KUBECTL), "hidden"])
 def test_a_wrong_port_name_set_by_an_overlay_patch_is_fixed_in_the_patch(engine, tmp_path, monkeypatch, capsys):
     root = tmp_path / "repo"
@@ -326,6 +328,7 @@ def test_tabs_and_flow_style_are_edited_in_place(tmp_path, monkeypatch, capsys):
               "  - {name: pg, port: 5432, targetPort: 5432, protocol: tcp}\t# tab before the comment\n"
               "  - name: metrics\n    port: 9187\n    protocol:\ttcp\t\t# tabs around the value\n")
     (tmp_path / "db.yaml").write_text(before)
+    (tmp_path / ".kubelint-svc.yaml").write_text("policy-packs: [conventions]\n")  # the repeated targetPort
     fix_run(monkeypatch, capsys, tmp_path, ".")
     assert (tmp_path / "db.yaml").read_text() == (
         before.replace("targetPort: 5432, protocol: tcp}", "protocol: TCP}")
@@ -342,11 +345,23 @@ def test_a_value_shared_through_an_anchor_is_skipped_with_a_note(tmp_path, monke
 
 
 def test_generated_and_piped_input_is_never_edited(tmp_path, monkeypatch, capsys):
-    rendered = "---\n# Source: chart/templates/svc.yaml\n" + PROTOCOL
+    repeated = PROTOCOL.replace("  name: dns\n", "  name: dns\n  name: dns\n", 1)  # a key repeated, same value
+    rendered = "---\n# Source: chart/templates/svc.yaml\n" + repeated
     (tmp_path / "out.yaml").write_text(rendered)
+    (tmp_path / "chart" / "templates").mkdir(parents=True)  # the template it names: never edited either
+    (tmp_path / "chart" / "templates" / "svc.yaml").write_text(rendered)
     _, _, err = fix_run(monkeypatch, capsys, tmp_path, ".")
     assert "generated output" in err
     assert (tmp_path / "out.yaml").read_text() == rendered
+    import subprocess
+
+    piped = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "--diff", "--no-cache", "-"],
+                           input=rendered, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert piped.returncode == 0, piped.stderr  # nothing to write: the stream's findings name the template
+    assert "chart/templates/svc.yaml:10:15: service-port-protocol: not fixed: it was read from standard input" \
+        in piped.stderr
+    assert "yaml-duplicate-key: not fixed" not in piped.stderr  # helm's output: no fix offered at all
+    assert (tmp_path / "chart" / "templates" / "svc.yaml").read_text() == rendered
 
 
 def test_a_file_with_yaml_errors_is_not_fixed(tmp_path, monkeypatch, capsys):
@@ -469,6 +484,7 @@ def test_the_fix_hook_fixes_the_staged_file_and_fails_once(tmp_path):
 # --- passes: until nothing changes, a few at most, never a loop ----------------------------------
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_fixes_never_loop(tmp_path, monkeypatch):
     """A planner that would undo the first fix, then one that always finds more: the first is
     refused (a text the file already had), the second stops after MAX_FIX_PASSES."""
@@ -505,3 +521,72 @@ def test_fixes_never_loop(tmp_path, monkeypatch):
     monkeypatch.setattr(fixes, "plan_fixes", endless)
     lint_and_fix(Options(paths=("dns.yaml",), no_cache=True))
     assert len(calls) == MAX_FIX_PASSES
+
+
+# --- Helm: a rendered value is fixed in the values file that set it, or not at all ----------------
+
+
+def _helm_present() -> bool:
+    from kubelint_svc.units import plan
+
+    return shutil.which("helm") is not None or plan.sdk_present()
+
+
+@needs("helm or the helm extra", _helm_present())
+def test_a_rendered_value_is_fixed_in_values_and_a_template_never(tmp_path, monkeypatch, capsys):
+    chart = tmp_path / "dns"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: dns\nversion: 0.1.0\n")
+    values = "# the resolver\nprotocol: udp   # as the RFC writes it\nport: 53\n"
+    (chart / "values.yaml").write_text(values)
+    template = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  ports:\n"
+                "  - name: dns\n    port: {{ .Values.port }}\n    protocol: {{ .Values.protocol }}\n"
+                "  - name: dns-tcp\n    port: 54\n    protocol: tcp\n")
+    (chart / "templates" / "svc.yaml").write_text(template)
+    _, _, err = fix_run(monkeypatch, capsys, tmp_path, ".")
+    assert (chart / "values.yaml").read_text() == values.replace("protocol: udp", "protocol: UDP")
+    assert (chart / "templates" / "svc.yaml").read_text() == template
+    assert "dns/templates/svc.yaml:12:15: service-port-protocol: not fixed: rendered by Helm from a template" in err
+
+
+def test_fix_keeps_the_json_report_as_it_is_and_refuses_standard_input(tmp_path, monkeypatch, capsys):
+    from kubelint_svc.fixes import position
+
+    (tmp_path / "dns.yaml").write_text(PROTOCOL.replace("port: 53", "port: 0"))
+    code, out, _ = cli_in_process(monkeypatch, capsys, "lint", "--fix", "--format", "json", "--no-cache", ".",
+                                  cwd=tmp_path)
+    report = json.loads(out)
+    assert code == 1
+    assert set(report) == {"tool", "findings", "summary"}
+    assert set(report["summary"]) == {"files", "objects", "errors", "warnings", "infos"}
+    assert {f["rule"] for f in report["findings"]} == {"service-port-number", "service-no-endpoints"}
+    assert set(report["findings"][0]) == {"rule", "severity", "message", "file", "line", "column", "object", "field",
+                                          "help", "notes"}
+    code, _, err = cli_in_process(monkeypatch, capsys, "lint", "--fix", "-", cwd=tmp_path)
+    assert code == 2
+    assert "not standard input" in err
+    assert position("ab\ncd\n", 4) == (1, 1)
+
+
+@pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=WITH_KUBECTL), "hidden"])
+def test_a_json_patch_value_is_fixed_and_an_inline_patch_is_left_with_a_note(engine, tmp_path, monkeypatch, capsys):
+    root = tmp_path / "repo"
+    files = {
+        "base/app.yaml": BASE_APP,
+        "base/kustomization.yaml": "resources: [app.yaml]\n",
+        "json/kustomization.yaml": "resources: [../base]\npatches:\n- path: p.yaml\n  target: {kind: Service}\n",
+        "json/p.yaml": "- op: replace\n  path: /spec/ports/0/targetPort\n  value: htp   # prod\n",
+        "inline/kustomization.yaml": ("resources: [../base]\npatches:\n- target: {kind: Service}\n  patch: |-\n"
+                                      "    - op: replace\n      path: /spec/ports/0/targetPort\n      value: htp\n"),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    if engine == "hidden":
+        _without_kubectl(tmp_path, monkeypatch)
+    _, _, err = fix_run(monkeypatch, capsys, root, "json", "inline")
+    assert (root / "json/p.yaml").read_text() == files["json/p.yaml"].replace("htp ", "http ")
+    assert (root / "inline/kustomization.yaml").read_text() == files["inline/kustomization.yaml"]
+    note = "inline/kustomization.yaml:4:10: service-target-port-undefined: not fixed: the value is written inside"
+    assert f"{note} a block of text" in err
+    assert (root / "base/app.yaml").read_text() == BASE_APP

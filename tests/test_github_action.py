@@ -160,6 +160,7 @@ def test_the_workflows_use_the_action_as_documented():
         assert workflow["permissions"]["security-events"] == "write"
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_the_gitlab_snippet_writes_a_junit_report(tmp_path):
     readme = (REPO / "README.md").read_text()
     snippet = re.search(r"```yaml\n(# \.gitlab-ci\.yml\n.*?)```", readme, re.S).group(1)

@@ -106,6 +106,7 @@ def edges_by_ends(drawn) -> dict[tuple[str, str], object]:
     return {(edge.source, edge.target): edge for edge in drawn.edges}
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_examples_graph():
     drawn, _ = graph(Options(paths=(EXAMPLES,)))
     edges = edges_by_ends(drawn)
@@ -153,6 +154,7 @@ def test_a_governing_service_that_is_missing_breaks_the_edge(tmp_path):
     assert [p.rule for p in edge.problems] == ["statefulset-service-name"]
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_filters(tmp_path):
     (tmp_path / "app.yaml").write_text(WIRED)
     broken, _ = graph(Options(paths=(str(tmp_path),)), only_broken=True)
@@ -176,6 +178,7 @@ def example_outputs() -> dict[str, str]:
             "dot": graph_formats.dot(drawn), "json": graph_formats.json(drawn)}
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 4 cases
 @pytest.mark.parametrize("output_format", ["text", "mermaid", "dot", "json"])
 def test_every_format_on_the_command_line(monkeypatch, capsys, output_format):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--format", output_format)
@@ -198,6 +201,7 @@ def test_json_validates_against_its_schema(example_outputs, tmp_path):
     assert all(edge["source"] in ids and edge["target"] in ids for edge in document["edges"])
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_an_unknown_focus_is_a_usage_error(monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "examples", "--focus", "service/frontnd")
     assert (code, out) == (2, "")
@@ -260,7 +264,7 @@ def test_hostile_names_stay_inside_their_dot_strings(tmp_path):
     assert len(statements) == len(drawn.nodes) + len(drawn.edges)  # one statement a line, none injected
     for line in statements:
         assert re.match(r'^  n\d+( -> n\d+)? \[label="([^"\\\n]|\\.)*"[^"]*("[^"]*"[^"]*)*\];$', line), line
-    if has("Graphviz's dot", shutil.which("dot") is not None):
+    if has("Graphviz's dot", shutil.which("dot") is not None, system=True):
         parsed = json.loads(subprocess.run(["dot", "-Tjson0"], input=text, capture_output=True, text=True,
                                            check=True, timeout=30).stdout)
         assert len(parsed["objects"]) == len(drawn.nodes)
@@ -278,7 +282,7 @@ def test_text_and_json_keep_hostile_names_on_one_line(tmp_path):
     assert {n["name"] for n in document["nodes"]} >= set(HOSTILE)
 
 
-@needs("Graphviz's dot", shutil.which("dot") is not None)
+@needs("Graphviz's dot", shutil.which("dot") is not None, system=True)
 def test_dot_parses_with_graphviz(example_outputs):
     result = subprocess.run(["dot", "-Tjson0"], input=example_outputs["dot"], capture_output=True, text=True,
                             check=False, timeout=30)
@@ -294,17 +298,17 @@ def mermaid_parser(tmp_path_factory) -> Path:
     """mermaid's flowchart parser, run by node: from KUBELINT_SVC_MERMAID or the user cache, else
     installed there from npm; the tests skip where node, npm or the registry is missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
-    require("node", node is not None)
+    require("node", node is not None, system=True)
     if not (MERMAID_HOME / "node_modules" / "mermaid").is_dir():
-        require("npm", npm is not None)
+        require("npm", npm is not None, system=True)
         MERMAID_HOME.mkdir(parents=True, exist_ok=True)
         try:
             result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(MERMAID_HOME),
                                      "mermaid@11"], capture_output=True, text=True, timeout=300, check=False)
         except subprocess.TimeoutExpired:
-            require("mermaid from npm (npm install timed out)", False)
+            require("mermaid from npm (npm install timed out)", False, system=True)
         if result.returncode != 0:
-            require(f"mermaid from npm (npm install failed: {result.stderr.strip()[-200:]})", False)
+            require(f"mermaid from npm (npm install failed: {result.stderr.strip()[-200:]})", False, system=True)
     script = MERMAID_HOME / "kubelint-svc-check.mjs"  # beside node_modules, so `import "mermaid"` resolves
     script.write_text((REPO / "tests" / "mermaid_check.mjs").read_text())
     return script
@@ -316,7 +320,7 @@ def parse_mermaid(script: Path, text: str, tmp_path: Path) -> dict:
     result = subprocess.run(["node", str(script), str(source)], capture_output=True, text=True, timeout=60,
                             check=False)
     if "Cannot find" in result.stderr or "ERR_MODULE_NOT_FOUND" in result.stderr:
-        require(f"mermaid's parser ({result.stderr.strip()[-200:]})", False)
+        require(f"mermaid's parser ({result.stderr.strip()[-200:]})", False, system=True)
     return json.loads(result.stdout)
 
 
@@ -424,6 +428,7 @@ def test_a_custom_resources_kind_cannot_start_a_workflow_command_in_the_text(tmp
     assert not any(line.lstrip().startswith(("::", "##[")) for line in out.splitlines()), out
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_text_of_thousands_of_objects_is_drawn_in_linear_time():
     from kubelint_svc.graph import Edge, Graph, Node
 
@@ -529,6 +534,7 @@ def test_focus_on_a_long_chain_stays_linear():
     assert len(focused.nodes) == 20_000
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_mermaid_text_too_long_to_be_drawn_is_said(monkeypatch, capsys, tmp_path):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "x"}},
            "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}

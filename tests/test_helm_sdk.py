@@ -136,6 +136,7 @@ def test_a_selector_a_helper_builds_is_reported_at_the_include_naming_the_helper
     assert "web/templates/deployment.yaml:11:7: Deployment release-name: its Pods' labels" in found
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 @needs_sdk
 def test_a_target_port_a_ci_values_file_breaks_is_reported_at_its_line_naming_the_file(tmp_path):
     repo = repository(tmp_path, chart(**{"web/ci/typo-values.yaml": "targetPort: htp\n"}))
@@ -176,6 +177,7 @@ def _archive(name: str) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 @needs_sdk
 def test_subcharts_as_folders_and_archives_are_rendered_with_their_parent(tmp_path):
     repo = repository(tmp_path, chart(**{
@@ -198,6 +200,7 @@ def test_a_missing_dependency_is_named_and_never_fetched(tmp_path):
     assert "dependency 'redis' (https://127.0.0.1:9/charts) is not in charts/" in found
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 @needs_sdk
 def test_a_failing_template_costs_one_finding_and_other_charts_render(tmp_path):
     files = chart(**{"bad/Chart.yaml": "apiVersion: v2\nname: bad\nversion: 0.1.0\n",
@@ -214,6 +217,7 @@ def test_a_failing_template_costs_one_finding_and_other_charts_render(tmp_path):
 # --- hostile templates -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 0.9 s of CPU in 2 cases
 @needs_sdk
 @pytest.mark.parametrize("template", [
     '{{ range $i := until 100000000 }}{{ $i }}{{ end }}\n',  # a loop without end, in effect
@@ -272,6 +276,7 @@ spec:
 """
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 @needs_sdk
 def test_capabilities_list_the_versions_kubernetes_serves(tmp_path):
     repo = repository(tmp_path, chart(**{"web/templates/apiservice.yaml": CAPABLE}))
@@ -318,6 +323,7 @@ def test_a_hook_pod_is_not_a_pod_the_service_serves(tmp_path):
 # --- cache, settings and the path without the extra -----------------------------------------
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 @needs_sdk
 def test_a_render_is_kept_while_the_chart_is_unchanged(tmp_path, monkeypatch):
     repo = repository(tmp_path, chart())
@@ -350,6 +356,7 @@ def test_without_the_extra_a_chart_gets_todays_note_naming_it(tmp_path, monkeypa
     assert "helm engine: none" in shown
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 @needs_sdk
 def test_a_crash_of_the_native_library_costs_one_finding(tmp_path, monkeypatch):
     """The render's child dies by a signal (as a segfault in the Go library would kill it): one

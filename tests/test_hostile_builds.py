@@ -229,6 +229,7 @@ def test_a_forged_origin_cannot_send_a_finding_where_no_one_looks(tmp_path, orig
 
 # --- 6. a kept build records what its plugin configs name ------------------------------------
 
+@pytest.mark.slow  # 0.5 s of CPU
 @NEEDS_KUBECTL
 def test_a_kept_build_is_built_again_when_a_file_a_transformer_names_changes(tmp_path):
     repo = repository(tmp_path / "repo", {
@@ -277,6 +278,7 @@ patches:
 """
 
 
+@pytest.mark.slow  # 0.7 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_patch_target_cannot_make_matching_backtrack(tmp_path, engine):
     repo = repository(tmp_path / "repo", {
@@ -289,6 +291,7 @@ def test_a_patch_target_cannot_make_matching_backtrack(tmp_path, engine):
     assert ("svc.yaml", "service-port-number") in rules_at(json.loads(result.stdout)["findings"])
 
 
+@pytest.mark.slow  # 0.8 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_label_selector_cannot_make_matching_quadratic(tmp_path, engine):
     selector = "a" * 200_000 + "\\nb"  # a line break inside one term: Python's re tried every split of it
@@ -332,6 +335,7 @@ def diamond(root: Path, levels: int) -> list[Path]:
     return folders
 
 
+@pytest.mark.slow  # 0.7 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("kubectl", marks=NEEDS_KUBECTL), "fallback"])
 def test_a_diamond_of_kustomizations_is_refused_in_linear_time(tmp_path, engine):
     repo = repository(tmp_path / "repo", {})

@@ -88,6 +88,7 @@ def test_odd_values_in_every_field_crash_no_rule(full_registry):
     assert [f for f in report.findings if f.rule == "internal-error"] == []
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_random_token_soup_never_crashes(registry):
     rng = random.Random(7)
     tokens = ["apiVersion: v1\n", "kind: Service\n", "metadata:\n", "  name: x\n", "spec:\n", "  ports:\n",

@@ -122,6 +122,7 @@ def test_an_output_inside_git_or_above_the_working_directory_is_refused(repo, na
     assert not (repo.parent / "outside" / "report.json").exists()
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_the_actions_sarif_file_through_a_linked_folder_is_an_error_line(repo):
     (repo / "out").symlink_to(repo.parent / "outside", target_is_directory=True)
     result = action(repo, paths=".", sarif_file="out/authorized_keys")
@@ -190,6 +191,7 @@ def test_the_real_hook_lints_a_file_named_like_an_option(repo, tmp_path):
 # --- 3. the Action: ignore files of the pull request, and the run's warnings -------------------
 
 
+@pytest.mark.slow  # 0.6 s of CPU
 def test_the_actions_run_is_not_hidden_by_the_pull_requests_ignore_file(repo):
     (repo / "k8s" / "prod").mkdir(parents=True)
     (repo / "good.yaml").rename(repo / "k8s" / "prod" / "good.yaml")
@@ -205,6 +207,7 @@ def test_the_actions_run_is_not_hidden_by_the_pull_requests_ignore_file(repo):
     assert action(repo, paths="k8s", respect_gitignore="maybe").returncode == 2
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_the_actions_warnings_are_annotations_that_forge_nothing(repo):
     folder = repo / "k8s" / "team\n::error file=README.md,line=1::forged"
     folder.mkdir(parents=True)
@@ -260,6 +263,7 @@ def test_the_walk_does_not_follow_a_link_into_git(repo):
     assert ("creds.yaml", "service-port-number") not in found
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_the_actions_named_path_linked_out_of_the_repository_is_not_walked(repo):
     (repo.parent / "outside" / "bad.yaml").write_text(GOOD_WITH_ERROR.replace("good", "outside"))
     (repo / "good.yaml").unlink()

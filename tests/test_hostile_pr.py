@@ -200,6 +200,7 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_escapes_in_every_format(tmp_
     assert b"x\\xff.yaml" in result.stdout or fmt != "text"
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_malformed_kustomization_does_not_stop_the_run(tmp_path):
     (tmp_path / "kustomization.yaml").write_text("resources: [svc.yaml]\nlabels: 5\ncommonLabels: 7\nnamespace: [x]\n")
     (tmp_path / "svc.yaml").write_text(GOOD_WITH_ERROR)
@@ -215,6 +216,7 @@ def test_a_malformed_kustomization_does_not_stop_the_run(tmp_path):
 
 # --- 4. hangs and memory ---------------------------------------------------------------------
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_link_to_a_device_is_not_read(tmp_path):
     (tmp_path / "x.yaml").symlink_to("/dev/zero")
     (tmp_path / "good.yaml").write_text(GOOD_WITH_ERROR)
@@ -228,6 +230,7 @@ def test_a_link_to_a_device_is_not_read(tmp_path):
     assert "a character device, not a regular file" in message
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_endless_stdin_is_cut_at_the_size_limit(tmp_path):
     with open("/dev/zero", "rb") as zero:
         result = subprocess.run([sys.executable, "-m", "kubelint_svc", "lint", "-"], stdin=zero,
@@ -237,6 +240,7 @@ def test_endless_stdin_is_cut_at_the_size_limit(tmp_path):
     assert b"-:1:1: error[yaml-limit-exceeded] file is larger than 1 MiB" in result.stdout
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "pipe.yaml")
     (tmp_path / "good.yaml").write_text(GOOD_WITH_ERROR)
@@ -245,6 +249,7 @@ def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
     assert b"good.yaml:7:11: error[service-port-number]" in result.stdout
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_a_link_out_of_the_tree_is_not_followed(tmp_path):
     tree = tmp_path / "repo"
     tree.mkdir()
@@ -265,6 +270,7 @@ def test_a_link_out_of_the_tree_is_not_followed(tmp_path):
     ]
 
 
+@pytest.mark.slow  # 2.3 s of CPU in 2 cases
 @pytest.mark.parametrize(("api_version", "kind"), [
     ("v1", "Service"), ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
 ])
@@ -463,6 +469,7 @@ def test_patterns_under_any_key_run_in_linear_time(tmp_path, name):
     assert [f.field for f in report.findings if f.rule == "team-rule"] == ["metadata.name"]
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_ref_breadth_bomb_is_refused_at_load(tmp_path):
     from kubelint_svc.engine import RuleError
 
@@ -474,6 +481,7 @@ def test_a_ref_breadth_bomb_is_refused_at_load(tmp_path):
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow  # 1.7 s of CPU
 def test_a_ref_breadth_bomb_across_files_is_refused_at_load(tmp_path):
     from kubelint_svc.engine import RuleError
 
@@ -576,6 +584,7 @@ HOSTILE_ALPHABET = st.characters(codec=None, exclude_categories=()) | st.sampled
 HOSTILE_TEXT = st.lists(HOSTILE_ALPHABET, max_size=12).map("".join)
 
 
+@pytest.mark.slow  # 1.5 s of CPU
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(st.tuples(HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT), min_size=1, max_size=14))
 def test_any_name_through_every_format_parses_back(registry, names):
@@ -612,6 +621,7 @@ def test_any_name_through_every_format_parses_back(registry, names):
 
 # --- found by the attack review of the first fix ----------------------------------------------
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_committed_fake_repository_cannot_run_a_command_through_git(tmp_path):
     repo = repository(tmp_path)
     marker = tmp_path / "PWNED"
@@ -706,6 +716,7 @@ def test_the_action_step_never_prints_a_traceback(monkeypatch, capsys):
     assert_no_forged_command(captured.err.encode())
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_unique_items_on_a_long_list_of_maps_is_linear(tmp_path):
     registry = pack_registry(tmp_path, "{properties: {spec: {properties: {items: {uniqueItems: true}}}}}")
     items = ", ".join(f"{{a: {i}}}" for i in range(20_000))

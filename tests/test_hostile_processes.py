@@ -124,6 +124,7 @@ ALLOCATE = ("import mmap\ntry:\n    mmap.mmap(-1, 3 << 30)\nexcept (OSError, Mem
 
 
 def kustomized(tmp_path: Path) -> Path:
+    """A root the fallback is proven to build alike: the runs below force kubectl, the tool watched."""
     repo = tmp_path / "repo"
     write(repo, {"app/kustomization.yaml": "resources: [service.yaml]\n", "app/service.yaml": SERVICE})
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -133,7 +134,7 @@ def kustomized(tmp_path: Path) -> Path:
 def test_a_build_printing_past_the_file_size_limit_is_cut_off(tmp_path):
     repo = kustomized(tmp_path)
     env, started = tool(tmp_path, "kubectl", ENDLESS)
-    result = run("lint", ".", cwd=repo, env=env)
+    result = run("lint", "--kustomize", "kubectl", ".", cwd=repo, env=env)
     [note] = notes(result, "kustomize-build-failed")
     assert "output over 64 MiB; not built" in note
     assert started.exists()
@@ -154,12 +155,13 @@ def test_a_tool_cannot_take_more_than_its_memory_cap(tmp_path, name):
     """3 GiB reserved, not touched: the cap refuses it without the machine paying for it."""
     repo = kustomized(tmp_path) if name == "kubectl" else repository(tmp_path)
     env, _ = tool(tmp_path, name, ALLOCATE + printing(SERVICE))
-    result = run("lint", ".", cwd=repo, env=env)
+    result = run("lint", *(("--kustomize", "kubectl") if name == "kubectl" else ()), ".", cwd=repo, env=env)
     rule = "kustomize-build-failed" if name == "kubectl" else "helm-chart-not-rendered"
     [note] = notes(result, rule)
     assert "cannot allocate 3 GiB" in note
 
 
+@pytest.mark.slow  # 1.4 s of CPU
 @needs("kubectl", KUBECTL is not None)
 @needs("Linux (RLIMIT_AS caps a tool's memory there)", LINUX)
 def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
@@ -182,6 +184,7 @@ def test_real_kubectl_on_a_one_megabyte_alias_bomb_stops_at_the_cap(tmp_path):
 # --- 3. one budget for builds and renders ---------------------------------------------------------
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_endless_charts_share_the_run_budget(tmp_path):
     """Two charts whose helm never ends: the first is killed at the budget, the second never runs."""
     repo = repository(tmp_path, charts=("one", "two"))
@@ -196,6 +199,7 @@ def test_endless_charts_share_the_run_budget(tmp_path):
     assert started.read_text() == "started\n"
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_a_render_killed_at_its_time_takes_its_children_with_it(tmp_path):
     repo = repository(tmp_path)
     child = tmp_path / "child-alive"
@@ -209,6 +213,7 @@ def test_a_render_killed_at_its_time_takes_its_children_with_it(tmp_path):
     assert not child.exists()
 
 
+@pytest.mark.slow  # 0.1 s of CPU
 def test_builds_and_renders_share_one_budget(tmp_path):
     """A build that spends the budget leaves no time for a chart: it is not rendered, helm never runs."""
     repo = kustomized(tmp_path)
@@ -216,7 +221,7 @@ def test_builds_and_renders_share_one_budget(tmp_path):
     env, _ = tool(tmp_path, "kubectl", "time.sleep(600)")
     _, helm_started = tool(tmp_path, "helm", printing(RENDER.format(name="mychart")))
     began = time.monotonic()
-    result = run("lint", ".", cwd=repo, env={**env, "KUBELINT_SVC_BUILD_SECONDS": "3"})
+    result = run("lint", "--kustomize", "kubectl", ".", cwd=repo, env={**env, "KUBELINT_SVC_BUILD_SECONDS": "3"})
     assert time.monotonic() - began < 10
     [note] = notes(result, "helm-chart-not-rendered")
     assert "KUBELINT_SVC_BUILD_SECONDS" in note

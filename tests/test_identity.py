@@ -74,6 +74,7 @@ def test_a_kinds_entry_names_a_group_and_kind(entry, api_version, kind, selected
     assert kind_selected(entry, api_version, kind) is selected
 
 
+@pytest.mark.slow  # 0.9 s of CPU
 def test_every_rule_on_builtin_kinds_ignores_a_same_named_custom_kind(full_registry):
     """One case per rule: its own failing example fails; moved to a custom group, the same
     objects give none of its findings (and no error of any core rule)."""

@@ -3,6 +3,7 @@
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import KUBECTL, REPO, brief, needs
 
 from kubelint_svc.loader import parse_stream
@@ -105,6 +106,7 @@ def test_patches_strategic_merge_lists_patches_too(tmp_path, lint_paths):
     assert [f.rule for f in lint_paths(tmp_path).findings] == ["kustomize-build-failed"]
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 @needs("kubectl", KUBECTL is not None)
 def test_the_example_lints_the_same_as_kustomize_renders_it(lint_text, lint_paths):
     base = REPO / "examples" / "kustomize" / "base"

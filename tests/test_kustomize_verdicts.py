@@ -111,6 +111,7 @@ def test_no_engine_on_path_builds_with_the_fallback(tmp_path, monkeypatch):
     assert not [message for *_, message in found if "not on PATH" in message]
 
 
+@pytest.mark.slow  # 0.8 s of CPU
 @NEEDS_KUBECTL
 def test_examples_give_the_same_findings_without_kubectl(tmp_path, monkeypatch):
     """`lint examples/` on a machine without kubectl: what it gives with kubectl, and the note."""
@@ -153,7 +154,10 @@ def verdict(done) -> tuple[str, list[str]]:
 
 @NEEDS_KUBECTL
 @pytest.mark.parametrize("restrictor", ["rootOnly", "none"])
-@pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
+# the corpus's roots: 7 s of CPU in 70 cases, for the full suite (the fixtures' and examples' stay fast)
+@pytest.mark.parametrize("root", [pytest.param(root, marks=pytest.mark.slow) if root.is_relative_to(CORPUS) else root
+                                  for root in kustomization_roots()],
+                         ids=lambda root: os.path.relpath(root, REPO.parent))
 def test_the_fallback_builds_every_known_layout_as_kubectl_does(root, restrictor):
     top = CORPUS / root.relative_to(CORPUS).parts[0] if root.is_relative_to(CORPUS) else REPO  # its repository
     real = build(root, "kubectl", confine=top.resolve(), load_restrictor=restrictor)
@@ -254,6 +258,7 @@ def test_replacements_are_applied(tmp_path, engine):
 # --- 3. naming a kustomization, a base or a patch ---------------------------------------------------
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_naming_the_kustomization_gives_what_naming_its_folder_gives(tmp_path):
     root = layout(tmp_path / "repo", LAYOUT)
     folder, _ = lint_json(root, "overlays/prod")
@@ -262,6 +267,7 @@ def test_naming_the_kustomization_gives_what_naming_its_folder_gives(tmp_path):
     assert named == folder
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 2 cases
 @pytest.mark.parametrize("git", [True, False], ids=["git", "no-git"])
 def test_naming_a_patch_reports_what_its_builds_put_on_it(tmp_path, git):
     """Inside a git repository the builds that include the patch are found without --git-context
@@ -273,6 +279,7 @@ def test_naming_a_patch_reports_what_its_builds_put_on_it(tmp_path, git):
     assert "also read, to build what includes the files named: overlays/prod/kustomization.yaml" in stderr
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_naming_a_base_reports_what_the_including_builds_put_on_it(tmp_path):
     """The overlay renames the container port: the base's Service, fine alone, is broken as built."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": RENAMED_PORT}
@@ -284,6 +291,7 @@ def test_naming_a_base_reports_what_the_including_builds_put_on_it(tmp_path):
     assert [finding for finding in alone if finding[3] != "kustomize-fallback"] == found
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_a_clean_precommit_run_stays_quiet(tmp_path):
     """The hook lints with --git-context: everything is read already, nothing more is said."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": BROKEN_PATCH.replace("htp", "http")}
@@ -328,6 +336,7 @@ PATCH_OUTSIDE = {
 }
 
 
+@pytest.mark.slow  # 0.7 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", [pytest.param("auto", marks=NEEDS_KUBECTL), "fallback"])
 def test_load_restrictor_none_builds_what_flux_builds(tmp_path, engine):
     """A patch outside the kustomization's folder: refused by default, as kustomize refuses it;
@@ -379,6 +388,7 @@ def test_kustomizes_words_are_one_line_relative_to_the_working_directory(tmp_pat
                        'patch: "- op: add; path: /x; value: 1"')]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_an_excluded_folders_kustomizations_are_not_read_for_a_named_file(tmp_path):
     """A fixture overlay in an excluded folder breaks the base: naming the base does not build it."""
     files = {**LAYOUT, "overlays/prod/service-patch.yaml": BROKEN_PATCH.replace("htp", "http"),
@@ -410,3 +420,207 @@ def test_what_kustomize_refuses_too_is_worded_as_kustomizes(tmp_path, engine):
     found, _ = lint_json(root, ".", "--kustomize", engine)
     assert [message.split(":")[0] for *_, rule, message in found if rule == "kustomize-build-failed"] == [
         "kustomize cannot build this"]
+
+
+# --- 5. the roots auto builds in-process: proven alike (issue 20) ------------------------------------
+# Every feature units/proven.py admits is used by one layout below, each built by both engines:
+# the fallback's build must be proven and equal kubectl's. The counter-layouts use one feature
+# it does not admit each, and must not be proven (where the engines differ, that is shown too).
+
+PROVEN_BASE = {
+    "base/app.yaml": """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: team, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external, namespace: team}
+spec:
+  ports: [{port: 443}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: team}
+data: {mode: fast, replicas: '3'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team, annotations: {owner: shop}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - {name: setup, image: 'localhost:5000/tools/setup:1.2'}
+      containers:
+      - name: web
+        image: registry.example.com/web:1.0
+        ports: [{name: http, containerPort: 8080}]
+      - name: sidecar
+        image: 'proxy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+""",
+    "base/kustomization.yaml": "resources:\n- app.yaml\n",
+}
+PATCH_TEAM = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: team\n"
+PROVEN_LAYOUTS: dict[str, dict[str, str]] = {
+    "namespace": {"top/kustomization.yaml": "resources: [../base]\nnamespace: shop-prod\n"},
+    "commonLabels": {"top/kustomization.yaml": "resources: [../base]\ncommonLabels: {env: prod, tier: web}\n"},
+    "labels": {"top/kustomization.yaml": """\
+resources: [../base]
+labels:
+- pairs: {team: shop}
+- pairs: {env: prod}
+  includeSelectors: true
+- pairs: {release: blue}
+  includeTemplates: true
+- pairs: {both: 'yes-and'}
+  includeSelectors: false
+  includeTemplates: false
+"""},
+    "commonAnnotations": {"top/kustomization.yaml": "resources: [../base]\ncommonAnnotations: {team: shop}\n"},
+    "images": {"top/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [../base]
+images:
+- name: registry.example.com/web
+  newTag: '2.0'
+- name: localhost:5000/tools/setup
+  newName: registry.example.com/tools/setup
+- name: proxy
+  newName: registry.example.com/proxy
+  newTag: v3
+"""},
+    "images-digest": {"top/kustomization.yaml": """\
+resources: [../base]
+images:
+- name: registry.example.com/web
+  digest: sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
+- name: proxy
+  newTag: v4
+"""},
+    "patches": {
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: deployment.yaml\n- path: service.yaml\n",
+        "top/deployment.yaml": PATCH_TEAM + "  labels: {patched: one}\nspec:\n  replicas: 3\n  template:\n"
+                               "    metadata: {annotations: {rollout: two}}\n"
+                               "    spec: {terminationGracePeriodSeconds: 5}\n",
+        "top/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: team}\n"
+                            "spec: {type: NodePort, selector: {app: web, version: v2}}\n",
+    },
+    "patch-without-namespace": {
+        "solo/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: solo}\ndata: {a: b}\n",
+        "solo/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: solo}\ndata: {c: d}\n",
+        "solo/kustomization.yaml": "resources: [app.yaml]\nnamespace: alone\npatches:\n- path: patch.yaml\n",
+    },
+    "layers": {  # labels and images in the middle, a namespace and a patch on top
+        "middle/kustomization.yaml": "resources:\n- ../base\ncommonLabels:\n  env: staging\nimages:\n"
+                                     "- name: registry.example.com/web\n  newTag: staging-1\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\nnamespace: shop\npatches:\n- path: replicas.yaml\n",
+        "top/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+    },
+    "layers-moved-twice": {  # a namespace and a patch in the middle, another namespace on top
+        "middle/kustomization.yaml": "resources:\n- ../base\nnamespace: shop\npatches:\n- path: replicas.yaml\n",
+        "middle/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\nnamespace: shop-prod\ncommonLabels: {env: prod}\n",
+    },
+    "two-bases": {
+        "other/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: team}\n",
+        "other/kustomization.yaml": "resources: [app.yaml]\n",
+        "top/kustomization.yaml": "resources:\n- ../base\n- ../other\nnamespace: shop\ncommonLabels: {env: qa}\n",
+    },
+}
+# each: a layout, and whether the engines are known to differ on it (so the rule is needed)
+UNPROVEN_LAYOUTS: dict[str, tuple[dict[str, str], bool]] = {
+    "patch-in-another-namespace": ({  # kubectl finds no object web in `default`; the fallback patches
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
+        "top/patch.yaml": PATCH_TEAM.replace("  namespace: team\n", "") + "spec: {replicas: 2}\n",
+    }, True),
+    "patch-under-a-moved-namespace": ({  # kustomize keeps the middle's namespace, the fallback merges the patch's
+        "middle/kustomization.yaml": "resources:\n- ../base\nnamespace: shop\n",
+        "top/kustomization.yaml": "resources:\n- ../middle\npatches:\n- path: replicas.yaml\n",
+        "top/replicas.yaml": PATCH_TEAM + "spec:\n  replicas: 2\n",
+    }, True),
+    "yaml-1.1-boolean": ({  # kubectl kustomize reads `on` as text, the fallback (YAML 1.1) as true
+        "top/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags}\ndata: {switch: on}\n",
+        "top/kustomization.yaml": "resources: [../base, extra.yaml]\n",
+    }, False),  # both fail here (a boolean in data): the difference shows in what they read, not the verdict
+    "affinity": ({
+        "base/app.yaml": PROVEN_BASE["base/app.yaml"].replace(
+            "    spec:\n      initContainers:",
+            "    spec:\n      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "
+            "[{topologyKey: zone, labelSelector: {matchLabels: {app: web}}}]}}\n      initContainers:"),
+        "top/kustomization.yaml": "resources: [../base]\ncommonLabels: {env: prod}\n",
+    }, True),
+    "namePrefix": ({"top/kustomization.yaml": "resources: [../base]\nnamePrefix: prod-\n"}, False),
+    "list-in-patch": ({
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
+        "top/patch.yaml": PATCH_TEAM + "spec:\n  template:\n    spec:\n      containers: [{name: web, image: x:1}]\n",
+    }, False),
+    "statefulset": ({
+        "top/set.yaml": "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n"
+                        "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n"
+                        "    spec: {containers: [{name: db, image: postgres:16}]}\n",
+        "top/kustomization.yaml": "resources: [../base, set.yaml]\n",
+    }, False),
+    "inline-patch": ({
+        "top/kustomization.yaml": "resources: [../base]\npatches:\n- patch: |-\n    " + PATCH_TEAM.replace(
+            "\n", "\n    ").rstrip() + "\n    spec: {replicas: 2}\n",
+    }, False),
+}
+
+
+def read_data(path: Path) -> list:
+    from kubelint_svc.loader import read_documents
+
+    return [document.data for document in read_documents(path)]
+
+
+def the_root(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    top = layout(tmp_path, {**PROVEN_BASE, **files}, git=False)
+    roots = [root for root in find_roots(sorted(path.parent for path in top.rglob("kustomization.yaml")))
+             if root.name != "base"]  # the base alone, when the layout does not include it
+    assert len(roots) == 1
+    return top.resolve(), roots[0]
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize("name", sorted(PROVEN_LAYOUTS))
+def test_every_feature_the_proven_set_admits_builds_as_kubectl_does(tmp_path, name):
+    from kubelint_svc.units.proven import unproven
+
+    top, root = the_root(tmp_path, PROVEN_LAYOUTS[name])
+    fallback = build(root, "fallback", confine=top)
+    assert unproven(fallback, read_data) is None
+    real = build(root, "kubectl", confine=top)
+    assert real.error is None
+    assert verdict(fallback) == verdict(real)
+
+
+@pytest.mark.parametrize("name", sorted(UNPROVEN_LAYOUTS))
+def test_a_feature_outside_the_proven_set_is_left_to_kubectl(tmp_path, name):
+    from kubelint_svc.units.proven import unproven
+
+    files, differ = UNPROVEN_LAYOUTS[name]
+    top, root = the_root(tmp_path, files)
+    assert unproven(build(root, "fallback", confine=top), read_data) is not None
+    if differ and shutil.which("kubectl") is not None:  # the rule is needed: the engines differ here
+        assert verdict(build(root, "fallback", confine=top)) != verdict(build(root, "kubectl", confine=top))
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize("root", kustomization_roots(), ids=lambda root: os.path.relpath(root, REPO.parent))
+def test_every_known_root_proven_alike_builds_alike(root):
+    """The fixtures', examples' and corpus's roots the rule admits (where verdicts are compared
+    above too): kept apart so that a proven root that differs names the rule, not the fallback."""
+    from kubelint_svc.units.proven import unproven
+
+    top = CORPUS / root.relative_to(CORPUS).parts[0] if root.is_relative_to(CORPUS) else REPO
+    fallback = build(root, "fallback", confine=top.resolve())
+    if unproven(fallback, read_data) is None:  # an unproven root is built by kubectl: nothing to compare
+        assert verdict(fallback) == verdict(build(root, "kubectl", confine=top.resolve()))

@@ -40,6 +40,7 @@ def rules_and_lines(stdout: str) -> list[tuple[str, int]]:
 
 # --- the example rule pack (examples/policies) -------------------------------------------
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_example_policies_fail_the_staging_manifest_at_each_field():
     result = cli("lint", "manifests/staging.yaml", cwd=POLICIES)
     assert result.returncode == 1
@@ -53,6 +54,7 @@ def test_example_policies_fail_the_staging_manifest_at_each_field():
     ]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_example_policies_pass_the_prod_manifest():
     result = cli("lint", "manifests/prod.yaml", cwd=POLICIES)
     assert result.returncode == 0, result.stdout
@@ -74,6 +76,7 @@ def test_example_pack_rules_have_working_examples():
 
 # --- configuration ----------------------------------------------------------------------
 
+@pytest.mark.slow  # 0.9 s of CPU
 def test_config_is_found_upward_and_flags_win(tmp_path):
     (tmp_path / ".kubelint-svc.yaml").write_text("fail-on: info\nnamespace: shop\n")
     (tmp_path / "deep" / "er").mkdir(parents=True)
@@ -85,12 +88,14 @@ def test_config_is_found_upward_and_flags_win(tmp_path):
     assert "namespace other" in cli("lint", "-", "-n", "other", cwd=tmp_path, stdin=clean_but_info).stdout
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_defaults_apply_without_a_config(tmp_path):
     result = cli("lint", "-", cwd=tmp_path, stdin=SERVICE)
     assert result.returncode == 0
     assert "namespace default" in result.stdout
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_pyproject_table_is_read(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n'
                                              '[tool.kubelint-svc]\nkubernetes-version = "1.33"\n'
@@ -101,6 +106,7 @@ def test_pyproject_table_is_read(tmp_path):
     assert cli("lint", "-", cwd=tmp_path, stdin=SERVICE).stdout.startswith("No problems found")
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_kubernetes_version_written_as_a_yaml_number_means_what_was_written(tmp_path):
     (tmp_path / ".kubelint-svc.yaml").write_text("kubernetes-version: 1.30\nnamespace: 10\n")
     config = load_config(tmp_path / ".kubelint-svc.yaml")
@@ -118,6 +124,7 @@ def test_kubernetes_version_written_as_a_toml_number_is_asked_to_be_quoted(tmp_p
     assert result.stderr.splitlines() == [expected]
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
     (tmp_path / ".kubelint-svc.yaml").write_text(
         "rules:\n  service-selector-no-match: error\n  security-node-port: on\n  service-no-endpoints: off\n"
@@ -132,6 +139,7 @@ def test_rules_can_be_turned_off_on_and_given_severities(tmp_path):
     assert "[off: pack conventions]" in listing
 
 
+@pytest.mark.slow  # 2.6 s of CPU in 9 cases
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
@@ -156,6 +164,7 @@ def test_a_bad_config_is_a_usage_error_naming_the_key_and_line(tmp_path, text, c
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     (tmp_path / "apps").mkdir()
     (tmp_path / "base").mkdir()
@@ -173,6 +182,7 @@ def test_exclude_and_context_resolve_relative_to_the_config(tmp_path):
     assert (summary["files"], summary["objects"], summary["errors"] + summary["infos"]) == (1, 1, 0)
 
 
+@pytest.mark.slow  # 0.7 s of CPU
 def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_force_exclude(tmp_path):
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "generated.yaml").write_text(SERVICE)
@@ -192,6 +202,7 @@ def test_a_file_named_on_the_command_line_is_linted_even_if_excluded_unless_forc
     assert forced.stdout.splitlines()[-1].endswith("(1 object in 1 file read).")
 
 
+@pytest.mark.slow  # 0.6 s of CPU in 3 cases
 @pytest.mark.parametrize(("config", "message"), [
     ("fail_on: error\n", ":1: unknown key 'fail_on'; did you mean 'fail-on'? (known keys: kubernetes-version, "),
     ("rules:\n  service-node-port-rang: off\n",
@@ -209,6 +220,7 @@ def test_config_mistakes_suggest_the_closest_name(tmp_path, config, message):
     assert len(result.stderr) < 400
 
 
+@pytest.mark.slow  # 0.5 s of CPU in 2 cases
 @pytest.mark.parametrize("written", ["  ports:\n  - port: 80  # kubelint-svc: ignore[service-node-port-rang]\n",
                                      "  ports:\n  - port: 80\n"])
 def test_a_suppression_naming_an_unknown_rule_suggests_the_closest(tmp_path, written):
@@ -245,6 +257,7 @@ def test_config_paths_may_not_leave_the_repository(tmp_path, key, value, complai
     assert f".kubelint-svc.yaml:2: {key}" in str(raised.value)
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
     assert cli("init", cwd=tmp_path).returncode == 0
     assert load_config(tmp_path / ".kubelint-svc.yaml").rules == {}
@@ -254,6 +267,7 @@ def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path):
     assert "already exists" in again.stderr
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_init_creates_the_folders_of_its_path_and_refuses_a_folder_in_one_line(tmp_path):
     result = cli("init", "sub/dir/x.yaml", cwd=tmp_path)
     assert result.returncode == 0

@@ -113,6 +113,7 @@ def test_a_layout_the_cheap_reading_cannot_vouch_for_is_read_whole(layout):
     assert [(p.rule, p.line) for p in lazy.problems] == [(p.rule, p.line) for p in whole.problems]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 @needs("the shared corpus beside the checkout", REAL_WORLD.is_dir())
 def test_headers_read_alone_equal_the_headers_of_whole_documents_across_the_corpus():
     checked = 0

@@ -53,6 +53,7 @@ def workspace(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_sarif_is_valid_against_the_sarif_2_1_0_schema(workspace):
     from jsonschema import Draft4Validator
 
@@ -64,6 +65,7 @@ def test_sarif_is_valid_against_the_sarif_2_1_0_schema(workspace):
     assert [error.message for error in Draft4Validator(schema).iter_errors(document)] == []
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_sarif_carries_rules_regions_and_relative_uris(workspace):
     result = cli("lint", "k8s", "--format", "sarif", cwd=workspace)
     assert result.returncode == 1
@@ -83,6 +85,7 @@ def test_sarif_carries_rules_regions_and_relative_uris(workspace):
         assert run["tool"]["driver"]["rules"][result_["ruleIndex"]]["id"] == result_["ruleId"]
 
 
+@pytest.mark.slow  # 0.5 s of CPU
 def test_sarif_fingerprints_survive_unrelated_edits(workspace):
     before = json.loads(cli("lint", "k8s", "--format", "sarif", cwd=workspace).stdout)["runs"][0]["results"]
     (workspace / "k8s" / "web.yaml").write_text("# a comment\n# and another\n" + MANIFEST)
@@ -106,6 +109,7 @@ def parse_command(line: str) -> tuple[str, dict[str, str], str]:
     return level, {k: unescape(v) for k, v in properties.items()}, unescape(message)
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_github_annotations_escape_file_names_and_messages(workspace):
     odd = workspace / "k8s" / "web, v2: 100%.yaml"
     odd.write_text(MANIFEST)
@@ -122,6 +126,7 @@ def test_github_annotations_escape_file_names_and_messages(workspace):
     assert github.escape_property("a,b:c") == "a%2Cb%3Ac"
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_github_annotations_stop_at_ten_per_level_and_say_so(tmp_path):
     many = "".join(MANIFEST.replace("name: web", f"name: web{i}", 1) + "---\n" for i in range(7))
     (tmp_path / "many.yaml").write_text(many)
@@ -132,6 +137,7 @@ def test_github_annotations_stop_at_ten_per_level_and_say_so(tmp_path):
     assert sum(1 for line in lines if line.startswith("  many.yaml:")) == 4
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_text_in_github_actions_adds_annotations(workspace):
     result = cli("lint", "k8s", cwd=workspace, env_extra={"GITHUB_ACTIONS": "true"})
     lines = result.stdout.splitlines()
@@ -139,6 +145,7 @@ def test_text_in_github_actions_adds_annotations(workspace):
     assert sum(1 for line in lines if line.startswith("::error file=k8s/web.yaml,line=")) == 2
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_junit_has_a_test_case_per_object_and_failures_at_the_threshold(workspace):
     result = cli("lint", "k8s", "--format", "junit", cwd=workspace)
     root = ElementTree.fromstring(result.stdout)
@@ -151,6 +158,7 @@ def test_junit_has_a_test_case_per_object_and_failures_at_the_threshold(workspac
     assert (root.get("tests"), root.get("failures")) == ("2", "1")
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_output_file_gets_the_report_and_the_terminal_gets_text(workspace):
     result = cli("lint", "k8s", "--format", "sarif", "--output", "report.sarif", cwd=workspace)
     assert result.returncode == 1
@@ -159,6 +167,7 @@ def test_output_file_gets_the_report_and_the_terminal_gets_text(workspace):
     assert "\033[" not in (workspace / "report.sarif").read_text()
 
 
+@pytest.mark.slow  # 1.0 s of CPU
 def test_quiet_statistics_and_colour(workspace):
     quiet = cli("lint", "k8s", "--quiet", "--format", "concise", cwd=workspace).stdout.splitlines()
     assert len(quiet) == 2
@@ -171,6 +180,7 @@ def test_quiet_statistics_and_colour(workspace):
     assert "\033[" not in cli("lint", "k8s", "--color", "always", "--format", "json", cwd=workspace).stdout
 
 
+@pytest.mark.slow  # 0.4 s of CPU
 def test_summary_lines(tmp_path):
     (tmp_path / "ok.yaml").write_text(MANIFEST.replace("Nodeport", "NodePort").replace('"8080"', "8080"))
     assert cli("lint", "ok.yaml", cwd=tmp_path).stdout.splitlines()[-1] == "No problems found in 2 objects in 1 file."

@@ -75,6 +75,7 @@ def test_passing_fixture_gives_no_finding_of_its_rule_and_no_error(path, full_re
     assert [f for f in findings if f.rule == path.parent.name or SEVERITY_RANK[f.severity] >= 2] == []
 
 
+@pytest.mark.slow  # 1.7 s of CPU
 def test_inline_examples_of_each_rule_fail_and_pass(full_registry):
     def rules_found(text: bytes) -> set[str]:
         report = lint_files([InputFile("-", None)], Settings("1.37"), full_registry, stdin=lambda: text)

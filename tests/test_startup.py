@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -40,6 +42,7 @@ def test_version_imports_no_linting_machinery(tmp_path):
                          "jsonschema", "jsonschema_rs"}
 
 
+@pytest.mark.slow  # 0.2 s of CPU
 def test_a_clean_one_file_run_imports_neither_jsonschema_nor_the_pool_nor_the_views(tmp_path):
     (tmp_path / "service.yaml").write_text(SERVICE)
     loaded = modules_after("lint", "--no-cache", "service.yaml", cwd=tmp_path)

@@ -38,6 +38,13 @@ def test_require_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, stopped):
         require("a missing tool", False)
 
 
+@pytest.mark.parametrize("ci", ["1", ""])
+def test_a_system_program_ci_cannot_install_is_skipped_even_under_ci(monkeypatch, ci):
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(Skipped, match=r"Graphviz is missing \(a system program \.ci/run cannot install\)"):
+        require("Graphviz", False, system=True)
+
+
 def test_ci_sets_ci_and_installs_every_extra_the_tests_use():
     run = (REPO / ".ci" / "run").read_text().splitlines()
     assert "export CI=1" in run

@@ -168,6 +168,7 @@ spec:
 """
 
 
+@pytest.mark.slow  # 0.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_overlay_whose_patch_adds_the_named_port(tmp_path, monkeypatch, engine):
     write(
@@ -182,6 +183,7 @@ def test_an_overlay_whose_patch_adds_the_named_port(tmp_path, monkeypatch, engin
     assert findings(tmp_path, monkeypatch, kustomize=engine) == notes  # the base alone is never judged
 
 
+@pytest.mark.slow  # 0.6 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_two_overlays_of_which_one_lacks_the_port(tmp_path, monkeypatch, engine):
     write(
@@ -199,6 +201,7 @@ def test_two_overlays_of_which_one_lacks_the_port(tmp_path, monkeypatch, engine)
     assert message.endswith("(in the kustomize build of staging)")
 
 
+@pytest.mark.slow  # 0.4 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_finding_every_overlay_shares_is_reported_once_naming_them(tmp_path, monkeypatch, engine):
     write(
@@ -211,6 +214,7 @@ def test_a_finding_every_overlay_shares_is_reported_once_naming_them(tmp_path, m
     assert message.endswith("(in the kustomize builds of a, b)")
 
 
+@pytest.mark.slow  # 0.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_finding_on_a_patched_field_points_into_the_patch(tmp_path, monkeypatch, engine):
     bad_patch = PORT_PATCH.replace("containerPort: 8080", "containerPort: 0")
@@ -250,6 +254,7 @@ def test_sibling_bases_with_common_labels(tmp_path, monkeypatch, engine):
     assert found == []
 
 
+@pytest.mark.slow  # 0.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_two_operators_in_one_placeholder_namespace_never_see_each_other(tmp_path, monkeypatch, engine):
     for operator, label in (("op-a", "controller-manager"), ("op-b", "controller-manger")):
@@ -329,6 +334,7 @@ def test_remote_resources_are_not_built(tmp_path, monkeypatch):
     assert ("app/kustomization.yaml", 1, "kustomize-not-built", "info") in found
 
 
+@pytest.mark.slow  # 0.3 s of CPU in 2 cases
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_file_no_kustomization_lists_gets_one_info(tmp_path, monkeypatch, engine):
     write(
@@ -392,6 +398,7 @@ def test_a_chart_with_helm_is_linted_as_rendered(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.slow  # 0.3 s of CPU
 def test_committed_render_output_is_reported_in_its_own_file(tmp_path, monkeypatch):
     render = (
         "---\n# Source: mychart/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"

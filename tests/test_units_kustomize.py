@@ -214,6 +214,7 @@ def test_find_roots_leaves_out_what_another_kustomization_includes():
     ]
 
 
+@pytest.mark.slow  # 0.8 s of CPU in 8 cases
 @needs_kubectl
 @pytest.mark.parametrize("root", BUILDABLE)
 def test_the_fallback_builds_what_kubectl_builds(root):

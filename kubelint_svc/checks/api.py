@@ -127,7 +127,8 @@ class CrossObjectRead(Exception):
     """A check not marked @cross_object read another object of the run: a bug of that check."""
 
 
-_OTHER_OBJECTS = frozenset({"index", "resources", "context_resources", "unreadable", "target_roots"})
+# what only a check marked @cross_object may read of its run (OneObjectRun; engine checks it at load)
+OTHER_OBJECTS = frozenset({"index", "resources", "context_resources", "unreadable", "target_roots"})
 
 
 @dataclass
@@ -140,7 +141,7 @@ class OneObjectRun(RunContext):
     _parent: RunContext | None = field(default=None, repr=False)
 
     def __getattribute__(self, name: str) -> Any:
-        if name in _OTHER_OBJECTS:
+        if name in OTHER_OBJECTS:
             raise CrossObjectRead(f"it read run.{name}, which only a check marked @cross_object may (checks/api.py)")
         return super().__getattribute__(name)
 

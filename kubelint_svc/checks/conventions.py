@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from kubelint_svc import defaults
 from kubelint_svc.checks.api import Hit, NoParams, RunContext
 from kubelint_svc.findings import FieldPath
-from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, container_ports, pod_spec_path
+from kubelint_svc.k8s_syntax import is_int
+from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, container_ports, pod_spec_path, removed
 
 
 def named_ports(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
@@ -60,3 +61,17 @@ def recommended_labels(resource: Resource, run: RunContext, params: RecommendedL
             where = "pod template" if len(path) > 2 else resource.kind
             yield Hit(f"{where} lacks the recommended label{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
                       path)
+
+
+def headless_target_port(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
+    """A headless Service's targetPort equal to its port: targetPort defaults to port, and a
+    headless Service maps no port anyway (kubectl expose writes it all the same)."""
+    spec = defaults.spec_of(resource.body)
+    if not defaults.is_headless(spec):
+        return
+    for index, port in defaults.ports_of(spec):
+        target = port.get("targetPort")
+        if is_int(target) and target == port.get("port"):
+            path = ("spec", "ports", index, "targetPort")
+            yield Hit(f"targetPort {target} repeats port: it defaults to port, and a headless Service maps no port",
+                      path, fix=removed(path, "remove the targetPort"))

@@ -235,11 +235,6 @@ def headless_target_port(resource: Resource, run: RunContext, params: NoParams) 
         return
     for index, port in _ports(resource):
         target = port.get("targetPort")
-        if is_int(target) and target == port.get("port"):
-            yield Hit(f"targetPort {target} repeats port: a headless Service does no port mapping, and targetPort "
-                      "defaults to port anyway", ("spec", "ports", index, "targetPort"),
-                      fix=removed(("spec", "ports", index, "targetPort"), "remove the targetPort"))
-            continue
         if isinstance(target, str) and _named_numbers(resource, spec, run, target) == {port.get("port")}:
             continue  # the name resolves to the port's own number: no mapping was asked for
         if target not in (None, 0, "") and target != port.get("port"):

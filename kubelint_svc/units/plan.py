@@ -31,9 +31,10 @@ from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, reso
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
-from kubelint_svc.units.kustomize.engines import Build, build
+from kubelint_svc.units.kustomize.engines import Build, build, find_tool
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, kustomization_file, referenced_paths
 from kubelint_svc.units.process import run_tool
+from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
 from kubelint_svc.units.stored import StoredOutputs
 
 BUILD_TIMEOUT = 60.0  # one root
@@ -89,6 +90,9 @@ class Plan:
     set_aside: dict[Path, tuple[str | None, str]] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     renders: list[Render] = field(default_factory=list)
+    # every build and render ran to its end, or was kept: what this plan gave, a run would give again
+    # while the files are unchanged (not so after a timeout, a time budget spent, a tool not started)
+    complete: bool = True
 
 
 def normal(path: Path) -> Path:
@@ -100,6 +104,26 @@ def normal(path: Path) -> Path:
     return Path(os.path.abspath(text))  # abspath normalises
 
 
+class RealPaths:
+    """Real paths (every link followed) as paths.resolved gives them, each folder's resolved once a
+    run: a file that is no link is its real folder's entry (one lstat), where realpath walks every
+    component again (six lstats a path on a warm run asking thousands)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Path | None] = {}
+
+    def of(self, path: Path) -> Path | None:
+        text = str(path)
+        if text not in self._known:
+            parent, name = os.path.split(text)
+            if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
+                self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
+            else:
+                folder = self.of(Path(parent)) if parent != text else None
+                self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
+        return self._known[text]
+
+
 def plan(
     files: list[Path],
     kustomize: str = "auto",
@@ -109,6 +133,7 @@ def plan(
     stored: StoredOutputs | None = None,
     load_restrictor: str = "rootOnly",
     helm: HelmOptions | None = None,
+    real_paths: RealPaths | None = None,
 ) -> Plan:
     """The units of the files read (normalised paths). confine: no build reads outside it.
     stored: builds and renders kept from earlier runs, used while what they read is unchanged.
@@ -117,10 +142,20 @@ def plan(
     stored = stored or StoredOutputs(None, "")
     deadline = time.monotonic() + _budget_from_environment()  # one budget for every child process
     if kustomize != "off":
-        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline)
+        _plan_kustomize(result, files, (kustomize, load_restrictor), jobs, confine, stored, deadline,
+                        real_paths or RealPaths())
     _plan_charts(result, files, helm_values, stored, confine, deadline, helm or HelmOptions())
     _plan_test_fixtures(result, files)
+    result.complete = not any(_cut_short(done) for done in result.builds) \
+        and not any(note.rule == "helm-chart-not-rendered" for note in result.notes)
     return result
+
+
+def _cut_short(done: Build) -> bool:
+    """A build skipped for time, or failed without the engine's verdict on its whole chain (a
+    timeout, a tool that did not start; a name the scan refused counts too)."""
+    return (done.skipped is not None and done.skipped.startswith("not built: ")) \
+        or (done.error is not None and not done.answered)
 
 
 def _plan_kustomize(
@@ -131,17 +166,27 @@ def _plan_kustomize(
     confine: Path | None,
     stored: StoredOutputs,
     deadline: float,
+    real_paths: RealPaths,
 ) -> None:
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     roots = find_roots(folders, confine, stored.documents)
     jobs = jobs or jobs_from_environment()
-    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots), strict=True)}
+    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
     kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
     missing = [root for root in roots if kept[root] is None]
     workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
+
+    # auto with a real engine: the roots the fallback is proven to build alike are built in-process
+    proving = engine == "auto" and bool(missing) and any(map(find_tool, ("kubectl", "kustomize")))
+    parsed: dict[Path, list[Any]] = {}  # each file's documents, read once for every root proved
+
+    def documents(path: Path) -> list[Any]:
+        if path not in parsed:
+            parsed[path] = _documents_of(path, stored)
+        return parsed[path]
 
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
@@ -150,9 +195,16 @@ def _plan_kustomize(
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
         fence = fences[root]
-        return stored.build(root, kept_as, fence, lambda: build(root, engine, timeout=min(BUILD_TIMEOUT, left),
-                                                                confine=fence, load_restrictor=restrictor,
-                                                                kept=stored.documents))
+
+        def make() -> Build:
+            if proving:
+                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents)
+                if unproven(done, documents) is None:
+                    return replace(done, engine=PROVEN_ENGINE)
+            return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
+                         kept=stored.documents)
+
+        return stored.build(root, kept_as, fence, make)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
@@ -298,6 +350,16 @@ def _kustomization_data(folder: Path) -> Any:
     return documents[0].data if documents else None
 
 
+def _documents_of(path: Path, stored: StoredOutputs) -> list[Any]:
+    """A file's documents' data (a kustomization's kept in the cache); none when it cannot be read."""
+    try:
+        if path.name in KUSTOMIZATION_NAMES:
+            return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)])
+        return [item.data for item in read_documents(path)]
+    except (YamlFileError, UnreadableFile, OSError):
+        return []
+
+
 def _referenced_by(folder: Path) -> set[Path]:
     """Every file a folder's kustomization names, in whatever field."""
     return {normal(path) for path in referenced_paths(folder, _kustomization_data(folder))}
@@ -323,13 +385,13 @@ def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], l
     return inside, outside
 
 
-def _repositories_of(roots: list[Path]) -> list[Path | None]:
+def _repositories_of(roots: list[Path], real_paths: RealPaths) -> list[Path | None]:
     """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
     `.git` is the same (after every symlink) share the answer."""
     tops: dict[Path, Path | None] = {}
     found = []
     for root in roots:
-        real = resolved(root)
+        real = real_paths.of(root)
         holder = next((folder for folder in (real, *real.parents) if os.path.lexists(folder / GIT_DIRECTORY)),
                       None) if real is not None else None
         if holder is not None and tops.get(holder) is None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from kubelint_svc.composing import locate
+from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Note
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import Resource
 
 _ACTION = re.compile(r"\{\{.*?\}\}")
@@ -224,6 +227,9 @@ class TemplateMap:
         self._template, self._rendered, self._helpers = template, rendered, helpers
         self._lines: list[TemplateLine | None] | None = None
 
+    def template_text(self) -> str | None:
+        return self._template()
+
     @property
     def lines(self) -> list[TemplateLine | None]:
         if self._lines is None:
@@ -238,6 +244,7 @@ class RenderedResource(Resource):
 
     template_map: TemplateMap | None = None
     values_file: str | None = None  # the `ci/` values file of its render
+    chart: Path | None = None  # the chart's folder: where --fix looks for the values file of a value
     # template line of an include -> the helper line that wrote the value last located there
     _helper_asked: dict[int, tuple[str, str, int] | None] = field(default_factory=dict)
 
@@ -264,8 +271,36 @@ class RenderedResource(Resource):
         return (self.file, *self.span(path, at_key))
 
     def fix_refusal(self) -> str:
-        """A template's text is not the value it renders: --fix edits no template."""
-        return "rendered by Helm from a template, not written in a values file; fix the chart"
+        return ""  # each change is placed by fix_location: in a values file, or nowhere
+
+    def fix_location(self, path: tuple[Any, ...], at_key: bool) -> tuple[str, int, int] | str:
+        """A template's text is not the value it renders, so --fix edits no template: a value the
+        template line takes as it is from `.Values` (`protocol: {{ .Values.protocol }}`) is
+        fixed in the values file that set it (the render's `ci/` file, else the chart's
+        values.yaml), when that file holds the value rendered."""
+        refused = "rendered by Helm from a template, not taken as it is from a values file; fix the chart"
+        if at_key or self.chart is None or self.template_map is None:
+            return refused
+        _, line, column, _, _ = self.locate(path, False)
+        lines = (self.template_map.template_text() or "").splitlines()
+        written = lines[line - 1] if 0 < line <= len(lines) else ""
+        match = _VALUES_ACTION.match(written, column - 1)
+        rest = written[match.end():].strip() if match is not None else "?"
+        if match is None or (rest and not rest.startswith("#")):
+            return refused
+        name = match.group(1)[1:]
+        keys = tuple(name.split("."))
+        files = [self.chart / self.values_file] if self.values_file else []
+        for values in [*files, self.chart / "values.yaml"]:
+            found = values_entry(values, keys)
+            if found is None:
+                continue
+            line, column, value = found
+            wanted = self.get(path)
+            if value != wanted or type(value) is not type(wanted):
+                return f"{values.name} sets {name} to what a template function then changes; fix the chart"
+            return _shown(values), line, column
+        return f"no values file of the chart sets {name}; fix the chart"
 
     @property
     def lines(self) -> list[TemplateLine | None]:
@@ -290,9 +325,37 @@ class RenderedResource(Resource):
             f"{finding.message} (rendered with {self.values_file})"
         if notes == finding.notes and message == finding.message:
             return finding
-        return Finding(finding.rule, finding.severity, message, finding.file, finding.line, finding.column,
-                       finding.object, finding.field, finding.end_line, finding.end_column, finding.help, notes,
-                       finding.fix)
+        return replace(finding, message=message, notes=notes)
+
+
+# a template value that is one value of .Values as it is (quoted or not)
+_VALUES_ACTION = re.compile(r"\{\{-?\s*\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:\|\s*s?quote\s*)?-?\}\}")
+
+
+def values_entry(values: Path, keys: tuple[str, ...]) -> tuple[int, int, Any] | None:
+    """(line, column, value) of the value a values file sets at keys, or None."""
+    try:
+        text, _ = decode(read_bounded(values))
+    except UnreadableFile:
+        return None
+    stream = parse_stream(text or "")
+    if not stream.documents or stream.documents[0].node is None:
+        return None
+    data: Any = stream.documents[0].data
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    line, column, found = locate(stream.documents[0].node, keys, at_key=False)
+    return (line, column, data) if found and not isinstance(data, (dict, list)) else None
+
+
+def _shown(path: Path) -> str:
+    """A values file as findings name files: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def rendered_text_of(render: str, first_line: int) -> str:

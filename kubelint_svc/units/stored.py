@@ -28,6 +28,9 @@ class StoredOutputs:
         self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
         self.documents = KeptDocuments(cache, tool)  # the kustomizations' data, kept per file
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
+        # each file's record found unchanged, once a run (three overlays' builds read one base)
+        self._unchanged: set[tuple[Any, ...]] = set()
+        self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
         """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
@@ -37,7 +40,7 @@ class StoredOutputs:
         if kept is None:
             return None
         try:
-            return _build_from(kept)
+            return _build_from(kept, self._paths)
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # another layout of this code: built anew
 
@@ -88,8 +91,13 @@ class StoredOutputs:
         if not isinstance(stored, dict) or not isinstance(stored.get("files"), list):
             return None
         for entry in stored["files"]:
-            if not (isinstance(entry, list) and len(entry) == 4 and _unchanged(*entry)):
+            if not (isinstance(entry, list) and len(entry) == 4):
                 return None
+            record = tuple(tuple(part) if isinstance(part, list) else part for part in entry)
+            if record not in self._unchanged:
+                if not _unchanged(*entry):
+                    return None
+                self._unchanged.add(record)
         self.cache.hits += 1
         return stored.get("output")
 
@@ -180,8 +188,8 @@ def _plain_origin(origin: Origin | None) -> Any:
     return None if origin is None else (str(origin.file), origin.document, origin.path)
 
 
-def _origin_from(value: Any) -> Origin | None:
-    return None if value is None else Origin(Path(value[0]), value[1], tuple(value[2]))
+def _origin_from(value: Any, path: Callable[[str], Path] = Path) -> Origin | None:
+    return None if value is None else Origin(path(value[0]), value[1], tuple(value[2]))
 
 
 def _plain_build(done: Build) -> dict[str, Any]:
@@ -195,11 +203,20 @@ def _plain_build(done: Build) -> dict[str, Any]:
     }
 
 
-def _build_from(value: dict[str, Any]) -> Build:
-    objects = [BuiltObject(body, _origin_from(origin),
-                           {tuple(path): found for path, where in patched if (found := _origin_from(where))})
+def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
+    """The Build kept as value; paths: the run's Path of each name, made once (600 builds name the
+    same 1,600 files again and again)."""
+
+    def path(name: str) -> Path:
+        found = paths.get(name)
+        if found is None:
+            found = paths[name] = Path(name)
+        return found
+
+    objects = [BuiltObject(body, _origin_from(origin, path),
+                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path))})
                for body, origin, patched in value["objects"]]
-    return Build(Path(value["root"]), value["engine"], objects, {Path(path) for path in value["files"]},
+    return Build(path(value["root"]), value["engine"], objects, {path(name) for name in value["files"]},
                  value["error"], value["skipped"], list(value["warnings"]),
-                 inputs={Path(path) for path in value["inputs"]}, fallback_failed=bool(value["fallback_failed"]),
+                 inputs={path(name) for name in value["inputs"]}, fallback_failed=bool(value["fallback_failed"]),
                  answered=value["error"] is not None, content=str(value["content"]))

@@ -1,0 +1,159 @@
+"""A whole lint run kept in the cache, as ruff keeps a package's results: the settled report, valid
+while nothing of the repository's work tree has changed since (one lstat an entry). Any change,
+and the run is made anew, through the per-file and per-build entries, and kept again."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.cache import SETTLED_NS, Cache, key_of
+from kubelint_svc.findings import Finding, Note, ObjectRef, Report
+from kubelint_svc.paths import GIT_DIRECTORY, is_inside
+
+MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
+_FORMAT = "run replay 1"
+# what changes between two runs of one command in one shell, and nothing in a run
+_VOLATILE_ENVIRONMENT = frozenset({"_", "OLDPWD", "SHLVL"})
+
+
+def stamp(info: os.stat_result) -> list[int]:
+    """What says an entry is unchanged: kind, size, times (ctime cannot be set back), inode, device."""
+    return [stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
+class Replay:
+    """A run's kept outcome under a key naming everything outside the work tree it depends on (the
+    tool, the command's options, the environment, the tools on PATH, the working directory); the
+    work tree itself is its stamps: every folder (its names), every file and link, the git index."""
+
+    def __init__(self, cache: Cache, top: Path, parts: Iterable[str]) -> None:
+        self.cache = cache
+        self.top = top
+        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts,
+                          *sorted(f"{name}={value}" for name, value in os.environ.items()
+                                  if name not in _VOLATILE_ENVIRONMENT))
+        self.started = time.time_ns()
+
+    def kept(self) -> dict[str, Any] | None:
+        """The outcome kept while every entry is as stamped, or None."""
+        stored = self.cache.get(self.key)
+        if not isinstance(stored, dict) or not isinstance(stored.get("entries"), list):
+            return None
+        for entry in stored["entries"]:
+            try:
+                if not (isinstance(entry, list) and len(entry) == 2 and stamp(os.lstat(entry[0])) == entry[1]):
+                    return None
+            except (OSError, ValueError, TypeError):
+                return None
+        outcome = stored.get("outcome")
+        return outcome if isinstance(outcome, dict) else None
+
+    def keep(self, outcome: dict[str, Any], read: Iterable[str]) -> None:
+        """Keep outcome with the stamps of the work tree, unless an entry changed within SETTLED_NS
+        before the run started or during it (its bytes need not be those read), or there are
+        too many. read: the files the run read, looked at first (an edited one ends it at once)."""
+        settled_before = self.started - SETTLED_NS
+        try:
+            if any(max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before for info in map(os.lstat, read)):
+                return
+        except (OSError, ValueError):
+            return
+        entries = _entries(self.top, self.cache.folder, settled_before)
+        if entries is not None:
+            self.cache.put(self.key, {"entries": [[path, recorded] for path, recorded in entries],
+                                      "outcome": outcome})
+
+
+def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[int]]] | None:
+    """The stamp of every folder, file and link under top, links not followed; of a `.git`
+    directory only its index (what `git ls-files` reads); the cache folder left out. None when
+    one changed at or after settled_before, or there are more than MAX_ENTRIES."""
+    found: list[tuple[str, list[int]]] = []
+    skipped = os.path.realpath(cache_folder)
+    pending = [str(top)]
+    info = os.lstat(top)
+    if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
+        return None
+    found.append((str(top), stamp(info)))
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                children = list(listing)
+        except OSError:
+            return None
+        for child in children:
+            try:
+                info = child.stat(follow_symlinks=False)
+                if child.name == GIT_DIRECTORY:
+                    if not stat.S_ISDIR(info.st_mode):
+                        return None  # a worktree's `.git` file: its index lives elsewhere
+                    child_path = os.path.join(child.path, "index")
+                    if not os.path.lexists(child_path):
+                        continue
+                    info = os.lstat(child_path)
+                else:
+                    child_path = child.path
+                    if stat.S_ISDIR(info.st_mode) and os.path.realpath(child_path) != skipped:
+                        pending.append(child_path)
+            except OSError:
+                return None
+            if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
+                return None
+            found.append((child_path, stamp(info)))
+        if len(found) > MAX_ENTRIES:
+            return None
+    return found
+
+
+def inside(top: Path, paths: Iterable[str]) -> bool:
+    """Whether every path lies, after its links, inside top: what the stamps cover."""
+    return all(is_inside(Path(os.path.realpath(path)), top) for path in paths)
+
+
+# ---- the outcome as plain data -----------------------------------------------------------------
+
+
+def plain_report(report: Report) -> dict[str, Any]:
+    return {
+        "findings": [_plain_finding(finding) for finding in report.findings],
+        "files": report.files, "objects": report.objects,
+        "context_files": report.context_files, "context_objects": report.context_objects,
+        "object_refs": [(file, _plain_ref(ref)) for file, ref in report.object_refs],
+        "source_lines": [(file, line, text) for (file, line), text in report.source_lines.items()],
+    }
+
+
+def report_from(value: dict[str, Any]) -> Report:
+    return Report(
+        findings=[_finding_from(item) for item in value["findings"]],
+        files=int(value["files"]), objects=int(value["objects"]),
+        context_files=int(value["context_files"]), context_objects=int(value["context_objects"]),
+        object_refs=[(str(file), _ref_from(ref)) for file, ref in value["object_refs"]],
+        source_lines={(str(file), int(line)): str(text) for file, line, text in value["source_lines"]},
+    )
+
+
+def _plain_ref(ref: ObjectRef | None) -> Any:
+    return None if ref is None else (ref.api_version, ref.kind, ref.namespace, ref.name)
+
+
+def _ref_from(value: Any) -> ObjectRef:
+    return ObjectRef(*value)
+
+
+def _plain_finding(finding: Finding) -> tuple[Any, ...]:
+    return (finding.rule, finding.severity, finding.message, finding.file, finding.line, finding.column,
+            _plain_ref(finding.object), finding.field, finding.end_line, finding.end_column, finding.help,
+            tuple((note.message, note.file, note.line, note.column) for note in finding.notes))
+
+
+def _finding_from(value: Any) -> Finding:
+    rule, severity, message, file, line, column, ref, field, end_line, end_column, helps, notes = value
+    return Finding(rule, severity, message, file, line, column, None if ref is None else _ref_from(ref), field,
+                   end_line, end_column, tuple(helps), tuple(Note(*note) for note in notes))

@@ -1,0 +1,160 @@
+"""Which kustomize roots the built-in fallback is proven to build exactly as kubectl does: those
+whose whole chain uses only what the differential test (tests/test_kustomize_verdicts.py) covers.
+A cold run builds them in-process and leaves kubectl to the rest (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kubelint_svc.file_reads import UnreadableFile, read_bounded
+from kubelint_svc.units.kustomize.engines import Build
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
+
+PROVEN_ENGINE = "fallback, proven alike"  # a Build's engine: the fallback's build, which kubectl's equals
+
+# the kustomization fields, the object kinds and the pod-spec fields the differential test covers
+_FIELDS = frozenset({"apiVersion", "kind", "resources", "namespace", "commonLabels", "commonAnnotations", "labels",
+                     "images", "patches"})
+_KINDS = frozenset({("v1", "Service"), ("v1", "ConfigMap"), ("apps/v1", "Deployment")})
+_LABEL_ENTRY = frozenset({"pairs", "includeSelectors", "includeTemplates"})
+_IMAGE_ENTRY = frozenset({"name", "newName", "newTag", "digest"})
+# kustomize adds commonLabels to the label selectors of these pod-spec fields too; the fallback does not
+_SELECTING_POD_FIELDS = frozenset({"affinity", "topologySpreadConstraints"})
+# What kustomize (YAML 1.2) reads otherwise than the linter (YAML 1.1, as kubectl apply): `on`, `yes`,
+# `017`, `1e3`, `1:20`, a date, as a key or a value, and merge keys, anchors, aliases and tags. Any
+# such text, wherever it stands (a comment too: this errs towards kubectl), and kubectl builds the root.
+_YAML11_SCALAR = (
+    rb"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBxXoO][0-9a-fA-F_]+"
+    rb"|[-+]?[0-9][0-9_]*:[0-9:._]*|[-+]?[0-9._]+[eE][-+]?[0-9]+|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}\S*|[-+]?[0-9]+_[0-9_]*)"
+)
+_READ_OTHERWISE = re.compile(
+    rb"(?m)(?:^|[\s\[{,])" + _YAML11_SCALAR + rb"[ \t]*(?:[,}\]]|:(?:\s|$)|#.*$|$)|<<|(?:^|[\s\[{,])[&*!]"
+)
+
+
+def unproven(done: Build, documents: Callable[[Path], list[Any]]) -> str | None:
+    """Why the fallback's build of a root is not proven to be kubectl's, or None when it is.
+    documents: a file's documents' data."""
+    if done.error is not None or done.skipped is not None or done.warnings:
+        return "the fallback did not build it cleanly"
+    files = sorted(path for path in done.files if not path.is_dir())
+    for path in files:
+        try:
+            if _READ_OTHERWISE.search(read_bounded(path)):
+                return f"{path}: YAML that kustomize reads otherwise than kubectl apply"
+        except UnreadableFile as error:
+            return str(error)
+    patches: list[tuple[dict[str, Any], dict[str, Any]]] = []  # each patch, and the kustomization listing it
+    for path in files:
+        if path.name in KUSTOMIZATION_NAMES:
+            why = _unproven_kustomization(path, _first(documents(path)), documents, patches)
+            if why is not None:
+                return why
+    for item in done.objects:
+        why = _unproven_object(item.body)
+        if why is not None:
+            return why
+    originals = [_original(item.origin, documents) for item in done.objects]
+    moved = any(isinstance(_first(documents(path)), dict) and "namespace" in _first(documents(path))
+                for path in files if path.name in KUSTOMIZATION_NAMES)
+    for patch, holder in patches:
+        why = _unproven_target(patch, originals)
+        if why is not None:
+            return why
+        if "namespace" in patch["metadata"] and moved and "namespace" not in holder:
+            # the fallback merges the patch's namespace too: alike only when its own kustomization sets
+            # the namespace after it, or no kustomization of the chain moves the object elsewhere
+            name = patch["metadata"].get("name")
+            return f"patch of {patch.get('kind')} {name!r}: names a namespace a kustomization below moves it from"
+    return None
+
+
+def _first(found: list[Any]) -> Any:
+    return found[0] if found else None
+
+
+def _unproven_kustomization(path: Path, data: Any, documents: Callable[[Path], list[Any]],
+                            patches: list[tuple[dict[str, Any], dict[str, Any]]]) -> str | None:
+    if not isinstance(data, dict) or data.get("kind", "Kustomization") != "Kustomization":
+        return f"{path}: not a Kustomization"
+    if not _FIELDS.issuperset(data):
+        return f"{path}: {', '.join(sorted(set(data) - _FIELDS))}"
+    if not (_texts(data.get("commonLabels")) and _texts(data.get("commonAnnotations"))
+            and isinstance(data.get("namespace", ""), str)
+            and _entries_within(data.get("labels"), _LABEL_ENTRY, "pairs")
+            and _entries_within(data.get("images"), _IMAGE_ENTRY, "")):
+        return f"{path}: a value other than text where kustomize reads text, or an entry of other keys"
+    for entry in data.get("patches") or []:
+        if not (isinstance(entry, dict) and set(entry) == {"path"} and isinstance(entry["path"], str)):
+            return f"{path}: a patch with a target or written inline"
+        found = documents(path.parent / entry["path"])
+        if len(found) != 1 or not _plain_merge(found[0]):
+            return f"{path}: patch {entry['path']} is not one strategic merge of mappings"
+        patches.append((found[0], data))
+    return None
+
+
+def _texts(pairs: Any) -> bool:
+    """A mapping of text to text, or nothing (kustomize refuses a number or a boolean there)."""
+    return pairs is None or (isinstance(pairs, dict) and all(isinstance(key, str) and isinstance(value, str)
+                                                             for key, value in pairs.items()))
+
+
+def _entries_within(entries: Any, keys: frozenset[str], pairs: str) -> bool:
+    """A list of mappings of these keys, each value text (the pairs key: a mapping of text; the
+    include flags: booleans)."""
+    return entries is None or (isinstance(entries, list) and all(
+        isinstance(entry, dict) and keys.issuperset(entry) and all(
+            _texts(value) if key == pairs else isinstance(value, bool) if key.startswith("include")
+            else isinstance(value, str) for key, value in entry.items())
+        for entry in entries))
+
+
+def _plain_merge(patch: Any) -> bool:
+    """A patch of mappings and scalars alone: no list (merged by keys the schema names), no null
+    (a deletion), no `$patch` directive."""
+    if isinstance(patch, dict):
+        return all(isinstance(key, str) and not key.startswith("$") and _plain_merge(value)
+                   for key, value in patch.items())
+    return patch is not None and not isinstance(patch, list)
+
+
+def _unproven_object(body: dict[str, Any]) -> str | None:
+    kind = (body.get("apiVersion"), body.get("kind"))
+    if kind not in _KINDS:
+        return f"a {'/'.join(map(str, kind))}"
+    spec = body.get("spec")
+    template = spec.get("template") if isinstance(spec, dict) else None
+    pod = template.get("spec") if isinstance(template, dict) else None
+    if isinstance(pod, dict) and _SELECTING_POD_FIELDS.intersection(pod):
+        return f"a {kind[1]} whose pods select others ({', '.join(sorted(_SELECTING_POD_FIELDS.intersection(pod)))})"
+    return None
+
+
+def _original(origin: Any, documents: Callable[[Path], list[Any]]) -> Any:
+    """The object as its resource file wrote it."""
+    if origin is None:
+        return None
+    found = documents(origin.file)
+    return found[origin.document] if origin.document < len(found) else None
+
+
+def _unproven_target(patch: dict[str, Any], originals: list[Any]) -> str | None:
+    """The fallback patches every object of the patch's kind and name; kustomize the one object whose
+    apiVersion, kind, name and namespace (`default` when none) the patch names, else it fails. Alike
+    when exactly one object of the build has that kind and name, and it was written with the rest."""
+    kind, metadata = patch.get("kind"), patch.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    hits = [data for data in originals if isinstance(data, dict) and data.get("kind") == kind
+            and isinstance(data.get("metadata"), dict) and data["metadata"].get("name") == name]
+    if len(hits) != 1 or hits[0].get("apiVersion") != patch.get("apiVersion") \
+            or _namespace(hits[0]["metadata"]) != _namespace(metadata):
+        return f"patch of {kind} {name!r}: not exactly one object so written"
+    return None
+
+
+def _namespace(metadata: Any) -> Any:
+    return (metadata.get("namespace") if isinstance(metadata, dict) else None) or "default"
