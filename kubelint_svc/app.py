@@ -264,7 +264,8 @@ def lint(options: Options, replay: bool = False) -> Outcome:
     replay: a run kept whole in the cache may answer (replay.py), without the objects read
     (Outcome.run is None then): for a front end that only reports."""
     config = run_configuration(options)
-    replayer = _replayer(options, config) if replay else None
+    # an editor's unsaved texts are not the work tree the replay's stamps vouch for
+    replayer = _replayer(options, config) if replay and not options.buffers else None
     kept = replayer.kept() if replayer is not None else None
     if kept is not None:
         try:
