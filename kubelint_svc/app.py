@@ -294,10 +294,7 @@ def lint(options: Options, replay: bool = False) -> Outcome:
 def _replayer(options: Options, config: Config) -> Replay | None:
     """The run kept whole, for a run in a git work tree naming only what lies inside it (the stamps
     cover every file such a run may read: builds, configurations and rule packs are confined to
-    it), with a cache; None otherwise (standard input, a path outside, no cache, an editor's
-    unsaved buffers: they are not on disk, so no stamp covers them)."""
-    if options.buffers:
-        return None
+    it), with a cache; None otherwise (standard input, a path outside, no cache)."""
     paths = list(options.paths) or ["."]
     cache = open_cache(options, config)
     top = git_toplevel(Path.cwd()) if cache is not None and STDIN not in paths else None
