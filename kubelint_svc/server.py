@@ -87,7 +87,7 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
     for path, text in texts.items():
         real = confined(path, top)
         if real is not None:
-            buffers.append((real, text.encode("utf-8", "surrogateescape")))
+            buffers.append((real, _bytes_of(text)))
             if real != resolved(file) and path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
                 others.append(str(path))  # judged with the open file, tracked by git or not yet
     os.chdir(top)  # findings name files relative to it, as a run from the repository's top does
@@ -100,6 +100,15 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
         judged.diagnostics = [_message_at_top(f"internal error: {type(error).__name__}: {error} (please report this)",
                                               "internal-error")]
     return judged
+
+
+def _bytes_of(text: str) -> bytes:
+    """A buffer's bytes: a byte the editor could not decode comes back as it was; a lone surrogate
+    the protocol can carry (JSON's "\\ud800") has no UTF-8, and is read as the file's bad bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _message_at_top(message: str, code: str) -> types.Diagnostic:

@@ -3,6 +3,7 @@ server and a new user's first run. Each test failed on the code before its fix."
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import time
 from pathlib import Path
@@ -53,6 +54,7 @@ def git_context(tmp_path: Path) -> Options:
     return Options(paths=("web.yaml",), git_context=True, cache_dir=str(tmp_path / "cache"))
 
 
+@pytest.mark.slow  # waits past the settling time
 def test_the_first_git_add_of_a_repository_is_a_change_of_its_tree(fresh_repository, tmp_path):
     """The stamps covered `.git/index` only where it was: the index the first `git add` made was
     no stamp's, and a --git-context run replayed a context of no file."""
@@ -62,3 +64,29 @@ def test_the_first_git_add_of_a_repository_is_a_change_of_its_tree(fresh_reposit
     again = lint(git_context(tmp_path), replay=True)
     assert again.run is not None
     assert again.report.context_files == 1
+
+
+# ---- the editor server ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # a server process
+def test_a_lone_surrogate_in_a_buffer_stops_no_file_being_judged(tmp_path):
+    """JSON carries "\\ud800", which has no UTF-8: encoding the open buffers raised before the run,
+    and no open file of the repository was judged again until that buffer closed."""
+    from conftest import GIT, require
+
+    require("git", GIT is not None)
+    require("the lsp extra (pygls)", importlib.util.find_spec("pygls") is not None)
+    from test_server import SERVICE, Editor, git_repository, rules_of, session
+
+    root = git_repository(tmp_path / "repo", {"svc.yaml": SERVICE, "notes.yaml": SERVICE})
+
+    async def scenario(editor: Editor) -> None:
+        odd = editor.open("notes.yaml", SERVICE + "# \ud800\n")
+        found = await editor.diagnostics(odd)
+        assert "internal-error" not in rules_of(found), found
+        uri = editor.open("svc.yaml")
+        found = await editor.diagnostics(uri)
+        assert "internal-error" not in rules_of(found), found
+
+    session(root, tmp_path, scenario)
