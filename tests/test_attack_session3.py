@@ -90,3 +90,29 @@ def test_a_lone_surrogate_in_a_buffer_stops_no_file_being_judged(tmp_path):
         assert "internal-error" not in rules_of(found), found
 
     session(root, tmp_path, scenario)
+
+
+@pytest.mark.slow  # a run with git
+def test_an_open_buffer_with_a_name_too_long_stops_no_file_being_judged(tmp_path, monkeypatch):
+    """Path.is_file raises for a name the system refuses (ENAMETOOLONG): an editor's buffer of such
+    a name made the run of every open file of its repository raise, the server judging none."""
+    from conftest import GIT, require
+
+    require("git", GIT is not None)
+    require("the lsp extra (pygls)", importlib.util.find_spec("pygls") is not None)
+    from kubelint_svc.server import judge, path_of
+
+    top = tmp_path / "repo"
+    top.mkdir()
+    (top / "web.yaml").write_text(SERVICE.replace("port: 80", "port: 0"))
+    git(top, "init", "-q")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(top)
+    web = top / "web.yaml"
+    long = path_of((top / ("x" * 300 + ".yaml")).as_uri())
+    assert long is not None
+    texts = {web: web.read_text(), long: SERVICE}
+    judged = judge(web, texts, [top], 1)
+    assert judged.outcome is not None
+    assert {Path(finding.file).name for finding in judged.outcome.report.findings} == {"web.yaml"}
+    assert judge(long, texts, [top], 1).diagnostics == []  # no file on disk: nothing to say
