@@ -116,3 +116,25 @@ def test_an_open_buffer_with_a_name_too_long_stops_no_file_being_judged(tmp_path
     assert judged.outcome is not None
     assert {Path(finding.file).name for finding in judged.outcome.report.findings} == {"web.yaml"}
     assert judge(long, texts, [top], 1).diagnostics == []  # no file on disk: nothing to say
+
+
+# ---- the tools a run depends on ------------------------------------------------------------------
+
+
+def test_another_helm_python_sdk_is_another_run(tmp_path, monkeypatch):
+    """Without a helm binary, charts are rendered by helm-python-sdk: the tools' identity (in the
+    whole run's key and each kept render's) said `helm: none` whichever SDK was installed, so an
+    upgraded SDK replayed what the old one rendered."""
+    import sys
+
+    from kubelint_svc.units import stored
+
+    monkeypatch.setattr(stored, "find_tool", lambda name: None)  # no binary on PATH
+    package = tmp_path / "site" / "helm_python"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VERSION = '1'\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site"), *sys.path])
+    monkeypatch.delitem(sys.modules, "helm_python", raising=False)
+    before = stored.tools_identity("helm")
+    (package / "__init__.py").write_text("VERSION = '2.0'\n")  # pip install -U: the package written anew
+    assert stored.tools_identity("helm") != before
