@@ -163,6 +163,25 @@ def _write(edit: FileEdit) -> str | None:
     return None
 
 
+def undo(edit: FileEdit) -> str | None:
+    """Put back the bytes edit was planned from, while the file still holds what it wrote: None,
+    or why not."""
+    top = _top_of(edit.path.parent)
+    if top is None:
+        return "the working directory cannot be resolved"
+    try:
+        now = read_bounded(edit.path, follow_links=False)
+    except UnreadableFile as error:
+        return f"cannot read it again: {error}"
+    if now != (edit.bom + edit.after).encode("utf-8"):
+        return "the file changed since it was fixed"
+    try:
+        rewrite_file(edit.path, edit.raw, top)
+    except OutputRefused as error:
+        return str(error)
+    return None
+
+
 def _top_of(folder: Path) -> Path | None:
     """The work tree a fix may write in: the git work tree holding the file, else the working directory."""
     return git_toplevel(folder) or resolved(Path.cwd())

@@ -138,3 +138,78 @@ def test_another_helm_python_sdk_is_another_run(tmp_path, monkeypatch):
     before = stored.tools_identity("helm")
     (package / "__init__.py").write_text("VERSION = '2.0'\n")  # pip install -U: the package written anew
     assert stored.tools_identity("helm") != before
+
+
+# ---- --fix ---------------------------------------------------------------------------------------
+
+SHARED_BASE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+    targetPort: htpp
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        ports:
+        - name: http
+          containerPort: 8080
+"""
+PORT_NAMED_HTPP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        ports:
+        - name: htpp
+          containerPort: 8080
+"""
+
+
+def test_a_safe_fix_in_a_base_never_breaks_another_overlay(tmp_path, monkeypatch):
+    """Overlay a declares the port `http`, overlay b patches it to `htpp`, the shared base's
+    Service says `htpp`: the safe fix (`http`, from a's build) was written into the base, and
+    b's build then failed the same way; now the base is put back and the fix skipped, saying why."""
+    from kubelint_svc.app import lint_and_fix
+
+    tree = {
+        "base/objects.yaml": SHARED_BASE, "base/kustomization.yaml": "resources:\n- objects.yaml\n",
+        "overlays/a/kustomization.yaml": "resources:\n- ../../base\nnamespace: a\n",
+        "overlays/b/kustomization.yaml": "resources:\n- ../../base\nnamespace: b\npatches:\n- path: port.yaml\n",
+        "overlays/b/port.yaml": PORT_NAMED_HTPP,
+    }
+    for name, text in tree.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    outcome, fixed = lint_and_fix(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    assert (tmp_path / "base/objects.yaml").read_text() == SHARED_BASE
+    assert (fixed.fixed, fixed.files) == ([], [])
+    assert [s.finding.rule for s in fixed.skipped] == ["service-target-port-undefined"]
+    assert "overlays/b" in fixed.skipped[0].reason
+    assert [(f.rule, f.file) for f in outcome.report.findings if f.severity == "error"] == [
+        ("service-target-port-undefined", "base/objects.yaml")]
