@@ -542,7 +542,10 @@ def _insert(text: str, place: _Place, name: str, value: Any, expected: list[Any]
     first = mapping.value[0][0]
     newline = "\r\n" if "\r\n" in text else "\n"
     if mapping.flow_style:
-        added = TextEdit(first.start_mark.index, first.start_mark.index, f"{_flow(name)}: {_flow(value)}, ")
+        entry = f"{_flow(name)}: {_flow(value)}"
+        if isinstance(first, ScalarNode) and first.style == '"':  # JSON (a .json manifest): written as JSON
+            entry = f"{json.dumps(name)}: {json.dumps(value, separators=(', ', ': '))}"
+        added = TextEdit(first.start_mark.index, first.start_mark.index, f"{entry}, ")
     else:
         line_start = text.rfind("\n", 0, first.start_mark.index) + 1
         indent = text[line_start:first.start_mark.index]

@@ -213,3 +213,35 @@ def test_a_safe_fix_in_a_base_never_breaks_another_overlay(tmp_path, monkeypatch
     assert "overlays/b" in fixed.skipped[0].reason
     assert [(f.rule, f.file) for f in outcome.report.findings if f.severity == "error"] == [
         ("service-target-port-undefined", "base/objects.yaml")]
+
+
+LEGACY_JSON = """\
+{
+  "apiVersion": "extensions/v1beta1",
+  "kind": "Deployment",
+  "metadata": {"name": "w"},
+  "spec": {
+    "template": {
+      "metadata": {"labels": {"app": "w"}},
+      "spec": {"containers": [{"name": "w", "image": "nginx:1.25"}]}
+    }
+  }
+}
+"""
+
+
+def test_a_key_added_to_a_json_manifest_is_written_as_json(tmp_path, monkeypatch):
+    """The removed-API fix adds the selector extensions/v1beta1 defaulted: into a JSON file it
+    was written as YAML's flow (`selector: {matchLabels: {app: w}}`), which YAML reads and the
+    fix's check accepted, but a JSON reader (kubectl, for a file beginning with `{`) does not."""
+    import json
+
+    from kubelint_svc.app import lint_and_fix
+
+    (tmp_path / "legacy.json").write_text(LEGACY_JSON)
+    monkeypatch.chdir(tmp_path)
+    _, fixed = lint_and_fix(Options(paths=(".",), no_cache=True))
+    assert "removed-api" in {finding.rule for finding in fixed.fixed}
+    written = json.loads((tmp_path / "legacy.json").read_text())
+    assert written["apiVersion"] == "apps/v1"
+    assert written["spec"]["selector"] == {"matchLabels": {"app": "w"}}
