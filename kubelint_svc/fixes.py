@@ -145,7 +145,7 @@ def _write(edit: FileEdit) -> str | None:
     top = _top_of(edit.path.parent)
     if top is None:
         return "the working directory cannot be resolved"
-    why = refusal(edit.path, top)
+    why = _refusal(edit.path, top)
     if why is not None:
         return f"the file is {why}"
     try:
@@ -182,6 +182,15 @@ def undo(edit: FileEdit) -> str | None:
     return None
 
 
+def _refusal(path: Path, top: Path) -> str | None:
+    """paths.refusal, naming the working directory when no git work tree holds path (it is the top then)."""
+    why = refusal(path, top)
+    if why is None or git_toplevel(path.parent) is not None:
+        return why
+    why = why.replace("the repository", "the working directory")
+    return why if os.path.islink(path) else f"{why}; run from a folder that holds it"
+
+
 def _top_of(folder: Path) -> Path | None:
     """The work tree a fix may write in: the git work tree holding the file, else the working directory."""
     return git_toplevel(folder) or resolved(Path.cwd())
@@ -203,7 +212,7 @@ def _plan_file(file: str, findings: list[Finding], cwd: Path) -> tuple[FileEdit 
     top = _top_of(named.parent)
     if file == "-" or top is None:
         return None, [Skipped(f, "it was read from standard input") for f in findings]
-    why = refusal(named, top)
+    why = _refusal(named, top)
     real = confined(named, top)
     if why is not None or real is None:
         return None, [Skipped(f, f"{file} is {why}") for f in findings]

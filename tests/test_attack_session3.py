@@ -245,3 +245,23 @@ def test_a_key_added_to_a_json_manifest_is_written_as_json(tmp_path, monkeypatch
     written = json.loads((tmp_path / "legacy.json").read_text())
     assert written["apiVersion"] == "apps/v1"
     assert written["spec"]["selector"] == {"matchLabels": {"app": "w"}}
+
+
+# ---- a new user's first run --------------------------------------------------------------------
+
+
+def test_a_fix_outside_the_working_directory_of_no_repository_says_so(tmp_path, monkeypatch):
+    """Outside a git work tree the working directory is what --fix may write in: the note said
+    `outside the repository (/that/folder)`, of a folder that is no repository."""
+    from kubelint_svc.app import lint_and_fix
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "legacy.json").write_text(LEGACY_JSON)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    _, fixed = lint_and_fix(Options(paths=("../shop",), no_cache=True))
+    assert fixed.skipped
+    for skipped in fixed.skipped:
+        assert skipped.reason.endswith(f"is outside the working directory ({tmp_path / 'elsewhere'}); "
+                                       "run from a folder that holds it"), skipped.reason
+    assert (tmp_path / "shop" / "legacy.json").read_text() == LEGACY_JSON
