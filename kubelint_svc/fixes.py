@@ -183,12 +183,12 @@ def undo(edit: FileEdit) -> str | None:
 
 
 def _refusal(path: Path, top: Path) -> str | None:
-    """paths.refusal, naming the working directory when no git work tree holds path (it is the top then)."""
+    """paths.refusal, naming the working directory when no git work tree holds path (it is the top
+    then); a link is named as one, as before."""
     why = refusal(path, top)
-    if why is None or git_toplevel(path.parent) is not None:
+    if why is None or os.path.islink(path) or git_toplevel(path.parent) is not None:
         return why
-    why = why.replace("the repository", "the working directory")
-    return why if os.path.islink(path) else f"{why}; run from a folder that holds it"
+    return why.replace("the repository", "the working directory") + "; run from a folder that holds it"
 
 
 def _top_of(folder: Path) -> Path | None:
