@@ -58,7 +58,7 @@ def path_of(uri: str) -> Path | None:
     parsed = urlparse(uri)
     if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
         return None
-    return Path(unquote(parsed.path))
+    return Path(unquote(parsed.path, errors="surrogateescape"))  # a name's bytes that are no UTF-8, as os names them
 
 
 def repository_of(file: Path, folders: Sequence[Path]) -> Path:

@@ -265,3 +265,32 @@ def test_a_fix_outside_the_working_directory_of_no_repository_says_so(tmp_path, 
         assert skipped.reason.endswith(f"is outside the working directory ({tmp_path / 'elsewhere'}); "
                                        "run from a folder that holds it"), skipped.reason
     assert (tmp_path / "shop" / "legacy.json").read_text() == LEGACY_JSON
+
+
+@pytest.mark.slow  # a run with git
+def test_a_file_whose_name_is_no_utf_8_is_judged(tmp_path, monkeypatch):
+    """An editor names `\\xffweb.yaml` `file:///.../%FFweb.yaml` (as pathlib's as_uri does): the
+    server decoded it to U+FFFD, a file that is not there, and said nothing about the file."""
+    import os
+
+    from conftest import GIT, require
+
+    require("git", GIT is not None)
+    require("the lsp extra (pygls)", importlib.util.find_spec("pygls") is not None)
+    from kubelint_svc.server import judge, path_of
+
+    top = tmp_path / "repo"
+    top.mkdir()
+    named = Path(os.fsdecode(os.fsencode(top) + b"/\xffweb.yaml"))
+    try:
+        named.write_text(SERVICE.replace("port: 80", "port: 0"))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    git(top, "init", "-q")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(top)
+    file = path_of(named.as_uri())
+    assert file == named
+    judged = judge(file, {file: named.read_text()}, [top], 1)
+    assert judged.outcome is not None
+    assert judged.outcome.report.findings
