@@ -356,14 +356,38 @@ def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> 
         fixed.skipped += failed
         if not written:
             break
+        previous = list(fixed.files)
         for edit in written:
             seen[edit.path].add(edit.after)
             fixed.fixed += edit.fixed
             fixed.files = [*(f for f in fixed.files if f.path != edit.path), edit]
         outcome = lint(options)
+        if _undo_moved(written, outcome, fixed, previous):
+            outcome = lint(options)
+            break  # another pass would make the same fix again
     outcome.report.fixed = len(fixed.fixed)
     outcome.report.fixed_files = len(fixed.files)
     return outcome, fixed
+
+
+def _undo_moved(written: list[FileEdit], outcome: Outcome, fixed: Fixed, previous: list[FileEdit]) -> bool:
+    """Put back each file whose fix left a finding it fixed where it was, from another build that
+    reads the file (a base shared by overlays, one of which needs the old value): a fix moves no
+    problem elsewhere. Whether any file was put back."""
+    from kubelint_svc.fixes import undo
+
+    now = {(f.rule, f.file, f.line, f.column): f for f in outcome.report.findings}
+    undone = False
+    for edit in written:
+        back = next((now[key] for f in edit.fixed if (key := (f.rule, f.file, f.line, f.column)) in now), None)
+        if back is None or undo(edit) is not None:
+            continue
+        undone = True
+        fixed.fixed = [f for f in fixed.fixed if f not in edit.fixed]
+        fixed.files = [*(f for f in fixed.files if f.path != edit.path), *(f for f in previous if f.path == edit.path)]
+        fixed.skipped += [Skipped(f, f"another build that reads the file flags the fixed value: {back.message}")
+                          for f in edit.fixed]
+    return undone
 
 
 def _including_builds(

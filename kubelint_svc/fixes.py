@@ -145,7 +145,7 @@ def _write(edit: FileEdit) -> str | None:
     top = _top_of(edit.path.parent)
     if top is None:
         return "the working directory cannot be resolved"
-    why = refusal(edit.path, top)
+    why = _refusal(edit.path, top)
     if why is not None:
         return f"the file is {why}"
     try:
@@ -161,6 +161,34 @@ def _write(edit: FileEdit) -> str | None:
     except OutputRefused as error:
         return str(error)
     return None
+
+
+def undo(edit: FileEdit) -> str | None:
+    """Put back the bytes edit was planned from, while the file still holds what it wrote: None,
+    or why not."""
+    top = _top_of(edit.path.parent)
+    if top is None:
+        return "the working directory cannot be resolved"
+    try:
+        now = read_bounded(edit.path, follow_links=False)
+    except UnreadableFile as error:
+        return f"cannot read it again: {error}"
+    if now != (edit.bom + edit.after).encode("utf-8"):
+        return "the file changed since it was fixed"
+    try:
+        rewrite_file(edit.path, edit.raw, top)
+    except OutputRefused as error:
+        return str(error)
+    return None
+
+
+def _refusal(path: Path, top: Path) -> str | None:
+    """paths.refusal, naming the working directory when no git work tree holds path (it is the top
+    then); a link is named as one, as before."""
+    why = refusal(path, top)
+    if why is None or os.path.islink(path) or git_toplevel(path.parent) is not None:
+        return why
+    return why.replace("the repository", "the working directory") + "; run from a folder that holds it"
 
 
 def _top_of(folder: Path) -> Path | None:
@@ -184,7 +212,7 @@ def _plan_file(file: str, findings: list[Finding], cwd: Path) -> tuple[FileEdit 
     top = _top_of(named.parent)
     if file == "-" or top is None:
         return None, [Skipped(f, "it was read from standard input") for f in findings]
-    why = refusal(named, top)
+    why = _refusal(named, top)
     real = confined(named, top)
     if why is not None or real is None:
         return None, [Skipped(f, f"{file} is {why}") for f in findings]
@@ -523,7 +551,10 @@ def _insert(text: str, place: _Place, name: str, value: Any, expected: list[Any]
     first = mapping.value[0][0]
     newline = "\r\n" if "\r\n" in text else "\n"
     if mapping.flow_style:
-        added = TextEdit(first.start_mark.index, first.start_mark.index, f"{_flow(name)}: {_flow(value)}, ")
+        entry = f"{_flow(name)}: {_flow(value)}"
+        if isinstance(first, ScalarNode) and first.style == '"':  # JSON (a .json manifest): written as JSON
+            entry = f"{json.dumps(name)}: {json.dumps(value, separators=(', ', ': '))}"
+        added = TextEdit(first.start_mark.index, first.start_mark.index, f"{entry}, ")
     else:
         line_start = text.rfind("\n", 0, first.start_mark.index) + 1
         indent = text[line_start:first.start_mark.index]

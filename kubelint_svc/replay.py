@@ -81,7 +81,8 @@ def _changed_at(path: str) -> int:
 def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[int]]] | None:
     """The stamp of every folder, file and link under top, links not followed; of a `.git`
     directory only its index (what `git ls-files` reads); the cache folder left out. None when
-    one changed at or after settled_before, or there are more than MAX_ENTRIES."""
+    one changed at or after settled_before, a repository has no index yet, or there are more
+    than MAX_ENTRIES."""
     found: list[tuple[str, list[int]]] = []
     skipped = os.path.realpath(cache_folder)
     pending = [str(top)]
@@ -104,7 +105,7 @@ def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[s
                         return None  # a worktree's `.git` file: its index lives elsewhere
                     child_path = os.path.join(child.path, "index")
                     if not os.path.lexists(child_path):
-                        continue
+                        return None  # no index yet: the one the first `git add` makes would be no stamp's
                     info = os.lstat(child_path)
                 else:
                     child_path = child.path

@@ -58,7 +58,7 @@ def path_of(uri: str) -> Path | None:
     parsed = urlparse(uri)
     if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
         return None
-    return Path(unquote(parsed.path))
+    return Path(unquote(parsed.path, errors="surrogateescape"))  # a name's bytes that are no UTF-8, as os names them
 
 
 def repository_of(file: Path, folders: Sequence[Path]) -> Path:
@@ -81,14 +81,14 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
     if why is not None:
         judged.diagnostics = [_message_at_top(f"not linted: {file.name}: {why}", "path-outside-tree")]
         return judged
-    if not file.is_file() or file.suffix.lower() not in MANIFEST_SUFFIXES:
+    if not _is_file(file) or file.suffix.lower() not in MANIFEST_SUFFIXES:
         return judged  # not saved yet, or no manifest (pyproject.toml): nothing to say
     buffers, others = [], []
     for path, text in texts.items():
         real = confined(path, top)
         if real is not None:
-            buffers.append((real, text.encode("utf-8", "surrogateescape")))
-            if real != resolved(file) and path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
+            buffers.append((real, _bytes_of(text)))
+            if real != resolved(file) and path.suffix.lower() in MANIFEST_SUFFIXES and _is_file(path):
                 others.append(str(path))  # judged with the open file, tracked by git or not yet
     os.chdir(top)  # findings name files relative to it, as a run from the repository's top does
     try:
@@ -100,6 +100,23 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
         judged.diagnostics = [_message_at_top(f"internal error: {type(error).__name__}: {error} (please report this)",
                                               "internal-error")]
     return judged
+
+
+def _is_file(path: Path) -> bool:
+    """Whether path is a file on disk; a name the system refuses (too long) is none."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _bytes_of(text: str) -> bytes:
+    """A buffer's bytes: a byte the editor could not decode comes back as it was; a lone surrogate
+    the protocol can carry (JSON's "\\ud800") has no UTF-8, and is read as the file's bad bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _message_at_top(message: str, code: str) -> types.Diagnostic:
