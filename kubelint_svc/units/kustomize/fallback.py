@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,12 @@ class _Object:
     body: dict[str, Any]
     origin: Origin | None
     names: set[str]
+    # (kind, name, namespace) before each transformer that moved or renamed it, the first as read:
+    # kustomize finds a patch's object by any of them (its build annotations `previousNames`...)
+    previous: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def store_id(self) -> None:
+        self.previous.append(_current_id(self.body))
 
 
 def built_objects(scan: Scan, root: Path, notes: list[str]) -> list[BuiltObject]:
@@ -212,28 +218,76 @@ def _identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def _applied(objects: list[_Object], patch: Patch, kustomization: Kustomization) -> list[_Object]:
     kept = []
-    matched = False
+    hits = 0
     for item in objects:
-        hit = (
-            target_selects(patch.target, item.body, item.names)
-            if patch.target is not None
-            else (patch.body.get("kind") == item.body.get("kind") and object_name(patch.body) in item.names)
-        )
-        matched = matched or hit
+        hit = _targeted(patch.target, item) if patch.target is not None else _identified(patch.body, item)
+        hits += hit
         if not hit:
             kept.append(item)
         elif isinstance(patch.body, list):
+            item.store_id()  # as kustomize does before a JSON6902 patch, which may rename
             item.body = _operated(item.body, patch.body, kustomization)
             kept.append(item)
         elif patch.body.get("$patch") != "delete":
-            item.body = _merged(item.body, patch.body, "")
+            item.body = _identity_kept(_merged(item.body, patch.body, ""), item.body)
             kept.append(item)
-    if not matched and patch.target is None:
+    if hits != 1 and patch.target is None:
         raise BuildError(
-            f"{kustomization.file}: patch {patch.origin.file.name} matches no "
-            f"{patch.body.get('kind')} named {object_name(patch.body)!r}"
+            f"{kustomization.file}: patch {patch.origin.file.name} matches {'no' if not hits else 'more than one'} "
+            f"{patch.body.get('kind')} named {object_name(patch.body)!r} (apiVersion {patch.body.get('apiVersion')}, "
+            f"namespace {_current_id(patch.body)[2] or 'default'})"
         )
     return kept
+
+
+def _current_id(body: dict[str, Any]) -> tuple[str, str, str]:
+    metadata = as_mapping(body.get("metadata"))
+    return str(body.get("kind")), str(metadata.get("name")), str(metadata.get("namespace") or "")
+
+
+def _effective_namespace(kind: str, namespace: str) -> str:
+    """kustomize's EffectiveNamespace: none is `default`; a cluster-scoped kind has none at all."""
+    return "~X" if kind in _CLUSTER_SCOPED else namespace or "default"
+
+
+def _identified(patch: dict[str, Any], item: _Object) -> bool:
+    """kustomize's GetById for a patch without a target: the patch's apiVersion is the object's, and
+    its kind, name and namespace (`default` when none) are the object's now or at any earlier step
+    of the build (before a namespace or a prefix moved it), as kustomize's previous ids keep them."""
+    if patch.get("apiVersion") != item.body.get("apiVersion"):
+        return False
+    kind, name, namespace = _current_id(patch)
+    wanted = (kind, name, _effective_namespace(kind, namespace))
+    return any((k, n, _effective_namespace(k, ns)) == wanted for k, n, ns in (*item.previous, _current_id(item.body)))
+
+
+def _targeted(target: dict[str, Any], item: _Object) -> bool:
+    """kustomize's Select: the name and the namespace (`default` when none) match as the object was
+    first read or as it is now, the rest as it is now."""
+    kind, name, namespace = _current_id(item.body)
+    first = item.previous[0] if item.previous else (kind, name, namespace)
+    rest = {key: value for key, value in target.items() if key != "namespace"}
+    if not target_selects(rest, item.body, {first[1], name}):
+        return False
+    pattern = target.get("namespace")
+    return not pattern or any(  # the pattern matched as scan matches it (RE2, anchored)
+        target_selects({"namespace": pattern}, {"metadata": {"namespace": candidate}}, set())
+        for candidate in (_effective_namespace(first[0], first[2]), _effective_namespace(kind, namespace)))
+
+
+def _identity_kept(merged: Any, before: dict[str, Any]) -> Any:
+    """kustomize keeps the object's kind, name and namespace through a strategic merge: the patch's
+    only find the object (options allowing a change of name or kind are not applied here)."""
+    if not isinstance(merged, dict):
+        return merged
+    metadata = _at(merged, ("metadata",))
+    namespace = _current_id(before)[2]
+    merged["kind"], metadata["name"] = before.get("kind"), before["metadata"].get("name")
+    if namespace:
+        metadata["namespace"] = namespace
+    else:
+        metadata.pop("namespace", None)
+    return merged
 
 
 def _merged(base: Any, patch: Any, list_name: str) -> Any:
@@ -350,6 +404,8 @@ def _transform(objects: list[_Object], kustomization: Kustomization) -> None:
     renamed: dict[str, str] = {}  # Service names before and after the prefix and suffix
     for item in objects:
         kind, metadata = str(item.body.get("kind")), _at(item.body, ("metadata",))
+        if namespace:
+            item.store_id()
         if namespace and kind not in _CLUSTER_SCOPED:
             metadata["namespace"] = namespace
         elif namespace and kind == "Namespace":  # kustomize renames the Namespace objects it holds
@@ -357,7 +413,12 @@ def _transform(objects: list[_Object], kustomization: Kustomization) -> None:
             item.names.add(namespace)
         if (prefix or suffix) and kind not in _NOT_RENAMED:
             old = metadata["name"]
-            metadata["name"] = f"{prefix or ''}{old}{suffix or ''}"
+            if prefix:  # kustomize's prefix, then its suffix transformer: each keeps the id it changes
+                item.store_id()
+                metadata["name"] = f"{prefix}{metadata['name']}"
+            if suffix:
+                item.store_id()
+                metadata["name"] = f"{metadata['name']}{suffix}"
             item.names.add(metadata["name"])
             if kind == "Service" and isinstance(old, str):
                 renamed[old] = metadata["name"]
