@@ -142,3 +142,75 @@ def test_a_patch_naming_two_objects_by_their_first_namespace_fails(tmp_path):
              "top/kustomization.yaml": "resources: [../one, ../two]\npatches:\n- path: patch.yaml\n",
              "top/patch.yaml": patch(None, name="plain")}
     assert alike(tmp_path, files)[0] == "failed"
+
+
+# --- 3. text YAML 1.1 (the linter) and YAML 1.2 (kustomize's kyaml) read apart -------------------------
+# kubectl kustomize reads `on` as text and prints the object through JSON: 1.0 is 1, a date an
+# RFC 3339 time, an annotation the text written. Each scalar stands as a value in data, in a
+# container's env and args, and as an annotation.
+
+SCALARS = ["on", "yes", "Y", "n", "OFF", "True", "017", "08", "0X1F", "0b101", "1_000", "1.0", "1.5", "1e3",
+           "2024-01-02", "2001-12-14 21:59:43.10", "2001-12-14t21:59:43.10-05:00", "2023-02-29", "1:20", "~",
+           "9223372036854775809", "1e21", "0.0000001"]
+
+
+def thing(value: str) -> str:
+    return f"""\
+apiVersion: example.com/v1
+kind: Thing
+metadata:
+  name: thing
+  annotations:
+    note: {value}
+spec:
+  value: {value}
+  values:
+  - {value}
+  - in: {value}
+"""
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize("scalar", SCALARS)
+def test_a_scalar_is_built_as_kubectl_kustomize_reads_it(tmp_path, scalar):
+    files = {"top/thing.yaml": thing(scalar), "top/kustomization.yaml": "resources: [thing.yaml]\n"}
+    assert alike(tmp_path, files)[0] == "built"
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize("scalar", ["on", "1.0", "2024-01-02", "yes"])
+def test_a_patch_is_read_as_kustomize_reads_it(tmp_path, scalar):
+    """A patch file and an inline patch: strategic merges, which kustomize reads as YAML 1.2 too."""
+    patch_text = f"apiVersion: example.com/v1\nkind: Thing\nmetadata: {{name: thing}}\nspec: {{patched: {scalar}}}\n"
+    inline = "".join(f"    {line}\n" for line in patch_text.replace("patched", "inline").splitlines())
+    files = {"top/thing.yaml": thing("x"), "top/patch.yaml": patch_text,
+             "top/kustomization.yaml": f"resources: [thing.yaml]\npatches:\n- path: patch.yaml\n- patch: |\n{inline}"}
+    assert alike(tmp_path, files)[0] == "built"
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize(("key", "built"), [
+    ("on", True), ("y", True), ("1:20", True), ("42", False), ("true", False), ("1.5", False), ("2024-01-02", False),
+    ("0x1F", False),
+])
+def test_a_key_kustomize_reads_as_no_text_fails_both(tmp_path, key, built):
+    """`42:` is a number to kyaml, which kustomize cannot write out as JSON: kubectl fails it."""
+    files = {"top/thing.yaml": thing("x") + f"  keyed:\n    {key}: x\n",
+             "top/kustomization.yaml": "resources: [thing.yaml]\n"}
+    assert (alike(tmp_path, files)[0] == "built") is built
+
+
+@NEEDS_KUBECTL
+@pytest.mark.parametrize(("field", "built"), [
+    ("commonLabels: {tier: on}", False), ("commonLabels: {tier: 42}", False), ("commonLabels: {tier: ~}", True),
+    ("commonAnnotations: {tier: 017}", False), ("labels: [{pairs: {tier: 1}}]", False),
+    ("images: [{name: nginx, newTag: 2.0}]", False), ("images: [{name: nginx, newTag: '2.0'}]", True),
+])
+def test_a_kustomizations_text_fields_take_text_only(tmp_path, field, built):
+    """The kustomization is YAML 1.1 to kustomize too, read into text fields: `on` or 42 is its error
+    (the fallback wrote "true" and "42"), nothing is the empty text."""
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: "
+                  "{app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: "
+                  "[{name: web, image: nginx}]}\n")
+    files = {"top/app.yaml": deployment, "top/kustomization.yaml": f"resources: [app.yaml]\n{field}\n"}
+    assert (alike(tmp_path, files)[0] == "built") is built

@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kubelint_svc.composing import resolve_plain_scalar
 from kubelint_svc.kinds import api_group
+from kubelint_svc.units.kustomize import kyaml
 from kubelint_svc.units.kustomize.scan import (
     ENTRY_FIELDS,
     BuildError,
@@ -177,6 +178,7 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
         if kustomization.data.get(name)
     ]
     early, late = patches_of(tree, kustomization)
+    early = _as_kustomize_reads(tree, kustomization, early)
     for patch in early:
         objects = _applied(objects, patch, kustomization)
     _transform(objects, kustomization)
@@ -189,9 +191,30 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     return objects
 
 
+def _as_kustomize_reads(tree: Tree, kustomization: Kustomization, patches: list[Patch]) -> list[Patch]:
+    """Strategic-merge patches as kustomize reads them (YAML 1.2, kyaml); JSON6902 operations stay
+    as read (kustomize reads them with YAML 1.1, as the linter does)."""
+    read: list[Patch] = []
+    inline: dict[tuple[Any, ...], list[Any]] = {}  # an inline patch's documents, taken in order
+    for patch in patches:
+        if patch.inline:
+            where = patch.origin.path
+            if where not in inline:
+                text = value_at(kustomization.data, where)
+                inline[where] = kyaml.text_documents(text if isinstance(text, str) else "", str(kustomization.file))
+            body = inline[where].pop(0) if inline[where] else patch.body
+            if isinstance(patch.body, dict):
+                patch = replace(patch, body=body)  # noqa: PLW2901
+        elif isinstance(patch.body, dict):
+            found = kyaml.documents(patch.origin.file, tree.documents_of(patch.origin.file))
+            patch = replace(patch, body=found[patch.origin.document])  # noqa: PLW2901
+        read.append(patch)
+    return read
+
+
 def _objects_in(tree: Tree, path: Path, kustomization: Kustomization) -> list[_Object]:
     found = []
-    for index, data in enumerate(tree.documents_of(path)):
+    for index, data in enumerate(kyaml.documents(path, tree.documents_of(path))):
         if data is None:
             continue
         if not (isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(object_name(data), str)):
@@ -460,6 +483,8 @@ def _set_images(objects: list[_Object], kustomization: Kustomization) -> None:
         isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
     ):
         raise BuildError(f"{kustomization.file}: images entries need a name")
+    if not all(isinstance(e.get(key), (str, type(None))) for e in entries for key in ("newName", "newTag", "digest")):
+        raise BuildError(f"{kustomization.file}: images newName, newTag and digest must be text (quote a number)")
     for item in objects:
         for container in _containers(item.body):
             if isinstance(container.get("image"), str):
@@ -643,9 +668,10 @@ def _strings(value: Any, file: Path, key: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise BuildError(f"{file}: {key} must map names to values")
-    return {
-        str(k): v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()
-    }
+    if not all(isinstance(v, str) or v is None for v in value.values()):
+        # kustomize reads the kustomization as YAML 1.1 into text fields: `on` or 42 there is its error
+        raise BuildError(f"{file}: {key} values must be text (quote a number or a boolean)")
+    return {str(k): v or "" for k, v in value.items()}
 
 
 def _at(body: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
