@@ -214,3 +214,16 @@ def test_a_kustomizations_text_fields_take_text_only(tmp_path, field, built):
                   "[{name: web, image: nginx}]}\n")
     files = {"top/app.yaml": deployment, "top/kustomization.yaml": f"resources: [app.yaml]\n{field}\n"}
     assert (alike(tmp_path, files)[0] == "built") is built
+
+
+def test_a_patch_allowed_to_rename_is_a_note_of_the_fallback(tmp_path):
+    """kustomize renames the object to the patch's name there; the fallback keeps the name, and says so."""
+    files = {"top/all.yaml": CONFIG_MAPS,
+             "top/kustomization.yaml": "resources: [all.yaml]\npatches:\n- path: patch.yaml\n"
+                                       "  target: {name: plain}\n  options: {allowNameChange: true}\n",
+             "top/patch.yaml": patch(None, name="renamed")}
+    top = layout(tmp_path, files, git=False).resolve()
+    done = build(top / "top", "fallback", confine=top)
+    assert [note.split(": ", 1)[1] for note in done.warnings] == [
+        ("patches options allowNameChange and allowKindChange are not applied by the built-in engine "
+         "(the object keeps its name and kind)")]

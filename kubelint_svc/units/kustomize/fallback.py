@@ -177,6 +177,9 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
         for name in _UNSUPPORTED_FIELDS
         if kustomization.data.get(name)
     ]
+    if _renaming_patches(kustomization):
+        notes.append(f"{kustomization.file}: patches options allowNameChange and allowKindChange are not applied "
+                     "by the built-in engine (the object keeps its name and kind)")
     early, late = patches_of(tree, kustomization)
     early = _as_kustomize_reads(tree, kustomization, early)
     for patch in early:
@@ -189,6 +192,12 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     for replacement in _replacements(tree, kustomization):
         _replace(objects, replacement, kustomization)
     return objects
+
+
+def _renaming_patches(kustomization: Kustomization) -> bool:
+    entries = as_list(kustomization.data.get("patches"))
+    return any(as_mapping(as_mapping(entry).get("options")).get(option) is True
+               for entry in entries for option in ("allowNameChange", "allowKindChange"))
 
 
 def _as_kustomize_reads(tree: Tree, kustomization: Kustomization, patches: list[Patch]) -> list[Patch]:
