@@ -47,7 +47,7 @@ def unproven(done: Build, documents: Callable[[Path], list[Any]]) -> str | None:
                 return f"{path}: YAML that kustomize reads otherwise than kubectl apply"
         except UnreadableFile as error:
             return str(error)
-    patches: list[tuple[dict[str, Any], dict[str, Any]]] = []  # each patch, and the kustomization listing it
+    patches: list[dict[str, Any]] = []
     for path in files:
         if path.name in KUSTOMIZATION_NAMES:
             why = _unproven_kustomization(path, _first(documents(path)), documents, patches)
@@ -58,17 +58,10 @@ def unproven(done: Build, documents: Callable[[Path], list[Any]]) -> str | None:
         if why is not None:
             return why
     originals = [_original(item.origin, documents) for item in done.objects]
-    moved = any(isinstance(_first(documents(path)), dict) and "namespace" in _first(documents(path))
-                for path in files if path.name in KUSTOMIZATION_NAMES)
-    for patch, holder in patches:
+    for patch in patches:
         why = _unproven_target(patch, originals)
         if why is not None:
             return why
-        if "namespace" in patch["metadata"] and moved and "namespace" not in holder:
-            # the fallback merges the patch's namespace too: alike only when its own kustomization sets
-            # the namespace after it, or no kustomization of the chain moves the object elsewhere
-            name = patch["metadata"].get("name")
-            return f"patch of {patch.get('kind')} {name!r}: names a namespace a kustomization below moves it from"
     return None
 
 
@@ -77,7 +70,7 @@ def _first(found: list[Any]) -> Any:
 
 
 def _unproven_kustomization(path: Path, data: Any, documents: Callable[[Path], list[Any]],
-                            patches: list[tuple[dict[str, Any], dict[str, Any]]]) -> str | None:
+                            patches: list[dict[str, Any]]) -> str | None:
     if not isinstance(data, dict) or data.get("kind", "Kustomization") != "Kustomization":
         return f"{path}: not a Kustomization"
     if not _FIELDS.issuperset(data):
@@ -93,7 +86,7 @@ def _unproven_kustomization(path: Path, data: Any, documents: Callable[[Path], l
         found = documents(path.parent / entry["path"])
         if len(found) != 1 or not _plain_merge(found[0]):
             return f"{path}: patch {entry['path']} is not one strategic merge of mappings"
-        patches.append((found[0], data))
+        patches.append(found[0])
     return None
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kubelint_svc.composing import resolve_plain_scalar
 from kubelint_svc.kinds import api_group
+from kubelint_svc.units.kustomize import kyaml
 from kubelint_svc.units.kustomize.scan import (
     ENTRY_FIELDS,
     BuildError,
@@ -135,6 +136,12 @@ class _Object:
     body: dict[str, Any]
     origin: Origin | None
     names: set[str]
+    # (kind, name, namespace) before each transformer that moved or renamed it, the first as read:
+    # kustomize finds a patch's object by any of them (its build annotations `previousNames`...)
+    previous: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def store_id(self) -> None:
+        self.previous.append(_current_id(self.body))
 
 
 def built_objects(scan: Scan, root: Path, notes: list[str]) -> list[BuiltObject]:
@@ -170,7 +177,11 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
         for name in _UNSUPPORTED_FIELDS
         if kustomization.data.get(name)
     ]
+    if _renaming_patches(kustomization):
+        notes.append(f"{kustomization.file}: patches options allowNameChange and allowKindChange are not applied "
+                     "by the built-in engine (the object keeps its name and kind)")
     early, late = patches_of(tree, kustomization)
+    early = _as_kustomize_reads(tree, kustomization, early)
     for patch in early:
         objects = _applied(objects, patch, kustomization)
     _transform(objects, kustomization)
@@ -183,9 +194,36 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     return objects
 
 
+def _renaming_patches(kustomization: Kustomization) -> bool:
+    entries = as_list(kustomization.data.get("patches"))
+    return any(as_mapping(as_mapping(entry).get("options")).get(option) is True
+               for entry in entries for option in ("allowNameChange", "allowKindChange"))
+
+
+def _as_kustomize_reads(tree: Tree, kustomization: Kustomization, patches: list[Patch]) -> list[Patch]:
+    """Strategic-merge patches as kustomize reads them (YAML 1.2, kyaml); JSON6902 operations stay
+    as read (kustomize reads them with YAML 1.1, as the linter does)."""
+    read: list[Patch] = []
+    inline: dict[tuple[Any, ...], list[Any]] = {}  # an inline patch's documents, taken in order
+    for patch in patches:
+        if patch.inline:
+            where = patch.origin.path
+            if where not in inline:
+                text = value_at(kustomization.data, where)
+                inline[where] = kyaml.text_documents(text if isinstance(text, str) else "", str(kustomization.file))
+            body = inline[where].pop(0) if inline[where] else patch.body
+            if isinstance(patch.body, dict):
+                patch = replace(patch, body=body)  # noqa: PLW2901
+        elif isinstance(patch.body, dict):
+            found = kyaml.documents(patch.origin.file, tree.documents_of(patch.origin.file))
+            patch = replace(patch, body=found[patch.origin.document])  # noqa: PLW2901
+        read.append(patch)
+    return read
+
+
 def _objects_in(tree: Tree, path: Path, kustomization: Kustomization) -> list[_Object]:
     found = []
-    for index, data in enumerate(tree.documents_of(path)):
+    for index, data in enumerate(kyaml.documents(path, tree.documents_of(path))):
         if data is None:
             continue
         if not (isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(object_name(data), str)):
@@ -212,28 +250,76 @@ def _identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def _applied(objects: list[_Object], patch: Patch, kustomization: Kustomization) -> list[_Object]:
     kept = []
-    matched = False
+    hits = 0
     for item in objects:
-        hit = (
-            target_selects(patch.target, item.body, item.names)
-            if patch.target is not None
-            else (patch.body.get("kind") == item.body.get("kind") and object_name(patch.body) in item.names)
-        )
-        matched = matched or hit
+        hit = _targeted(patch.target, item) if patch.target is not None else _identified(patch.body, item)
+        hits += hit
         if not hit:
             kept.append(item)
         elif isinstance(patch.body, list):
+            item.store_id()  # as kustomize does before a JSON6902 patch, which may rename
             item.body = _operated(item.body, patch.body, kustomization)
             kept.append(item)
         elif patch.body.get("$patch") != "delete":
-            item.body = _merged(item.body, patch.body, "")
+            item.body = _identity_kept(_merged(item.body, patch.body, ""), item.body)
             kept.append(item)
-    if not matched and patch.target is None:
+    if hits != 1 and patch.target is None:
         raise BuildError(
-            f"{kustomization.file}: patch {patch.origin.file.name} matches no "
-            f"{patch.body.get('kind')} named {object_name(patch.body)!r}"
+            f"{kustomization.file}: patch {patch.origin.file.name} matches {'no' if not hits else 'more than one'} "
+            f"{patch.body.get('kind')} named {object_name(patch.body)!r} (apiVersion {patch.body.get('apiVersion')}, "
+            f"namespace {_current_id(patch.body)[2] or 'default'})"
         )
     return kept
+
+
+def _current_id(body: dict[str, Any]) -> tuple[str, str, str]:
+    metadata = as_mapping(body.get("metadata"))
+    return str(body.get("kind")), str(metadata.get("name")), str(metadata.get("namespace") or "")
+
+
+def _effective_namespace(kind: str, namespace: str) -> str:
+    """kustomize's EffectiveNamespace: none is `default`; a cluster-scoped kind has none at all."""
+    return "~X" if kind in _CLUSTER_SCOPED else namespace or "default"
+
+
+def _identified(patch: dict[str, Any], item: _Object) -> bool:
+    """kustomize's GetById for a patch without a target: the patch's apiVersion is the object's, and
+    its kind, name and namespace (`default` when none) are the object's now or at any earlier step
+    of the build (before a namespace or a prefix moved it), as kustomize's previous ids keep them."""
+    if patch.get("apiVersion") != item.body.get("apiVersion"):
+        return False
+    kind, name, namespace = _current_id(patch)
+    wanted = (kind, name, _effective_namespace(kind, namespace))
+    return any((k, n, _effective_namespace(k, ns)) == wanted for k, n, ns in (*item.previous, _current_id(item.body)))
+
+
+def _targeted(target: dict[str, Any], item: _Object) -> bool:
+    """kustomize's Select: the name and the namespace (`default` when none) match as the object was
+    first read or as it is now, the rest as it is now."""
+    kind, name, namespace = _current_id(item.body)
+    first = item.previous[0] if item.previous else (kind, name, namespace)
+    rest = {key: value for key, value in target.items() if key != "namespace"}
+    if not target_selects(rest, item.body, {first[1], name}):
+        return False
+    pattern = target.get("namespace")
+    return not pattern or any(  # the pattern matched as scan matches it (RE2, anchored)
+        target_selects({"namespace": pattern}, {"metadata": {"namespace": candidate}}, set())
+        for candidate in (_effective_namespace(first[0], first[2]), _effective_namespace(kind, namespace)))
+
+
+def _identity_kept(merged: Any, before: dict[str, Any]) -> Any:
+    """kustomize keeps the object's kind, name and namespace through a strategic merge: the patch's
+    only find the object (options allowing a change of name or kind are not applied here)."""
+    if not isinstance(merged, dict):
+        return merged
+    metadata = _at(merged, ("metadata",))
+    namespace = _current_id(before)[2]
+    merged["kind"], metadata["name"] = before.get("kind"), before["metadata"].get("name")
+    if namespace:
+        metadata["namespace"] = namespace
+    else:
+        metadata.pop("namespace", None)
+    return merged
 
 
 def _merged(base: Any, patch: Any, list_name: str) -> Any:
@@ -350,6 +436,8 @@ def _transform(objects: list[_Object], kustomization: Kustomization) -> None:
     renamed: dict[str, str] = {}  # Service names before and after the prefix and suffix
     for item in objects:
         kind, metadata = str(item.body.get("kind")), _at(item.body, ("metadata",))
+        if namespace:
+            item.store_id()
         if namespace and kind not in _CLUSTER_SCOPED:
             metadata["namespace"] = namespace
         elif namespace and kind == "Namespace":  # kustomize renames the Namespace objects it holds
@@ -357,7 +445,12 @@ def _transform(objects: list[_Object], kustomization: Kustomization) -> None:
             item.names.add(namespace)
         if (prefix or suffix) and kind not in _NOT_RENAMED:
             old = metadata["name"]
-            metadata["name"] = f"{prefix or ''}{old}{suffix or ''}"
+            if prefix:  # kustomize's prefix, then its suffix transformer: each keeps the id it changes
+                item.store_id()
+                metadata["name"] = f"{prefix}{metadata['name']}"
+            if suffix:
+                item.store_id()
+                metadata["name"] = f"{metadata['name']}{suffix}"
             item.names.add(metadata["name"])
             if kind == "Service" and isinstance(old, str):
                 renamed[old] = metadata["name"]
@@ -399,6 +492,8 @@ def _set_images(objects: list[_Object], kustomization: Kustomization) -> None:
         isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
     ):
         raise BuildError(f"{kustomization.file}: images entries need a name")
+    if not all(isinstance(e.get(key), (str, type(None))) for e in entries for key in ("newName", "newTag", "digest")):
+        raise BuildError(f"{kustomization.file}: images newName, newTag and digest must be text (quote a number)")
     for item in objects:
         for container in _containers(item.body):
             if isinstance(container.get("image"), str):
@@ -582,9 +677,10 @@ def _strings(value: Any, file: Path, key: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise BuildError(f"{file}: {key} must map names to values")
-    return {
-        str(k): v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()
-    }
+    if not all(isinstance(v, str) or v is None for v in value.values()):
+        # kustomize reads the kustomization as YAML 1.1 into text fields: `on` or 42 there is its error
+        raise BuildError(f"{file}: {key} values must be text (quote a number or a boolean)")
+    return {str(k): v or "" for k, v in value.items()}
 
 
 def _at(body: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
