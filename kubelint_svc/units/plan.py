@@ -353,9 +353,8 @@ def _kustomization_data(folder: Path) -> Any:
 def _documents_of(path: Path, stored: StoredOutputs) -> list[Any]:
     """A file's documents' data (a kustomization's kept in the cache); none when it cannot be read."""
     try:
-        if path.name in KUSTOMIZATION_NAMES:
-            return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)])
-        return [item.data for item in read_documents(path)]
+        return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)],
+                                        path.name in KUSTOMIZATION_NAMES)
     except (YamlFileError, UnreadableFile, OSError):
         return []
 

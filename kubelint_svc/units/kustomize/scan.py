@@ -114,8 +114,8 @@ class Tree:
             self.check(path)
             self._count(path)
             try:
-                self.documents[path] = self.kept.data_of(path, _documents_data) \
-                    if self.kept is not None and path.name in KUSTOMIZATION_NAMES else _documents_data(path)
+                self.documents[path] = self.kept.data_of(path, _documents_data, path.name in KUSTOMIZATION_NAMES) \
+                    if self.kept is not None else _documents_data(path)
             except YamlFileError as error:
                 # a file the linter refuses (syntax, an alias bomb, a device) is never handed to an engine
                 self.refused.append(str(error))
