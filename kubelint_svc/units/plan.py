@@ -32,7 +32,13 @@ from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
 from kubelint_svc.units.kustomize.engines import Build, build, find_tool
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, kustomization_file, referenced_paths
+from kubelint_svc.units.kustomize.scan import (
+    KUSTOMIZATION_NAMES,
+    PathFacts,
+    find_roots,
+    kustomization_file,
+    referenced_paths,
+)
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
 from kubelint_svc.units.stored import StoredOutputs
@@ -171,7 +177,8 @@ def _plan_kustomize(
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
-    roots = find_roots(folders, confine, stored.documents)
+    facts = PathFacts()  # each path a build names looked at once, for every build that names it
+    roots = find_roots(folders, confine, stored.documents, facts)
     jobs = jobs or jobs_from_environment()
     fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
@@ -198,11 +205,12 @@ def _plan_kustomize(
 
         def make() -> Build:
             if proving:
-                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents)
+                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents,
+                             facts=facts)
                 if unproven(done, documents) is None:
                     return replace(done, engine=PROVEN_ENGINE)
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
-                         kept=stored.documents)
+                         kept=stored.documents, facts=facts)
 
         return stored.build(root, kept_as, fence, make)
 
