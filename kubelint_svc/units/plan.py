@@ -396,16 +396,35 @@ def _repositories_of(roots: list[Path], real_paths: RealPaths) -> list[Path | No
     """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
     `.git` is the same (after every symlink) share the answer."""
     tops: dict[Path, Path | None] = {}
+    holders: dict[str, str | None] = {}  # a real folder -> the nearest folder holding a `.git`: roots share parents
     found = []
     for root in roots:
         real = real_paths.of(root)
-        holder = next((folder for folder in (real, *real.parents) if os.path.lexists(folder / GIT_DIRECTORY)),
-                      None) if real is not None else None
+        held = _holder(str(real), holders) if real is not None else None
+        holder = Path(held) if held is not None else None
         if holder is not None and tops.get(holder) is None:
             tops[holder] = git_toplevel(root)
         top = tops.get(holder) if holder is not None else None
         found.append(top if top is not None else _repository_of(root))  # no work tree: per root
     return found
+
+
+def _holder(folder: str, known: dict[str, str | None]) -> str | None:
+    """The nearest of folder and its parents holding a `.git` (one lstat a folder of the run)."""
+    climbed = []
+    while folder not in known:
+        if os.path.lexists(os.path.join(folder, GIT_DIRECTORY)):
+            known[folder] = folder
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            known[folder] = None
+            break
+        climbed.append(folder)
+        folder = parent
+    for below in climbed:
+        known[below] = known[folder]
+    return known[folder]
 
 
 def _repository_of(root: Path) -> Path | None:
@@ -784,8 +803,8 @@ def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
 
 def _chainsaw_assertions(folder: Path) -> set[Path]:
     for name in _CHAINSAW_TESTS:
-        test = folder / name
-        if test.is_file():
+        if os.path.isfile(os.path.join(folder, name)):  # asked of every folder: no Path made unless one is there
+            test = folder / name
             try:
                 documents = read_documents(test)
             except YamlFileError:
