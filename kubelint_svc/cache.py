@@ -197,21 +197,28 @@ class KeptDocuments:
         self._lock = threading.Lock()  # builds read from threads
         self._kept: dict[str, list[Any]] | None = None  # path -> [stamp, read_at, marshalled data]
         self._changed = False
+        # every file parsed this run, by its stamp (which names the real file, inode and device, and
+        # its version): a base three overlays include is parsed once, not once a build
+        self._parsed: dict[tuple[int, ...], bytes] = {}
 
-    def data_of(self, path: Path, read: Callable[[Path], list[Any]]) -> list[Any]:
-        """read(path)'s documents' data, or the kept copy while the file is unchanged; what read
-        raises (a file refused) passes, and nothing is kept of it."""
+    def data_of(self, path: Path, read: Callable[[Path], list[Any]], keep: bool = True) -> list[Any]:
+        """read(path)'s documents' data, or a copy of what this run or (keep: kept in the cache)
+        an earlier one read while the file is unchanged; what read raises (a file refused)
+        passes, and nothing is kept of it."""
         try:
             now = stamp_of(os.stat(path))
         except (OSError, ValueError):
             return read(path)
         with self._lock:
-            entry = self._entries().get(str(path))
-        if isinstance(entry, list) and len(entry) == 3 and settled(now, entry[0], entry[1]) \
-                and isinstance(entry[2], bytes):
+            body: Any = self._parsed.get(now)
+            entry = self._entries().get(str(path)) if keep and body is None else None
+        if body is None and isinstance(entry, list) and len(entry) == 3 and settled(now, entry[0], entry[1]):
+            body = entry[2]
+        if isinstance(body, bytes):
             with contextlib.suppress(EOFError, ValueError, TypeError):
-                found = marshal.loads(entry[2])
+                found = marshal.loads(body)
                 if isinstance(found, list):
+                    self._parsed[now] = body
                     return found
         started = time.time_ns()
         data = read(path)
@@ -220,10 +227,12 @@ class KeptDocuments:
             again = stamp_of(os.stat(path))
         except (OSError, ValueError):
             return data  # not plain data, or gone: not kept
-        if again == now and self._store is not None:
+        if again == now:
             with self._lock:
-                self._entries()[str(path)] = [list(now), started, body]
-                self._changed = True
+                self._parsed[now] = body
+                if keep and self._store is not None:
+                    self._entries()[str(path)] = [list(now), started, body]
+                    self._changed = True
         return data
 
     def _entries(self) -> dict[str, list[Any]]:

@@ -229,7 +229,7 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
         return _load(source, reading, run)
     buffer = reading.buffers.get(reading.real_path(source) or path) if reading.buffers else None
     if buffer is not None:  # the disk's stamp says nothing of an unsaved text
-        return _in_role(_load(source, reading, run if role == "linted" else None, buffer), role)
+        return _in_role(_load(source, reading, run if role == "linted" else None, buffer, role), role)
     try:
         info = os.stat(source.path)
     except (OSError, ValueError):
@@ -238,7 +238,8 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     if store is None:
         return _Job(source, role, size=info.st_size)
     stamp = stamp_of(info)
-    key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source), repr(_transform(source, reading)))
+    key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source),
+                 repr(_transform(source, reading, role)))
     entry = FileEntry.from_stored(store.get(key))
     file = source.path
     if entry is not None and settled(stamp, entry.stamp, entry.read_at):
@@ -261,7 +262,7 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> _Read:
     if raw is not None and job.digest is not None and key_of(raw) == job.digest:
         return _Read(FileEntry(job.stamp, read_at, job.digest), same=True)
     judge = run if job.role == "linted" else None
-    loaded = _load(job.source, reading, judge, raw)
+    loaded = _load(job.source, reading, judge, raw, job.role)
     if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
         plain = _plain_loaded(loaded) if job.key is not None else None
         return _Read(FileEntry(job.stamp, read_at, None, plain), live=loaded)
@@ -328,7 +329,8 @@ def _text_of(path: Path) -> str:
         return ""
 
 
-def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: bytes | None = None) -> Loaded:
+def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: bytes | None = None,
+          role: str = "linted") -> Loaded:
     registry = reading.registry
     loaded = Loaded()
     if source.refused is not None:
@@ -354,7 +356,7 @@ def _load(source: InputFile, reading: Reading, run: RunContext | None, raw: byte
     loaded.comments = comment_suppressions(text, source.display)
     # node trees are not kept: NodeSource composes a document again only when a finding needs a position
     loaded.findings = registry.loader_findings(template_problems(stream.problems, text), source.display)
-    transform = _transform(source, reading)
+    transform = _transform(source, reading, role)
     placeholders = may_hold_placeholders(text)
     # helm template output: from standard input, findings name the templates (as helm does);
     # committed to a file, they point into that file and name the template in the message
@@ -394,8 +396,10 @@ def _not_a_manifest(stream: Stream) -> bool:
     )
 
 
-def _transform(source: InputFile, reading: Reading) -> Transform | None:
-    if reading.kustomize is None or source.path is None:
+def _transform(source: InputFile, reading: Reading, role: str) -> Transform | None:
+    """The light kustomize view of the file's objects; none for a file a build judges (its objects
+    are the build's: it gives its YAML problems and comments alone, which no view changes)."""
+    if reading.kustomize is None or source.path is None or role == "in-build":
         return None
     return reading.kustomize.transform_for(source.path, reading.real_path(source))
 

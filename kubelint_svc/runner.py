@@ -99,10 +99,10 @@ def _lint(
     run = RunContext(settings)
     # files linted as written still get their kustomizations' light view: patches set aside,
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
-    stored = StoredOutputs(cache, tool_fingerprint()) if cache is not None else None
+    # with no cache too: its documents are the run's parse of each file, shared by every build
+    stored = StoredOutputs(cache, tool_fingerprint() if cache is not None else "")
     real_paths = RealPaths()
-    reading = Reading.for_run(registry, run, stdin, cache, stored.documents if stored is not None else None,
-                              buffers, real_paths.of)
+    reading = Reading.for_run(registry, run, stdin, cache, stored.documents, buffers, real_paths.of)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
     for source in inputs:
@@ -199,8 +199,7 @@ def _lint(
     suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
     report.findings = settled(gathered, registry, suppressions, file_rules)  # final from here on
     report.source_lines = _source_lines(report.findings, texts)
-    if stored is not None:
-        stored.documents.save()
+    stored.documents.save()
     return report, run
 
 

@@ -32,7 +32,13 @@ from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
 from kubelint_svc.units.kustomize.engines import Build, build, find_tool
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, find_roots, kustomization_file, referenced_paths
+from kubelint_svc.units.kustomize.scan import (
+    KUSTOMIZATION_NAMES,
+    PathFacts,
+    find_roots,
+    kustomization_file,
+    referenced_paths,
+)
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
 from kubelint_svc.units.stored import StoredOutputs
@@ -171,7 +177,8 @@ def _plan_kustomize(
     engine, restrictor = how
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
-    roots = find_roots(folders, confine, stored.documents)
+    facts = PathFacts()  # each path a build names looked at once, for every build that names it
+    roots = find_roots(folders, confine, stored.documents, facts)
     jobs = jobs or jobs_from_environment()
     fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
@@ -198,11 +205,12 @@ def _plan_kustomize(
 
         def make() -> Build:
             if proving:
-                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents)
+                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents,
+                             facts=facts)
                 if unproven(done, documents) is None:
                     return replace(done, engine=PROVEN_ENGINE)
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
-                         kept=stored.documents)
+                         kept=stored.documents, facts=facts)
 
         return stored.build(root, kept_as, fence, make)
 
@@ -353,9 +361,8 @@ def _kustomization_data(folder: Path) -> Any:
 def _documents_of(path: Path, stored: StoredOutputs) -> list[Any]:
     """A file's documents' data (a kustomization's kept in the cache); none when it cannot be read."""
     try:
-        if path.name in KUSTOMIZATION_NAMES:
-            return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)])
-        return [item.data for item in read_documents(path)]
+        return stored.documents.data_of(path, lambda file: [item.data for item in read_documents(file)],
+                                        path.name in KUSTOMIZATION_NAMES)
     except (YamlFileError, UnreadableFile, OSError):
         return []
 
@@ -389,16 +396,35 @@ def _repositories_of(roots: list[Path], real_paths: RealPaths) -> list[Path | No
     """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
     `.git` is the same (after every symlink) share the answer."""
     tops: dict[Path, Path | None] = {}
+    holders: dict[str, str | None] = {}  # a real folder -> the nearest folder holding a `.git`: roots share parents
     found = []
     for root in roots:
         real = real_paths.of(root)
-        holder = next((folder for folder in (real, *real.parents) if os.path.lexists(folder / GIT_DIRECTORY)),
-                      None) if real is not None else None
+        held = _holder(str(real), holders) if real is not None else None
+        holder = Path(held) if held is not None else None
         if holder is not None and tops.get(holder) is None:
             tops[holder] = git_toplevel(root)
         top = tops.get(holder) if holder is not None else None
         found.append(top if top is not None else _repository_of(root))  # no work tree: per root
     return found
+
+
+def _holder(folder: str, known: dict[str, str | None]) -> str | None:
+    """The nearest of folder and its parents holding a `.git` (one lstat a folder of the run)."""
+    climbed = []
+    while folder not in known:
+        if os.path.lexists(os.path.join(folder, GIT_DIRECTORY)):
+            known[folder] = folder
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            known[folder] = None
+            break
+        climbed.append(folder)
+        folder = parent
+    for below in climbed:
+        known[below] = known[folder]
+    return known[folder]
 
 
 def _repository_of(root: Path) -> Path | None:
@@ -777,8 +803,8 @@ def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
 
 def _chainsaw_assertions(folder: Path) -> set[Path]:
     for name in _CHAINSAW_TESTS:
-        test = folder / name
-        if test.is_file():
+        if os.path.isfile(os.path.join(folder, name)):  # asked of every folder: no Path made unless one is there
+            test = folder / name
             try:
                 documents = read_documents(test)
             except YamlFileError:

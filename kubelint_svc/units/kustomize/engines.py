@@ -20,7 +20,7 @@ from pathlib import Path
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.file_reads import MAX_FILE_BYTES
 from kubelint_svc.units.kustomize.fallback import built_objects
-from kubelint_svc.units.kustomize.scan import MAX_VISITS, BuildError, Scan, Tree, scan_directory
+from kubelint_svc.units.kustomize.scan import MAX_VISITS, BuildError, PathFacts, Scan, Tree, scan_directory
 from kubelint_svc.units.kustomize.tracing import BuiltObject, documents_in, traced
 from kubelint_svc.units.process import run_tool
 
@@ -47,15 +47,15 @@ class Build:
 
 def build(
     root: Path, engine: str = "auto", timeout: float = 60.0, confine: Path | None = None,
-    load_restrictor: str = "rootOnly", kept: KeptDocuments | None = None,
+    load_restrictor: str = "rootOnly", kept: KeptDocuments | None = None, facts: PathFacts | None = None,
 ) -> Build:
     """engine: auto (kubectl if `kubectl` is on PATH and has kustomize, else `kustomize` binary,
     else the built-in fallback) | kubectl | kustomize | fallback. With confine, a chain that
     reaches outside that folder is an error, found before any engine runs. load_restrictor none:
     a kustomization may name files outside its folder (as Flux and Config Sync build), never
-    outside confine."""
+    outside confine. facts: what the run's other builds learnt about the paths they named."""
     root = Path(os.path.normpath(Path(root).absolute()))
-    scan = Scan(Tree(confine, load_restrictor == "none", kept))
+    scan = Scan(Tree(confine, load_restrictor == "none", kept, facts))
     command, name = _command_for(engine)
     if command is not None and load_restrictor == "none":
         command = [*command, "--load-restrictor", "LoadRestrictionsNone"]

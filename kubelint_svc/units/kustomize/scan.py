@@ -68,6 +68,7 @@ class Kustomization:
     file: Path
     data: dict[str, Any]
     load_anywhere: bool = False
+    facts: PathFacts | None = None  # the run's, when read for a build
 
     @property
     def directory(self) -> Path:
@@ -78,14 +79,41 @@ class Kustomization:
         return self.data.get("kind") == "Component"
 
 
+class PathFacts:
+    """What a run learns once about each path its builds name, shared by them (three overlays
+    name one base): why the run may not read it (`paths.refusal`, the one rule) and its real
+    path. Made anew each run: a path may change between runs."""
+
+    def __init__(self) -> None:
+        self._refusals: dict[tuple[Path, Path], str | None] = {}
+        self._real: dict[Path, Path | None] = {}
+        self._real_names: dict[Path, str] = {}
+
+    def refusal(self, path: Path, top: Path) -> str | None:
+        if (path, top) not in self._refusals:
+            self._refusals[path, top] = refusal(path, top)
+        return self._refusals[path, top]
+
+    def resolved(self, path: Path) -> Path | None:
+        if path not in self._real:
+            self._real[path] = resolved(path)
+        return self._real[path]
+
+    def realpath(self, path: Path) -> str:
+        if path not in self._real_names:
+            self._real_names[path] = os.path.realpath(path)
+        return self._real_names[path]
+
+
 class Tree:
     """The files one build reads, each read once, at most MAX_FILES of them, and (with confine, the
     repository's work tree) each one `paths.refusal` allows: a pull request's `resources:
     [../../../etc]` or `files: [.git/config]` is refused unread."""
 
     def __init__(self, confine: Path | None = None, load_anywhere: bool = False,
-                 kept: KeptDocuments | None = None) -> None:
+                 kept: KeptDocuments | None = None, facts: PathFacts | None = None) -> None:
         self.confine = confine
+        self.facts = facts or PathFacts()
         self.kept = kept  # kustomizations' data from earlier runs, while each file is unchanged
         self.load_anywhere = load_anywhere  # --load-restrictor LoadRestrictionsNone: files outside a root too
         self.outside: list[str] = []  # why paths the chain names may not be read: no engine runs then
@@ -98,7 +126,7 @@ class Tree:
 
     def check(self, path: Path) -> None:
         """BuildError (remembered: no engine runs) when the run may not read path."""
-        why = refusal(path, self.confine) if self.confine is not None else None
+        why = self.facts.refusal(path, self.confine) if self.confine is not None else None
         if why is not None:
             message = f"{path}: {why}; not read"
             self.outside.append(message)
@@ -114,8 +142,8 @@ class Tree:
             self.check(path)
             self._count(path)
             try:
-                self.documents[path] = self.kept.data_of(path, _documents_data) \
-                    if self.kept is not None and path.name in KUSTOMIZATION_NAMES else _documents_data(path)
+                self.documents[path] = self.kept.data_of(path, _documents_data, path.name in KUSTOMIZATION_NAMES) \
+                    if self.kept is not None else _documents_data(path)
             except YamlFileError as error:
                 # a file the linter refuses (syntax, an alias bomb, a device) is never handed to an engine
                 self.refused.append(str(error))
@@ -134,10 +162,10 @@ class Tree:
             if not isinstance(data, dict):
                 raise BuildError(f"{file}: a kustomization must be a mapping")
             self.name_inputs(directory, data)  # generators, transformers, configMap files...
-            real = resolved(directory)
+            real = self.facts.resolved(directory)
             if real is not None and real != directory:
                 _same_through_link(directory, real, data)
-            self.kustomizations[directory] = Kustomization(file, data, self.load_anywhere)
+            self.kustomizations[directory] = Kustomization(file, data, self.load_anywhere, self.facts)
         return self.kustomizations[directory]
 
     def name_inputs(self, directory: Path, data: Any, config: bool = False) -> None:
@@ -230,11 +258,11 @@ def _documents_data(path: Path) -> list[Any]:
 
 
 def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None,
-               kept: KeptDocuments | None = None) -> list[Path]:
+               kept: KeptDocuments | None = None, facts: PathFacts | None = None) -> list[Path]:
     """Of the folders holding a kustomization, those no other one of them includes (via
     resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
     directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
-    tree, included = Tree(confine, kept=kept), set()
+    tree, included = Tree(confine, kept=kept, facts=facts), set()
     for directory in directories:
         try:
             kustomization = tree.kustomization_in(directory)
@@ -277,10 +305,11 @@ def local_path(kustomization: Kustomization, name: str, entry: str) -> Path:
     path = Path(os.path.normpath(kustomization.directory / entry))
     if not path.exists():
         raise BuildError(f"{kustomization.file}: {name} entry {entry!r} not found ({path})")
-    inside = os.path.realpath(kustomization.directory)
+    realpath = kustomization.facts.realpath if kustomization.facts is not None else os.path.realpath
+    inside = realpath(kustomization.directory)
     if kustomization.load_anywhere:
         return path  # the repository's confinement still holds: the tree checks every path it reads
-    if path.is_file() and os.path.commonpath([os.path.realpath(path), inside]) != inside:
+    if path.is_file() and os.path.commonpath([realpath(path), inside]) != inside:
         # kustomize's default load restrictor: folders may be anywhere, files only at or below
         raise BuildError(
             f"{kustomization.file}: {name} entry {entry!r} is a file outside {kustomization.directory}, "
