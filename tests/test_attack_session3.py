@@ -285,9 +285,9 @@ def test_a_file_whose_name_is_no_utf_8_is_judged(tmp_path, monkeypatch):
     try:
         named.write_text(SERVICE.replace("port: 80", "port: 0"))
         written = True
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError):  # macOS's file systems take only UTF-8 names
         written = False
-    require("a file system that takes names that are no UTF-8", written, system=True)
+    require("a file system taking names that are no UTF-8", written, system=True)
     git(top, "init", "-q")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(top)
