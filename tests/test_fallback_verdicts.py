@@ -227,3 +227,16 @@ def test_a_patch_allowed_to_rename_is_a_note_of_the_fallback(tmp_path):
     assert [note.split(": ", 1)[1] for note in done.warnings] == [
         ("patches options allowNameChange and allowKindChange are not applied by the built-in engine "
          "(the object keeps its name and kind)")]
+
+
+@NEEDS_KUBECTL
+def test_a_json6902_patch_writes_through_json_as_kustomize_does(tmp_path):
+    """kustomize applies JSON6902 operations to the object as JSON, their values read as YAML 1.1:
+    `on` is true, 1.0 is 1, and an annotation written as 42 is read back as text."""
+    operations = ("    - {op: add, path: /spec/whole, value: 1.0}\n    - {op: add, path: /spec/switch, value: on}\n"
+                  "    - {op: add, path: /metadata/annotations/count, value: 42}\n"
+                  "    - {op: add, path: /metadata/annotations/flag, value: true}\n")
+    files = {"top/thing.yaml": thing("x"),
+             "top/kustomization.yaml": f"resources: [thing.yaml]\npatches:\n- target: {{kind: Thing}}\n  patch: |-\n"
+                                       f"{operations}"}
+    assert alike(tmp_path, files)[0] == "built"

@@ -365,7 +365,7 @@ def _operated(body: dict[str, Any], operations: list[Any], kustomization: Kustom
                 raise ValueError(f"{op!r} is not applied by the built-in engine")
             parent = value_at(body, _path_of(body, tokens[:-1]))
             key: Any = tokens[-1] if isinstance(parent, dict) else len(parent) if tokens[-1] == "-" else int(tokens[-1])
-            value = copy.deepcopy(operation.get("value"))
+            value = kyaml.json_value(copy.deepcopy(operation.get("value")))  # kustomize applies them to JSON
             if op == "add" and isinstance(parent, list) and key <= len(parent):
                 parent.insert(key, value)
             elif op == "add":
@@ -381,6 +381,7 @@ def _operated(body: dict[str, Any], operations: list[Any], kustomization: Kustom
                 f"{kustomization.file}: JSON6902 operation {index} ({op} {operation['path']}) "
                 f"does not apply to {object_name(body)}: {error}"
             ) from None
+    kyaml.annotations_as_text(body)
     return body
 
 

@@ -70,6 +70,27 @@ def text_documents(text: str, where: str) -> list[Any]:
     return found
 
 
+def json_value(value: Any) -> Any:
+    """A value written to JSON and read back as kustomize's JSON6902 patches do (floats as through_json)."""
+    if isinstance(value, float) and not math.isinf(value) and not math.isnan(value):
+        return through_json(value)
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    return value
+
+
+def annotations_as_text(body: Any) -> None:
+    """kustomize reads annotations back as text once a JSON6902 patch has written them: 42 is "42"."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(annotations, dict):
+        for key, value in annotations.items():
+            if isinstance(value, int):  # a boolean too: "true"
+                annotations[key] = str(value).lower()
+
+
 def _annotations_are_text(data: Any) -> bool:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
@@ -165,7 +186,7 @@ def plain_value(text: str) -> Any:
         raise ValueError(f"{text!r} is a number JSON cannot hold: kustomize cannot print it")
     first = text[0]
     if first == ".":
-        return _through_json(float(text)) if _DOT_FLOAT.fullmatch(text) else text
+        return through_json(float(text)) if _DOT_FLOAT.fullmatch(text) else text
     if first not in "0123456789+-":
         return text
     stamp = _timestamp(text)
@@ -177,7 +198,7 @@ def plain_value(text: str) -> Any:
         return number
     if _YAML_FLOAT.fullmatch(plain):
         # past a float's range go-yaml keeps the text, printed plain: the linter reads it as infinity
-        return float(plain) if math.isinf(float(plain)) else _through_json(float(plain))
+        return float(plain) if math.isinf(float(plain)) else through_json(float(plain))
     return text
 
 
@@ -197,7 +218,7 @@ def _go_integer(plain: str) -> int | None:
     return None
 
 
-def _through_json(number: float) -> float | int:
+def through_json(number: float) -> float | int:
     """A float as read back from Go's JSON: a whole one under 1e21 is written as its shortest digits
     padded with zeros (2^63 as 9223372036854776000), an integer again when it fits 64 bits."""
     if not number.is_integer() or abs(number) >= 1e21:
