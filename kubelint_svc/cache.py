@@ -200,6 +200,23 @@ class KeptDocuments:
         # every file parsed this run, by its stamp (which names the real file, inode and device, and
         # its version): a base three overlays include is parsed once, not once a build
         self._parsed: dict[tuple[int, ...], bytes] = {}
+        self._texts: dict[tuple[int, ...], str | None] = {}  # and every text read as text, the same way
+
+    def text_of(self, path: Path, read: Callable[[Path], str | None]) -> str | None:
+        """read(path), or what this run read of the file while it is unchanged (its stamp): the
+        built-in engine reads a base's text again to see whether kustomize reads it otherwise, once
+        a run however many overlays include it. What read raises passes, and nothing is kept."""
+        try:
+            now = stamp_of(os.stat(path))
+        except (OSError, ValueError):
+            return read(path)
+        with self._lock:
+            if now in self._texts:
+                return self._texts[now]
+        text = read(path)
+        with self._lock:
+            self._texts[now] = text
+        return text
 
     def data_of(self, path: Path, read: Callable[[Path], list[Any]], keep: bool = True) -> list[Any]:
         """read(path)'s documents' data, or a copy of what this run or (keep: kept in the cache)

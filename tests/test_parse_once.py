@@ -1,6 +1,7 @@
 """Issue 20, cold runs: a file is parsed once a run, however many builds read it. A base that
-three overlays include is opened by the reading layer and once for every build together (an
-audit hook sees every open), not once more per overlay."""
+three overlays include is opened by the reading layer and once for every build together (its
+data, and its text for kustomize's reading; an audit hook sees every open), not once more per
+overlay."""
 
 from __future__ import annotations
 
@@ -47,4 +48,6 @@ def test_a_base_is_read_once_however_many_overlays_include_it(tmp_path, monkeypa
     one = opens_of_base(tmp_path / "one", ("dev",), monkeypatch)
     three = opens_of_base(tmp_path / "three", ("dev", "staging", "prod"), monkeypatch)
     assert three == one
-    assert one[0] <= 2  # read for its own lint, and once for the builds
+    # read for its own lint, once for the builds' data, and once for its text, which the built-in
+    # engine looks at to read it as kustomize does (YAML 1.2: units/kustomize/kyaml.py)
+    assert one[0] <= 3

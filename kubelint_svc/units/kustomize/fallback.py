@@ -5,6 +5,7 @@ neither kubectl nor kustomize is installed.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -215,15 +216,20 @@ def _as_kustomize_reads(tree: Tree, kustomization: Kustomization, patches: list[
             if isinstance(patch.body, dict):
                 patch = replace(patch, body=body)  # noqa: PLW2901
         elif isinstance(patch.body, dict):
-            found = kyaml.documents(patch.origin.file, tree.documents_of(patch.origin.file))
+            found = _as_kustomize_builds(tree, patch.origin.file)
             patch = replace(patch, body=found[patch.origin.document])  # noqa: PLW2901
         read.append(patch)
     return read
 
 
+def _as_kustomize_builds(tree: Tree, path: Path) -> list[Any]:
+    """A file's documents as kustomize reads them (kyaml), its text read once a run."""
+    return kyaml.documents(path, tree.documents_of(path), functools.partial(tree.text_of, read=kyaml.text_of))
+
+
 def _objects_in(tree: Tree, path: Path, kustomization: Kustomization) -> list[_Object]:
     found = []
-    for index, data in enumerate(kyaml.documents(path, tree.documents_of(path))):
+    for index, data in enumerate(_as_kustomize_builds(tree, path)):
         if data is None:
             continue
         if not (isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(object_name(data), str)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,21 +42,27 @@ _STAMP = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def documents(path: Path, as_read: list[Any]) -> list[Any]:
-    """The documents of a resource or strategic-merge patch file as kustomize builds them, given the
-    linter's reading of it (as_read); BuildError for what kustomize cannot build (a key it reads
-    as a number or a date, an infinite number)."""
+def text_of(path: Path) -> str | None:
+    """A file's text as the linter decodes it; BuildError when it cannot be read."""
     try:
         text, _ = decode(read_bounded(path))
     except UnreadableFile as error:
         raise BuildError(f"{path}: {error}") from None
+    return text
+
+
+def documents(path: Path, as_read: list[Any], read: Callable[[Path], str | None] = text_of) -> list[Any]:
+    """The documents of a resource or strategic-merge patch file as kustomize builds them, given the
+    linter's reading of it (as_read); BuildError for what kustomize cannot build (a key it reads
+    as a number or a date, an infinite number). read: its text (scan.Tree.text_of: once a run)."""
+    text = read(path)
     if text is not None and _MAY_DIFFER.search(text) is None and all(map(_annotations_are_text, as_read)):
         return as_read
     found = text_documents(text or "", str(path))
     if len(found) != len([data for data in as_read if data is not None]):
         raise BuildError(f"{path}: changed while it was read")
-    read = iter(found)
-    return [None if data is None else next(read) for data in as_read]
+    built = iter(found)
+    return [None if data is None else next(built) for data in as_read]
 
 
 def text_documents(text: str, where: str) -> list[Any]:

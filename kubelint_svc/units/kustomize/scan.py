@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -149,6 +149,11 @@ class Tree:
                 self.refused.append(str(error))
                 raise BuildError(str(error)) from None
         return self.documents[path]
+
+    def text_of(self, path: Path, read: Callable[[Path], str | None]) -> str | None:
+        """read(path) (a file documents_of read already: checked then), once a run however many
+        builds ask (KeptDocuments.text_of)."""
+        return self.kept.text_of(path, read) if self.kept is not None else read(path)
 
     def kustomization_in(self, directory: Path) -> Kustomization:
         if directory not in self.kustomizations:
