@@ -88,6 +88,7 @@ def test_the_replay_is_the_run(repo, tmp_path):
     assert replayed.report == made.report
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 @pytest.mark.parametrize("change", ["edit", "same-size-edit", "new-file", "new-configuration", "time-set-back",
                                     "removed", "renamed-folder"])
 def test_any_change_in_the_tree_is_linted_anew(repo, tmp_path, change):
@@ -119,6 +120,7 @@ def test_any_change_in_the_tree_is_linted_anew(repo, tmp_path, change):
     assert findings(again) == findings(fresh)
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 def test_the_git_index_is_part_of_the_tree(repo, tmp_path):
     """`--git-context` reads what git tracks: untracking a file (the tree unchanged) changes it."""
     named = options(tmp_path, "shop/base/objects.yaml", git_context=True)
@@ -131,6 +133,7 @@ def test_the_git_index_is_part_of_the_tree(repo, tmp_path):
     assert again.report.context_files == first.report.context_files - 1
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 def test_another_command_or_environment_is_another_run(repo, tmp_path, monkeypatch):
     lint(options(tmp_path), replay=True)
     assert lint(options(tmp_path, fail_on="info"), replay=True).run is not None
@@ -138,6 +141,7 @@ def test_another_command_or_environment_is_another_run(repo, tmp_path, monkeypat
     assert lint(options(tmp_path), replay=True).run is not None
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 def test_a_run_cut_short_is_not_kept(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("KUBELINT_SVC_BUILD_SECONDS", "1")  # no time for any build: each is skipped
     first = lint(options(tmp_path), replay=True)
@@ -145,6 +149,7 @@ def test_a_run_cut_short_is_not_kept(repo, tmp_path, monkeypatch):
     assert lint(options(tmp_path), replay=True).run is not None
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 def test_a_path_outside_the_repository_is_never_replayed(repo, tmp_path):
     outside = tmp_path / "elsewhere.yaml"
     outside.write_text(BASE_OBJECTS)
@@ -153,6 +158,7 @@ def test_a_path_outside_the_repository_is_never_replayed(repo, tmp_path):
     assert lint(options(tmp_path, ".", str(outside)), replay=True).run is not None
 
 
+@pytest.mark.slow  # waits 2 s for the tree to settle (cache.SETTLED_NS)
 def test_a_replay_needs_the_asking(repo, tmp_path):
     """expose and graph work from the objects: only a front end that asks is answered by a replay."""
     lint(options(tmp_path), replay=True)

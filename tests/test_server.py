@@ -466,6 +466,7 @@ def test_hostile_files_never_stop_the_server(tmp_path):
     session(root, tmp_path, scenario)
 
 
+@pytest.mark.slow  # every hostile-input case through a server process: about 7 s
 def test_the_hostile_input_cases_through_the_server(tmp_path):
     """tests/test_hostile_input.py's objects with odd values in every field, then its token soup
     typed into the buffer change after change: every version judged, none an internal error."""
