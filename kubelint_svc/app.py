@@ -311,7 +311,7 @@ def _linted(options: Options, config: Config, planned: RunSetup, cache: Cache | 
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=cache or open_cache(options, config),
+                                    cache=cache if cache is not None else open_cache(options, config),
                                     file_rules=planned.tree.file_rules(), buffers=dict(options.buffers), kept=kept)
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
