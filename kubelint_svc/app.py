@@ -8,7 +8,7 @@ import dataclasses
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +43,8 @@ from kubelint_svc.model import Resource
 from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
 from kubelint_svc.reading import tool_fingerprint
-from kubelint_svc.replay import Replay, inside, plain_report, report_from
-from kubelint_svc.runner import UNREADABLE_RULES, lint_with_objects
+from kubelint_svc.replay import Replay, inside, plain_report, report_from, unchanged
+from kubelint_svc.runner import UNREADABLE_RULES, KeptUnits, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -259,11 +259,34 @@ def run_configuration(options: Options) -> Config:
     return load_configuration(options.config_file, start)
 
 
-def lint(options: Options, replay: bool = False) -> Outcome:
+@dataclass
+class Reuse:
+    """What the next run of an editor's buffers (the server's) takes from the last one while
+    nothing on disk changed: its files (`git ls-files` too), settings, builds and renders; the
+    buffers are read again, the index and every rule run again. Valid as the whole-run replay
+    is: the same options but the buffers, environment, tools and configuration, and every stamp
+    of the work tree and git's index as the last planned run found it."""
+
+    key: tuple[str, str] = ("", "")
+    stamps: list[list[Any]] | None = None
+    planned: RunSetup | None = None
+    units: KeptUnits = field(default_factory=KeptUnits)
+
+    def planned_for(self, key: tuple[str, str]) -> RunSetup | None:
+        if self.planned is None or key != self.key or not unchanged(self.stamps):
+            self.key, self.stamps, self.planned, self.units = key, None, None, KeptUnits()
+            return None
+        return self.planned
+
+
+def lint(options: Options, replay: bool = False, reuse: Reuse | None = None) -> Outcome:
     """Lint what the options name; UsageError for a bad path, flag, configuration or rule pack.
     replay: a run kept whole in the cache may answer (replay.py), without the objects read
-    (Outcome.run is None then): for a front end that only reports."""
+    (Outcome.run is None then): for a front end that only reports. reuse: the planning of the
+    last run given it, taken while nothing on disk changed (Reuse), and this run's kept in it."""
     config = run_configuration(options)
+    if reuse is not None:
+        return _lint_reusing(options, config, reuse)
     # an editor's unsaved texts are not the work tree the replay's stamps vouch for
     replayer = _replayer(options, config) if replay and not options.buffers else None
     kept = replayer.kept() if replayer is not None else None
@@ -273,21 +296,45 @@ def lint(options: Options, replay: bool = False) -> Outcome:
         except (KeyError, TypeError, ValueError):
             pass  # another layout of this code: linted anew
     planned = plan_run(options, config)
+    outcome = _linted(options, config, planned, replayer.cache if replayer is not None else None)
+    # nested configurations: not kept
+    if replayer is not None and outcome.report.complete and not planned.tree.others():
+        replayer.keep({"report": plain_report(outcome.report), "warnings": list(outcome.warnings),
+                       "read": list(outcome.read)}, outcome.read)
+    return outcome
+
+
+def _linted(options: Options, config: Config, planned: RunSetup, cache: Cache | None,
+            kept: KeptUnits | None = None) -> Outcome:
     try:
         registry = planned.tree.run_registry()
     except ConfigTreeError as error:
         raise UsageError(str(error)) from None
     report, run = lint_with_objects(planned.inputs, planned.settings, registry, context=planned.context,
-                                    cache=replayer.cache if replayer is not None else open_cache(options, config),
-                                    file_rules=planned.tree.file_rules(), buffers=dict(options.buffers))
+                                    cache=cache if cache is not None else open_cache(options, config),
+                                    file_rules=planned.tree.file_rules(), buffers=dict(options.buffers), kept=kept)
     warnings = list(planned.warnings)
     if report.objects == 0 and not report.findings:
         warnings.append(f"no Kubernetes objects found in {report.files} file{'' if report.files == 1 else 's'}")
     read = [str(s.path) for s in [*planned.inputs, *planned.context] if s.path is not None and s.refused is None]
-    outcome = Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
-    if replayer is not None and report.complete and not planned.tree.others():  # nested configurations: not kept
-        replayer.keep({"report": plain_report(report), "warnings": list(outcome.warnings), "read": list(outcome.read)},
-                      outcome.read)
+    return Outcome(report, registry, planned.settings, tuple(warnings), run, (*read, *files_read(run)))
+
+
+def _lint_reusing(options: Options, config: Config, reuse: Reuse) -> Outcome:
+    """lint() of an editor's buffers, planned as the last run was while nothing on disk changed;
+    else planned anew, and kept when the stamps of the work tree vouch for it (replay.py)."""
+    watcher = _replayer(dataclasses.replace(options, buffers=()), config)
+    if watcher is None:  # no cache or no git work tree: nothing stamps the disk
+        return _linted(options, config, plan_run(options, config), None)
+    key = (watcher.key, repr(config))
+    planned = reuse.planned_for(key)
+    if planned is not None:
+        return _linted(options, config, planned, watcher.cache, reuse.units)
+    planned = plan_run(options, config)
+    outcome = _linted(options, config, planned, watcher.cache, reuse.units)
+    if outcome.report.complete and not planned.tree.others():  # as the replay: what a run would give again
+        reuse.stamps = watcher.stamps(outcome.read)
+        reuse.planned = planned if reuse.stamps is not None else None
     return outcome
 
 

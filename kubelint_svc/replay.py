@@ -42,28 +42,40 @@ class Replay:
     def kept(self) -> dict[str, Any] | None:
         """The outcome kept while every entry is as stamped, or None."""
         stored = self.cache.get(self.key)
-        if not isinstance(stored, dict) or not isinstance(stored.get("entries"), list):
+        if not isinstance(stored, dict) or not unchanged(stored.get("entries")):
             return None
-        for entry in stored["entries"]:
-            try:
-                if not (isinstance(entry, list) and len(entry) == 2 and stamp(os.lstat(entry[0])) == entry[1]):
-                    return None
-            except (OSError, ValueError, TypeError):
-                return None
         outcome = stored.get("outcome")
         return outcome if isinstance(outcome, dict) else None
 
     def keep(self, outcome: dict[str, Any], read: Iterable[str]) -> None:
-        """Keep outcome with the stamps of the work tree, unless an entry changed within SETTLED_NS
-        before the run started or during it (its bytes need not be those read), or there are
-        too many. read: the files the run read, looked at first (an edited one ends it at once)."""
+        """Keep outcome with the stamps of the work tree (see stamps)."""
+        entries = self.stamps(read)
+        if entries is not None:
+            self.cache.put(self.key, {"entries": entries, "outcome": outcome})
+
+    def stamps(self, read: Iterable[str]) -> list[list[Any]] | None:
+        """The stamps of the work tree as the run found it, or None when an entry changed within
+        SETTLED_NS before the run started or during it (its bytes need not be those read), or
+        there are too many. read: the files the run read, looked at first (an edited one ends it
+        at once)."""
         settled_before = self.started - SETTLED_NS
         if any(changed >= settled_before for changed in map(_changed_at, read)):
-            return
+            return None
         entries = _entries(self.top, self.cache.folder, settled_before)
-        if entries is not None:
-            self.cache.put(self.key, {"entries": [[path, recorded] for path, recorded in entries],
-                                      "outcome": outcome})
+        return None if entries is None else [[path, recorded] for path, recorded in entries]
+
+
+def unchanged(entries: object) -> bool:
+    """Whether every entry of stamps (Replay.stamps) is as stamped: one lstat each."""
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        try:
+            if not (isinstance(entry, list) and len(entry) == 2 and stamp(os.lstat(entry[0])) == entry[1]):
+                return False
+        except (OSError, ValueError, TypeError):
+            return False
+    return True
 
 
 def _changed_at(path: str) -> int:

@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from kubelint_svc.cache import Cache, key_of
@@ -35,7 +35,18 @@ from kubelint_svc.units.plan import HelmOptions, Plan, RealPaths, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 
-__all__ = ["Report", "Settings", "lint_files", "lint_with_objects"]
+__all__ = ["KeptUnits", "Report", "Settings", "lint_files", "lint_with_objects"]
+
+
+@dataclass
+class KeptUnits:
+    """A run's plan of builds and renders and the real paths it found, for the next run of the same
+    files while nothing on disk changed (the editor server's, app.Reuse): builds and renders read
+    the saved files, never an editor's buffers, so a buffer's edit leaves them as they were."""
+
+    files: tuple[Path, ...] = ()
+    units: Plan | None = None
+    real_paths: RealPaths = field(default_factory=RealPaths)
 
 
 def read_stdin() -> bytes:
@@ -70,16 +81,18 @@ def lint_with_objects(
     cache: Cache | None = None,
     file_rules: FileRules | None = None,
     buffers: Mapping[Path, bytes] | None = None,
+    kept: KeptUnits | None = None,
 ) -> tuple[Report, RunContext]:
     """lint_files(), and the run's objects and index, for the views that draw or derive from them
-    (expose, graph). buffers: an editor's unsaved texts by real path, read instead of those files."""
+    (expose, graph). buffers: an editor's unsaved texts by real path, read instead of those files.
+    kept: the plan to use when it is of these files, else the one made here is kept in it."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer
     # collections keep the speed without letting cyclic garbage pile up.
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
-        return _lint(inputs, settings, registry, stdin, context, cache, file_rules, buffers)
+        return _lint(inputs, settings, registry, stdin, context, cache, file_rules, buffers, kept)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -93,6 +106,7 @@ def _lint(
     cache: Cache | None,
     file_rules: FileRules | None,
     buffers: Mapping[Path, bytes] | None = None,
+    kept: KeptUnits | None = None,
 ) -> tuple[Report, RunContext]:
     report = Report()
     gathered: list[Finding] = []  # every finding of the run, settled once at its end
@@ -101,7 +115,7 @@ def _lint(
     # labels and namespaces merged (every file with `--kustomize off`; else those no build judges)
     # with no cache too: its documents are the run's parse of each file, shared by every build
     stored = StoredOutputs(cache, tool_fingerprint() if cache is not None else "")
-    real_paths = RealPaths()
+    real_paths = kept.real_paths if kept is not None else RealPaths()
     reading = Reading.for_run(registry, run, stdin, cache, stored.documents, buffers, real_paths.of)
     run.cache, run.fingerprint = cache, reading.fingerprint
     linted: dict[Path, InputFile] = {}
@@ -119,10 +133,7 @@ def _lint(
             read.add(real)
             known[normal(source.path)] = source
             context_files.append(source)
-    units = plan(list(known), settings.kustomize, settings.helm_values,
-                 load_restrictor=settings.kustomize_load_restrictor,
-                 stored=stored, real_paths=real_paths,
-                 helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
+    units = _plan_of(list(known), settings, stored, real_paths, kept)
     display = _Displays(known)
     run.target_roots = frozenset(str(real_paths.of(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []
@@ -201,6 +212,19 @@ def _lint(
     report.source_lines = _source_lines(report.findings, texts)
     stored.documents.save()
     return report, run
+
+
+def _plan_of(files: list[Path], settings: Settings, stored: StoredOutputs, real_paths: RealPaths,
+             kept: KeptUnits | None) -> Plan:
+    if kept is not None and kept.units is not None and kept.files == tuple(files):
+        return kept.units
+    units = plan(files, settings.kustomize, settings.helm_values,
+                 load_restrictor=settings.kustomize_load_restrictor,
+                 stored=stored, real_paths=real_paths,
+                 helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
+    if kept is not None:
+        kept.files, kept.units = tuple(files), units
+    return units
 
 
 MAX_SOURCE_LINE = 400  # characters of a source line kept past the last column a finding points at

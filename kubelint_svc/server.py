@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from kubelint_svc import __version__
-from kubelint_svc.app import Options, Outcome, UsageError, lint
+from kubelint_svc.app import Options, Outcome, Reuse, UsageError, lint
 from kubelint_svc.findings import Finding
 from kubelint_svc.inputs import MANIFEST_SUFFIXES, git_toplevel
 from kubelint_svc.navigation import Place, Pointed, pointed_at
@@ -72,9 +72,11 @@ def repository_of(file: Path, folders: Sequence[Path]) -> Path:
     return max(holding, key=lambda real: len(real.parts)) if holding else folder
 
 
-def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: int | None) -> Judged:
+def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: int | None,
+          reuse: Reuse | None = None) -> Judged:
     """The run for one open file, with the open files' texts (by path) read instead of the disk:
-    only those inside its repository, as every file the run reads."""
+    only those inside its repository, as every file the run reads. reuse: this file's last run's
+    planning, taken while nothing on disk changed since (app.Reuse)."""
     top = repository_of(file, folders)
     judged = Judged(top, version)
     why = refusal(file, top)
@@ -93,7 +95,7 @@ def judge(file: Path, texts: dict[Path, str], folders: Sequence[Path], version: 
     os.chdir(top)  # findings name files relative to it, as a run from the repository's top does
     try:
         judged.outcome = lint(Options(paths=(str(file),), git_context=True, context=tuple(others),
-                                      buffers=tuple(buffers)))
+                                      buffers=tuple(buffers)), reuse=reuse)
     except UsageError as error:  # a configuration or rule pack the user can fix: said on the file
         judged.diagnostics = [_message_at_top(str(error), "configuration")]
     except Exception as error:  # our bug: said on the file, and the server goes on
@@ -133,6 +135,7 @@ class KubelintServer(LanguageServer):
         self.judged: dict[str, Judged] = {}  # uri -> its last run
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="kubelint-svc-run")
         self._waiting: dict[str, asyncio.Task[None]] = {}  # uri -> a run not yet started
+        self.reused: dict[str, Reuse] = {}  # uri -> its last run's planning (touched by the worker only)
 
     def folders(self) -> list[Path]:
         found = [path_of(folder.uri) for folder in self.workspace.folders.values()]
@@ -161,7 +164,7 @@ class KubelintServer(LanguageServer):
         texts = {path: each.source for each in self.workspace.text_documents.values()
                  if (path := path_of(each.uri)) is not None}
         judged = await asyncio.get_running_loop().run_in_executor(
-            self._worker, judge, file, texts, self.folders(), document.version)
+            self._worker, judge, file, texts, self.folders(), document.version, self.reused.setdefault(uri, Reuse()))
         if uri not in self.workspace.text_documents:
             return  # closed meanwhile
         if judged.outcome is not None:
@@ -358,6 +361,7 @@ def build() -> KubelintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: KubelintServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.judged.pop(params.text_document.uri, None)
+        ls.reused.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(params.text_document.uri, []))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
