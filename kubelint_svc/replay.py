@@ -26,6 +26,14 @@ def stamp(info: os.stat_result) -> list[int]:
     return [stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
 
 
+def recorded(path: str, info: os.stat_result) -> list[Any]:
+    """An entry's stamp, and a link's real path: a link may land through links outside the work tree
+    (`a.yaml -> /elsewhere/hop/a.yaml`, hop a link), which change where it lands (inside or not,
+    which file) while no entry of the work tree changes."""
+    found: list[Any] = stamp(info)
+    return [*found, os.path.realpath(path)] if stat.S_ISLNK(info.st_mode) else found
+
+
 class Replay:
     """A run's kept outcome under a key naming everything outside the work tree it depends on (the
     tool, the command's options, the environment, the tools on PATH, the working directory); the
@@ -71,7 +79,7 @@ def unchanged(entries: object) -> bool:
         return False
     for entry in entries:
         try:
-            if not (isinstance(entry, list) and len(entry) == 2 and stamp(os.lstat(entry[0])) == entry[1]):
+            if not (isinstance(entry, list) and len(entry) == 2 and recorded(entry[0], os.lstat(entry[0])) == entry[1]):
                 return False
         except (OSError, ValueError, TypeError):
             return False
@@ -90,18 +98,18 @@ def _changed_at(path: str) -> int:
     return max(info.st_mtime_ns, info.st_ctime_ns)
 
 
-def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[int]]] | None:
+def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[Any]]] | None:
     """The stamp of every folder, file and link under top, links not followed; of a `.git`
     directory only its index (what `git ls-files` reads); the cache folder left out. None when
     one changed at or after settled_before, a repository has no index yet, or there are more
     than MAX_ENTRIES."""
-    found: list[tuple[str, list[int]]] = []
+    found: list[tuple[str, list[Any]]] = []
     skipped = os.path.realpath(cache_folder)
     pending = [str(top)]
     info = os.lstat(top)
     if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
         return None
-    found.append((str(top), stamp(info)))
+    found.append((str(top), recorded(str(top), info)))
     while pending:
         folder = pending.pop()
         try:
@@ -127,7 +135,7 @@ def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[s
                 return None
             if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
                 return None
-            found.append((child_path, stamp(info)))
+            found.append((child_path, recorded(child_path, info)))
         if len(found) > MAX_ENTRIES:
             return None
     return found
