@@ -19,12 +19,14 @@ from kubelint_svc.units.kustomize.scan import BuildError
 
 # Plain text YAML 1.1 (the linter's reading) and kustomize may read apart, cheaply found in a file:
 # a 1.1 boolean word, a number with a leading zero or a base prefix, a float, a date, a key that
-# YAML 1.2 reads as no text. A file without any is read as the linter read it.
+# YAML 1.2 reads as no text, a key that is a list or a mapping (`? [a]`, `[a]: b`: the linter writes
+# it as text, kustomize fails). A file without any is read as the linter read it.
 _BOUNDARY = r"(?:^|[\s\[{,])"
 _MAY_DIFFER = re.compile(
     _BOUNDARY + r"(?:(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:[,}\]#]|:(?:\s|$)|$)"
     r"|[-+]?0[0-9xXbBoO_]|[-+]?[0-9][0-9_]*[.eE]|[-+]?\.[0-9a-zA-Z]|[0-9]{4}-[0-9]"
-    r"|(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|[-+]?[0-9][^\s:]*)[ \t]*:(?:\s|$))",
+    r"|(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|[-+]?[0-9][^\s:]*)[ \t]*:(?:\s|$)|\?(?:\s|$))"
+    r"|[\]}][ \t]*:(?:\s|$)",
     re.MULTILINE,
 )
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
