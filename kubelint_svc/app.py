@@ -28,6 +28,7 @@ from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder,
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
 from kubelint_svc.fixes import FileEdit, Skipped
+from kubelint_svc.identity import tool_fingerprint, tools_identity
 from kubelint_svc.inputs import (
     STDIN,
     ExcludeGlob,
@@ -42,7 +43,6 @@ from kubelint_svc.inputs import (
 from kubelint_svc.model import Resource
 from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
-from kubelint_svc.reading import tool_fingerprint
 from kubelint_svc.replay import Replay, inside, plain_report, report_from, unchanged
 from kubelint_svc.runner import UNREADABLE_RULES, KeptUnits, lint_with_objects
 from kubelint_svc.schemas import bundled_versions, normalise_version
@@ -57,7 +57,6 @@ from kubelint_svc.settings import (
 )
 from kubelint_svc.suggestions import did_you_mean
 from kubelint_svc.units.plan import helm_engine_description
-from kubelint_svc.units.stored import tools_identity
 
 if TYPE_CHECKING:  # imported where used: a lint run needs neither
     from kubelint_svc.expose import ExposeRequest
@@ -492,8 +491,6 @@ def cache_generation() -> str:
     """The folder of this version of the tool inside the cache folder: the version, and the
     digest of its code and bundled schemas (an edited checkout is a version of its own)."""
     from kubelint_svc import __version__
-    from kubelint_svc.reading import tool_fingerprint
-
     return f"{__version__}-{tool_fingerprint()[:12]}"
 
 

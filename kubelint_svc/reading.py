@@ -14,11 +14,10 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import kubelint_svc
 from kubelint_svc import pool
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.checks.api import RunContext
@@ -27,6 +26,7 @@ from kubelint_svc.engine import Registry
 from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Edit, Finding, Fix, Note, ObjectRef
 from kubelint_svc.header_only import FULL, HEADER, HEADER_KEYS, SKIP, Wants
+from kubelint_svc.identity import tool_fingerprint
 from kubelint_svc.index import INDEX_KINDS
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
@@ -461,25 +461,3 @@ def _loaded_from(stored: dict[str, Any], text: Callable[[], str] | None) -> Load
     )
 
 
-@cache
-def tool_fingerprint() -> str:
-    """The version, and the size and time of every module of the package and of every bundled
-    Kubernetes schema (the rules' files are in the registry's fingerprint): a new version, or an
-    edited checkout, never reads entries an older one wrote."""
-    from kubelint_svc import schemas
-
-    package = Path(kubelint_svc.__file__).parent
-    parts = [kubelint_svc.__version__]
-    for folder, _, names in sorted(os.walk(package)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
-    try:
-        bundled = schemas.data_dir("schemas")
-    except FileNotFoundError:
-        bundled = None
-    for path in sorted(bundled.iterdir()) if bundled is not None else []:
-        info = os.stat(path)
-        parts.append(f"schemas/{path.name} {info.st_size} {info.st_mtime_ns}")
-    return key_of(*parts)

@@ -15,12 +15,13 @@ from kubelint_svc.checks.api import RunContext
 from kubelint_svc.engine import Registry
 from kubelint_svc.file_reads import MAX_FILE_BYTES, Problem, UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import Finding, Report
+from kubelint_svc.identity import tool_fingerprint
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
-from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all, tool_fingerprint
+from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all
 from kubelint_svc.settings import Settings
 from kubelint_svc.settling import FileRules, settled
 from kubelint_svc.suppressions import (

@@ -65,7 +65,7 @@ def require_shared(path: Path) -> Path:
 def kubectl() -> str | None:
     """kubectl as the linter finds it: on PATH, else beside this Python, where the kustomize
     extra's wheel puts it (a venv's bin need not be on PATH: .ci/run does not activate it)."""
-    from kubelint_svc.units.kustomize.engines import find_tool
+    from kubelint_svc.identity import find_tool
 
     return find_tool("kubectl")
 

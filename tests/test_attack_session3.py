@@ -127,17 +127,17 @@ def test_another_helm_python_sdk_is_another_run(tmp_path, monkeypatch):
     upgraded SDK replayed what the old one rendered."""
     import sys
 
-    from kubelint_svc.units import stored
+    from kubelint_svc import identity
 
-    monkeypatch.setattr(stored, "find_tool", lambda name: None)  # no binary on PATH
+    monkeypatch.setattr(identity, "find_tool", lambda name: None)  # no binary on PATH
     package = tmp_path / "site" / "helm_python"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("VERSION = '1'\n")
     monkeypatch.setattr(sys, "path", [str(tmp_path / "site"), *sys.path])
     monkeypatch.delitem(sys.modules, "helm_python", raising=False)
-    before = stored.tools_identity("helm")
+    before = identity.tools_identity("helm")
     (package / "__init__.py").write_text("VERSION = '2.0'\n")  # pip install -U: the package written anew
-    assert stored.tools_identity("helm") != before
+    assert identity.tools_identity("helm") != before
 
 
 # ---- --fix ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from conftest import KUBECTL, has_fork, require
 
 import kubelint_svc
-from kubelint_svc import cache, pool, reading
+from kubelint_svc import cache, identity, pool, reading
 from kubelint_svc.app import Options, lint
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.engine import Registry
@@ -133,12 +133,12 @@ def test_a_changed_setting_reads_every_file_again(tree, tmp_path):
 def test_a_new_tool_version_reads_every_file_again(tree, tmp_path, monkeypatch):
     run([tree], tmp_path / "cache")
     monkeypatch.setattr(kubelint_svc, "__version__", "999.0.0")
-    reading.tool_fingerprint.cache_clear()
+    identity.tool_fingerprint.cache_clear()
     try:
         _, store = run([tree], tmp_path / "cache")
     finally:
         monkeypatch.undo()
-        reading.tool_fingerprint.cache_clear()
+        identity.tool_fingerprint.cache_clear()
     assert store is not None
     assert (store.hits, store.misses) == (0, 2)
 
@@ -150,16 +150,16 @@ def test_an_edited_bundled_schema_reads_every_file_again(tree, tmp_path, monkeyp
     shutil.copytree(schemas.data_dir("schemas"), copy)
     real_data_dir = schemas.data_dir
     monkeypatch.setattr(schemas, "data_dir", lambda name: copy if name == "schemas" else real_data_dir(name))
-    reading.tool_fingerprint.cache_clear()
+    identity.tool_fingerprint.cache_clear()
     try:
         run([tree], tmp_path / "cache")
         newest = copy / f"v{bundled_versions()[-1]}.json"
         newest.write_text(newest.read_text().replace('"', '"', 1) + " ")  # as an edited checkout would
-        reading.tool_fingerprint.cache_clear()
+        identity.tool_fingerprint.cache_clear()
         _, store = run([tree], tmp_path / "cache")
     finally:
         monkeypatch.undo()
-        reading.tool_fingerprint.cache_clear()
+        identity.tool_fingerprint.cache_clear()
     assert store is not None
     assert store.hits == 0
 
@@ -475,7 +475,7 @@ def test_a_build_during_which_a_file_changed_is_not_kept(tree, tmp_path, monkeyp
 def test_the_tool_identity_names_a_kubectl_beside_this_python(tmp_path, monkeypatch):
     """The build runs a kubectl installed beside this Python (not on PATH); its identity said
     `kubectl: none`, so replacing that kubectl left builds of the old one kept."""
-    from kubelint_svc.units.stored import tools_identity
+    from kubelint_svc.identity import tools_identity
 
     bin_dir = tmp_path / "venv" / "bin"
     bin_dir.mkdir(parents=True)

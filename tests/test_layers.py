@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
               "suggestions"}),
     ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"file_reads", "composing", "header_only", "loader", "cache", "cache_folders"}),
-    ("model", {"model", "defaults", "schemas", "placeholders"}),
+    ("model", {"model", "defaults", "schemas", "placeholders", "identity"}),
     ("units", {"units"}),
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),

@@ -58,7 +58,7 @@ def test_ci_sets_ci_and_installs_every_extra_the_tests_use():
 @needs("the kustomize extra's kubectl beside this Python", (Path(sys.executable).parent / "kubectl").is_file())
 def test_the_kustomize_extras_kubectl_is_found_in_a_venv_not_on_path(monkeypatch, tmp_path):
     """.ci/run runs .venv/bin/python without activating the venv: kubectl is found beside it."""
-    from kubelint_svc.units.kustomize.engines import find_tool
+    from kubelint_svc.identity import find_tool
 
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_tool("kubectl") == str(Path(sys.executable).parent / "kubectl")

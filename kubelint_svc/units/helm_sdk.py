@@ -22,15 +22,6 @@ def sdk_present() -> bool:
         return False
 
 
-def sdk_origin() -> str | None:
-    """The file helm-python-sdk is imported from (rewritten by each install of it), or None."""
-    try:
-        spec = importlib.util.find_spec("helm_python")
-    except (ImportError, ValueError):
-        return None
-    return spec.origin if spec is not None else None
-
-
 def request(chart: str, values: list[str], release: str, namespace: str, kube_version: str,
             api_versions: list[str]) -> str:
     """What the child reads from the file its one argument names: everything it needs, none of it

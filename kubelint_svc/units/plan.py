@@ -24,6 +24,7 @@ from typing import Any
 
 from kubelint_svc import inputs
 from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
+from kubelint_svc.identity import find_tool
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.nested import mapping_items
@@ -31,7 +32,7 @@ from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, reso
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
-from kubelint_svc.units.kustomize.engines import Build, build, find_tool
+from kubelint_svc.units.kustomize.engines import Build, build
 from kubelint_svc.units.kustomize.scan import (
     KUSTOMIZATION_NAMES,
     PathFacts,

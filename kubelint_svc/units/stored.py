@@ -12,8 +12,8 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.file_reads import UnreadableFile, read_bounded
-from kubelint_svc.units.helm_sdk import sdk_origin
-from kubelint_svc.units.kustomize.engines import Build, find_tool
+from kubelint_svc.identity import tools_identity
+from kubelint_svc.units.kustomize.engines import Build
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin
 from kubelint_svc.units.kustomize.tracing import BuiltObject
 from kubelint_svc.units.process import memory_from_environment
@@ -129,27 +129,6 @@ class StoredOutputs:
             output = {**output, "content": content}
         self.cache.put(key, {"files": recorded, "output": output})
         return content
-
-
-def tools_identity(*names: str) -> str:
-    """Which binaries of these names a build would run: their paths, sizes and times (found as
-    the build finds them: on PATH, or beside this Python); for helm without a binary, the
-    helm-python-sdk installed (an upgrade may render otherwise)."""
-    parts = []
-    for name in names:
-        found = find_tool(name)
-        if found is None and name == "helm":
-            found = sdk_origin()
-        if found is None:
-            parts.append(f"{name}: none")
-            continue
-        try:
-            info = os.stat(found)
-        except OSError:
-            parts.append(f"{name}: {found}")
-            continue
-        parts.append(f"{name}: {found} {info.st_size} {info.st_mtime_ns}")
-    return "; ".join(parts)
 
 
 def _kustomization_names(folder: Path) -> list[str]:

@@ -9,9 +9,7 @@ import functools
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.file_reads import MAX_FILE_BYTES
+from kubelint_svc.identity import find_tool
 from kubelint_svc.units.kustomize.fallback import built_objects
 from kubelint_svc.units.kustomize.scan import MAX_VISITS, BuildError, PathFacts, Scan, Tree, scan_directory
 from kubelint_svc.units.kustomize.tracing import BuiltObject, documents_in, traced
@@ -98,16 +97,6 @@ def _run_fallback(scan: Scan, root: Path, result: Build) -> None:
         result.objects += built_objects(scan, root, result.warnings)
     except BuildError as error:
         result.error, result.fallback_failed, result.answered = str(error), True, True
-
-
-def find_tool(name: str) -> str | None:
-    """A tool on PATH, or installed beside this Python (the `kustomize` extra's kubectl wheel
-    puts it there, and a venv's bin need not be on PATH)."""
-    found = shutil.which(name)
-    if found is None:
-        beside = Path(sys.executable).parent / name
-        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
-    return found
 
 
 def _command_for(engine: str) -> tuple[list[str] | None, str]:

@@ -1,0 +1,78 @@
+"""What a kept result depends on outside the work tree, found without reading a manifest: this
+tool (its version, code and bundled schemas) and the kubectl, kustomize and helm a build or render
+would run. Light on imports: the front door (front_door.py) asks before anything else is loaded."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import kubelint_svc
+from kubelint_svc import schemas
+from kubelint_svc.cache import key_of
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    """The version, and the size and time of every module of the package and of every bundled
+    Kubernetes schema (the rules' files are in the registry's fingerprint): a new version, or an
+    edited checkout, never reads entries an older one wrote."""
+    package = Path(kubelint_svc.__file__).parent
+    parts = [kubelint_svc.__version__]
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
+    try:
+        bundled: Path | None = schemas.data_dir("schemas")
+    except FileNotFoundError:
+        bundled = None
+    for path in sorted(bundled.iterdir()) if bundled is not None else []:
+        info = os.stat(path)
+        parts.append(f"schemas/{path.name} {info.st_size} {info.st_mtime_ns}")
+    return key_of(*parts)
+
+
+def find_tool(name: str) -> str | None:
+    """A tool on PATH, or installed beside this Python (the `kustomize` extra's kubectl wheel
+    puts it there, and a venv's bin need not be on PATH)."""
+    found = shutil.which(name)
+    if found is None:
+        beside = Path(sys.executable).parent / name
+        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+    return found
+
+
+def sdk_origin() -> str | None:
+    """The file helm-python-sdk is imported from (rewritten by each install of it), or None."""
+    try:
+        spec = importlib.util.find_spec("helm_python")
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
+
+
+def tools_identity(*names: str) -> str:
+    """Which binaries of these names a build would run: their paths, sizes and times (found as
+    the build finds them: on PATH, or beside this Python); for helm without a binary, the
+    helm-python-sdk installed (an upgrade may render otherwise)."""
+    parts = []
+    for name in names:
+        found = find_tool(name)
+        if found is None and name == "helm":
+            found = sdk_origin()
+        if found is None:
+            parts.append(f"{name}: none")
+            continue
+        try:
+            info = os.stat(found)
+        except OSError:
+            parts.append(f"{name}: {found}")
+            continue
+        parts.append(f"{name}: {found} {info.st_size} {info.st_mtime_ns}")
+    return "; ".join(parts)
