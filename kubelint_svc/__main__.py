@@ -1,3 +1,3 @@
-from kubelint_svc.cli import main
+from kubelint_svc.front_door import main
 
 main()

@@ -28,7 +28,7 @@ from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder,
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
 from kubelint_svc.fixes import FileEdit, Skipped
-from kubelint_svc.identity import tool_fingerprint, tools_identity
+from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
 from kubelint_svc.inputs import (
     STDIN,
     ExcludeGlob,
@@ -100,6 +100,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
     run: RunContext | None = None  # the objects read and their index: what expose and graph work from
     read: tuple[str, ...] = ()  # the files named or walked: no output may replace one
+    # kept whole (replay.py): the cache folder and the stamps of the work tree that vouch for it
+    stamped: tuple[Path, list[list[Any]]] | None = None
 
     @property
     def failed(self) -> bool:
@@ -289,9 +291,9 @@ def lint(options: Options, replay: bool = False, reuse: Reuse | None = None) -> 
     # an editor's unsaved texts are not the work tree the replay's stamps vouch for
     replayer = _replayer(options, config) if replay and not options.buffers else None
     kept = replayer.kept() if replayer is not None else None
-    if kept is not None:
+    if replayer is not None and kept is not None:
         try:
-            return _replayed(options, config, kept)
+            return dataclasses.replace(_replayed(options, config, kept), stamped=replayer.vouched())
         except (KeyError, TypeError, ValueError):
             pass  # another layout of this code: linted anew
     planned = plan_run(options, config)
@@ -300,6 +302,7 @@ def lint(options: Options, replay: bool = False, reuse: Reuse | None = None) -> 
     if replayer is not None and outcome.report.complete and not planned.tree.others():
         replayer.keep({"report": plain_report(outcome.report), "warnings": list(outcome.warnings),
                        "read": list(outcome.read)}, outcome.read)
+        return dataclasses.replace(outcome, stamped=replayer.vouched())
     return outcome
 
 
@@ -485,13 +488,6 @@ def cache_folder(options: Options, config: Config) -> Path:
     chosen = options.cache_dir or os.environ.get("KUBELINT_SVC_CACHE_DIR")
     root = config.path.parent if config.path is not None else Path.cwd()
     return Path(chosen) if chosen else root / CACHE_FOLDER
-
-
-def cache_generation() -> str:
-    """The folder of this version of the tool inside the cache folder: the version, and the
-    digest of its code and bundled schemas (an edited checkout is a version of its own)."""
-    from kubelint_svc import __version__
-    return f"{__version__}-{tool_fingerprint()[:12]}"
 
 
 def clean(options: Options) -> tuple[list[str], list[str]]:

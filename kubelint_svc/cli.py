@@ -372,9 +372,14 @@ def lint_command(
         outcome = fixed or run(options, replay=True)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    _warn(outcome.warnings)
-    _write_report(outcome, output_format, output, colour, quiet, show_statistics)
-    raise typer.Exit(EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN)
+    warned = _warn(outcome.warnings)
+    shown = _write_report(outcome, output_format, output, colour, quiet, show_statistics)
+    code = EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN
+    if fixed is None and output is None:  # wrote nothing but these: the next run may be answered at once
+        from kubelint_svc.front_door import keep
+
+        keep(outcome.stamped, shown, warned, code)
+    raise typer.Exit(code)
 
 
 _STATISTICS_FORMATS = (OutputFormat.text, OutputFormat.concise, OutputFormat.json)
@@ -403,12 +408,15 @@ def _fix(options: Options, unsafe: bool, diff: bool, fix_only: bool) -> Outcome 
     return outcome
 
 
-def _warn(warnings: Sequence[str]) -> None:
-    """What the user may not expect, one line each on stderr."""
+def _warn(warnings: Sequence[str]) -> str:
+    """What the user may not expect, one line each on stderr; returns what was written."""
     from kubelint_svc.reporters.escaping import visible
 
-    for warning in warnings:
-        typer.echo(f"kubelint-svc: warning: {visible(warning)}", err=True)
+    lines = [f"kubelint-svc: warning: {visible(warning)}\n" for warning in warnings]
+    for line in lines:
+        sys.stderr.write(line)
+    sys.stderr.flush()
+    return "".join(lines)
 
 
 def _show_plan(options: Options, settings: bool) -> None:
@@ -453,7 +461,9 @@ def _render(outcome: Outcome, output_format: OutputFormat, show_statistics: bool
 def _write_report(
     outcome: Outcome, output_format: OutputFormat, output: str | None, colour: ColourChoice, quiet: bool,
     show_statistics: bool,
-) -> None:
+) -> str:
+    """The report in its format on stdout, or in the file --output names (the terminal then gets
+    text); returns what stdout got."""
     from kubelint_svc.reporters import text
 
     report = outcome.report
@@ -464,13 +474,15 @@ def _write_report(
             else _render(outcome, output_format, show_statistics)
         _write_text(content, output, "--output", outcome.read)
     if output is None and not textual:
-        sys.stdout.write(_render(outcome, output_format, show_statistics))
-        return
-    sys.stdout.write(text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise))
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        from kubelint_svc.reporters import github
+        shown = _render(outcome, output_format, show_statistics)
+    else:
+        shown = text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            from kubelint_svc.reporters import github
 
-        sys.stdout.write(github.render(report))
+            shown += github.render(report)
+    sys.stdout.write(shown)
+    return shown
 
 
 class ManifestFormat(str, Enum):

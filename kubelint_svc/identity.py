@@ -38,6 +38,12 @@ def tool_fingerprint() -> str:
     return key_of(*parts)
 
 
+def cache_generation() -> str:
+    """The folder of this version of the tool inside the cache folder: the version, and the
+    digest of its code and bundled schemas (an edited checkout is a version of its own)."""
+    return f"{kubelint_svc.__version__}-{tool_fingerprint()[:12]}"
+
+
 def find_tool(name: str) -> str | None:
     """A tool on PATH, or installed beside this Python (the `kustomize` extra's kubectl wheel
     puts it there, and a venv's bin need not be on PATH)."""

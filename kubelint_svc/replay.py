@@ -18,7 +18,7 @@ from kubelint_svc.paths import GIT_DIRECTORY, is_inside
 MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
 _FORMAT = "run replay 1"
 # what changes between two runs of one command in one shell, and nothing in a run
-_VOLATILE_ENVIRONMENT = frozenset({"_", "OLDPWD", "SHLVL"})
+VOLATILE_ENVIRONMENT = frozenset({"_", "OLDPWD", "SHLVL"})
 
 
 def stamp(info: os.stat_result) -> list[int]:
@@ -44,8 +44,9 @@ class Replay:
         self.top = top
         self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts,
                           *sorted(f"{name}={value}" for name, value in os.environ.items()
-                                  if name not in _VOLATILE_ENVIRONMENT))
+                                  if name not in VOLATILE_ENVIRONMENT))
         self.started = time.time_ns()
+        self._entries: list[list[Any]] | None = None  # the stamps that vouch for what kept gave or keep kept
 
     def kept(self) -> dict[str, Any] | None:
         """The outcome kept while every entry is as stamped, or None."""
@@ -53,13 +54,22 @@ class Replay:
         if not isinstance(stored, dict) or not unchanged(stored.get("entries")):
             return None
         outcome = stored.get("outcome")
-        return outcome if isinstance(outcome, dict) else None
+        if not isinstance(outcome, dict):
+            return None
+        self._entries = stored["entries"]
+        return outcome
 
     def keep(self, outcome: dict[str, Any], read: Iterable[str]) -> None:
         """Keep outcome with the stamps of the work tree (see stamps)."""
         entries = self.stamps(read)
         if entries is not None:
             self.cache.put(self.key, {"entries": entries, "outcome": outcome})
+            self._entries = entries
+
+    def vouched(self) -> tuple[Path, list[list[Any]]] | None:
+        """The cache folder and the stamps of the work tree behind the outcome kept() gave or
+        keep() kept, or None: for a front door that keeps the run's output (front_door.py)."""
+        return None if self._entries is None else (self.cache.folder, self._entries)
 
     def stamps(self, read: Iterable[str]) -> list[list[Any]] | None:
         """The stamps of the work tree as the run found it, or None when an entry changed within

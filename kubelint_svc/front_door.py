@@ -1,0 +1,142 @@
+"""The front door of the `kubelint-svc` command: a `lint` run whose whole output was kept is
+answered before the command line is even parsed (neither typer nor the rules nor the schemas are
+imported), while nothing it depends on has changed:
+
+- the same arguments, working directory and environment (PATH, KUBELINT_SVC_*, NO_COLOR, ...),
+  and whether standard output and error are terminals (colour);
+- the same tool (identity.tool_fingerprint), Python and installed packages (each site-packages
+  folder's stamp: an install or upgrade adds and removes entries in it), and the same kubectl,
+  kustomize and helm a build would run;
+- every entry of the git work tree as stamped when the run was kept whole (replay.py: every folder,
+  file and link, the git index; one lstat each).
+
+A run is kept here only when replay.py kept it (a git work tree, a cache, nothing outside the tree
+named, every build complete, settled stamps) and it wrote nothing but its report on standard output
+and its warnings on standard error: no --output, --fix, --diff or --show-*. The entry is signed as
+every cache entry is (cache.py): a pull request cannot forge one. Anything else, and the command
+runs as usual (cli.main), and is kept again when it may be.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+_FORMAT = "front door 1"
+_COMMAND = "lint"
+
+
+class _Door:
+    """Where a run of these arguments keeps its output, and under which key."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder  # the cache of this version of the tool
+        self.key = key
+
+
+_ARMED: list[_Door] = []  # the door of this process's run, for keep()
+
+
+def main() -> None:
+    """The console script: the kept output when it still holds, else cli.main()."""
+    try:
+        door = _door_for(sys.argv[1:])
+        kept = _kept(door) if door is not None else None
+    except Exception:  # a shortcut only (a working directory deleted, a folder unreadable): run as usual
+        door = kept = None
+    if door is not None:
+        if kept is not None:
+            stdout, stderr, code = kept
+            for stream, text in ((sys.stderr, stderr), (sys.stdout, stdout)):
+                if hasattr(stream, "reconfigure"):
+                    stream.reconfigure(errors="backslashreplace")  # as cli.main does
+                stream.write(text)
+                stream.flush()
+            raise SystemExit(code)
+        _ARMED[:] = [door]
+    from kubelint_svc.cli import main as cli_main
+
+    cli_main()
+
+
+def keep(stamped: tuple[Path, list[list[Any]]] | None, stdout: str, stderr: str, code: int) -> None:
+    """Keep what a lint run wrote, when its outcome was kept whole (stamped: the cache folder and
+    the stamps replay.py took) in the cache the front door looks in."""
+    if not _ARMED or stamped is None:
+        return
+    door = _ARMED[0]
+    folder, entries = stamped
+    if os.path.realpath(folder) != os.path.realpath(door.folder):
+        return  # the configuration chose another cache: the door would not find it there
+    from kubelint_svc.cache import Cache
+
+    cache = Cache.open(door.folder)
+    if cache is not None:
+        cache.put(door.key, {"entries": entries, "stdout": stdout, "stderr": stderr, "code": code})
+
+
+def _door_for(argv: list[str]) -> _Door | None:
+    """The door of a lint run, or None for any other command."""
+    if not argv or argv[0] != _COMMAND:
+        return None
+    from kubelint_svc.cache import CACHE_FOLDER, key_of
+    from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
+    from kubelint_svc.replay import VOLATILE_ENVIRONMENT
+
+    chosen = _option_value(argv, "--cache-dir") or os.environ.get("KUBELINT_SVC_CACHE_DIR")
+    folder = Path(chosen) if chosen else Path.cwd() / CACHE_FOLDER
+    key = key_of(
+        _FORMAT, os.getcwd(), "\0".join(argv), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm"),
+        sys.executable, sys.version, *_site_stamps(), f"terminals {os.isatty(1)} {os.isatty(2)}",
+        *sorted(f"{name}={value}" for name, value in os.environ.items() if name not in VOLATILE_ENVIRONMENT),
+    )
+    return _Door(folder / cache_generation(), key)
+
+
+def _kept(door: _Door) -> tuple[str, str, int] | None:
+    """What the run wrote (stdout, stderr, exit code) while every stamp holds, or None. Nothing
+    is made on disk when nothing was kept."""
+    if not door.folder.is_dir():
+        return None
+    from kubelint_svc.cache import Cache
+    from kubelint_svc.replay import unchanged
+
+    cache = Cache.open(door.folder)
+    stored = cache.get(door.key) if cache is not None else None
+    if not isinstance(stored, dict) or not unchanged(stored.get("entries")):
+        return None
+    stdout, stderr, code = stored.get("stdout"), stored.get("stderr"), stored.get("code")
+    if not (isinstance(stdout, str) and isinstance(stderr, str) and isinstance(code, int)):
+        return None
+    return stdout, stderr, code
+
+
+def _option_value(argv: list[str], name: str) -> str | None:
+    """The last value given to option name (`--name VALUE` or `--name=VALUE`), as click takes it;
+    a value that is another option's is still taken: the door then looks in the wrong place, and
+    the run keeps nothing there (keep compares the cache the run used)."""
+    found = None
+    for index, argument in enumerate(argv):
+        if argument == "--":
+            break
+        if argument == name and index + 1 < len(argv):
+            found = argv[index + 1]
+        elif argument.startswith(name + "="):
+            found = argument[len(name) + 1:]
+    return found
+
+
+def _site_stamps() -> list[str]:
+    """Each folder packages are installed in, stamped: installing, upgrading or removing one
+    (jsonschema-rs, ruamel.yaml, helm-python-sdk) adds and removes its entries there."""
+    stamps = []
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                info = os.stat(entry)
+            except OSError:
+                continue
+            stamps.append(f"{entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
+    return stamps
