@@ -1,6 +1,7 @@
 """Benchmark: lint time against the floor of a bare C-backed ruamel.yaml safe load of the same bytes.
 
-    python benchmarks/bench.py [--repeat 3] [--corpus ../shared/corpus/real-world]
+    python benchmarks/bench.py [--repeat 3] [--corpus ../shared/corpus/real-world] [--only SECTION]
+        [--kubeconform-schemas DIR]
 
 Each measurement runs in a fresh child process (so peak memory is that step's own); the
 median of --repeat runs is reported. Two inputs: the real-world corpus and a generated tree
@@ -266,11 +267,11 @@ def report_cached(name: str, target: Path, repeat: int) -> None:
     for label, row in (("cold (--no-cache)", cold), ("warm (cache filled, nothing changed)", warm)):
         print(f"- kubelint-svc lint, {label}: {row['seconds']:.3f} s median, peak {row['peak_mib']:.0f} MiB, "
               f"ratio to floor {row['seconds'] / floor['seconds']:.2f}")
-    reference = kubeconform_seconds(target, repeat)
-    print("- kubeconform (bundled schemas, offline): " + (
-        f"{reference:.3f} s median (whole process), ratio to floor {reference / floor['seconds']:.2f}; "
-        f"cold {cold['seconds'] / reference:.2f}x kubeconform, warm {warm['seconds'] / reference:.2f}x"
-        if reference else "not installed here, not measured"))
+    for schemas, reference in kubeconform_references(target, repeat):
+        print(f"- kubeconform ({schemas}): " + (
+            f"{reference:.3f} s median (whole process), ratio to floor {reference / floor['seconds']:.2f}; "
+            f"cold {cold['seconds'] / reference:.2f}x kubeconform, warm {warm['seconds'] / reference:.2f}x"
+            if reference else "not installed here, not measured"))
     validate = ["kubernetes-validate", "--strict", *map(str, sorted(target.rglob("*.yaml")))]
     if shutil.which(validate[0]) is None:
         print("- kubernetes-validate: not installed here, not measured")
@@ -281,21 +282,31 @@ def report_cached(name: str, target: Path, repeat: int) -> None:
     print()
 
 
-def kubeconform_seconds(target: Path, repeat: int) -> float | None:
+KUBECONFORM_SCHEMAS: list[Path] = []  # --kubeconform-schemas: a kubernetes-json-schema -local-strict folder
+
+
+def kubeconform_references(target: Path, repeat: int) -> list[tuple[str, float | None]]:
     """kubeconform's median whole-process time on the raw files of a tree, where it is on PATH,
-    reading the bundled schemas of the newest version (kubeconform_schemas.py) so that it checks
-    the same kinds against the same strict schemas, offline. None where it is not installed."""
+    offline (kubeconform_schemas.py): with the bundled schemas of the newest version (the same
+    kinds against the same strict schemas, descriptions dropped), and, given
+    --kubeconform-schemas, with its own standalone schemas as its default location serves them
+    (descriptions kept: slower to compile). None where kubeconform is not installed."""
     import shutil
 
     import kubeconform_schemas
 
     if shutil.which("kubeconform") is None:
-        return None
+        return [("offline", None)]
+    found = []
     with tempfile.TemporaryDirectory() as folder:
-        location = kubeconform_schemas.write(Path(folder))
-        command = ["kubeconform", "-strict", "-summary", "-ignore-missing-schemas", "-schema-location", location,
-                   str(target)]
-        return whole_process(command, repeat)[0]
+        locations = [("the bundled schemas", kubeconform_schemas.write(Path(folder) / "bundled"))]
+        locations += [(f"its own schemas, from {source.name}",
+                       kubeconform_schemas.write_own(Path(folder) / "own", source)) for source in KUBECONFORM_SCHEMAS]
+        for schemas, location in locations:
+            command = ["kubeconform", "-strict", "-summary", "-ignore-missing-schemas", "-schema-location", location,
+                       str(target)]
+            found.append((schemas, whole_process(command, repeat)[0]))
+    return found
 
 
 def whole_process(command: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, float]:
@@ -382,17 +393,19 @@ def report_kustomize_heavy(tree: Path, repeat: int) -> None:
         rows[f"pre-commit `lint --git-context {changed}`, after editing it"] = (
             statistics.median(seconds for seconds, _ in edited), statistics.median(peak for _, peak in edited))
         del os.environ["KUBELINT_SVC_CACHE_DIR"]
-    reference = kubeconform_seconds(tree, repeat)
+    references = kubeconform_references(tree, repeat)
     roots = sum(1 for _ in tree.glob("*/overlays/*"))
     print(f"## kustomize-heavy: {roots} roots over {sum(1 for _ in tree.glob('*/base'))} bases, "
           f"{sum(1 for _ in tree.rglob('*.yaml'))} files, {os.cpu_count()} cores")
     print(f"- floor (C-backed ruamel.yaml safe load of the raw files): {floor['seconds']:.3f} s median")
-    print("- kubeconform on the raw files: " + (f"{reference:.3f} s median" if reference else
-                                                 "not installed here, not measured: ratios are to the floor"))
+    for schemas, reference in references:
+        print(f"- kubeconform on the raw files ({schemas}): " + (
+            f"{reference:.3f} s median" if reference else "not installed here, not measured"))
     for label, (seconds, peak) in rows.items():
-        against = reference or floor["seconds"]
+        ratios = [f"{seconds / reference:.2f}x kubeconform ({schemas})" for schemas, reference in references
+                  if reference]
         print(f"- {label}: {seconds:.3f} s median, peak {peak:.0f} MiB, "
-              f"ratio {seconds / against:.2f} to {'kubeconform' if reference else 'the floor'}")
+              + ", ".join(ratios or [f"{seconds / floor['seconds']:.2f}x the floor"]))
     print()
 
 
@@ -509,6 +522,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "real-world")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
+    parser.add_argument("--kubeconform-schemas", type=Path, metavar="DIR",
+                        help="a kubernetes-json-schema -local-strict folder (the PyPI package kubernetes-validate "
+                             "carries them): kubeconform is measured with its own schemas too")
     parser.add_argument("--only", choices=("corpus", "crd", "generated", "units", "kustomize-heavy", "server"),
                         help="run one section")
     args = parser.parse_args()
@@ -516,6 +532,7 @@ def main() -> int:
         sys.path.insert(0, str(REPO))
         child(*args.child)
         return 0
+    KUBECONFORM_SCHEMAS[:] = [args.kubeconform_schemas] if args.kubeconform_schemas else []
     print(f"python {sys.version.split()[0]}, repeat {args.repeat}, medians\n")
     if args.corpus.is_dir() and args.only in (None, "corpus"):
         report(f"real-world corpus ({args.corpus.name})", args.corpus, args.repeat)
