@@ -1,5 +1,6 @@
-"""The pool: many large files read in worker processes forked from this one, when there are
-enough of them to pay for the workers; nothing here knows what reading a file means."""
+"""The pool: work done in worker processes forked from this one (many large files read, many
+in-process kustomize builds), when there is enough of it to pay for the workers; nothing here
+knows what the work means."""
 
 from __future__ import annotations
 
@@ -21,16 +22,24 @@ _WORK: list[Callable[[Any], Any]] = []  # what forked workers inherit
 def pool_size(sizes: list[int]) -> int:
     """How many processes read files of these sizes: one unless they are many and large enough
     to pay for the pool, the machine has cores to spare and processes can be forked (Linux)."""
-    if len(sizes) < POOL_MIN_FILES or sum(sizes) < POOL_MIN_BYTES:
+    if len(sizes) < POOL_MIN_FILES or sum(sizes) < POOL_MIN_BYTES or not can_fork():
         return 1
+    return max(1, min(cores(), len(sizes) // POOL_MIN_FILES))
+
+
+def can_fork() -> bool:
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    wanted = jobs_from_environment()  # asked for: as many, if there are files enough
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def cores() -> int:
+    """How many workers may run at once: as many as asked for (KUBELINT_SVC_JOBS), else the
+    cores this process may run on."""
+    wanted = jobs_from_environment()
     if wanted is None:
         wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(wanted, len(sizes) // POOL_MIN_FILES))
+    return wanted
 
 
 def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[Item], Result]) -> list[Result | None]:

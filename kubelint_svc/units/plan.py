@@ -17,12 +17,13 @@ import tarfile
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc import inputs
+from kubelint_svc import inputs, pool
 from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
@@ -195,27 +196,42 @@ def _plan_kustomize(
             parsed[path] = _documents_of(path, stored)
         return parsed[path]
 
+    def in_process(root: Path) -> Build | None:
+        """root built by the fallback, when that build stands: with the fallback configured,
+        else when it is proven alike (None: kubectl builds it)."""
+        done = build(root, "fallback", confine=fences[root], load_restrictor=restrictor, kept=stored.documents,
+                     facts=facts)
+        if engine == "fallback":
+            return done
+        return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents) is None else None
+
+    # in-process builds are bound to one core in threads: many are made in forked workers first
+    started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
+    ahead = _built_in_workers(missing, in_process) if engine == "fallback" or proving else {}
+
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
         slow roots costs minutes, not hours."""
+        fence = fences[root]
+        made_ahead = ahead.get(root)
+        if made_ahead is not None:
+            return stored.build(root, kept_as, fence, lambda: made_ahead, started)
         left = deadline - time.monotonic()
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
-        fence = fences[root]
 
         def make() -> Build:
-            if proving:
-                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents,
-                             facts=facts)
-                if unproven(done, documents) is None:
-                    return replace(done, engine=PROVEN_ENGINE)
+            if proving and root not in ahead:  # a root a worker proved nothing of is not tried again
+                done = in_process(root)
+                if done is not None:
+                    return done
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
                          kept=stored.documents, facts=facts)
 
         return stored.build(root, kept_as, fence, make)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
-        made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
+    with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
+        made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
     for done in result.builds:
         kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
@@ -273,6 +289,25 @@ def _plan_kustomize(
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+BUILDS_PER_WORKER = 50  # fewer in-process builds than this a core: forking workers costs more than it saves
+
+
+def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None]) -> dict[Path, Build | None]:
+    """make(root) for each root, made by forked workers when there are enough roots to pay for
+    them and cores to run them (else none here: the caller builds each itself). A worker gets
+    roots that lie side by side (sorted), so the overlays of a base are built where it was parsed.
+    What a worker could not give back (it died) is missing: the caller builds it."""
+    workers = min(pool.cores(), len(roots) // BUILDS_PER_WORKER)
+    if workers < 2 or not pool.can_fork():
+        return {}
+    ordered = sorted(roots)
+    size = -(-len(ordered) // (workers * 4))  # a few slices a worker, so that none waits long at the end
+    slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    done = pool.in_pool(workers, slices, [len(each) for each in slices], lambda each: [make(root) for root in each])
+    return {root: made for each, builds in zip(slices, done, strict=True) if builds is not None
+            for root, made in zip(each, builds, strict=True)}
 
 
 def shown_error(error: str) -> str:
