@@ -37,8 +37,8 @@ def made_ahead(monkeypatch) -> list[int]:
     counts: list[int] = []
     real = plan._built_in_workers
 
-    def counted(roots, make):
-        found = real(roots, make)
+    def counted(*args):
+        found = real(*args)
         counts.append(sum(done is not None for done in found.values()))
         return found
 
@@ -63,9 +63,11 @@ def tree(tmp_path, monkeypatch) -> Path:
 @pytest.mark.slow  # 3 s of CPU: four runs of 102 roots
 def test_many_fallback_builds_are_made_in_workers_and_judged_alike(tree, monkeypatch):
     counts = made_ahead(monkeypatch)
+    parsed = parses_in_reading(monkeypatch)
     options = Options(paths=(".",), kustomize="fallback", no_cache=True)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "2")
     forked = lint(options)
+    assert parsed == []  # what the workers parsed, they gave back
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")  # one process: every build made here
     here = lint(options)
     assert counts == [3 * APPS, 0]
@@ -134,3 +136,74 @@ def test_a_build_made_ahead_is_not_kept_when_a_file_it_read_changed_since(tmp_pa
     assert stored.kept(root, "fallback", top) is None
     stored.build(root, "fallback", top, lambda: build(root, "fallback", confine=top))  # read anew: kept
     assert stored.kept(root, "fallback", top) is not None
+
+
+def suppressed_tree(top: Path) -> None:
+    """Two apps whose Services target a port no container has; one base says so is meant (a
+    suppression comment on the line), the other does not."""
+    write_tree(top, {"shop": ("dev", "prod"), "blog": ("dev",)})
+    for app in ("shop", "blog"):
+        base = top / app / "base" / "objects.yaml"
+        comment = "  # kubelint-svc: ignore[service-target-port-not-exposed]" if app == "shop" else ""
+        base.write_text(BASE_OBJECTS.replace("targetPort: 8080", "targetPort: 9999" + comment))
+
+
+def parses_in_reading(monkeypatch) -> list[str]:
+    """The texts the reading layer parses (the builds parse through the loader's other entry)."""
+    from kubelint_svc import reading
+
+    parsed: list[str] = []
+    real = reading.parse_stream
+
+    def counted(text, *args, **kwargs):
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "parse_stream", counted)
+    return parsed
+
+
+@pytest.mark.parametrize("engine", ["fallback", "auto"])
+def test_a_file_a_build_parsed_is_not_parsed_again_and_judged_alike(tmp_path, monkeypatch, engine):
+    if engine == "auto":
+        require("kubectl", KUBECTL is not None)
+    top = tmp_path / "repo"
+    suppressed_tree(top)
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    parsed = parses_in_reading(monkeypatch)
+    options = Options(paths=(".",), kustomize=engine, no_cache=True)
+    once = lint(options)
+    assert parsed == []  # every file here is read by a build, which parsed it already
+    from kubelint_svc import reading
+
+    monkeypatch.setattr(reading, "_parsed_by_builds", lambda *args: None)  # parsed again, as before
+    twice = lint(options)
+    assert len(parsed) == 10
+    assert shown(once) == shown(twice)
+    rules = [finding.rule for finding in once.report.findings if finding.file.startswith("shop")]
+    assert "service-target-port-not-exposed" not in rules  # the comment in shop's base still counts
+    assert any(finding.rule == "service-target-port-not-exposed" for finding in once.report.findings)
+
+
+def test_a_file_changed_since_its_build_parsed_it_is_parsed_again(tmp_path, monkeypatch):
+    top = tmp_path / "repo"
+    suppressed_tree(top)
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    parsed = parses_in_reading(monkeypatch)
+    from kubelint_svc import reading
+
+    real = reading._read_job
+    base = top / "blog" / "base" / "objects.yaml"
+
+    def edited_first(job, *args):  # the base is saved again after the builds read it
+        if job.source.path == Path("blog/base/objects.yaml"):
+            base.write_text(base.read_text() + "---\nkind: [\n")
+        return real(job, *args)
+
+    monkeypatch.setattr(reading, "_read_job", edited_first)
+    outcome = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    assert len(parsed) == 1
+    assert [finding.file for finding in outcome.report.findings if finding.rule == "yaml-syntax"] \
+        == ["blog/base/objects.yaml"]

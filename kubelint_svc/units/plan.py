@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc import inputs, pool
+from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
@@ -207,7 +208,7 @@ def _plan_kustomize(
 
     # in-process builds are bound to one core in threads: many are made in forked workers first
     started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
-    ahead = _built_in_workers(missing, in_process) if engine == "fallback" or proving else {}
+    ahead = _built_in_workers(missing, in_process, stored.documents) if engine == "fallback" or proving else {}
 
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
@@ -294,20 +295,33 @@ def _plan_kustomize(
 BUILDS_PER_WORKER = 50  # fewer in-process builds than this a core: forking workers costs more than it saves
 
 
-def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None]) -> dict[Path, Build | None]:
+def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], kept: KeptDocuments
+                      ) -> dict[Path, Build | None]:
     """make(root) for each root, made by forked workers when there are enough roots to pay for
     them and cores to run them (else none here: the caller builds each itself). A worker gets
-    roots that lie side by side (sorted), so the overlays of a base are built where it was parsed.
-    What a worker could not give back (it died) is missing: the caller builds it."""
+    roots that lie side by side (sorted), so the overlays of a base are built where it was parsed,
+    and gives back the files it parsed (kept: the run reads them once). What a worker could not
+    give back (it died) is missing: the caller builds it."""
     workers = min(pool.cores(), len(roots) // BUILDS_PER_WORKER)
     if workers < 2 or not pool.can_fork():
         return {}
     ordered = sorted(roots)
     size = -(-len(ordered) // (workers * 4))  # a few slices a worker, so that none waits long at the end
     slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
-    done = pool.in_pool(workers, slices, [len(each) for each in slices], lambda each: [make(root) for root in each])
-    return {root: made for each, builds in zip(slices, done, strict=True) if builds is not None
-            for root, made in zip(each, builds, strict=True)}
+
+    def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
+        before = kept.parsed().keys()
+        builds = [make(root) for root in each]
+        return builds, {stamp: body for stamp, body in kept.parsed().items() if stamp not in before}
+
+    done = pool.in_pool(workers, slices, [len(each) for each in slices], build_slice)
+    found: dict[Path, Build | None] = {}
+    for each, given in zip(slices, done, strict=True):
+        if given is not None:
+            builds, parsed = given
+            kept.absorb(parsed)
+            found.update(zip(each, builds, strict=True))
+    return found
 
 
 def shown_error(error: str) -> str:
