@@ -42,7 +42,7 @@ from kubelint_svc.units.kustomize.scan import (
     referenced_paths,
 )
 from kubelint_svc.units.process import run_tool
-from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
+from kubelint_svc.units.proven import PROVEN_ENGINE, read_otherwise, unproven
 from kubelint_svc.units.stored import StoredOutputs
 
 BUILD_TIMEOUT = 60.0  # one root
@@ -197,6 +197,13 @@ def _plan_kustomize(
             parsed[path] = _documents_of(path, stored)
         return parsed[path]
 
+    texts: dict[Path, str | None] = {}  # and each file's text looked at once, likewise
+
+    def text_verdict(path: Path) -> str | None:
+        if path not in texts:
+            texts[path] = read_otherwise(path)
+        return texts[path]
+
     def in_process(root: Path) -> Build | None:
         """root built by the fallback, when that build stands: with the fallback configured,
         else when it is proven alike (None: kubectl builds it)."""
@@ -204,7 +211,7 @@ def _plan_kustomize(
                      facts=facts)
         if engine == "fallback":
             return done
-        return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents) is None else None
+        return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents, text_verdict) is None else None
 
     # in-process builds are bound to one core in threads: many are made in forked workers first
     started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
