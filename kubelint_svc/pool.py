@@ -42,12 +42,16 @@ def cores() -> int:
     return wanted
 
 
-def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[Item], Result]) -> list[Result | None]:
+def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[Item], Result],
+            here: bool = False) -> list[Result | None]:
     """work(item) for each item, in their order, done by forked workers (work is inherited, not
     pickled); the largest items are handed out first so that no worker is left with one big file
-    at the end. A worker that dies (killed, out of memory) breaks the pool instead of leaving it
-    waiting for ever: what was not given back is None, for the caller to do itself. An
-    interrupt, or our bug in a worker, stops every worker."""
+    at the end. here: this process is one of the workers (one fewer is forked): it takes its share
+    of the items, the smallest, before waiting (it keeps the interpreter's lock meanwhile, so the
+    items are few and large: the pool's own threads hand them out only now and then). A worker
+    that dies (killed, out of memory) breaks
+    the pool instead of leaving it waiting for ever: what was not given back is None, for the
+    caller to do itself. An interrupt, or our bug in a worker, stops every worker."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -56,9 +60,14 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
     order = sorted(range(len(items)), key=lambda index: -sizes[index])
     results: list[Result | None] = [None] * len(items)
     before = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+    pool = ProcessPoolExecutor(max(1, workers - here), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_start)
+    mine = order[len(order) - len(order) // workers:] if here else []
+    order = order[:len(order) - len(mine)]
     try:
         futures = [pool.submit(_work_in_worker, items[index]) for index in order]
+        for index in mine:
+            results[index] = work(items[index])
         for index, future in zip(order, futures, strict=True):
             results[index] = future.result()
     except BrokenProcessPool:

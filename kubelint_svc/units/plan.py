@@ -313,7 +313,7 @@ def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], k
     if workers < 2 or not pool.can_fork():
         return {}
     ordered = sorted(roots)
-    size = -(-len(ordered) // (workers * 4))  # a few slices a worker, so that none waits long at the end
+    size = -(-len(ordered) // workers)  # a slice a process, this one's included
     slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
 
     def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
@@ -321,7 +321,7 @@ def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], k
         builds = [make(root) for root in each]
         return builds, {stamp: body for stamp, body in kept.parsed().items() if stamp not in before}
 
-    done = pool.in_pool(workers, slices, [len(each) for each in slices], build_slice)
+    done = pool.in_pool(workers, slices, [len(each) for each in slices], build_slice, here=True)
     found: dict[Path, Build | None] = {}
     for each, given in zip(slices, done, strict=True):
         if given is not None:
