@@ -20,7 +20,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -251,6 +251,30 @@ class KeptDocuments:
                     self._entries()[str(path)] = [list(now), started, body]
                     self._changed = True
         return data
+
+    def parsed(self) -> dict[tuple[int, ...], bytes]:
+        """Every file parsed this run, by stamp, as data_of keeps it (only what read gave: a file
+        it refused is not among them): what a forked worker gives back to the run."""
+        with self._lock:
+            return dict(self._parsed)
+
+    def absorb(self, parsed: Mapping[tuple[int, ...], bytes]) -> None:
+        """Files parsed elsewhere this run (a forked worker's parsed())."""
+        with self._lock:
+            for stamp, body in parsed.items():
+                self._parsed.setdefault(stamp, body)
+
+    def parsed_at(self, stamp: tuple[int, ...]) -> list[Any] | None:
+        """The data of the file this run parsed at stamp (its version), or None."""
+        with self._lock:
+            body = self._parsed.get(stamp)
+        if body is None:
+            return None
+        try:
+            found = marshal.loads(body)
+        except (EOFError, ValueError, TypeError):
+            return None
+        return found if isinstance(found, list) else None
 
     def _entries(self) -> dict[str, list[Any]]:
         if self._kept is None:

@@ -37,6 +37,7 @@ class ConfigTree:
         self._loaded: dict[Path, Config] = {}
         self._registries: dict[Path | None, Registry] = {}
         self._excludes: dict[Path | None, list[ExcludeGlob]] = {}
+        self._folder_excludes: dict[str, list[ExcludeGlob]] = {}  # a folder -> its files' globs
         if run_config.path is not None:
             self._loaded[_key(run_config.path)] = run_config
 
@@ -90,11 +91,19 @@ class ConfigTree:
             self._excludes[key] = [ExcludeGlob(glob, base, origin) for glob in config.exclude]
         return self._excludes[key]
 
-    def why_excluded(self, path: Path, is_dir: bool) -> str | None:
-        """Is path excluded by the `exclude` of the configuration governing it?"""
-        absolute = Path(os.path.abspath(path))
-        for glob in self.excludes(self.governing(absolute.parent)):
-            if glob.matches(absolute, is_dir):
+    def why_excluded(self, path: str | Path, is_dir: bool) -> str | None:
+        """Is path excluded by the `exclude` of the configuration governing it? A walk asks this
+        of every file: the globs are found once a folder, and most folders have none."""
+        absolute = os.path.abspath(path)
+        folder = os.path.dirname(absolute)
+        globs = self._folder_excludes.get(folder)
+        if globs is None:
+            globs = self._folder_excludes[folder] = self.excludes(self.governing(Path(folder)))
+        if not globs:
+            return None
+        absolute_path = Path(absolute)
+        for glob in globs:
+            if glob.matches(absolute_path, is_dir):
                 return f"excluded by {glob.origin} ({glob.glob})"
         return None
 

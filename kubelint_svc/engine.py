@@ -98,6 +98,8 @@ class Registry:
         self._checks: dict[str, CheckFunction[Any]] = {}
         self._scopes: dict[str, SchemaValidator] = {}
         self._by_kind: dict[tuple[str, str], list[tuple[Rule, CheckFunction[Any]]]] = {}
+        self._runs: dict[tuple[str, str, bool | None], list[tuple[Rule, CheckFunction[Any], bool,
+                                                                    SchemaValidator | None]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
@@ -193,14 +195,11 @@ class Registry:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
         one_object = run.one_object_view
-        for rule, check in self._checks_for(resource.api_version, resource.kind):
-            looks_across = is_cross_object(check)
-            if cross is not None and looks_across != cross:
-                continue
+        for rule, check, looks_across, scope in self._to_run(resource.api_version, resource.kind, cross):
             if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
                 continue
             try:
-                if rule.id in self._scopes and not _in_scope(self._scopes[rule.id], resource):
+                if scope is not None and not _in_scope(scope, resource):
                     continue
                 hits = list(check(resource, run if looks_across else one_object, rule.params))
             except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
@@ -236,6 +235,22 @@ class Registry:
             "This is a bug in kubelint-svc: please report it with this manifest",
             resource.file, line, column, resource.ref(),
         )
+
+    def _to_run(self, api_version: str, kind: str, cross: bool | None
+                ) -> list[tuple[Rule, CheckFunction[Any], bool, SchemaValidator | None]]:
+        """The checks of _checks_for that look across objects (cross True), or not (False), or all
+        (None), each with whether it does and its rule's `where:` scope: worked out once a kind,
+        not once an object (a run of thousands of objects has few kinds)."""
+        key = (api_group(api_version), kind, cross)
+        found = self._runs.get(key)
+        if found is None:
+            found = self._runs[key] = [
+                (rule, check, looks_across, self._scopes.get(rule.id))
+                for rule, check in self._checks_for(api_version, kind)
+                for looks_across in (is_cross_object(check),)
+                if cross is None or looks_across == cross
+            ]
+        return found
 
     def _checks_for(self, api_version: str, kind: str) -> list[tuple[Rule, CheckFunction[Any]]]:
         """The checks of the rules that judge this kind of this group (see kinds.kind_selected)."""

@@ -258,6 +258,7 @@ class IgnoreFiles:
         self.top = top  # absolute; no ignore file above it is read
         self._folders: dict[Path, _FolderPatterns] = {}
         self._by_parts: dict[tuple[str, ...], _FolderPatterns] = {}
+        self._quiet_folders: dict[tuple[str, ...], bool] = {}
         self.unread: list[str] = []  # ignore files not read whole, said on stderr
 
     def _patterns_of(self, folder: Path) -> _FolderPatterns:
@@ -284,10 +285,17 @@ class IgnoreFiles:
         """The pattern that ignores path (absolute, below top), or None. Only path itself is
         judged: a walk never enters an ignored folder, and explicit files ask for each parent.
         The last pattern that matches wins (the deepest folder's last), so the search starts there."""
-        try:
-            parts = path.relative_to(self.top).parts
-        except ValueError:
+        return self.match_text(os.fspath(path), is_dir)
+
+    def match_text(self, path: str, is_dir: bool) -> IgnorePattern | None:
+        """match, for a path given as text (absolute, normalised): a walk asks it of every file."""
+        top = os.fspath(self.top)
+        below = top if top.endswith(os.sep) else top + os.sep
+        if not path.startswith(below):
             return None
+        parts = tuple(path[len(below):].split(os.sep))
+        if self._quiet(parts[:-1]):
+            return None  # no ignore file in its folder nor above it, up to top
         for depth in range(len(parts) - 1, -1, -1):  # the deepest folder first
             patterns = self._patterns_at(parts[:depth])
             if not patterns.patterns:
@@ -297,6 +305,23 @@ class IgnoreFiles:
             if found is not None:
                 return None if found.negated else found
         return None
+
+    def _quiet(self, parts: tuple[str, ...]) -> bool:
+        """Has neither the folder parts names below top nor any folder above it, up to top, a
+        pattern? Asked once a folder."""
+        quiet = self._quiet_folders.get(parts)
+        if quiet is None:
+            climbed = []
+            while parts not in self._quiet_folders:
+                climbed.append(parts)
+                if not parts:
+                    break
+                parts = parts[:-1]
+            quiet = self._quiet_folders.get(parts, True)
+            for each in reversed(climbed):
+                quiet = quiet and not self._patterns_at(each).patterns
+                self._quiet_folders[each] = quiet
+        return quiet
 
     def _patterns_at(self, parts: tuple[str, ...]) -> _FolderPatterns:
         """The patterns of the folder parts names below top (a walk asks for each file)."""

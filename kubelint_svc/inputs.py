@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,32 +107,76 @@ class Exclusions:
     globs: Sequence[ExcludeGlob] = ()
     respect_gitignore: bool = True
     # the `exclude` of the configuration governing a path (a front end knows configurations)
-    configured: Callable[[Path, bool], str | None] | None = None
+    configured: Callable[[str, bool], str | None] | None = None
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
-    _tops: dict[tuple[Path, Path | None], Path] = field(default_factory=dict)
+    _tops: dict[tuple[str, Path | None], Path] = field(default_factory=dict)
+    _git_folders: dict[str, str | None] = field(default_factory=dict)  # a folder -> the nearest holding .git
+    _screen: tuple[re.Pattern[str] | None, bool] | None = None
 
-    def why(self, path: Path, is_dir: bool, walked: Path | None = None) -> str | None:
+    def why(self, path: Path | str, is_dir: bool, walked: Path | None = None) -> str | None:
         """Why path itself is left out (`excluded by --exclude (vendor)`), or None. walked: the
         folder a walk started from, whose ignore files apply below it outside a repository."""
-        absolute = Path(os.path.abspath(path))
-        for each in self.globs:
-            if each.matches(absolute, is_dir):
-                return f"excluded by {each.origin} ({each.glob})"
+        absolute = os.path.abspath(path)
+        if self._may_be_globbed(absolute):
+            absolute_path = Path(absolute)
+            for each in self.globs:
+                if each.matches(absolute_path, is_dir):
+                    return f"excluded by {each.origin} ({each.glob})"
         if self.configured is not None:
             reason = self.configured(absolute, is_dir)
             if reason is not None:
                 return reason
-        if is_dir and (absolute / "pyvenv.cfg").is_file():
+        if is_dir and os.path.isfile(os.path.join(absolute, "pyvenv.cfg")):
             return "excluded as a virtualenv"
         if self.respect_gitignore:
-            if (absolute.parent, walked) not in self._tops:  # asked once a folder
-                self._tops[(absolute.parent, walked)] = repository_top(absolute.parent, walked)
-            top = self._tops[(absolute.parent, walked)]
-            files = self._ignore_files.setdefault(top, IgnoreFiles(top))
-            pattern = files.match(absolute, is_dir)
+            top = self._top_of(os.path.dirname(absolute), walked)
+            files = self._ignore_files.get(top)
+            if files is None:
+                files = self._ignore_files[top] = IgnoreFiles(top)
+            pattern = files.match_text(absolute, is_dir)
             if pattern is not None:
                 return f"ignored by {pattern.source} ({pattern.text})"
         return None
+
+    def _may_be_globbed(self, absolute: str) -> bool:
+        """Can any glob leave out this path? The globs naming a file or folder (the defaults
+        among them) are tried at once, as one regex, on its name: a walk asks this of every
+        file, and almost every answer is no. A glob with a `/` is tried one by one."""
+        if self._screen is None:
+            names = [each.glob.rstrip("/") for each in self.globs if "/" not in each.glob.rstrip("/")]
+            either = re.compile("|".join(f"(?:{fnmatch.translate(name)})" for name in names)) if names else None
+            self._screen = (either, len(names) < len(self.globs))
+        either, slashed = self._screen
+        return slashed or (either is not None and either.match(os.path.basename(absolute)) is not None)
+
+    def _top_of(self, folder: str, walked: Path | None) -> Path:
+        """repository_top(folder, walked), with the folders holding `.git` looked for once each."""
+        key = (folder, walked)
+        top = self._tops.get(key)
+        if top is None:
+            holding = self._holding_git(folder)
+            top = self._tops[key] = Path(holding) if holding is not None else repository_top(Path(folder), walked)
+        return top
+
+    def _holding_git(self, folder: str) -> str | None:
+        """The nearest folder from folder (absolute, normalised) upward that holds `.git`."""
+        climbed: list[str] = []
+        found: str | None = None
+        while True:
+            if folder in self._git_folders:
+                found = self._git_folders[folder]
+                break
+            climbed.append(folder)
+            if os.path.exists(os.path.join(folder, ".git")):
+                found = folder
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for each in climbed:
+            self._git_folders[each] = found
+        return found
 
     def unread(self) -> list[str]:
         """The ignore files met that were too large to read whole, one line each."""
@@ -174,11 +219,11 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
             found.append(InputFile(given, path, refused))
             continue
         if path.is_dir():
-            for file, refused in _walk(path, exclusions):
+            for file, refused, known in _walk(path, exclusions):
                 if refused is not None:
                     found.append(InputFile(str(file), file, refused))
                     continue
-                real = resolved(file)
+                real = known or resolved(file)
                 if (real or file) not in seen_files:
                     seen_files.add(real or file)
                     found.append(InputFile(str(file), file, real=real))
@@ -190,41 +235,72 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
     return found
 
 
-def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, str | None]]:
-    """(file, None) for each manifest under top; (link, why) for each symbolic link that leads
-    out of top, which is never followed: a committed `root -> /` must not walk the machine."""
-    found: list[tuple[Path, str | None]] = []
-    real_top = resolved(top) or top.absolute()
+def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, str | None, Path | None]]:
+    """(file, None, its real path) for each manifest under top; (link, why, None) for each
+    symbolic link that leads out of top, which is never followed: a committed `root -> /` must
+    not walk the machine. Folders are walked as os.walk walks them (top down, links followed),
+    each listed once: what a folder entry is, is known from the listing, so a file that is no
+    link costs no system call, and its real path is its folder's with its name."""
+    found: list[tuple[Path, str | None, Path | None]] = []
+    real = resolved(top)
+    real_top = real or top.absolute()
     walked = Path(os.path.abspath(top))
     visited: set[tuple[int, int]] = set()
-    for directory, subdirs, names in os.walk(top, followlinks=True):
+    real_folders: dict[str, str | None] = {os.fspath(top): None if real is None else str(real)}
+    pending = [os.fspath(top)]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
         stat = os.stat(directory)
         identity = (stat.st_dev, stat.st_ino)
         if identity in visited:  # a symlink loop, or a second link to a walked folder
-            subdirs[:] = []
             continue
         visited.add(identity)
+        real_folder = real_folders.get(directory)
         kept = []
-        for name in sorted(d for d in subdirs if not d.startswith(".")):
-            if exclusions is not None and exclusions.why(Path(directory) / name, True, walked) is not None:
+        for entry in entries:
+            if not _is_dir(entry) or entry.name.startswith("."):
                 continue
-            refused = _link_out_of(Path(directory) / name, real_top)
+            path = os.path.join(directory, entry.name)
+            if exclusions is not None and exclusions.why(path, True, walked) is not None:
+                continue
+            refused = _link_out_of(Path(path), real_top) if entry.is_symlink() else None
             if refused is None:
-                kept.append(name)
+                kept.append(path)
+                real_folders[path] = None if entry.is_symlink() or real_folder is None \
+                    else os.path.join(real_folder, entry.name)
             else:
-                found.append((Path(directory) / name, refused))
-        subdirs[:] = kept
-        for name in sorted(names):
-            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."):  # hidden: a tool's configuration
-                file = Path(directory) / name
-                if exclusions is not None and exclusions.why(file, False, walked) is not None:
-                    continue
+                found.append((Path(path), refused, None))
+        pending += reversed(kept)
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(MANIFEST_SUFFIXES) or name.startswith(".") or _is_dir(entry):
+                continue  # hidden: a tool's configuration
+            path = os.path.join(directory, name)
+            if exclusions is not None and exclusions.why(path, False, walked) is not None:
+                continue
+            file = Path(path)
+            if entry.is_symlink():
                 refused = _link_out_of(file, real_top)
                 if refused is not None:
-                    found.append((file, refused))
+                    found.append((file, refused, None))
                 elif file.is_file():
-                    found.append((file, None))
+                    found.append((file, None, None))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((file, None, Path(real_folder, name) if real_folder is not None else None))
     return found
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """As os.walk sorts an entry: a folder, or a link to one."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 # A pull request may commit a folder that looks like a bare git repository, with a config of its

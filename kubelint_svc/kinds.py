@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -75,6 +76,7 @@ def is_builtin_group(api_version: str) -> bool:
     return api_group(api_version) in BUILTIN_GROUPS
 
 
+@functools.lru_cache(maxsize=1024)  # every rule asks it of every object: a run has few kinds
 def builtin_kind(api_version: str, kind: str) -> str:
     """kind when the object is the built-in kind of that name (a `v1` Service, an `apps/v1`
     Deployment), else "" (a Knative `serving.knative.dev/v1` Service, a custom resource)."""

@@ -83,6 +83,8 @@ class Reading:
     # an editor's unsaved texts by real path: read instead of the disk, never kept in the cache
     buffers: Mapping[Path, bytes] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     resolve: Callable[[Path], Path | None] = dataclasses.field(default=resolved, compare=False, repr=False)
+    # the files this run's builds parsed, by version: a file a build judges is not parsed again
+    documents: KeptDocuments | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def real_path(self, source: InputFile) -> Path | None:
         """The file's real path (or the path as named when it cannot be resolved: it is then
@@ -107,7 +109,7 @@ class Reading:
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(kept), stdin, wants_of(registry, run.settings.pod_templates), cache=store,
                    fingerprint=fingerprint, index_kinds=index_kinds(run.settings.pod_templates),
-                   buffers=buffers or {}, resolve=resolve)
+                   buffers=buffers or {}, resolve=resolve, documents=kept)
 
     def for_context(self) -> Reading:
         """Files read only for the index and the rules that look across objects: documents they
@@ -235,9 +237,9 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     except (OSError, ValueError):
         return _load(source, reading, run)  # reported unreadable
     store = reading.cache
-    if store is None:
-        return _Job(source, role, size=info.st_size)
     stamp = stamp_of(info)
+    if store is None:
+        return _Job(source, role, stamp=stamp, size=info.st_size)
     key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source),
                  repr(_transform(source, reading, role)))
     entry = FileEntry.from_stored(store.get(key))
@@ -262,13 +264,37 @@ def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> _Read:
     if raw is not None and job.digest is not None and key_of(raw) == job.digest:
         return _Read(FileEntry(job.stamp, read_at, job.digest), same=True)
     judge = run if job.role == "linted" else None
-    loaded = _load(job.source, reading, judge, raw, job.role)
+    loaded = (_parsed_by_builds(job, reading, raw) if job.role == "in-build" else None) \
+        or _load(job.source, reading, judge, raw, job.role)
     if raw is None:  # nothing to keep; but a worker must still give back the file-unreadable finding
         plain = _plain_loaded(loaded) if job.key is not None else None
         return _Read(FileEntry(job.stamp, read_at, None, plain), live=loaded)
     if job.key is None:  # nothing to keep
         return _Read(FileEntry(job.stamp, read_at, None), live=loaded)
     return _Read(FileEntry(job.stamp, read_at, key_of(raw), _plain_loaded(loaded)), live=loaded)
+
+
+def _parsed_by_builds(job: _Job, reading: Reading, raw: bytes | None) -> Loaded | None:
+    """What a file a build judges gives (its comments), without parsing it again when a build of
+    this run parsed it as it is now (the same stamp before and after its bytes were read): that
+    parse refuses a file with any YAML problem, so this one has none. None: read it in full."""
+    path = job.source.path
+    data = reading.documents.parsed_at(job.stamp) if reading.documents is not None and job.stamp else None
+    if data is None or raw is None or path is None:
+        return None
+    try:
+        if stamp_of(os.stat(path)) != job.stamp:
+            return None  # changed meanwhile: these bytes need not be those parsed
+    except (OSError, ValueError):
+        return None
+    text, problem = decode(raw)
+    if problem is not None or text is None:
+        return None
+    loaded = Loaded(text=lambda: text)
+    if data and not any(isinstance(each, dict) and ("kind" in each or "apiVersion" in each) for each in data):
+        return loaded  # not a manifest (a kustomization, a JSON patch): no comments, as _not_a_manifest
+    loaded.comments = comment_suppressions(text, job.source.display)
+    return loaded
 
 
 def _kept(job: _Job, read: _Read, reading: Reading, run: RunContext | None) -> Loaded:

@@ -16,7 +16,7 @@ PACKAGE = REPO / "kubelint_svc"
 # Lowest first: each layer may import from itself and from every layer listed before it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"kubelint_svc", "findings", "settings", "k8s_syntax", "kinds", "nested", "paths", "outputs",
-              "suggestions"}),
+              "suggestions", "pool"}),
     ("inputs", {"inputs", "ignore_files"}),
     ("loader", {"file_reads", "composing", "header_only", "loader", "cache", "cache_folders"}),
     ("model", {"model", "defaults", "schemas", "placeholders", "identity"}),
@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("index", {"index", "targets"}),
     ("checks", {"checks"}),
     ("engine", {"engine", "suppressions"}),
-    ("run", {"pool", "reading", "settling", "runner", "fixes", "replay"}),
+    ("run", {"reading", "settling", "runner", "fixes", "replay"}),
     ("views", {"expose", "graph", "navigation"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),

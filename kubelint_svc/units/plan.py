@@ -17,12 +17,14 @@ import tarfile
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc import inputs
+from kubelint_svc import inputs, pool
+from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.identity import find_tool
 from kubelint_svc.inputs import git_toplevel
@@ -41,7 +43,7 @@ from kubelint_svc.units.kustomize.scan import (
     referenced_paths,
 )
 from kubelint_svc.units.process import run_tool
-from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
+from kubelint_svc.units.proven import PROVEN_ENGINE, read_otherwise, unproven
 from kubelint_svc.units.stored import StoredOutputs
 
 BUILD_TIMEOUT = 60.0  # one root
@@ -196,27 +198,49 @@ def _plan_kustomize(
             parsed[path] = _documents_of(path, stored)
         return parsed[path]
 
+    texts: dict[Path, str | None] = {}  # and each file's text looked at once, likewise
+
+    def text_verdict(path: Path) -> str | None:
+        if path not in texts:
+            texts[path] = read_otherwise(path)
+        return texts[path]
+
+    def in_process(root: Path) -> Build | None:
+        """root built by the fallback, when that build stands: with the fallback configured,
+        else when it is proven alike (None: kubectl builds it)."""
+        done = build(root, "fallback", confine=fences[root], load_restrictor=restrictor, kept=stored.documents,
+                     facts=facts)
+        if engine == "fallback":
+            return done
+        return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents, text_verdict) is None else None
+
+    # in-process builds are bound to one core in threads: many are made in forked workers first
+    started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
+    ahead = _built_in_workers(missing, in_process, stored.documents) if engine == "fallback" or proving else {}
+
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
         slow roots costs minutes, not hours."""
+        fence = fences[root]
+        made_ahead = ahead.get(root)
+        if made_ahead is not None:
+            return stored.build(root, kept_as, fence, lambda: made_ahead, started)
         left = deadline - time.monotonic()
         if left < 1:
             return Build(root, engine, [], set(), skipped=f"not built: {_spent()}")
-        fence = fences[root]
 
         def make() -> Build:
-            if proving:
-                done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents,
-                             facts=facts)
-                if unproven(done, documents) is None:
-                    return replace(done, engine=PROVEN_ENGINE)
+            if proving and root not in ahead:  # a root a worker proved nothing of is not tried again
+                done = in_process(root)
+                if done is not None:
+                    return done
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
                          kept=stored.documents, facts=facts)
 
         return stored.build(root, kept_as, fence, make)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
-        made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
+    with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
+        made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
     for done in result.builds:
         kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
@@ -274,6 +298,38 @@ def _plan_kustomize(
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+BUILDS_PER_WORKER = 50  # fewer in-process builds than this a core: forking workers costs more than it saves
+
+
+def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], kept: KeptDocuments
+                      ) -> dict[Path, Build | None]:
+    """make(root) for each root, made by forked workers when there are enough roots to pay for
+    them and cores to run them (else none here: the caller builds each itself). A worker gets
+    roots that lie side by side (sorted), so the overlays of a base are built where it was parsed,
+    and gives back the files it parsed (kept: the run reads them once). What a worker could not
+    give back (it died) is missing: the caller builds it."""
+    workers = min(pool.cores(), len(roots) // BUILDS_PER_WORKER)
+    if workers < 2 or not pool.can_fork():
+        return {}
+    ordered = sorted(roots)
+    size = -(-len(ordered) // workers)  # a slice a process, this one's included
+    slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+
+    def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
+        before = kept.parsed().keys()
+        builds = [make(root) for root in each]
+        return builds, {stamp: body for stamp, body in kept.parsed().items() if stamp not in before}
+
+    done = pool.in_pool(workers, slices, [len(each) for each in slices], build_slice, here=True)
+    found: dict[Path, Build | None] = {}
+    for each, given in zip(slices, done, strict=True):
+        if given is not None:
+            builds, parsed = given
+            kept.absorb(parsed)
+            found.update(zip(each, builds, strict=True))
+    return found
 
 
 def shown_error(error: str) -> str:

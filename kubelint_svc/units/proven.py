@@ -35,18 +35,28 @@ _READ_OTHERWISE = re.compile(
 )
 
 
-def unproven(done: Build, documents: Callable[[Path], list[Any]]) -> str | None:
+def read_otherwise(path: Path) -> str | None:
+    """Why kustomize may read a file otherwise than kubectl apply does (its text), or None."""
+    try:
+        if _READ_OTHERWISE.search(read_bounded(path)):
+            return f"{path}: YAML that kustomize reads otherwise than kubectl apply"
+    except UnreadableFile as error:
+        return str(error)
+    return None
+
+
+def unproven(done: Build, documents: Callable[[Path], list[Any]],
+             text_verdict: Callable[[Path], str | None] = read_otherwise) -> str | None:
     """Why the fallback's build of a root is not proven to be kubectl's, or None when it is.
-    documents: a file's documents' data."""
+    documents: a file's documents' data; text_verdict: read_otherwise, or the run's memo of it
+    (three overlays read one base)."""
     if done.error is not None or done.skipped is not None or done.warnings:
         return "the fallback did not build it cleanly"
     files = sorted(path for path in done.files if not path.is_dir())
     for path in files:
-        try:
-            if _READ_OTHERWISE.search(read_bounded(path)):
-                return f"{path}: YAML that kustomize reads otherwise than kubectl apply"
-        except UnreadableFile as error:
-            return str(error)
+        why = text_verdict(path)
+        if why is not None:
+            return why
     patches: list[dict[str, Any]] = []
     for path in files:
         if path.name in KUSTOMIZATION_NAMES:

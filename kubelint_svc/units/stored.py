@@ -45,17 +45,19 @@ class StoredOutputs:
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # another layout of this code: built anew
 
-    def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build]) -> Build:
+    def build(self, root: Path, engine: str, confine: Path | None, make: Callable[[], Build],
+              started: int | None = None) -> Build:
         """make()'s Build for root, or the one kept from a run whose files are all unchanged.
         A build cut short (skipped for time, a timeout, the tool not started) is not kept. A failed
         one is when the engine read the whole chain and answered: kept with the names the chain
-        gives that did not exist, so a file written since (a generator's file) builds it anew."""
+        gives that did not exist, so a file written since (a generator's file) builds it anew.
+        started: when make's build began (time.time_ns()), for a build made before the call."""
         if self.cache is None:
             return make()
         kept = self.kept(root, engine, confine)
         if kept is not None:
             return kept
-        started = time.time_ns()
+        started = time.time_ns() if started is None else started
         done = make()
         if done.skipped is None and (done.error is None or done.answered):
             plain = _plain_build(done)

@@ -100,6 +100,8 @@ def _run_fallback(scan: Scan, root: Path, result: Build) -> None:
 
 
 def _command_for(engine: str) -> tuple[list[str] | None, str]:
+    if engine == "fallback":
+        return None, engine  # no tool to look for on PATH (each root of a run asked twice)
     kubectl, kustomize = find_tool("kubectl"), find_tool("kustomize")
     if engine in ("auto", "kubectl") and kubectl and _has_kustomize(kubectl):
         return [kubectl, "kustomize"], "kubectl"
