@@ -35,7 +35,6 @@ from kubelint_svc.units.kustomize.engines import Build, build, find_tool
 from kubelint_svc.units.kustomize.scan import (
     KUSTOMIZATION_NAMES,
     PathFacts,
-    find_roots,
     kustomization_file,
     referenced_paths,
 )
@@ -178,7 +177,7 @@ def _plan_kustomize(
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     facts = PathFacts()  # each path a build names looked at once, for every build that names it
-    roots = find_roots(folders, confine, stored.documents, facts)
+    roots = stored.roots(folders, confine, facts)
     jobs = jobs or jobs_from_environment()
     fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool

@@ -5,6 +5,7 @@ was read, else its bytes), and while the tool that made it is the same binary.""
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,9 +13,10 @@ from typing import Any
 
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.file_reads import UnreadableFile, read_bounded
+from kubelint_svc.paths import resolved
 from kubelint_svc.units.helm_sdk import sdk_origin
 from kubelint_svc.units.kustomize.engines import Build, find_tool
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin, PathFacts, Tree, find_roots, inclusions
 from kubelint_svc.units.kustomize.tracing import BuiltObject
 from kubelint_svc.units.process import memory_from_environment
 
@@ -32,6 +34,7 @@ class StoredOutputs:
         # each file's record found unchanged, once a run (three overlays' builds read one base)
         self._unchanged: set[tuple[Any, ...]] = set()
         self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
+        self._reals: dict[str, tuple[bool, str | None]] = {}  # each name's existence and real path, once a run
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
         """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
@@ -62,6 +65,116 @@ class StoredOutputs:
             done.content = self._keep(self._build_key(root, engine, confine), sorted(done.files | done.inputs),
                                       started, plain, sorted(done.absent))
         return done
+
+    def roots(self, folders: list[Path], confine: Path | None, facts: PathFacts) -> list[Path]:
+        """find_roots(folders), each folder's inclusions kept (one entry for the folders of a run)
+        while its kustomization is the file it was (the file cache's rule), the folder is no link,
+        and every name the kustomization gives exists, or not, and leads where it led (its real
+        path); a folder for which any of it changed is read again alone.
+        A kustomization the scan cannot read whole is read again every run."""
+        if self.cache is None or not folders:
+            return find_roots(folders, confine, self.documents, facts)
+        key = key_of(self.tool, "kustomize roots 1", str(confine), *map(str, folders))
+        stored = self.cache.get(key)
+        kept: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        now: dict[str, Any] = {}
+
+        def included_by(folder: Path) -> set[Path]:
+            record = kept.get(str(folder))
+            if isinstance(record, list) and len(record) == 5 and self._same_inclusions(folder, record):
+                now[str(folder)] = record
+                return {self._path(name) for name in record[4]}
+            started = time.time_ns()
+            found, tree = inclusions(folder, confine, self.documents, facts)
+            record = self._inclusions_record(folder, tree, found, started) if tree is not None else None
+            if record is not None:
+                now[str(folder)] = record
+            return found
+
+        roots = find_roots(folders, confine, self.documents, facts, included_by)
+        if now != kept:
+            self.cache.put(key, now)
+        return roots
+
+    def _same_inclusions(self, folder: Path, record: list[Any]) -> bool:
+        """Whether the scan would find what record says of folder: the same kustomization file (no
+        other kustomization name before it in the folder), settled and unchanged, and every path it
+        looked at or named existing (or not) and leading to the same real path."""
+        kustomization, stamp, read_at, named, _ = record
+        if not isinstance(kustomization, str) or not isinstance(named, list) \
+                or self._real(str(folder)) != (True, str(folder)):
+            return False
+        name = os.path.basename(kustomization)
+        if os.path.dirname(kustomization) != str(folder) or name not in KUSTOMIZATION_NAMES:
+            return False
+        earlier = KUSTOMIZATION_NAMES[:KUSTOMIZATION_NAMES.index(name)]
+        if any(os.path.isfile(os.path.join(folder, before)) for before in earlier):
+            return False
+        try:
+            if not settled(stamp_of(os.stat(kustomization)), stamp, read_at):
+                return False
+        except (OSError, ValueError):
+            return False
+        for entry in named:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                return False
+            there, where = self._real(entry[0])
+            if (there, where if there else None) != (entry[1] is not None, entry[1]):
+                return False  # a name that came or went, or leads elsewhere
+        return True
+
+    def _real(self, name: str) -> tuple[bool, str | None]:
+        """Whether the path name (absolute, normalised) exists, following links, and its real path
+        as paths.resolved gives it (None for a link that loops), once a run: a name that is no
+        link is its folder's real path and its own (one lstat), where resolving walks every
+        component again (a kustomization's names share a few folders)."""
+        known = self._reals.get(name)
+        if known is None:
+            folder, entry = os.path.split(name)
+            try:
+                link = stat.S_ISLNK(os.lstat(name).st_mode)
+                there = not link or os.path.exists(name)
+            except (OSError, ValueError):
+                link, there = False, False
+            if link or not entry or folder == name:
+                real = resolved(Path(name))
+                known = (there, str(real) if real is not None else None)
+            else:
+                above = self._real(folder)[1]
+                known = (there, os.path.join(above, entry) if above is not None else None)
+            self._reals[name] = known
+        return known
+
+    def _inclusions_record(self, folder: Path, tree: Tree, found: set[Path], started: int) -> list[Any] | None:
+        """What inclusions(folder) rested on, to tell next run whether it still holds: [kustomization
+        file, its stamp, when it was read, [every path the scan looked at or named, its real path or
+        None for a name that did not exist], the folders included]; None when it is not kept: a folder
+        reached through a link (the scan compares its names from both places), a kustomization changed
+        while it was read."""
+        kustomization = next((path for path in tree.files if path.name in KUSTOMIZATION_NAMES), None)
+        if kustomization is None or self._real(str(folder)) != (True, str(folder)):
+            return None
+        try:
+            stamp = stamp_of(os.stat(kustomization))
+        except (OSError, ValueError):
+            return None
+        if max(stamp[1], stamp[2]) >= started - _CLOCK_SLACK_NS:
+            return None  # changed while the scan read it: the data need not be these bytes'
+        named: list[list[Any]] = []
+        for path in sorted({*tree.files, *tree.inputs}):
+            there, where = self._real(str(path))
+            if not there or where is None:
+                return None  # gone since, or a link that loops
+            named.append([str(path), where])
+        named += [[str(path), None] for path in sorted(tree.absent)]
+        return [str(kustomization), list(stamp), started, named, sorted(str(path) for path in found)]
+
+    def _path(self, name: str) -> Path:
+        """name as a Path, made once a run (600 builds name the same 1,600 files again and again)."""
+        found = self._paths.get(name)
+        if found is None:
+            found = self._paths[name] = Path(name)
+        return found
 
     def _build_key(self, root: Path, engine: str, confine: Path | None) -> str:
         if self._engines is None:
