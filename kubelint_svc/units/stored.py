@@ -33,7 +33,9 @@ class StoredOutputs:
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
         # each file's record found unchanged, once a run (three overlays' builds read one base)
         self._unchanged: set[tuple[Any, ...]] = set()
+        self._now: dict[tuple[str, str], Any] = {}  # each path's stat, digest or kustomization names, once a run
         self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
+        self._origins: dict[tuple[Any, ...], Origin] = {}  # and each origin of their objects
         self._reals: dict[str, tuple[bool, str | None]] = {}  # each name's existence and real path, once a run
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
@@ -44,7 +46,7 @@ class StoredOutputs:
         if kept is None:
             return None
         try:
-            return _build_from(kept, self._paths)
+            return _build_from(kept, self._paths, self._origins)
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # another layout of this code: built anew
 
@@ -200,20 +202,41 @@ class StoredOutputs:
         return text, error
 
     def _valid(self, key: str) -> Any | None:
+        """The output kept under key while every file it records is unchanged, or None."""
         assert self.cache is not None  # the callers ask only with a cache
         stored = self.cache.get(key)
         if not isinstance(stored, dict) or not isinstance(stored.get("files"), list):
             return None
-        for entry in stored["files"]:
-            if not (isinstance(entry, list) and len(entry) == 4):
-                return None
-            record = tuple(tuple(part) if isinstance(part, list) else part for part in entry)
-            if record not in self._unchanged:
-                if not _unchanged(*entry):
-                    return None
-                self._unchanged.add(record)
+        if not all(self._holds(entry) for entry in stored["files"]):
+            return None
         self.cache.hits += 1
         return stored.get("output")
+
+    def _holds(self, entry: Any) -> bool:
+        """Whether a file's record (path, stamp or kind, when read, digest) holds now: each
+        record's verdict, and each path's stat, digest or kustomization names, once a run."""
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)):
+            return False
+        record = _hashable(entry)
+        if record in self._unchanged:
+            return True
+        path, stamp, read_at, digest = entry
+        if stamp == "absent":
+            holds = not self._now_of(path, "exists", os.path.lexists)
+        elif stamp == "names":
+            holds = self._now_of(path, "names", _kustomization_names_of) == digest
+        else:
+            now = self._now_of(path, "stamp", _stamp_or_none)
+            holds = now is not None and (settled(now, stamp, read_at)
+                                         or self._now_of(path, "digest", _digest_or_none) == digest)
+        if holds:
+            self._unchanged.add(record)
+        return holds
+
+    def _now_of(self, path: str, what: str, look: Callable[[str], Any]) -> Any:
+        if (path, what) not in self._now:
+            self._now[path, what] = look(path)
+        return self._now[path, what]
 
     def _keep(self, key: str, files: list[Path], started: int, output: Any, absent: Sequence[Path] = ()
               ) -> str | None:
@@ -269,21 +292,29 @@ def _kustomization_names(folder: Path) -> list[str]:
     return [name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()]
 
 
-def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
-    if stamp == "absent":
-        return not os.path.lexists(path)
-    if stamp == "names":
-        return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
+def _hashable(entry: list[Any]) -> tuple[Any, ...]:
+    return tuple(tuple(part) if isinstance(part, list) else part for part in entry)
+
+
+def _kustomization_names_of(path: str) -> list[str] | None:
+    """Which kustomization names a folder holds (None: no folder)."""
+    if not os.path.isdir(path):
+        return None
+    return [name for name in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(path, name))]
+
+
+def _stamp_or_none(path: str) -> tuple[int, ...] | None:
     try:
-        now = stamp_of(os.stat(path))
+        return stamp_of(os.stat(path))
     except (OSError, ValueError):
-        return False
-    if settled(now, stamp, read_at):
-        return True
+        return None
+
+
+def _digest_or_none(path: str) -> str | None:
     try:
-        return bool(key_of(read_bounded(Path(path))) == digest)
+        return key_of(read_bounded(Path(path)))
     except UnreadableFile:
-        return False
+        return None
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -305,8 +336,18 @@ def _plain_origin(origin: Origin | None) -> Any:
     return None if origin is None else (str(origin.file), origin.document, origin.path)
 
 
-def _origin_from(value: Any, path: Callable[[str], Path] = Path) -> Origin | None:
-    return None if value is None else Origin(path(value[0]), value[1], tuple(value[2]))
+def _origin_from(value: Any, path: Callable[[str], Path] = Path,
+                 known: dict[tuple[Any, ...], Origin] | None = None) -> Origin | None:
+    """value as an Origin; known: those made this run (three overlays' objects come from one base)."""
+    if value is None:
+        return None
+    if known is None:
+        return Origin(path(value[0]), value[1], tuple(value[2]))
+    key = (value[0], value[1], *value[2])
+    found = known.get(key)
+    if found is None:
+        found = known[key] = Origin(path(value[0]), value[1], tuple(value[2]))
+    return found
 
 
 def _plain_build(done: Build) -> dict[str, Any]:
@@ -320,9 +361,10 @@ def _plain_build(done: Build) -> dict[str, Any]:
     }
 
 
-def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
-    """The Build kept as value; paths: the run's Path of each name, made once (600 builds name the
-    same 1,600 files again and again)."""
+def _build_from(value: dict[str, Any], paths: dict[str, Path], origins: dict[tuple[Any, ...], Origin]) -> Build:
+    """The Build kept as value; paths and origins: the run's Path of each name and its Origins,
+    made once (600 builds name the same 1,600 files again and again, three overlays the objects
+    of one base)."""
 
     def path(name: str) -> Path:
         found = paths.get(name)
@@ -330,8 +372,8 @@ def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
             found = paths[name] = Path(name)
         return found
 
-    objects = [BuiltObject(body, _origin_from(origin, path),
-                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path))})
+    objects = [BuiltObject(body, _origin_from(origin, path, origins),
+                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path, origins))})
                for body, origin, patched in value["objects"]]
     return Build(path(value["root"]), value["engine"], objects, {path(name) for name in value["files"]},
                  value["error"], value["skipped"], list(value["warnings"]),
