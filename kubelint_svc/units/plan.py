@@ -6,21 +6,18 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import io
 import json
 import os
 import re
 import shutil
 import sys
-import tarfile
 import tempfile
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc import inputs
 from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
@@ -41,6 +38,9 @@ from kubelint_svc.units.kustomize.scan import (
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.proven import PROVEN_ENGINE, unproven
 from kubelint_svc.units.stored import StoredOutputs
+
+if TYPE_CHECKING:
+    import tarfile
 
 BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
@@ -116,6 +116,7 @@ class RealPaths:
 
     def __init__(self) -> None:
         self._known: dict[str, Path | None] = {}
+        self._folders: dict[str, str | None] = {}  # a folder's real path as text: no Path made for it
 
     def of(self, path: Path) -> Path | None:
         text = str(path)
@@ -124,9 +125,21 @@ class RealPaths:
             if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
                 self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
             else:
-                folder = self.of(Path(parent)) if parent != text else None
+                folder = self._folder(parent) if parent != text else None
                 self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
         return self._known[text]
+
+    def _folder(self, text: str) -> str | None:
+        """of(Path(text)) as text (text absolute and normalised)."""
+        if text not in self._folders:
+            parent, name = os.path.split(text)
+            folder = self._folder(parent) if name and text not in self._known and not os.path.islink(text) else None
+            if folder is not None:
+                self._folders[text] = os.path.join(folder, name)
+            else:
+                real = self._known[text] if text in self._known else resolved(Path(text))
+                self._folders[text] = str(real) if real is not None else None
+        return self._folders[text]
 
 
 def plan(
@@ -509,6 +522,8 @@ def _engine_identity(engine: str) -> str:
     """What a kept render was made by: helm's binary is told apart by stored.py, the SDK by its version."""
     if engine != SDK_ENGINE:
         return engine
+    import importlib.metadata  # 11 ms a run: only runs that render a chart with the SDK pay it
+
     try:
         return f"{SDK_ENGINE} {importlib.metadata.version(SDK_ENGINE)}"
     except importlib.metadata.PackageNotFoundError:
@@ -674,6 +689,9 @@ def _archive_reference(path: Path) -> str | None:
     """_schema_reference for every values schema of a packaged subchart (a file under charts/,
     which helm loads as an archive, and the archives within it); an archive that is not one, or
     whose members pass the file-size limit or the count of chart files, is not checked: refused."""
+    import tarfile  # only runs that meet a packaged subchart pay for these
+    import zlib
+
     try:
         with path.open("rb") as stream:
             if stream.read(2) != b"\x1f\x8b":
@@ -687,6 +705,8 @@ def _archive_reference(path: Path) -> str | None:
 def _members_reference(archive: tarfile.TarFile, budget: list[int], depth: int) -> str | None:
     """Members are counted and their sizes summed before each is passed over, so a gzip bomb
     is refused after reading at most the limit."""
+    import tarfile
+
     for member in archive:
         budget[0] -= member.size
         budget[1] -= 1
