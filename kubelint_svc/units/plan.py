@@ -797,12 +797,13 @@ def _kube_version(options: HelmOptions) -> str:
 
 def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
     """KUTTL and chainsaw assertions describe what a cluster should hold, partially, by design."""
-    chainsaw: dict[Path, set[Path]] = {}
+    chainsaw: dict[str, set[Path]] = {}  # by the folder's name: no Path made a file (1,600 a pre-commit run)
     folders: dict[Path, Path] = {}  # folder -> its first assertion file, where the note goes
     for file in files:
-        if file.parent not in chainsaw:
-            chainsaw[file.parent] = _chainsaw_assertions(file.parent)
-        if _KUTTL_ASSERTION.match(file.name) or file in chainsaw[file.parent]:
+        folder, name = os.path.split(str(file))
+        if folder not in chainsaw:
+            chainsaw[folder] = _chainsaw_assertions(folder)
+        if _KUTTL_ASSERTION.match(name) or (chainsaw[folder] and file in chainsaw[folder]):
             result.set_aside[file] = (None, "a test assertion (KUTTL or chainsaw), compared against a live cluster")
             folders[file.parent] = min(folders.get(file.parent, file), file)
     for first in sorted(folders.values()):
@@ -820,15 +821,15 @@ def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
         )
 
 
-def _chainsaw_assertions(folder: Path) -> set[Path]:
+def _chainsaw_assertions(folder: str) -> set[Path]:
     for name in _CHAINSAW_TESTS:
         if os.path.isfile(os.path.join(folder, name)):  # asked of every folder: no Path made unless one is there
-            test = folder / name
+            test = Path(folder, name)
             try:
                 documents = read_documents(test)
             except YamlFileError:
                 return set()
-            return {normal(folder / entry) for document in documents for entry in _assertion_files(document.data)}
+            return {normal(Path(folder, entry)) for document in documents for entry in _assertion_files(document.data)}
     return set()
 
 

@@ -31,9 +31,8 @@ class StoredOutputs:
         self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
         self.documents = KeptDocuments(cache, tool)  # the kustomizations' data, kept per file
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
-        # each file's record found unchanged, once a run (three overlays' builds read one base)
-        self._unchanged: set[tuple[Any, ...]] = set()
-        self._now: dict[tuple[str, str], Any] = {}  # each path's stat, digest or kustomization names, once a run
+        # each path's stat, digest or kustomization names, once a run (three overlays' builds read one base)
+        self._now: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
         self._origins: dict[tuple[Any, ...], Origin] = {}  # and each origin of their objects
         self._reals: dict[str, tuple[bool, str | None]] = {}  # each name's existence and real path, once a run
@@ -213,30 +212,24 @@ class StoredOutputs:
         return stored.get("output")
 
     def _holds(self, entry: Any) -> bool:
-        """Whether a file's record (path, stamp or kind, when read, digest) holds now: each
-        record's verdict, and each path's stat, digest or kustomization names, once a run."""
+        """Whether a file's record (path, stamp or kind, when read, digest) holds now; each path's
+        stat, digest or kustomization names looked at once a run, for every record naming it."""
         if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)):
             return False
-        record = _hashable(entry)
-        if record in self._unchanged:
-            return True
         path, stamp, read_at, digest = entry
         if stamp == "absent":
-            holds = not self._now_of(path, "exists", os.path.lexists)
-        elif stamp == "names":
-            holds = self._now_of(path, "names", _kustomization_names_of) == digest
-        else:
-            now = self._now_of(path, "stamp", _stamp_or_none)
-            holds = now is not None and (settled(now, stamp, read_at)
-                                         or self._now_of(path, "digest", _digest_or_none) == digest)
-        if holds:
-            self._unchanged.add(record)
-        return holds
+            return not self._now_of(path, "exists", os.path.lexists)
+        if stamp == "names":
+            return bool(self._now_of(path, "names", _kustomization_names_of) == digest)
+        now = self._now_of(path, "stamp", _stamp_or_none)
+        return now is not None and (settled(now, stamp, read_at)
+                                    or self._now_of(path, "digest", _digest_or_none) == digest)
 
     def _now_of(self, path: str, what: str, look: Callable[[str], Any]) -> Any:
-        if (path, what) not in self._now:
-            self._now[path, what] = look(path)
-        return self._now[path, what]
+        key = (path, what)
+        if key not in self._now:
+            self._now[key] = look(path)
+        return self._now[key]
 
     def _keep(self, key: str, files: list[Path], started: int, output: Any, absent: Sequence[Path] = ()
               ) -> str | None:
@@ -290,10 +283,6 @@ def tools_identity(*names: str) -> str:
 
 def _kustomization_names(folder: Path) -> list[str]:
     return [name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()]
-
-
-def _hashable(entry: list[Any]) -> tuple[Any, ...]:
-    return tuple(tuple(part) if isinstance(part, list) else part for part in entry)
 
 
 def _kustomization_names_of(path: str) -> list[str] | None:
