@@ -229,16 +229,15 @@ def _plan_kustomize(
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each build waits on a kustomize process
         made = dict(zip(missing, pool.map(build_before_deadline, missing), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
-    for done in result.builds:
-        kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
+    for done in result.builds:  # a note's file looked for only when there is a note (600 stats a run)
         if done.skipped:
-            result.notes.append(Note(kustomization, "kustomize-not-built", done.skipped))
+            result.notes.append(Note(_kustomization_of(done.root), "kustomize-not-built", done.skipped))
             continue  # its files are linted as written
         read = frozenset(normal(path) for path in done.files)
         if done.error:  # its files are linted as written: a file every build of which fails is still judged
             who = "the built-in kustomize fallback" if done.fallback_failed else "kustomize"
             message = f"{who} cannot build this: {shown_error(done.error)}"
-            result.notes.append(Note(kustomization, "kustomize-build-failed", message, read))
+            result.notes.append(Note(_kustomization_of(done.root), "kustomize-build-failed", message, read))
             continue
         for path in read:
             result.in_build.setdefault(path, []).append(done)
@@ -246,7 +245,7 @@ def _plan_kustomize(
             why = "as configured" if engine == "fallback" else "neither kubectl nor kustomize is on PATH"
             result.notes.append(
                 Note(
-                    kustomization,
+                    _kustomization_of(done.root),
                     "kustomize-fallback",
                     (
                         f"built with kubelint-svc's built-in kustomize fallback ({why}); "
@@ -285,6 +284,10 @@ def _plan_kustomize(
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+def _kustomization_of(root: Path) -> Path:
+    return kustomization_file(root) or root / "kustomization.yaml"
 
 
 def shown_error(error: str) -> str:
