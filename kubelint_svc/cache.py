@@ -11,6 +11,7 @@ file and renamed into place: two runs at once never see half an entry.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import hmac
 import marshal
@@ -120,10 +121,15 @@ class Cache:
         mac = raw[len(_FORMAT):len(_FORMAT) + _MAC_SIZE]
         if not hmac.compare_digest(mac, self._mac(key, body)):
             return None
+        collecting = gc.isenabled()
+        gc.disable()  # loading makes only acyclic plain data: the collector's passes over it find nothing
         try:
             return marshal.loads(body)
         except (EOFError, ValueError, TypeError):
             return None
+        finally:
+            if collecting:
+                gc.enable()
 
     def put(self, key: str, value: Any) -> None:
         """Store value (plain data: None, bool, int, float, str, bytes, tuple, list, dict)."""

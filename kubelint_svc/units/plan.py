@@ -6,22 +6,19 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import io
 import json
 import os
 import re
 import shutil
 import sys
-import tarfile
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc import inputs, pool
 from kubelint_svc.cache import KeptDocuments
@@ -38,13 +35,15 @@ from kubelint_svc.units.kustomize.engines import Build, build
 from kubelint_svc.units.kustomize.scan import (
     KUSTOMIZATION_NAMES,
     PathFacts,
-    find_roots,
     kustomization_file,
     referenced_paths,
 )
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.proven import PROVEN_ENGINE, read_otherwise, unproven
 from kubelint_svc.units.stored import StoredOutputs
+
+if TYPE_CHECKING:
+    import tarfile
 
 BUILD_TIMEOUT = 60.0  # one root
 BUILD_BUDGET = 180.0  # all the builds and renders of a run together
@@ -120,6 +119,7 @@ class RealPaths:
 
     def __init__(self) -> None:
         self._known: dict[str, Path | None] = {}
+        self._folders: dict[str, str | None] = {}  # a folder's real path as text: no Path made for it
 
     def of(self, path: Path) -> Path | None:
         text = str(path)
@@ -128,9 +128,21 @@ class RealPaths:
             if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
                 self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
             else:
-                folder = self.of(Path(parent)) if parent != text else None
+                folder = self._folder(parent) if parent != text else None
                 self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
         return self._known[text]
+
+    def _folder(self, text: str) -> str | None:
+        """of(Path(text)) as text (text absolute and normalised)."""
+        if text not in self._folders:
+            parent, name = os.path.split(text)
+            folder = self._folder(parent) if name and text not in self._known and not os.path.islink(text) else None
+            if folder is not None:
+                self._folders[text] = os.path.join(folder, name)
+            else:
+                real = self._known[text] if text in self._known else resolved(Path(text))
+                self._folders[text] = str(real) if real is not None else None
+        return self._folders[text]
 
 
 def plan(
@@ -181,7 +193,7 @@ def _plan_kustomize(
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     facts = PathFacts()  # each path a build names looked at once, for every build that names it
-    roots = find_roots(folders, confine, stored.documents, facts)
+    roots = stored.roots(folders, confine, facts)
     jobs = jobs or jobs_from_environment()
     fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
     # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
@@ -242,16 +254,15 @@ def _plan_kustomize(
     with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
         made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
-    for done in result.builds:
-        kustomization = kustomization_file(done.root) or done.root / "kustomization.yaml"
+    for done in result.builds:  # a note's file looked for only when there is a note (600 stats a run)
         if done.skipped:
-            result.notes.append(Note(kustomization, "kustomize-not-built", done.skipped))
+            result.notes.append(Note(_kustomization_of(done.root), "kustomize-not-built", done.skipped))
             continue  # its files are linted as written
         read = frozenset(normal(path) for path in done.files)
         if done.error:  # its files are linted as written: a file every build of which fails is still judged
             who = "the built-in kustomize fallback" if done.fallback_failed else "kustomize"
             message = f"{who} cannot build this: {shown_error(done.error)}"
-            result.notes.append(Note(kustomization, "kustomize-build-failed", message, read))
+            result.notes.append(Note(_kustomization_of(done.root), "kustomize-build-failed", message, read))
             continue
         for path in read:
             result.in_build.setdefault(path, []).append(done)
@@ -259,7 +270,7 @@ def _plan_kustomize(
             why = "as configured" if engine == "fallback" else "neither kubectl nor kustomize is on PATH"
             result.notes.append(
                 Note(
-                    kustomization,
+                    _kustomization_of(done.root),
                     "kustomize-fallback",
                     (
                         f"built with kubelint-svc's built-in kustomize fallback ({why}); "
@@ -298,6 +309,10 @@ def _plan_kustomize(
                     "of no build (list it under resources, or move it out of the folder)"
                 ),
             )
+
+
+def _kustomization_of(root: Path) -> Path:
+    return kustomization_file(root) or root / "kustomization.yaml"
 
 
 BUILDS_PER_WORKER = 50  # fewer in-process builds than this a core: forking workers costs more than it saves
@@ -567,6 +582,8 @@ def _engine_identity(engine: str) -> str:
     """What a kept render was made by: helm's binary is told apart by stored.py, the SDK by its version."""
     if engine != SDK_ENGINE:
         return engine
+    import importlib.metadata  # 11 ms a run: only runs that render a chart with the SDK pay it
+
     try:
         return f"{SDK_ENGINE} {importlib.metadata.version(SDK_ENGINE)}"
     except importlib.metadata.PackageNotFoundError:
@@ -732,6 +749,9 @@ def _archive_reference(path: Path) -> str | None:
     """_schema_reference for every values schema of a packaged subchart (a file under charts/,
     which helm loads as an archive, and the archives within it); an archive that is not one, or
     whose members pass the file-size limit or the count of chart files, is not checked: refused."""
+    import tarfile  # only runs that meet a packaged subchart pay for these
+    import zlib
+
     try:
         with path.open("rb") as stream:
             if stream.read(2) != b"\x1f\x8b":
@@ -745,6 +765,8 @@ def _archive_reference(path: Path) -> str | None:
 def _members_reference(archive: tarfile.TarFile, budget: list[int], depth: int) -> str | None:
     """Members are counted and their sizes summed before each is passed over, so a gzip bomb
     is refused after reading at most the limit."""
+    import tarfile
+
     for member in archive:
         budget[0] -= member.size
         budget[1] -= 1
@@ -835,12 +857,13 @@ def _kube_version(options: HelmOptions) -> str:
 
 def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
     """KUTTL and chainsaw assertions describe what a cluster should hold, partially, by design."""
-    chainsaw: dict[Path, set[Path]] = {}
+    chainsaw: dict[str, set[Path]] = {}  # by the folder's name: no Path made a file (1,600 a pre-commit run)
     folders: dict[Path, Path] = {}  # folder -> its first assertion file, where the note goes
     for file in files:
-        if file.parent not in chainsaw:
-            chainsaw[file.parent] = _chainsaw_assertions(file.parent)
-        if _KUTTL_ASSERTION.match(file.name) or file in chainsaw[file.parent]:
+        folder, name = os.path.split(str(file))
+        if folder not in chainsaw:
+            chainsaw[folder] = _chainsaw_assertions(folder)
+        if _KUTTL_ASSERTION.match(name) or (chainsaw[folder] and file in chainsaw[folder]):
             result.set_aside[file] = (None, "a test assertion (KUTTL or chainsaw), compared against a live cluster")
             folders[file.parent] = min(folders.get(file.parent, file), file)
     for first in sorted(folders.values()):
@@ -858,15 +881,15 @@ def _plan_test_fixtures(result: Plan, files: list[Path]) -> None:
         )
 
 
-def _chainsaw_assertions(folder: Path) -> set[Path]:
+def _chainsaw_assertions(folder: str) -> set[Path]:
     for name in _CHAINSAW_TESTS:
         if os.path.isfile(os.path.join(folder, name)):  # asked of every folder: no Path made unless one is there
-            test = folder / name
+            test = Path(folder, name)
             try:
                 documents = read_documents(test)
             except YamlFileError:
                 return set()
-            return {normal(folder / entry) for document in documents for entry in _assertion_files(document.data)}
+            return {normal(Path(folder, entry)) for document in documents for entry in _assertion_files(document.data)}
     return set()
 
 

@@ -5,6 +5,7 @@ was read, else its bytes), and while the tool that made it is the same binary.""
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.file_reads import UnreadableFile, read_bounded
 from kubelint_svc.identity import tools_identity
+from kubelint_svc.paths import resolved
 from kubelint_svc.units.kustomize.engines import Build
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin
+from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin, PathFacts, Tree, find_roots, inclusions
 from kubelint_svc.units.kustomize.tracing import BuiltObject
 from kubelint_svc.units.process import memory_from_environment
 
@@ -29,9 +31,11 @@ class StoredOutputs:
         self.tool = tool  # the linter's own fingerprint: a new version builds everything anew
         self.documents = KeptDocuments(cache, tool)  # the kustomizations' data, kept per file
         self._engines: str | None = None  # which kubectl and kustomize a build would run: looked up once a run
-        # each file's record found unchanged, once a run (three overlays' builds read one base)
-        self._unchanged: set[tuple[Any, ...]] = set()
+        # each path's stat, digest or kustomization names, once a run (three overlays' builds read one base)
+        self._now: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, Path] = {}  # each name of the kept builds as a Path, made once a run
+        self._origins: dict[tuple[Any, ...], Origin] = {}  # and each origin of their objects
+        self._reals: dict[str, tuple[bool, str | None]] = {}  # each name's existence and real path, once a run
 
     def kept(self, root: Path, engine: str, confine: Path | None) -> Build | None:
         """The Build kept for root from a run whose files are all unchanged (one stat each), or None."""
@@ -41,7 +45,7 @@ class StoredOutputs:
         if kept is None:
             return None
         try:
-            return _build_from(kept, self._paths)
+            return _build_from(kept, self._paths, self._origins)
         except (TypeError, ValueError, KeyError, IndexError):
             return None  # another layout of this code: built anew
 
@@ -64,6 +68,116 @@ class StoredOutputs:
             done.content = self._keep(self._build_key(root, engine, confine), sorted(done.files | done.inputs),
                                       started, plain, sorted(done.absent))
         return done
+
+    def roots(self, folders: list[Path], confine: Path | None, facts: PathFacts) -> list[Path]:
+        """find_roots(folders), each folder's inclusions kept (one entry for the folders of a run)
+        while its kustomization is the file it was (the file cache's rule), the folder is no link,
+        and every name the kustomization gives exists, or not, and leads where it led (its real
+        path); a folder for which any of it changed is read again alone.
+        A kustomization the scan cannot read whole is read again every run."""
+        if self.cache is None or not folders:
+            return find_roots(folders, confine, self.documents, facts)
+        key = key_of(self.tool, "kustomize roots 1", str(confine), *map(str, folders))
+        stored = self.cache.get(key)
+        kept: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        now: dict[str, Any] = {}
+
+        def included_by(folder: Path) -> set[Path]:
+            record = kept.get(str(folder))
+            if isinstance(record, list) and len(record) == 5 and self._same_inclusions(folder, record):
+                now[str(folder)] = record
+                return {self._path(name) for name in record[4]}
+            started = time.time_ns()
+            found, tree = inclusions(folder, confine, self.documents, facts)
+            record = self._inclusions_record(folder, tree, found, started) if tree is not None else None
+            if record is not None:
+                now[str(folder)] = record
+            return found
+
+        roots = find_roots(folders, confine, self.documents, facts, included_by)
+        if now != kept:
+            self.cache.put(key, now)
+        return roots
+
+    def _same_inclusions(self, folder: Path, record: list[Any]) -> bool:
+        """Whether the scan would find what record says of folder: the same kustomization file (no
+        other kustomization name before it in the folder), settled and unchanged, and every path it
+        looked at or named existing (or not) and leading to the same real path."""
+        kustomization, stamp, read_at, named, _ = record
+        if not isinstance(kustomization, str) or not isinstance(named, list) \
+                or self._real(str(folder)) != (True, str(folder)):
+            return False
+        name = os.path.basename(kustomization)
+        if os.path.dirname(kustomization) != str(folder) or name not in KUSTOMIZATION_NAMES:
+            return False
+        earlier = KUSTOMIZATION_NAMES[:KUSTOMIZATION_NAMES.index(name)]
+        if any(os.path.isfile(os.path.join(folder, before)) for before in earlier):
+            return False
+        try:
+            if not settled(stamp_of(os.stat(kustomization)), stamp, read_at):
+                return False
+        except (OSError, ValueError):
+            return False
+        for entry in named:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                return False
+            there, where = self._real(entry[0])
+            if (there, where if there else None) != (entry[1] is not None, entry[1]):
+                return False  # a name that came or went, or leads elsewhere
+        return True
+
+    def _real(self, name: str) -> tuple[bool, str | None]:
+        """Whether the path name (absolute, normalised) exists, following links, and its real path
+        as paths.resolved gives it (None for a link that loops), once a run: a name that is no
+        link is its folder's real path and its own (one lstat), where resolving walks every
+        component again (a kustomization's names share a few folders)."""
+        known = self._reals.get(name)
+        if known is None:
+            folder, entry = os.path.split(name)
+            try:
+                link = stat.S_ISLNK(os.lstat(name).st_mode)
+                there = not link or os.path.exists(name)
+            except (OSError, ValueError):
+                link, there = False, False
+            if link or not entry or folder == name:
+                real = resolved(Path(name))
+                known = (there, str(real) if real is not None else None)
+            else:
+                above = self._real(folder)[1]
+                known = (there, os.path.join(above, entry) if above is not None else None)
+            self._reals[name] = known
+        return known
+
+    def _inclusions_record(self, folder: Path, tree: Tree, found: set[Path], started: int) -> list[Any] | None:
+        """What inclusions(folder) rested on, to tell next run whether it still holds: [kustomization
+        file, its stamp, when it was read, [every path the scan looked at or named, its real path or
+        None for a name that did not exist], the folders included]; None when it is not kept: a folder
+        reached through a link (the scan compares its names from both places), a kustomization changed
+        while it was read."""
+        kustomization = next((path for path in tree.files if path.name in KUSTOMIZATION_NAMES), None)
+        if kustomization is None or self._real(str(folder)) != (True, str(folder)):
+            return None
+        try:
+            stamp = stamp_of(os.stat(kustomization))
+        except (OSError, ValueError):
+            return None
+        if max(stamp[1], stamp[2]) >= started - _CLOCK_SLACK_NS:
+            return None  # changed while the scan read it: the data need not be these bytes'
+        named: list[list[Any]] = []
+        for path in sorted({*tree.files, *tree.inputs}):
+            there, where = self._real(str(path))
+            if not there or where is None:
+                return None  # gone since, or a link that loops
+            named.append([str(path), where])
+        named += [[str(path), None] for path in sorted(tree.absent)]
+        return [str(kustomization), list(stamp), started, named, sorted(str(path) for path in found)]
+
+    def _path(self, name: str) -> Path:
+        """name as a Path, made once a run (600 builds name the same 1,600 files again and again)."""
+        found = self._paths.get(name)
+        if found is None:
+            found = self._paths[name] = Path(name)
+        return found
 
     def _build_key(self, root: Path, engine: str, confine: Path | None) -> str:
         if self._engines is None:
@@ -89,20 +203,35 @@ class StoredOutputs:
         return text, error
 
     def _valid(self, key: str) -> Any | None:
+        """The output kept under key while every file it records is unchanged, or None."""
         assert self.cache is not None  # the callers ask only with a cache
         stored = self.cache.get(key)
         if not isinstance(stored, dict) or not isinstance(stored.get("files"), list):
             return None
-        for entry in stored["files"]:
-            if not (isinstance(entry, list) and len(entry) == 4):
-                return None
-            record = tuple(tuple(part) if isinstance(part, list) else part for part in entry)
-            if record not in self._unchanged:
-                if not _unchanged(*entry):
-                    return None
-                self._unchanged.add(record)
+        if not all(self._holds(entry) for entry in stored["files"]):
+            return None
         self.cache.hits += 1
         return stored.get("output")
+
+    def _holds(self, entry: Any) -> bool:
+        """Whether a file's record (path, stamp or kind, when read, digest) holds now; each path's
+        stat, digest or kustomization names looked at once a run, for every record naming it."""
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)):
+            return False
+        path, stamp, read_at, digest = entry
+        if stamp == "absent":
+            return not self._now_of(path, "exists", os.path.lexists)
+        if stamp == "names":
+            return bool(self._now_of(path, "names", _kustomization_names_of) == digest)
+        now = self._now_of(path, "stamp", _stamp_or_none)
+        return now is not None and (settled(now, stamp, read_at)
+                                    or self._now_of(path, "digest", _digest_or_none) == digest)
+
+    def _now_of(self, path: str, what: str, look: Callable[[str], Any]) -> Any:
+        key = (path, what)
+        if key not in self._now:
+            self._now[key] = look(path)
+        return self._now[key]
 
     def _keep(self, key: str, files: list[Path], started: int, output: Any, absent: Sequence[Path] = ()
               ) -> str | None:
@@ -137,21 +266,25 @@ def _kustomization_names(folder: Path) -> list[str]:
     return [name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()]
 
 
-def _unchanged(path: str, stamp: Any, read_at: Any, digest: Any) -> bool:
-    if stamp == "absent":
-        return not os.path.lexists(path)
-    if stamp == "names":
-        return Path(path).is_dir() and _kustomization_names(Path(path)) == digest
+def _kustomization_names_of(path: str) -> list[str] | None:
+    """Which kustomization names a folder holds (None: no folder)."""
+    if not os.path.isdir(path):
+        return None
+    return [name for name in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(path, name))]
+
+
+def _stamp_or_none(path: str) -> tuple[int, ...] | None:
     try:
-        now = stamp_of(os.stat(path))
+        return stamp_of(os.stat(path))
     except (OSError, ValueError):
-        return False
-    if settled(now, stamp, read_at):
-        return True
+        return None
+
+
+def _digest_or_none(path: str) -> str | None:
     try:
-        return bool(key_of(read_bounded(Path(path))) == digest)
+        return key_of(read_bounded(Path(path)))
     except UnreadableFile:
-        return False
+        return None
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -173,8 +306,18 @@ def _plain_origin(origin: Origin | None) -> Any:
     return None if origin is None else (str(origin.file), origin.document, origin.path)
 
 
-def _origin_from(value: Any, path: Callable[[str], Path] = Path) -> Origin | None:
-    return None if value is None else Origin(path(value[0]), value[1], tuple(value[2]))
+def _origin_from(value: Any, path: Callable[[str], Path] = Path,
+                 known: dict[tuple[Any, ...], Origin] | None = None) -> Origin | None:
+    """value as an Origin; known: those made this run (three overlays' objects come from one base)."""
+    if value is None:
+        return None
+    if known is None:
+        return Origin(path(value[0]), value[1], tuple(value[2]))
+    key = (value[0], value[1], *value[2])
+    found = known.get(key)
+    if found is None:
+        found = known[key] = Origin(path(value[0]), value[1], tuple(value[2]))
+    return found
 
 
 def _plain_build(done: Build) -> dict[str, Any]:
@@ -188,9 +331,10 @@ def _plain_build(done: Build) -> dict[str, Any]:
     }
 
 
-def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
-    """The Build kept as value; paths: the run's Path of each name, made once (600 builds name the
-    same 1,600 files again and again)."""
+def _build_from(value: dict[str, Any], paths: dict[str, Path], origins: dict[tuple[Any, ...], Origin]) -> Build:
+    """The Build kept as value; paths and origins: the run's Path of each name and its Origins,
+    made once (600 builds name the same 1,600 files again and again, three overlays the objects
+    of one base)."""
 
     def path(name: str) -> Path:
         found = paths.get(name)
@@ -198,8 +342,8 @@ def _build_from(value: dict[str, Any], paths: dict[str, Path]) -> Build:
             found = paths[name] = Path(name)
         return found
 
-    objects = [BuiltObject(body, _origin_from(origin, path),
-                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path))})
+    objects = [BuiltObject(body, _origin_from(origin, path, origins),
+                           {tuple(at): found for at, where in patched if (found := _origin_from(where, path, origins))})
                for body, origin, patched in value["objects"]]
     return Build(path(value["root"]), value["engine"], objects, {path(name) for name in value["files"]},
                  value["error"], value["skipped"], list(value["warnings"]),

@@ -263,24 +263,45 @@ def _documents_data(path: Path) -> list[Any]:
 
 
 def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None,
-               kept: KeptDocuments | None = None, facts: PathFacts | None = None) -> list[Path]:
+               kept: KeptDocuments | None = None, facts: PathFacts | None = None,
+               included_by: Callable[[Path], set[Path]] | None = None) -> list[Path]:
     """Of the folders holding a kustomization, those no other one of them includes (via
-    resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order."""
-    directories = [Path(os.path.normpath(Path(d).absolute())) for d in kustomization_dirs]
-    tree, included = Tree(confine, kept=kept, facts=facts), set()
+    resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order.
+    included_by: inclusions(folder)'s folders, from a store that keeps them (units/stored.py)."""
+    directories = list(dict.fromkeys(map(_absolute, kustomization_dirs)))
+    facts = facts or PathFacts()
+    included: set[Path] = set()
     for directory in directories:
-        try:
-            kustomization = tree.kustomization_in(directory)
-        except BuildError:
-            continue
-        if kustomization.is_component:
-            included.add(directory)  # built only as part of what includes it
-        for name in (*ENTRY_FIELDS, "components", *_PLUGIN_FIELDS):  # plugin config folders are read, not applied
-            entries = kustomization.data.get(name)
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, str) and not _INLINE_PATCH.search(entry) and not _is_remote(entry):
-                    included.add(Path(os.path.normpath(directory / entry)))
-    return [directory for directory in dict.fromkeys(directories) if directory not in included]
+        included |= included_by(directory) if included_by is not None \
+            else inclusions(directory, confine, kept, facts)[0]
+    return [directory for directory in directories if directory not in included]
+
+
+def _absolute(folder: Path) -> Path:
+    text = str(folder)
+    if os.path.isabs(text) and os.path.normpath(text) == text:
+        return folder  # already so (a run's folders are): no new Path
+    return Path(os.path.normpath(Path(folder).absolute()))
+
+
+def inclusions(directory: Path, confine: Path | None, kept: KeptDocuments | None, facts: PathFacts
+               ) -> tuple[set[Path], Tree | None]:
+    """The folders one kustomization includes (a component includes itself: it is built only as
+    part of what includes it), and the Tree that read it (its files, and the names it gives that
+    exist and do not); nothing and None when the scan cannot read it whole (its build says why).
+    A Tree of its own: each kustomization counts against the file limit alone."""
+    tree = Tree(confine, kept=kept, facts=facts)
+    try:
+        kustomization = tree.kustomization_in(directory)
+    except BuildError:
+        return set(), None
+    included = {directory} if kustomization.is_component else set()
+    for name in (*ENTRY_FIELDS, "components", *_PLUGIN_FIELDS):  # plugin config folders are read, not applied
+        entries = kustomization.data.get(name)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str) and not _INLINE_PATCH.search(entry) and not _is_remote(entry):
+                included.add(Path(os.path.normpath(directory / entry)))
+    return included, tree
 
 
 def _is_remote(entry: str, local: Path | None = None) -> bool:
