@@ -467,13 +467,12 @@ def _listed_patches(folder: Path, anywhere: bool = False) -> tuple[list[Path], l
 def _repositories_of(roots: list[Path], real_paths: RealPaths) -> list[Path | None]:
     """_repository_of each root, git asked once a work tree: roots whose nearest folder holding a
     `.git` is the same (after every symlink) share the answer."""
-    tops: dict[Path, Path | None] = {}
+    tops: dict[str, Path | None] = {}  # by the holder's name: no Path made a root
     holders: dict[str, str | None] = {}  # a real folder -> the nearest folder holding a `.git`: roots share parents
     found = []
     for root in roots:
         real = real_paths.of(root)
-        held = _holder(str(real), holders) if real is not None else None
-        holder = Path(held) if held is not None else None
+        holder = _holder(str(real), holders) if real is not None else None
         if holder is not None and tops.get(holder) is None:
             tops[holder] = git_toplevel(root)
         top = tops.get(holder) if holder is not None else None

@@ -154,7 +154,7 @@ class StoredOutputs:
         None for a name that did not exist], the folders included]; None when it is not kept: a folder
         reached through a link (the scan compares its names from both places), a kustomization changed
         while it was read."""
-        kustomization = next((path for path in tree.files if path.name in KUSTOMIZATION_NAMES), None)
+        kustomization = next((path for path in tree.files if path.parent == folder), None)  # the folder's own
         if kustomization is None or self._real(str(folder)) != (True, str(folder)):
             return None
         try:
