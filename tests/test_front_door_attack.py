@@ -1,0 +1,95 @@
+"""The front door (front_door.py) attacked: each test is a way it answered otherwise than a full run
+of the same command would now (another output or exit code, a traceback), or read where a run does
+not. Each run is a process of its own, as a user's; the door's answer is compared with a full run's
+(`--no-cache`, which the door never answers) where the two must agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_front_door import BROKEN, PROBE, settle
+from test_warm_runs import git_repository, write_tree
+
+import kubelint_svc
+from kubelint_svc.schemas import data_dir
+
+pytestmark = pytest.mark.slow  # each test waits 2 s for its tree to settle, and runs whole processes
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    top = tmp_path / "repo"
+    write_tree(top, {"shop": ("dev",)})
+    (top / "shop" / "base" / "objects.yaml").write_text(BROKEN)
+    git_repository(top)
+    settle()
+    return top
+
+
+def environment(repo: Path, **more: str) -> dict[str, str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(repo.parent / "xdg"), "PROBE_OUT": str(repo.parent / "probe.json"),
+           **more}
+    for name in ("KUBELINT_SVC_CACHE_DIR", "GITHUB_ACTIONS", "KUBELINT_SVC_DEBUG"):
+        env.pop(name, None)
+    return env
+
+
+def lint_command(repo: Path, *args: str) -> list[str]:
+    """The arguments every run here gives, its cache outside the work tree."""
+    return ["lint", "--kustomize", "fallback", "--cache-dir", str(repo.parent / "cache"), *args]
+
+
+def kubelint(repo: Path, *args: str, **more: str) -> tuple[str, str, int, bool]:
+    """stdout, stderr, exit code, and whether the front door answered (typer never imported)."""
+    out = repo.parent / "probe.json"
+    command = [sys.executable, "-c", PROBE, *lint_command(repo, *args)]
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=environment(repo, **more),
+                            check=False, timeout=300)
+    probe = json.loads(out.read_text())
+    return result.stdout, result.stderr, probe["code"], probe["answered"]
+
+
+def kept(repo: Path, *args: str, **more: str) -> None:
+    """Run twice: the second is answered at the door."""
+    kubelint(repo, *args, **more)
+    assert kubelint(repo, *args, **more)[3]
+
+
+def console(repo: Path, *args: str, **streams: object) -> tuple[str, int]:
+    """The console script's stderr and exit code, its standard output as given (streams)."""
+    command = [sys.executable, "-m", "kubelint_svc", *lint_command(repo, *args)]
+    result = subprocess.run(command, cwd=repo, stderr=subprocess.PIPE, text=True, env=environment(repo),
+                            check=False, timeout=300, **streams)  # type: ignore[call-overload]
+    return result.stderr, result.returncode
+
+
+def test_an_edited_built_in_rule_goes_past_the_door(repo, tmp_path):
+    """The built-in rules are data beside the code (rules/*.yaml, packs too): a checkout's edit of
+    one, or an install that changes only them, changes every finding of that rule; the door and
+    the whole-run replay answered with the old severity and exit code."""
+    source = tmp_path / "source"
+    shutil.copytree(Path(kubelint_svc.__file__).parent, source / "kubelint_svc",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(data_dir("rules"), source / "rules")
+    (source / "schemas").symlink_to(data_dir("schemas"))
+    checkout = {"PYTHONPATH": str(source)}
+    kept(repo, **checkout)
+    made = kubelint(repo, **checkout)
+    assert made[2] == 1
+    assert "error[service-target-port-undefined]" in made[0]
+    rules = next(path for path in (source / "rules").glob("*.yaml")
+                 if "id: service-target-port-undefined" in path.read_text())
+    text = rules.read_text()
+    start = text.index("id: service-target-port-undefined")
+    severity = text.index("severity: error", start)
+    rules.write_text(text[:severity] + "severity: warning" + text[severity + len("severity: error"):])
+    now = kubelint(repo, **checkout)
+    assert not now[3]
+    assert now[2] == 0
+    assert "warning[service-target-port-undefined]" in now[0]
