@@ -19,10 +19,12 @@ runs as usual (cli.main), and is kept again when it may be.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 _FORMAT = "front door 1"
 _COMMAND = "lint"
@@ -48,17 +50,48 @@ def main() -> None:
         door = kept = None
     if door is not None:
         if kept is not None:
-            stdout, stderr, code = kept
-            for stream, text in ((sys.stderr, stderr), (sys.stdout, stdout)):
-                if hasattr(stream, "reconfigure"):
-                    stream.reconfigure(errors="backslashreplace")  # as cli.main does
-                stream.write(text)
-                stream.flush()
-            raise SystemExit(code)
+            _answer(*kept)
         _ARMED[:] = [door]
     from kubelint_svc.cli import main as cli_main
 
     cli_main()
+
+
+def _answer(stdout: str, stderr: str, code: int) -> NoReturn:
+    """Write what the run wrote, and exit with its code; a stream that fails ends the command as
+    it ends a run: a reader gone (`| head`) as click ends it (exit 1, nothing said), any other
+    failure (a full disk) in one line as cli.main says an error of ours (exit 2)."""
+    try:
+        for stream, text in ((sys.stderr, stderr), (sys.stdout, stdout)):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")  # as cli.main does
+            stream.write(text)
+            stream.flush()
+    except OSError as error:
+        _silence()  # what is left in the buffers is never written: no second error at exit
+        if error.errno == errno.EPIPE:
+            raise SystemExit(1) from None
+        if os.environ.get("KUBELINT_SVC_DEBUG"):
+            raise
+        from kubelint_svc.reporters.escaping import visible
+
+        sys.stderr.write(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} "
+                         "(please report this)\n")  # to a stream that still works, or to nothing
+        raise SystemExit(2) from None
+    raise SystemExit(code)
+
+
+def _silence() -> None:
+    """Each stream that cannot be written (either may be the one that failed) to the null device
+    from here on: what is left in its buffer goes nowhere, and Python's exit has nothing to say."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
 
 
 def keep(stamped: tuple[Path, list[list[Any]]] | None, stdout: str, stderr: str, code: int) -> None:
@@ -81,6 +114,8 @@ def _door_for(argv: list[str]) -> _Door | None:
     """The door of a lint run, or None for any other command."""
     if not argv or argv[0] != _COMMAND:
         return None
+    if sys.stdout is None or sys.stderr is None:
+        return None  # a closed stream (`>&-`) is keyed as a pipe is, and the run's answer to it differs
     from kubelint_svc.cache import CACHE_FOLDER, key_of
     from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
     from kubelint_svc.replay import VOLATILE_ENVIRONMENT

@@ -93,3 +93,41 @@ def test_an_edited_built_in_rule_goes_past_the_door(repo, tmp_path):
     assert not now[3]
     assert now[2] == 0
     assert "warning[service-target-port-undefined]" in now[0]
+
+
+def test_a_reader_that_closed_the_pipe_ends_the_answer_as_it_ends_a_run(repo):
+    """`kubelint-svc lint | head -1` once the reader is gone: a full run ends as click ends it
+    (exit 1, nothing said); the door printed a BrokenPipeError traceback."""
+    kept(repo)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        answered = console(repo, stdout=writer)
+        full = console(repo, "--no-cache", stdout=writer)
+    finally:
+        os.close(writer)
+    assert "Traceback" not in answered[0]
+    assert answered == full
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_ends_the_answer_as_it_ends_a_run(repo):
+    """Standard output on a full disk: a full run says so in one line (exit 2); the door printed
+    an OSError traceback."""
+    kept(repo)
+    with open("/dev/full", "w") as full_disk:
+        answered = console(repo, stdout=full_disk)
+        full = console(repo, "--no-cache", stdout=full_disk)
+    assert "Traceback" not in answered[0]
+    assert answered == full
+
+
+def test_a_closed_standard_output_is_not_answered_at_the_door(repo):
+    """`kubelint-svc lint >&-`: Python has no sys.stdout, and a full run says so in one line; the
+    door, keyed alike for a pipe and a closed stream (neither is a terminal), wrote to None."""
+    kept(repo)
+    closed = {"preexec_fn": lambda: os.close(1), "stdout": None}
+    answered = console(repo, **closed)
+    full = console(repo, "--no-cache", **closed)
+    assert "Traceback" not in answered[0]
+    assert answered == full
