@@ -132,8 +132,9 @@ def _door_for(argv: list[str]) -> _Door | None:
 
 def _kept(door: _Door) -> tuple[str, str, int] | None:
     """What the run wrote (stdout, stderr, exit code) while every stamp holds, or None. Nothing
-    is made on disk when nothing was kept."""
-    if not door.folder.is_dir():
+    is made on disk when nothing was kept. A cache folder that is a link is not read: a run does
+    not use it (cache_folders.open_kept)."""
+    if door.folder.parent.is_symlink() or not door.folder.is_dir():
         return None
     from kubelint_svc.cache import Cache
     from kubelint_svc.replay import unchanged

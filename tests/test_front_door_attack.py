@@ -131,3 +131,14 @@ def test_a_closed_standard_output_is_not_answered_at_the_door(repo):
     full = console(repo, "--no-cache", **closed)
     assert "Traceback" not in answered[0]
     assert answered == full
+
+
+def test_a_cache_folder_become_a_link_is_not_read_at_the_door(repo):
+    """A cache folder that is a link is not used (docs/security.md): a run refuses it; the door
+    read the kept output through it."""
+    kept(repo)
+    (repo.parent / "cache").rename(repo.parent / "elsewhere")
+    (repo.parent / "cache").symlink_to(repo.parent / "elsewhere")
+    now = kubelint(repo)
+    assert not now[3]
+    assert now[2] == 1
