@@ -13,7 +13,7 @@ from typing import Any
 
 from kubelint_svc.cache import SETTLED_NS, Cache, key_of
 from kubelint_svc.findings import Finding, Note, ObjectRef, Report
-from kubelint_svc.paths import GIT_DIRECTORY, is_inside
+from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal
 
 MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
 _FORMAT = "run replay 1"
@@ -152,8 +152,11 @@ def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[s
 
 
 def inside(top: Path, paths: Iterable[str]) -> bool:
-    """Whether every path lies, after its links, inside top: what the stamps cover."""
-    return all(is_inside(Path(os.path.realpath(path)), top) for path in paths)
+    """Whether every path lies inside top (a resolved path) both as named and after its links
+    (paths.refusal): what the stamps cover. One named through a link outside (`/elsewhere/l/a.yaml`,
+    l a link into top) is not: that link can move while no entry of top changes, and the path's
+    configuration is sought from its folders upward (`/elsewhere/.kubelint-svc.yaml`), outside."""
+    return all(is_inside(Path(os.path.abspath(path)), top) and refusal(Path(path), top) is None for path in paths)
 
 
 # ---- the outcome as plain data -----------------------------------------------------------------

@@ -142,3 +142,38 @@ def test_a_cache_folder_become_a_link_is_not_read_at_the_door(repo):
     now = kubelint(repo)
     assert not now[3]
     assert now[2] == 1
+
+
+def test_a_path_named_through_a_link_outside_is_not_answered_once_the_link_moves(repo, tmp_path):
+    """`lint /elsewhere/link/...` with the link into the work tree: the run reads where the link
+    lands now; the stamps held (no entry of the work tree changed) and the door answered for the
+    file the link left."""
+    other = tmp_path / "other"
+    write_tree(other, {"shop": ("dev",)})  # the same tree, its objects fixed
+    link = tmp_path / "link"
+    link.symlink_to(repo / "shop")
+    named = str(link / "base" / "objects.yaml")
+    assert kubelint(repo, named)[2] == 1
+    kubelint(repo, named)  # was answered at the door
+    link.unlink()
+    link.symlink_to(other / "shop")
+    now = kubelint(repo, named)
+    assert not now[3]
+    assert now[2] == 0
+
+
+def test_a_configuration_above_a_link_outside_is_not_left_unstamped(repo, tmp_path):
+    """A path named through a link outside the work tree has its configuration sought from the link's
+    folders upward (`/elsewhere/.kubelint-svc.yaml`), no repository top on the way to stop the
+    search: a file no stamp covers, which the replay and the door did not see change."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "link").symlink_to(repo / "shop" / "base")
+    named = str(outside / "link" / "objects.yaml")
+    assert kubelint(repo, named)[2] == 1
+    kubelint(repo, named)  # was answered at the door
+    (outside / ".kubelint-svc.yaml").write_text("rules:\n  service-target-port-undefined: off\n")
+    now = kubelint(repo, named)
+    assert not now[3]
+    assert now[2] == 0
+    assert "service-target-port-undefined" not in now[0]
