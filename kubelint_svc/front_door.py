@@ -117,14 +117,14 @@ def _door_for(argv: list[str]) -> _Door | None:
     if sys.stdout is None or sys.stderr is None:
         return None  # a closed stream (`>&-`) is keyed as a pipe is, and the run's answer to it differs
     from kubelint_svc.cache import CACHE_FOLDER, key_of
-    from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
+    from kubelint_svc.identity import cache_generation, runtime_identity, tool_fingerprint, tools_identity
     from kubelint_svc.replay import VOLATILE_ENVIRONMENT
 
     chosen = _option_value(argv, "--cache-dir") or os.environ.get("KUBELINT_SVC_CACHE_DIR")
     folder = Path(chosen) if chosen else Path.cwd() / CACHE_FOLDER
     key = key_of(
         _FORMAT, os.getcwd(), "\0".join(argv), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm"),
-        sys.executable, sys.version, *_site_stamps(), f"terminals {os.isatty(1)} {os.isatty(2)}",
+        *runtime_identity(), f"terminals {os.isatty(1)} {os.isatty(2)}",
         *sorted(f"{name}={value}" for name, value in os.environ.items() if name not in VOLATILE_ENVIRONMENT),
     )
     return _Door(folder / cache_generation(), key)
@@ -162,17 +162,3 @@ def _option_value(argv: list[str], name: str) -> str | None:
         elif argument.startswith(name + "="):
             found = argument[len(name) + 1:]
     return found
-
-
-def _site_stamps() -> list[str]:
-    """Each folder packages are installed in, stamped: installing, upgrading or removing one
-    (jsonschema-rs, ruamel.yaml, helm-python-sdk) adds and removes its entries there."""
-    stamps = []
-    for entry in sys.path:
-        if entry.endswith(("site-packages", "dist-packages")):
-            try:
-                info = os.stat(entry)
-            except OSError:
-                continue
-            stamps.append(f"{entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
-    return stamps

@@ -50,6 +50,21 @@ def _data_stamps(name: str) -> list[str]:
     return found
 
 
+def runtime_identity() -> list[str]:
+    """The Python a run is made with and the packages installed for it: the interpreter, its
+    version, and each folder packages are installed in, stamped (installing, upgrading or removing
+    one, jsonschema-rs, ruamel.yaml or helm-python-sdk, adds and removes entries there)."""
+    stamps = [sys.executable, sys.version]
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                info = os.stat(entry)
+            except OSError:
+                continue
+            stamps.append(f"{entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
+    return stamps
+
+
 def cache_generation() -> str:
     """The folder of this version of the tool inside the cache folder: the version, and the
     digest of its code and bundled schemas (an edited checkout is a version of its own)."""

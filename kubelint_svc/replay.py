@@ -13,6 +13,7 @@ from typing import Any
 
 from kubelint_svc.cache import SETTLED_NS, Cache, key_of
 from kubelint_svc.findings import Finding, Note, ObjectRef, Report
+from kubelint_svc.identity import runtime_identity
 from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal
 
 MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
@@ -36,13 +37,14 @@ def recorded(path: str, info: os.stat_result) -> list[Any]:
 
 class Replay:
     """A run's kept outcome under a key naming everything outside the work tree it depends on (the
-    tool, the command's options, the environment, the tools on PATH, the working directory); the
-    work tree itself is its stamps: every folder (its names), every file and link, the git index."""
+    tool, the command's options, the environment, the tools on PATH, the working directory, the
+    Python and its installed packages); the work tree itself is its stamps: every folder (its
+    names), every file and link, the git index."""
 
     def __init__(self, cache: Cache, top: Path, parts: Iterable[str]) -> None:
         self.cache = cache
         self.top = top
-        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts,
+        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts, *runtime_identity(),
                           *sorted(f"{name}={value}" for name, value in os.environ.items()
                                   if name not in VOLATILE_ENVIRONMENT))
         self.started = time.time_ns()

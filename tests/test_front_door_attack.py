@@ -177,3 +177,22 @@ def test_a_configuration_above_a_link_outside_is_not_left_unstamped(repo, tmp_pa
     assert not now[3]
     assert now[2] == 0
     assert "service-target-port-undefined" not in now[0]
+
+
+def test_a_changed_install_is_not_answered_by_the_replay_behind_the_door(repo, tmp_path):
+    """An install in a site-packages folder (here: one that turns a check into nothing, as an upgrade
+    of a library the checks use may change what they find) changes the door's key, so the door
+    missed; the whole-run replay behind it, keyed without the installed packages, answered with
+    the old findings, and the door kept them again under its new key."""
+    site = tmp_path / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    installed = {"PYTHONPATH": str(site)}
+    kept(repo, **installed)
+    (site / "sitecustomize.py").write_text(
+        "import kubelint_svc.checks.selectors as checks\n"
+        "checks.target_port_undefined = lambda *args, **kwargs: iter(())\n"
+    )
+    now = kubelint(repo, **installed)
+    assert not now[3]
+    assert now[2] == 0
+    assert "service-target-port-undefined" not in now[0]
