@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 
 _FORMAT = "front door 1"
 _COMMAND = "lint"
+_NO_CACHE = "--no-cache"
 
 
 class _Door:
@@ -116,6 +117,8 @@ def _door_for(argv: list[str]) -> _Door | None:
         return None
     if sys.stdout is None or sys.stderr is None:
         return None  # a closed stream (`>&-`) is keyed as a pipe is, and the run's answer to it differs
+    if _NO_CACHE in _options(argv):
+        return None  # the cache is neither read nor written, the door's entry included
     from kubelint_svc.cache import CACHE_FOLDER, key_of
     from kubelint_svc.identity import cache_generation, runtime_identity, tool_fingerprint, tools_identity
     from kubelint_svc.replay import VOLATILE_ENVIRONMENT
@@ -147,6 +150,11 @@ def _kept(door: _Door) -> tuple[str, str, int] | None:
     if not (isinstance(stdout, str) and isinstance(stderr, str) and isinstance(code, int)):
         return None
     return stdout, stderr, code
+
+
+def _options(argv: list[str]) -> list[str]:
+    """The arguments before `--` (after it, each is a path)."""
+    return argv[:argv.index("--")] if "--" in argv else argv
 
 
 def _option_value(argv: list[str], name: str) -> str | None:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require
 from test_front_door import BROKEN, PROBE, settle
 from test_warm_runs import git_repository, write_tree
 
@@ -110,10 +111,10 @@ def test_a_reader_that_closed_the_pipe_ends_the_answer_as_it_ends_a_run(repo):
     assert answered == full
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_ends_the_answer_as_it_ends_a_run(repo):
     """Standard output on a full disk: a full run says so in one line (exit 2); the door printed
     an OSError traceback."""
+    require("/dev/full", os.path.exists("/dev/full"), system=True)
     kept(repo)
     with open("/dev/full", "w") as full_disk:
         answered = console(repo, stdout=full_disk)
@@ -196,3 +197,18 @@ def test_a_changed_install_is_not_answered_by_the_replay_behind_the_door(repo, t
     assert not now[3]
     assert now[2] == 0
     assert "service-target-port-undefined" not in now[0]
+
+
+def test_a_run_without_the_cache_makes_no_secret_at_the_door(tmp_path):
+    """--no-cache neither reads nor writes the cache: the door looked for an entry all the same,
+    and opening the cache made this user's signing secret (a folder of the cache's name, which a
+    pull request can commit, was enough)."""
+    from kubelint_svc.identity import cache_generation
+
+    (tmp_path / "repo" / ".kubelint-svc_cache" / cache_generation()).mkdir(parents=True)
+    (tmp_path / "repo" / "objects.yaml").write_text(BROKEN)
+    command = [sys.executable, "-m", "kubelint_svc", "lint", "--no-cache"]
+    result = subprocess.run(command, cwd=tmp_path / "repo", capture_output=True, text=True, check=False,
+                            env=environment(tmp_path / "repo"), timeout=300)
+    assert result.returncode == 1
+    assert not (tmp_path / "xdg").exists()
