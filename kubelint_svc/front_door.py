@@ -19,13 +19,16 @@ runs as usual (cli.main), and is kept again when it may be.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 _FORMAT = "front door 1"
 _COMMAND = "lint"
+_NO_CACHE = "--no-cache"
 
 
 class _Door:
@@ -48,17 +51,48 @@ def main() -> None:
         door = kept = None
     if door is not None:
         if kept is not None:
-            stdout, stderr, code = kept
-            for stream, text in ((sys.stderr, stderr), (sys.stdout, stdout)):
-                if hasattr(stream, "reconfigure"):
-                    stream.reconfigure(errors="backslashreplace")  # as cli.main does
-                stream.write(text)
-                stream.flush()
-            raise SystemExit(code)
+            _answer(*kept)
         _ARMED[:] = [door]
     from kubelint_svc.cli import main as cli_main
 
     cli_main()
+
+
+def _answer(stdout: str, stderr: str, code: int) -> NoReturn:
+    """Write what the run wrote, and exit with its code; a stream that fails ends the command as
+    it ends a run: a reader gone (`| head`) as click ends it (exit 1, nothing said), any other
+    failure (a full disk) in one line as cli.main says an error of ours (exit 2)."""
+    try:
+        for stream, text in ((sys.stderr, stderr), (sys.stdout, stdout)):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")  # as cli.main does
+            stream.write(text)
+            stream.flush()
+    except OSError as error:
+        _silence()  # what is left in the buffers is never written: no second error at exit
+        if error.errno == errno.EPIPE:
+            raise SystemExit(1) from None
+        if os.environ.get("KUBELINT_SVC_DEBUG"):
+            raise
+        from kubelint_svc.reporters.escaping import visible
+
+        sys.stderr.write(f"kubelint-svc: internal error: {type(error).__name__}: {visible(str(error))} "
+                         "(please report this)\n")  # to a stream that still works, or to nothing
+        raise SystemExit(2) from None
+    raise SystemExit(code)
+
+
+def _silence() -> None:
+    """Each stream that cannot be written (either may be the one that failed) to the null device
+    from here on: what is left in its buffer goes nowhere, and Python's exit has nothing to say."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
 
 
 def keep(stamped: tuple[Path, list[list[Any]]] | None, stdout: str, stderr: str, code: int) -> None:
@@ -81,15 +115,19 @@ def _door_for(argv: list[str]) -> _Door | None:
     """The door of a lint run, or None for any other command."""
     if not argv or argv[0] != _COMMAND:
         return None
+    if sys.stdout is None or sys.stderr is None:
+        return None  # a closed stream (`>&-`) is keyed as a pipe is, and the run's answer to it differs
+    if _NO_CACHE in _options(argv):
+        return None  # the cache is neither read nor written, the door's entry included
     from kubelint_svc.cache import CACHE_FOLDER, key_of
-    from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
+    from kubelint_svc.identity import cache_generation, runtime_identity, tool_fingerprint, tools_identity
     from kubelint_svc.replay import VOLATILE_ENVIRONMENT
 
     chosen = _option_value(argv, "--cache-dir") or os.environ.get("KUBELINT_SVC_CACHE_DIR")
     folder = Path(chosen) if chosen else Path.cwd() / CACHE_FOLDER
     key = key_of(
         _FORMAT, os.getcwd(), "\0".join(argv), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm"),
-        sys.executable, sys.version, *_site_stamps(), f"terminals {os.isatty(1)} {os.isatty(2)}",
+        *runtime_identity(), f"terminals {os.isatty(1)} {os.isatty(2)}",
         *sorted(f"{name}={value}" for name, value in os.environ.items() if name not in VOLATILE_ENVIRONMENT),
     )
     return _Door(folder / cache_generation(), key)
@@ -97,8 +135,9 @@ def _door_for(argv: list[str]) -> _Door | None:
 
 def _kept(door: _Door) -> tuple[str, str, int] | None:
     """What the run wrote (stdout, stderr, exit code) while every stamp holds, or None. Nothing
-    is made on disk when nothing was kept."""
-    if not door.folder.is_dir():
+    is made on disk when nothing was kept. A cache folder that is a link is not read: a run does
+    not use it (cache_folders.open_kept)."""
+    if door.folder.parent.is_symlink() or not door.folder.is_dir():
         return None
     from kubelint_svc.cache import Cache
     from kubelint_svc.replay import unchanged
@@ -111,6 +150,11 @@ def _kept(door: _Door) -> tuple[str, str, int] | None:
     if not (isinstance(stdout, str) and isinstance(stderr, str) and isinstance(code, int)):
         return None
     return stdout, stderr, code
+
+
+def _options(argv: list[str]) -> list[str]:
+    """The arguments before `--` (after it, each is a path)."""
+    return argv[:argv.index("--")] if "--" in argv else argv
 
 
 def _option_value(argv: list[str], name: str) -> str | None:
@@ -126,17 +170,3 @@ def _option_value(argv: list[str], name: str) -> str | None:
         elif argument.startswith(name + "="):
             found = argument[len(name) + 1:]
     return found
-
-
-def _site_stamps() -> list[str]:
-    """Each folder packages are installed in, stamped: installing, upgrading or removing one
-    (jsonschema-rs, ruamel.yaml, helm-python-sdk) adds and removes its entries there."""
-    stamps = []
-    for entry in sys.path:
-        if entry.endswith(("site-packages", "dist-packages")):
-            try:
-                info = os.stat(entry)
-            except OSError:
-                continue
-            stamps.append(f"{entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
-    return stamps

@@ -1,6 +1,7 @@
 """What a kept result depends on outside the work tree, found without reading a manifest: this
-tool (its version, code and bundled schemas) and the kubectl, kustomize and helm a build or render
-would run. Light on imports: the front door (front_door.py) asks before anything else is loaded."""
+tool (its version, code, bundled schemas and built-in rules) and the kubectl, kustomize and helm
+a build or render would run. Light on imports: the front door (front_door.py) asks before
+anything else is loaded."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from kubelint_svc.cache import key_of
 
 @functools.cache
 def tool_fingerprint() -> str:
-    """The version, and the size and time of every module of the package and of every bundled
-    Kubernetes schema (the rules' files are in the registry's fingerprint): a new version, or an
-    edited checkout, never reads entries an older one wrote."""
+    """The version, and the size and time of every module of the package, of every bundled
+    Kubernetes schema and of every built-in rule file (packs too): a new version, or an edited
+    checkout, never reads entries an older one wrote. The rules count here although the registry
+    has a fingerprint of its own: a whole run kept (replay.py, front_door.py) is keyed by this one
+    alone, and a rule's severity and message are in the findings it kept."""
     package = Path(kubelint_svc.__file__).parent
     parts = [kubelint_svc.__version__]
     for folder, _, names in sorted(os.walk(package)):
@@ -28,14 +31,38 @@ def tool_fingerprint() -> str:
             if name.endswith(".py"):
                 info = os.stat(os.path.join(folder, name))
                 parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
-    try:
-        bundled: Path | None = schemas.data_dir("schemas")
-    except FileNotFoundError:
-        bundled = None
-    for path in sorted(bundled.iterdir()) if bundled is not None else []:
-        info = os.stat(path)
-        parts.append(f"schemas/{path.name} {info.st_size} {info.st_mtime_ns}")
+    for data in ("schemas", "rules"):
+        parts += _data_stamps(data)
     return key_of(*parts)
+
+
+def _data_stamps(name: str) -> list[str]:
+    """The size and time of every file of the bundled data folder name (`schemas/`, `rules/`)."""
+    try:
+        top = schemas.data_dir(name)
+    except FileNotFoundError:
+        return []
+    found = []
+    for folder, _, names in sorted(os.walk(top)):
+        for each in sorted(names):
+            info = os.stat(os.path.join(folder, each))
+            found.append(f"{name}/{os.path.relpath(os.path.join(folder, each), top)} {info.st_size} {info.st_mtime_ns}")
+    return found
+
+
+def runtime_identity() -> list[str]:
+    """The Python a run is made with and the packages installed for it: the interpreter, its
+    version, and each folder packages are installed in, stamped (installing, upgrading or removing
+    one, jsonschema-rs, ruamel.yaml or helm-python-sdk, adds and removes entries there)."""
+    stamps = [sys.executable, sys.version]
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                info = os.stat(entry)
+            except OSError:
+                continue
+            stamps.append(f"{entry} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}")
+    return stamps
 
 
 def cache_generation() -> str:

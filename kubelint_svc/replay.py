@@ -13,7 +13,8 @@ from typing import Any
 
 from kubelint_svc.cache import SETTLED_NS, Cache, key_of
 from kubelint_svc.findings import Finding, Note, ObjectRef, Report
-from kubelint_svc.paths import GIT_DIRECTORY, is_inside
+from kubelint_svc.identity import runtime_identity
+from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal
 
 MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
 _FORMAT = "run replay 1"
@@ -36,13 +37,14 @@ def recorded(path: str, info: os.stat_result) -> list[Any]:
 
 class Replay:
     """A run's kept outcome under a key naming everything outside the work tree it depends on (the
-    tool, the command's options, the environment, the tools on PATH, the working directory); the
-    work tree itself is its stamps: every folder (its names), every file and link, the git index."""
+    tool, the command's options, the environment, the tools on PATH, the working directory, the
+    Python and its installed packages); the work tree itself is its stamps: every folder (its
+    names), every file and link, the git index."""
 
     def __init__(self, cache: Cache, top: Path, parts: Iterable[str]) -> None:
         self.cache = cache
         self.top = top
-        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts,
+        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts, *runtime_identity(),
                           *sorted(f"{name}={value}" for name, value in os.environ.items()
                                   if name not in VOLATILE_ENVIRONMENT))
         self.started = time.time_ns()
@@ -152,8 +154,11 @@ def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[s
 
 
 def inside(top: Path, paths: Iterable[str]) -> bool:
-    """Whether every path lies, after its links, inside top: what the stamps cover."""
-    return all(is_inside(Path(os.path.realpath(path)), top) for path in paths)
+    """Whether every path lies inside top (a resolved path) both as named and after its links
+    (paths.refusal): what the stamps cover. One named through a link outside (`/elsewhere/l/a.yaml`,
+    l a link into top) is not: that link can move while no entry of top changes, and the path's
+    configuration is sought from its folders upward (`/elsewhere/.kubelint-svc.yaml`), outside."""
+    return all(is_inside(Path(os.path.abspath(path)), top) and refusal(Path(path), top) is None for path in paths)
 
 
 # ---- the outcome as plain data -----------------------------------------------------------------
