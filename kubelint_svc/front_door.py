@@ -49,10 +49,9 @@ def main() -> None:
         kept = _kept(door) if door is not None else None
     except Exception:  # a shortcut only (a working directory deleted, a folder unreadable): run as usual
         door = kept = None
-    if door is not None:
-        if kept is not None:
-            _answer(*kept)
-        _ARMED[:] = [door]
+    if kept is not None:
+        _answer(*kept)
+    _ARMED[:] = [door] if door is not None else []  # what keep() keeps under: this run's door, or none
     from kubelint_svc.cli import main as cli_main
 
     cli_main()
