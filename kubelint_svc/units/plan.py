@@ -29,7 +29,7 @@ from kubelint_svc.file_reads import MAX_FILE_BYTES, UnreadableFile, read_bounded
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.nested import mapping_items
-from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, RealPaths, confined, is_inside, refusal, resolved
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
@@ -110,26 +110,6 @@ def normal(path: Path) -> Path:
     if os.path.isabs(text) and os.path.normpath(text) == text:
         return path  # already so (every path of a build is): no new Path, asked tens of thousands of times
     return Path(os.path.abspath(text))  # abspath normalises
-
-
-class RealPaths:
-    """Real paths (every link followed) as paths.resolved gives them, each folder's resolved once a
-    run: a file that is no link is its real folder's entry (one lstat), where realpath walks every
-    component again (six lstats a path on a warm run asking thousands)."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, Path | None] = {}
-
-    def of(self, path: Path) -> Path | None:
-        text = str(path)
-        if text not in self._known:
-            parent, name = os.path.split(text)
-            if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
-                self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
-            else:
-                folder = self.of(Path(parent)) if parent != text else None
-                self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
-        return self._known[text]
 
 
 def plan(

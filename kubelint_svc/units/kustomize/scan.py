@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
 from kubelint_svc.nested import mapping_items
-from kubelint_svc.paths import refusal, resolved
+from kubelint_svc.paths import RealPaths, refusal, resolved
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_INCLUDE_DEPTH = 30
@@ -86,18 +86,16 @@ class PathFacts:
 
     def __init__(self) -> None:
         self._refusals: dict[tuple[Path, Path], str | None] = {}
-        self._real: dict[Path, Path | None] = {}
+        self._real = RealPaths()  # each folder resolved once: the files of a folder are its entries
         self._real_names: dict[Path, str] = {}
 
     def refusal(self, path: Path, top: Path) -> str | None:
         if (path, top) not in self._refusals:
-            self._refusals[path, top] = refusal(path, top)
+            self._refusals[path, top] = refusal(path, top, self._real.of)
         return self._refusals[path, top]
 
     def resolved(self, path: Path) -> Path | None:
-        if path not in self._real:
-            self._real[path] = resolved(path)
-        return self._real[path]
+        return self._real.of(path)
 
     def realpath(self, path: Path) -> str:
         if path not in self._real_names:
