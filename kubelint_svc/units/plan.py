@@ -293,8 +293,10 @@ def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], k
     if workers < 2 or not pool.can_fork():
         return {}
     ordered = sorted(roots)
-    size = -(-len(ordered) // workers)  # a slice a process, this one's included
-    slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    # a slice a process; this one's the largest, as a worker also forks and sends its builds back
+    size = len(ordered) * 9 // (10 * workers)
+    slices = [ordered[start:start + size] for start in range(0, size * (workers - 1), size)]
+    slices.append(ordered[size * (workers - 1):])
 
     def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
         before = kept.parsed().keys()
