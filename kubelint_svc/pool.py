@@ -49,8 +49,7 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
     at the end. here: this process is one of the workers (one fewer is forked): it takes its share
     of the items, the largest (a worker also starts and sends its results back), before waiting
     (it keeps the interpreter's lock meanwhile, so the items are few and large: the pool's own
-    threads hand them out only now and then). A worker
-    that dies (killed, out of memory) breaks
+    threads hand them out only now and then). A worker that dies (killed, out of memory) breaks
     the pool instead of leaving it waiting for ever: what was not given back is None, for the
     caller to do itself. An interrupt, or our bug in a worker, stops every worker."""
     import multiprocessing

@@ -261,3 +261,25 @@ def test_a_manifest_1100_folders_deep_is_linted(tmp_path, monkeypatch, nested):
     outcome = lint(Options(paths=(".",), no_cache=True))
     assert outcome.report.objects == 2
     assert [finding.rule for finding in outcome.report.findings if finding.rule == "internal-error"] == []
+
+
+@pytest.mark.slow  # 1 s of CPU
+def test_builds_made_ahead_keep_to_the_runs_time_budget(tree, monkeypatch):
+    """KUBELINT_SVC_BUILD_SECONDS bounds every build of a run, those the workers make too: once it
+    is spent, the roots left are not built (kustomize-not-built) and their files are linted as written."""
+    from kubelint_svc.units.kustomize import engines
+
+    real = engines.build
+
+    def slow(root, *args, **kwargs):
+        time.sleep(0.05)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(plan, "build", slow)
+    monkeypatch.setenv("KUBELINT_SVC_BUILD_SECONDS", "2")
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "2")
+    counts = made_ahead(monkeypatch)
+    outcome = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    skipped = [finding for finding in outcome.report.findings if finding.rule == "kustomize-not-built"]
+    assert 0 < counts[0] < 3 * APPS
+    assert len(skipped) == 3 * APPS - counts[0]

@@ -186,7 +186,10 @@ def _plan_kustomize(
 
     def in_process(root: Path) -> Build | None:
         """root built by the fallback, when that build stands: with the fallback configured,
-        else when it is proven alike (None: kubectl builds it)."""
+        else when it is proven alike (None: kubectl builds it, or the run's budget is spent:
+        then it is not built, as build_before_deadline says)."""
+        if deadline - time.monotonic() < 1:
+            return None
         done = build(root, "fallback", confine=fences[root], load_restrictor=restrictor, kept=stored.documents,
                      facts=facts)
         if engine == "fallback":
