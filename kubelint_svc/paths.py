@@ -5,6 +5,7 @@ tree, after every symlink, and never inside a git directory."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 GIT_DIRECTORY = ".git"
@@ -24,13 +25,39 @@ def is_inside(path: Path | None, top: Path) -> bool:
     return path is not None and (path == top or top in path.parents)
 
 
-def refusal(path: Path, top: Path) -> str | None:
+class RealPaths:
+    """Real paths (every link followed) as resolved gives them, each folder's resolved once a
+    run: a file that is no link is its real folder's entry (one lstat), where realpath walks every
+    component again (six lstats a path on a warm run asking thousands)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Path | None] = {}
+
+    def of(self, path: Path) -> Path | None:
+        text = str(path)
+        climbed: list[str] = []  # the folders from path up to one known, or to one resolved whole
+        while text not in self._known:
+            parent, name = os.path.split(text)
+            if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
+                self._known[text] = resolved(Path(text))  # `..` after a link, or a link: as realpath follows it
+                break
+            climbed.append(text)
+            text = parent
+        for each in reversed(climbed):  # from the top down: each is its real folder's entry
+            folder = self._known[os.path.dirname(each)]
+            self._known[each] = Path(os.path.join(folder, os.path.basename(each))) if folder is not None \
+                else resolved(Path(each))
+        return self._known[str(path)]
+
+
+def refusal(path: Path, top: Path, real_of: Callable[[Path], Path | None] = resolved) -> str | None:
     """Why a run confined to the work tree top (a resolved path) may not read or write path (a
     phrase to follow the path: `x.yaml: outside the repository (/repo)`), or None when it may.
     The real path counts, after every symlink; a git directory (the repository's own, a
     submodule's, a nested one's) is never inside: it holds the checkout's credentials
-    (actions/checkout keeps its token in .git/config) and other repositories' objects."""
-    real = resolved(path)
+    (actions/checkout keeps its token in .git/config) and other repositories' objects.
+    real_of: resolved, or a run's memo of it (RealPaths.of)."""
+    real = real_of(path)
     if real is None:
         return "a symbolic link that loops, or a name that cannot be resolved"
     if not is_inside(real, top):

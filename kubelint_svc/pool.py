@@ -47,9 +47,9 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
     """work(item) for each item, in their order, done by forked workers (work is inherited, not
     pickled); the largest items are handed out first so that no worker is left with one big file
     at the end. here: this process is one of the workers (one fewer is forked): it takes its share
-    of the items, the smallest, before waiting (it keeps the interpreter's lock meanwhile, so the
-    items are few and large: the pool's own threads hand them out only now and then). A worker
-    that dies (killed, out of memory) breaks
+    of the items, the largest (a worker also starts and sends its results back), before waiting
+    (it keeps the interpreter's lock meanwhile, so the items are few and large: the pool's own
+    threads hand them out only now and then). A worker that dies (killed, out of memory) breaks
     the pool instead of leaving it waiting for ever: what was not given back is None, for the
     caller to do itself. An interrupt, or our bug in a worker, stops every worker."""
     import multiprocessing
@@ -62,8 +62,8 @@ def in_pool(workers: int, items: list[Item], sizes: list[int], work: Callable[[I
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max(1, workers - here), mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_start)
-    mine = order[len(order) - len(order) // workers:] if here else []
-    order = order[:len(order) - len(mine)]
+    mine = order[:len(order) // workers] if here else []
+    order = order[len(mine):]
     try:
         futures = [pool.submit(_work_in_worker, items[index]) for index in order]
         for index in mine:

@@ -104,7 +104,7 @@ class Reading:
                 kept: KeptDocuments | None = None, buffers: Mapping[Path, bytes] | None = None,
                 resolve: Callable[[Path], Path | None] = resolved) -> Reading:
         """buffers: an editor's unsaved texts by real path; resolve: real paths as paths.resolved gives
-        them (units.plan.RealPaths: once a folder)."""
+        them (paths.RealPaths: once a folder)."""
         fingerprint = key_of(tool_fingerprint(), repr(run.settings), registry.fingerprint(),
                              f"{MAX_FILE_BYTES} {MAX_NODES}") if store is not None else ""
         return cls(registry, KustomizeIndex(kept), stdin, wants_of(registry, run.settings.pod_templates), cache=store,

@@ -19,7 +19,7 @@ from kubelint_svc.identity import tool_fingerprint
 from kubelint_svc.inputs import InputFile
 from kubelint_svc.loader import parse_stream
 from kubelint_svc.model import NodeSource, Resource, resources_of
-from kubelint_svc.paths import is_inside, refusal, resolved
+from kubelint_svc.paths import RealPaths, is_inside, refusal, resolved
 from kubelint_svc.placeholders import may_hold_placeholders
 from kubelint_svc.reading import Reading, _finding_from, _plain_finding, load_all
 from kubelint_svc.settings import Settings
@@ -32,7 +32,7 @@ from kubelint_svc.suppressions import (
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
 from kubelint_svc.units.kustomize.engines import Build
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
-from kubelint_svc.units.plan import HelmOptions, Plan, RealPaths, normal, plan
+from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
 

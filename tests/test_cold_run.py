@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KUBECTL, LINUX, require
-from test_warm_runs import BASE_OBJECTS, write_tree
+from test_warm_runs import BASE_OBJECTS, git_repository, write_tree
 
 from kubelint_svc.app import Options, lint
 from kubelint_svc.cache import Cache
@@ -207,3 +207,79 @@ def test_a_file_changed_since_its_build_parsed_it_is_parsed_again(tmp_path, monk
     assert len(parsed) == 1
     assert [finding.file for finding in outcome.report.findings if finding.rule == "yaml-syntax"] \
         == ["blog/base/objects.yaml"]
+
+
+@pytest.fixture
+def nested():
+    """nested(top, depth) makes folders `d` depth deep under top; all are removed after the test,
+    one at a time (shutil.rmtree, which pytest cleans up with, recurses once a folder)."""
+    made: list[Path] = []
+
+    def make(top: Path, depth: int) -> Path:
+        deep = top
+        for _ in range(depth):
+            deep /= "d"
+            deep.mkdir()
+            made.append(deep)
+        return deep
+
+    yield make
+    for folder in reversed(made):
+        for entry in folder.iterdir():
+            entry.unlink()
+        folder.rmdir()
+
+
+def test_real_paths_a_folder_at_a_time_are_those_realpath_gives(tmp_path, nested):
+    from kubelint_svc.paths import RealPaths, resolved
+
+    top = tmp_path / "repo"
+    (top / "apps" / "base").mkdir(parents=True)
+    (top / "apps" / "base" / "objects.yaml").write_text("{}\n")
+    (top / "linked").symlink_to(top / "apps")  # a linked folder
+    (top / "apps" / "file-link.yaml").symlink_to("base/objects.yaml")  # a link to a file
+    (top / "apps" / "up").symlink_to("../apps/base")  # a relative link climbing out and back
+    (top / "loop").symlink_to(top / "loop")
+    deep = nested(top, 1100)  # deeper than the interpreter's recursion limit
+    asked = [top / "apps" / "base" / "objects.yaml", top / "linked" / "base" / "objects.yaml",
+             top / "apps" / "file-link.yaml", top / "apps" / "up" / "objects.yaml", top / "loop",
+             top / "loop" / "x.yaml", top / "missing" / "x.yaml", deep / "x.yaml", Path("/")]
+    real = RealPaths()
+    assert [real.of(path) for path in asked] == [resolved(path) for path in asked]
+    assert real.of(top / "loop") is None
+
+
+def test_a_manifest_1100_folders_deep_is_linted(tmp_path, monkeypatch, nested):
+    """A pull request's folders nested past the interpreter's recursion limit: the real paths were
+    resolved a folder at a time by recursion (internal error: RecursionError)."""
+    deep = tmp_path / "repo"
+    deep.mkdir()
+    monkeypatch.chdir(deep)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (nested(deep, 1100) / "objects.yaml").write_text(BASE_OBJECTS)
+    git_repository(tmp_path / "repo")  # outside git, the search for kustomizations walks with os.walk (recursive)
+    outcome = lint(Options(paths=(".",), no_cache=True))
+    assert outcome.report.objects == 2
+    assert [finding.rule for finding in outcome.report.findings if finding.rule == "internal-error"] == []
+
+
+@pytest.mark.slow  # 1 s of CPU
+def test_builds_made_ahead_keep_to_the_runs_time_budget(tree, monkeypatch):
+    """KUBELINT_SVC_BUILD_SECONDS bounds every build of a run, those the workers make too: once it
+    is spent, the roots left are not built (kustomize-not-built) and their files are linted as written."""
+    from kubelint_svc.units.kustomize import engines
+
+    real = engines.build
+
+    def slow(root, *args, **kwargs):
+        time.sleep(0.05)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(plan, "build", slow)
+    monkeypatch.setenv("KUBELINT_SVC_BUILD_SECONDS", "2")
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "2")
+    counts = made_ahead(monkeypatch)
+    outcome = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    skipped = [finding for finding in outcome.report.findings if finding.rule == "kustomize-not-built"]
+    assert 0 < counts[0] < 3 * APPS
+    assert len(skipped) == 3 * APPS - counts[0]

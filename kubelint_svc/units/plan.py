@@ -27,7 +27,7 @@ from kubelint_svc.identity import find_tool
 from kubelint_svc.inputs import git_toplevel
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.nested import mapping_items
-from kubelint_svc.paths import GIT_DIRECTORY, confined, is_inside, refusal, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, RealPaths, confined, is_inside, refusal, resolved
 from kubelint_svc.schemas import served_kinds
 from kubelint_svc.settings import jobs_from_environment
 from kubelint_svc.units.helm_sdk import request, sdk_present
@@ -112,39 +112,6 @@ def normal(path: Path) -> Path:
     return Path(os.path.abspath(text))  # abspath normalises
 
 
-class RealPaths:
-    """Real paths (every link followed) as paths.resolved gives them, each folder's resolved once a
-    run: a file that is no link is its real folder's entry (one lstat), where realpath walks every
-    component again (six lstats a path on a warm run asking thousands)."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, Path | None] = {}
-        self._folders: dict[str, str | None] = {}  # a folder's real path as text: no Path made for it
-
-    def of(self, path: Path) -> Path | None:
-        text = str(path)
-        if text not in self._known:
-            parent, name = os.path.split(text)
-            if not os.path.isabs(text) or os.path.normpath(text) != text or not name or os.path.islink(text):
-                self._known[text] = resolved(path)  # `..` after a link, or a link: as realpath follows it
-            else:
-                folder = self._folder(parent) if parent != text else None
-                self._known[text] = Path(os.path.join(folder, name)) if folder is not None else resolved(path)
-        return self._known[text]
-
-    def _folder(self, text: str) -> str | None:
-        """of(Path(text)) as text (text absolute and normalised)."""
-        if text not in self._folders:
-            parent, name = os.path.split(text)
-            folder = self._folder(parent) if name and text not in self._known and not os.path.islink(text) else None
-            if folder is not None:
-                self._folders[text] = os.path.join(folder, name)
-            else:
-                real = self._known[text] if text in self._known else resolved(Path(text))
-                self._folders[text] = str(real) if real is not None else None
-        return self._folders[text]
-
-
 def plan(
     files: list[Path],
     kustomize: str = "auto",
@@ -219,7 +186,10 @@ def _plan_kustomize(
 
     def in_process(root: Path) -> Build | None:
         """root built by the fallback, when that build stands: with the fallback configured,
-        else when it is proven alike (None: kubectl builds it)."""
+        else when it is proven alike (None: kubectl builds it, or the run's budget is spent:
+        then it is not built, as build_before_deadline says)."""
+        if deadline - time.monotonic() < 1:
+            return None
         done = build(root, "fallback", confine=fences[root], load_restrictor=restrictor, kept=stored.documents,
                      facts=facts)
         if engine == "fallback":
@@ -329,8 +299,10 @@ def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], k
     if workers < 2 or not pool.can_fork():
         return {}
     ordered = sorted(roots)
-    size = -(-len(ordered) // workers)  # a slice a process, this one's included
-    slices = [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    # a slice a process; this one's the largest, as a worker also forks and sends its builds back
+    size = len(ordered) * 9 // (10 * workers)
+    slices = [ordered[start:start + size] for start in range(0, size * (workers - 1), size)]
+    slices.append(ordered[size * (workers - 1):])
 
     def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
         before = kept.parsed().keys()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
 from kubelint_svc.nested import mapping_items
-from kubelint_svc.paths import refusal, resolved
+from kubelint_svc.paths import RealPaths, refusal, resolved
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_INCLUDE_DEPTH = 30
@@ -86,18 +86,33 @@ class PathFacts:
 
     def __init__(self) -> None:
         self._refusals: dict[tuple[Path, Path], str | None] = {}
-        self._real: dict[Path, Path | None] = {}
+        self._real = RealPaths()  # each folder resolved once: the files of a folder are its entries
         self._real_names: dict[Path, str] = {}
+        self._local: dict[tuple[Path, bool, str, str], Path | str] = {}  # a local path, or why none
 
     def refusal(self, path: Path, top: Path) -> str | None:
         if (path, top) not in self._refusals:
-            self._refusals[path, top] = refusal(path, top)
+            self._refusals[path, top] = refusal(path, top, self._real.of)
         return self._refusals[path, top]
 
     def resolved(self, path: Path) -> Path | None:
-        if path not in self._real:
-            self._real[path] = resolved(path)
-        return self._real[path]
+        return self._real.of(path)
+
+    def local_path(self, kustomization: Kustomization, name: str, entry: str) -> Path:
+        """_local_path's answer, found once a run for every build whose chain names the entry
+        (three overlays name one base's; the scan and the fallback each ask): a path, or the
+        BuildError raised anew."""
+        key = (kustomization.file, kustomization.load_anywhere, name, entry)
+        found = self._local.get(key)
+        if found is None:
+            try:
+                found = _local_path(kustomization, name, entry)
+            except BuildError as error:
+                found = str(error)
+            self._local[key] = found
+        if isinstance(found, str):
+            raise BuildError(found)
+        return found
 
     def realpath(self, path: Path) -> str:
         if path not in self._real_names:
@@ -328,6 +343,13 @@ def path_entries(kustomization: Kustomization, name: str) -> list[str]:
 
 
 def local_path(kustomization: Kustomization, name: str, entry: str) -> Path:
+    """The path an entry of a kustomization names (BuildError: none kustomize would read)."""
+    if kustomization.facts is not None:
+        return kustomization.facts.local_path(kustomization, name, entry)
+    return _local_path(kustomization, name, entry)
+
+
+def _local_path(kustomization: Kustomization, name: str, entry: str) -> Path:
     path = Path(os.path.normpath(kustomization.directory / entry))
     if not path.exists():
         raise BuildError(f"{kustomization.file}: {name} entry {entry!r} not found ({path})")
