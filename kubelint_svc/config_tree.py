@@ -57,12 +57,22 @@ class ConfigTree:
         return self._loaded[key]
 
     def _nearest_config(self, folder: Path) -> Path | None:
-        """find_config(folder), each folder looked at once a run: a walk asks for every file."""
-        if folder not in self._nearest:
+        """find_config(folder), each folder looked at once a run: a walk asks for every file. Up a
+        folder at a time without recursion (a named file 1,000 folders deep)."""
+        climbed: list[Path] = []  # folders with no answer yet, nearest first
+        found: Path | None = None
+        while folder not in self._nearest:
             here = config_here(folder)
-            stop = here is not None or (folder / ".git").exists() or folder.parent == folder
-            self._nearest[folder] = here if stop else self._nearest_config(folder.parent)
-        return self._nearest[folder]
+            climbed.append(folder)
+            if here is not None or (folder / ".git").exists() or folder.parent == folder:
+                found = here
+                break
+            folder = folder.parent
+        else:
+            found = self._nearest[folder]
+        for each in climbed:
+            self._nearest[each] = found
+        return found
 
     def of_file(self, file: str) -> Config:
         """The configuration governing a finding's file (as findings name it)."""

@@ -263,6 +263,22 @@ def test_a_manifest_1100_folders_deep_is_linted(tmp_path, monkeypatch, nested):
     assert [finding.rule for finding in outcome.report.findings if finding.rule == "internal-error"] == []
 
 
+def test_a_manifest_1100_folders_deep_outside_git_is_linted(tmp_path, monkeypatch, nested):
+    """Outside a git work tree the search for the kustomizations that include a named path walks
+    the folder itself: with os.walk, which recurses a folder at a time (internal error:
+    RecursionError past the interpreter's limit)."""
+    top = tmp_path / "plain"
+    top.mkdir()
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    deepest = nested(top, 1100)
+    (deepest / "objects.yaml").write_text(BASE_OBJECTS)
+    (top / "kustomization.yaml").write_text("resources: []\n")
+    outcome = lint(Options(paths=(str(deepest / "objects.yaml"),), kustomize="fallback", no_cache=True))
+    assert outcome.report.objects == 2
+    assert [finding.rule for finding in outcome.report.findings if finding.rule == "internal-error"] == []
+
+
 @pytest.mark.slow  # 1 s of CPU
 def test_builds_made_ahead_keep_to_the_runs_time_budget(tree, monkeypatch):
     """KUBELINT_SVC_BUILD_SECONDS bounds every build of a run, those the workers make too: once it

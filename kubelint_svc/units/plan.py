@@ -370,12 +370,29 @@ def _walked(top: Path) -> list[Path]:
     folders (a `.git` among them) nor through links."""
     found: list[Path] = []
     seen = 0
-    for folder, subfolders, names in os.walk(top):
-        seen += len(subfolders) + len(names)
+    pending = [str(top)]  # a stack, not os.walk's recursion: a tree 1,000 folders deep is walked too
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        seen += len(entries)
         if seen > MAX_WALKED:
             break
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        found += [Path(folder) / name for name in names if name in KUSTOMIZATION_NAMES]
+        subfolders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if not is_folder:
+                if entry.name in KUSTOMIZATION_NAMES:
+                    found.append(Path(entry.path))
+            elif not entry.name.startswith(".") and not entry.is_symlink():
+                subfolders.append(entry.path)
+        pending += sorted(subfolders, reverse=True)  # the first in name order walked first
     return found
 
 
