@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kubelint_svc.schemas import reached_definitions
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -35,10 +37,10 @@ def write(folder: Path, version: str | None = None, standalone: bool = True) -> 
         group, _, served = api_version.rpartition("/")
         target = folder / (group or served) / served / f"{kind.lower()}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        definitions = _reached(schema, bundle["$defs"])
+        definitions = reached_definitions(schema, bundle["$defs"])
         written = _inlined(schema, definitions, ()) if standalone else schema
         if standalone:
-            definitions = _reached(written, definitions)
+            definitions = reached_definitions(written, definitions)
         target.write_text(json.dumps({**written, "$defs": definitions} if definitions else written))
     return str(folder) + "/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}.json"
 
@@ -54,7 +56,7 @@ def write_own(folder: Path, source: Path) -> str:
             continue
         schema = _localised(json.loads(path.read_text()))
         inlined = _inlined(schema, definitions, ())
-        reached = _reached(inlined, definitions)
+        reached = reached_definitions(inlined, definitions)
         (folder / path.name).parent.mkdir(parents=True, exist_ok=True)
         (folder / path.name).write_text(json.dumps({**inlined, "$defs": reached} if reached else inlined))
     return str(folder) + "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
@@ -70,24 +72,6 @@ def _localised(node: Any) -> Any:
     if isinstance(ref, str) and "_definitions.json#/" in ref:
         node = {**node, "$ref": "#/$defs/" + ref.rsplit("/", 1)[1]}
     return {key: _localised(value) for key, value in node.items()}
-
-
-def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
-    reached: dict[str, Any] = {}
-    pending = [schema]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                name = ref.removeprefix("#/$defs/")
-                if name not in reached:
-                    reached[name] = definitions[name]
-                    pending.append(definitions[name])
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return reached
 
 
 def _inlined(node: Any, definitions: dict[str, Any], within: tuple[str, ...]) -> Any:

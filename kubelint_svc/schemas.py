@@ -120,7 +120,7 @@ class SchemaStore:
             try:
                 self._inlined[key] = _inline_refs(schema, definitions, {}, ())
             except RecursionError:  # a definition that holds itself: resolved by reference instead
-                self._inlined[key] = {**schema, "$defs": _reached(schema, definitions)}
+                self._inlined[key] = {**schema, "$defs": reached_definitions(schema, definitions)}
         return self._inlined[key]
 
     def _fast(self, key: str) -> FastValidator | None:
@@ -168,7 +168,7 @@ def _inline_refs(schema: Any, definitions: dict[str, Any], done: dict[str, Any],
     return {key: _inline_refs(value, definitions, done, stack) for key, value in schema.items()}
 
 
-def _reached(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+def reached_definitions(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     """The definitions schema's $refs reach, directly or through each other."""
     found: dict[str, Any] = {}
     pending = [schema]
