@@ -5,6 +5,7 @@ anything else is loaded."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
@@ -24,29 +25,21 @@ def tool_fingerprint() -> str:
     checkout, never reads entries an older one wrote. The rules count here although the registry
     has a fingerprint of its own: a whole run kept (replay.py, front_door.py) is keyed by this one
     alone, and a rule's severity and message are in the findings it kept."""
-    package = Path(kubelint_svc.__file__).parent
-    parts = [kubelint_svc.__version__]
-    for folder, _, names in sorted(os.walk(package)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                parts.append(f"{name} {info.st_size} {info.st_mtime_ns}")
+    parts = [kubelint_svc.__version__, *_stamps(Path(kubelint_svc.__file__).parent, "kubelint_svc", ".py")]
     for data in ("schemas", "rules"):
-        parts += _data_stamps(data)
+        with contextlib.suppress(FileNotFoundError):  # an installation missing it: its run says so
+            parts += _stamps(schemas.data_dir(data), data)
     return key_of(*parts)
 
 
-def _data_stamps(name: str) -> list[str]:
-    """The size and time of every file of the bundled data folder name (`schemas/`, `rules/`)."""
-    try:
-        top = schemas.data_dir(name)
-    except FileNotFoundError:
-        return []
+def _stamps(top: Path, label: str, suffix: str = "") -> list[str]:
+    """The size and time of every file below top whose name ends with suffix, named from top."""
     found = []
     for folder, _, names in sorted(os.walk(top)):
-        for each in sorted(names):
-            info = os.stat(os.path.join(folder, each))
-            found.append(f"{name}/{os.path.relpath(os.path.join(folder, each), top)} {info.st_size} {info.st_mtime_ns}")
+        for each in sorted(name for name in names if name.endswith(suffix)):
+            path = os.path.join(folder, each)
+            info = os.stat(path)
+            found.append(f"{label}/{os.path.relpath(path, top)} {info.st_size} {info.st_mtime_ns}")
     return found
 
 
