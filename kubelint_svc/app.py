@@ -37,6 +37,7 @@ from kubelint_svc.inputs import (
     MissingPathError,
     default_exclusions,
     discover,
+    git_asked_once,
     git_toplevel,
     git_tracked_manifests,
 )
@@ -285,6 +286,11 @@ def lint(options: Options, replay: bool = False, reuse: Reuse | None = None) -> 
     replay: a run kept whole in the cache may answer (replay.py), without the objects read
     (Outcome.run is None then): for a front end that only reports. reuse: the planning of the
     last run given it, taken while nothing on disk changed (Reuse), and this run's kept in it."""
+    with git_asked_once():  # the replay, the context and the plan ask for one repository
+        return _lint(options, replay, reuse)
+
+
+def _lint(options: Options, replay: bool, reuse: Reuse | None) -> Outcome:
     config = run_configuration(options)
     if reuse is not None:
         return _lint_reusing(options, config, reuse)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -320,14 +322,77 @@ def _git(*args: str) -> str | None:
         return None
 
 
+# the work tree tops git gave this run, by the folder holding `.git` that git's search from a
+# folder meets first (git_asked_once): the replay, the context and the plan each ask
+_ASKED: ContextVar[dict[str, Path | None] | None] = ContextVar("kubelint_svc_git_tops", default=None)
+
+
+@contextlib.contextmanager
+def git_asked_once() -> Iterator[None]:
+    """Within it (a run), git_toplevel starts `git rev-parse` once for each folder holding a
+    `.git`: every folder below one, with no other on the way, has its answer. Made anew each
+    run: a repository may come or go between an editor's runs."""
+    token = _ASKED.set({})
+    try:
+        yield
+    finally:
+        _ASKED.reset(token)
+
+
 def git_toplevel(folder: Path) -> Path | None:
     """The root of the git work tree holding folder, or None (no git, or not in a work tree).
     Only a top with a `.git` of its own that holds folder is trusted."""
-    output = _git("-C", str(folder), "rev-parse", "--show-toplevel")
-    top = resolved(Path(output.strip())) if output and output.strip() else None
-    if top is None or not (top / ".git").exists() or not is_inside(resolved(folder), top):
+    asked = _ASKED.get()
+    real = resolved(folder)
+    key = _asked_as(str(real)) if asked is not None and real is not None else None
+    if key is None or asked is None:
+        top = _toplevel_of(folder)
+    elif key in asked:
+        top = asked[key]
+    else:
+        top = asked[key] = _toplevel_of(folder)
+    if top is None or not is_inside(real, top):
         return None
     return top
+
+
+def _toplevel_of(folder: Path) -> Path | None:
+    output = _git("-C", str(folder), "rev-parse", "--show-toplevel")
+    top = resolved(Path(output.strip())) if output and output.strip() else None
+    return top if top is not None and (top / GIT_DIRECTORY).exists() else None
+
+
+# set, they make git's answer depend on more than the folders climbed (a hook's GIT_DIR: the
+# work tree is then the folder asked from)
+_GIT_SEARCH_ENVIRONMENT = ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+                           "GIT_COMMON_DIR")
+
+
+def _asked_as(real: str) -> str | None:
+    """Which answer of git's a real folder shares: its `.git` holder's (_git_holder), or its
+    own when git's search depends on the environment; None: asked anew."""
+    if any(name in os.environ for name in _GIT_SEARCH_ENVIRONMENT):
+        return real
+    return _git_holder(real)
+
+
+def _git_holder(real: str) -> str | None:
+    """The folder holding `.git` where git's search up from real (a real folder) stops, when
+    git would find it from there as from real: none of the folders climbed is in a git
+    directory, looks like one (a `HEAD`: git asks whether it is a bare repository), or is on
+    another file system (where git's search stops); else None (git is asked for real itself)."""
+    folder = real
+    try:
+        device = os.stat(folder).st_dev
+        while not os.path.lexists(os.path.join(folder, GIT_DIRECTORY)):
+            parent = os.path.dirname(folder)
+            if parent == folder or os.path.basename(folder).casefold() == GIT_DIRECTORY \
+                    or os.path.lexists(os.path.join(folder, "HEAD")) or os.stat(parent).st_dev != device:
+                return None
+            folder = parent
+    except (OSError, ValueError):
+        return None
+    return folder
 
 
 def git_tracked_manifests(paths: list[str]) -> list[InputFile]:

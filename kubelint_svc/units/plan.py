@@ -335,11 +335,12 @@ def including_kustomizations(named: list[Path], read: frozenset[Path] = frozense
     confined to its repository. read: files the run reads anyway (normalised): a repository
     whose every kustomization is among them adds none, and is not searched."""
     wanted = {normal(path) for path in named}
+    read_names = {str(path) for path in read}
     found: list[Path] = []
     for top in dict.fromkeys(filter(None, (_repository_of(path if path.is_dir() else path.parent) for path in wanted))):
         readers: dict[Path, set[Path]] = {}  # a path -> the kustomization folders naming it
-        kustomizations = _kustomizations_in(top)
-        if read.issuperset(kustomizations):
+        kustomizations = _kustomizations_in(top, read_names)
+        if kustomizations is None or read.issuperset(kustomizations):
             continue
         for kustomization in kustomizations:
             for path in {*_referenced_by(kustomization.parent), kustomization}:
@@ -355,11 +356,16 @@ def including_kustomizations(named: list[Path], read: frozenset[Path] = frozense
     return found
 
 
-def _kustomizations_in(top: Path) -> list[Path]:
+def _kustomizations_in(top: Path, read: set[str] | None = None) -> list[Path] | None:
     """The kustomization files of the work tree top (at most MAX_KUSTOMIZATIONS), each one the
-    repository's confinement allows."""
+    repository's confinement allows; None when every one git lists is among read (the normal
+    names of the files the run reads anyway: a run of the whole tree), before any is confined."""
     listed = inputs._git("-C", str(top), "ls-files", "-z", "--", *(f"*{name}" for name in KUSTOMIZATION_NAMES)) \
         if (top / GIT_DIRECTORY).exists() else None
+    if listed is not None and read is not None:
+        joined = [os.path.normpath(os.path.join(top, name)) for name in listed.split("\0") if name]
+        if all(name in read for name in joined if os.path.basename(name) in KUSTOMIZATION_NAMES):
+            return None
     names = [top / name for name in listed.split("\0") if name] if listed is not None else _walked(top)
     files = [normal(file) for file in names if file.name in KUSTOMIZATION_NAMES]
     return [file for file in files[:MAX_KUSTOMIZATIONS] if confined(file, top) is not None and file.is_file()]
