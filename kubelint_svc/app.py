@@ -577,7 +577,7 @@ def exclusions_for(options: Options, tree: ConfigTree) -> Exclusions:
         globs = default_exclusions()
     globs += [ExcludeGlob(glob, cwd, "--extend-exclude") for glob in options.extend_exclude]
     configured = tree.why_excluded if options.exclude is None else None
-    return Exclusions(globs, options.respect_gitignore, configured)
+    return Exclusions(globs, options.respect_gitignore, configured, tree.names)
 
 
 def _named_inputs(

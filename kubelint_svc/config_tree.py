@@ -9,9 +9,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from kubelint_svc.config import Config, ConfigError, config_here, load_config
+from kubelint_svc.config import CONFIG_NAMES, Config, ConfigError, config_here, load_config
 from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import ExcludeGlob
+from kubelint_svc.paths import GIT_DIRECTORY, FolderNames
+
+_CONFIG_FILES = (*CONFIG_NAMES, "pyproject.toml")  # what config_here looks for
 
 # settings a run has once: a file's own configuration cannot change them for that file alone
 RUN_WIDE = {
@@ -33,7 +36,9 @@ class ConfigTree:
     def __init__(self, run_config: Config, explicit: bool) -> None:
         self.run_config = run_config
         self.explicit = explicit
-        self._nearest: dict[Path, Path | None] = {}
+        self._nearest: dict[str, Path | None] = {}  # a folder (absolute) -> its nearest configuration
+        self._of_folder: dict[str, Config] = {}  # a finding's folder (as findings name it) -> its configuration
+        self.names = FolderNames()  # the folders the run's walk listed (Exclusions): no stat for a name not there
         self._loaded: dict[Path, Config] = {}
         self._registries: dict[Path | None, Registry] = {}
         self._excludes: dict[Path | None, list[ExcludeGlob]] = {}
@@ -41,11 +46,11 @@ class ConfigTree:
         if run_config.path is not None:
             self._loaded[_key(run_config.path)] = run_config
 
-    def governing(self, folder: Path) -> Config:
+    def governing(self, folder: Path | str) -> Config:
         """The configuration of the files of folder: the nearest, else the run's."""
         if self.explicit:
             return self.run_config
-        found = self._nearest_config(Path(os.path.abspath(folder)))
+        found = self._nearest_config(os.path.abspath(folder))
         if found is None:
             return self.run_config
         key = _key(found)
@@ -56,18 +61,22 @@ class ConfigTree:
                 raise ConfigTreeError(str(error)) from None
         return self._loaded[key]
 
-    def _nearest_config(self, folder: Path) -> Path | None:
-        """find_config(folder), each folder looked at once a run: a walk asks for every file. Up a
-        folder at a time without recursion (a named file 1,000 folders deep)."""
-        climbed: list[Path] = []  # folders with no answer yet, nearest first
+    def _nearest_config(self, folder: str) -> Path | None:
+        """find_config(folder) (absolute, normalised), each folder looked at once a run: a walk
+        asks for every file. Up a folder at a time without recursion (a named file 1,000 folders
+        deep); a folder the walk listed is looked in only for the names it holds."""
+        climbed: list[str] = []  # folders with no answer yet, nearest first
         found: Path | None = None
         while folder not in self._nearest:
-            here = config_here(folder)
+            lacks = self.names.lacks
+            here = None if all(lacks(folder, name) for name in _CONFIG_FILES) else config_here(Path(folder))
             climbed.append(folder)
-            if here is not None or (folder / ".git").exists() or folder.parent == folder:
+            parent = os.path.dirname(folder)
+            if here is not None or parent == folder or (
+                    not lacks(folder, GIT_DIRECTORY) and os.path.exists(os.path.join(folder, GIT_DIRECTORY))):
                 found = here
                 break
-            folder = folder.parent
+            folder = parent
         else:
             found = self._nearest[folder]
         for each in climbed:
@@ -76,7 +85,13 @@ class ConfigTree:
 
     def of_file(self, file: str) -> Config:
         """The configuration governing a finding's file (as findings name it)."""
-        return self.governing(Path(file).parent) if file not in ("-", "") else self.run_config
+        if file in ("-", ""):
+            return self.run_config
+        folder = os.path.dirname(file)
+        found = self._of_folder.get(folder)
+        if found is None:
+            found = self._of_folder[folder] = self.governing(Path(folder or "."))
+        return found
 
     def others(self) -> list[Config]:
         """The configurations loaded besides the run's, in path order."""
@@ -108,7 +123,7 @@ class ConfigTree:
         folder = os.path.dirname(absolute)
         globs = self._folder_excludes.get(folder)
         if globs is None:
-            globs = self._folder_excludes[folder] = self.excludes(self.governing(Path(folder)))
+            globs = self._folder_excludes[folder] = self.excludes(self.governing(folder))
         if not globs:
             return None
         absolute_path = Path(absolute)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kubelint_svc.paths import FolderNames
+
 # an undecodable byte of a file name (os.fsdecode's stand-in), which RE2 cannot be given
 _SURROGATE = re.compile("[\ud800-\udfff]")
 IGNORE_FILE_NAMES = (".gitignore", ".ignore")  # later wins: `.ignore` overrides `.gitignore`, as ripgrep's
@@ -254,8 +256,9 @@ _GROUP = 64  # patterns tried together
 class IgnoreFiles:
     """The ignore files of every folder from a top down, read once each."""
 
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, names: FolderNames | None = None) -> None:
         self.top = top  # absolute; no ignore file above it is read
+        self._names = names or FolderNames()  # the folders a walk listed: no stat for a file not there
         self._folders: dict[Path, _FolderPatterns] = {}
         self._by_parts: dict[tuple[str, ...], _FolderPatterns] = {}
         self._quiet_folders: dict[tuple[str, ...], bool] = {}
@@ -266,6 +269,8 @@ class IgnoreFiles:
         if found is None:
             patterns: list[IgnorePattern] = []
             for name in IGNORE_FILE_NAMES:
+                if self._names.lacks(str(folder), name):
+                    continue
                 file = folder / name
                 if file.is_file() and not file.is_symlink():
                     try:

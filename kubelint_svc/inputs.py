@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelint_svc.ignore_files import IgnoreFiles, repository_top
-from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, FolderNames, is_inside, refusal, resolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -110,8 +110,10 @@ class Exclusions:
     respect_gitignore: bool = True
     # the `exclude` of the configuration governing a path (a front end knows configurations)
     configured: Callable[[str, bool], str | None] | None = None
+    names: FolderNames = field(default_factory=FolderNames)  # what the walk listed: looked up before a stat
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
-    _tops: dict[tuple[str, Path | None], Path] = field(default_factory=dict)
+    _tops: dict[tuple[str, str | None], Path] = field(default_factory=dict)  # by text: no Path hashed a file
+    _top_paths: dict[str, Path] = field(default_factory=dict)
     _git_folders: dict[str, str | None] = field(default_factory=dict)  # a folder -> the nearest holding .git
     _screen: tuple[re.Pattern[str] | None, bool] | None = None
 
@@ -128,13 +130,14 @@ class Exclusions:
             reason = self.configured(absolute, is_dir)
             if reason is not None:
                 return reason
-        if is_dir and os.path.isfile(os.path.join(absolute, "pyvenv.cfg")):
+        if is_dir and not self.names.lacks(absolute, "pyvenv.cfg") \
+                and os.path.isfile(os.path.join(absolute, "pyvenv.cfg")):
             return "excluded as a virtualenv"
         if self.respect_gitignore:
             top = self._top_of(os.path.dirname(absolute), walked)
             files = self._ignore_files.get(top)
             if files is None:
-                files = self._ignore_files[top] = IgnoreFiles(top)
+                files = self._ignore_files[top] = IgnoreFiles(top, self.names)
             pattern = files.match_text(absolute, is_dir)
             if pattern is not None:
                 return f"ignored by {pattern.source} ({pattern.text})"
@@ -153,12 +156,20 @@ class Exclusions:
 
     def _top_of(self, folder: str, walked: Path | None) -> Path:
         """repository_top(folder, walked), with the folders holding `.git` looked for once each."""
-        key = (folder, walked)
+        key = (folder, None if walked is None else os.fspath(walked))
         top = self._tops.get(key)
         if top is None:
             holding = self._holding_git(folder)
-            top = self._tops[key] = Path(holding) if holding is not None else repository_top(Path(folder), walked)
+            top = self._tops[key] = self._top_path(holding) if holding is not None \
+                else repository_top(Path(folder), walked)
         return top
+
+    def _top_path(self, holding: str) -> Path:
+        """holding as a Path, made once a repository, not once a folder."""
+        found = self._top_paths.get(holding)
+        if found is None:
+            found = self._top_paths[holding] = Path(holding)
+        return found
 
     def _holding_git(self, folder: str) -> str | None:
         """The nearest folder from folder (absolute, normalised) upward that holds `.git`."""
@@ -169,7 +180,7 @@ class Exclusions:
                 found = self._git_folders[folder]
                 break
             climbed.append(folder)
-            if os.path.exists(os.path.join(folder, ".git")):
+            if not self.names.lacks(folder, GIT_DIRECTORY) and os.path.exists(os.path.join(folder, GIT_DIRECTORY)):
                 found = folder
                 break
             parent = os.path.dirname(folder)
@@ -262,6 +273,8 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
         if identity in visited:  # a symlink loop, or a second link to a walked folder
             continue
         visited.add(identity)
+        if exclusions is not None:  # its configuration, ignore files and `.git` looked for in the listing
+            exclusions.names.listed(os.path.abspath(directory), frozenset(entry.name for entry in entries))
         real_folder = real_folders.get(directory)
         kept = []
         for entry in entries:

@@ -50,6 +50,25 @@ class RealPaths:
         return self._known[str(path)]
 
 
+class FolderNames:
+    """The names each folder held when the walk listed it: whether a folder holds a file of a
+    given name (a configuration, an ignore file, `.git`: eight names looked for in every folder)
+    is then known without a system call when it does not. Made anew each run."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, frozenset[str]] = {}
+
+    def listed(self, folder: str, names: frozenset[str]) -> None:
+        """folder (absolute, normalised) held names when listed."""
+        self._names[folder] = names
+
+    def lacks(self, folder: str, name: str) -> bool:
+        """Was folder (absolute, normalised) listed without an entry called name? (False when it
+        was not listed: the caller looks.)"""
+        names = self._names.get(folder)
+        return names is not None and name not in names
+
+
 def refusal(path: Path, top: Path, real_of: Callable[[Path], Path | None] = resolved) -> str | None:
     """Why a run confined to the work tree top (a resolved path) may not read or write path (a
     phrase to follow the path: `x.yaml: outside the repository (/repo)`), or None when it may.
