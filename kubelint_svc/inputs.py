@@ -7,6 +7,7 @@ import fnmatch
 import functools
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -268,8 +269,8 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError:
             continue  # as os.walk: a folder that cannot be listed is passed over
-        stat = os.stat(directory)
-        identity = (stat.st_dev, stat.st_ino)
+        info = os.stat(directory)
+        identity = (info.st_dev, info.st_ino)
         if identity in visited:  # a symlink loop, or a second link to a walked folder
             continue
         visited.add(identity)
@@ -423,12 +424,16 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
         if listed is None:
             continue
         for name in sorted(filter(None, listed.split("\0"))):
-            if any(part.startswith(".") for part in Path(name).parts[:-1]):
+            if any(part.startswith(".") for part in name.split("/")[:-1]):  # git's names: `/` between
                 continue
-            file = Path(top) / name
-            refused = _link_out_of(file, top)
+            file = top / name
+            try:  # one lstat a file: what is no link is read when it is a file (a repository's 1,600)
+                mode = os.lstat(file).st_mode
+            except (OSError, ValueError):
+                continue
+            refused = _link_out_of(file, top) if stat.S_ISLNK(mode) else None
             if refused is not None:
                 found.append(InputFile(str(file), file, refused))
-            elif file.is_file():
+            elif stat.S_ISREG(mode) or (stat.S_ISLNK(mode) and file.is_file()):
                 found.append(InputFile(str(file), file))
     return found

@@ -6,6 +6,7 @@ each kustomization is parsed once a run (finding the roots parses it; the builds
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -126,3 +127,28 @@ def test_each_kustomization_is_parsed_once_a_run(repository, monkeypatch):
                       if os.path.basename(name) in scan.KUSTOMIZATION_NAMES}
     assert len(kustomizations) == 5  # two bases, three overlays
     assert set(kustomizations.values()) == {1}, kustomizations
+
+
+def test_context_a_build_judges_is_not_read_by_the_reading_layer(repository, tmp_path, monkeypatch):
+    """A pre-commit run's context is the whole repository; the files its builds read give their
+    objects through the builds, so the reading layer is not asked for them (nor their cache
+    entries): only the named file, and context no build reads."""
+    from kubelint_svc import runner
+
+    (repository / "loose.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loose\n")
+    subprocess.run(["git", "add", "loose.yaml"], cwd=repository, check=True)  # context is what git tracks
+    loads = runner.load_all
+    given: list[list[str]] = []
+
+    def recording(sources, *arguments):  # type: ignore[no-untyped-def]
+        given.append([source.display for source in sources])
+        return loads(sources, *arguments)
+
+    monkeypatch.setattr(runner, "load_all", recording)
+    done = lint(Options(paths=("shop/base/objects.yaml",), git_context=True, kustomize="fallback",
+                        cache_dir=str(tmp_path / "cache")))
+    named, context = given
+    assert named == ["shop/base/objects.yaml"]
+    assert [os.path.basename(name) for name in context] == ["loose.yaml"]
+    assert done.report.context_files == 10  # every other file, counted as before
+    assert [finding.rule for finding in done.report.findings] == []
