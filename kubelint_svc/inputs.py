@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelint_svc.ignore_files import IgnoreFiles, repository_top
-from kubelint_svc.paths import GIT_DIRECTORY, FolderNames, is_inside, refusal, resolved
+from kubelint_svc.paths import GIT_DIRECTORY, FolderNames, RealPaths, is_inside, refusal, resolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -414,6 +414,7 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
     hidden folders): the context that makes a one-file run see what the whole repository sees."""
     found: list[InputFile] = []
     tops: set[Path] = set()
+    real_folders = RealPaths()
     for given in paths or ["."]:
         start = Path(given) if given != STDIN else Path(".")
         top = git_toplevel(start if start.is_dir() else start.parent)
@@ -434,6 +435,9 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
             refused = _link_out_of(file, top) if stat.S_ISLNK(mode) else None
             if refused is not None:
                 found.append(InputFile(str(file), file, refused))
-            elif stat.S_ISREG(mode) or (stat.S_ISLNK(mode) and file.is_file()):
+            elif stat.S_ISLNK(mode) and file.is_file():
                 found.append(InputFile(str(file), file))
+            elif stat.S_ISREG(mode):  # its real path: its real folder's entry (one lookup a folder)
+                folder = real_folders.of(file.parent)
+                found.append(InputFile(str(file), file, real=folder / file.name if folder is not None else None))
     return found
