@@ -27,7 +27,6 @@ from kubelint_svc.config import (
 from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
 from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
-from kubelint_svc.fixes import FileEdit, Skipped
 from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
 from kubelint_svc.inputs import (
     STDIN,
@@ -59,8 +58,9 @@ from kubelint_svc.settings import (
 from kubelint_svc.suggestions import did_you_mean
 from kubelint_svc.units.plan import helm_engine_description
 
-if TYPE_CHECKING:  # imported where used: a lint run needs neither
+if TYPE_CHECKING:  # imported where used: a lint run needs none
     from kubelint_svc.expose import ExposeRequest
+    from kubelint_svc.fixes import FileEdit, Skipped
     from kubelint_svc.graph import Graph
 
 
@@ -389,7 +389,7 @@ def lint_and_fix(options: Options, unsafe: bool = False, write: bool = True) -> 
     """Lint, apply the fixes the findings offer (safe ones; unsafe too when asked) and lint
     again, until a pass changes nothing (at most MAX_FIX_PASSES); the outcome is the last
     run's. Without write, one pass is planned and nothing is written (--diff)."""
-    from kubelint_svc.fixes import apply, plan_fixes
+    from kubelint_svc.fixes import Skipped, apply, plan_fixes
 
     if write and STDIN in options.paths:  # a second pass would find standard input read already
         raise UsageError("--fix and --fix-only edit files, not standard input ('-'); --diff shows the fixes")
@@ -429,7 +429,7 @@ def _undo_moved(written: list[FileEdit], outcome: Outcome, fixed: Fixed, previou
     """Put back each file whose fix left a finding it fixed where it was, from another build that
     reads the file (a base shared by overlays, one of which needs the old value): a fix moves no
     problem elsewhere. Whether any file was put back."""
-    from kubelint_svc.fixes import undo
+    from kubelint_svc.fixes import Skipped, undo
 
     now = {(f.rule, f.file, f.line, f.column): f for f in outcome.report.findings}
     undone = False
@@ -455,7 +455,7 @@ def _including_builds(
     from kubelint_svc.units.plan import including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
-    candidates = including_kustomizations(named, frozenset(Path(os.path.abspath(source.path)) for source in read
+    candidates = including_kustomizations(named, frozenset(os.path.abspath(source.path) for source in read
                                                            if source.path is not None))
     known = {resolved(source.path) for source in read if source.path is not None} if candidates else set()
     found = [path for path in candidates if resolved(path) not in known and exclusions.why_named(path) is None]

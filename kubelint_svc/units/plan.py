@@ -337,20 +337,19 @@ def shown_error(error: str) -> str:
     return text.replace(cwd + os.sep, "") if cwd != os.sep else text
 
 
-def including_kustomizations(named: list[Path], read: frozenset[Path] = frozenset()) -> list[Path]:
+def including_kustomizations(named: list[Path], read: frozenset[str] = frozenset()) -> list[Path]:
     """The kustomization files of the repositories holding the named files and folders whose
     builds read one of them (a base, a patch, a generator's file, a kustomization), through any
     chain of inclusions: what a run naming only a base needs to judge it as built. Found with
     `git ls-files` in a work tree, else by a bounded walk of the working directory; each one
-    confined to its repository. read: files the run reads anyway (normalised): a repository
-    whose every kustomization is among them adds none, and is not searched."""
+    confined to its repository. read: files the run reads anyway (absolute, normalised): a
+    repository whose every kustomization is among them adds none, and is not searched."""
     wanted = {normal(path) for path in named}
-    read_names = {str(path) for path in read}
     found: list[Path] = []
     for top in dict.fromkeys(filter(None, (_repository_of(path if path.is_dir() else path.parent) for path in wanted))):
         readers: dict[Path, set[Path]] = {}  # a path -> the kustomization folders naming it
-        kustomizations = _kustomizations_in(top, read_names)
-        if kustomizations is None or read.issuperset(kustomizations):
+        kustomizations = _kustomizations_in(top, read)
+        if kustomizations is None or read.issuperset(map(str, kustomizations)):
             continue
         for kustomization in kustomizations:
             for path in {*_referenced_by(kustomization.parent), kustomization}:
@@ -366,7 +365,7 @@ def including_kustomizations(named: list[Path], read: frozenset[Path] = frozense
     return found
 
 
-def _kustomizations_in(top: Path, read: set[str] | None = None) -> list[Path] | None:
+def _kustomizations_in(top: Path, read: frozenset[str] | None = None) -> list[Path] | None:
     """The kustomization files of the work tree top (at most MAX_KUSTOMIZATIONS), each one the
     repository's confinement allows; None when every one git lists is among read (the normal
     names of the files the run reads anyway: a run of the whole tree), before any is confined."""

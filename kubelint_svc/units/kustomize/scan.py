@@ -270,7 +270,8 @@ def _named_paths(data: dict[str, Any]) -> list[str]:
 
 
 def kustomization_file(directory: Path) -> Path | None:
-    return next((directory / name for name in KUSTOMIZATION_NAMES if (directory / name).is_file()), None)
+    folder = str(directory)  # a Path made for the one found, not for every name tried (2,800 a run)
+    return next((directory / name for name in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(folder, name))), None)
 
 
 def _documents_data(path: Path) -> list[Any]:
