@@ -22,7 +22,26 @@ def resolved(path: Path) -> Path | None:
 
 def is_inside(path: Path | None, top: Path) -> bool:
     """Is path (already resolved) top or below it?"""
-    return path is not None and (path == top or top in path.parents)
+    return path is not None and _below(path, top) is not None
+
+
+_POSIX = os.sep == "/" and os.altsep is None
+
+
+def _below(path: Path, top: Path) -> tuple[str, ...] | None:
+    """The names of path below top (() for top itself), or None when path is not top or below
+    it: as pathlib compares them (lexically), on their text where that is plainly the same
+    (two absolute POSIX paths: a Path's text is normalised but for `..`), which costs no Path
+    (the builds ask it of every path they name, tens of thousands a run)."""
+    inner, outer = str(path), str(top)
+    if not _POSIX or inner[:1] != "/" or outer[:1] != "/" or inner[:2] == "//" or outer[:2] == "//":
+        if path == top:
+            return ()
+        return path.relative_to(top).parts if top in path.parents else None
+    if inner == outer:
+        return ()
+    stem = outer if outer.endswith("/") else outer + "/"  # `/` alone ends with it
+    return tuple(inner[len(stem):].split("/")) if inner.startswith(stem) else None
 
 
 class RealPaths:
@@ -79,10 +98,11 @@ def refusal(path: Path, top: Path, real_of: Callable[[Path], Path | None] = reso
     real = real_of(path)
     if real is None:
         return "a symbolic link that loops, or a name that cannot be resolved"
-    if not is_inside(real, top):
+    names = _below(real, top)
+    if names is None:
         link = f"a link to {real}, " if str(real) != os.path.normpath(os.path.abspath(path)) else ""
         return f"{link}outside the repository ({top})"
-    if any(part.casefold() == GIT_DIRECTORY for part in real.relative_to(top).parts):
+    if any(part.casefold() == GIT_DIRECTORY for part in names):
         return "inside a git directory, which holds credentials"
     return None
 
