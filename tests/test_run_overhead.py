@@ -152,3 +152,21 @@ def test_context_a_build_judges_is_not_read_by_the_reading_layer(repository, tmp
     assert [os.path.basename(name) for name in context] == ["loose.yaml"]
     assert done.report.context_files == 10  # every other file, counted as before
     assert [finding.rule for finding in done.report.findings] == []
+
+
+def test_what_a_kustomization_names_is_looked_for_once_a_run(repository, monkeypatch):
+    """The paths a kustomization names (their existence, for confinement and for the kept build's
+    records) are looked for once, by finding the roots; every build of a chain through it takes
+    that answer, however many overlays include a base."""
+    referenced_paths = scan.referenced_paths
+    looked: Counter[str] = Counter()
+
+    def counting(directory: Path, *arguments: object) -> set[Path]:
+        looked[str(directory)] += 1
+        return referenced_paths(directory, *arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan, "referenced_paths", counting)
+    done = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    assert done.report.objects == 6
+    assert len(looked) == 5
+    assert set(looked.values()) == {1}, looked

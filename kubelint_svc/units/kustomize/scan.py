@@ -5,6 +5,7 @@ reads or names (confined, counted, remote entries noted), its patches and the ob
 from __future__ import annotations
 
 import functools
+import marshal
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -89,6 +90,25 @@ class PathFacts:
         self._real = RealPaths()  # each folder resolved once: the files of a folder are its entries
         self._real_names: dict[Path, str] = {}
         self._local: dict[tuple[Path, bool, str, str], Path | str] = {}  # a local path, or why none
+        # what a kustomization names, by its folder and data: (the paths that exist, those that do not)
+        self._named: dict[tuple[Path, bool, bytes], tuple[tuple[Path, ...], frozenset[Path]]] = {}
+
+    def referenced(self, directory: Path, data: Any, config: bool = False
+                   ) -> tuple[tuple[Path, ...], frozenset[Path]]:
+        """referenced_paths(directory, data, config) and the names it gave that do not exist,
+        looked for once a run for every chain that reads the kustomization (finding the roots
+        reads each; three overlays' builds read one base's)."""
+        try:
+            key = (directory, config, marshal.dumps(data))
+        except ValueError:  # not plain data (no parse gives such): looked for each time
+            key = None
+        found = self._named.get(key) if key is not None else None
+        if found is None:
+            absent: set[Path] = set()
+            found = (tuple(referenced_paths(directory, data, config, absent)), frozenset(absent))
+            if key is not None:
+                self._named[key] = found
+        return found
 
     def refusal(self, path: Path, top: Path) -> str | None:
         if (path, top) not in self._refusals:
@@ -192,7 +212,9 @@ class Tree:
         """Every existing path a kustomization (or, with config, a plugin config) names, relative
         to directory, is one the engine may read: confined, and recorded so that a kept build
         watches it."""
-        for path in referenced_paths(directory, data, config, self.absent):
+        found, absent = self.facts.referenced(directory, data, config)
+        self.absent |= absent
+        for path in found:
             self.check(path)
             self.inputs.add(path)
 
