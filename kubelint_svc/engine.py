@@ -98,8 +98,8 @@ class Registry:
         self._checks: dict[str, CheckFunction[Any]] = {}
         self._scopes: dict[str, SchemaValidator] = {}
         self._by_kind: dict[tuple[str, str], list[tuple[Rule, CheckFunction[Any]]]] = {}
-        self._runs: dict[tuple[str, str, bool | None], list[tuple[Rule, CheckFunction[Any], bool,
-                                                                    SchemaValidator | None]]] = {}
+        self._runs: dict[tuple[str, str, bool | None],
+                         list[tuple[Rule, CheckFunction[Any], Any, bool, bool, SchemaValidator | None]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
@@ -194,14 +194,13 @@ class Registry:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
-        one_object = run.one_object_view
-        for rule, check, looks_across, scope in self._to_run(resource.api_version, resource.kind, cross):
-            if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
-                continue
+        views = (run.one_object_view, run)  # what a check sees: by whether it looks across objects
+        for rule, check, params, looks_across, limited, scope in self._to_run(resource.api_version, resource.kind,
+                                                                              cross):
             try:
-                if scope is not None and not _in_scope(scope, resource):
+                if limited and not _applies(rule, scope, resource, run):
                     continue
-                hits = list(check(resource, run if looks_across else one_object, rule.params))
+                hits = list(check(resource, views[looks_across], params))
             except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
                 hit = Hit(f"{error} (in its where:); not evaluated", (), severity="warning")
                 yield finding_for(rule, resource, hit)
@@ -237,17 +236,18 @@ class Registry:
         )
 
     def _to_run(self, api_version: str, kind: str, cross: bool | None
-                ) -> list[tuple[Rule, CheckFunction[Any], bool, SchemaValidator | None]]:
+                ) -> list[tuple[Rule, CheckFunction[Any], Any, bool, bool, SchemaValidator | None]]:
         """The checks of _checks_for that look across objects (cross True), or not (False), or all
-        (None), each with whether it does and its rule's `where:` scope: worked out once a kind,
-        not once an object (a run of thousands of objects has few kinds)."""
+        (None), each with its parameters, whether it looks across objects, whether its rule is
+        limited to some namespaces or objects, and its `where:` scope: worked out once a kind, not
+        once an object (a run of thousands of objects has few kinds)."""
         key = (api_group(api_version), kind, cross)
         found = self._runs.get(key)
         if found is None:
             found = self._runs[key] = [
-                (rule, check, looks_across, self._scopes.get(rule.id))
+                (rule, check, rule.params, looks_across, bool(rule.namespaces) or scope is not None, scope)
                 for rule, check in self._checks_for(api_version, kind)
-                for looks_across in (is_cross_object(check),)
+                for looks_across, scope in ((is_cross_object(check), self._scopes.get(rule.id)),)
                 if cross is None or looks_across == cross
             ]
         return found
@@ -278,7 +278,12 @@ class Registry:
         return [self.problem_finding(p, file) for p in problems if self.is_enabled(p.rule)]
 
 
-def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
+def _applies(rule: Rule, scope: SchemaValidator | None, resource: Resource, run: RunContext) -> bool:
+    """Is the object in the rule's namespaces and does it match its `where:` (scope)?"""
+    if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
+        return False
+    if scope is None:
+        return True
     with step_budget():
         return bool(scope.is_valid(resource.body))
 

@@ -391,8 +391,9 @@ def port_protocol_mismatch(resource: Resource, run: RunContext, params: NoParams
 
 
 def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
-    if resource.builtin_kind == "CronJob":
+    kind = resource.builtin_kind
+    template = POD_TEMPLATE_PATHS.get(kind)
+    if kind == "CronJob":
         yield from _cronjob_selector(resource)
         return
     if template is None:
@@ -401,12 +402,12 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
     labels_path = (*template, "metadata", "labels")
     raw_labels = resource.get(labels_path)
     labels = {str(k): v for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
-    if resource.builtin_kind == "ReplicationController":
+    if kind == "ReplicationController":
         if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
             yield Hit(f"selector {_show(selector)} does not match the template labels {_show(labels)}: the "
                       "ReplicationController would not own its own Pods", labels_path)
         return
-    if resource.builtin_kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
+    if kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
         if selector is not None:  # the API server generates it from the Job's uid, and refuses any other
             yield Hit(f"spec.selector: Invalid value: {_shown(selector)}: `selector` not auto-generated: the API "
                       "server generates a Job's selector itself unless spec.manualSelector is true",
