@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubelint_svc import pool
 from kubelint_svc.checks.api import (
     OTHER_OBJECTS,
     CheckFunction,
@@ -51,6 +52,9 @@ from kubelint_svc.suggestions import clipped, did_you_mean
 
 if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
+
+
+OBJECTS_PER_WORKER = 500  # fewer objects than this a core: forking a worker costs more than it saves
 
 
 class RuleError(Exception):
@@ -224,6 +228,40 @@ class Registry:
             first, path = next(iter(bare_placeholders.items()))
             note = Hit(placeholder_note(first, len(bare_placeholders) - 1), path, at_key=False, about_placeholder=True)
             yield finding_for(self.rules["unrendered-placeholder"], resource, note)
+
+    def one_object_findings(self, resources: list[Resource], run: RunContext) -> list[list[Finding]]:
+        """check_resource(cross=False) of each object, in their order; with enough objects, on
+        every core: workers forked now inherit the objects, the rules and the run, and send back
+        only their findings. What a worker could not give back (it died) is judged here."""
+        found: list[list[Finding] | None] = [None] * len(resources)
+        workers = min(pool.cores(), len(resources) // OBJECTS_PER_WORKER)
+        if workers >= 2 and pool.can_fork():
+            # the first object of each kind judged before the fork: what every process would make
+            # on first use (the kind's checks, the schemas' validators, memos) is made once
+            first: dict[tuple[str, str], int] = {}
+            for at, resource in enumerate(resources):
+                first.setdefault((resource.api_version, resource.kind), at)
+            for at in first.values():
+                found[at] = list(self.check_resource(resources[at], run, cross=False))
+            rest = [at for at in range(len(resources)) if found[at] is None]
+            for share, given in zip(*self._shared(rest, workers, resources, run), strict=True):
+                for at, findings in zip(share, given or [], strict=False):
+                    found[at] = findings
+        return [findings if findings is not None else list(self.check_resource(resource, run, cross=False))
+                for resource, findings in zip(resources, found, strict=True)]
+
+    def _shared(self, order: list[int], workers: int, resources: list[Resource], run: RunContext
+                ) -> tuple[list[list[int]], list[list[list[Finding]] | None]]:
+        """The objects at order, cut into a slice a process (this one's the largest, as a worker
+        also forks and sends its findings back), and each slice's findings (None: not given back)."""
+        size = len(order) * 9 // (10 * workers)
+        shares = [order[start:start + size] for start in range(0, size * (workers - 1), size)]
+        shares.append(order[size * (workers - 1):])
+
+        def judge(share: list[int]) -> list[list[Finding]]:
+            return [list(self.check_resource(resources[at], run, cross=False)) for at in share]
+
+        return shares, pool.in_pool(workers, shares, [len(share) for share in shares], judge, here=True)
 
     def _internal_error(self, rule: Rule, resource: Resource, error: Exception) -> Finding:
         crash = self.rules.get("internal-error")

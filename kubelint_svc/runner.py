@@ -161,9 +161,9 @@ def _lint(
     built = _built_resources(units, display, set(linted))
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
-    _judge_kept_builds(built, display, reading, run, judged)
     for resource, is_linted in _rendered_resources(units, display, set(linted), reading, gathered, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
+    _judge_the_rest(built, display, reading, run, judged)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
@@ -183,17 +183,13 @@ def _lint(
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
     rendered_seen: set[tuple[object, ...]] = set()
     for resource in run.resources:
-        one_object = judged.get(id(resource))
-        checked: list[Finding]
-        if one_object is not None:  # the one-object rules ran when the file was read (or are cached)
-            noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
-            checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
-            if isinstance(resource, BuiltResource):
-                checked = one_object + checked  # a build's: kept to linted files and shared, as below
-            else:
-                object_findings += one_object
+        one_object = judged[id(resource)]  # the one-object rules ran when the file was read, or before
+        noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
+        checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
+        if isinstance(resource, (BuiltResource, RenderedResource)):
+            checked = one_object + checked  # a build's or a render's: kept to linted files and shared, as below
         else:
-            checked = list(registry.check_resource(resource, run))
+            object_findings += one_object
         for finding in checked:
             if isinstance(resource, BuiltResource):
                 if finding.file not in linted_displays:
@@ -316,32 +312,46 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
     return found
 
 
-def _judge_kept_builds(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
-                       run: RunContext, judged: dict[int, list[Finding]]) -> None:
-    """The one-object findings of the linted objects of each build the cache holds, from the
-    cache: its content digest names the bytes of every file it read (the same objects at the same
-    lines), the run's fingerprint the rules and settings; else found here, and kept."""
+def _judge_the_rest(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
+                    run: RunContext, judged: dict[int, list[Finding]]) -> None:
+    """The one-object findings of the linted objects that reading their files did not give: of each
+    build the cache holds, from the cache (its content digest names the bytes of every file it
+    read: the same objects at the same lines; the run's fingerprint the rules and settings); the
+    others' judged here, all at once (on every core when they are many), and each build's kept."""
+    missed = _kept_build_findings(built, display, reading, judged)
+    pending = [resource for resource in run.resources if id(resource) not in judged]
+    for resource, found in zip(pending, reading.registry.one_object_findings(pending, run), strict=True):
+        judged[id(resource)] = found
+    for key, resources in missed:
+        assert reading.cache is not None
+        reading.cache.put(key, [[_plain_finding(finding) for finding in judged[id(resource)]]
+                                for resource in resources])
+
+
+def _kept_build_findings(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
+                         judged: dict[int, list[Finding]]) -> list[tuple[str, list[Resource]]]:
+    """Fills judged with the one-object findings of the linted objects of each build the cache
+    holds; gives the cache key and the linted objects of each build it does not."""
     if reading.cache is None:
-        return
+        return []
     groups: dict[int, tuple[Build, list[Resource]]] = {}
     for resource, is_linted, done in built:
         if is_linted and done.content is not None:
             groups.setdefault(id(done), (done, []))[1].append(resource)
+    missed: list[tuple[str, list[Resource]]] = []
     for done, resources in groups.values():
         key = key_of(reading.fingerprint, "one-object findings of a build", done.content or "", str(done.root),
                      *sorted(display(path) for path in done.files), *(resource.file for resource in resources))
         stored = reading.cache.get(key)
         try:
             if isinstance(stored, list) and len(stored) == len(resources):
-                for resource, found in zip(resources, stored, strict=True):
-                    judged[id(resource)] = [_finding_from(tuple(values)) for values in found]
+                found = [[_finding_from(tuple(values)) for values in each] for each in stored]
+                judged.update((id(resource), each) for resource, each in zip(resources, found, strict=True))
                 continue
         except (TypeError, ValueError, KeyError):
             pass  # another layout of this code: judged anew
-        findings = [list(reading.registry.check_resource(resource, run, cross=False)) for resource in resources]
-        for resource, found in zip(resources, findings, strict=True):
-            judged[id(resource)] = found
-        reading.cache.put(key, [[_plain_finding(finding) for finding in found] for found in findings])
+        missed.append((key, resources))
+    return missed
 
 
 def _rendered_resources(
