@@ -278,11 +278,21 @@ def _named_by_kustomizations(units: Plan, display: _Displays, linted: set[Path])
     resources), by how findings name them: naming overlays/prod/kustomization.yaml reports what
     naming overlays/prod does."""
     found: dict[str, Path] = {}
+    # a base's files are read by the builds of each of its overlays: each path's text and kind found once
+    texts: dict[Path, str] = {}
+    is_file: dict[Path, bool] = {}
     for done in units.builds:
-        named = [normal(path).parent for path in done.files if path.name in KUSTOMIZATION_NAMES
-                 and normal(path) in linted]
         for path in done.files:
-            if any(is_inside(normal(path), folder) for folder in named) and path.is_file():
+            if path not in texts:
+                texts[path] = os.path.join(str(normal(path)), "")  # ends in a separator, as a folder below
+        # each linted kustomization's folder, ending in a separator: a file is in it when its text starts so
+        named = tuple(os.path.join(os.path.dirname(texts[path][:-1]), "") for path in done.files
+                      if path.name in KUSTOMIZATION_NAMES and normal(path) in linted)
+        for path in done.files if named else ():
+            if path in is_file or not texts[path].startswith(named):
+                continue
+            is_file[path] = path.is_file()
+            if is_file[path]:
                 found[display(path)] = path
     return found
 
