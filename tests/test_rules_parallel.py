@@ -122,3 +122,31 @@ def test_the_objects_of_a_worker_that_dies_are_judged_here(tree, monkeypatch):
     survived = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
     assert len(started) == 1
     assert everything(survived) == everything(serial) != []
+
+
+def test_the_index_works_out_what_a_service_selects_once(tree, monkeypatch):
+    """selector-no-match, selector-ambiguous and the three targetPort rules each ask what a Service
+    selects, and each of its ports what the selected Pods declare: the index answers from what it
+    worked out once a Service and once a workload."""
+    from kubelint_svc import index
+
+    selections: list[str] = []
+    containers: list[str] = []
+    real_in_unit, real_containers = index.Index._in_unit, index.PodSource.containers
+
+    def in_unit(self, resource, selector, namespace):  # type: ignore[no-untyped-def]
+        selections.append(resource.unit)
+        return real_in_unit(self, resource, selector, namespace)
+
+    def listed(self):  # type: ignore[no-untyped-def]
+        containers.append(self.resource.unit)
+        return real_containers(self)
+
+    monkeypatch.setattr(index.Index, "_in_unit", in_unit)
+    monkeypatch.setattr(index.PodSource, "containers", listed)
+    outcome = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    services = [r for r in outcome.run.resources if r.kind == "Service"]
+    assert len(selections) == len(services) == 18
+    assert len(containers) <= 18  # at most once a Deployment (the one a selector misses: none)
+    rules = {finding.rule for finding in outcome.report.findings}
+    assert {"service-target-port-not-exposed", "service-port-protocol-mismatch", "service-selector-no-match"} <= rules
