@@ -168,14 +168,11 @@ def _lint(
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
                                                      display(note.file)))
-    folders = {source.display: os.path.dirname(reading.unit_of(source)) for source in [*inputs, *context_files]}
-    run.unreadable = sorted(
-        {
-            (f.file, f.line, folders.get(f.file, "-"))
-            for f in gathered + context_findings
-            if f.rule in UNREADABLE_RULES
-        }
-    )
+    unreadable = [f for f in gathered + context_findings if f.rule in UNREADABLE_RULES]
+    named = {f.file for f in unreadable}  # the folders of these alone: asking every file's costs a Path each
+    folders = {source.display: os.path.dirname(reading.unit_of(source))
+               for source in [*inputs, *context_files] if source.display in named}
+    run.unreadable = sorted({(f.file, f.line, folders.get(f.file, "-")) for f in unreadable})
     report.objects = len(run.resources)
     report.context_files, report.context_objects = len(context_files), len(run.context_resources)
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
@@ -310,15 +307,20 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
     when its build reads a linted file (findings are kept only for linted files)."""
     found: list[tuple[Resource, bool, Build]] = []
     sources = SourceFiles(display)
+    linted_texts = {str(path) for path in linted}  # compared as text: 600 builds name 3,600 paths
     for done in units.builds:
         if done.error or done.skipped:
             continue
-        kustomization = kustomization_file(done.root) or done.root
-        is_linted = any(normal(path) in linted for path in done.files)
-        chain = sorted((path for path in done.files if path.name in KUSTOMIZATION_NAMES),
-                       key=lambda path: (path.parent != done.root, str(path)))  # the root's first
+        root = str(done.root)
+        is_linted = any(str(normal(path)) in linted_texts for path in done.files)
+        chain = sorted((os.path.dirname(str(path)) != root, str(path), path) for path in done.files
+                       if path.name in KUSTOMIZATION_NAMES)  # the root's first
+        own = [path for elsewhere, _, path in chain if not elsewhere]
+        # the root's kustomization, as its build read it (it was found on disk again for each build)
+        kustomization = own[0] if len(own) == 1 else kustomization_file(done.root) or done.root
         found += [(resource, is_linted, done) for resource in
-                  built_resources(done.objects, done.root, display(kustomization), sources, chain)]
+                  built_resources(done.objects, done.root, display(kustomization), sources,
+                                  [path for _, _, path in chain])]
     return found
 
 
