@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kubelint_svc import pool
 from kubelint_svc.checks.api import (
     OTHER_OBJECTS,
     CheckFunction,
@@ -51,6 +52,9 @@ from kubelint_svc.suggestions import clipped, did_you_mean
 
 if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
+
+
+OBJECTS_PER_WORKER = 500  # fewer objects than this a core: forking a worker costs more than it saves
 
 
 class RuleError(Exception):
@@ -98,8 +102,8 @@ class Registry:
         self._checks: dict[str, CheckFunction[Any]] = {}
         self._scopes: dict[str, SchemaValidator] = {}
         self._by_kind: dict[tuple[str, str], list[tuple[Rule, CheckFunction[Any]]]] = {}
-        self._runs: dict[tuple[str, str, bool | None], list[tuple[Rule, CheckFunction[Any], bool,
-                                                                    SchemaValidator | None]]] = {}
+        self._runs: dict[tuple[str, str, bool | None],
+                         list[tuple[Rule, CheckFunction[Any], Any, bool, bool, SchemaValidator | None]]] = {}
         for rule in rules:
             if rule.stage == "object" and rule.enabled:
                 self._checks[rule.id] = _resolve_check(rule)
@@ -194,14 +198,13 @@ class Registry:
         if resource.is_patch:
             return  # a partial object: kustomize merges it into a whole one elsewhere
         bare_placeholders: dict[str, FieldPath] = {}
-        one_object = run.one_object_view
-        for rule, check, looks_across, scope in self._to_run(resource.api_version, resource.kind, cross):
-            if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
-                continue
+        views = (run.one_object_view, run)  # what a check sees: by whether it looks across objects
+        for rule, check, params, looks_across, limited, scope in self._to_run(resource.api_version, resource.kind,
+                                                                              cross):
             try:
-                if scope is not None and not _in_scope(scope, resource):
+                if limited and not _applies(rule, scope, resource, run):
                     continue
-                hits = list(check(resource, run if looks_across else one_object, rule.params))
+                hits = list(check(resource, views[looks_across], params))
             except StepBudgetExceeded as error:  # a pack's `where:` too costly on this object
                 hit = Hit(f"{error} (in its where:); not evaluated", (), severity="warning")
                 yield finding_for(rule, resource, hit)
@@ -226,6 +229,40 @@ class Registry:
             note = Hit(placeholder_note(first, len(bare_placeholders) - 1), path, at_key=False, about_placeholder=True)
             yield finding_for(self.rules["unrendered-placeholder"], resource, note)
 
+    def one_object_findings(self, resources: list[Resource], run: RunContext) -> list[list[Finding]]:
+        """check_resource(cross=False) of each object, in their order; with enough objects, on
+        every core: workers forked now inherit the objects, the rules and the run, and send back
+        only their findings. What a worker could not give back (it died) is judged here."""
+        found: list[list[Finding] | None] = [None] * len(resources)
+        workers = min(pool.cores(), len(resources) // OBJECTS_PER_WORKER)
+        if workers >= 2 and pool.can_fork():
+            # the first object of each kind judged before the fork: what every process would make
+            # on first use (the kind's checks, the schemas' validators, memos) is made once
+            first: dict[tuple[str, str], int] = {}
+            for at, resource in enumerate(resources):
+                first.setdefault((resource.api_version, resource.kind), at)
+            for at in first.values():
+                found[at] = list(self.check_resource(resources[at], run, cross=False))
+            rest = [at for at in range(len(resources)) if found[at] is None]
+            for share, given in zip(*self._shared(rest, workers, resources, run), strict=True):
+                for at, findings in zip(share, given or [], strict=False):
+                    found[at] = findings
+        return [findings if findings is not None else list(self.check_resource(resource, run, cross=False))
+                for resource, findings in zip(resources, found, strict=True)]
+
+    def _shared(self, order: list[int], workers: int, resources: list[Resource], run: RunContext
+                ) -> tuple[list[list[int]], list[list[list[Finding]] | None]]:
+        """The objects at order, cut into a slice a process (this one's the largest, as a worker
+        also forks and sends its findings back), and each slice's findings (None: not given back)."""
+        size = len(order) * 9 // (10 * workers)
+        shares = [order[start:start + size] for start in range(0, size * (workers - 1), size)]
+        shares.append(order[size * (workers - 1):])
+
+        def judge(share: list[int]) -> list[list[Finding]]:
+            return [list(self.check_resource(resources[at], run, cross=False)) for at in share]
+
+        return shares, pool.in_pool(workers, shares, [len(share) for share in shares], judge, here=True)
+
     def _internal_error(self, rule: Rule, resource: Resource, error: Exception) -> Finding:
         crash = self.rules.get("internal-error")
         line, column = resource.position(())
@@ -237,17 +274,18 @@ class Registry:
         )
 
     def _to_run(self, api_version: str, kind: str, cross: bool | None
-                ) -> list[tuple[Rule, CheckFunction[Any], bool, SchemaValidator | None]]:
+                ) -> list[tuple[Rule, CheckFunction[Any], Any, bool, bool, SchemaValidator | None]]:
         """The checks of _checks_for that look across objects (cross True), or not (False), or all
-        (None), each with whether it does and its rule's `where:` scope: worked out once a kind,
-        not once an object (a run of thousands of objects has few kinds)."""
+        (None), each with its parameters, whether it looks across objects, whether its rule is
+        limited to some namespaces or objects, and its `where:` scope: worked out once a kind, not
+        once an object (a run of thousands of objects has few kinds)."""
         key = (api_group(api_version), kind, cross)
         found = self._runs.get(key)
         if found is None:
             found = self._runs[key] = [
-                (rule, check, looks_across, self._scopes.get(rule.id))
+                (rule, check, rule.params, looks_across, bool(rule.namespaces) or scope is not None, scope)
                 for rule, check in self._checks_for(api_version, kind)
-                for looks_across in (is_cross_object(check),)
+                for looks_across, scope in ((is_cross_object(check), self._scopes.get(rule.id)),)
                 if cross is None or looks_across == cross
             ]
         return found
@@ -278,7 +316,12 @@ class Registry:
         return [self.problem_finding(p, file) for p in problems if self.is_enabled(p.rule)]
 
 
-def _in_scope(scope: SchemaValidator, resource: Resource) -> bool:
+def _applies(rule: Rule, scope: SchemaValidator | None, resource: Resource, run: RunContext) -> bool:
+    """Is the object in the rule's namespaces and does it match its `where:` (scope)?"""
+    if rule.namespaces and not rule.in_namespace(resource.namespace or run.default_namespace):
+        return False
+    if scope is None:
+        return True
     with step_budget():
         return bool(scope.is_valid(resource.body))
 

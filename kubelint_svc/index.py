@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from kubelint_svc import defaults
 from kubelint_svc.kinds import KNOWN_POD_TEMPLATE_KINDS, PodTemplateKind, is_builtin_group
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 from kubelint_svc.targets import TARGET_KINDS, plain_folder, target_roots
@@ -59,11 +61,34 @@ class PodSource:
             found += [c for c in init if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
         return found
 
+    @cached_property
+    def declared_ports(self) -> list[tuple[object, object, str]]:
+        """(name, containerPort, protocol) of every port the Pods declare: read once, for every
+        Service selecting them and each of its rules on targetPorts."""
+        found = []
+        for container in self.containers():
+            ports = container.get("ports")
+            for port in ports if isinstance(ports, list) else []:
+                if isinstance(port, dict):
+                    protocol = port.get("protocol") or "TCP"
+                    if isinstance(protocol, str):  # anything else is a schema error, reported there
+                        found.append((port.get("name"), port.get("containerPort"), protocol))
+        return found
+
     def label_for(self, key: str, value: str) -> bool:
         if self.labels.get(key) == value:
             return True
         check = self.generated.get(key)
         return check is not None and check(value)
+
+
+def service_selector(service: Resource) -> dict[str, str]:
+    """The labels a Service selects its Pods by (an ExternalName Service selects none)."""
+    spec = defaults.spec_of(service.body)
+    selector = spec.get("selector")
+    if defaults.service_type(spec) == "ExternalName" or not isinstance(selector, dict):
+        return {}
+    return {str(k): v for k, v in selector.items() if isinstance(v, str)}
 
 
 def _strings(mapping: Any) -> dict[str, str]:
@@ -147,6 +172,7 @@ class Index:
         self._by_key: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, label key)
         self._near: dict[tuple[str, str], list[PodSource]] = {}  # (namespace, folder)
         self._custom_near: dict[tuple[str, str], list[Resource]] = {}
+        self._selections: dict[int, Selection] = {}  # id of a Service -> what it selects
         for resource in [*resources, *(context or [])]:
             if resource.is_patch:
                 continue
@@ -266,6 +292,22 @@ class Index:
             self._selected_in_unit[key] = _Selected(pods)
         return self._selected_in_unit[key]
 
+    def selection_of(self, service: Resource) -> Selection:
+        """The Service's own selector, its namespace and what it selects in its unit: worked out once
+        a Service, for the rules on its selector and on its targetPorts that each ask."""
+        kept = self._selections.get(id(service))
+        if kept is None or kept.service is not service:
+            selector = service_selector(service)
+            namespace = self.namespace_of(service)
+            if selector:
+                selected = self._in_unit(service, selector, namespace)
+                serving = selected.by_unit.get(service.unit) or selected.by_folder.get(_folder(service)) \
+                    or selected.pods
+            else:
+                selected, serving = _Selected([]), []
+            kept = self._selections[id(service)] = Selection(service, selector, namespace, selected.pods, serving)
+        return kept
+
     def pods_serving(self, service: Resource, selector: dict[str, str], namespace: str) -> list[PodSource]:
         """The Pods a Service reaches in its unit, preferring those of its own file, then of its
         own folder: a tree of samples often holds the same labels in unrelated places."""
@@ -295,6 +337,18 @@ class Index:
             for source in self._by_key.get((namespace, key), []):
                 found.setdefault(id(source), source)
         return list(found.values())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a Service selects with its own selector: the Pods in its unit (in_unit), and those it
+    reaches, preferring its own file's, then its own folder's (serving; see Index.pods_serving)."""
+
+    service: Resource
+    selector: dict[str, str]
+    namespace: str
+    in_unit: list[PodSource]
+    serving: list[PodSource]
 
 
 class _Selected:

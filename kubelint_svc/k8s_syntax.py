@@ -3,6 +3,7 @@ validation helpers), as predicates that say what is wrong or None when the value
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import TypeGuard
@@ -76,6 +77,16 @@ def qualified_name(value: str) -> str | None:
             "and must start and end with an alphanumeric character"
         )
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # a run's objects carry the same few label keys and values again and again
+def valid_label_key(key: str) -> bool:
+    return qualified_name(key) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def valid_label_value(value: str) -> bool:
+    return label_value(value) is None
 
 
 def label_value(value: str) -> str | None:

@@ -209,12 +209,16 @@ class Resource:
 
 def _get(data: Any, path: FieldPath) -> Any:
     for part in path:
-        if isinstance(part, int):
+        if type(data) is dict and type(part) is str:  # the common step, tested first: checks ask often
+            data = data.get(part)
+        elif isinstance(part, int):
             if not isinstance(data, list) or not 0 <= part < len(data):
                 return None
-        elif not isinstance(data, dict):
+            data = data[part]
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
             return None
-        data = data[part] if isinstance(part, int) else data.get(part)
     return data
 
 
@@ -280,12 +284,13 @@ def _item_node(root: Node | None, index: int) -> Node | None:
     return found[1] if found else None
 
 
+# built-in kind -> where its Pods' spec is: a Pod's own, or a workload's template's
+POD_SPEC_PATHS = {"Pod": ("spec",), **{kind: (*template, "spec") for kind, template in POD_TEMPLATE_PATHS.items()}}
+
+
 def pod_spec_path(resource: Resource) -> tuple[str, ...] | None:
     """Where a Pod's spec is in the object: a Pod's own, or a built-in workload's template's."""
-    if resource.builtin_kind == "Pod":
-        return ("spec",)
-    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
-    return (*template, "spec") if template else None
+    return POD_SPEC_PATHS.get(resource.builtin_kind)
 
 
 def containers(
@@ -295,8 +300,11 @@ def containers(
     base = pod_spec_path(resource)
     if base is None:
         return
+    spec = _get(resource.body, base)
+    if not isinstance(spec, dict):
+        return
     for list_name in lists:
-        items = resource.get((*base, list_name))
+        items = spec.get(list_name)
         for index, container in enumerate(items if isinstance(items, list) else []):
             if isinstance(container, dict):
                 yield (*base, list_name, index), container

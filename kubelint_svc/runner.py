@@ -165,21 +165,18 @@ def _lint(
     built = _built_resources(units, display, set(linted))
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
-    _judge_kept_builds(built, display, reading, run, judged)
     for resource, is_linted in _rendered_resources(units, display, set(linted), reading, gathered, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
+    _judge_the_rest(built, display, reading, run, judged)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
                                                      display(note.file)))
-    folders = {source.display: os.path.dirname(reading.unit_of(source)) for source in [*inputs, *context_files]}
-    run.unreadable = sorted(
-        {
-            (f.file, f.line, folders.get(f.file, "-"))
-            for f in gathered + context_findings
-            if f.rule in UNREADABLE_RULES
-        }
-    )
+    unreadable = [f for f in gathered + context_findings if f.rule in UNREADABLE_RULES]
+    named = {f.file for f in unreadable}  # the folders of these alone: asking every file's costs a Path each
+    folders = {source.display: os.path.dirname(reading.unit_of(source))
+               for source in [*inputs, *context_files] if source.display in named}
+    run.unreadable = sorted({(f.file, f.line, folders.get(f.file, "-")) for f in unreadable})
     report.objects = len(run.resources)
     report.context_files, report.context_objects = len(context_files), len(run.context_resources)
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
@@ -187,17 +184,13 @@ def _lint(
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
     rendered_seen: set[tuple[object, ...]] = set()
     for resource in run.resources:
-        one_object = judged.get(id(resource))
-        checked: list[Finding]
-        if one_object is not None:  # the one-object rules ran when the file was read (or are cached)
-            noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
-            checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
-            if isinstance(resource, BuiltResource):
-                checked = one_object + checked  # a build's: kept to linted files and shared, as below
-            else:
-                object_findings += one_object
+        one_object = judged[id(resource)]  # the one-object rules ran when the file was read, or before
+        noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
+        checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
+        if isinstance(resource, (BuiltResource, RenderedResource)):
+            checked = one_object + checked  # a build's or a render's: kept to linted files and shared, as below
         else:
-            checked = list(registry.check_resource(resource, run))
+            object_findings += one_object
         for finding in checked:
             if isinstance(resource, BuiltResource):
                 if finding.file not in linted_displays:
@@ -286,11 +279,21 @@ def _named_by_kustomizations(units: Plan, display: _Displays, linted: set[Path])
     resources), by how findings name them: naming overlays/prod/kustomization.yaml reports what
     naming overlays/prod does."""
     found: dict[str, Path] = {}
+    # a base's files are read by the builds of each of its overlays: each path's text and kind found once
+    texts: dict[Path, str] = {}
+    is_file: dict[Path, bool] = {}
     for done in units.builds:
-        named = [normal(path).parent for path in done.files if path.name in KUSTOMIZATION_NAMES
-                 and normal(path) in linted]
         for path in done.files:
-            if any(is_inside(normal(path), folder) for folder in named) and path.is_file():
+            if path not in texts:
+                texts[path] = os.path.join(str(normal(path)), "")  # ends in a separator, as a folder below
+        # each linted kustomization's folder, ending in a separator: a file is in it when its text starts so
+        named = tuple(os.path.join(os.path.dirname(texts[path][:-1]), "") for path in done.files
+                      if path.name in KUSTOMIZATION_NAMES and normal(path) in linted)
+        for path in done.files if named else ():
+            if path in is_file or not texts[path].startswith(named):
+                continue
+            is_file[path] = path.is_file()
+            if is_file[path]:
                 found[display(path)] = path
     return found
 
@@ -308,44 +311,63 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
     when its build reads a linted file (findings are kept only for linted files)."""
     found: list[tuple[Resource, bool, Build]] = []
     sources = SourceFiles(display)
+    linted_texts = {str(path) for path in linted}  # compared as text: 600 builds name 3,600 paths
     for done in units.builds:
         if done.error or done.skipped:
             continue
-        kustomization = kustomization_file(done.root) or done.root
-        is_linted = any(normal(path) in linted for path in done.files)
-        chain = sorted((path for path in done.files if path.name in KUSTOMIZATION_NAMES),
-                       key=lambda path: (path.parent != done.root, str(path)))  # the root's first
+        root = str(done.root)
+        is_linted = any(str(normal(path)) in linted_texts for path in done.files)
+        chain = sorted((os.path.dirname(str(path)) != root, str(path), path) for path in done.files
+                       if path.name in KUSTOMIZATION_NAMES)  # the root's first
+        own = [path for elsewhere, _, path in chain if not elsewhere]
+        # the root's kustomization, as its build read it (it was found on disk again for each build)
+        kustomization = own[0] if len(own) == 1 else kustomization_file(done.root) or done.root
         found += [(resource, is_linted, done) for resource in
-                  built_resources(done.objects, done.root, display(kustomization), sources, chain)]
+                  built_resources(done.objects, done.root, display(kustomization), sources,
+                                  [path for _, _, path in chain])]
     return found
 
 
-def _judge_kept_builds(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
-                       run: RunContext, judged: dict[int, list[Finding]]) -> None:
-    """The one-object findings of the linted objects of each build the cache holds, from the
-    cache: its content digest names the bytes of every file it read (the same objects at the same
-    lines), the run's fingerprint the rules and settings; else found here, and kept."""
+def _judge_the_rest(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
+                    run: RunContext, judged: dict[int, list[Finding]]) -> None:
+    """The one-object findings of the linted objects that reading their files did not give: of each
+    build the cache holds, from the cache (its content digest names the bytes of every file it
+    read: the same objects at the same lines; the run's fingerprint the rules and settings); the
+    others' judged here, all at once (on every core when they are many), and each build's kept."""
+    missed = _kept_build_findings(built, display, reading, judged)
+    pending = [resource for resource in run.resources if id(resource) not in judged]
+    for resource, found in zip(pending, reading.registry.one_object_findings(pending, run), strict=True):
+        judged[id(resource)] = found
+    for key, resources in missed:
+        assert reading.cache is not None
+        reading.cache.put(key, [[_plain_finding(finding) for finding in judged[id(resource)]]
+                                for resource in resources])
+
+
+def _kept_build_findings(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
+                         judged: dict[int, list[Finding]]) -> list[tuple[str, list[Resource]]]:
+    """Fills judged with the one-object findings of the linted objects of each build the cache
+    holds; gives the cache key and the linted objects of each build it does not."""
     if reading.cache is None:
-        return
+        return []
     groups: dict[int, tuple[Build, list[Resource]]] = {}
     for resource, is_linted, done in built:
         if is_linted and done.content is not None:
             groups.setdefault(id(done), (done, []))[1].append(resource)
+    missed: list[tuple[str, list[Resource]]] = []
     for done, resources in groups.values():
         key = key_of(reading.fingerprint, "one-object findings of a build", done.content or "", str(done.root),
                      *sorted(display(path) for path in done.files), *(resource.file for resource in resources))
         stored = reading.cache.get(key)
         try:
             if isinstance(stored, list) and len(stored) == len(resources):
-                for resource, found in zip(resources, stored, strict=True):
-                    judged[id(resource)] = [_finding_from(tuple(values)) for values in found]
+                found = [[_finding_from(tuple(values)) for values in each] for each in stored]
+                judged.update((id(resource), each) for resource, each in zip(resources, found, strict=True))
                 continue
         except (TypeError, ValueError, KeyError):
             pass  # another layout of this code: judged anew
-        findings = [list(reading.registry.check_resource(resource, run, cross=False)) for resource in resources]
-        for resource, found in zip(resources, findings, strict=True):
-            judged[id(resource)] = found
-        reading.cache.put(key, [[_plain_finding(finding) for finding in found] for found in findings])
+        missed.append((key, resources))
+    return missed
 
 
 def _rendered_resources(

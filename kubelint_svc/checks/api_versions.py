@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,15 +19,23 @@ class RemovedApis:
     # {apiVersion, kinds, removedIn: "1.16", replacement: "apps/v1" | "resource.k8s.io/v1 DeviceClass" | a text}
     removed: list[dict[str, object]]
 
+    @functools.cached_property
+    def by_api_version(self) -> dict[str, list[dict[str, object]]]:
+        """The entries naming kinds, by apiVersion, in their order: looked up once an object."""
+        found: dict[str, list[dict[str, object]]] = {}
+        for entry in self.removed:
+            api_version = entry.get("apiVersion")
+            if isinstance(api_version, str) and isinstance(entry.get("kinds"), list):
+                found.setdefault(api_version, []).append(entry)
+        return found
+
 
 @header_only
 def removed_api(resource: Resource, run: RunContext, params: RemovedApis) -> Iterator[Hit]:
     selected_minor = run.minor
-    for entry in params.removed:
-        kinds = entry.get("kinds")
-        if not isinstance(kinds, list):
-            continue
-        if entry["apiVersion"] != resource.api_version or resource.kind not in kinds:
+    for entry in params.by_api_version.get(resource.api_version, ()):
+        kinds = entry["kinds"]
+        if not isinstance(kinds, list) or resource.kind not in kinds:
             continue
         removed_minor = int(str(entry["removedIn"]).split(".")[1])
         if selected_minor >= removed_minor:

@@ -37,8 +37,8 @@ def _units(run: RunContext) -> dict[str, _Unit]:
     return units
 
 
-def _unit_of(resource: Resource, run: RunContext) -> _Unit:
-    return run.once(_units).get(resource.unit, _Unit())
+def _unit_of(resource: Resource, run: RunContext) -> _Unit | None:
+    return run.once(_units).get(resource.unit)
 
 
 def _describe(resource: Resource) -> str:
@@ -55,10 +55,10 @@ def _place(first: Resource, resource: Resource) -> str:
 def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     if not defaults.needs_node_ports(defaults.spec_of(resource.body)):
         return
-    first_claims = _unit_of(resource, run).node_ports
+    unit = _unit_of(resource, run)
     for index, port in defaults.ports_of(defaults.spec_of(resource.body)):
         value = port.get("nodePort")
-        first = first_claims.get(value) if is_int(value) else None
+        first = unit.node_ports.get(value) if unit is not None and is_int(value) else None
         if first is not None and first is not resource:
             yield Hit(
                 f"nodePort {value} is already taken by {_describe(first)} ({_place(first, resource)}) in the same "
@@ -71,9 +71,10 @@ def node_port_conflict(resource: Resource, run: RunContext, params: NoParams) ->
 
 @cross_object
 def duplicate_name(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    if not resource.name:
+    name, unit = resource.name, _unit_of(resource, run)
+    if not name or unit is None:
         return
-    first = _unit_of(resource, run).names.get((resource.namespace or run.default_namespace, resource.name))
+    first = unit.names.get((resource.namespace or run.default_namespace, name))
     if first is not None and first is not resource:
         yield Hit(
             f"{_describe(resource)} is defined twice in the same apply (first at {_place(first, resource)}): "

@@ -15,6 +15,8 @@ from kubelint_svc.k8s_syntax import (
     dns1123_subdomain,
     label_value,
     qualified_name,
+    valid_label_key,
+    valid_label_value,
 )
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 
@@ -89,6 +91,16 @@ def namespace(resource: Resource, run: RunContext, params: NoParams) -> Iterator
             yield Hit(f"namespace {value!r} {problem}", ("metadata", "namespace"), at_key=False)
 
 
+def _all_valid(labels: Any) -> bool:
+    """Is labels a map of valid label keys to valid values (or to what is not a string)? Asked
+    of every label map of every object, where the same few labels recur: each key and value
+    is judged once (k8s_syntax's memos)."""
+    return isinstance(labels, dict) and all(
+        isinstance(key, str) and valid_label_key(key) and (not isinstance(value, str) or valid_label_value(value))
+        for key, value in labels.items()
+    )
+
+
 def _label_map_hits(labels: Any, path: FieldPath, what: str, server_path: str | None = None) -> Iterator[Hit]:
     if not isinstance(labels, dict):
         return
@@ -104,22 +116,31 @@ def _label_map_hits(labels: Any, path: FieldPath, what: str, server_path: str | 
                           (*path, key), at_key=False)
 
 
+def _label_maps(kind: str) -> tuple[tuple[FieldPath, str, str | None], ...]:
+    """(path, what, where the API server reports it) of each label map a built-in kind holds."""
+    maps: list[tuple[FieldPath, str, str | None]] = [(("metadata", "labels"), "label", None)]
+    if kind == "Service":
+        maps.append((("spec", "selector"), "selector", None))
+    if kind in _WORKLOAD_SELECTOR_MAPS:
+        maps.append((_WORKLOAD_SELECTOR_MAPS[kind], "selector", None))
+    elif kind in POD_TEMPLATE_PATHS and kind != "CronJob":
+        maps.append((("spec", "selector", "matchLabels"), "selector", None))
+    template = POD_TEMPLATE_PATHS.get(kind)
+    if template:
+        maps.append(((*template, "metadata", "labels"), "pod template label", ".".join(template) + ".labels"))
+    return tuple(maps)
+
+
+# built-in kind ("" for any other) -> its label maps: worked out once a kind, not once an object
+_LABEL_MAPS = {kind: _label_maps(kind) for kind in ("", "Service", *_WORKLOAD_SELECTOR_MAPS, *POD_TEMPLATE_PATHS)}
+
+
 @header_only
 def label_syntax(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    yield from _label_map_hits(resource.get(("metadata", "labels")), ("metadata", "labels"), "label")
-    if resource.builtin_kind == "Service":
-        yield from _label_map_hits(resource.get(("spec", "selector")), ("spec", "selector"), "selector")
-    if resource.builtin_kind in _WORKLOAD_SELECTOR_MAPS:
-        path: FieldPath = _WORKLOAD_SELECTOR_MAPS[resource.builtin_kind]
-        yield from _label_map_hits(resource.get(path), path, "selector")
-    elif resource.builtin_kind in POD_TEMPLATE_PATHS and resource.builtin_kind != "CronJob":
-        selector_path = ("spec", "selector", "matchLabels")
-        yield from _label_map_hits(resource.get(selector_path), selector_path, "selector")
-    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
-    if template:
-        path = (*template, "metadata", "labels")
-        server = ".".join(template) + ".labels"
-        yield from _label_map_hits(resource.get(path), path, "pod template label", server)
+    for path, what, server in _LABEL_MAPS.get(resource.builtin_kind) or _LABEL_MAPS[""]:
+        labels = resource.get(path)
+        if labels and not _all_valid(labels):
+            yield from _label_map_hits(labels, path, what, server)
 
 
 @header_only

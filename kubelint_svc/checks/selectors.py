@@ -19,18 +19,11 @@ from kubelint_svc.index import (
     PodSource,
     label_selector_matches,
     selector_is_empty,
+    service_selector,
 )
 from kubelint_svc.k8s_syntax import iana_svc_name, is_int
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource, replaced
 from kubelint_svc.suggestions import clipped
-
-
-def _selector(resource: Resource) -> dict[str, str]:
-    spec = defaults.spec_of(resource.body)
-    selector = spec.get("selector")
-    if defaults.service_type(spec) == "ExternalName" or not isinstance(selector, dict):
-        return {}
-    return {str(k): v for k, v in selector.items() if isinstance(v, str)}
 
 
 def _show(selector: dict[str, str]) -> str:
@@ -52,10 +45,7 @@ def _where(resource: Resource) -> str:
 
 
 def selected_pods(resource: Resource, run: RunContext) -> list[PodSource]:
-    selector = _selector(resource)
-    if not selector:
-        return []
-    return run.index.pods_serving(resource, selector, run.index.namespace_of(resource))
+    return run.index.selection_of(resource).serving
 
 
 def _closest(
@@ -150,12 +140,10 @@ def _explanations(resource: Resource, run: RunContext, selector: dict[str, str],
 
 @cross_object
 def selector_no_match(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    selector = _selector(resource)
-    if not selector:
-        return
     index = run.index
-    namespace = index.namespace_of(resource)
-    if index.pods_selected_in_unit(resource, selector, namespace):
+    selection = index.selection_of(resource)
+    selector, namespace = selection.selector, selection.namespace
+    if not selector or selection.in_unit:
         return
     path = ("spec", "selector")
     in_unit = index.unit_pods(resource, namespace)
@@ -243,7 +231,7 @@ def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
     namespace has no workloads in the files read."""
     first: dict[str, Resource] = {}
     for service in run.resources:
-        if service.builtin_kind == "Service" and not service.is_patch and _selector(service):
+        if service.builtin_kind == "Service" and not service.is_patch and service_selector(service):
             first.setdefault(run.index.namespace_of(service), service)
     return first
 
@@ -252,22 +240,9 @@ def _first_selecting_services(run: RunContext) -> dict[str, Resource]:
 def selector_ambiguous(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
     sources = selected_pods(resource, run)
     if len(sources) > 1:
-        yield Hit(f"selector {_show(_selector(resource))} matches Pods of {len(sources)} workloads",
+        yield Hit(f"selector {_show(service_selector(resource))} matches Pods of {len(sources)} workloads",
                   ("spec", "selector"), help=("intended for a canary? otherwise make the selector more specific",),
                   related=_pods_of(sources, "its Pods are selected"))
-
-
-def _declared_ports(source: PodSource) -> list[tuple[object, object, str]]:
-    """(name, containerPort, protocol) of every port the Pods declare."""
-    found = []
-    for container in source.containers():
-        ports = container.get("ports")
-        for port in ports if isinstance(ports, list) else []:
-            if isinstance(port, dict):
-                protocol = port.get("protocol") or "TCP"
-                if isinstance(protocol, str):  # anything else is a schema error, reported there
-                    found.append((port.get("name"), port.get("containerPort"), protocol))
-    return found
 
 
 def _target_port_path(index: int, port: dict[str, Any]) -> FieldPath:
@@ -302,7 +277,7 @@ def _port_verdicts(run: RunContext, resource: Resource) -> PortVerdicts:
 def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[PodSource], path: FieldPath) -> None:
     resolving, other_protocol, missing = [], [], []
     for source in sources:
-        declared = [(n, p, proto) for n, p, proto in _declared_ports(source) if n == name]
+        declared = [(n, p, proto) for n, p, proto in source.declared_ports if n == name]
         if any(proto == protocol for _, _, proto in declared):
             resolving.append(source)
         elif declared:
@@ -317,7 +292,7 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
             path, at_key=False, severity="error"))
         return
     if not resolving:
-        named = sorted({n for s in missing for n, _, _ in _declared_ports(s) if isinstance(n, str)})
+        named = sorted({n for s in missing for n, _, _ in s.declared_ports if isinstance(n, str)})
         known = f"declared port names: {', '.join(named)}" if named else "the selected Pods declare no named ports"
         fix = "set targetPort to a declared name or number, or name the container port"
         meant = _one_edit_away(name, protocol, missing)
@@ -339,19 +314,19 @@ def _named_port(verdicts: PortVerdicts, name: str, protocol: Any, sources: list[
 def _one_edit_away(name: str, protocol: Any, sources: list[PodSource]) -> str | None:
     """The one port name (of the Service port's protocol) a single typo away from name that every
     selected workload declares, or None when there is none, or more than one."""
-    near = {n for source in sources for n, _, proto in _declared_ports(source)
+    near = {n for source in sources for n, _, proto in source.declared_ports
             if isinstance(n, str) and proto == protocol and _typos(n, name) == 1}
     if len(near) != 1:
         return None
     meant = near.pop()
-    every = all(any(n == meant and proto == protocol for n, _, proto in _declared_ports(s)) for s in sources)
+    every = all(any(n == meant and proto == protocol for n, _, proto in s.declared_ports) for s in sources)
     return meant if every else None
 
 
 def _numeric_port(
     verdicts: PortVerdicts, number: int, protocol: Any, sources: list[PodSource], path: FieldPath
 ) -> None:
-    declared = [entry for source in sources for entry in _declared_ports(source)]
+    declared = [entry for source in sources for entry in source.declared_ports]
     if not declared:  # declaring is optional: nothing to compare, but say the port went unchecked
         verdicts.not_exposed.append(Hit(
             f"targetPort {number} cannot be checked: the selected Pods declare no container ports",
@@ -391,8 +366,9 @@ def port_protocol_mismatch(resource: Resource, run: RunContext, params: NoParams
 
 
 def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoParams) -> Iterator[Hit]:
-    template = POD_TEMPLATE_PATHS.get(resource.builtin_kind)
-    if resource.builtin_kind == "CronJob":
+    kind = resource.builtin_kind
+    template = POD_TEMPLATE_PATHS.get(kind)
+    if kind == "CronJob":
         yield from _cronjob_selector(resource)
         return
     if template is None:
@@ -401,12 +377,12 @@ def workload_selector_mismatch(resource: Resource, run: RunContext, params: NoPa
     labels_path = (*template, "metadata", "labels")
     raw_labels = resource.get(labels_path)
     labels = {str(k): v for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
-    if resource.builtin_kind == "ReplicationController":
+    if kind == "ReplicationController":
         if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
             yield Hit(f"selector {_show(selector)} does not match the template labels {_show(labels)}: the "
                       "ReplicationController would not own its own Pods", labels_path)
         return
-    if resource.builtin_kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
+    if kind == "Job" and resource.get(("spec", "manualSelector")) is not True:
         if selector is not None:  # the API server generates it from the Job's uid, and refuses any other
             yield Hit(f"spec.selector: Invalid value: {_shown(selector)}: `selector` not auto-generated: the API "
                       "server generates a Job's selector itself unless spec.manualSelector is true",
