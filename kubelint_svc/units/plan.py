@@ -196,8 +196,10 @@ def _plan_kustomize(
             return done
         return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents, text_verdict) is None else None
 
+    # what any build of this run read was read after this (a build is kept only if older): builds made
+    # ahead in workers, and every build that takes a folder's scan or build made earlier in the run
+    started = time.time_ns()
     # in-process builds are bound to one core in threads: many are made in forked workers first
-    started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
     ahead = _built_in_workers(missing, in_process, stored.documents) if engine == "fallback" or proving else {}
 
     def build_before_deadline(root: Path) -> Build:
@@ -219,7 +221,7 @@ def _plan_kustomize(
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
                          kept=stored.documents, facts=facts)
 
-        return stored.build(root, kept_as, fence, make)
+        return stored.build(root, kept_as, fence, make, started)
 
     with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
         made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import marshal
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -165,7 +166,7 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     for name in ENTRY_FIELDS:
         for entry in path_entries(kustomization, name):
             path = local_path(kustomization, name, entry)
-            added = _kustomize(tree, path, [], notes) if path.is_dir() else _objects_in(tree, path, kustomization)
+            added = _included(tree, path, notes) if path.is_dir() else _objects_in(tree, path, kustomization)
             _accumulate(objects, added, kustomization)
     for entry in path_entries(kustomization, "components"):
         objects = _kustomize(tree, local_path(kustomization, "components", entry), objects, notes)
@@ -192,6 +193,50 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     _set_images(objects, kustomization)
     for replacement in _replacements(tree, kustomization):
         _replace(objects, replacement, kustomization)
+    return objects
+
+
+@dataclass(frozen=True)
+class _FolderBuild:
+    """A folder's objects as built for a kustomization that includes it, before the includer
+    transforms them: kept for the run (PathFacts), so that a base is built once a process and
+    each overlay gets a copy of its own."""
+
+    bodies: bytes  # marshalled: every copy is made in one call
+    objects: tuple[tuple[Origin | None, frozenset[str], tuple[tuple[str, str, str], ...]], ...]
+    notes: tuple[str, ...]  # what the built-in engine did not apply
+    reads: tuple[Path, ...]  # every file it asked the tree for: read again by an includer's tree (no parse)
+
+    def copy(self) -> list[_Object]:
+        return [_Object(body, origin, set(names), list(previous))
+                for body, (origin, names, previous) in zip(marshal.loads(self.bodies), self.objects, strict=True)]
+
+
+def _included(tree: Tree, directory: Path, notes: list[str]) -> list[_Object]:
+    """_kustomize of a folder a kustomization includes, from its build of this run when there is
+    one (only a build that stood is kept: an error is met anew). The includer's tree asks for
+    every file the build read, as if it had built the folder itself (each is read once a run)."""
+    key = tree.key(directory)
+    kept = tree.facts.folder_builds.get(key)
+    if isinstance(kept, _FolderBuild):
+        for path in kept.reads:
+            tree.documents_of(path)
+        notes += kept.notes
+        return kept.copy()
+    reads: list[Path] = []
+    noted = len(notes)
+    tree.recorders.append(reads)
+    try:
+        objects = _kustomize(tree, directory, [], notes)
+    finally:
+        tree.recorders.pop()  # reads: they nest
+    try:
+        bodies = marshal.dumps([item.body for item in objects])
+    except ValueError:  # not plain data (the built-in engine makes none): not kept
+        return objects
+    tree.facts.folder_builds[key] = _FolderBuild(
+        bodies, tuple((item.origin, frozenset(item.names), tuple(item.previous)) for item in objects),
+        tuple(notes[noted:]), tuple(dict.fromkeys(reads)))
     return objects
 
 
