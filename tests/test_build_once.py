@@ -8,18 +8,22 @@ limit and a file only the fallback reads (replacements) included."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import KUBECTL, needs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_warm_runs import write_tree
 
 from kubelint_svc.app import Options, lint
-from kubelint_svc.units.kustomize import fallback, scan
+from kubelint_svc.units import proven
+from kubelint_svc.units.kustomize import fallback, kyaml, scan
 from kubelint_svc.units.kustomize.engines import Build, build
-from kubelint_svc.units.kustomize.scan import PathFacts
+from kubelint_svc.units.kustomize.scan import PathFacts, linear_pattern
 
 
 def summary(done: Build) -> tuple[Any, ...]:
@@ -62,6 +66,14 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[Path], Counter[Pat
 @pytest.mark.parametrize("engine", ["fallback", pytest.param("auto", marks=needs("kubectl", KUBECTL is not None))])
 def test_a_base_is_scanned_and_built_once_for_its_three_overlays(tmp_path, monkeypatch, counted, engine):
     """A cold run in this process (auto: the fallback's builds proved alike, no kubectl process)."""
+    proved: Counter[Path] = Counter()
+    verdict = proven.kustomization_verdict
+
+    def counting_verdict(path: Path, documents: Any) -> Any:
+        proved[path] += 1
+        return verdict(path, documents)
+
+    monkeypatch.setattr(proven, "kustomization_verdict", counting_verdict)
     monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")  # every build in this process, where the counts are
     write_tree(tmp_path, {"shop": ("dev", "staging", "prod")})
     monkeypatch.chdir(tmp_path)
@@ -72,6 +84,9 @@ def test_a_base_is_scanned_and_built_once_for_its_three_overlays(tmp_path, monke
     overlays = [tmp_path / "shop" / "overlays" / env for env in ("dev", "staging", "prod")]
     assert (scanned[base], built[base]) == (1, 1)
     assert all(scanned[overlay] == 1 and built[overlay] == 1 for overlay in overlays)
+    if engine == "auto":  # the proof of the base's kustomization made once for the three
+        assert proved[base / "kustomization.yaml"] == 1
+        assert all(proved[overlay / "kustomization.yaml"] == 1 for overlay in overlays)
 
 
 def test_each_overlay_reads_what_it_would_alone_and_keeps_its_own_objects(tmp_path, counted):
@@ -205,3 +220,38 @@ def test_kubectl_builds_list_the_files_and_inputs_they_list_without_the_memo(tmp
     write_tree(tmp_path, {"shop": ("dev", "staging", "prod")})
     for done in builds_alike(tmp_path, [f"shop/overlays/{env}" for env in ("dev", "staging", "prod")], "kubectl"):
         assert (done.engine, done.error, len(done.objects)) == ("kubectl", None, 2)
+
+
+# The text checks as Python's re read them before they were searched with RE2 (linear_pattern):
+# kyaml's, for a file the fallback may read otherwise than the linter, and the proof's
+_SCALAR = (rb"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBxXoO][0-9a-fA-F_]+"
+           rb"|[-+]?[0-9][0-9_]*:[0-9:._]*|[-+]?[0-9._]+[eE][-+]?[0-9]+|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}\S*"
+           rb"|[-+]?[0-9]+_[0-9_]*)")
+READ_OTHERWISE = re.compile(
+    rb"(?m)(?:^|[\s\[{,])" + _SCALAR + rb"[ \t]*(?:[,}\]]|:(?:\s|$)|#.*$|$)|<<|(?:^|[\s\[{,])[&*!]")
+MAY_DIFFER = re.compile(
+    r"(?:^|[\s\[{,])(?:(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:[,}\]#]|:(?:\s|$)|$)"
+    r"|[-+]?0[0-9xXbBoO_]|[-+]?[0-9][0-9_]*[.eE]|[-+]?\.[0-9a-zA-Z]|[0-9]{4}-[0-9]"
+    r"|(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|[-+]?[0-9][^\s:]*)[ \t]*:(?:\s|$)|\?(?:\s|$))"
+    r"|[\]}][ \t]*:(?:\s|$)",
+    re.MULTILINE,
+)
+_PIECES = ["y", "Yes", "no", "ON", "off", "On", "true", "Null", "~", "0", "07", "0x1F", "0b1", "1_000", "1e3", "1.5",
+           ".5", ".inf", "1:20", "2024-01-02", "2024-1-2T10:00", "12", "-3", "+4", "a", "key", "name", "é", "?", ":",
+           " ", "\t", "\n", "\r", "\v", "\f", "\x1c", "\x85", "\xa0", "\u2000", "\u2028", "\u3000", "[", "]", "{",
+           "}", ",", "#", "<<", "&", "*", "!", "-", "'", '"', "\x00"]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_TEXTS)
+def test_the_text_checks_answer_as_they_did_with_pythons_re(text):
+    assert (linear_pattern(kyaml._MAY_DIFFER).search(text) is None) == (MAY_DIFFER.search(text) is None)
+    data = text.encode("utf-8")
+    assert (linear_pattern(proven._READ_OTHERWISE).search(data) is None) == (READ_OTHERWISE.search(data) is None)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.binary(max_size=40))
+def test_the_proofs_text_check_reads_any_byte_as_pythons_re_does(data):
+    assert (linear_pattern(proven._READ_OTHERWISE).search(data) is None) == (READ_OTHERWISE.search(data) is None)

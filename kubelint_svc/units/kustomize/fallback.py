@@ -8,7 +8,6 @@ import copy
 import functools
 import marshal
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -130,6 +129,7 @@ _KIND_ORDER = (
     "CronJob",
     "PodDisruptionBudget",
 )
+_SCALARS = (str, int, float, bool, type(None))  # what copy.deepcopy gives back as it is
 _KIND_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 
 
@@ -281,8 +281,16 @@ def _objects_in(tree: Tree, path: Path, kustomization: Kustomization) -> list[_O
             raise BuildError(
                 f"{kustomization.file}: {path} document {index} is no object with a kind and metadata.name"
             )
-        found.append(_Object(copy.deepcopy(data), Origin(path, index), {object_name(data)}))
+        found.append(_Object(_copied(data), Origin(path, index), {object_name(data)}))
     return found
+
+
+def _copied(data: Any) -> Any:
+    """copy.deepcopy(data), in one call for plain data (the objects the built-in engine transforms)."""
+    try:
+        return marshal.loads(marshal.dumps(data))
+    except ValueError:  # not plain data
+        return copy.deepcopy(data)
 
 
 def _accumulate(objects: list[_Object], added: list[_Object], kustomization: Kustomization) -> None:
@@ -403,7 +411,7 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items() if not k.startswith("$") and v is not None}
     if isinstance(value, list):
         return [_clean(v) for v in value]
-    return copy.deepcopy(value)
+    return value if isinstance(value, _SCALARS) else copy.deepcopy(value)
 
 
 def _operated(body: dict[str, Any], operations: list[Any], kustomization: Kustomization) -> dict[str, Any]:
@@ -689,16 +697,20 @@ def _replaced(old: Any, value: Any, options: dict[str, Any], where: str) -> Any:
         raise BuildError(f"{where}: cannot set {text!r} where a {type(old).__name__} is") from None
 
 
-def _containers(data: Any) -> Iterator[dict[str, Any]]:
+def _containers(data: Any, found: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The containers and init containers anywhere in data, in document order."""
+    found = [] if found is None else found
     if isinstance(data, dict):
         for key, value in data.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
-                yield from (c for c in value if isinstance(c, dict))
-            else:
-                yield from _containers(value)
+                found += [c for c in value if isinstance(c, dict)]
+            elif isinstance(value, dict | list):  # a scalar holds none: not called for each one
+                _containers(value, found)
     elif isinstance(data, list):
         for value in data:
-            yield from _containers(value)
+            if isinstance(value, dict | list):
+                _containers(value, found)
+    return found
 
 
 def _image(image: str, entries: list[dict[str, Any]]) -> str:
