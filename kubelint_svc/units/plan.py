@@ -39,7 +39,7 @@ from kubelint_svc.units.kustomize.scan import (
     referenced_paths,
 )
 from kubelint_svc.units.process import run_tool
-from kubelint_svc.units.proven import PROVEN_ENGINE, read_otherwise, unproven
+from kubelint_svc.units.proven import PROVEN_ENGINE, Proofs
 from kubelint_svc.units.stored import StoredOutputs
 
 if TYPE_CHECKING:
@@ -180,19 +180,7 @@ def _plan_kustomize(
 
     # auto with a real engine: the roots the fallback is proven to build alike are built in-process
     proving = engine == "auto" and bool(missing) and any(map(find_tool, ("kubectl", "kustomize")))
-    parsed: dict[Path, list[Any]] = {}  # each file's documents, read once for every root proved
-
-    def documents(path: Path) -> list[Any]:
-        if path not in parsed:
-            parsed[path] = _documents_of(path, stored)
-        return parsed[path]
-
-    texts: dict[Path, str | None] = {}  # and each file's text looked at once, likewise
-
-    def text_verdict(path: Path) -> str | None:
-        if path not in texts:
-            texts[path] = read_otherwise(path)
-        return texts[path]
+    proofs = Proofs(functools.partial(_documents_of, stored=stored))  # each file's part proved once a run
 
     def in_process(root: Path) -> Build | None:
         """root built by the fallback, when that build stands: with the fallback configured,
@@ -204,10 +192,12 @@ def _plan_kustomize(
                      facts=facts)
         if engine == "fallback":
             return done
-        return replace(done, engine=PROVEN_ENGINE) if unproven(done, documents, text_verdict) is None else None
+        return replace(done, engine=PROVEN_ENGINE) if proofs.unproven(done) is None else None
 
+    # what any build of this run read was read after this (a build is kept only if older): builds made
+    # ahead in workers, and every build that takes a folder's scan or build made earlier in the run
+    started = time.time_ns()
     # in-process builds are bound to one core in threads: many are made in forked workers first
-    started = time.time_ns()  # what a worker read was read after this (a build is kept only if older)
     ahead = _built_in_workers(missing, in_process, stored.documents) if engine == "fallback" or proving else {}
 
     def build_before_deadline(root: Path) -> Build:
@@ -229,7 +219,7 @@ def _plan_kustomize(
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
                          kept=stored.documents, facts=facts)
 
-        return stored.build(root, kept_as, fence, make)
+        return stored.build(root, kept_as, fence, make, started)
 
     with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
         made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import marshal
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ _KIND_ORDER = (
     "CronJob",
     "PodDisruptionBudget",
 )
+_SCALARS = (str, int, float, bool, type(None))  # what copy.deepcopy gives back as it is
 _KIND_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 
 
@@ -165,7 +166,7 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     for name in ENTRY_FIELDS:
         for entry in path_entries(kustomization, name):
             path = local_path(kustomization, name, entry)
-            added = _kustomize(tree, path, [], notes) if path.is_dir() else _objects_in(tree, path, kustomization)
+            added = _included(tree, path, notes) if path.is_dir() else _objects_in(tree, path, kustomization)
             _accumulate(objects, added, kustomization)
     for entry in path_entries(kustomization, "components"):
         objects = _kustomize(tree, local_path(kustomization, "components", entry), objects, notes)
@@ -192,6 +193,50 @@ def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[
     _set_images(objects, kustomization)
     for replacement in _replacements(tree, kustomization):
         _replace(objects, replacement, kustomization)
+    return objects
+
+
+@dataclass(frozen=True)
+class _FolderBuild:
+    """A folder's objects as built for a kustomization that includes it, before the includer
+    transforms them: kept for the run (PathFacts), so that a base is built once a process and
+    each overlay gets a copy of its own."""
+
+    bodies: bytes  # marshalled: every copy is made in one call
+    objects: tuple[tuple[Origin | None, frozenset[str], tuple[tuple[str, str, str], ...]], ...]
+    notes: tuple[str, ...]  # what the built-in engine did not apply
+    reads: tuple[Path, ...]  # every file it asked the tree for: read again by an includer's tree (no parse)
+
+    def copy(self) -> list[_Object]:
+        return [_Object(body, origin, set(names), list(previous))
+                for body, (origin, names, previous) in zip(marshal.loads(self.bodies), self.objects, strict=True)]
+
+
+def _included(tree: Tree, directory: Path, notes: list[str]) -> list[_Object]:
+    """_kustomize of a folder a kustomization includes, from its build of this run when there is
+    one (only a build that stood is kept: an error is met anew). The includer's tree asks for
+    every file the build read, as if it had built the folder itself (each is read once a run)."""
+    key = tree.key(directory)
+    kept = tree.facts.folder_builds.get(key)
+    if isinstance(kept, _FolderBuild):
+        for path in kept.reads:
+            tree.documents_of(path)
+        notes += kept.notes
+        return kept.copy()
+    reads: list[Path] = []
+    noted = len(notes)
+    tree.recorders.append(reads)
+    try:
+        objects = _kustomize(tree, directory, [], notes)
+    finally:
+        tree.recorders.pop()  # reads: they nest
+    try:
+        bodies = marshal.dumps([item.body for item in objects])
+    except ValueError:  # not plain data (the built-in engine makes none): not kept
+        return objects
+    tree.facts.folder_builds[key] = _FolderBuild(
+        bodies, tuple((item.origin, frozenset(item.names), tuple(item.previous)) for item in objects),
+        tuple(notes[noted:]), tuple(dict.fromkeys(reads)))
     return objects
 
 
@@ -236,8 +281,16 @@ def _objects_in(tree: Tree, path: Path, kustomization: Kustomization) -> list[_O
             raise BuildError(
                 f"{kustomization.file}: {path} document {index} is no object with a kind and metadata.name"
             )
-        found.append(_Object(copy.deepcopy(data), Origin(path, index), {object_name(data)}))
+        found.append(_Object(_copied(data), Origin(path, index), {object_name(data)}))
     return found
+
+
+def _copied(data: Any) -> Any:
+    """copy.deepcopy(data), in one call for plain data (the objects the built-in engine transforms)."""
+    try:
+        return marshal.loads(marshal.dumps(data))
+    except ValueError:  # not plain data
+        return copy.deepcopy(data)
 
 
 def _accumulate(objects: list[_Object], added: list[_Object], kustomization: Kustomization) -> None:
@@ -358,7 +411,7 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items() if not k.startswith("$") and v is not None}
     if isinstance(value, list):
         return [_clean(v) for v in value]
-    return copy.deepcopy(value)
+    return value if isinstance(value, _SCALARS) else copy.deepcopy(value)
 
 
 def _operated(body: dict[str, Any], operations: list[Any], kustomization: Kustomization) -> dict[str, Any]:
@@ -644,16 +697,20 @@ def _replaced(old: Any, value: Any, options: dict[str, Any], where: str) -> Any:
         raise BuildError(f"{where}: cannot set {text!r} where a {type(old).__name__} is") from None
 
 
-def _containers(data: Any) -> Iterator[dict[str, Any]]:
+def _containers(data: Any, found: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The containers and init containers anywhere in data, in document order."""
+    found = [] if found is None else found
     if isinstance(data, dict):
         for key, value in data.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
-                yield from (c for c in value if isinstance(c, dict))
-            else:
-                yield from _containers(value)
+                found += [c for c in value if isinstance(c, dict)]
+            elif isinstance(value, dict | list):  # a scalar holds none: not called for each one
+                _containers(value, found)
     elif isinstance(data, list):
         for value in data:
-            yield from _containers(value)
+            if isinstance(value, dict | list):
+                _containers(value, found)
+    return found
 
 
 def _image(image: str, entries: list[dict[str, Any]]) -> str:

@@ -15,19 +15,23 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.loader import parse_stream
-from kubelint_svc.units.kustomize.scan import BuildError
+from kubelint_svc.units.kustomize.scan import BuildError, linear_pattern
 
 # Plain text YAML 1.1 (the linter's reading) and kustomize may read apart, cheaply found in a file:
 # a 1.1 boolean word, a number with a leading zero or a base prefix, a float, a date, a key that
 # YAML 1.2 reads as no text, a key that is a list or a mapping (`? [a]`, `[a]: b`: the linter writes
 # it as text, kustomize fails). A file without any is read as the linter read it.
-_BOUNDARY = r"(?:^|[\s\[{,])"
-_MAY_DIFFER = re.compile(
-    _BOUNDARY + r"(?:(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:[,}\]#]|:(?:\s|$)|$)"
+# Python's \s in a text pattern (Unicode whitespace), spelled out for RE2, whose \s is ASCII (the
+# characters themselves: Python's re and RE2 write escapes above \xff apart)
+_SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_BOUNDARY = r"(?:^|[" + _SPACE + r"\[{,])"
+_END = r"(?:[" + _SPACE + r"]|$)"
+_MAY_DIFFER = (  # searched with RE2 (linear_pattern): once a resource or patch file a run
+    r"(?m)" + _BOUNDARY + r"(?:(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:[,}\]#]|:" + _END + r"|$)"
     r"|[-+]?0[0-9xXbBoO_]|[-+]?[0-9][0-9_]*[.eE]|[-+]?\.[0-9a-zA-Z]|[0-9]{4}-[0-9]"
-    r"|(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|[-+]?[0-9][^\s:]*)[ \t]*:(?:\s|$)|\?(?:\s|$))"
-    r"|[\]}][ \t]*:(?:\s|$)",
-    re.MULTILINE,
+    r"|(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|[-+]?[0-9][^" + _SPACE + r":]*)[ \t]*:" + _END
+    + r"|\?" + _END + r")"
+    r"|[\]}][ \t]*:" + _END
 )
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -58,7 +62,8 @@ def documents(path: Path, as_read: list[Any], read: Callable[[Path], str | None]
     linter's reading of it (as_read); BuildError for what kustomize cannot build (a key it reads
     as a number or a date, an infinite number). read: its text (scan.Tree.text_of: once a run)."""
     text = read(path)
-    if text is not None and _MAY_DIFFER.search(text) is None and all(map(_annotations_are_text, as_read)):
+    if text is not None and linear_pattern(_MAY_DIFFER).search(text) is None \
+            and all(map(_annotations_are_text, as_read)):
         return as_read
     found = text_documents(text or "", str(path))
     if len(found) != len([data for data in as_read if data is not None]):

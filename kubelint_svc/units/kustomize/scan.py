@@ -92,6 +92,10 @@ class PathFacts:
         self._local: dict[tuple[Path, bool, str, str], Path | str] = {}  # a local path, or why none
         # what a kustomization names, by its folder and data: (the paths that exist, those that do not)
         self._named: dict[tuple[Path, bool, bytes], tuple[tuple[Path, ...], frozenset[Path]]] = {}
+        # each included folder's scan and (fallback.py) build, by (folder, confine, load anywhere):
+        # a base three overlays include is scanned and built once a process, not once an overlay
+        self.folder_scans: dict[tuple[Path, Path | None, bool], FolderScan] = {}
+        self.folder_builds: dict[tuple[Path, Path | None, bool], Any] = {}
 
     def referenced(self, directory: Path, data: Any, config: bool = False
                    ) -> tuple[tuple[Path, ...], frozenset[Path]]:
@@ -135,8 +139,10 @@ class PathFacts:
         return found
 
     def realpath(self, path: Path) -> str:
+        """os.path.realpath(path), each folder resolved once (RealPaths): a file is its real folder's entry."""
         if path not in self._real_names:
-            self._real_names[path] = os.path.realpath(path)
+            real = self._real.of(path)
+            self._real_names[path] = str(real) if real is not None else os.path.realpath(path)
         return self._real_names[path]
 
 
@@ -156,8 +162,14 @@ class Tree:
         self.files: set[Path] = set()
         self.inputs: set[Path] = set()  # files the kustomizations name that the engine may read
         self.absent: set[Path] = set()  # names they give that do not exist (yet)
-        self.documents: dict[Path, list[Any]] = {}
+        self.documents: dict[Path, list[Any]] = {}  # shared with other trees of the run: never changed
         self.kustomizations: dict[Path, Kustomization] = {}
+        self.recorders: list[list[Path]] = []  # each gets every path documents_of is asked for
+
+    def key(self, directory: Path) -> tuple[Path, Path | None, bool]:
+        """What a folder's scan or build depends on besides the folder: the run (the facts),
+        the confinement and the load restrictor."""
+        return directory, self.confine, self.load_anywhere
 
     def check(self, path: Path) -> None:
         """BuildError (remembered: no engine runs) when the run may not read path."""
@@ -173,6 +185,8 @@ class Tree:
         self.files.add(path)
 
     def documents_of(self, path: Path) -> list[Any]:
+        for reads in self.recorders:
+            reads.append(path)
         if path not in self.documents:
             self.check(path)
             self._count(path)
@@ -231,6 +245,43 @@ class Scan:
     # folder -> its files, a component's patches, the kustomizations kustomize applies for it (each
     # inclusion counted): every folder is scanned once, however many paths lead to it
     scanned: dict[Path, tuple[set[Path], list[Patch], int]] = field(default_factory=dict)
+    deepest: int = 0  # the longest chain of inclusions it followed (a folder's scan is kept for its depth)
+    # the run's scans of the folders it includes are merged into it while each stands (FolderScan);
+    # a folder's own scan, and a root's once one would not stand, scan every folder in place
+    merging: bool = True
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """An included folder scanned alone (in place, from a Tree of its own) once a run (PathFacts):
+    what each root that includes it merges into its own Scan, as if it had scanned the folder
+    itself. It stands only where it would read the same in place: without a problem, within the
+    depth and file limits, and with none of its folders on the includer's stack (a cycle) or
+    scanned by it already (each folder's files and patches count once)."""
+
+    scan: Scan
+    result: tuple[set[Path], list[Patch], int]
+    folders: frozenset[Path]  # the folder and every folder below it
+
+    def merged(self, into: Scan, stack: tuple[Path, ...]) -> tuple[set[Path], list[Patch], int] | None:
+        """result, once everything the scan read is into's too; None when it does not stand there."""
+        scan, tree = self.scan, into.tree
+        if scan.problems or len(stack) + scan.deepest > MAX_INCLUDE_DEPTH \
+                or len(tree.files) + len(scan.tree.files) >= MAX_FILES \
+                or not self.folders.isdisjoint(stack) or not self.folders.isdisjoint(into.scanned):
+            return None
+        tree.files |= scan.tree.files
+        tree.inputs |= scan.tree.inputs
+        tree.absent |= scan.tree.absent
+        tree.documents.update((path, data) for path, data in scan.tree.documents.items() if path not in tree.documents)
+        tree.kustomizations.update((path, found) for path, found in scan.tree.kustomizations.items()
+                                   if path not in tree.kustomizations)
+        into.remote += scan.remote
+        into.patches += scan.patches
+        into.resource_files += [path for path in scan.resource_files if path not in into.resource_files]
+        into.scanned.update(scan.scanned)
+        into.deepest = max(into.deepest, len(stack) + scan.deepest)
+        return self.result
 
 
 class _RemoteEntry(BuildError):
@@ -399,9 +450,30 @@ def scan_directory(
         why = "includes itself" if directory in stack else f"is included more than {MAX_INCLUDE_DEPTH} levels deep"
         scan.problems.append(f"{directory}: {why} ({' -> '.join(map(str, (*stack, directory)))})")
         return set(), [], 1
+    scan.deepest = max(scan.deepest, len(stack))
     if directory not in scan.scanned:
-        scan.scanned[directory] = _scanned_folder(scan, directory, (*stack, directory))
+        found = _included_folder(scan, directory, stack) if stack and scan.merging else None
+        scan.scanned[directory] = found or _scanned_folder(scan, directory, (*stack, directory))
     return scan.scanned[directory]
+
+
+def _included_folder(scan: Scan, directory: Path, stack: tuple[Path, ...]
+                     ) -> tuple[set[Path], list[Patch], int] | None:
+    """scan_directory's answer for a folder a kustomization includes, from its scan of this run
+    (FolderScan: scanned once for every root that includes it), or None: it is scanned in place,
+    and so is every folder after it (a chain of folders whose scans do not stand is not scanned
+    twice over: a folder's own scan merges none)."""
+    tree = scan.tree
+    key = tree.key(directory)
+    kept = tree.facts.folder_scans.get(key)
+    if kept is None:
+        alone = Scan(Tree(tree.confine, tree.load_anywhere, tree.kept, tree.facts), merging=False)
+        result = _scanned_folder(alone, directory, (directory,))
+        kept = FolderScan(alone, result, frozenset({directory, *alone.scanned}))
+        tree.facts.folder_scans[key] = kept
+    found = kept.merged(scan, stack)
+    scan.merging = found is not None
+    return found
 
 
 def _scanned_folder(scan: Scan, directory: Path, stack: tuple[Path, ...]) -> tuple[set[Path], list[Patch], int]:
@@ -651,6 +723,25 @@ class _Regex(Protocol):
     """What is used of a pattern compiled by RE2 (google-re2 ships no types)."""
 
     def fullmatch(self, text: str) -> object: ...
+
+    def search(self, text: Any) -> object: ...
+
+
+@functools.lru_cache(maxsize=16)
+def linear_pattern(pattern: str | bytes) -> _Regex:
+    """One of our patterns compiled by RE2, for a search in time linear in the text: Python's re
+    tries a pattern that begins with many alternatives at every position (the YAML 1.1 scalars
+    kustomize reads otherwise: 230 µs a 2 KB manifest, RE2 4 µs). A bytes pattern reads each byte
+    as one character, as Python's re does; the pattern spells out what RE2 reads otherwise than
+    Python's re (its `\\s` has no vertical tab and is ASCII: kyaml.py and proven.py write theirs)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    if isinstance(pattern, bytes):
+        options.encoding = re2.Options.Encoding.LATIN1
+    compiled: _Regex = re2.compile(pattern, options)
+    return compiled
 
 
 @functools.lru_cache(maxsize=1024)
