@@ -194,8 +194,9 @@ def child(mode: str, target: str) -> None:
     elif mode in ("lint-cold", "lint-warm"):
         from kubelint_svc.app import Options, lint
 
-        # lint-warm: the cache named by $KUBELINT_SVC_CACHE_DIR, filled by an earlier run
-        documents = lint(Options(paths=(target,), no_cache=mode == "lint-cold")).report.objects
+        # lint-warm: the cache named by $KUBELINT_SVC_CACHE_DIR, filled by an earlier run; replay as
+        # `kubelint-svc lint` asks (cli.py): a run kept whole answers while nothing it read changed
+        documents = lint(Options(paths=(target,), no_cache=mode == "lint-cold"), replay=True).report.objects
     else:
         import os
 

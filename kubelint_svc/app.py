@@ -5,17 +5,19 @@ raises UsageError (a one-line message, exit code 2) for anything a user can get 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import CACHE_FOLDER, Cache
 from kubelint_svc.cache_folders import open_kept
-from kubelint_svc.checks.api import RunContext
 from kubelint_svc.config import (
+    CONFIG_NAMES,
     KUSTOMIZE_SETTINGS,
     LOAD_RESTRICTOR_SETTINGS,
     STARTER,
@@ -25,9 +27,9 @@ from kubelint_svc.config import (
     load_config,
 )
 from kubelint_svc.config_tree import ConfigTree, ConfigTreeError, common_folder, shown_path
-from kubelint_svc.engine import Registry, Rule, RuleError
 from kubelint_svc.findings import SEVERITIES, Finding, Report, at_or_above
 from kubelint_svc.identity import cache_generation, tool_fingerprint, tools_identity
+from kubelint_svc.ignore_files import IGNORE_FILE_NAMES
 from kubelint_svc.inputs import (
     STDIN,
     ExcludeGlob,
@@ -40,11 +42,9 @@ from kubelint_svc.inputs import (
     git_toplevel,
     git_tracked_manifests,
 )
-from kubelint_svc.model import Resource
 from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
-from kubelint_svc.replay import Replay, inside, plain_report, report_from, unchanged
-from kubelint_svc.runner import UNREADABLE_RULES, KeptUnits, lint_with_objects
+from kubelint_svc.replay import Replay, inside, outside_git, plain_report, report_from, unchanged, work_tree
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -56,12 +56,15 @@ from kubelint_svc.settings import (
     Settings,
 )
 from kubelint_svc.suggestions import did_you_mean
-from kubelint_svc.units.plan import helm_engine_description
 
 if TYPE_CHECKING:  # imported where used: a lint run needs none
+    from kubelint_svc.checks.api import RunContext
+    from kubelint_svc.engine import Registry, Rule
     from kubelint_svc.expose import ExposeRequest
     from kubelint_svc.fixes import FileEdit, Skipped
     from kubelint_svc.graph import Graph
+    from kubelint_svc.model import Resource
+    from kubelint_svc.runner import KeptUnits
 
 
 class UsageError(Exception):
@@ -96,13 +99,19 @@ class Options:
 @dataclass(frozen=True)
 class Outcome:
     report: Report
-    registry: Registry
+    # the run's rules, or how to settle them: a replayed run settles them only when asked (SARIF,
+    # the editor server), so that it imports neither the engine nor the checks
+    rules: Registry | Callable[[], Registry]
     settings: Settings
     warnings: tuple[str, ...] = ()  # one line each, for stderr: what the user may not expect
     run: RunContext | None = None  # the objects read and their index: what expose and graph work from
     read: tuple[str, ...] = ()  # the files named or walked: no output may replace one
     # kept whole (replay.py): the cache folder and the stamps of the work tree that vouch for it
     stamped: tuple[Path, list[list[Any]]] | None = None
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        return self.rules() if callable(self.rules) else self.rules
 
     @property
     def failed(self) -> bool:
@@ -138,6 +147,8 @@ def write_starter(path: str, force: bool = False) -> Path:
 
 
 def load_registry(config: Config | None = None) -> Registry:
+    from kubelint_svc.engine import Registry, RuleError
+
     try:
         return Registry.configured(config)
     except (RuleError, FileNotFoundError) as error:
@@ -261,6 +272,12 @@ def run_configuration(options: Options) -> Config:
     return load_configuration(options.config_file, start)
 
 
+def _kept_units() -> KeptUnits:
+    from kubelint_svc.runner import KeptUnits
+
+    return KeptUnits()
+
+
 @dataclass
 class Reuse:
     """What the next run of an editor's buffers (the server's) takes from the last one while
@@ -272,11 +289,11 @@ class Reuse:
     key: tuple[str, str] = ("", "")
     stamps: list[list[Any]] | None = None
     planned: RunSetup | None = None
-    units: KeptUnits = field(default_factory=KeptUnits)
+    units: KeptUnits = field(default_factory=_kept_units)
 
     def planned_for(self, key: tuple[str, str]) -> RunSetup | None:
         if self.planned is None or key != self.key or not unchanged(self.stamps):
-            self.key, self.stamps, self.planned, self.units = key, None, None, KeptUnits()
+            self.key, self.stamps, self.planned, self.units = key, None, None, _kept_units()
             return None
         return self.planned
 
@@ -305,7 +322,8 @@ def _lint(options: Options, replay: bool, reuse: Reuse | None) -> Outcome:
     planned = plan_run(options, config)
     outcome = _linted(options, config, planned, replayer.cache if replayer is not None else None)
     # nested configurations: not kept
-    if replayer is not None and outcome.report.complete and not planned.tree.others():
+    if replayer is not None and outcome.report.complete and not planned.tree.others() \
+            and (replayer.tree.confined or not _may_build(outcome.read)):
         replayer.keep({"report": plain_report(outcome.report), "warnings": list(outcome.warnings),
                        "read": list(outcome.read)}, outcome.read)
         return dataclasses.replace(outcome, stamped=replayer.vouched())
@@ -314,6 +332,8 @@ def _lint(options: Options, replay: bool, reuse: Reuse | None) -> Outcome:
 
 def _linted(options: Options, config: Config, planned: RunSetup, cache: Cache | None,
             kept: KeptUnits | None = None) -> Outcome:
+    from kubelint_svc.runner import lint_with_objects
+
     try:
         registry = planned.tree.run_registry()
     except ConfigTreeError as error:
@@ -332,7 +352,7 @@ def _lint_reusing(options: Options, config: Config, reuse: Reuse) -> Outcome:
     """lint() of an editor's buffers, planned as the last run was while nothing on disk changed;
     else planned anew, and kept when the stamps of the work tree vouch for it (replay.py)."""
     watcher = _replayer(dataclasses.replace(options, buffers=()), config)
-    if watcher is None:  # no cache or no git work tree: nothing stamps the disk
+    if watcher is None or not watcher.tree.work_tree:  # no cache or no git work tree: each run planned anew
         return _linted(options, config, plan_run(options, config), None)
     key = (watcher.key, repr(config))
     planned = reuse.planned_for(key)
@@ -347,24 +367,57 @@ def _lint_reusing(options: Options, config: Config, reuse: Reuse) -> Outcome:
 
 
 def _replayer(options: Options, config: Config) -> Replay | None:
-    """The run kept whole, for a run in a git work tree naming only what lies inside it (the stamps
-    cover every file such a run may read: builds, configurations and rule packs are confined to
-    it), with a cache; None otherwise (standard input, a path outside, no cache)."""
+    """The run kept whole, with a cache, for a run naming only what lies inside the git work tree
+    of the working directory (the stamps cover every file such a run may read: builds,
+    configurations and rule packs are confined to it), or only paths in no git work tree (the
+    stamps cover them, the working directory whole for those in it, and the folders above where
+    configurations and ignore files are sought: replay.outside_git); None otherwise (standard
+    input, a path in another work tree or named through a link, no cache)."""
     paths = list(options.paths) or ["."]
     cache = open_cache(options, config)
-    top = git_toplevel(Path.cwd()) if cache is not None and STDIN not in paths else None
-    named = [*paths, *options.context, *map(str, config.context), *(options.config_file or "",)]
-    if cache is None or top is None or not inside(top, [name for name in named if name]):
+    if cache is None or STDIN in paths:
         return None
-    return Replay(cache, top, (repr(options), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm")))
+    named = [name for name in [*paths, *options.context, *map(str, config.context), *map(str, config.rule_packs),
+                               *(options.config_file or "",)] if name]
+    parts = (repr(options), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm"))
+    tree = outside_git(named, LOOKED_FOR_ABOVE)
+    if tree is not None:
+        return Replay(cache, tree, parts)
+    top = git_toplevel(Path.cwd())
+    if top is None or not inside(top, named):
+        return None
+    return Replay(cache, work_tree(top), parts)
+
+
+# The names a run looks for in the folders above what it names (outside a git work tree, up to
+# `/`): configurations (config.find_config), ignore files (inputs.Exclusions), the kustomizations
+# of the light view (units/kustomize/light_view.py) and their names (scan.KUSTOMIZATION_NAMES,
+# not imported here: it brings the YAML reader), a chart (units/plan._chart_of), a repository's
+# `.git`, a virtualenv's marker. A name looked for there and missing here would let a replay
+# miss a change (tests/test_replay_outside_git.py holds the list to the modules' names).
+LOOKED_FOR_ABOVE = (*CONFIG_NAMES, "pyproject.toml", *IGNORE_FILE_NAMES, "kustomization.yaml", "kustomization.yml",
+                    "Kustomization", "Chart.yaml", ".git", "pyvenv.cfg")
+
+
+def _may_build(read: tuple[str, ...]) -> bool:
+    """Whether a run reading these files may have built a kustomization or rendered a chart (a
+    kustomization among them, or a file in a `templates` folder): what a run outside any git work
+    tree and the working directory builds is confined to nothing, so its stamps cannot vouch for it."""
+    from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
+
+    return any(os.path.basename(path) in KUSTOMIZATION_NAMES or "templates" in Path(path).parts[:-1]
+               for path in read)
 
 
 def _replayed(options: Options, config: Config, kept: dict[str, Any]) -> Outcome:
-    """The Outcome of a run kept whole: its settings and rules settled anew (cheap), its report kept."""
-    try:
-        registry = ConfigTree(config, explicit=options.config_file is not None).run_registry()
-    except ConfigTreeError as error:
-        raise UsageError(str(error)) from None
+    """The Outcome of a run kept whole: its settings settled anew (cheap), its report kept, its
+    rules settled when asked (the configuration and rule packs are those that gave them: stamped)."""
+    def registry() -> Registry:
+        try:
+            return ConfigTree(config, explicit=options.config_file is not None).run_registry()
+        except ConfigTreeError as error:
+            raise UsageError(str(error)) from None
+
     return Outcome(report_from(kept["report"]), registry, settle(options, config),
                    tuple(map(str, kept["warnings"])), None, tuple(map(str, kept["read"])))
 
@@ -546,7 +599,7 @@ def describe_settings(planned: RunSetup, options: Options) -> list[str]:
         f"kustomize-load-restrictor: {settings.kustomize_load_restrictor}",
         f"helm-values: [{', '.join(settings.helm_values)}]",
         f"helm-release: {settings.helm_release}",
-        f"helm engine: {helm_engine_description()}",
+        f"helm engine: {_helm_engine_description()}",
         f"pod-templates: [{', '.join(kind.describe() for kind in settings.pod_templates)}]",
         f"context: [{', '.join([*options.context, *map(str, config.context)])}]",
         f"git-context: {'true' if options.git_context else 'false'}",
@@ -564,6 +617,12 @@ def describe_settings(planned: RunSetup, options: Options) -> list[str]:
         lines.append("files another configuration governs (its rules, severities and exclude apply to them):")
         lines += [f"  {shown}: {path}" for shown, path in others]
     return lines
+
+
+def _helm_engine_description() -> str:
+    from kubelint_svc.units.plan import helm_engine_description
+
+    return helm_engine_description()
 
 
 def exclusions_for(options: Options, tree: ConfigTree) -> Exclusions:
@@ -655,6 +714,8 @@ def _check_yaml_to_append(target: Path) -> None:
 def not_read(outcome: Outcome, what: str) -> list[str]:
     """One line a document that could not be read (at most five): what expose and graph cannot
     see, said where it is, since neither prints the lint's findings."""
+    from kubelint_svc.runner import UNREADABLE_RULES
+
     found = [f for f in outcome.report.findings if f.rule in UNREADABLE_RULES]
     lines = [f"{f.file}:{f.line}:{f.column}: {f.message.removesuffix('; not linted')} [{f.rule}]; not {what}"
              for f in found[:5]]
@@ -668,6 +729,7 @@ def expose(options: Options, request: ExposeRequest) -> Exposed:
     names (builds and renders as the lint sees them); UsageError for a missing or ambiguous
     target, or a flag kubectl would refuse."""
     from kubelint_svc.expose import ExposeError, existing_service, find_target, parse_target, service_for
+    from kubelint_svc.model import Resource
 
     try:
         parse_target(request.target)  # a wrong KIND is said before any file is read

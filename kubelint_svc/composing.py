@@ -51,7 +51,14 @@ _DOC_SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.MULTILINE)
 
 
 # a line that begins at column 0 with something other than a blank or a comment
-_COLUMN_ZERO = re.compile(r"^[^ \t\r\n#]", re.MULTILINE)
+# A line beginning at column 0 with something other than a blank or a comment, found after its
+# line break: a search the regex engine starts at each `\n` only (`^` with MULTILINE is tried at
+# every character, ten times as slow on a CRD); the text's first line is looked at apart.
+_COLUMN_ZERO = re.compile(r"\n[^ \t\r\n#]")
+_NOT_COLUMN_ZERO = " \t\r\n#"
+# What may stand before a block collection's first key or `-` on its line (_nesting_bound)
+_BLOCK_PREFIX = re.compile(r"[ \t?:&!-]*")
+_BLOCK_PREFIX_AFTER_BREAK = re.compile(r"\n([ \t?:&!-]*)")
 
 
 _HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
@@ -343,8 +350,8 @@ class Lines:
         self.separators: list[int] = []
         self.column_zero: list[int] = []  # column-0 lines that are not separators
         line = position = 0
-        for match in _COLUMN_ZERO.finditer(text):
-            offset = match.start()
+        first = [0] if text[:1] and text[0] not in _NOT_COLUMN_ZERO else []
+        for offset in (*first, *(match.start() + 1 for match in _COLUMN_ZERO.finditer(text))):
             line += text.count("\n", position, offset)
             position = offset
             self._offsets[line] = offset
@@ -479,8 +486,10 @@ def _refuse_oversized(lines: Lines, start: int, stop: int | None, source: str) -
     nearly every file; the rest are measured with the parser, which holds one event at a time."""
     text = lines.text
     begin, end = lines.offset(start), lines.offset(stop)
-    # Every level of nesting needs one of these characters, so their count bounds the depth.
-    deep = sum(text.count(char, begin, end) for char in "[{-:?") > _SAFE_COMPOSE_NESTING
+    # Every level of nesting needs one of these characters, so their count bounds the depth; a
+    # large document (a CRD) holds thousands, and is bounded by its lines instead.
+    deep = sum(text.count(char, begin, end) for char in "[{-:?") > _SAFE_COMPOSE_NESTING \
+        and _nesting_bound(text[begin:end]) > _SAFE_COMPOSE_NESTING
     if not deep and not _may_exceed_nodes(lines, begin, end):
         return
     depth = nodes = 0
@@ -507,6 +516,20 @@ def _refuse_oversized(lines: Lines, start: int, stop: int | None, source: str) -
                 depth -= 1
     except YAMLError:
         return  # composing stops at the same error; what follows it is checked when parsing resumes
+
+
+def _nesting_bound(window: str) -> int:
+    """More than the levels of collections window can nest. A block collection starts at the
+    column of its first key or `-` (or of the anchor or tag before its first key), after only
+    blanks, indicators (`- `, `? `, `: `) and such properties on its line; one nested in it starts
+    further right (on the same line, after an indicator; or indented more on a later one), but
+    for a sequence at its mapping's column (`key:`, then `- item` below it), which holds only
+    what starts further right: so block collections nest at most twice the widest such prefix
+    deep. Flow collections hold only flow collections, each opened by a `[` or `{`."""
+    first = _BLOCK_PREFIX.match(window)
+    after = max(map(len, _BLOCK_PREFIX_AFTER_BREAK.findall(window)), default=0)
+    prefix = max(len(first.group()) if first is not None else 0, after)
+    return 2 * (prefix + 1) + window.count("[") + window.count("{") + 2
 
 
 def _node_bound(text: str, begin: int, end: int) -> int:

@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.composing import child_node, locate
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.findings import SEVERITIES
 from kubelint_svc.k8s_syntax import dns1123_subdomain
 from kubelint_svc.kinds import PodTemplateKind
-from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.paths import is_inside, refusal, resolved
 from kubelint_svc.suggestions import did_you_mean
 
@@ -126,6 +124,10 @@ def load_config(path: Path) -> Config:
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    # the YAML reader is imported where a configuration is read: a replayed run without one needs none
+    from kubelint_svc.composing import child_node, locate
+    from kubelint_svc.loader import YamlFileError, read_documents
+
     try:
         documents = read_documents(path)
     except YamlFileError as error:

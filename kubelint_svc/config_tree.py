@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubelint_svc.config import CONFIG_NAMES, Config, ConfigError, config_here, load_config
-from kubelint_svc.engine import Registry, RuleError
 from kubelint_svc.inputs import ExcludeGlob
 from kubelint_svc.paths import GIT_DIRECTORY, FolderNames
 
 _CONFIG_FILES = (*CONFIG_NAMES, "pyproject.toml")  # what config_here looks for
+
+if TYPE_CHECKING:  # the engine is imported where rules are loaded: a replayed run loads none (app.lint)
+    from kubelint_svc.engine import Registry
 
 # settings a run has once: a file's own configuration cannot change them for that file alone
 RUN_WIDE = {
@@ -99,6 +102,8 @@ class ConfigTree:
         return [config for key, config in sorted(self._loaded.items()) if key != run_key]
 
     def registry(self, config: Config) -> Registry:
+        from kubelint_svc.engine import Registry, RuleError
+
         key = _key(config.path) if config.path is not None else None
         if key not in self._registries:
             try:
@@ -134,6 +139,8 @@ class ConfigTree:
 
     def run_registry(self) -> Registry:
         """Every rule any governing configuration turns on: what the run must check."""
+        from kubelint_svc.engine import Registry
+
         base = self.registry(self.run_config)
         others = [self.registry(config) for config in self.others()]
         if not others:

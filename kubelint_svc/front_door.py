@@ -8,10 +8,11 @@ imported), while nothing it depends on has changed:
   folder's stamp: an install or upgrade adds and removes entries in it), and the same kubectl,
   kustomize and helm a build would run;
 - every entry of the git work tree as stamped when the run was kept whole (replay.py: every folder,
-  file and link, the git index; one lstat each).
+  file and link, the git index; one lstat each), or, for paths in no work tree, of those paths and
+  of the names a run looks for above them (replay.outside_git).
 
-A run is kept here only when replay.py kept it (a git work tree, a cache, nothing outside the tree
-named, every build complete, settled stamps) and it wrote nothing but its report on standard output
+A run is kept here only when replay.py kept it (a git work tree or paths in none, a cache, nothing
+outside named, every build complete, settled stamps) and it wrote nothing but its report on standard output
 and its warnings on standard error: no --output, --fix, --diff or --show-*. The entry is signed as
 every cache entry is (cache.py): a pull request cannot forge one. Anything else, and the command
 runs as usual (cli.main), and is kept again when it may be.

@@ -1,6 +1,8 @@
 """A whole lint run kept in the cache, as ruff keeps a package's results: the settled report, valid
-while nothing of the repository's work tree has changed since (one lstat an entry). Any change,
-and the run is made anew, through the per-file and per-build entries, and kept again."""
+while nothing of what the run depends on on disk has changed since (one lstat an entry): the
+repository's work tree, or, for paths in no git work tree, those paths and the folders above
+them. Any change, and the run is made anew, through the per-file and per-build entries, and kept
+again."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import stat
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ MAX_ENTRIES = 100_000  # of a work tree stamped; a larger one is not kept
 _FORMAT = "run replay 1"
 # what changes between two runs of one command in one shell, and nothing in a run
 VOLATILE_ENVIRONMENT = frozenset({"_", "OLDPWD", "SHLVL"})
+ABSENT: list[Any] = []  # the record of a name looked for and not there
+_FOLDER = "folder"  # the first item of a folder's record above the roots (a stamp's is a number)
 
 
 def stamp(info: os.stat_result) -> list[int]:
@@ -35,16 +40,92 @@ def recorded(path: str, info: os.stat_result) -> list[Any]:
     return [*found, os.path.realpath(path)] if stat.S_ISLNK(info.st_mode) else found
 
 
-class Replay:
-    """A run's kept outcome under a key naming everything outside the work tree it depends on (the
-    tool, the command's options, the environment, the tools on PATH, the working directory, the
-    Python and its installed packages); the work tree itself is its stamps: every folder (its
-    names), every file and link, the git index."""
+@dataclass(frozen=True)
+class Stamped:
+    """What on disk a kept run depends on. roots: each stamped whole (every folder, file and link
+    below it, links not followed; of a `.git` directory its index only). above: folders above
+    the roots, where a run looks only for the names looked_for (a configuration, an ignore file,
+    a kustomization, a chart, `.git`): each folder is stamped as what it is (a folder, its inode
+    and device: not its times, which any file written beside changes, `/tmp`'s every moment),
+    each such name as there (its stamp) or not. confined: whether every build and render of the
+    run is confined to the roots (a git work tree, the working directory); else a run that
+    builds is not kept."""
 
-    def __init__(self, cache: Cache, top: Path, parts: Iterable[str]) -> None:
+    roots: tuple[str, ...]
+    above: tuple[str, ...] = ()
+    looked_for: tuple[str, ...] = ()
+    confined: bool = True
+    work_tree: bool = False  # a git work tree, whose rules confine everything a run reads to it
+
+    def covers(self, paths: Iterable[str]) -> bool:
+        """Whether every path a run read (as named, made absolute) lies in a root."""
+        return self.work_tree or all(any(_within(os.path.abspath(path), root) for root in self.roots)
+                                     for path in paths)
+
+
+def work_tree(top: Path) -> Stamped:
+    """A git work tree's stamps: the tree whole (builds, configurations and rule packs are confined to it)."""
+    return Stamped((str(top),), work_tree=True)
+
+
+def outside_git(named: Iterable[str], looked_for: Iterable[str]) -> Stamped | None:
+    """The stamps of a run naming paths in no git work tree (a checkout's copy, a shared folder):
+    the named paths whole, or the working directory whole for those in it (a run searches it for
+    kustomizations that include them, and confines their builds to it), and every folder above
+    them up to `/`, where the configuration and the ignore files are sought. None when a path is
+    named through a link (which can move while no stamp changes), or has a `.git` on its way up
+    or in it (it is a work tree's: git decides what it is), or git is pointed elsewhere."""
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE")):
+        return None
+    cwd = os.path.abspath(os.getcwd())
+    paths = [os.path.abspath(path) for path in named]
+    if not paths or os.path.realpath(cwd) != cwd:
+        return None
+    roots: list[str] = []
+    for path in paths:
+        if os.path.realpath(path) != path or not os.path.lexists(path) or _in_a_work_tree(path):
+            return None
+        roots.append(cwd if _within(path, cwd) else path)
+    kept = sorted(set(roots), key=len)
+    roots = [root for index, root in enumerate(kept) if not any(_within(root, other) for other in kept[:index])]
+    above: dict[str, None] = {}
+    for root in roots:
+        folder = os.path.dirname(root)
+        while folder not in above:
+            above[folder] = None
+            if os.path.dirname(folder) == folder:
+                break
+            folder = os.path.dirname(folder)
+    return Stamped(tuple(roots), tuple(above), tuple(looked_for), confined=all(root == cwd for root in roots))
+
+
+def _in_a_work_tree(path: str) -> bool:
+    """Whether path, or a folder it is in, holds `.git` (as git looks for its repository)."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    while True:
+        if os.path.lexists(os.path.join(folder, GIT_DIRECTORY)):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether path (absolute, normalised) is folder or lies below it."""
+    return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
+
+
+class Replay:
+    """A run's kept outcome under a key naming everything outside the stamped tree it depends on
+    (the tool, the command's options, the environment, the tools on PATH, the working directory,
+    the Python and its installed packages); the tree itself is its stamps (Stamped): every folder
+    (its names), every file and link, the git index."""
+
+    def __init__(self, cache: Cache, tree: Stamped, parts: Iterable[str]) -> None:
         self.cache = cache
-        self.top = top
-        self.key = key_of(_FORMAT, str(top), os.getcwd(), *parts, *runtime_identity(),
+        self.tree = tree
+        self.key = key_of(_FORMAT, "\0".join(tree.roots), os.getcwd(), *parts, *runtime_identity(),
                           *sorted(f"{name}={value}" for name, value in os.environ.items()
                                   if name not in VOLATILE_ENVIRONMENT))
         self.started = time.time_ns()
@@ -79,23 +160,42 @@ class Replay:
         there are too many. read: the files the run read, looked at first (an edited one ends it
         at once)."""
         settled_before = self.started - SETTLED_NS
-        if any(changed >= settled_before for changed in map(_changed_at, read)):
+        read = list(read)
+        if any(changed >= settled_before for changed in map(_changed_at, read)) or not self.tree.covers(read):
             return None
-        entries = _entries(self.top, self.cache.folder, settled_before)
-        return None if entries is None else [[path, recorded] for path, recorded in entries]
+        found: list[tuple[str, list[Any]]] = []
+        for root in self.tree.roots:
+            entries = _entries(Path(root), self.cache.folder, settled_before)
+            if entries is None:
+                return None
+            found += entries
+        above = _above(self.tree, settled_before)
+        if above is None or len(found) + len(above) > MAX_ENTRIES:
+            return None
+        return [[path, recorded] for path, recorded in [*found, *above]]
 
 
 def unchanged(entries: object) -> bool:
-    """Whether every entry of stamps (Replay.stamps) is as stamped: one lstat each."""
+    """Whether every entry of stamps (Replay.stamps) is as stamped (a name ABSENT still is): one
+    lstat each."""
     if not isinstance(entries, list):
         return False
     for entry in entries:
         try:
-            if not (isinstance(entry, list) and len(entry) == 2 and recorded(entry[0], os.lstat(entry[0])) == entry[1]):
+            if not (isinstance(entry, list) and len(entry) == 2 and _holds(entry[0], entry[1])):
                 return False
         except (OSError, ValueError, TypeError):
             return False
     return True
+
+
+def _holds(path: str, record: Any) -> bool:
+    if record == ABSENT:
+        return not os.path.lexists(path)
+    info = os.lstat(path)
+    if isinstance(record, list) and record[:1] == [_FOLDER]:
+        return bool(_identity(info) == record)
+    return bool(recorded(path, info) == record)
 
 
 def _changed_at(path: str) -> int:
@@ -110,18 +210,56 @@ def _changed_at(path: str) -> int:
     return max(info.st_mtime_ns, info.st_ctime_ns)
 
 
+def _above(tree: Stamped, settled_before: int) -> list[tuple[str, list[Any]]] | None:
+    """The records of the folders above the roots (what each is) and of the names looked for in
+    them (a stamp, or ABSENT); None when a folder is no longer one, a name is a link (its target
+    can change unseen) or changed at or after settled_before, or one cannot be looked at."""
+    found: list[tuple[str, list[Any]]] = []
+    for folder in tree.above:
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(info.st_mode):
+            return None
+        found.append((folder, _identity(info)))
+        for name in tree.looked_for:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:
+                found.append((path, ABSENT))
+                continue
+            except OSError:
+                return None
+            if stat.S_ISLNK(info.st_mode) or max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
+                return None
+            found.append((path, stamp(info)))
+    return found
+
+
+def _identity(info: os.stat_result) -> list[Any]:
+    """What a folder above the roots is, whatever is written in it."""
+    return [_FOLDER, stat.S_IFMT(info.st_mode), info.st_ino, info.st_dev]
+
+
 def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[Any]]] | None:
-    """The stamp of every folder, file and link under top, links not followed; of a `.git`
-    directory only its index (what `git ls-files` reads); the cache folder left out. None when
-    one changed at or after settled_before, a repository has no index yet, or there are more
-    than MAX_ENTRIES."""
+    """The stamp of every folder, file and link under top (or of top alone, a file), links not
+    followed; of a `.git` directory only its index (what `git ls-files` reads); the cache folder
+    left out. None when one changed at or after settled_before, a repository has no index yet,
+    or there are more than MAX_ENTRIES."""
     found: list[tuple[str, list[Any]]] = []
     skipped = os.path.realpath(cache_folder)
     pending = [str(top)]
-    info = os.lstat(top)
+    try:
+        info = os.lstat(top)
+    except OSError:
+        return None
     if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
         return None
     found.append((str(top), recorded(str(top), info)))
+    if not stat.S_ISDIR(info.st_mode):
+        return found
     while pending:
         folder = pending.pop()
         try:

@@ -8,6 +8,7 @@ group (`<plural>.<group>`), and each CRD once a run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from jsonschema_rs import Validator as FastValidator
 
     from kubelint_svc.checks.safe_schema import SchemaValidator
+
+# Imported with the rules, before the files are read: the pool's forked readers then inherit it
+# (each imported it, 15-30 ms, to say which objects the built-in schemas accept), and so does this
+# check. A run answered by the replay loads no rule, so pays nothing for it.
+with contextlib.suppress(ImportError):
+    import jsonschema_rs  # noqa: F401
 
 CRD_GROUP = "apiextensions.k8s.io"
 # checked by the API server itself, never by a CRD's schema
@@ -241,7 +248,8 @@ def _crds_by_group(run: RunContext) -> dict[str, list[Resource]]:
 def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
     """What a CRD serves, read from its whole document (not kept: only its schemas are); or why
     it could not be read; None when it defines no kind."""
-    body = crd.whole_body()
+    ahead = run.once(_read_ahead)
+    body = ahead[crd] if crd in ahead else crd.whole_body()
     if isinstance(body, str):
         return body
     spec = body.get("spec")
@@ -253,6 +261,50 @@ def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
     if not isinstance(kind, str) or not isinstance(group, str):
         return None
     return _Definition(crd.name or "", group, kind, _versions(spec))
+
+
+# CRD text read whole, in all, above which the CRDs a run needs are read on both cores (a fork
+# costs a few milliseconds; the Prometheus CRD, 0.8 MB, takes 50 to read)
+_AHEAD_MIN_BYTES = 256 * 1024
+
+
+def _read_ahead(run: RunContext) -> dict[Resource, dict[str, Any] | str]:
+    """The whole documents of the CRDs the run's custom resources will be judged by (for each
+    resource whose verdict is not kept, its group's most likely CRD), read in two halves of
+    about equal size: one by this process, one by a forked worker, at once. Empty when they are
+    few or small, or there is one core: each is then read when first asked for."""
+    from kubelint_svc.pool import can_fork, cores, in_pool
+
+    by_group = run.once(_crds_by_group)
+    wanted: dict[Resource, int] = {}
+    for resource in run.resources:
+        candidates = by_group.get(resource.group) if resource.group else None
+        if not candidates or is_builtin_group(resource.api_version) or _kept_verdict(run, resource) is not None:
+            continue
+        crd = _most_likely_first(candidates, resource.kind)[0]
+        wanted.setdefault(crd, len(crd.written_as() or ""))
+    if len(wanted) < 2 or sum(wanted.values()) < _AHEAD_MIN_BYTES or cores() < 2 or not can_fork():
+        return {}
+    halves: tuple[list[Resource], list[Resource]] = ([], [])
+    sizes = [0, 0]
+    for crd in sorted(wanted, key=lambda each: -wanted[each]):  # each to the lighter half
+        lighter = sizes.index(min(sizes))
+        halves[lighter].append(crd)
+        sizes[lighter] += wanted[crd]
+    try:  # a half is named by its index: the worker inherits the objects (they are not pickled)
+        read = in_pool(2, [0, 1], sizes, lambda half: [crd.whole_body() for crd in halves[half]], here=True)
+    except OSError:  # no process could be forked (a limit on them): each is read when asked for
+        return {}
+    return {crd: body for half, bodies in zip(halves, read, strict=True) if bodies is not None
+            for crd, body in zip(half, bodies, strict=True)}
+
+
+def _kept_verdict(run: RunContext, resource: Resource) -> list[Hit] | None:
+    """The verdict on resource kept in the cache, if any (custom_resource_schema's)."""
+    if run.cache is None or not resource.group:
+        return None
+    key = _verdict_key(run, resource, resource.group)
+    return _hits_from(run.cache.get(key)) if key is not None else None
 
 
 def _versions(spec: dict[str, Any]) -> dict[str, _Version]:
