@@ -348,9 +348,9 @@ def test_a_pool_of_processes_and_one_process_give_byte_identical_reports(tree, t
     sizes = []
     real_in_pool = pool.in_pool
 
-    def in_pool(workers, *rest):
+    def in_pool(workers, *rest, **options):
         sizes.append(workers)
-        return real_in_pool(workers, *rest)
+        return real_in_pool(workers, *rest, **options)
 
     monkeypatch.setattr(pool, "in_pool", in_pool)
     pooled, _ = run([tree], None, kustomize="fallback")

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from kubelint_svc import composing
 from kubelint_svc.loader import parse_stream
@@ -122,8 +123,7 @@ def test_the_crds_a_run_needs_are_read_on_two_cores_with_the_same_verdicts(crd_t
     from kubelint_svc import pool
     from kubelint_svc.app import Options, lint
 
-    if pool.cores() < 2 or not pool.can_fork():
-        pytest.skip("one core, or no fork: the CRDs are read one after the other")
+    require("two cores and fork (the CRDs are read on both at once)", pool.cores() >= 2 and pool.can_fork())
     together = lint(Options(paths=(str(crd_tree),), no_cache=True))
     assert len(pooled) == 1  # once a run, in two halves of about equal size (300 KB against 200 + 100)
     assert len(pooled[0]) == 2
