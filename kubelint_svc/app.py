@@ -44,7 +44,16 @@ from kubelint_svc.inputs import (
 )
 from kubelint_svc.outputs import OutputRefused, output_target, write_output
 from kubelint_svc.paths import resolved
-from kubelint_svc.replay import Replay, inside, outside_git, plain_report, report_from, unchanged, work_tree
+from kubelint_svc.replay import (
+    Replay,
+    above_now,
+    inside,
+    outside_git,
+    plain_report,
+    report_from,
+    unchanged,
+    work_tree,
+)
 from kubelint_svc.schemas import bundled_versions, normalise_version
 from kubelint_svc.settings import (
     DEFAULT_FAIL_ON,
@@ -308,11 +317,13 @@ def lint(options: Options, replay: bool = False, reuse: Reuse | None = None) -> 
 
 
 def _lint(options: Options, replay: bool, reuse: Reuse | None) -> Outcome:
+    # an editor's unsaved texts are not the work tree the replay's stamps vouch for
+    replaying = replay and reuse is None and not options.buffers
+    early = above_now(_named(options), LOOKED_FOR_ABOVE) if replaying else None  # before any is read
     config = run_configuration(options)
     if reuse is not None:
         return _lint_reusing(options, config, reuse)
-    # an editor's unsaved texts are not the work tree the replay's stamps vouch for
-    replayer = _replayer(options, config) if replay and not options.buffers else None
+    replayer = _replayer(options, config, early) if replaying else None
     kept = replayer.kept() if replayer is not None else None
     if replayer is not None and kept is not None:
         try:
@@ -366,7 +377,15 @@ def _lint_reusing(options: Options, config: Config, reuse: Reuse) -> Outcome:
     return outcome
 
 
-def _replayer(options: Options, config: Config) -> Replay | None:
+def _named(options: Options, config: Config | None = None) -> list[str]:
+    """The paths a run names (with the configuration's, once it is known)."""
+    found = [*(list(options.paths) or ["."]), *options.context, *(options.config_file or "",)]
+    if config is not None:
+        found += [*map(str, config.context), *map(str, config.rule_packs)]
+    return [name for name in found if name]
+
+
+def _replayer(options: Options, config: Config, early: list[tuple[str, list[Any]]] | None = None) -> Replay | None:
     """The run kept whole, with a cache, for a run naming only what lies inside the git work tree
     of the working directory (the stamps cover every file such a run may read: builds,
     configurations and rule packs are confined to it), or only paths in no git work tree (the
@@ -377,12 +396,11 @@ def _replayer(options: Options, config: Config) -> Replay | None:
     cache = open_cache(options, config)
     if cache is None or STDIN in paths:
         return None
-    named = [name for name in [*paths, *options.context, *map(str, config.context), *map(str, config.rule_packs),
-                               *(options.config_file or "",)] if name]
+    named = _named(options, config)
     parts = (repr(options), tool_fingerprint(), tools_identity("kubectl", "kustomize", "helm"))
     tree = outside_git(named, LOOKED_FOR_ABOVE)
     if tree is not None:
-        return Replay(cache, tree, parts)
+        return Replay(cache, tree, parts, early)
     top = git_toplevel(Path.cwd())
     if top is None or not inside(top, named):
         return None

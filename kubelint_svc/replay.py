@@ -99,6 +99,15 @@ def outside_git(named: Iterable[str], looked_for: Iterable[str]) -> Stamped | No
     return Stamped(tuple(roots), tuple(above), tuple(looked_for), confined=all(root == cwd for root in roots))
 
 
+def above_now(named: Iterable[str], looked_for: Iterable[str]) -> list[tuple[str, list[Any]]] | None:
+    """The records of the folders above paths in no work tree (outside_git), taken before a run
+    reads any of the names looked for there: their times are not stamped (`/tmp`'s change every
+    moment), so a name that comes or goes during the run is told by these records differing
+    from those taken after it (Replay.stamps)."""
+    tree = outside_git(named, looked_for)
+    return None if tree is None else _above(tree, time.time_ns() - SETTLED_NS)
+
+
 def _in_a_work_tree(path: str) -> bool:
     """Whether path, or a folder it is in, holds `.git` (as git looks for its repository)."""
     folder = path if os.path.isdir(path) else os.path.dirname(path)
@@ -122,9 +131,11 @@ class Replay:
     the Python and its installed packages); the tree itself is its stamps (Stamped): every folder
     (its names), every file and link, the git index."""
 
-    def __init__(self, cache: Cache, tree: Stamped, parts: Iterable[str]) -> None:
+    def __init__(self, cache: Cache, tree: Stamped, parts: Iterable[str],
+                 early: list[tuple[str, list[Any]]] | None = None) -> None:
         self.cache = cache
         self.tree = tree
+        self.early = early  # outside a work tree: the folders above as they were before the run read any (above_now)
         self.key = key_of(_FORMAT, "\0".join(tree.roots), os.getcwd(), *parts, *runtime_identity(),
                           *sorted(f"{name}={value}" for name, value in os.environ.items()
                                   if name not in VOLATILE_ENVIRONMENT))
@@ -170,8 +181,8 @@ class Replay:
                 return None
             found += entries
         above = _above(self.tree, settled_before)
-        if above is None or len(found) + len(above) > MAX_ENTRIES:
-            return None
+        if above is None or len(found) + len(above) > MAX_ENTRIES or (not self.tree.work_tree and above != self.early):
+            return None  # outside a work tree: a name above that came, went or changed while the run read them
         return [[path, recorded] for path, recorded in [*found, *above]]
 
 

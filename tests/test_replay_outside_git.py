@@ -150,6 +150,33 @@ def test_a_file_that_would_apply_from_a_folder_above_is_linted_anew(shared, tmp_
     assert lint(options(tmp_path, str(shared)), replay=True).run is not None
 
 
+def test_a_configuration_above_removed_while_the_run_reads_is_not_kept(shared, tmp_path, monkeypatch):
+    """The folders above are not stamped by their times (`/tmp`'s change every moment): the names
+    looked for there are recorded before the run reads any and again after it, and a run during
+    which one went is not kept (its output was made with it)."""
+    from kubelint_svc import runner
+
+    (shared / "objects.yaml").write_text(BROKEN)
+    above = shared.parent / ".kubelint-svc.yaml"
+    above.write_text("rules:\n  service-target-port-undefined: off\n")
+    aged(shared.parent)
+    settle()
+    original = runner.lint_with_objects
+
+    def removing(*arguments, **named):
+        above.unlink(missing_ok=True)  # after the configuration was read, before the stamps are taken
+        return original(*arguments, **named)
+
+    monkeypatch.setattr(runner, "lint_with_objects", removing)
+    made = lint(options(tmp_path, str(shared)), replay=True)
+    monkeypatch.setattr(runner, "lint_with_objects", original)
+    assert "service-target-port-undefined" not in {rule for _, _, rule in findings(made)}
+    again = lint(options(tmp_path, str(shared)), replay=True)
+    assert again.run is not None  # not replayed: made anew, without the configuration
+    assert findings(again) == findings(lint(options(tmp_path, str(shared), no_cache=True)))
+    assert "service-target-port-undefined" in {rule for _, _, rule in findings(again)}
+
+
 def test_a_folder_above_swapped_for_a_link_is_linted_anew(shared, tmp_path):
     kept_then(tmp_path, str(shared))
     holder = shared.parent

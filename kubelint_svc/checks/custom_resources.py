@@ -291,8 +291,8 @@ def _read_ahead(run: RunContext) -> dict[Resource, dict[str, Any] | str]:
         lighter = sizes.index(min(sizes))
         halves[lighter].append(crd)
         sizes[lighter] += wanted[crd]
-    try:  # a half is named by its index: the worker inherits the objects (they are not pickled)
-        read = in_pool(2, [0, 1], sizes, lambda half: [crd.whole_body() for crd in halves[half]], here=True)
+    try:  # a half is named by its index: the worker inherits the objects (they are not pickled); here=True
+        read = in_pool(2, [0, 1], sizes, lambda half: [crd.whole_body() for crd in halves[half]], True)
     except OSError:  # no process could be forked (a limit on them): each is read when asked for
         return {}
     return {crd: body for half, bodies in zip(halves, read, strict=True) if bodies is not None
