@@ -253,8 +253,15 @@ class _Displays:
     def __init__(self, known: dict[Path, InputFile]) -> None:
         self._known = {path: source.display for path, source in known.items()}
         self._cwd = Path.cwd()
+        self._shown: dict[Path, str] = {}  # each path named once a run: the builds name a base's files again and again
 
     def __call__(self, path: Path) -> str:
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = self._named(path)
+        return shown
+
+    def _named(self, path: Path) -> str:
         shown = self._known.get(normal(path))
         if shown is not None:
             return shown
