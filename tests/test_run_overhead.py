@@ -170,3 +170,24 @@ def test_what_a_kustomization_names_is_looked_for_once_a_run(repository, monkeyp
     assert done.report.objects == 6
     assert len(looked) == 5
     assert set(looked.values()) == {1}, looked
+
+
+ODD_PATHS = ("/", "/a", "/a/b", "/a/b/c", "/ab", "/a/.git", "/a/.GIT/x", "/a/../b", "/a/..", "/a/b/../c", "a", "a/b",
+             ".", "//a", "//a/b")
+
+
+@pytest.mark.parametrize("top", ODD_PATHS)
+def test_confinement_on_text_is_pathlibs_rule(top):
+    """paths.is_inside and paths.refusal compare paths' text (no Path a parent): the same answer as
+    pathlib's parents, for every pair, odd ones too (`..`, `//`, relative)."""
+    from kubelint_svc.paths import is_inside, refusal
+
+    for path in ODD_PATHS:
+        inside = Path(path) == Path(top) or Path(top) in Path(path).parents
+        assert is_inside(Path(path), Path(top)) == inside, (path, top)
+        if inside:
+            below = Path(path).relative_to(Path(top)).parts
+            into_git = any(part.casefold() == ".git" for part in below)
+            assert (refusal(Path(path), Path(top), lambda given: given) is not None) == into_git, (path, top)
+        else:
+            assert refusal(Path(path), Path(top), lambda given: given) is not None
