@@ -23,6 +23,22 @@ def may_hold_placeholders(text: str) -> bool:
     return "$" in text or "{{" in text
 
 
+def data_may_hold_placeholders(data: Any) -> bool:
+    """Cheap: could any string value of this data (an object built from files, whose text is not
+    at hand) be a placeholder? Keys are not looked at: no check reads a placeholder there."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "$" in value or "{{" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 def is_placeholder(value: Any) -> bool:
     """A value holding `${VAR}` or `{{ ... }}`: noted once per object wherever it is."""
     return isinstance(value, str) and PLACEHOLDER.search(value) is not None

@@ -14,6 +14,7 @@ from ruamel.yaml.nodes import Node, ScalarNode
 from kubelint_svc.composing import child_node, locate_span, resolve_plain_scalar
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.model import NodeSource, Resource
+from kubelint_svc.placeholders import data_may_hold_placeholders
 from kubelint_svc.units.kustomize.scan import Origin
 from kubelint_svc.units.kustomize.tracing import BuiltObject
 
@@ -149,6 +150,8 @@ def built_resources(
                 fallback_file=kustomization,
                 root=root,
                 kustomizations=kustomizations or [],
+                # kustomize passes `$PORT` through (envsubst fills it after the build): noted, not judged
+                may_hold_placeholders=data_may_hold_placeholders(body),
             )
         )
     return found
