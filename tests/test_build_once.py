@@ -54,9 +54,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[Path], Counter[Pat
         scanned[directory] += 1
         return scan_folder(into, directory, stack)
 
-    def counting_build(tree: Any, directory: Path, objects: Any, notes: Any) -> Any:
+    def counting_build(tree: Any, directory: Path, objects: Any, notes: Any, root: bool = False) -> Any:
         built[directory] += 1
-        return kustomize(tree, directory, objects, notes)
+        return kustomize(tree, directory, objects, notes, root)
 
     monkeypatch.setattr(scan, "_scanned_folder", counting_scan)
     monkeypatch.setattr(fallback, "_kustomize", counting_build)
@@ -112,6 +112,23 @@ def test_each_overlay_reads_what_it_would_alone_and_keeps_its_own_objects(tmp_pa
     namespaces = {item.body["metadata"]["namespace"] for done in kept for item in done.objects}
     assert namespaces == {"shop-dev", "shop-staging", "shop-prod"}  # no overlay's change reached another's
     assert all(done.error is None and len(done.objects) == 2 and done.warnings for done in kept)
+
+
+def test_a_chain_is_kept_once_at_the_level_its_roots_include(tmp_path):
+    """Only the folders a root includes are kept built for the run: a chain kept at each level
+    would hold its objects once a level (30 levels of large files, thirty times over)."""
+    depth = 6
+    write(tmp_path, {f"f{index}": f"resources:\n- ../f{index + 1}\n- cm.yaml\n" for index in range(depth)})
+    write(tmp_path, {f"f{depth}": "resources:\n- cm.yaml\n"})
+    for index in range(depth + 1):
+        (tmp_path / f"f{index}" / "cm.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{index}\n")
+    facts = PathFacts()
+    for first in (0, 1):
+        done = build(tmp_path / f"f{first}", "fallback", confine=tmp_path, facts=facts)
+        assert len(done.objects) == depth + 1 - first
+    assert sorted(key[0].name for key in facts.folder_builds) == ["f1", "f2"]
+    builds_alike(tmp_path, ["f0", "f1"])
 
 
 def test_a_file_only_the_fallback_reads_is_listed_by_every_overlay(tmp_path):

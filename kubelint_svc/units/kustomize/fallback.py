@@ -150,7 +150,7 @@ def built_objects(scan: Scan, root: Path, notes: list[str]) -> list[BuiltObject]
     """The root built by the built-in engine, in kustomize's legacy order, each object traced; what
     it does not apply is added to notes. BuildError: the chain is one it cannot build."""
     built = []
-    for item in sorted(_kustomize(scan.tree, root, [], notes), key=_legacy_order):
+    for item in sorted(_kustomize(scan.tree, root, [], notes, root=True), key=_legacy_order):
         annotations = item.body.get("metadata", {}).get("annotations")
         if annotations == {}:
             del item.body["metadata"]["annotations"]  # as kustomize drops it
@@ -158,15 +158,18 @@ def built_objects(scan: Scan, root: Path, notes: list[str]) -> list[BuiltObject]
     return built
 
 
-def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[str]) -> list[_Object]:
+def _kustomize(tree: Tree, directory: Path, objects: list[_Object], notes: list[str], root: bool = False
+               ) -> list[_Object]:
     """One kustomization applied in kustomize's order: resources, components, patches, namespace,
     names, labels, annotations, JSON6902 patches, replicas, images. A component works on the
-    objects of what includes it."""
+    objects of what includes it. root: the folders it includes are built once a run (_included);
+    theirs are not kept apart (a chain kept at every level would hold its objects once a level)."""
     kustomization = tree.kustomization_in(directory)
     for name in ENTRY_FIELDS:
         for entry in path_entries(kustomization, name):
             path = local_path(kustomization, name, entry)
-            added = _included(tree, path, notes) if path.is_dir() else _objects_in(tree, path, kustomization)
+            added = (_included(tree, path, notes) if root else _kustomize(tree, path, [], notes)) if path.is_dir() \
+                else _objects_in(tree, path, kustomization)
             _accumulate(objects, added, kustomization)
     for entry in path_entries(kustomization, "components"):
         objects = _kustomize(tree, local_path(kustomization, "components", entry), objects, notes)

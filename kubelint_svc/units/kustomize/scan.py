@@ -92,8 +92,8 @@ class PathFacts:
         self._local: dict[tuple[Path, bool, str, str], Path | str] = {}  # a local path, or why none
         # what a kustomization names, by its folder and data: (the paths that exist, those that do not)
         self._named: dict[tuple[Path, bool, bytes], tuple[tuple[Path, ...], frozenset[Path]]] = {}
-        # each included folder's scan and (fallback.py) build, by (folder, confine, load anywhere):
-        # a base three overlays include is scanned and built once a process, not once an overlay
+        # the scan and (fallback.py) the build of each folder a root includes, by (folder, confine,
+        # load anywhere): a base three overlays include is scanned and built once a process
         self.folder_scans: dict[tuple[Path, Path | None, bool], FolderScan] = {}
         self.folder_builds: dict[tuple[Path, Path | None, bool], Any] = {}
 
