@@ -248,8 +248,8 @@ def _crds_by_group(run: RunContext) -> dict[str, list[Resource]]:
 def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
     """What a CRD serves, read from its whole document (not kept: only its schemas are); or why
     it could not be read; None when it defines no kind."""
-    ahead = run.once(_read_ahead)
-    body = ahead[crd] if crd in ahead else crd.whole_body()
+    ahead = run.once(_read_ahead)  # taken out once used: only the schemas are kept
+    body = ahead.pop(crd) if crd in ahead else crd.whole_body()
     if isinstance(body, str):
         return body
     spec = body.get("spec")
