@@ -249,7 +249,14 @@ def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
     """What a CRD serves, read from its whole document (not kept: only its schemas are); or why
     it could not be read; None when it defines no kind."""
     ahead = run.once(_read_ahead)
-    body = ahead[crd] if crd in ahead else crd.whole_body()
+    return _with_fast(ahead.pop(crd)) if crd in ahead else _made(crd)
+
+
+def _made(crd: Resource, ahead: bool = False) -> _Definition | str | None:
+    """_definition, from the CRD's whole document. ahead: made in a worker of _read_ahead too,
+    so made ready there: each served version's schema prepared (but for its fast validator,
+    which cannot be sent back: _with_fast), the schemas no resource is judged by dropped."""
+    body = crd.whole_body()
     if isinstance(body, str):
         return body
     spec = body.get("spec")
@@ -260,7 +267,20 @@ def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
     group = spec.get("group")
     if not isinstance(kind, str) or not isinstance(group, str):
         return None
-    return _Definition(crd.name or "", group, kind, _versions(spec))
+    definition = _Definition(crd.name or "", group, kind, _versions(spec))
+    for version in definition.versions.values() if ahead else ():
+        if version.served and version.schema is not None:
+            version.prepared = _prepared(version.schema, fast=False)
+        version.schema = None  # an unserved version's is never evaluated (_judged)
+    return definition
+
+
+def _with_fast(made: _Definition | str | None) -> _Definition | str | None:
+    """A definition made ahead, with the fast validators its prepared schemas lack."""
+    for version in made.versions.values() if isinstance(made, _Definition) else ():
+        if version.prepared is not None and version.prepared.schema is not None:
+            version.prepared.fast = _fast_validator(version.prepared.schema)
+    return made
 
 
 # CRD text read whole, in all, above which the CRDs a run needs are read on both cores (a fork
@@ -268,11 +288,12 @@ def _definition(run: RunContext, crd: Resource) -> _Definition | str | None:
 _AHEAD_MIN_BYTES = 256 * 1024
 
 
-def _read_ahead(run: RunContext) -> dict[Resource, dict[str, Any] | str]:
-    """The whole documents of the CRDs the run's custom resources will be judged by (for each
-    resource whose verdict is not kept, its group's most likely CRD), read in two halves of
-    about equal size: one by this process, one by a forked worker, at once. Empty when they are
-    few or small, or there is one core: each is then read when first asked for."""
+def _read_ahead(run: RunContext) -> dict[Resource, _Definition | str | None]:
+    """The definitions of the CRDs the run's custom resources will be judged by (for each
+    resource whose verdict is not kept, its group's most likely CRD), each read whole and its
+    schemas prepared (_made), in two halves of about equal size: one by this process, one by a
+    forked worker, at once. Empty when they are few or small, or there is one core: each is then
+    made when first asked for."""
     from kubelint_svc.pool import can_fork, cores, in_pool
 
     by_group = run.once(_crds_by_group)
@@ -292,11 +313,11 @@ def _read_ahead(run: RunContext) -> dict[Resource, dict[str, Any] | str]:
         halves[lighter].append(crd)
         sizes[lighter] += wanted[crd]
     try:  # a half is named by its index: the worker inherits the objects (they are not pickled); here=True
-        read = in_pool(2, [0, 1], sizes, lambda half: [crd.whole_body() for crd in halves[half]], True)
-    except OSError:  # no process could be forked (a limit on them): each is read when asked for
+        read = in_pool(2, [0, 1], sizes, lambda half: [_made(crd, ahead=True) for crd in halves[half]], True)
+    except OSError:  # no process could be forked (a limit on them): each is made when asked for
         return {}
-    return {crd: body for half, bodies in zip(halves, read, strict=True) if bodies is not None
-            for crd, body in zip(half, bodies, strict=True)}
+    return {crd: made for half, definitions in zip(halves, read, strict=True) if definitions is not None
+            for crd, made in zip(half, definitions, strict=True)}
 
 
 def _kept_verdict(run: RunContext, resource: Resource) -> list[Hit] | None:
@@ -327,14 +348,15 @@ def _open_api(holder: Any) -> Any:
     return schema if isinstance(schema, dict) else None
 
 
-def _prepared(open_api: dict[str, Any]) -> _Prepared:
+def _prepared(open_api: dict[str, Any], fast: bool = True) -> _Prepared:
     """A validator for one version's schema, made safe as a rule pack's is (a CRD comes with the
-    pull request): RE2 patterns, a node budget, nothing retrieved; or why it cannot be made."""
+    pull request): RE2 patterns, a node budget, nothing retrieved; or why it cannot be made.
+    fast: with jsonschema-rs's validator (not for a worker's: it cannot be sent back)."""
     from kubelint_svc.checks.safe_schema import SchemaRefused, prepare
 
     try:
         schema = prepare(_Conversion().root(open_api), Path("."), _no_files)
-        return _Prepared(schema, fast=_fast_validator(schema), nodes=_nodes(schema))
+        return _Prepared(schema, fast=_fast_validator(schema) if fast else None, nodes=_nodes(schema))
     except SchemaRefused as error:
         why = str(error)
         if why.startswith("the schema expands"):  # worded for rule packs, which share through $ref: a CRD has none
