@@ -64,8 +64,8 @@ class RealPaths:
             text = parent
         for each in reversed(climbed):  # from the top down: each is its real folder's entry
             folder = self._known[os.path.dirname(each)]
-            self._known[each] = Path(os.path.join(folder, os.path.basename(each))) if folder is not None \
-                else resolved(Path(each))
+            # a name (no `/`, `.` nor `..`) joined to a Path: half the cost of parsing the whole path
+            self._known[each] = folder / os.path.basename(each) if folder is not None else resolved(Path(each))
         return self._known[str(path)]
 
 
