@@ -27,6 +27,7 @@ from kubelint_svc.settling import FileRules, settled
 from kubelint_svc.suppressions import (
     YAML_LINE_BREAK,
     Suppression,
+    comment_suppressions,
     object_suppression,
 )
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
@@ -160,8 +161,11 @@ def _lint(
         run.context_resources += loaded.resources
     beside = _named_by_kustomizations(units, display, set(linted))
     linted_displays = {source.display for source in inputs} | set(beside)
+    named_displays = {source.display for source in inputs}
     for shown, path in beside.items():  # their findings show their lines too
-        texts.setdefault(shown, functools.partial(_text_of, path))
+        texts.setdefault(shown, functools.cache(functools.partial(_text_of, path)))
+        if shown not in named_displays:  # and their comments silence them, as naming the folder does
+            comments += comment_suppressions(texts[shown](), shown)
     built = _built_resources(units, display, set(linted))
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)

@@ -1,0 +1,77 @@
+"""A fresh-eye attack on the fifth session's speed work (issue 20): each case a real user's or a
+hostile pull request's, compared with what a run that takes no shortcut gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import GIT, require
+from test_warm_runs import git_repository
+
+from kubelint_svc.app import Options, lint
+
+PATCHED = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  ports:
+  - port: 80  # kubelint-svc: ignore[service-target-port-undefined]
+    targetPort: 9999
+    nodePort: 99  # kubelint-svc: ignore[service-node-port-forbidden]
+"""
+BASE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  selector: {app: api}
+  ports:
+  - port: 80
+    targetPort: 8080
+"""
+
+
+@pytest.fixture
+def overlay_with_patch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git work tree: a base and an overlay whose patch carries suppression comments."""
+    require("git", GIT is not None)
+    top = tmp_path / "repo"
+    (top / "base").mkdir(parents=True)
+    (top / "overlay").mkdir()
+    (top / "base" / "kustomization.yaml").write_text("resources: [s.yaml]\n")
+    (top / "base" / "s.yaml").write_text(BASE)
+    overlay = "namespace: o\nresources: [../base]\npatches: [{path: p.yaml}]\n"
+    (top / "overlay" / "kustomization.yaml").write_text(overlay)
+    (top / "overlay" / "p.yaml").write_text(PATCHED)
+    git_repository(top)
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES"):
+        monkeypatch.delenv(name, raising=False)
+    return top
+
+
+def placed(options: Options, top: Path) -> list[tuple[str, int, str]]:
+    """The findings of a run in one process, their files named from the top of the tree."""
+    report = lint(options).report
+    return sorted((str(Path(finding.file).absolute().relative_to(top)), finding.line, finding.rule)
+                  for finding in report.findings)
+
+
+@pytest.mark.parametrize("git_context", [False, True])
+def test_a_patch_beside_a_named_kustomization_keeps_its_suppression_comments(overlay_with_patch, git_context):
+    """Naming overlays/x/kustomization.yaml (pre-commit, after an edit of it) reports the findings
+    on the patches beside it, as naming the folder does: the patches' comments silence them there
+    as in a whole-tree run (a finding a comment silences came back; the comments' unused ones
+    were not reported)."""
+    top = overlay_with_patch
+    whole = [found for found in placed(Options(paths=(".",), kustomize="fallback", no_cache=True), top)
+             if found[0] == "overlay/p.yaml"]
+    assert ("overlay/p.yaml", 9, "service-node-port-forbidden") not in whole
+    named = placed(Options(paths=("overlay/kustomization.yaml",), git_context=git_context, kustomize="fallback",
+                           no_cache=True), top)
+    assert [found for found in named if found[0] == "overlay/p.yaml"] == whole
