@@ -3,10 +3,12 @@ hostile pull request's, compared with what a run that takes no shortcut gives.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from conftest import GIT, require
+from test_replay_outside_git import aged
 from test_warm_runs import git_repository
 
 from kubelint_svc.app import Options, lint
@@ -75,3 +77,29 @@ def test_a_patch_beside_a_named_kustomization_keeps_its_suppression_comments(ove
     named = placed(Options(paths=("overlay/kustomization.yaml",), git_context=git_context, kustomize="fallback",
                            no_cache=True), top)
     assert [found for found in named if found[0] == "overlay/p.yaml"] == whole
+
+
+@pytest.mark.slow  # the tree must settle (cache.SETTLED_NS) before a run is kept whole
+def test_a_path_named_through_a_link_and_dot_dot_outside_git_is_never_replayed(tmp_path, monkeypatch):
+    """`lint ../t/x/..` with t/x a link to /elsewhere/d reads /elsewhere, not t: made absolute on
+    its text (`..` taken off lexically) the path was t, no link, and t was stamped while the run
+    read /elsewhere, whose edits the replay then missed."""
+    shared = tmp_path / "shared"
+    (shared / "t").mkdir(parents=True)
+    (shared / "elsewhere" / "d").mkdir(parents=True)
+    (shared / "elsewhere" / "objects.yaml").write_text(BASE)
+    (shared / "t" / "x").symlink_to(shared / "elsewhere" / "d")
+    work = tmp_path / "work"
+    work.mkdir()
+    aged(shared)
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
+    time.sleep(2.1)
+    options = Options(paths=("../shared/t/x/..",), cache_dir=str(tmp_path / "cache"))
+    lint(options, replay=True)
+    lint(options, replay=True)
+    (shared / "elsewhere" / "objects.yaml").write_text(BASE.replace("port: 80", "port: 70000"))
+    again = lint(options, replay=True)
+    assert again.run is not None  # made anew
+    assert "service-port-number" in {finding.rule for finding in again.report.findings}
