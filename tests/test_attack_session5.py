@@ -35,6 +35,17 @@ spec:
   - port: 80
     targetPort: 8080
 """
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: outside}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: c, image: "nginx:1", ports: [{containerPort: 9999}]}]
+"""
 
 
 @pytest.fixture
@@ -103,3 +114,29 @@ def test_a_path_named_through_a_link_and_dot_dot_outside_git_is_never_replayed(t
     again = lint(options, replay=True)
     assert again.run is not None  # made anew
     assert "service-port-number" in {finding.rule for finding in again.report.findings}
+
+
+def test_git_context_reads_nothing_through_a_folder_linked_out_of_the_repository(tmp_path, monkeypatch):
+    """`--git-context` lists what git tracks (k8s/a.yaml); the work tree's k8s since made a link to
+    a folder outside: the file (no link itself) was read there, as context, where the walk of the
+    tree refuses the link (path-outside-tree)."""
+    require("git", GIT is not None)
+    top = tmp_path / "repo"
+    (top / "k8s").mkdir(parents=True)
+    (top / "k8s" / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside}\n")
+    (top / "svc.yaml").write_text(BASE)
+    git_repository(top)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for linked, target in (("k8s", outside), ("k8s", top / ".git")):
+        if (top / linked).is_symlink():
+            (top / linked).unlink()
+        else:
+            (top / "k8s" / "a.yaml").unlink()
+            (top / "k8s").rmdir()
+        (top / linked).symlink_to(target)
+        (target / "a.yaml").write_text(WORKLOAD)
+        monkeypatch.chdir(top)
+        run = lint(Options(paths=("svc.yaml",), git_context=True, no_cache=True)).run
+        assert run is not None
+        assert [resource.name for resource in run.context_resources] == [], target
