@@ -140,3 +140,16 @@ def test_git_context_reads_nothing_through_a_folder_linked_out_of_the_repository
         run = lint(Options(paths=("svc.yaml",), git_context=True, no_cache=True)).run
         assert run is not None
         assert [resource.name for resource in run.context_resources] == [], target
+
+
+@pytest.mark.parametrize("named", ["overlay", "overlay/kustomization.yaml", "overlay/p.yaml"])
+def test_an_object_suppression_in_a_base_no_path_names_is_left_to_the_run_naming_it(overlay_with_patch, named):
+    """A base's object carries `kubelint-svc.io/ignore`; a run naming only the overlay keeps no
+    finding on the base (its own run reports them), and so none about that annotation either: it
+    said "unused" (without the "did you mean" the base's own run gives), and the base's findings
+    it would have silenced were dropped before it could."""
+    top = overlay_with_patch
+    (top / "base" / "s.yaml").write_text(BASE.replace(
+        "  name: api\n", '  name: api\n  annotations: {kubelint-svc.io/ignore: "service-selector-no-match"}\n'))
+    found = placed(Options(paths=(named,), kustomize="fallback", no_cache=True), top)
+    assert [each for each in found if each[0].startswith("base/")] == []
