@@ -210,9 +210,9 @@ def _lint(
     object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
     gathered.extend(object_findings)
     # a built object of a file no path names: its findings were left to the run naming it, and so is its annotation
-    shown = [resource for resource in run.resources
-             if not isinstance(resource, BuiltResource) or resource.file in linted_displays]
-    suppressions = [*comments, *filter(None, map(object_suppression, shown))]
+    reported = [resource for resource in run.resources
+                if not isinstance(resource, BuiltResource) or resource.file in linted_displays]
+    suppressions = [*comments, *filter(None, map(object_suppression, reported))]
     report.findings = settled(gathered, registry, suppressions, file_rules)  # final from here on
     report.source_lines = _source_lines(report.findings, texts)
     stored.documents.save()
