@@ -439,5 +439,8 @@ def git_tracked_manifests(paths: list[str]) -> list[InputFile]:
                 found.append(InputFile(str(file), file))
             elif stat.S_ISREG(mode):  # its real path: its real folder's entry (one lookup a folder)
                 folder = real_folders.of(file.parent)
-                found.append(InputFile(str(file), file, real=folder / file.name if folder is not None else None))
+                # a folder of the work tree made a link since it was committed (k8s -> /elsewhere, -> .git)
+                why = refusal(file.parent, top, real_folders.of)
+                found.append(InputFile(str(file), file, None if why is None else f"its folder is {why}; not read",
+                                       real=folder / file.name if folder is not None else None))
     return found

@@ -78,12 +78,14 @@ def outside_git(named: Iterable[str], looked_for: Iterable[str]) -> Stamped | No
     if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE")):
         return None
     cwd = os.path.abspath(os.getcwd())
+    named = list(named)
     paths = [os.path.abspath(path) for path in named]
     if not paths or os.path.realpath(cwd) != cwd:
         return None
     roots: list[str] = []
-    for path in paths:
-        if os.path.realpath(path) != path or not os.path.lexists(path) or _in_a_work_tree(path):
+    for path, as_named in zip(paths, named, strict=True):
+        # as named: `t/x/..` with t/x a link leads where x leads, not to t (abspath drops `..` on the text)
+        if os.path.realpath(as_named) != path or not os.path.lexists(path) or _in_a_work_tree(path):
             return None
         roots.append(cwd if _within(path, cwd) else path)
     kept = sorted(set(roots), key=len)

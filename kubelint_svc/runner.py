@@ -27,6 +27,7 @@ from kubelint_svc.settling import FileRules, settled
 from kubelint_svc.suppressions import (
     YAML_LINE_BREAK,
     Suppression,
+    comment_suppressions,
     object_suppression,
 )
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
@@ -160,8 +161,11 @@ def _lint(
         run.context_resources += loaded.resources
     beside = _named_by_kustomizations(units, display, set(linted))
     linted_displays = {source.display for source in inputs} | set(beside)
+    named_displays = {source.display for source in inputs}
     for shown, path in beside.items():  # their findings show their lines too
-        texts.setdefault(shown, functools.partial(_text_of, path))
+        texts.setdefault(shown, functools.cache(functools.partial(_text_of, path)))
+        if shown not in named_displays:  # and their comments silence them, as naming the folder does
+            comments += comment_suppressions(texts[shown](), shown)
     built = _built_resources(units, display, set(linted))
     for resource, is_linted, _ in built:
         (run.resources if is_linted else run.context_resources).append(resource)
@@ -205,7 +209,10 @@ def _lint(
             object_findings.append(finding)
     object_findings += [_naming_roots(finding, names) for finding, names in shared.values()]
     gathered.extend(object_findings)
-    suppressions = [*comments, *filter(None, map(object_suppression, run.resources))]
+    # a built object of a file no path names: its findings were left to the run naming it, and so is its annotation
+    reported = [resource for resource in run.resources
+                if not isinstance(resource, BuiltResource) or resource.file in linted_displays]
+    suppressions = [*comments, *filter(None, map(object_suppression, reported))]
     report.findings = settled(gathered, registry, suppressions, file_rules)  # final from here on
     report.source_lines = _source_lines(report.findings, texts)
     stored.documents.save()
