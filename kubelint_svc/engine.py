@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from kubelint_svc.checks.safe_schema import SchemaValidator
 
 
+Judged = typing.TypeVar("Judged")
 OBJECTS_PER_WORKER = 500  # fewer objects than this a core: forking a worker costs more than it saves
 
 
@@ -249,6 +250,60 @@ class Registry:
                     found[at] = findings
         return [findings if findings is not None else list(self.check_resource(resource, run, cross=False))
                 for resource, findings in zip(resources, found, strict=True)]
+
+    def object_findings(self, resources: list[Resource], run: RunContext, judged: dict[int, list[Finding]]
+                        ) -> list[list[Finding]]:
+        """Each object's cross-object findings (check_resource(cross=True)), in their order, with
+        judged (by id) given the one-object findings of those it lacks. The run's objects, index and
+        unreadable documents must be final: the cross-object rules read them. When the one-object
+        rules would fork workers (one_object_findings), the cross-object ones of each worker's
+        objects are worked out there too (each process makes the run's index and memos alike, from
+        the same objects), so this process judges only its own share of either."""
+        pending = sum(1 for resource in resources if id(resource) not in judged)
+        workers = min(pool.cores(), pending // OBJECTS_PER_WORKER)
+
+        def both(at: int) -> tuple[list[Finding] | None, list[Finding]]:
+            resource = resources[at]
+            one_object = judged.get(id(resource))
+            made = None if one_object is not None else list(self.check_resource(resource, run, cross=False))
+            noted = any(finding.rule == "unrendered-placeholder" for finding in one_object or made or [])
+            return made, list(self.check_resource(resource, run, cross=True, noted=noted))
+
+        found: list[tuple[list[Finding] | None, list[Finding]] | None] = [None] * len(resources)
+        if workers >= 2 and pool.can_fork():
+            # the first object of each kind judged before the fork, the index and the run's memos
+            # with it: what every process would make on first use is made once
+            first: dict[tuple[str, str], int] = {}
+            for at, resource in enumerate(resources):
+                first.setdefault((resource.api_version, resource.kind), at)
+            for at in first.values():
+                found[at] = both(at)
+            rest = [at for at in range(len(resources)) if found[at] is None]
+            shares, given = self._sliced(rest, workers, both)
+            for share, results in zip(shares, given, strict=True):
+                for at, result in zip(share, results or [], strict=False):
+                    found[at] = result
+        cross: list[list[Finding]] = []
+        for at, resource in enumerate(resources):
+            made, checked = found[at] or both(at)  # what a worker could not give back (it died) is judged here
+            if made is not None:
+                judged[id(resource)] = made
+            cross.append(checked)
+        return cross
+
+    @staticmethod
+    def _sliced(order: list[int], workers: int, judge: Callable[[int], Judged]) -> tuple[list[list[int]],
+                                                                                       list[list[Judged] | None]]:
+        """The objects at order, cut into a slice a process (this one's the largest, as a worker
+        also forks and sends its findings back), and judge's answers for each slice (None: not given back)."""
+        size = len(order) * 9 // (10 * workers)
+        shares = [order[start:start + size] for start in range(0, size * (workers - 1), size)]
+        shares.append(order[size * (workers - 1):])
+
+        def each(share: list[int]) -> list[Judged]:
+            return [judge(at) for at in share]
+
+        return shares, pool.in_pool(workers, shares, [len(share) for share in shares], each, here=True)
 
     def _shared(self, order: list[int], workers: int, resources: list[Resource], run: RunContext
                 ) -> tuple[list[list[int]], list[list[list[Finding]] | None]]:

@@ -171,7 +171,6 @@ def _lint(
         (run.resources if is_linted else run.context_resources).append(resource)
     for resource, is_linted in _rendered_resources(units, display, set(linted), reading, gathered, texts):
         (run.resources if is_linted else run.context_resources).append(resource)
-    _judge_the_rest(built, display, reading, run, judged)
     for note in units.notes:
         if normal(note.file) in linted or any(path in linted for path in note.covers):
             gathered.extend(registry.loader_findings([Problem(note.rule, note.message, 1, 1)],
@@ -181,16 +180,17 @@ def _lint(
     folders = {source.display: os.path.dirname(reading.unit_of(source))
                for source in [*inputs, *context_files] if source.display in named}
     run.unreadable = sorted({(f.file, f.line, folders.get(f.file, "-")) for f in unreadable})
+    # the run is final from here (its objects, context and unreadable documents): the rules judge it
+    cross = _judge_the_rest(built, display, reading, run, judged)
     report.objects = len(run.resources)
     report.context_files, report.context_objects = len(context_files), len(run.context_resources)
     report.object_refs = [(resource.file, resource.ref()) for resource in run.resources]
     object_findings: list[Finding] = []
     shared: dict[tuple[object, ...], tuple[Finding, set[str]]] = {}
     rendered_seen: set[tuple[object, ...]] = set()
-    for resource in run.resources:
+    for resource, across in zip(run.resources, cross, strict=True):
         one_object = judged[id(resource)]  # the one-object rules ran when the file was read, or before
-        noted = any(finding.rule == "unrendered-placeholder" for finding in one_object)
-        checked = list(registry.check_resource(resource, run, cross=True, noted=noted))
+        checked = across
         if isinstance(resource, (BuiltResource, RenderedResource)):
             checked = one_object + checked  # a build's or a render's: kept to linted files and shared, as below
         else:
@@ -343,19 +343,19 @@ def _built_resources(units: Plan, display: _Displays, linted: set[Path]) -> list
 
 
 def _judge_the_rest(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
-                    run: RunContext, judged: dict[int, list[Finding]]) -> None:
+                    run: RunContext, judged: dict[int, list[Finding]]) -> list[list[Finding]]:
     """The one-object findings of the linted objects that reading their files did not give: of each
     build the cache holds, from the cache (its content digest names the bytes of every file it
     read: the same objects at the same lines; the run's fingerprint the rules and settings); the
-    others' judged here, all at once (on every core when they are many), and each build's kept."""
+    others' judged here, all at once (on every core when they are many), and each build's kept.
+    Gives each linted object's cross-object findings, worked out in the same pass (its workers too)."""
     missed = _kept_build_findings(built, display, reading, judged)
-    pending = [resource for resource in run.resources if id(resource) not in judged]
-    for resource, found in zip(pending, reading.registry.one_object_findings(pending, run), strict=True):
-        judged[id(resource)] = found
+    cross = reading.registry.object_findings(run.resources, run, judged)
     for key, resources in missed:
         assert reading.cache is not None
         reading.cache.put(key, [[_plain_finding(finding) for finding in judged[id(resource)]]
                                 for resource in resources])
+    return cross
 
 
 def _kept_build_findings(built: list[tuple[Resource, bool, Build]], display: _Displays, reading: Reading,
