@@ -1,6 +1,9 @@
 """Issue 20, cold runs: a run whose files hold no kustomization and no chart imports none of what
 builds and renders (units/plan.py, kustomize's engines, scan, fallback and YAML 1.2 reader, the
-tool runner): units/common.py answers it (`plain_plan`), and gives the plan units/plan.plan gives."""
+tool runner): units/common.py answers it (`plain_plan`), and gives the plan units/plan.plan gives.
+And the brackets of block scalars (a Grafana dashboard's JSON) do not send a document to the
+parser's event walk before it is composed (composing.flow_depth_bound), while every bracket that may
+open a flow collection is still counted."""
 
 from __future__ import annotations
 
@@ -12,7 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml.error import YAMLError
 
+from kubelint_svc import composing
+from kubelint_svc.loader import parse_stream
 from kubelint_svc.units import common
 from kubelint_svc.units.plan import plan
 
@@ -101,3 +109,81 @@ def test_the_plain_plan_is_the_plan(tmp_path, shape, kustomize):
     plain = common.plain_plan(files, kustomize)
     assert plain is not None
     assert plain == plan(files, kustomize)
+
+
+# composing.flow_depth_bound counts the `[` and `{` that may open a flow collection, those in block
+# scalars' bodies left out. It must never bound the flow nesting below what libyaml opens, or a
+# document nesting thousands of flow collections deep would be composed unmeasured (the C stack).
+
+def flow_depth(text: str) -> int:
+    """The most flow collections libyaml's parser holds open at once in text, up to its first
+    error (what follows an error is never composed)."""
+    open_flows: list[bool] = []  # of every collection open: is it a flow one
+    deepest = 0
+    try:
+        for event in composing._events(text):
+            name = type(event).__name__
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                open_flows.append(bool(event.flow_style))
+                deepest = max(deepest, sum(open_flows))
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                open_flows.pop()
+    except (YAMLError, ValueError):
+        pass
+    return deepest
+
+
+INDENTS = st.sampled_from(["", " ", "  ", "   ", "    ", "      ", "\t", " \t"])
+KEYS = st.sampled_from(["", "a: ", "key.json: ", "k:", "- ", "- - ", "- b: ", "? ", ": ", "a b: ", "a#: ", '"q": ',
+                        "'q': ", "&x ", "!t ", "--- ", "a: &x ", "-", "x:\t"])
+VALUES = st.sampled_from(["", "|", "|-", ">", ">+", "|2", "|1-", "| # c", "|#c", "[", "{", "[a, {b: c}]", "]", "}",
+                          '"x [', "'y {'", '"', "'", "a [b] {c}", "a: [", "a # [", "a#[", "*x", "x, [y]", "x\"[",
+                          "a: b", ":", "[[[", "{{", "{a: |", "- [", "'", "#", "# [", "--- [", "...", "%YAML 1.1"])
+BODIES = st.sampled_from(["", "[", "{", "[{", "{ x", '"[', "'{", "a: [", "- {", "]", "}", "|", "#"])
+LINE = st.tuples(INDENTS, KEYS, VALUES, BODIES).map("".join)
+BREAKS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r", "\x85"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.tuples(LINE, BREAKS), max_size=14))
+def test_the_bracket_count_never_bounds_the_flow_nesting_below_libyamls(lines):
+    text = "".join(line + end for line, end in lines)
+    assert composing.flow_depth_bound(text) >= flow_depth(text)
+
+
+@pytest.mark.parametrize("text", [
+    '[ "a |\n    ", [[[[ ]]]] ]\n',  # a header inside a quoted scalar in a flow collection
+    'k: [ "x\n  a: |\n    y", [[[ ]]] ]\n',
+    "- key: |\n  other: [[[x]]]\n",  # the line after the header is no body: the key's column holds it
+    "key:\n  |\n  [[[x]]]\n",  # a header alone on its line: its holder lies further left
+    "a: |\n     \n  [[[x]]]\n",  # a wider blank line first: the body is indented 5, the next line is not in it
+    "a: |2\n  [[[x]]]\n",  # an explicit indentation: not read, counted
+    "foo#: [[[x]]]\n",  # no comment: `#` after a letter
+    "a: x\nb: \"q\n  c: |\n    [[[[\n  \"\n",
+    "a: " + "[b: " * 50 + "c" + "]" * 50 + "\n",  # each entry `b: ...` of a flow sequence a mapping in it
+])
+def test_hostile_layouts_are_counted(text):
+    assert composing.flow_depth_bound(text) >= flow_depth(text)
+
+
+def dashboards(panels: int) -> str:
+    """A ConfigMapList of Grafana dashboards: thousands of brackets, every one in a block scalar."""
+    panel = '    {\n      "targets": [\n        {"expr": "sum(rate(x{job=\\"a\\"}[5m]))"}\n      ]\n    },\n'
+    return ("apiVersion: v1\nitems:\n- apiVersion: v1\n  data:\n    board.json: |-\n      {\n        \"panels\": [\n"
+            + "".join("      " + line + "\n" for line in (panel * panels).splitlines())
+            + "        ]\n      }\n  kind: ConfigMap\n  metadata:\n    name: board\nkind: ConfigMapList\n")
+
+
+def test_a_dashboards_brackets_in_block_scalars_are_not_walked(monkeypatch):
+    walked: list[int] = []
+    original = composing._events
+    monkeypatch.setattr(composing, "_events", lambda text: walked.append(1) or original(text))
+    text = dashboards(1000)
+    assert text.count("[") + text.count("{") > 4000
+    assert composing.flow_depth_bound(text) == 0
+    document = parse_stream(text, keep_nodes=False).documents[0]
+    assert walked == []
+    assert document.data["items"][0]["data"]["board.json"].count('"targets"') == 1000
+    # the same brackets as a flow collection's are measured, and refused when too deep
+    deep = "a: " + "[" * 2500 + "]" * 2500 + "\n"
+    assert parse_stream(deep + text, keep_nodes=False).problems or walked
