@@ -195,7 +195,8 @@ class _Converter:
     def _scalar(node: ScalarNode) -> Any:
         if node.style:  # quoted and block scalars are strings whatever they look like
             return node.value
-        tag = str(node.tag)
+        # a plain scalar's tag is the resolver's own Tag (str(node.tag) decodes it anew each time)
+        tag = _PLAIN_TAG if node.ctag is BaseResolver.DEFAULT_SCALAR_TAG else str(node.tag)
         if tag.startswith("tag:yaml.org,2002:") or tag == "?":
             try:
                 return resolve_plain_scalar(node.value)
@@ -260,6 +261,9 @@ class _LimitExceeded(Exception):
         super().__init__(message)
         self.node = node
         self.whole_document = whole_document
+
+
+_PLAIN_TAG = str(BaseResolver.DEFAULT_SCALAR_TAG)  # the Tag _UntypedScalarResolver gives every plain scalar
 
 
 class _UntypedScalarResolver(BaseResolver):
