@@ -12,7 +12,6 @@ import fnmatch
 import importlib
 import json
 import re
-import sys
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -596,8 +595,7 @@ def _other_objects_read(function: Callable[..., Any]) -> str | None:
 def _check_function(target: str, where: Callable[..., str], rule_id: str) -> CheckFunction[Any]:
     module_name, _, function_name = target.rpartition(".")
     try:
-        name = f"kubelint_svc.checks.{module_name}"
-        module = sys.modules.get(name) or importlib.import_module(name)  # imported already, after the first rule
+        module = importlib.import_module(f"kubelint_svc.checks.{module_name}")
         function: CheckFunction[Any] = getattr(module, function_name)
     except (ImportError, AttributeError, ValueError):
         raise RuleError(f"{where('check', 'function')}: rule {rule_id!r}: no check function {target!r} "
