@@ -409,8 +409,8 @@ def _replayer(options: Options, config: Config, early: list[tuple[str, list[Any]
 
 # The names a run looks for in the folders above what it names (outside a git work tree, up to
 # `/`): configurations (config.find_config), ignore files (inputs.Exclusions), the kustomizations
-# of the light view (units/kustomize/light_view.py) and their names (scan.KUSTOMIZATION_NAMES,
-# not imported here: it brings the YAML reader), a chart (units/plan._chart_of), a repository's
+# of the light view (units/kustomize/light_view.py) and their names (units/common.KUSTOMIZATION_NAMES,
+# not imported here: it brings the YAML reader), a chart (units/common.chart_of), a repository's
 # `.git`, a virtualenv's marker. A name looked for there and missing here would let a replay
 # miss a change (tests/test_replay_outside_git.py holds the list to the modules' names).
 LOOKED_FOR_ABOVE = (*CONFIG_NAMES, "pyproject.toml", *IGNORE_FILE_NAMES, "kustomization.yaml", "kustomization.yml",
@@ -421,7 +421,7 @@ def _may_build(read: tuple[str, ...]) -> bool:
     """Whether a run reading these files may have built a kustomization or rendered a chart (a
     kustomization among them, or a file in a `templates` folder): what a run outside any git work
     tree and the working directory builds is confined to nothing, so its stamps cannot vouch for it."""
-    from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
+    from kubelint_svc.units.common import KUSTOMIZATION_NAMES
 
     return any(os.path.basename(path) in KUSTOMIZATION_NAMES or "templates" in Path(path).parts[:-1]
                for path in read)
@@ -523,7 +523,7 @@ def _including_builds(
     would not read otherwise: naming a base, a patch or a kustomization judges it as every build
     that includes it does (as --git-context would, reading only these). An excluded folder's
     (fixtures, vendored copies) are not among them."""
-    from kubelint_svc.units.plan import including_kustomizations
+    from kubelint_svc.units.common import including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
     candidates = including_kustomizations(named, frozenset(os.path.abspath(source.path) for source in read

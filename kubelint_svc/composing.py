@@ -59,6 +59,20 @@ _NOT_COLUMN_ZERO = " \t\r\n#"
 # What may stand before a block collection's first key or `-` on its line (_nesting_bound)
 _BLOCK_PREFIX = re.compile(r"[ \t?:&!-]*")
 _BLOCK_PREFIX_AFTER_BREAK = re.compile(r"\n([ \t?:&!-]*)")
+# A line of block YAML that opens no flow collection and no quoted scalar (flow_depth_bound): blanks,
+# `- ` entries, a plain key and `:`, then nothing, a block scalar's header (`|`, `>-`: its body
+# skipped) or a plain scalar that begins with no indicator and holds no `: ` (no second key); a
+# comment. Read as the continuation of a plain scalar instead, it opens nothing either.
+_PLAIN_BLOCK_LINE = re.compile(
+    r"(?P<indent> *)(?P<dashes>(?:-(?: +|(?=\r?\n|$)))*)"
+    r"(?:(?P<key>[A-Za-z0-9_][A-Za-z0-9_./-]*):(?= |\r?\n|$) *)?"
+    r"(?:(?P<header>[|>][+-]?)|[^ \t\r\n\-?:,\[\]{}#&*!|>'\"%@`](?:[^\r\n:]|:(?=[^ \t\r\n]))*)?"
+    r"[ \t]*(?:(?<![^ \t\n])#[^\r\n]*)?\r?(?=\n|$)"  # a `#` after a blank (or none) begins a comment
+)
+_MARKER_LINE = re.compile(r"(?:---|\.\.\.)(?:[ \t]+#[^\r\n]*)?[ \t]*\r?(?=\n|$)")
+_BLANK_LINE = re.compile(r"\n( *)\r?(?=\n)")
+_INDENTATION = re.compile(r"\n( *)")
+_BODIES: dict[int, re.Pattern[str]] = {}  # a block scalar's body by its indentation
 
 
 _HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
@@ -181,7 +195,8 @@ class _Converter:
     def _scalar(node: ScalarNode) -> Any:
         if node.style:  # quoted and block scalars are strings whatever they look like
             return node.value
-        tag = str(node.tag)
+        # a plain scalar's tag is the resolver's own Tag (str(node.tag) decodes it anew each time)
+        tag = _PLAIN_TAG if node.ctag is BaseResolver.DEFAULT_SCALAR_TAG else str(node.tag)
         if tag.startswith("tag:yaml.org,2002:") or tag == "?":
             try:
                 return resolve_plain_scalar(node.value)
@@ -246,6 +261,9 @@ class _LimitExceeded(Exception):
         super().__init__(message)
         self.node = node
         self.whole_document = whole_document
+
+
+_PLAIN_TAG = str(BaseResolver.DEFAULT_SCALAR_TAG)  # the Tag _UntypedScalarResolver gives every plain scalar
 
 
 class _UntypedScalarResolver(BaseResolver):
@@ -525,11 +543,77 @@ def _nesting_bound(window: str) -> int:
     further right (on the same line, after an indicator; or indented more on a later one), but
     for a sequence at its mapping's column (`key:`, then `- item` below it), which holds only
     what starts further right: so block collections nest at most twice the widest such prefix
-    deep. Flow collections hold only flow collections, each opened by a `[` or `{`."""
+    deep. Flow collections hold only flow collections (flow_depth_bound)."""
     first = _BLOCK_PREFIX.match(window)
     after = max(map(len, _BLOCK_PREFIX_AFTER_BREAK.findall(window)), default=0)
     prefix = max(len(first.group()) if first is not None else 0, after)
-    return 2 * (prefix + 1) + window.count("[") + window.count("{") + 2
+    blocks = 2 * (prefix + 1) + 2
+    flows = 2 * window.count("[") + window.count("{")
+    if blocks + flows > _SAFE_COMPOSE_NESTING:  # a Grafana dashboard's JSON: most lie in block scalars
+        flows = flow_depth_bound(window)
+    return blocks + flows
+
+
+def flow_depth_bound(window: str) -> int:
+    """More than the levels of flow collections window can nest: two for each `[` (a sequence,
+    and the single-pair mapping an entry `a: b` of it makes), one for each `{`, but for those in
+    the bodies of block scalars (`key: |`) met while nothing is left open. Lines are read from the
+    first while each is plain block YAML (_PLAIN_BLOCK_LINE: it opens no flow collection and no
+    quoted scalar, whatever it turns out to continue); from the first that is not, every bracket
+    counts. A body is the lines libyaml's scanner gives the scalar: indented at least as its first
+    non-empty line (or a blank line before it, if wider), deeper than the collection holding it."""
+    total = 2 * window.count("[") + window.count("{")
+    if not total or _odd_breaks(window):  # lines end only at `\n` here: a lone CR or NEL too in libyaml
+        return total
+    in_bodies, position = 0, 0
+    while position < len(window):
+        line = _PLAIN_BLOCK_LINE.match(window, position) or _MARKER_LINE.match(window, position)
+        if line is None:
+            break  # a line that may open one: every bracket from here counts
+        end = line.end()
+        if line.lastgroup == "header":
+            body_end = _block_body_end(window, end, _holder_column(line, position))
+            in_bodies += 2 * window.count("[", end, body_end) + window.count("{", end, body_end)
+            end = body_end
+        position = end + 1  # past the line break
+    return total - in_bodies
+
+
+def _odd_breaks(text: str) -> bool:
+    """Whether libyaml ends a line of text where a `\\n` does not: at a lone CR, NEL, LINE or
+    PARAGRAPH SEPARATOR (counted: a search for them costs ten times as much)."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return True
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
+def _holder_column(header: re.Match[str], start: int) -> int:
+    """The column of the block collection holding a block scalar whose header is on this line:
+    its key's, else its last `-`'s; else the header's own (the holder starts further left)."""
+    if header.group("key") is not None:
+        return header.start("key") - start
+    dashes = header.group("dashes").rstrip()
+    if dashes:
+        return header.start("dashes") - start + dashes.rfind("-")
+    return header.start("header") - start
+
+
+def _block_body_end(window: str, end: int, holder: int) -> int:
+    """Where the body of a block scalar whose header line ends at end stops (at a line break, or
+    the window's end): its indentation is the widest of its leading blank lines and its first
+    non-empty line, as libyaml finds it; one not deeper than the holder leaves the body empty."""
+    position, widest = end, 0
+    while (blank := _BLANK_LINE.match(window, position)) is not None:
+        widest, position = max(widest, len(blank.group(1))), blank.end()
+    first = _INDENTATION.match(window, position)
+    indentation = max(widest, len(first.group(1)) if first is not None else 0)
+    if first is None or indentation <= holder:
+        return end
+    body = _BODIES.get(indentation)
+    if body is None:
+        body = _BODIES.setdefault(indentation, re.compile(rf"(?:\n(?: {{{indentation}}}[^\n]*| *\r?(?=\n|$)))*"))
+    skipped = body.match(window, end)  # matches always, if only the empty text
+    return skipped.end() if skipped is not None else end
 
 
 def _node_bound(text: str, begin: int, end: int) -> int:

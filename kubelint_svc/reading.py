@@ -35,8 +35,8 @@ from kubelint_svc.model import NodeSource, Resource, resources_of
 from kubelint_svc.paths import resolved
 from kubelint_svc.placeholders import may_hold_placeholders, template_problems
 from kubelint_svc.suppressions import Suppression, comment_suppressions
+from kubelint_svc.units.common import Plan, normal
 from kubelint_svc.units.kustomize.light_view import KustomizeIndex, Transform, apply_transform
-from kubelint_svc.units.plan import Plan, normal
 
 
 def index_kinds(pod_templates: tuple[PodTemplateKind, ...] = ()) -> frozenset[str]:

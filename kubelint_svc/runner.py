@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubelint_svc.cache import Cache, key_of
 from kubelint_svc.checks.api import RunContext
@@ -31,11 +32,12 @@ from kubelint_svc.suppressions import (
     object_suppression,
 )
 from kubelint_svc.units.built import BuiltResource, SourceFiles, built_resources
-from kubelint_svc.units.kustomize.engines import Build
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, kustomization_file
-from kubelint_svc.units.plan import HelmOptions, Plan, normal, plan
+from kubelint_svc.units.common import KUSTOMIZATION_NAMES, HelmOptions, Plan, kustomization_file, normal, plain_plan
 from kubelint_svc.units.rendered import RenderedResource, TemplateMap, chart_helpers, rendered_text_of
 from kubelint_svc.units.stored import StoredOutputs
+
+if TYPE_CHECKING:
+    from kubelint_svc.units.kustomize.engines import Build
 
 __all__ = ["KeptUnits", "Report", "Settings", "lint_files", "lint_with_objects"]
 
@@ -223,13 +225,23 @@ def _plan_of(files: list[Path], settings: Settings, stored: StoredOutputs, real_
              kept: KeptUnits | None) -> Plan:
     if kept is not None and kept.units is not None and kept.files == tuple(files):
         return kept.units
-    units = plan(files, settings.kustomize, settings.helm_values,
-                 load_restrictor=settings.kustomize_load_restrictor,
-                 stored=stored, real_paths=real_paths,
-                 helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
+    units = plain_plan(files, settings.kustomize)  # no kustomization, no chart: nothing to build
+    if units is None:
+        units = _planned(files, settings, stored, real_paths)
     if kept is not None:
         kept.files, kept.units = tuple(files), units
     return units
+
+
+def _planned(files: list[Path], settings: Settings, stored: StoredOutputs, real_paths: RealPaths) -> Plan:
+    """The plan of files holding a kustomization or a chart: units/plan.py (and kustomize's
+    engines, subprocess, threads) imported only for these."""
+    from kubelint_svc.units.plan import plan
+
+    return plan(files, settings.kustomize, settings.helm_values,
+                load_restrictor=settings.kustomize_load_restrictor,
+                stored=stored, real_paths=real_paths,
+                helm=HelmOptions(settings.helm_release, settings.namespace, settings.kubernetes_version))
 
 
 MAX_SOURCE_LINE = 400  # characters of a source line kept past the last column a finding points at

@@ -12,7 +12,7 @@ import pytest
 
 from kubelint_svc import cache
 from kubelint_svc.cache import Cache
-from kubelint_svc.units import stored
+from kubelint_svc.units.kustomize import scan
 from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, PathFacts, find_roots
 from kubelint_svc.units.stored import StoredOutputs
 
@@ -59,15 +59,15 @@ def kept_roots(top: Path, store: Cache, monkeypatch: pytest.MonkeyPatch, named: 
     cache."""
     named = named or folders(top)
     read: list[Path] = []
-    real = stored.inclusions
+    real = scan.inclusions  # stored.py imports it where it asks
 
     def counted(folder: Path, *args: object, **kwargs: object) -> object:
         read.append(folder)
         return real(folder, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stored, "inclusions", counted)
+    monkeypatch.setattr(scan, "inclusions", counted)
     roots = StoredOutputs(store, "tool").roots(named, top, PathFacts())
-    monkeypatch.setattr(stored, "inclusions", real)
+    monkeypatch.setattr(scan, "inclusions", real)
     assert roots == find_roots(named, top)
     return roots, read
 

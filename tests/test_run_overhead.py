@@ -17,7 +17,7 @@ from conftest import GIT, require
 from test_warm_runs import git_repository, write_tree
 
 from kubelint_svc.app import Options, lint
-from kubelint_svc.units import plan
+from kubelint_svc.units import common
 from kubelint_svc.units.kustomize import scan
 
 _started: list[list[str]] = []
@@ -84,16 +84,16 @@ def test_each_run_asks_git_anew(repository, tmp_path):
 
 def confinements_of_kustomizations(options: Options, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
     """How many kustomizations the search for includes confined in one run, and its warnings."""
-    confined = plan.confined
+    confined = common.confined
     asked: list[Path] = []
 
     def counting(path: Path, top: Path) -> Path | None:
         asked.append(path)
         return confined(path, top)
 
-    monkeypatch.setattr(plan, "confined", counting)
+    monkeypatch.setattr(common, "confined", counting)
     done = lint(options)
-    monkeypatch.setattr(plan, "confined", confined)
+    monkeypatch.setattr(common, "confined", confined)
     return len([path for path in asked if path.name in scan.KUSTOMIZATION_NAMES]), list(done.warnings)
 
 

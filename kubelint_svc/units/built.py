@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.nodes import Node, ScalarNode
 
@@ -15,8 +15,10 @@ from kubelint_svc.composing import child_node, locate_span, resolve_plain_scalar
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.model import NodeSource, Resource
 from kubelint_svc.placeholders import data_may_hold_placeholders
-from kubelint_svc.units.kustomize.scan import Origin
-from kubelint_svc.units.kustomize.tracing import BuiltObject
+
+if TYPE_CHECKING:  # a run that builds nothing never imports kustomize's modules
+    from kubelint_svc.units.kustomize.scan import Origin
+    from kubelint_svc.units.kustomize.tracing import BuiltObject
 
 
 class SourceFiles:

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.file_reads import UnreadableFile, read_bounded
+from kubelint_svc.units.common import KUSTOMIZATION_NAMES
 from kubelint_svc.units.kustomize.engines import Build
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, linear_pattern
+from kubelint_svc.units.kustomize.scan import linear_pattern
 
 PROVEN_ENGINE = "fallback, proven alike"  # a Build's engine: the fallback's build, which kubectl's equals
 

@@ -9,16 +9,17 @@ import stat
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelint_svc.cache import Cache, KeptDocuments, key_of, settled, stamp_of
 from kubelint_svc.file_reads import UnreadableFile, read_bounded
 from kubelint_svc.identity import tools_identity
 from kubelint_svc.paths import resolved
-from kubelint_svc.units.kustomize.engines import Build
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES, Origin, PathFacts, Tree, find_roots, inclusions
-from kubelint_svc.units.kustomize.tracing import BuiltObject
-from kubelint_svc.units.process import memory_from_environment
+from kubelint_svc.units.common import KUSTOMIZATION_NAMES
+
+if TYPE_CHECKING:  # imported where used: a run that builds nothing never imports kustomize's modules
+    from kubelint_svc.units.kustomize.engines import Build
+    from kubelint_svc.units.kustomize.scan import Origin, PathFacts, Tree
 
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
 
@@ -75,6 +76,8 @@ class StoredOutputs:
         and every name the kustomization gives exists, or not, and leads where it led (its real
         path); a folder for which any of it changed is read again alone.
         A kustomization the scan cannot read whole is read again every run."""
+        from kubelint_svc.units.kustomize.scan import find_roots, inclusions
+
         if self.cache is None or not folders:
             return find_roots(folders, confine, self.documents, facts)
         key = key_of(self.tool, "kustomize roots 1", str(confine), *map(str, folders))
@@ -181,6 +184,8 @@ class StoredOutputs:
 
     def _build_key(self, root: Path, engine: str, confine: Path | None) -> str:
         if self._engines is None:
+            from kubelint_svc.units.process import memory_from_environment
+
             self._engines = f"{tools_identity('kubectl', 'kustomize')}; memory {memory_from_environment()}"
         return key_of(self.tool, "kustomize build", engine, self._engines, str(root), str(confine))
 
@@ -311,6 +316,8 @@ def _origin_from(value: Any, path: Callable[[str], Path] = Path,
     """value as an Origin; known: those made this run (three overlays' objects come from one base)."""
     if value is None:
         return None
+    from kubelint_svc.units.kustomize.scan import Origin  # loaded already by whoever kept a build: a lookup
+
     if known is None:
         return Origin(path(value[0]), value[1], tuple(value[2]))
     key = (value[0], value[1], *value[2])
@@ -341,6 +348,9 @@ def _build_from(value: dict[str, Any], paths: dict[str, Path], origins: dict[tup
         if found is None:
             found = paths[name] = Path(name)
         return found
+
+    from kubelint_svc.units.kustomize.engines import Build
+    from kubelint_svc.units.kustomize.tracing import BuiltObject
 
     objects = [BuiltObject(body, _origin_from(origin, path, origins),
                            {tuple(at): found for at, where in patched if (found := _origin_from(where, path, origins))})

@@ -18,7 +18,7 @@ from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, read_documents
 from kubelint_svc.model import POD_TEMPLATE_PATHS, Resource
 from kubelint_svc.paths import is_inside, refusal, resolved
-from kubelint_svc.units.kustomize.scan import KUSTOMIZATION_NAMES
+from kubelint_svc.units.common import KUSTOMIZATION_NAMES
 
 _SELECTOR_MAP_PATHS = {
     "Service": ("spec", "selector"),

@@ -17,8 +17,8 @@ from kubelint_svc.cache import KeptDocuments
 from kubelint_svc.loader import YamlFileError, parse_stream, read_documents
 from kubelint_svc.nested import mapping_items
 from kubelint_svc.paths import RealPaths, refusal, resolved
+from kubelint_svc.units.common import KUSTOMIZATION_NAMES, kustomization_file
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_INCLUDE_DEPTH = 30
 MAX_FILES = 2000
 # kustomizations a build applies, counting each inclusion (kustomize builds a folder anew every time
@@ -340,11 +340,6 @@ def _named_paths(data: dict[str, Any]) -> list[str]:
         values += [as_mapping(entry).get("path") for entry in as_list(data.get(name))]
     values += path_values(data)
     return [value for value in values if isinstance(value, str)]
-
-
-def kustomization_file(directory: Path) -> Path | None:
-    folder = str(directory)  # a Path made for the one found, not for every name tried (2,800 a run)
-    return next((directory / name for name in KUSTOMIZATION_NAMES if os.path.isfile(os.path.join(folder, name))), None)
 
 
 def _documents_data(path: Path) -> list[Any]:
