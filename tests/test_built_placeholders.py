@@ -9,48 +9,16 @@ from pathlib import Path
 
 import pytest
 from conftest import KUBECTL, needs
+from manifests import WEB_DEPLOYMENT, WEB_SERVICE
 
 from kubelint_svc.app import Options, lint
 
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: {target}
-"""
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: {image}
-        ports:
-        - name: http
-          containerPort: 8080
-"""
 
-
-def tree(top: Path, target: str, image: str) -> Path:
+def tree(top: Path, target: str) -> Path:
     base = top / "base"
     base.mkdir(parents=True)
-    (base / "web.yaml").write_text(SERVICE.format(target=target) + "---\n" + DEPLOYMENT.format(image=image))
+    service = WEB_SERVICE.replace("targetPort: http", f"targetPort: {target}")
+    (base / "web.yaml").write_text(service + "---\n" + WEB_DEPLOYMENT)
     (base / "kustomization.yaml").write_text("resources:\n- web.yaml\n")
     overlay = top / "overlays" / "prod"
     overlay.mkdir(parents=True)
@@ -70,11 +38,11 @@ ENGINES = ["fallback", pytest.param("kubectl", marks=needs("kubectl", KUBECTL is
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("target", ["$PORT", "${PORT}"])
 def test_a_placeholder_in_a_base_is_noted_not_judged_once_built(tmp_path, engine, target):
-    top = tree(tmp_path, target, "registry.example.com/web:1.0")
+    top = tree(tmp_path, target)
     assert found(top, engine) == [("unrendered-placeholder", "web.yaml", 10)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_built_object_without_placeholders_is_judged(tmp_path, engine):
-    top = tree(tmp_path, "metrics", "registry.example.com/web:1.0")
+    top = tree(tmp_path, "metrics")
     assert [rule for rule, _, _ in found(top, engine)] == ["service-target-port-undefined"]
