@@ -14,24 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from manifests import WEB_DEPLOYMENT, WEB_SERVICE
 from test_rules_parallel import everything, pools_of_rules, tree
 
 from kubelint_svc import engine
 from kubelint_svc.app import Options, lint
 
 __all__ = ["tree"]  # the fixture, shared
-
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-    - port: 80
-"""
 
 # the objects the collector still tracks once every other exit handler ran (registered before the
 # command's own, so run after them)
@@ -52,7 +41,7 @@ def _tracked_at_exit(folder: Path, module: str) -> int:
 
 
 def test_the_command_leaves_nothing_for_the_last_collection(tmp_path: Path) -> None:
-    (tmp_path / "web.yaml").write_text(SERVICE)
+    (tmp_path / "web.yaml").write_text(WEB_SERVICE + "---\n" + WEB_DEPLOYMENT)
     # the console script (front_door.main, what `kubelint-svc` and `python -m kubelint_svc` run):
     # everything frozen; cli.main alone, as the suite calls it many times a process, is not
     assert _tracked_at_exit(tmp_path, "front_door") < 100

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_front_door import PROBE
 from test_warm_runs import BASE_OBJECTS
 
 from kubelint_svc.app import LOOKED_FOR_ABOVE, Options, lint
@@ -263,20 +264,6 @@ def test_a_path_in_a_work_tree_below_is_not_outside_git(shared, tmp_path):
 def test_the_names_looked_for_above_are_those_the_run_looks_for():
     assert {*CONFIG_NAMES, "pyproject.toml", *IGNORE_FILE_NAMES, *KUSTOMIZATION_NAMES, "Chart.yaml",
             ".git"} <= set(LOOKED_FOR_ABOVE)
-
-
-PROBE = """
-import json, os, sys
-from kubelint_svc import front_door
-code = 0
-try:
-    front_door.main()
-except SystemExit as stop:
-    code = stop.code
-sys.stdout.flush()
-with open(os.environ["PROBE_OUT"], "w") as out:
-    json.dump({"code": code, "answered": "typer" not in sys.modules}, out)
-"""
 
 
 def test_the_front_door_answers_outside_git_too(shared, tmp_path):
