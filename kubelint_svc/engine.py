@@ -230,35 +230,14 @@ class Registry:
             note = Hit(placeholder_note(first, len(bare_placeholders) - 1), path, at_key=False, about_placeholder=True)
             yield finding_for(self.rules["unrendered-placeholder"], resource, note)
 
-    def one_object_findings(self, resources: list[Resource], run: RunContext) -> list[list[Finding]]:
-        """check_resource(cross=False) of each object, in their order; with enough objects, on
-        every core: workers forked now inherit the objects, the rules and the run, and send back
-        only their findings. What a worker could not give back (it died) is judged here."""
-        found: list[list[Finding] | None] = [None] * len(resources)
-        workers = min(pool.cores(), len(resources) // OBJECTS_PER_WORKER)
-        if workers >= 2 and pool.can_fork():
-            # the first object of each kind judged before the fork: what every process would make
-            # on first use (the kind's checks, the schemas' validators, memos) is made once
-            first: dict[tuple[str, str], int] = {}
-            for at, resource in enumerate(resources):
-                first.setdefault((resource.api_version, resource.kind), at)
-            for at in first.values():
-                found[at] = list(self.check_resource(resources[at], run, cross=False))
-            rest = [at for at in range(len(resources)) if found[at] is None]
-            for share, given in zip(*self._shared(rest, workers, resources, run), strict=True):
-                for at, findings in zip(share, given or [], strict=False):
-                    found[at] = findings
-        return [findings if findings is not None else list(self.check_resource(resource, run, cross=False))
-                for resource, findings in zip(resources, found, strict=True)]
-
     def object_findings(self, resources: list[Resource], run: RunContext, judged: dict[int, list[Finding]]
                         ) -> list[list[Finding]]:
         """Each object's cross-object findings (check_resource(cross=True)), in their order, with
         judged (by id) given the one-object findings of those it lacks. The run's objects, index and
-        unreadable documents must be final: the cross-object rules read them. When the one-object
-        rules would fork workers (one_object_findings), the cross-object ones of each worker's
-        objects are worked out there too (each process makes the run's index and memos alike, from
-        the same objects), so this process judges only its own share of either."""
+        unreadable documents must be final: the cross-object rules read them. With enough objects, on
+        every core: workers forked now inherit the objects, the rules and the run (each process makes
+        the run's index and memos alike, from the same objects), and send back only their findings,
+        one-object and cross-object alike; what a worker could not give back is judged here."""
         pending = sum(1 for resource in resources if id(resource) not in judged)
         workers = min(pool.cores(), pending // OBJECTS_PER_WORKER)
 
@@ -304,19 +283,6 @@ class Registry:
             return [judge(at) for at in share]
 
         return shares, pool.in_pool(workers, shares, [len(share) for share in shares], each, here=True)
-
-    def _shared(self, order: list[int], workers: int, resources: list[Resource], run: RunContext
-                ) -> tuple[list[list[int]], list[list[list[Finding]] | None]]:
-        """The objects at order, cut into a slice a process (this one's the largest, as a worker
-        also forks and sends its findings back), and each slice's findings (None: not given back)."""
-        size = len(order) * 9 // (10 * workers)
-        shares = [order[start:start + size] for start in range(0, size * (workers - 1), size)]
-        shares.append(order[size * (workers - 1):])
-
-        def judge(share: list[int]) -> list[list[Finding]]:
-            return [list(self.check_resource(resources[at], run, cross=False)) for at in share]
-
-        return shares, pool.in_pool(workers, shares, [len(share) for share in shares], judge, here=True)
 
     def _internal_error(self, rule: Rule, resource: Resource, error: Exception) -> Finding:
         crash = self.rules.get("internal-error")

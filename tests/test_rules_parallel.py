@@ -89,7 +89,9 @@ def test_the_workers_give_each_object_its_findings_in_order(tree, monkeypatch):
     resources = outcome.run.resources
     started = pools_of_rules(monkeypatch)
     monkeypatch.setattr(engine, "OBJECTS_PER_WORKER", 3)
-    pooled = outcome.registry.one_object_findings(resources, outcome.run)
+    judged: dict[int, list] = {}
+    outcome.registry.object_findings(resources, outcome.run, judged)
+    pooled = [judged[id(resource)] for resource in resources]
     assert started == [(2, [15, 19])]  # this process's slice the largest; the first of each kind judged before
     serial = [list(outcome.registry.check_resource(resource, outcome.run, cross=False)) for resource in resources]
     assert pooled == serial
