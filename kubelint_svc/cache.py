@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.file_reads import UnreadableFile, read_bounded
+from kubelint_svc.file_reads import SUPPRESSION_MARK, UnreadableFile, read_bounded
 
 CACHE_FOLDER = ".kubelint-svc_cache"
 _FORMAT = b"kubelint-svc cache 1\n"
@@ -199,9 +199,9 @@ class KeptDocuments:
 
     def __init__(self, store: Cache | None, fingerprint: str) -> None:
         self._store = store
-        self._key = key_of(fingerprint, "kept documents 1")
+        self._key = key_of(fingerprint, "kept documents 2")
         self._lock = threading.Lock()  # builds read from threads
-        self._kept: dict[str, list[Any]] | None = None  # path -> [stamp, read_at, marshalled data]
+        self._kept: dict[str, list[Any]] | None = None  # path -> [stamp, read_at, its parse (_parse)]
         self._changed = False
         # every file parsed this run, by its stamp (which names the real file, inode and device, and
         # its version): a base three overlays include is parsed once, not once a build
@@ -211,7 +211,9 @@ class KeptDocuments:
     def text_of(self, path: Path, read: Callable[[Path], str | None]) -> str | None:
         """read(path), or what this run read of the file while it is unchanged (its stamp): the
         built-in engine reads a base's text again to see whether kustomize reads it otherwise, once
-        a run however many overlays include it. What read raises passes, and nothing is kept."""
+        a run however many overlays include it. What read raises passes, and nothing is kept.
+        The file's parse at that stamp, if any, notes whether the text holds a suppression comment:
+        the run's reading then need not read it again (see suppression_mark_at)."""
         try:
             now = stamp_of(os.stat(path))
         except (OSError, ValueError):
@@ -222,6 +224,12 @@ class KeptDocuments:
         text = read(path)
         with self._lock:
             self._texts[now] = text
+            body = self._parsed.get(now)
+        if text is not None and body is not None and body[:1] == _UNMARKED:
+            with contextlib.suppress(OSError, ValueError):
+                if stamp_of(os.stat(path)) == now:  # the text is of the bytes parsed at that stamp
+                    with self._lock:
+                        self._parsed[now] = _with_mark(body, SUPPRESSION_MARK in text)
         return text
 
     def data_of(self, path: Path, read: Callable[[Path], list[Any]], keep: bool = True) -> list[Any]:
@@ -238,15 +246,15 @@ class KeptDocuments:
         if body is None and isinstance(entry, list) and len(entry) == 3 and settled(now, entry[0], entry[1]):
             body = entry[2]
         if isinstance(body, bytes):
-            with contextlib.suppress(EOFError, ValueError, TypeError):
-                found = marshal.loads(body)
-                if isinstance(found, list):
-                    self._parsed[now] = body
-                    return found
+            found = _data_in(body)
+            if found is not None:
+                with self._lock:
+                    self._parsed.setdefault(now, body)
+                return found
         started = time.time_ns()
         data = read(path)
         try:
-            body = marshal.dumps(data)
+            body = _UNMARKED + marshal.dumps(data)
             again = stamp_of(os.stat(path))
         except (OSError, ValueError):
             return data  # not plain data, or gone: not kept
@@ -274,13 +282,14 @@ class KeptDocuments:
         """The data of the file this run parsed at stamp (its version), or None."""
         with self._lock:
             body = self._parsed.get(stamp)
-        if body is None:
-            return None
-        try:
-            found = marshal.loads(body)
-        except (EOFError, ValueError, TypeError):
-            return None
-        return found if isinstance(found, list) else None
+        return _data_in(body) if body is not None else None
+
+    def suppression_mark_at(self, stamp: tuple[int, ...]) -> bool | None:
+        """Whether the text of the file this run parsed at stamp holds SUPPRESSION_MARK; None when
+        no parse at stamp, or no reading of its text as text (text_of), is known to this run."""
+        with self._lock:
+            body = self._parsed.get(stamp)
+        return None if body is None else _MARKS.get(body[:1])
 
     def _entries(self) -> dict[str, list[Any]]:
         if self._kept is None:
@@ -294,3 +303,27 @@ class KeptDocuments:
             with self._lock:
                 self._store.put(self._key, self._kept)
                 self._changed = False
+
+
+# A parse as KeptDocuments keeps it (in this run, sent back by a forked worker, in the cache): one
+# byte saying what the file's text holds, then the marshalled data of its documents. The byte is
+# set when the same process reads the text too (text_of): a forked worker's parses carry it back
+# in the bytes it already sends, and the run's reading of the file then knows, without reading it
+# again, that no comment of it suppresses anything.
+_UNMARKED, _MARKED, _NOT_MARKED = b"?", b"m", b"-"  # not known; holds SUPPRESSION_MARK; does not
+_MARKS = {_MARKED: True, _NOT_MARKED: False}
+
+
+def _with_mark(body: bytes, marked: bool) -> bytes:
+    return (_MARKED if marked else _NOT_MARKED) + body[1:]
+
+
+def _data_in(body: bytes) -> list[Any] | None:
+    """A parse's data (a new copy), or None for bytes of another shape."""
+    if body[:1] not in (_UNMARKED, _MARKED, _NOT_MARKED):
+        return None
+    try:
+        found = marshal.loads(memoryview(body)[1:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return found if isinstance(found, list) else None

@@ -16,6 +16,8 @@ def limit_from_environment(name: str, default: int) -> int:
 
 
 MAX_FILE_BYTES = limit_from_environment("KUBELINT_SVC_MAX_FILE_BYTES", 64 * 1024 * 1024)
+# what every suppression comment holds (suppressions.py): a text without it suppresses nothing
+SUPPRESSION_MARK = "kubelint-svc:"
 
 
 @dataclass(frozen=True)

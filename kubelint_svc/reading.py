@@ -85,6 +85,8 @@ class Reading:
     resolve: Callable[[Path], Path | None] = dataclasses.field(default=resolved, compare=False, repr=False)
     # the files this run's builds parsed, by version: a file a build judges is not parsed again
     documents: KeptDocuments | None = dataclasses.field(default=None, compare=False, repr=False)
+    # each named path's normal one (units.common.normal), as the run found it before planning
+    normals: dict[Path, Path] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def real_path(self, source: InputFile) -> Path | None:
         """The file's real path (or the path as named when it cannot be resolved: it is then
@@ -221,7 +223,8 @@ class _Read:
 
 
 def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: RunContext | None) -> Loaded | _Job:
-    path = normal(source.path) if source.path is not None and source.refused is None else None
+    path = (reading.normals.get(source.path) or normal(source.path)) \
+        if source.path is not None and source.refused is None else None
     if path is not None and path in units.set_aside:
         rule, message = units.set_aside[path]
         problems = [Problem(rule, message, 1, 1)] if rule is not None else []
@@ -239,7 +242,8 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
     store = reading.cache
     stamp = stamp_of(info)
     if store is None:
-        return _Job(source, role, stamp=stamp, size=info.st_size)
+        unread = _judged_by_builds(source.path, stamp, reading) if role == "in-build" else None
+        return unread or _Job(source, role, stamp=stamp, size=info.st_size)
     key = key_of(reading.fingerprint, role, source.display, reading.unit_of(source),
                  repr(_transform(source, reading, role)))
     entry = FileEntry.from_stored(store.get(key))
@@ -252,6 +256,32 @@ def _set_aside_or_cached(source: InputFile, units: Plan, reading: Reading, run: 
             return _in_role(found, role)
     # read anew; the same bytes (touched, checked out again), if so, keep the entry
     return _Job(source, role, key, stamp, info.st_size, entry.digest if entry is not None else None)
+
+
+def _judged_by_builds(file: Path, stamp: tuple[int, ...], reading: Reading) -> Loaded | None:
+    """What a file a build judges gives, without reading it, when a build of this run parsed it as
+    it is now (its stamp) and no comment of it can suppress anything: a build's parse is of the
+    bytes it stamped (the same stamp before and after reading them), and refuses any YAML problem,
+    so those bytes give no finding; their text is read again only if a finding shows a line of it.
+    No comment counts when the text holds no SUPPRESSION_MARK (known when the build read the text
+    too) or its documents are no manifest (as _parsed_by_builds). None: read the file."""
+    documents = reading.documents
+    if documents is None:
+        return None
+    mark = documents.suppression_mark_at(stamp)
+    if mark is None:
+        data = documents.parsed_at(stamp)
+        if data is None or _may_be_commented(data):
+            return None
+    elif mark:
+        return None
+    return Loaded(text=lambda: _text_of(file))
+
+
+def _may_be_commented(data: list[Any]) -> bool:
+    """Could a comment of a file whose documents' data this is count? Not when it is no manifest
+    (a kustomization, a JSON patch): as _not_a_manifest, such a file gives no comments."""
+    return not data or any(isinstance(each, dict) and ("kind" in each or "apiVersion" in each) for each in data)
 
 
 def _read_job(job: _Job, reading: Reading, run: RunContext | None) -> _Read:
@@ -291,7 +321,7 @@ def _parsed_by_builds(job: _Job, reading: Reading, raw: bytes | None) -> Loaded 
     if problem is not None or text is None:
         return None
     loaded = Loaded(text=lambda: text)
-    if data and not any(isinstance(each, dict) and ("kind" in each or "apiVersion" in each) for each in data):
+    if not _may_be_commented(data):
         return loaded  # not a manifest (a kustomization, a JSON patch): no comments, as _not_a_manifest
     loaded.comments = comment_suppressions(text, job.source.display)
     return loaded

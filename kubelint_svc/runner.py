@@ -138,6 +138,7 @@ def _lint(
             known[normal(source.path)] = source
             context_files.append(source)
     units = _plan_of(list(known), settings, stored, real_paths, kept)
+    reading.normals.update((source.path, path) for path, source in known.items() if source.path is not None)
     display = _Displays(known)
     run.target_roots = frozenset(str(real_paths.of(done.root) or done.root) for done in units.builds)
     comments: list[Suppression] = []

@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from kubelint_svc.file_reads import SUPPRESSION_MARK
 from kubelint_svc.findings import Finding, ObjectRef
 from kubelint_svc.model import Resource
 from kubelint_svc.suggestions import clipped, did_you_mean
@@ -52,7 +53,7 @@ class Suppression:
 def comment_suppressions(text: str, file: str) -> list[Suppression]:
     """The `# kubelint-svc: ignore[...]` comments of a YAML text: comments only, as the YAML
     scanner sees them; the same words inside a block scalar or a quoted string are prose."""
-    if "kubelint-svc:" not in text:
+    if SUPPRESSION_MARK not in text:
         return []
     found = []
     starts = _line_starts(text)

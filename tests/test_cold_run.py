@@ -178,6 +178,7 @@ def test_a_file_a_build_parsed_is_not_parsed_again_and_judged_alike(tmp_path, mo
     from kubelint_svc import reading
 
     monkeypatch.setattr(reading, "_parsed_by_builds", lambda *args: None)  # parsed again, as before
+    monkeypatch.setattr(reading, "_judged_by_builds", lambda *args: None)  # and read again
     twice = lint(options)
     assert len(parsed) == 10
     assert shown(once) == shown(twice)
@@ -194,15 +195,15 @@ def test_a_file_changed_since_its_build_parsed_it_is_parsed_again(tmp_path, monk
     parsed = parses_in_reading(monkeypatch)
     from kubelint_svc import reading
 
-    real = reading._read_job
+    real = reading._set_aside_or_cached
     base = top / "blog" / "base" / "objects.yaml"
 
-    def edited_first(job, *args):  # the base is saved again after the builds read it
-        if job.source.path == Path("blog/base/objects.yaml"):
+    def edited_first(source, *args):  # the base is saved again after the builds read it
+        if source.path == Path("blog/base/objects.yaml"):
             base.write_text(base.read_text() + "---\nkind: [\n")
-        return real(job, *args)
+        return real(source, *args)
 
-    monkeypatch.setattr(reading, "_read_job", edited_first)
+    monkeypatch.setattr(reading, "_set_aside_or_cached", edited_first)
     outcome = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
     assert len(parsed) == 1
     assert [finding.file for finding in outcome.report.findings if finding.rule == "yaml-syntax"] \

@@ -1,0 +1,93 @@
+"""Issue 20, the cold run's serial work after the builds, by counts: a file a build of the run
+parsed is not read again for the run's own reading of it (its comments can suppress nothing, and
+the build said so)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import LINUX, require
+from test_warm_runs import write_tree
+
+from kubelint_svc import file_reads, reading
+from kubelint_svc.app import Options, lint
+from kubelint_svc.units import plan
+
+ENVS = ("dev", "staging", "prod")
+APPS = ("shop", "cart", "pay", "mail")
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    top = tmp_path / "repo"
+    write_tree(top, dict.fromkeys(APPS, ENVS))  # 12 roots over 4 bases
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return top
+
+
+def _reads_by_the_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the reading layer reads (their bytes, or their text for a finding's lines)."""
+    read: list[str] = []
+    real = file_reads.read_bounded
+
+    def counted(path, *arguments, **keywords):  # type: ignore[no-untyped-def]
+        read.append(os.path.relpath(path))
+        return real(path, *arguments, **keywords)
+
+    monkeypatch.setattr(reading, "read_bounded", counted)
+    return read
+
+
+def _worker_builds(monkeypatch: pytest.MonkeyPatch, forked: bool) -> None:
+    """Builds in a forked worker too (12 roots: half each), or all in this process."""
+    if forked:
+        require("fork", LINUX)
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "2" if forked else "1")
+    monkeypatch.setattr(plan, "BUILDS_PER_WORKER", 4)
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_a_file_a_build_parsed_is_not_read_again(tree, monkeypatch, forked):
+    _worker_builds(monkeypatch, forked)
+    read = _reads_by_the_reading(monkeypatch)
+    done = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    assert done.report.objects == 2 * len(APPS) * len(ENVS)
+    # a note on each root's kustomization, whose line is shown: the only text read, once a file;
+    # the bases' files are judged by the builds' parse and what they noted of the text
+    assert {finding.rule for finding in done.report.findings} == {"kustomize-fallback"}
+    assert sorted(read) == sorted(finding.file for finding in done.report.findings)
+    assert len(read) == len(APPS) * len(ENVS)
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_a_file_whose_comments_may_count_is_read(tree, monkeypatch, forked):
+    _worker_builds(monkeypatch, forked)
+    objects = tree / "cart" / "base" / "objects.yaml"
+    commented = objects.read_text().replace("targetPort: 8080", "targetPort: 8080  # kubelint-svc: ignore[a-rule]")
+    objects.write_text(commented)
+    # a patch naming a kind with a comment; a kustomization with no kind, whose comments never count
+    (tree / "pay" / "overlays" / "dev" / "replicas.yaml").write_text(
+        (tree / "pay" / "overlays" / "dev" / "replicas.yaml").read_text() + "# kubelint-svc: ignore[b-rule]\n")
+    kustomization = tree / "mail" / "overlays" / "prod" / "kustomization.yaml"
+    kustomization.write_text("# kubelint-svc: ignore[c-rule]\n" + kustomization.read_text())
+    read = _reads_by_the_reading(monkeypatch)
+    done = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    noted = {finding.file for finding in done.report.findings if finding.rule == "kustomize-fallback"}
+    assert sorted(set(read) - noted) == ["cart/base/objects.yaml", "pay/overlays/dev/replicas.yaml"]
+    unused = sorted((f.file, f.line) for f in done.report.findings if f.rule == "unused-suppression")
+    assert unused == [("cart/base/objects.yaml", 11), ("pay/overlays/dev/replicas.yaml", 8)]
+
+
+def test_a_finding_in_a_file_a_build_judges_shows_its_line(tree, monkeypatch):
+    _worker_builds(monkeypatch, False)
+    objects = tree / "pay" / "base" / "objects.yaml"
+    objects.write_text(objects.read_text().replace("- port: 80", "- port: 80\n    name: Web_Port"))
+    read = _reads_by_the_reading(monkeypatch)
+    done = lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    [finding] = [f for f in done.report.findings if f.file == "pay/base/objects.yaml"]
+    assert done.report.source_lines[(finding.file, finding.line)] == "    name: Web_Port"
+    noted = {finding.file for finding in done.report.findings if finding.rule == "kustomize-fallback"}
+    assert [path for path in read if path not in noted] == ["pay/base/objects.yaml"]  # for that line alone
