@@ -306,23 +306,37 @@ def _named_by_kustomizations(units: Plan, display: _Displays, linted: set[Path])
     resources), by how findings name them: naming overlays/prod/kustomization.yaml reports what
     naming overlays/prod does."""
     found: dict[str, Path] = {}
-    # a base's files are read by the builds of each of its overlays: each path's text and kind found once
+    # a base's files are read by the builds of each of its overlays: each path seen once, as text
+    # ending in a separator (a file is in a folder when its text starts with the folder's)
     texts: dict[Path, str] = {}
+    folders: dict[Path, tuple[str, bool]] = {}  # a kustomization -> its folder, and is it linted?
     is_file: dict[Path, bool] = {}
     for done in units.builds:
         for path in done.files:
             if path not in texts:
-                texts[path] = os.path.join(str(normal(path)), "")  # ends in a separator, as a folder below
-        # each linted kustomization's folder, ending in a separator: a file is in it when its text starts so
-        named = tuple(os.path.join(os.path.dirname(texts[path][:-1]), "") for path in done.files
-                      if path.name in KUSTOMIZATION_NAMES and normal(path) in linted)
-        for path in done.files if named else ():
+                texts[path] = _folder_text(normal(path))
+                if path.name in KUSTOMIZATION_NAMES:
+                    folders[path] = (texts[path][:texts[path].rindex(os.sep, 0, -1) + 1], normal(path) in linted)
+        kustomizations = [folders[path] for path in done.files if path in folders]
+        named = tuple(folder for folder, is_linted in kustomizations if is_linted)
+        if not named:
+            continue
+        # a build's paths are the files it read and the folders of its kustomizations: those folders
+        # are its paths that are no file (a build that failed may have stopped short: each is asked)
+        scanned = {folder for folder, _ in kustomizations}
+        for path in done.files:
             if path in is_file or not texts[path].startswith(named):
                 continue
-            is_file[path] = path.is_file()
+            is_file[path] = path.is_file() if done.error else texts[path] not in scanned
             if is_file[path]:
                 found[display(path)] = path
     return found
+
+
+def _folder_text(path: Path) -> str:
+    """A path as text ending in a separator, as a folder's is compared."""
+    text = str(path)
+    return text if text.endswith(os.sep) else text + os.sep
 
 
 def _text_of(path: Path) -> str:

@@ -1,6 +1,7 @@
 """Issue 20, the cold run's serial work after the builds, by counts: a file a build of the run
 parsed is not read again for the run's own reading of it (its comments can suppress nothing, and
-the build said so)."""
+the build said so), and the files beside a linted kustomization are told from its folders without
+a stat each."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from conftest import LINUX, require
 from test_warm_runs import write_tree
 
-from kubelint_svc import file_reads, reading
+from kubelint_svc import file_reads, reading, runner
 from kubelint_svc.app import Options, lint
 from kubelint_svc.units import plan
 
@@ -91,3 +92,37 @@ def test_a_finding_in_a_file_a_build_judges_shows_its_line(tree, monkeypatch):
     assert done.report.source_lines[(finding.file, finding.line)] == "    name: Web_Port"
     noted = {finding.file for finding in done.report.findings if finding.rule == "kustomize-fallback"}
     assert [path for path in read if path not in noted] == ["pay/base/objects.yaml"]  # for that line alone
+
+
+def _stats_beside_kustomizations(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Path], list[dict[str, Path]]]:
+    """The is_file stats _named_by_kustomizations makes, and what it gives."""
+    stats: list[Path] = []
+    given: list[dict[str, Path]] = []
+    real, named = Path.is_file, runner._named_by_kustomizations
+
+    def watched(*arguments):  # type: ignore[no-untyped-def]
+        def counted(path: Path) -> bool:
+            stats.append(path)
+            return real(path)
+
+        with monkeypatch.context() as inside:
+            inside.setattr(Path, "is_file", counted)
+            given.append(named(*arguments))
+        return given[-1]
+
+    monkeypatch.setattr(runner, "_named_by_kustomizations", watched)
+    return stats, given
+
+
+def test_the_files_beside_a_linted_kustomization_are_found_without_a_stat(tree, monkeypatch):
+    _worker_builds(monkeypatch, False)
+    stats, given = _stats_beside_kustomizations(monkeypatch)
+    lint(Options(paths=("shop/overlays/dev/kustomization.yaml", "cart/base"), kustomize="fallback", no_cache=True))
+    assert stats == []
+    assert sorted(given[0]) == ["cart/base/kustomization.yaml", "cart/base/objects.yaml",
+                                "shop/overlays/dev/kustomization.yaml", "shop/overlays/dev/replicas.yaml"]
+    # a build that failed may have stopped anywhere: each of its paths is asked
+    (tree / "pay" / "overlays" / "dev" / "kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    lint(Options(paths=("pay/overlays/dev",), kustomize="fallback", no_cache=True))
+    assert stats != []
+    assert sorted(given[1]) == ["pay/overlays/dev/kustomization.yaml"]
