@@ -5,6 +5,7 @@ note instead of syntax errors. All that knowledge lives here."""
 
 from __future__ import annotations
 
+import marshal
 import re
 from typing import Any
 
@@ -26,6 +27,14 @@ def may_hold_placeholders(text: str) -> bool:
 def data_may_hold_placeholders(data: Any) -> bool:
     """Cheap: could any string value of this data (an object built from files, whose text is not
     at hand) be a placeholder? Keys are not looked at: no check reads a placeholder there."""
+    try:
+        written = marshal.dumps(data)
+    except ValueError:  # not plain data: each value looked at
+        written = b"$"
+    # marshal writes each string as its UTF-8 bytes: without these bytes, no string holds one (with
+    # them, a key, a length or a number may hold them as well as a value: each value is looked at)
+    if b"$" not in written and b"{{" not in written:
+        return False
     pending = [data]
     while pending:
         value = pending.pop()

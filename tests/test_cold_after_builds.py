@@ -1,20 +1,25 @@
 """Issue 20, the cold run's serial work after the builds, by counts: a file a build of the run
 parsed is not read again for the run's own reading of it (its comments can suppress nothing, and
-the build said so), and the files beside a linted kustomization are told from its folders without
-a stat each."""
+the build said so), the files beside a linted kustomization are told from its folders without a
+stat each, and whether a built object may hold placeholders is worked out where it is built (in
+the forked worker for the worker's objects), equal to reading its data value by value."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import LINUX, require
+from conftest import CORPUS, LINUX, require, require_shared
 from test_warm_runs import write_tree
 
 from kubelint_svc import file_reads, reading, runner
 from kubelint_svc.app import Options, lint
+from kubelint_svc.placeholders import data_may_hold_placeholders
 from kubelint_svc.units import plan
+from kubelint_svc.units.kustomize import tracing
 
 ENVS = ("dev", "staging", "prod")
 APPS = ("shop", "cart", "pay", "mail")
@@ -126,3 +131,73 @@ def test_the_files_beside_a_linted_kustomization_are_found_without_a_stat(tree, 
     lint(Options(paths=("pay/overlays/dev",), kustomize="fallback", no_cache=True))
     assert stats != []
     assert sorted(given[1]) == ["pay/overlays/dev/kustomization.yaml"]
+
+
+def _every_built_object(monkeypatch: pytest.MonkeyPatch, top: Path) -> list[tracing.BuiltObject]:
+    found: list[tracing.BuiltObject] = []
+    real = runner.built_resources
+
+    def kept(objects, *arguments, **keywords):  # type: ignore[no-untyped-def]
+        found.extend(objects)
+        return real(objects, *arguments, **keywords)
+
+    monkeypatch.setattr(runner, "built_resources", kept)
+    monkeypatch.chdir(top)
+    lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    return found
+
+
+def _holds_placeholder(value: Any) -> bool:
+    """Any string value (not key) holding `$` or `{{`, read value by value."""
+    if isinstance(value, str):
+        return "$" in value or "{{" in value
+    if isinstance(value, dict):
+        return any(map(_holds_placeholder, value.values()))
+    if isinstance(value, list):
+        return any(map(_holds_placeholder, value))
+    return False
+
+
+def _kustomize_heavy(top: Path) -> None:
+    """benchmarks/bench.py's kustomize-heavy tree, 30 apps of it (90 roots)."""
+    spec = importlib.util.spec_from_file_location("bench", Path(__file__).parent.parent / "benchmarks" / "bench.py")
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.generate_kustomize_heavy(top, apps=30)
+
+
+@pytest.mark.parametrize("which", ["kustomize-heavy", "real-world"])
+def test_the_placeholder_flag_of_each_built_object_is_its_data_read_value_by_value(tmp_path, monkeypatch, which):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
+    if which == "real-world":
+        top = require_shared(CORPUS)
+    else:
+        top = tmp_path / "tree"
+        _kustomize_heavy(top)
+    objects = _every_built_object(monkeypatch, top)
+    assert len(objects) >= (180 if which == "kustomize-heavy" else 50)
+    assert [built.may_hold_placeholders for built in objects] == [_holds_placeholder(built.body) for built in objects]
+    if which == "real-world":
+        assert any(built.may_hold_placeholders for built in objects)
+
+
+@pytest.mark.parametrize("data", [
+    {"a": "b", "c": [1, 2.5, None, True, {"d": "e"}]},
+    {"port": "${PORT}"}, {"image": "{{ .Values.image }}"}, {"command": ["sh", "-c", "echo $HOME"]},
+    {"$key": "value"}, {"{{key}}": "value"},  # keys are not looked at
+    {"n": 36, "m": 0x7B7B, "s": "x" * 36}, {"s": "{" * 123}, {"s": "{"}, {"s": "é$"}, {"s": "—{{"},
+    {"nested": [[[[{"deep": "$X"}]]]]},
+])
+def test_the_flag_of_plain_data_is_each_value_read(data):
+    assert data_may_hold_placeholders(data) == _holds_placeholder(data)
+
+
+def test_data_marshal_cannot_write_is_read_value_by_value():
+    deep: Any = "$X"
+    for _ in range(3000):  # deeper than marshal writes
+        deep = [deep]
+    assert data_may_hold_placeholders({"a": deep}) is True
+    assert data_may_hold_placeholders({"a": {1, 2}, "b": "x"}) is False  # a set: not plain data

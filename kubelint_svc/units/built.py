@@ -14,7 +14,6 @@ from ruamel.yaml.nodes import Node, ScalarNode
 from kubelint_svc.composing import child_node, locate_span, resolve_plain_scalar
 from kubelint_svc.file_reads import UnreadableFile, decode, read_bounded
 from kubelint_svc.model import NodeSource, Resource
-from kubelint_svc.placeholders import data_may_hold_placeholders
 
 if TYPE_CHECKING:  # a run that builds nothing never imports kustomize's modules
     from kubelint_svc.units.kustomize.scan import Origin
@@ -153,7 +152,7 @@ def built_resources(
                 root=root,
                 kustomizations=kustomizations or [],
                 # kustomize passes `$PORT` through (envsubst fills it after the build): noted, not judged
-                may_hold_placeholders=data_may_hold_placeholders(body),
+                may_hold_placeholders=built.may_hold_placeholders,
             )
         )
     return found

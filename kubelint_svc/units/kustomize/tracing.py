@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelint_svc.loader import parse_stream
+from kubelint_svc.placeholders import data_may_hold_placeholders
 from kubelint_svc.units.kustomize.scan import (
     ORIGIN_ANNOTATION,
     BuildError,
@@ -43,6 +44,12 @@ class BuiltObject:
     body: dict[str, Any]
     origin: Origin | None
     patched: dict[tuple[Any, ...], Origin] = field(default_factory=dict)
+    # kustomize passes `$PORT` through (envsubst fills it after the build): worked out where the
+    # object is made, in the process that builds it (a forked worker's objects bring it back)
+    may_hold_placeholders: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.may_hold_placeholders = data_may_hold_placeholders(self.body)
 
 
 def documents_in(output: str) -> list[dict[str, Any]]:
