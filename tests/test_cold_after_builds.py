@@ -2,7 +2,8 @@
 parsed is not read again for the run's own reading of it (its comments can suppress nothing, and
 the build said so), the files beside a linted kustomization are told from its folders without a
 stat each, and whether a built object may hold placeholders is worked out where it is built (in
-the forked worker for the worker's objects), equal to reading its data value by value."""
+the forked worker for the worker's objects), equal to reading its data value by value; and the
+pattern that escapes text for XML is compiled only by a run that writes XML."""
 
 from __future__ import annotations
 
@@ -201,3 +202,16 @@ def test_data_marshal_cannot_write_is_read_value_by_value():
         deep = [deep]
     assert data_may_hold_placeholders({"a": deep}) is True
     assert data_may_hold_placeholders({"a": {1, 2}, "b": "x"}) is False  # a set: not plain data
+
+
+def test_the_xml_escape_is_compiled_only_when_xml_is_written(tree, monkeypatch):
+    from test_hostile_pr import run
+
+    from kubelint_svc.reporters import escaping
+
+    escaping._not_xml_1_0.cache_clear()
+    assert run("lint", "--no-cache", "--kustomize", "fallback", ".", cwd=tree).returncode == 0
+    assert escaping._not_xml_1_0.cache_info().currsize == 0  # 4-5 ms of every run's import before
+    junit = run("lint", "--no-cache", "--kustomize", "fallback", "--format", "junit", ".", cwd=tree)
+    assert junit.returncode == 0
+    assert escaping._not_xml_1_0.cache_info().currsize == 1
