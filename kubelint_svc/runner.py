@@ -166,7 +166,8 @@ def _lint(
     linted_displays = {source.display for source in inputs} | set(beside)
     named_displays = {source.display for source in inputs}
     for shown, path in beside.items():  # their findings show their lines too
-        texts.setdefault(shown, functools.cache(functools.partial(_text_of, path)))
+        if shown not in texts:  # (each a linted file's mostly: a cached reader made for the others alone)
+            texts[shown] = functools.cache(functools.partial(_text_of, path))
         if shown not in named_displays:  # and their comments silence them, as naming the folder does
             comments += comment_suppressions(texts[shown](), shown)
     built = _built_resources(units, display, set(linted))

@@ -215,3 +215,22 @@ def test_the_xml_escape_is_compiled_only_when_xml_is_written(tree, monkeypatch):
     junit = run("lint", "--no-cache", "--kustomize", "fallback", "--format", "junit", ".", cwd=tree)
     assert junit.returncode == 0
     assert escaping._not_xml_1_0.cache_info().currsize == 1
+
+
+def test_a_file_beside_a_linted_kustomization_gets_a_reader_only_when_the_run_has_none(tree, monkeypatch):
+    import functools
+
+    _worker_builds(monkeypatch, False)
+    made: list[Path] = []
+    real = functools.cache
+
+    def counted(function):  # type: ignore[no-untyped-def]
+        if isinstance(function, functools.partial) and function.func is runner._text_of:
+            made.extend(function.args)
+        return real(function)
+
+    monkeypatch.setattr(functools, "cache", counted)
+    lint(Options(paths=(".",), kustomize="fallback", no_cache=True))
+    assert made == []  # every file beside a kustomization was read (or judged by the builds) as linted
+    lint(Options(paths=("shop/overlays/dev/kustomization.yaml",), kustomize="fallback", no_cache=True))
+    assert sorted(os.path.relpath(path) for path in made) == ["shop/overlays/dev/replicas.yaml"]  # not named
