@@ -165,11 +165,27 @@ def _plan_kustomize(
     with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
         made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
+    _after_builds(result, files, folders, engine, restrictor)
+
+
+def _after_builds(result: Plan, files: list[Path], folders: list[Path], engine: str, restrictor: str) -> None:
+    """The builds' notes, each file's builds, and the files no build reads that kustomize would
+    apply or refuse (a patch of a component no root includes, a file no kustomization lists)."""
+    normals: dict[Path, Path] = {}  # a base's paths are named by each of its overlays' builds: each made normal once
+
+    def normal_of(path: Path) -> Path:
+        found = normals.get(path)
+        if found is None:
+            found = normals[path] = normal(path)
+        return found
+
+    built_folders: set[Path] = set()
     for done in result.builds:  # a note's file looked for only when there is a note (600 stats a run)
         if done.skipped:
             result.notes.append(Note(_kustomization_of(done.root), "kustomize-not-built", done.skipped))
             continue  # its files are linted as written
-        read = frozenset(normal(path) for path in done.files)
+        read = frozenset(map(normal_of, done.files))
+        built_folders |= read
         if done.error:  # its files are linted as written: a file every build of which fails is still judged
             who = "the built-in kustomize fallback" if done.fallback_failed else "kustomize"
             message = f"{who} cannot build this: {shown_error(done.error)}"
@@ -191,10 +207,9 @@ def _plan_kustomize(
                     ),
                 )
             )
-    built_folders = {normal(path) for done in result.builds if not done.skipped for path in done.files}
     # every name a built kustomization gives (generator files too): as the scan recorded them, or
     # read again where the scan stopped short (a name it refused)
-    used = {normal(path) for done in result.builds if not done.skipped and (done.error is None or done.answered)
+    used = {normal_of(path) for done in result.builds if not done.skipped and (done.error is None or done.answered)
             for path in done.inputs}
     used |= {path for done in result.builds if not done.skipped and done.error is not None and not done.answered
              for file in done.files if file.name in KUSTOMIZATION_NAMES for path in referenced_by(file.parent)}
