@@ -523,11 +523,13 @@ def _including_builds(
     would not read otherwise: naming a base, a patch or a kustomization judges it as every build
     that includes it does (as --git-context would, reading only these). An excluded folder's
     (fixtures, vendored copies) are not among them."""
-    from kubelint_svc.units.common import including_kustomizations
+    from kubelint_svc.units.common import KUSTOMIZATION_NAMES, including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
-    candidates = including_kustomizations(named, frozenset(os.path.abspath(source.path) for source in read
-                                                           if source.path is not None))
+    # of the files read, only the kustomizations tell whether a repository must be searched
+    kustomizations = frozenset(os.path.abspath(source.path) for source in read
+                               if source.path is not None and source.path.name in KUSTOMIZATION_NAMES)
+    candidates = including_kustomizations(named, kustomizations)
     known = {resolved(source.path) for source in read if source.path is not None} if candidates else set()
     found = [path for path in candidates if resolved(path) not in known and exclusions.why_named(path) is None]
     if found:
@@ -653,7 +655,7 @@ def exclusions_for(options: Options, tree: ConfigTree) -> Exclusions:
     else:
         globs = default_exclusions()
     globs += [ExcludeGlob(glob, cwd, "--extend-exclude") for glob in options.extend_exclude]
-    configured = tree.why_excluded if options.exclude is None else None
+    configured = tree.folder_excludes if options.exclude is None else None
     return Exclusions(globs, options.respect_gitignore, configured, tree.names)
 
 
