@@ -180,3 +180,116 @@ def test_an_entry_judged_in_its_folder_is_judged_as_named_alone(tmp_path, monkey
     assert {"keep.tmp.yaml", "app-0/base/service.yaml", "app-2/overlays/dev/service.yaml"} <= found
     assert not {"a.tmp.yaml", "app-1/base/service.yaml", "app-2/overlays/prod/service.yaml",
                 "app-3/base/service.yaml", "vendor/x.yaml", "app-0/build/y.yaml", "app-0/deep/er/z.yml"} & found
+
+
+# A lint command line of paths and plain flags is read by the front door without typer
+# (lint_command.plain_arguments); it must give the run typer would give it, and any other command
+# line must still go to typer.
+
+PLAIN = [
+    ["lint"], ["lint", "."], ["lint", "--no-cache", "."], ["lint", ".", "--no-cache"], ["lint", "a", "b", "-q"],
+    ["lint", "--git-context", "a"], ["lint", "--quiet", "--exit-zero", "a"], ["lint", "--format", "json", "a"],
+    ["lint", "--format=concise"], ["lint", "-f", "sarif", "--output-format", "junit"], ["lint", "--kustomize", "off"],
+    ["lint", "--kustomize=fallback", "--kustomize", "auto", "x"], ["lint", "--no-cache", "--no-cache"],
+]
+NOT_PLAIN = [
+    [], ["rules"], ["lint", "-"], ["lint", "--help"], ["lint", "-h"], ["lint", "--fix"], ["lint", "-fjson"],
+    ["lint", "-f=json"], ["lint", "--format", "xml"], ["lint", "--format"], ["lint", "--"], ["lint", "--quiet=1"],
+    ["lint", "--kustomize", "--no-cache"], ["lint", "-o", "report.json"], ["lint", "--show-files"],
+    ["lint", "--cache-dir", "c"], ["lint", "--statistics"], ["lint", "-k", "1.30"], ["lint", "--color", "never"],
+]
+
+
+def typer_options(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> Options:
+    """The Options cli.main (typer) gives app.lint for argv."""
+    from kubelint_svc import app, cli
+
+    given: list[Options] = []
+
+    def lint(options: Options, replay: bool = False) -> None:
+        given.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(app, "lint", lint)
+    monkeypatch.setattr("sys.argv", ["kubelint-svc", *argv])
+    with pytest.raises(SystemExit):
+        cli.main()
+    return given[0]
+
+
+@pytest.mark.parametrize("argv", PLAIN)
+@pytest.mark.parametrize("cache_variable", ["", "/elsewhere/cache"])
+def test_a_plain_command_line_is_read_as_typer_reads_it(argv, cache_variable, monkeypatch):
+    from kubelint_svc.lint_command import plain_arguments
+
+    monkeypatch.setenv("KUBELINT_SVC_CACHE_DIR", cache_variable)
+    plain = plain_arguments(argv)
+    assert plain is not None
+    assert repr(plain.options()) == repr(typer_options(argv, monkeypatch))  # repr keys the replay
+
+
+@pytest.mark.parametrize("argv", NOT_PLAIN)
+def test_any_other_command_line_is_left_to_typer(argv):
+    from kubelint_svc.lint_command import plain_arguments
+
+    assert plain_arguments(argv) is None
+
+
+COMMAND = """
+import atexit, sys
+written = sys.argv[1]
+atexit.register(lambda: open(written, "w").write(" ".join(sorted(m for m in sys.modules if m == "typer"))))
+sys.argv = ["kubelint-svc", *sys.argv[2:]]
+from kubelint_svc.{module} import main
+main()
+"""
+
+
+def command(tree: Path, module: str, *argv: str) -> tuple[str, str, int, str]:
+    """A run of the command (the console script's front_door.main, or cli.main) in a new process:
+    (stdout, stderr, exit code, "typer" when typer was imported)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    imported = tree.parent / f"imported-{module}"
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    for name in ("KUBELINT_SVC_CACHE_DIR", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR"):
+        environment.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", COMMAND.format(module=module), str(imported), *argv], cwd=tree,
+                          env=environment, capture_output=True, text=True, timeout=120, check=False)
+    return done.stdout, done.stderr, done.returncode, imported.read_text()
+
+
+def broken_tree(root: Path) -> Path:
+    """Findings, a warning and a kustomization: every part of what lint writes."""
+    app_tree(root / "tree", 2)
+    (root / "tree" / "app-0" / "base" / "kustomization.yaml").write_text("resources:\n- service.yaml\n")
+    (root / "tree" / "app-1" / "base" / "service.yaml").write_text(SERVICE.replace("port: 80", "port: 99999"))
+    (root / "tree" / "bad.yaml").write_text("a: [\n")
+    (root / "tree" / "empty").mkdir()
+    return root / "tree"
+
+
+@pytest.mark.parametrize("argv", [
+    ["lint", "--no-cache", "."], ["lint", "--no-cache", "--format", "json", "."], ["lint", "-q", "--no-cache", "app-1"],
+    ["lint", "--no-cache", "--exit-zero", "-f", "concise", "."], ["lint", "--no-cache", "empty"],
+    ["lint", "--no-cache", "missing"], ["lint", "--no-cache", "--kustomize=off", "."],
+])
+def test_the_plain_command_writes_what_typers_writes_without_importing_typer(tmp_path, argv):
+    tree = broken_tree(tmp_path)
+    *plain, plain_imported = command(tree, "front_door", *argv)
+    *through_typer, typer_imported = command(tree, "cli", *argv)
+    assert plain == through_typer
+    assert plain_imported == ""
+    assert typer_imported == "typer"
+
+
+def test_a_plain_command_is_kept_and_replayed_as_before(tmp_path):
+    tree = broken_tree(tmp_path)
+    first = command(tree, "front_door", "lint", ".")
+    again = command(tree, "front_door", "lint", ".")  # answered by the front door from what the first kept
+    assert first[:3] == again[:3]
+    assert first[2] == 1
+    assert command(tree, "front_door", "lint", "--fix", "--diff", ".")[3] == "typer"  # any other: typer's
