@@ -248,7 +248,10 @@ def plan_run(options: Options, config: Config | None = None) -> RunSetup:
         inputs = _named_inputs(paths, stdin_name, exclusions, options.force_exclude, warnings)
         context = discover([*options.context, *map(str, config.context)], exclusions)
         for source in inputs:  # every governing configuration is read (and checked) before the run
-            tree.of_file(source.display if source.path is None else str(source.path))
+            if source.normal is not None:  # its folder's, as the walk found it: no absolute path made again
+                tree.governing(os.path.dirname(source.normal))
+            else:
+                tree.of_file(source.display if source.path is None else str(source.path))
     except MissingPathError as error:
         raise UsageError(str(error)) from None
     except ConfigTreeError as error:
@@ -527,7 +530,8 @@ def _including_builds(
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
     # of the files read, only the kustomizations tell whether a repository must be searched
-    kustomizations = frozenset(os.path.abspath(source.path) for source in read
+    kustomizations = frozenset(str(source.normal) if source.normal is not None else os.path.abspath(source.path)
+                               for source in read
                                if source.path is not None and source.path.name in KUSTOMIZATION_NAMES)
     candidates = including_kustomizations(named, kustomizations)
     known = {resolved(source.path) for source in read if source.path is not None} if candidates else set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import operator
 import os
 import re
 import stat
@@ -327,7 +328,7 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
         directory = pending.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_NAME)
         except OSError:
             continue  # as os.walk: a folder that cannot be listed is passed over
         if exclusions is not None and directory != top_text and _holds_virtualenv_mark(entries):
@@ -376,6 +377,9 @@ def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, s
             elif entry.is_file(follow_symlinks=False):
                 found.append((file, None, Path(real_folder, name) if real_folder is not None else None, unlinked))
     return found
+
+
+_NAME = operator.attrgetter("name")  # a folder entry's
 
 
 def _holds_virtualenv_mark(entries: list[os.DirEntry[str]]) -> bool:

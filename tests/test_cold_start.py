@@ -237,17 +237,17 @@ def test_any_other_command_line_is_left_to_typer(argv):
 
 COMMAND = """
 import atexit, sys
-written = sys.argv[1]
-atexit.register(lambda: open(written, "w").write(" ".join(sorted(m for m in sys.modules if m == "typer"))))
+written, watched = sys.argv[1], set(("typer", "kubelint_svc.app"))
+atexit.register(lambda: open(written, "w").write(" ".join(sorted(watched & set(sys.modules)))))
 sys.argv = ["kubelint-svc", *sys.argv[2:]]
 from kubelint_svc.{module} import main
 main()
 """
 
 
-def command(tree: Path, module: str, *argv: str) -> tuple[str, str, int, str]:
+def command(tree: Path, module: str, *argv: str, cache: Path | None = None) -> tuple[str, str, int, str]:
     """A run of the command (the console script's front_door.main, or cli.main) in a new process:
-    (stdout, stderr, exit code, "typer" when typer was imported)."""
+    (stdout, stderr, exit code, which of typer and the app it imported)."""
     import subprocess
     import sys
 
@@ -257,6 +257,8 @@ def command(tree: Path, module: str, *argv: str) -> tuple[str, str, int, str]:
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
     for name in ("KUBELINT_SVC_CACHE_DIR", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR"):
         environment.pop(name, None)
+    if cache is not None:
+        environment["KUBELINT_SVC_CACHE_DIR"] = str(cache)
     done = subprocess.run([sys.executable, "-c", COMMAND.format(module=module), str(imported), *argv], cwd=tree,
                           env=environment, capture_output=True, text=True, timeout=120, check=False)
     return done.stdout, done.stderr, done.returncode, imported.read_text()
@@ -282,14 +284,26 @@ def test_the_plain_command_writes_what_typers_writes_without_importing_typer(tmp
     *plain, plain_imported = command(tree, "front_door", *argv)
     *through_typer, typer_imported = command(tree, "cli", *argv)
     assert plain == through_typer
-    assert plain_imported == ""
-    assert typer_imported == "typer"
+    assert plain_imported == "kubelint_svc.app"
+    assert typer_imported == "kubelint_svc.app typer"
 
 
+@pytest.mark.slow  # waits 2 s for its tree to settle
 def test_a_plain_command_is_kept_and_replayed_as_before(tmp_path):
-    tree = broken_tree(tmp_path)
-    first = command(tree, "front_door", "lint", ".")
-    again = command(tree, "front_door", "lint", ".")  # answered by the front door from what the first kept
+    from conftest import GIT, require
+    from test_front_door import BROKEN, settle
+    from test_warm_runs import git_repository, write_tree
+
+    require("git", GIT is not None)
+    tree = tmp_path / "repo"
+    write_tree(tree, {"shop": ("dev", "prod")})
+    (tree / "shop" / "base" / "objects.yaml").write_text(BROKEN)
+    git_repository(tree)
+    settle()
+    cache = tmp_path / "cache"  # outside the work tree, whose every entry the replay stamps
+    first = command(tree, "front_door", "lint", ".", cache=cache)
+    again = command(tree, "front_door", "lint", ".", cache=cache)
     assert first[:3] == again[:3]
     assert first[2] == 1
-    assert command(tree, "front_door", "lint", "--fix", "--diff", ".")[3] == "typer"  # any other: typer's
+    assert (first[3], again[3]) == ("kubelint_svc.app", "")  # answered by the front door from what the first kept
+    assert command(tree, "front_door", "lint", "--fix", "--diff", ".", cache=cache)[3] == "kubelint_svc.app typer"
