@@ -165,9 +165,10 @@ def plain_arguments(argv: list[str]) -> PlainLint | None:
             if not equals:
                 value = next(arguments, "")
             attribute, choice = _CHOICES[name]
-            if value not in choice._value2member_map_:
+            try:
+                setattr(plain, attribute, choice(value))
+            except ValueError:  # no such choice: typer says so
                 return None
-            setattr(plain, attribute, choice(value))
     return plain
 
 
