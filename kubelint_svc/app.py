@@ -248,7 +248,10 @@ def plan_run(options: Options, config: Config | None = None) -> RunSetup:
         inputs = _named_inputs(paths, stdin_name, exclusions, options.force_exclude, warnings)
         context = discover([*options.context, *map(str, config.context)], exclusions)
         for source in inputs:  # every governing configuration is read (and checked) before the run
-            tree.of_file(source.display if source.path is None else str(source.path))
+            if source.normal is not None:  # its folder's, as the walk found it: no absolute path made again
+                tree.governing(os.path.dirname(source.normal))
+            else:
+                tree.of_file(source.display if source.path is None else str(source.path))
     except MissingPathError as error:
         raise UsageError(str(error)) from None
     except ConfigTreeError as error:
@@ -523,11 +526,14 @@ def _including_builds(
     would not read otherwise: naming a base, a patch or a kustomization judges it as every build
     that includes it does (as --git-context would, reading only these). An excluded folder's
     (fixtures, vendored copies) are not among them."""
-    from kubelint_svc.units.common import including_kustomizations
+    from kubelint_svc.units.common import KUSTOMIZATION_NAMES, including_kustomizations
 
     named = [Path(path) for path in paths if path != STDIN and os.path.exists(path)]
-    candidates = including_kustomizations(named, frozenset(os.path.abspath(source.path) for source in read
-                                                           if source.path is not None))
+    # of the files read, only the kustomizations tell whether a repository must be searched
+    kustomizations = frozenset(str(source.normal) if source.normal is not None else os.path.abspath(source.path)
+                               for source in read
+                               if source.path is not None and source.path.name in KUSTOMIZATION_NAMES)
+    candidates = including_kustomizations(named, kustomizations)
     known = {resolved(source.path) for source in read if source.path is not None} if candidates else set()
     found = [path for path in candidates if resolved(path) not in known and exclusions.why_named(path) is None]
     if found:
@@ -653,7 +659,7 @@ def exclusions_for(options: Options, tree: ConfigTree) -> Exclusions:
     else:
         globs = default_exclusions()
     globs += [ExcludeGlob(glob, cwd, "--extend-exclude") for glob in options.extend_exclude]
-    configured = tree.why_excluded if options.exclude is None else None
+    configured = tree.folder_excludes if options.exclude is None else None
     return Exclusions(globs, options.respect_gitignore, configured, tree.names)
 
 

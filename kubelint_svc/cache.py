@@ -16,9 +16,7 @@ import hashlib
 import hmac
 import marshal
 import os
-import secrets
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -141,6 +139,8 @@ class Cache:
         if found is None:
             return
         target = Path(found)
+        import tempfile  # here: a run that writes nothing (a replay, --no-cache) needs it not
+
         try:
             target.parent.mkdir(exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -170,6 +170,9 @@ def _user_secret() -> bytes | None:
         raw = b""
     if len(raw) == 32 and _private(path):
         return raw
+    import secrets
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         made = secrets.token_bytes(32)

@@ -7,19 +7,33 @@ import re
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from kubelint_svc import __version__
+from kubelint_svc.lint_command import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    ColourChoice,
+    KustomizeEngine,
+    LoadRestrictor,
+    OutputFormat,
+    Severity,
+    exit_code,
+    rendered,
+    shown_on_stdout,
+    use_colour,
+    warn,
+)
 
 if TYPE_CHECKING:
     from kubelint_svc.app import Options, Outcome
     from kubelint_svc.config import Config
     from kubelint_svc.engine import Registry
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _NO_BREAK_HYPHEN = "\u2011"
 _PYTHON_TYPE = re.compile(r" <(str|list\[str\])>$")
 _REQUIRED_METAVAR = re.compile(r"\{([A-Z][A-Z/_-]*)\}")
@@ -81,40 +95,6 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    concise = "concise"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    junit = "junit"
-
-
-class ColourChoice(str, Enum):
-    auto = "auto"
-    always = "always"
-    never = "never"
-
-
-class KustomizeEngine(str, Enum):
-    auto = "auto"
-    kubectl = "kubectl"
-    kustomize = "kustomize"
-    fallback = "fallback"
-    off = "off"
-
-
-class LoadRestrictor(str, Enum):
-    root_only = "rootOnly"
-    none = "none"
-
-
-class Severity(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
 def _usage_error(message: str) -> typer.Exit:
     from kubelint_svc.reporters.escaping import visible
 
@@ -136,7 +116,7 @@ class Shell(str, Enum):
     pwsh = "pwsh"
 
 
-_COMPLETE_VARIABLE = "_KUBELINT_SVC_COMPLETE"  # what typer's scripts set to ask for completions
+_COMPLETE_VARIABLE = "_KUBELINT_SVC_COMPLETE"  # what typer's scripts set to ask for completions (front_door too)
 _COMPLETION_OPTIONS = ("--show-completion", "--install-completion")
 
 
@@ -242,15 +222,7 @@ def _registry(config: Config) -> Registry:
         raise _usage_error(str(error)) from None
 
 
-def _use_colour(stream: TextIO, choice: ColourChoice = ColourChoice.auto) -> bool:
-    """--color wins; then NO_COLOR and FORCE_COLOR (no-color.org); then: is it a terminal, and not TERM=dumb?"""
-    if choice is not ColourChoice.auto:
-        return choice is ColourChoice.always
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return stream.isatty() and os.environ.get("TERM") != "dumb"
+_use_colour = use_colour  # the name the suite knows
 
 
 @app.command("lint", cls=_PlainCommand, short_help="Lint manifests: findings at their file, line and column.")
@@ -372,9 +344,9 @@ def lint_command(
         outcome = fixed or run(options, replay=True)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    warned = _warn(outcome.warnings)
+    warned = warn(outcome.warnings)
     shown = _write_report(outcome, output_format, output, colour, quiet, show_statistics)
-    code = EXIT_FINDINGS if outcome.failed and not exit_zero else EXIT_CLEAN
+    code = exit_code(outcome, exit_zero)
     if fixed is None and output is None:  # wrote nothing but these: the next run may be answered at once
         from kubelint_svc.front_door import keep
 
@@ -392,7 +364,7 @@ def _fix(options: Options, unsafe: bool, diff: bool, fix_only: bool) -> Outcome 
 
     outcome, fixed = lint_and_fix(options, unsafe, write=not diff)
     ends_here = diff or fix_only
-    _warn([*(outcome.warnings if ends_here else ()), *(skipped.describe() for skipped in fixed.skipped)])
+    warn([*(outcome.warnings if ends_here else ()), *(skipped.describe() for skipped in fixed.skipped)])
     count = f"{len(fixed.fixed)} finding{'' if len(fixed.fixed) == 1 else 's'}"
     files = f"{len(fixed.files)} file{'' if len(fixed.files) == 1 else 's'}"
     if diff:  # the text comes from the files: shown, never able to steer the terminal
@@ -408,17 +380,6 @@ def _fix(options: Options, unsafe: bool, diff: bool, fix_only: bool) -> Outcome 
     return outcome
 
 
-def _warn(warnings: Sequence[str]) -> str:
-    """What the user may not expect, one line each on stderr; returns what was written."""
-    from kubelint_svc.reporters.escaping import visible
-
-    lines = [f"kubelint-svc: warning: {visible(warning)}\n" for warning in warnings]
-    for line in lines:
-        sys.stderr.write(line)
-    sys.stderr.flush()
-    return "".join(lines)
-
-
 def _show_plan(options: Options, settings: bool) -> None:
     """ruff's --show-settings (the configuration and every resolved setting) or --show-files
     (each file the run would lint, one a line, sorted); exits."""
@@ -429,7 +390,7 @@ def _show_plan(options: Options, settings: bool) -> None:
         planned = plan_run(options)
     except UsageError as error:
         raise _usage_error(str(error)) from None
-    _warn(planned.warnings)
+    warn(planned.warnings)
     # a link out of the tree is not followed, so not linted: not listed (its finding says so)
     shown = describe_settings(planned, options) if settings else \
         sorted(s.display for s in planned.inputs if s.refused is None)
@@ -438,51 +399,21 @@ def _show_plan(options: Options, settings: bool) -> None:
     raise typer.Exit(EXIT_CLEAN)
 
 
-def _render(outcome: Outcome, output_format: OutputFormat, show_statistics: bool = False) -> str:
-    """A machine format (every format but text)."""
-    report, registry, threshold = outcome.report, outcome.registry, outcome.settings.fail_on
-    if output_format is OutputFormat.json:
-        from kubelint_svc.reporters import json as reporter
-
-        return reporter.render_statistics(report) if show_statistics else reporter.render(report)
-    if output_format is OutputFormat.sarif:
-        from kubelint_svc.reporters import sarif
-
-        return sarif.render(report, registry)
-    if output_format is OutputFormat.junit:
-        from kubelint_svc.reporters import junit
-
-        return junit.render(report, threshold)
-    from kubelint_svc.reporters import github
-
-    return github.render(report)
-
-
 def _write_report(
     outcome: Outcome, output_format: OutputFormat, output: str | None, colour: ColourChoice, quiet: bool,
     show_statistics: bool,
 ) -> str:
     """The report in its format on stdout, or in the file --output names (the terminal then gets
     text); returns what stdout got."""
-    from kubelint_svc.reporters import text
-
-    report = outcome.report
-    textual = output_format in (OutputFormat.text, OutputFormat.concise)
-    concise = output_format is OutputFormat.concise
     if output is not None:
-        content = text.render(report, quiet=quiet, show_statistics=show_statistics, concise=concise) if textual \
-            else _render(outcome, output_format, show_statistics)
-        _write_text(content, output, "--output", outcome.read)
-    if output is None and not textual:
-        shown = _render(outcome, output_format, show_statistics)
-    else:
-        shown = text.render(report, _use_colour(sys.stdout, colour), quiet, show_statistics, concise)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            from kubelint_svc.reporters import github
+        from kubelint_svc.reporters import text
 
-            shown += github.render(report)
-    sys.stdout.write(shown)
-    return shown
+        content = text.render(outcome.report, quiet=quiet, show_statistics=show_statistics,
+                              concise=output_format is OutputFormat.concise) \
+            if output_format in (OutputFormat.text, OutputFormat.concise) else \
+            rendered(outcome, output_format, show_statistics)
+        _write_text(content, output, "--output", outcome.read)
+    return shown_on_stdout(outcome, output_format, colour, quiet, show_statistics, output is not None)
 
 
 class ManifestFormat(str, Enum):

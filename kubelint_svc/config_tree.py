@@ -93,7 +93,7 @@ class ConfigTree:
         folder = os.path.dirname(file)
         found = self._of_folder.get(folder)
         if found is None:
-            found = self._of_folder[folder] = self.governing(Path(folder or "."))
+            found = self._of_folder[folder] = self.governing(folder or ".")
         return found
 
     def others(self) -> list[Config]:
@@ -121,21 +121,13 @@ class ConfigTree:
             self._excludes[key] = [ExcludeGlob(glob, base, origin) for glob in config.exclude]
         return self._excludes[key]
 
-    def why_excluded(self, path: str | Path, is_dir: bool) -> str | None:
-        """Is path excluded by the `exclude` of the configuration governing it? A walk asks this
-        of every file: the globs are found once a folder, and most folders have none."""
-        absolute = os.path.abspath(path)
-        folder = os.path.dirname(absolute)
+    def folder_excludes(self, folder: str) -> list[ExcludeGlob]:
+        """The `exclude` globs of the configuration governing the entries of folder (absolute,
+        normalised): Exclusions asks once a folder, and most folders have none."""
         globs = self._folder_excludes.get(folder)
         if globs is None:
             globs = self._folder_excludes[folder] = self.excludes(self.governing(folder))
-        if not globs:
-            return None
-        absolute_path = Path(absolute)
-        for glob in globs:
-            if glob.matches(absolute_path, is_dir):
-                return f"excluded by {glob.origin} ({glob.glob})"
-        return None
+        return globs
 
     def run_registry(self) -> Registry:
         """Every rule any governing configuration turns on: what the run must check."""

@@ -11,6 +11,9 @@ imported), while nothing it depends on has changed:
   file and link, the git index; one lstat each), or, for paths in no work tree, of those paths and
   of the names a run looks for above them (replay.outside_git).
 
+A lint command line of paths and a few plain flags that is not answered so runs without typer
+(lint_command.plain_arguments); any other goes to cli.main.
+
 A run is kept here only when replay.py kept it (a git work tree or paths in none, a cache, nothing
 outside named, every build complete, settled stamps) and it wrote nothing but its report on standard output
 and its warnings on standard error: no --output, --fix, --diff or --show-*. The entry is signed as
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 _FORMAT = "front door 1"
+_COMPLETE_VARIABLE = "_KUBELINT_SVC_COMPLETE"  # set, a shell asks typer for completions (cli.main)
 _COMMAND = "lint"
 _NO_CACHE = "--no-cache"
 
@@ -56,6 +60,11 @@ def main() -> None:
         _answer(*kept)
     _ARMED[:] = [door] if door is not None else []  # what keep() keeps under: this run's door, or none
     _no_collection_at_exit()
+    from kubelint_svc.lint_command import plain_arguments, run_plain
+
+    plain = plain_arguments(sys.argv[1:]) if not os.environ.get(_COMPLETE_VARIABLE) else None
+    if plain is not None:
+        run_plain(plain)  # typer is not imported: the run's own work is the same
     from kubelint_svc.cli import main as cli_main
 
     cli_main()
@@ -85,7 +94,7 @@ def _answer(stdout: str, stderr: str, code: int) -> NoReturn:
             stream.write(text)
             stream.flush()
     except OSError as error:
-        _silence()  # what is left in the buffers is never written: no second error at exit
+        silence()  # what is left in the buffers is never written: no second error at exit
         if error.errno == errno.EPIPE:
             raise SystemExit(1) from None
         if os.environ.get("KUBELINT_SVC_DEBUG"):
@@ -98,7 +107,7 @@ def _answer(stdout: str, stderr: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def _silence() -> None:
+def silence() -> None:
     """Each stream that cannot be written (either may be the one that failed) to the null device
     from here on: what is left in its buffer goes nowhere, and Python's exit has nothing to say."""
     for stream in (sys.stdout, sys.stderr):

@@ -259,32 +259,30 @@ class IgnoreFiles:
     def __init__(self, top: Path, names: FolderNames | None = None) -> None:
         self.top = top  # absolute; no ignore file above it is read
         self._names = names or FolderNames()  # the folders a walk listed: no stat for a file not there
-        self._folders: dict[Path, _FolderPatterns] = {}
         self._by_parts: dict[tuple[str, ...], _FolderPatterns] = {}
         self._quiet_folders: dict[tuple[str, ...], bool] = {}
         self.unread: list[str] = []  # ignore files not read whole, said on stderr
 
-    def _patterns_of(self, folder: Path) -> _FolderPatterns:
-        found = self._folders.get(folder)
-        if found is None:
-            patterns: list[IgnorePattern] = []
-            for name in IGNORE_FILE_NAMES:
-                if self._names.lacks(str(folder), name):
+    def _patterns_of(self, folder: str) -> _FolderPatterns:
+        """The patterns of folder's ignore files (folder absolute, normalised; read once a run:
+        _patterns_at); a folder a walk listed without one costs no Path and no stat."""
+        patterns: list[IgnorePattern] = []
+        for name in IGNORE_FILE_NAMES:
+            if self._names.lacks(folder, name):
+                continue
+            file = Path(folder, name)
+            if file.is_file() and not file.is_symlink():
+                try:
+                    text = _read_small(file)
+                except _TooLarge:
+                    self.unread.append(f"{_shown(file)} is larger than {MAX_IGNORE_FILE_BYTES // 1024} KiB; "
+                                       "not read, so nothing it ignores is left out")
                     continue
-                file = folder / name
-                if file.is_file() and not file.is_symlink():
-                    try:
-                        text = _read_small(file)
-                    except _TooLarge:
-                        self.unread.append(f"{_shown(file)} is larger than {MAX_IGNORE_FILE_BYTES // 1024} KiB; "
-                                           "not read, so nothing it ignores is left out")
-                        continue
-                    if text.rstrip("\n").count("\n") >= MAX_PATTERNS_PER_FILE:
-                        self.unread.append(f"{_shown(file)} has more than {MAX_PATTERNS_PER_FILE:,} lines; those "
-                                           "past it are not read")
-                    patterns += parse_ignore_file(text, str(_shown(file)))
-            found = self._folders[folder] = _FolderPatterns(patterns)
-        return found
+                if text.rstrip("\n").count("\n") >= MAX_PATTERNS_PER_FILE:
+                    self.unread.append(f"{_shown(file)} has more than {MAX_PATTERNS_PER_FILE:,} lines; those "
+                                       "past it are not read")
+                patterns += parse_ignore_file(text, str(_shown(file)))
+        return _FolderPatterns(patterns)
 
     def match(self, path: Path, is_dir: bool) -> IgnorePattern | None:
         """The pattern that ignores path (absolute, below top), or None. Only path itself is
@@ -311,6 +309,18 @@ class IgnoreFiles:
                 return None if found.negated else found
         return None
 
+    def quiet_in(self, folder: str) -> bool:
+        """Can no pattern ignore an entry of folder (absolute, normalised)? None can outside top,
+        nor below it where neither folder nor any folder above it up to top has an ignore file
+        with a pattern: match_text's first answer, asked once a folder instead of once an entry."""
+        top = os.fspath(self.top)
+        if folder == top:
+            return self._quiet(())
+        below = top if top.endswith(os.sep) else top + os.sep
+        if not folder.startswith(below):
+            return True
+        return self._quiet(tuple(folder[len(below):].split(os.sep)))
+
     def _quiet(self, parts: tuple[str, ...]) -> bool:
         """Has neither the folder parts names below top nor any folder above it, up to top, a
         pattern? Asked once a folder."""
@@ -332,7 +342,7 @@ class IgnoreFiles:
         """The patterns of the folder parts names below top (a walk asks for each file)."""
         found = self._by_parts.get(parts)
         if found is None:
-            found = self._by_parts[parts] = self._patterns_of(self.top.joinpath(*parts))
+            found = self._by_parts[parts] = self._patterns_of(os.path.join(self.top, *parts))
         return found
 
 
@@ -349,6 +359,11 @@ def repository_top(start: Path, walked: Path | None = None) -> Path:
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
+    return top_outside_repositories(start, walked)
+
+
+def top_outside_repositories(start: Path, walked: Path | None = None) -> Path:
+    """repository_top(start, walked) when no folder from start upward holds `.git`."""
     cwd = Path.cwd()
     if start.is_relative_to(cwd):
         return cwd

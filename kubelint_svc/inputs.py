@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import operator
 import os
 import re
 import stat
@@ -13,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubelint_svc.ignore_files import IgnoreFiles, repository_top
+from kubelint_svc.ignore_files import IgnoreFiles, repository_top, top_outside_repositories
 from kubelint_svc.paths import GIT_DIRECTORY, FolderNames, RealPaths, is_inside, refusal, resolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -26,6 +27,9 @@ class InputFile:
     path: Path | None  # None for stdin
     refused: str | None = None  # why it is not read: a link out of the tree being walked
     real: Path | None = None  # its real path, when the walk already resolved it
+    # its absolute, normalised path (units.common.normal), when the walk knows it: its real path,
+    # when no link leads to it (a run names its 1,600 files: no Path made again for each)
+    normal: Path | None = None
 
 
 def _link_out_of(path: Path, top: Path) -> str | None:
@@ -109,51 +113,50 @@ class Exclusions:
 
     globs: Sequence[ExcludeGlob] = ()
     respect_gitignore: bool = True
-    # the `exclude` of the configuration governing a path (a front end knows configurations)
-    configured: Callable[[str, bool], str | None] | None = None
+    # the `exclude` globs of the configuration governing the entries of a folder (absolute,
+    # normalised): a front end knows configurations
+    configured: Callable[[str], Sequence[ExcludeGlob]] | None = None
     names: FolderNames = field(default_factory=FolderNames)  # what the walk listed: looked up before a stat
     _ignore_files: dict[Path, IgnoreFiles] = field(default_factory=dict)
     _tops: dict[tuple[str, str | None], Path] = field(default_factory=dict)  # by text: no Path hashed a file
     _top_paths: dict[str, Path] = field(default_factory=dict)
     _git_folders: dict[str, str | None] = field(default_factory=dict)  # a folder -> the nearest holding .git
     _screen: tuple[re.Pattern[str] | None, bool] | None = None
+    _folders: dict[tuple[str, str | None], FolderScreen] = field(default_factory=dict)
 
     def why(self, path: Path | str, is_dir: bool, walked: Path | None = None) -> str | None:
         """Why path itself is left out (`excluded by --exclude (vendor)`), or None. walked: the
         folder a walk started from, whose ignore files apply below it outside a repository."""
-        absolute = os.path.abspath(path)
-        if self._may_be_globbed(absolute):
-            absolute_path = Path(absolute)
-            for each in self.globs:
-                if each.matches(absolute_path, is_dir):
-                    return f"excluded by {each.origin} ({each.glob})"
-        if self.configured is not None:
-            reason = self.configured(absolute, is_dir)
-            if reason is not None:
-                return reason
-        if is_dir and not self.names.lacks(absolute, "pyvenv.cfg") \
-                and os.path.isfile(os.path.join(absolute, "pyvenv.cfg")):
-            return "excluded as a virtualenv"
-        if self.respect_gitignore:
-            top = self._top_of(os.path.dirname(absolute), walked)
-            files = self._ignore_files.get(top)
-            if files is None:
-                files = self._ignore_files[top] = IgnoreFiles(top, self.names)
-            pattern = files.match_text(absolute, is_dir)
-            if pattern is not None:
-                return f"ignored by {pattern.source} ({pattern.text})"
-        return None
+        folder, name = os.path.split(os.path.abspath(path))
+        return self.in_folder(folder, walked).why(name, is_dir)
 
-    def _may_be_globbed(self, absolute: str) -> bool:
-        """Can any glob leave out this path? The globs naming a file or folder (the defaults
-        among them) are tried at once, as one regex, on its name: a walk asks this of every
-        file, and almost every answer is no. A glob with a `/` is tried one by one."""
+    def in_folder(self, folder: str, walked: Path | None = None) -> FolderScreen:
+        """Exclusions.why for the entries of folder (absolute, normalised), made once a folder."""
+        key = (folder, None if walked is None else os.fspath(walked))
+        screen = self._folders.get(key)
+        if screen is None:
+            screen = self._folders[key] = FolderScreen(self, folder, walked)
+        return screen
+
+    def _may_be_globbed(self, name: str) -> bool:
+        """Can any glob leave out an entry of this name? The globs naming a file or folder (the
+        defaults among them) are tried at once, as one regex, on its name: a walk asks this of
+        every file, and almost every answer is no. A glob with a `/` is tried one by one."""
         if self._screen is None:
             names = [each.glob.rstrip("/") for each in self.globs if "/" not in each.glob.rstrip("/")]
             either = re.compile("|".join(f"(?:{fnmatch.translate(name)})" for name in names)) if names else None
             self._screen = (either, len(names) < len(self.globs))
         either, slashed = self._screen
-        return slashed or (either is not None and either.match(os.path.basename(absolute)) is not None)
+        return slashed or (either is not None and either.match(name) is not None)
+
+    def ignore_files(self, folder: str, walked: Path | None) -> IgnoreFiles:
+        """The ignore files that apply to the entries of folder (absolute, normalised): those from
+        its repository's top (repository_top) down."""
+        top = self._top_of(folder, walked)
+        files = self._ignore_files.get(top)
+        if files is None:
+            files = self._ignore_files[top] = IgnoreFiles(top, self.names)
+        return files
 
     def _top_of(self, folder: str, walked: Path | None) -> Path:
         """repository_top(folder, walked), with the folders holding `.git` looked for once each."""
@@ -162,7 +165,7 @@ class Exclusions:
         if top is None:
             holding = self._holding_git(folder)
             top = self._tops[key] = self._top_path(holding) if holding is not None \
-                else repository_top(Path(folder), walked)
+                else top_outside_repositories(Path(folder), walked)  # no `.git` up to `/`: no climb again
         return top
 
     def _top_path(self, holding: str) -> Path:
@@ -209,6 +212,63 @@ class Exclusions:
         return self.why(absolute, absolute.is_dir())
 
 
+class FolderScreen:
+    """Exclusions.why for the entries of one folder, with what depends on the folder alone found
+    once (a walk asks of every entry): the globs of the configuration governing it, and whether
+    any ignore file applies below its repository's top. An entry then costs a regex test of its
+    name, unless a glob or pattern may apply to it. Each is found when first asked: a folder
+    whose entries are all hidden reads no ignore file and no configuration."""
+
+    def __init__(self, exclusions: Exclusions, folder: str, walked: Path | None) -> None:
+        self._exclusions = exclusions
+        self._folder = folder
+        self._prefix = folder if folder.endswith(os.sep) else folder + os.sep  # `/` ends with it
+        self._walked = walked
+        self._found = False
+        self._configured: Sequence[ExcludeGlob] = ()
+        self._ignore_files: IgnoreFiles | None = None  # None: no pattern of any applies here (most folders)
+
+    def _find(self) -> None:
+        exclusions, folder = self._exclusions, self._folder
+        if exclusions.configured is not None:
+            self._configured = exclusions.configured(folder)
+        if exclusions.respect_gitignore:
+            files = exclusions.ignore_files(folder, self._walked)
+            self._ignore_files = None if files.quiet_in(folder) else files
+        self._found = True
+
+    def why(self, name: str, is_dir: bool, virtualenv: bool = True) -> str | None:
+        """Why the entry name (no `/`) is left out, or None. virtualenv: whether to look for
+        `pyvenv.cfg` in a folder; a walk that looks in the folder's listing says False."""
+        if not self._found:
+            self._find()
+        exclusions = self._exclusions
+        absolute = self._prefix + name
+        if exclusions._may_be_globbed(name):
+            absolute_path = Path(absolute)
+            for each in exclusions.globs:
+                if each.matches(absolute_path, is_dir):
+                    return f"excluded by {each.origin} ({each.glob})"
+        if self._configured:
+            absolute_path = Path(absolute)
+            for glob in self._configured:
+                if glob.matches(absolute_path, is_dir):
+                    return f"excluded by {glob.origin} ({glob.glob})"
+        if is_dir and virtualenv and not exclusions.names.lacks(absolute, VIRTUALENV_MARK) \
+                and os.path.isfile(os.path.join(absolute, VIRTUALENV_MARK)):
+            return VIRTUALENV_EXCLUDED
+        files = self._ignore_files
+        if files is not None:
+            pattern = files.match_text(absolute, is_dir)
+            if pattern is not None:
+                return f"ignored by {pattern.source} ({pattern.text})"
+        return None
+
+
+VIRTUALENV_MARK = "pyvenv.cfg"  # a folder holding it is a virtualenv
+VIRTUALENV_EXCLUDED = "excluded as a virtualenv"
+
+
 def default_exclusions() -> list[ExcludeGlob]:
     return [ExcludeGlob(name, Path(os.path.abspath(os.sep)), "the default excludes") for name in DEFAULT_EXCLUDES]
 
@@ -233,14 +293,14 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
             found.append(InputFile(given, path, refused))
             continue
         if path.is_dir():
-            for file, refused, known in _walk(path, exclusions):
+            for file, refused, known, unlinked in _walk(path, exclusions):
                 if refused is not None:
                     found.append(InputFile(str(file), file, refused))
                     continue
                 real = known or resolved(file)
                 if (real or file) not in seen_files:
                     seen_files.add(real or file)
-                    found.append(InputFile(str(file), file, real=real))
+                    found.append(InputFile(str(file), file, real=real, normal=known if unlinked else None))
         else:
             real = resolved(path) or path
             if real not in seen_files:
@@ -249,66 +309,88 @@ def discover(paths: list[str], exclusions: Exclusions | None = None) -> list[Inp
     return found
 
 
-def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, str | None, Path | None]]:
-    """(file, None, its real path) for each manifest under top; (link, why, None) for each
-    symbolic link that leads out of top, which is never followed: a committed `root -> /` must
-    not walk the machine. Folders are walked as os.walk walks them (top down, links followed),
-    each listed once: what a folder entry is, is known from the listing, so a file that is no
-    link costs no system call, and its real path is its folder's with its name."""
-    found: list[tuple[Path, str | None, Path | None]] = []
+def _walk(top: Path, exclusions: Exclusions | None = None) -> list[tuple[Path, str | None, Path | None, bool]]:
+    """(file, None, its real path, whether that is its absolute path too: no link on the way) for
+    each manifest under top; (link, why, None, False) for each symbolic link that leads out of top,
+    which is never followed: a committed `root -> /` must not walk the machine. Folders are walked
+    as os.walk walks them (top down, links followed), each listed once: what a folder entry is, is
+    known from the listing, so a file that is no link costs no system call, and its real path is
+    its folder's with its name."""
+    found: list[tuple[Path, str | None, Path | None, bool]] = []
     real = resolved(top)
     real_top = real or top.absolute()
     walked = Path(os.path.abspath(top))
     visited: set[tuple[int, int]] = set()
     real_folders: dict[str, str | None] = {os.fspath(top): None if real is None else str(real)}
-    pending = [os.fspath(top)]
+    top_text = os.fspath(top)
+    pending = [top_text]
     while pending:
         directory = pending.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_NAME)
         except OSError:
             continue  # as os.walk: a folder that cannot be listed is passed over
+        if exclusions is not None and directory != top_text and _holds_virtualenv_mark(entries):
+            continue  # excluded as a virtualenv (Exclusions.why), seen in its own listing: no stat a folder
         info = os.stat(directory)
         identity = (info.st_dev, info.st_ino)
         if identity in visited:  # a symlink loop, or a second link to a walked folder
             continue
         visited.add(identity)
+        absolute = os.path.abspath(directory)
+        screen = None
         if exclusions is not None:  # its configuration, ignore files and `.git` looked for in the listing
-            exclusions.names.listed(os.path.abspath(directory), frozenset(entry.name for entry in entries))
+            exclusions.names.listed(absolute, frozenset(entry.name for entry in entries))
+            screen = exclusions.in_folder(absolute, walked)
         real_folder = real_folders.get(directory)
+        unlinked = real_folder == absolute  # no link from `/` to here: each file's real path is its absolute one
         kept = []
         for entry in entries:
             if not _is_dir(entry) or entry.name.startswith("."):
                 continue
-            path = os.path.join(directory, entry.name)
-            if exclusions is not None and exclusions.why(path, True, walked) is not None:
+            is_link = entry.is_symlink()
+            # a link's target is judged as a folder before it is listed: a virtualenv elsewhere too
+            if screen is not None and screen.why(entry.name, True, virtualenv=is_link) is not None:
                 continue
-            refused = _link_out_of(Path(path), real_top) if entry.is_symlink() else None
+            path = os.path.join(directory, entry.name)
+            refused = _link_out_of(Path(path), real_top) if is_link else None
             if refused is None:
                 kept.append(path)
-                real_folders[path] = None if entry.is_symlink() or real_folder is None \
-                    else os.path.join(real_folder, entry.name)
+                real_folders[path] = None if is_link or real_folder is None else os.path.join(real_folder, entry.name)
             else:
-                found.append((Path(path), refused, None))
+                found.append((Path(path), refused, None, False))
         pending += reversed(kept)
         for entry in entries:
             name = entry.name
             if not name.endswith(MANIFEST_SUFFIXES) or name.startswith(".") or _is_dir(entry):
                 continue  # hidden: a tool's configuration
-            path = os.path.join(directory, name)
-            if exclusions is not None and exclusions.why(path, False, walked) is not None:
+            if screen is not None and screen.why(name, False) is not None:
                 continue
-            file = Path(path)
+            file = Path(os.path.join(directory, name))
             if entry.is_symlink():
                 refused = _link_out_of(file, real_top)
                 if refused is not None:
-                    found.append((file, refused, None))
+                    found.append((file, refused, None, False))
                 elif file.is_file():
-                    found.append((file, None, None))
+                    found.append((file, None, None, False))
             elif entry.is_file(follow_symlinks=False):
-                found.append((file, None, Path(real_folder, name) if real_folder is not None else None))
+                found.append((file, None, Path(real_folder, name) if real_folder is not None else None, unlinked))
     return found
+
+
+_NAME = operator.attrgetter("name")  # a folder entry's
+
+
+def _holds_virtualenv_mark(entries: list[os.DirEntry[str]]) -> bool:
+    """Does a folder's listing hold the file that makes it a virtualenv (Exclusions.why)?"""
+    for entry in entries:
+        if entry.name == VIRTUALENV_MARK:
+            try:
+                return entry.is_file()  # as os.path.isfile: a link to a file counts
+            except OSError:
+                return False
+    return False
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -5,7 +5,6 @@ symbolic link a pull request committed at the name (or above it) is never writte
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,6 +124,8 @@ def _replace(target: Path, data: bytes) -> None:
     mode = 0o666  # less the umask, as open() gives a new file; a file replaced keeps its mode
     if target.is_file() and not target.is_symlink():
         mode = target.stat().st_mode & 0o777
+    import secrets  # here: a run that writes no file needs it not
+
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:

@@ -125,17 +125,20 @@ def _lint(
     linted: dict[Path, InputFile] = {}
     for source in inputs:
         if source.path is not None and source.refused is None:
-            linted.setdefault(normal(source.path), source)
+            linted.setdefault(source.normal or normal(source.path), source)
     known: dict[Path, InputFile] = dict(linted)
     context_files: list[InputFile] = []
     read = {reading.real_path(source) for source in linted.values()}  # each file once, however named
     for source in context or []:
-        if source.path is not None and source.refused is None and normal(source.path) not in known:
+        if source.path is not None and source.refused is None:
+            path = source.normal or normal(source.path)
+            if path in known:
+                continue
             real = reading.real_path(source)
             if real in read:
                 continue
             read.add(real)
-            known[normal(source.path)] = source
+            known[path] = source
             context_files.append(source)
     units = _plan_of(list(known), settings, stored, real_paths, kept)
     reading.normals.update((source.path, path) for path, source in known.items() if source.path is not None)

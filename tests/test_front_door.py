@@ -29,7 +29,7 @@ except SystemExit as stop:
     code = stop.code
 sys.stdout.flush()
 with open(os.environ["PROBE_OUT"], "w") as out:
-    json.dump({"code": code, "answered": "typer" not in sys.modules}, out)
+    json.dump({"code": code, "answered": "kubelint_svc.app" not in sys.modules}, out)
 """
 
 pytestmark = pytest.mark.slow  # each test waits 2 s for its tree to settle, and runs whole processes
@@ -51,7 +51,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def kubelint(repo: Path, *args: str, **environment: str) -> tuple[str, str, int, bool]:
-    """stdout, stderr, exit code, and whether the front door answered (typer never imported)."""
+    """stdout, stderr, exit code, and whether the front door answered (the app never imported)."""
     out = repo.parent / "probe.json"
     env = {**os.environ, "XDG_CACHE_HOME": str(repo.parent / "xdg"), "PROBE_OUT": str(out), **environment}
     env.pop("KUBELINT_SVC_CACHE_DIR", None)

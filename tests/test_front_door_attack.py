@@ -47,7 +47,7 @@ def lint_command(repo: Path, *args: str) -> list[str]:
 
 
 def kubelint(repo: Path, *args: str, **more: str) -> tuple[str, str, int, bool]:
-    """stdout, stderr, exit code, and whether the front door answered (typer never imported)."""
+    """stdout, stderr, exit code, and whether the front door answered (the app never imported)."""
     out = repo.parent / "probe.json"
     command = [sys.executable, "-c", PROBE, *lint_command(repo, *args)]
     result = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=environment(repo, **more),

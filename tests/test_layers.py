@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("views", {"expose", "graph", "navigation"}),
     ("reporters", {"reporters"}),
     ("app", {"app", "config", "config_tree"}),
-    ("front ends", {"cli", "front_door", "github_action", "server", "__main__"}),
+    ("front ends", {"cli", "front_door", "lint_command", "github_action", "server", "__main__"}),
 ]
 
 
