@@ -234,3 +234,30 @@ def test_a_session_whose_worker_died_answers_none_and_our_bug_is_raised_here():
         assert session.receive() is None
         session.send("again")  # the pipe is broken: nothing is sent, nothing raised
         assert session.receive() is None
+
+
+def test_auto_with_no_kustomize_engine_on_path_builds_on_both_cores(forking, monkeypatch):
+    """Without kubectl or kustomize (a developer's machine), auto builds every root with the
+    fallback: those builds were made in this process's threads alone, on one core."""
+    from kubelint_svc.units.kustomize import engines
+
+    top = forking / "repo"
+    many_roots(top)
+    monkeypatch.chdir(top)
+    for module in (plan, engines):
+        monkeypatch.setattr(module, "find_tool", lambda name: None)
+    made: list[int] = []
+    real_built = plan._built_in_workers
+
+    def counted(*args):
+        found = real_built(*args)
+        made.append(sum(done is not None for done in found.values()))
+        return found
+
+    monkeypatch.setattr(plan, "_built_in_workers", counted)
+    forked = lint(Options(paths=(".",), kustomize="auto", no_cache=True))
+    assert made == [len(ENVS) * APPS]
+    assert {finding.rule for finding in forked.report.findings} >= {"kustomize-fallback"}
+    monkeypatch.setenv("KUBELINT_SVC_JOBS", "1")
+    alone = lint(Options(paths=(".",), kustomize="auto", no_cache=True))
+    assert shown(forked) == shown(alone)

@@ -113,15 +113,18 @@ def _plan_kustomize(
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     facts = PathFacts()  # each path a build names looked at once, for every build that names it
     proofs = Proofs(functools.partial(_documents_of, stored=stored))  # each file's part proved once a run
+    # auto builds with the fallback too when neither kubectl nor kustomize is on PATH (engines.build):
+    # its builds are made in-process as the configured fallback's are, on both cores
+    by_fallback = engine == "fallback" or (engine == "auto" and not any(map(find_tool, ("kubectl", "kustomize"))))
 
     def in_process(root: Path, fence: Path | None) -> Build | None:
-        """root built by the fallback, when that build stands: with the fallback configured,
-        else when it is proven alike (None: kubectl builds it, or the run's budget is spent:
-        then it is not built, as build_before_deadline says)."""
+        """root built by the fallback, when that build stands: with the fallback configured (or
+        the only engine), else when it is proven alike (None: kubectl builds it, or the run's budget
+        is spent: then it is not built, as build_before_deadline says)."""
         if deadline - time.monotonic() < 1:
             return None
         done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents, facts=facts)
-        if engine == "fallback":
+        if by_fallback:
             return done
         return replace(done, engine=PROVEN_ENGINE) if proofs.unproven(done) is None else None
 
@@ -137,9 +140,9 @@ def _plan_kustomize(
         kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
         missing = [root for root in roots if kept[root] is None]
         # auto with a real engine: the roots the fallback is proven to build alike are built in-process
-        proving = engine == "auto" and bool(missing) and any(map(find_tool, ("kubectl", "kustomize")))
+        proving = engine == "auto" and bool(missing) and not by_fallback
         # in-process builds are bound to one core in threads: many are made in forked workers first
-        ahead = _built_in_workers(missing, fences, in_process, helpers) if engine == "fallback" or proving else {}
+        ahead = _built_in_workers(missing, fences, in_process, helpers) if by_fallback or proving else {}
     workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
 
     def build_before_deadline(root: Path) -> Build:
