@@ -6,6 +6,7 @@ verdicts are those of one process (KUBELINT_SVC_JOBS=1)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from pathlib import Path
@@ -68,11 +69,19 @@ def test_each_process_reads_its_half_of_the_kustomizations_and_one_worker_finds_
         real_session(self, work)
 
     monkeypatch.setattr(pool.Session, "__init__", counted)
-    monkeypatch.setattr(pool, "in_pool", None)  # the builds fork no pool of their own
+    pools: list[bool] = []  # whether each pool was forked while planning (the rules may fork theirs)
+    real_pool = pool.in_pool
+
+    def noted_pool(*args, **kwargs):
+        pools.append(any(frame.function == "_plan_kustomize" for frame in inspect.stack()))
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "in_pool", noted_pool)
 
     options = Options(paths=(".",), kustomize="fallback", no_cache=True)
     forked = lint(options)
     assert sessions == [os.getpid()]  # one worker, for the roots and the builds
+    assert True not in pools  # and no pool of the builds' own
     by_process: dict[int, list[str]] = {}
     for pid, folder in lines_of(scanned):
         by_process.setdefault(pid, []).append(folder)
