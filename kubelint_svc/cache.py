@@ -210,6 +210,7 @@ class KeptDocuments:
         # its version): a base three overlays include is parsed once, not once a build
         self._parsed: dict[tuple[int, ...], bytes] = {}
         self._texts: dict[tuple[int, ...], str | None] = {}  # and every text read as text, the same way
+        self._fresh: dict[str, list[Any]] = {}  # the entries this process read anew, by path
 
     def text_of(self, path: Path, read: Callable[[Path], str | None]) -> str | None:
         """read(path), or what this run read of the file while it is unchanged (its stamp): the
@@ -265,7 +266,7 @@ class KeptDocuments:
             with self._lock:
                 self._parsed[now] = body
                 if keep and self._store is not None:
-                    self._entries()[str(path)] = [list(now), started, body]
+                    self._entries()[str(path)] = self._fresh[str(path)] = [list(now), started, body]
                     self._changed = True
         return data
 
@@ -275,11 +276,21 @@ class KeptDocuments:
         with self._lock:
             return dict(self._parsed)
 
-    def absorb(self, parsed: Mapping[tuple[int, ...], bytes]) -> None:
-        """Files parsed elsewhere this run (a forked worker's parsed())."""
+    def fresh(self) -> dict[str, list[Any]]:
+        """The entries this process read anew to keep (with a store), by path: with parsed(), what
+        a forked worker gives back, so that the files it read are kept for the next run too."""
+        with self._lock:
+            return dict(self._fresh)
+
+    def absorb(self, parsed: Mapping[tuple[int, ...], bytes], fresh: Mapping[str, list[Any]] | None = None) -> None:
+        """Files parsed elsewhere this run (a forked worker's parsed() and fresh())."""
         with self._lock:
             for stamp, body in parsed.items():
                 self._parsed.setdefault(stamp, body)
+            if fresh and self._store is not None:
+                self._entries().update(fresh)
+                self._fresh.update(fresh)
+                self._changed = True
 
     def parsed_at(self, stamp: tuple[int, ...]) -> list[Any] | None:
         """The data of the file this run parsed at stamp (its version), or None."""

@@ -95,3 +95,87 @@ def _worker_start() -> None:
 
 def _work_in_worker(item: Any) -> Any:
     return _WORK[0](item)  # set before the fork
+
+
+class Session:
+    """One worker forked from this process that answers calls one after another, keeping in its own
+    memory what each call made (a later call finds what an earlier one parsed). work is inherited
+    at the fork, not pickled, so each call carries the data it needs; items and answers are pickled.
+    A worker that dies (killed, out of memory) answers None, for the caller to do the work itself;
+    our bug in a worker is raised here. Used as a context: leaving it ends the worker, and an
+    interrupt or an error stops it at once."""
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._connection, theirs = context.Pipe()
+        # daemonic: should this process end without leaving the context, the worker ends with it
+        self._process = context.Process(target=_serve, args=(theirs, self._connection, work), daemon=True)
+        self._process.start()
+        theirs.close()  # theirs alone now: the worker's end closes when it ends, and receive sees it
+        self._alive = True
+
+    def send(self, item: Any) -> None:
+        """work(item) started in the worker (its answer waits for receive)."""
+        if self._alive:
+            try:
+                self._connection.send(item)
+            except OSError:  # a broken pipe: it died
+                self._alive = False
+
+    def receive(self) -> Any | None:
+        """The answer to the oldest call not received yet; None when the worker died."""
+        if not self._alive:
+            return None
+        try:
+            done, answer = self._connection.recv()
+        except (EOFError, OSError):
+            self._alive = False
+            return None
+        if not done:
+            raise answer
+        return answer
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        if kind is None:
+            # the end of its calls, said (workers forked after it hold this end too): it ends by itself,
+            # not waited for (multiprocessing collects it later, at the latest when this process ends)
+            self.send(None)
+        else:
+            self._process.terminate()
+            self._process.join()
+        self._connection.close()
+
+
+def _serve(connection: Any, callers: Any, work: Callable[[Any], Any]) -> None:
+    """The worker's loop: each call answered in turn until the caller says its calls ended (or its
+    end closes: it ended)."""
+    _worker_start()
+    callers.close()  # the caller's end, inherited: closed here, it closes when the caller's does
+    while True:
+        try:
+            item = connection.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        try:
+            answer: tuple[bool, Any] = (True, work(item))
+        except Exception as error:  # our bug: raised in the caller, where it is reported
+            answer = (False, _picklable(error))
+        connection.send(answer)
+
+
+def _picklable(error: Exception) -> Exception:
+    import pickle
+    import traceback
+
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(error)))
+    return error

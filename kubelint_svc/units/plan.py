@@ -5,6 +5,7 @@ cluster, and manifests in a kustomize folder that no kustomization lists."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -49,7 +50,7 @@ from kubelint_svc.units.kustomize.engines import Build, build
 from kubelint_svc.units.kustomize.scan import PathFacts
 from kubelint_svc.units.process import run_tool
 from kubelint_svc.units.proven import PROVEN_ENGINE, Proofs
-from kubelint_svc.units.stored import StoredOutputs
+from kubelint_svc.units.stored import Inclusions, StoredOutputs
 
 if TYPE_CHECKING:
     import tarfile
@@ -111,35 +112,38 @@ def _plan_kustomize(
     kept_as = engine if restrictor == "rootOnly" else f"{engine} --load-restrictor {restrictor}"  # kept apart
     folders = list(dict.fromkeys(file.parent for file in files if file.name in KUSTOMIZATION_NAMES))
     facts = PathFacts()  # each path a build names looked at once, for every build that names it
-    roots = stored.roots(folders, confine, facts)
-    jobs = jobs or jobs_from_environment()
-    fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
-    # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
-    kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
-    missing = [root for root in roots if kept[root] is None]
-    workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
-
-    # auto with a real engine: the roots the fallback is proven to build alike are built in-process
-    proving = engine == "auto" and bool(missing) and any(map(find_tool, ("kubectl", "kustomize")))
     proofs = Proofs(functools.partial(_documents_of, stored=stored))  # each file's part proved once a run
+    # auto builds with the fallback too when neither kubectl nor kustomize is on PATH (engines.build):
+    # its builds are made in-process as the configured fallback's are, on both cores
+    by_fallback = engine == "fallback" or (engine == "auto" and not any(map(find_tool, ("kubectl", "kustomize"))))
 
-    def in_process(root: Path) -> Build | None:
-        """root built by the fallback, when that build stands: with the fallback configured,
-        else when it is proven alike (None: kubectl builds it, or the run's budget is spent:
-        then it is not built, as build_before_deadline says)."""
+    def in_process(root: Path, fence: Path | None) -> Build | None:
+        """root built by the fallback, when that build stands: with the fallback configured (or
+        the only engine), else when it is proven alike (None: kubectl builds it, or the run's budget
+        is spent: then it is not built, as build_before_deadline says)."""
         if deadline - time.monotonic() < 1:
             return None
-        done = build(root, "fallback", confine=fences[root], load_restrictor=restrictor, kept=stored.documents,
-                     facts=facts)
-        if engine == "fallback":
+        done = build(root, "fallback", confine=fence, load_restrictor=restrictor, kept=stored.documents, facts=facts)
+        if by_fallback:
             return done
         return replace(done, engine=PROVEN_ENGINE) if proofs.unproven(done) is None else None
 
-    # what any build of this run read was read after this (a build is kept only if older): builds made
-    # ahead in workers, and every build that takes a folder's scan or build made earlier in the run
+    # what any build of this run read was read after this (a build is kept only if older): the
+    # kustomizations read to find the roots, builds made ahead in workers, and every build that takes
+    # a folder's scan or build made earlier in the run
     started = time.time_ns()
-    # in-process builds are bound to one core in threads: many are made in forked workers first
-    ahead = _built_in_workers(missing, in_process, stored.documents) if engine == "fallback" or proving else {}
+    with _Helpers(functools.partial(_helper_task, stored, confine, facts, in_process), stored.documents) as helpers:
+        roots = stored.roots(folders, confine, facts, functools.partial(helpers.scanned, stored, confine, facts))
+        jobs = jobs or jobs_from_environment()
+        fences = {root: confine or top for root, top in zip(roots, _repositories_of(roots, real_paths), strict=True)}
+        # kept builds first, in this thread: a warm run validates each with one stat a file, no pool
+        kept = {root: stored.kept(root, kept_as, fences[root]) for root in roots}
+        missing = [root for root in roots if kept[root] is None]
+        # auto with a real engine: the roots the fallback is proven to build alike are built in-process
+        proving = engine == "auto" and bool(missing) and not by_fallback
+        # in-process builds are bound to one core in threads: many are made in forked workers first
+        ahead = _built_in_workers(missing, fences, in_process, helpers) if by_fallback or proving else {}
+    workers = max(1, min(len(missing), jobs or 2 * (os.cpu_count() or 1)))  # mostly waiting on processes
 
     def build_before_deadline(root: Path) -> Build:
         """One root, within what is left of the run's budget: a pull request with hundreds of
@@ -154,7 +158,7 @@ def _plan_kustomize(
 
         def make() -> Build:
             if proving and root not in ahead:  # a root a worker proved nothing of is not tried again
-                done = in_process(root)
+                done = in_process(root, fence)
                 if done is not None:
                     return done
             return build(root, engine, timeout=min(BUILD_TIMEOUT, left), confine=fence, load_restrictor=restrictor,
@@ -162,8 +166,13 @@ def _plan_kustomize(
 
         return stored.build(root, kept_as, fence, make, started)
 
-    with ThreadPoolExecutor(max_workers=workers) as threads:  # each build waits on a kustomize process
-        made = dict(zip(missing, threads.map(build_before_deadline, missing), strict=True))
+    # a build made ahead is only kept, here (600 handed to threads took 30-40 ms); the others wait on
+    # kustomize processes, in threads
+    made = {root: build_before_deadline(root) for root in missing if ahead.get(root) is not None}
+    left = [root for root in missing if root not in made]
+    if left:
+        with ThreadPoolExecutor(max_workers=min(workers, len(left))) as threads:
+            made.update(zip(left, threads.map(build_before_deadline, left), strict=True))
     result.builds = [kept[root] or made[root] for root in roots]
     _after_builds(result, files, folders, engine, restrictor)
 
@@ -242,37 +251,107 @@ def _kustomization_of(root: Path) -> Path:
 
 
 BUILDS_PER_WORKER = 50  # fewer in-process builds than this a core: forking workers costs more than it saves
+# this process's share of the builds against a worker's: larger, as a worker's builds are written
+# and read back once it made them all (300 builds: about 15 and 20 ms), and a worker pays for the
+# pages it inherited as it first writes to each (about 5% more a build)
+BUILDS_HERE = 1.1
+FOLDERS_PER_WORKER = 100  # kustomizations read to find the roots: fewer a core, a worker costs more than it saves
 
 
-def _built_in_workers(roots: list[Path], make: Callable[[Path], Build | None], kept: KeptDocuments
+class _Helpers:
+    """Workers forked before the roots are found, when there are enough kustomizations to read: each
+    reads the kustomizations of its share of the sorted folders while this process reads the last
+    share, and then (_built_in_workers) builds its share of the sorted roots, most of whose chains
+    it read already and keeps in its memory. The same worker answers both (pool.Session); work
+    carries its data, as it was made before the fork. What a worker gives back with each answer:
+    the files it parsed (kept: the run parses each once) and the kustomizations it read anew for
+    the cache. Leaving the context ends them."""
+
+    def __init__(self, work: Callable[[tuple[str, list[Any]]], Any], kept: KeptDocuments) -> None:
+        self._work = work
+        self._kept = kept
+        self._running = contextlib.ExitStack()
+        self.sessions: list[pool.Session] = []
+
+    def __enter__(self) -> _Helpers:
+        return self
+
+    def __exit__(self, *exception: Any) -> None:
+        self._running.__exit__(*exception)
+
+    def fork(self, count: int) -> list[pool.Session]:
+        """count workers: those forked already, and new ones."""
+        while len(self.sessions) < count:
+            self.sessions.append(self._running.enter_context(pool.Session(self._work)))
+        return self.sessions[:count]
+
+    def share(self, kind: str, items: list[Any], processes: int, last: Callable[[list[Any]], list[Any]],
+              here: float = 1.0) -> list[tuple[list[Any], list[Any] | None]]:
+        """Each share of items (side by side) with its answers: a worker's share each, then this
+        process's, the last, answered by last(share); None for the share of a worker that died.
+        here: this process's share against a worker's (it also reads the workers' answers)."""
+        size = round(len(items) / (processes - 1 + here))
+        shares = [items[start:start + size] for start in range(0, size * (processes - 1), size)]
+        shares.append(items[size * (processes - 1):])
+        sessions = self.fork(processes - 1)
+        for session, each in zip(sessions, shares, strict=False):
+            session.send((kind, each))
+        mine = last(shares[-1])
+        answers: list[list[Any] | None] = []
+        for session in sessions:
+            given = session.receive()
+            if given is not None:
+                self._kept.absorb(given[1], given[2])
+            answers.append(given[0] if given is not None else None)
+        return list(zip(shares, [*answers, mine], strict=True))
+
+    def scanned(self, stored: StoredOutputs, confine: Path | None, facts: PathFacts, folders: list[Path]
+                ) -> dict[Path, Inclusions]:
+        """stored.inclusions of each folder, read by this process and (with enough of them, and
+        cores) by workers forked now; a dead worker's share read here."""
+        def here(each: list[Path]) -> list[Inclusions]:
+            return [stored.inclusions(folder, confine, facts) for folder in each]
+
+        processes = min(pool.cores(), len(folders) // FOLDERS_PER_WORKER)
+        if processes < 2 or not pool.can_fork():
+            return dict(zip(folders, here(folders), strict=True))
+        found: dict[Path, Inclusions] = {}
+        for each, answer in self.share("scan", sorted(folders), processes, here):
+            found.update(zip(each, answer if answer is not None else here(each), strict=True))
+        return found
+
+
+def _helper_task(stored: StoredOutputs, confine: Path | None, facts: PathFacts,
+                 make: Callable[[Path, Path | None], Build | None], task: tuple[str, list[Any]]
+                 ) -> tuple[list[Any], dict[tuple[int, ...], bytes], dict[str, list[Any]]]:
+    """A worker's answer to one of _Helpers' calls, with the files it parsed for it and the
+    kustomizations it read anew to keep."""
+    kind, items = task
+    parsed, fresh = stored.documents.parsed().keys(), stored.documents.fresh().keys()
+    if kind == "scan":
+        answer: list[Any] = [stored.inclusions(folder, confine, facts) for folder in items]
+    else:
+        answer = [make(root, fence) for root, fence in items]
+    return (answer, {stamp: body for stamp, body in stored.documents.parsed().items() if stamp not in parsed},
+            {path: entry for path, entry in stored.documents.fresh().items() if path not in fresh})
+
+
+def _built_in_workers(roots: list[Path], fences: dict[Path, Path | None],
+                      make: Callable[[Path, Path | None], Build | None], helpers: _Helpers
                       ) -> dict[Path, Build | None]:
-    """make(root) for each root, made by forked workers when there are enough roots to pay for
-    them and cores to run them (else none here: the caller builds each itself). A worker gets
-    roots that lie side by side (sorted), so the overlays of a base are built where it was parsed,
-    and gives back the files it parsed (kept: the run reads them once). What a worker could not
-    give back (it died) is missing: the caller builds it."""
-    workers = min(pool.cores(), len(roots) // BUILDS_PER_WORKER)
-    if workers < 2 or not pool.can_fork():
+    """make(root, its fence) for each root, made by workers (those that found the roots, else forked
+    now) and this process when there are enough roots to pay for them and cores to run them (else
+    none here: the caller builds each itself). A worker gets roots that lie side by side (sorted),
+    so the overlays of a base are built where it was parsed. What a worker could not give back (it
+    died) is missing: the caller builds it."""
+    processes = min(pool.cores(), len(roots) // BUILDS_PER_WORKER)
+    if processes < 2 or not pool.can_fork():
         return {}
-    ordered = sorted(roots)
-    # a slice a process; this one's the largest, as a worker also forks and sends its builds back
-    size = len(ordered) * 9 // (10 * workers)
-    slices = [ordered[start:start + size] for start in range(0, size * (workers - 1), size)]
-    slices.append(ordered[size * (workers - 1):])
-
-    def build_slice(each: list[Path]) -> tuple[list[Build | None], dict[tuple[int, ...], bytes]]:
-        before = kept.parsed().keys()
-        builds = [make(root) for root in each]
-        return builds, {stamp: body for stamp, body in kept.parsed().items() if stamp not in before}
-
-    done = pool.in_pool(workers, slices, [len(each) for each in slices], build_slice, here=True)
-    found: dict[Path, Build | None] = {}
-    for each, given in zip(slices, done, strict=True):
-        if given is not None:
-            builds, parsed = given
-            kept.absorb(parsed)
-            found.update(zip(each, builds, strict=True))
-    return found
+    ordered = [(root, fences[root]) for root in sorted(roots)]
+    shares = helpers.share("build", ordered, processes, lambda each: [make(root, fence) for root, fence in each],
+                           BUILDS_HERE)
+    return {root: done for each, answer in shares if answer is not None
+            for (root, _), done in zip(each, answer, strict=True)}
 
 
 def shown_error(error: str) -> str:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # imported where used: a run that builds nothing never import
     from kubelint_svc.units.kustomize.scan import Origin, PathFacts, Tree
 
 _CLOCK_SLACK_NS = 10_000_000  # file times come from a coarse clock, up to a tick (1-10 ms) behind
+# the folders a kustomization includes, and what that rests on (StoredOutputs.inclusions)
+Inclusions = tuple[set[Path], list[Any] | None]
 
 
 class StoredOutputs:
@@ -70,37 +72,49 @@ class StoredOutputs:
                                       started, plain, sorted(done.absent))
         return done
 
-    def roots(self, folders: list[Path], confine: Path | None, facts: PathFacts) -> list[Path]:
+    def roots(self, folders: list[Path], confine: Path | None, facts: PathFacts,
+              scan: Callable[[list[Path]], dict[Path, Inclusions]] | None = None) -> list[Path]:
         """find_roots(folders), each folder's inclusions kept (one entry for the folders of a run)
         while its kustomization is the file it was (the file cache's rule), the folder is no link,
         and every name the kustomization gives exists, or not, and leads where it led (its real
         path); a folder for which any of it changed is read again alone.
-        A kustomization the scan cannot read whole is read again every run."""
-        from kubelint_svc.units.kustomize.scan import find_roots, inclusions
+        A kustomization the scan cannot read whole is read again every run.
+        scan: inclusions() of each folder to read again (the caller may share them among processes)."""
+        from kubelint_svc.units.kustomize.scan import absolute_folders, find_roots
 
-        if self.cache is None or not folders:
-            return find_roots(folders, confine, self.documents, facts)
-        key = key_of(self.tool, "kustomize roots 1", str(confine), *map(str, folders))
-        stored = self.cache.get(key)
+        folders = absolute_folders(folders)
+        key = key_of(self.tool, "kustomize roots 1", str(confine), *map(str, folders)) \
+            if self.cache is not None and folders else None
+        stored = self.cache.get(key) if self.cache is not None and key is not None else None
         kept: dict[str, Any] = stored if isinstance(stored, dict) else {}
         now: dict[str, Any] = {}
-
-        def included_by(folder: Path) -> set[Path]:
+        included: dict[Path, set[Path]] = {}
+        for folder in folders:
             record = kept.get(str(folder))
             if isinstance(record, list) and len(record) == 5 and self._same_inclusions(folder, record):
                 now[str(folder)] = record
-                return {self._path(name) for name in record[4]}
-            started = time.time_ns()
-            found, tree = inclusions(folder, confine, self.documents, facts)
-            record = self._inclusions_record(folder, tree, found, started) if tree is not None else None
+                included[folder] = {self._path(name) for name in record[4]}
+        anew = [folder for folder in folders if folder not in included]
+        found = scan(anew) if scan is not None else {folder: self.inclusions(folder, confine, facts) for folder in anew}
+        for folder in anew:
+            included[folder], record = found[folder]
             if record is not None:
                 now[str(folder)] = record
-            return found
-
-        roots = find_roots(folders, confine, self.documents, facts, included_by)
-        if now != kept:
+        roots = find_roots(folders, confine, self.documents, facts, included.__getitem__)
+        if self.cache is not None and key is not None and now != kept:
             self.cache.put(key, now)
         return roots
+
+    def inclusions(self, folder: Path, confine: Path | None, facts: PathFacts) -> Inclusions:
+        """scan.inclusions(folder), and (with a cache) what they rest on, to keep them: the folders
+        it includes and their record (None: not kept). Made in any process of the run: plain data."""
+        from kubelint_svc.units.kustomize.scan import inclusions
+
+        started = time.time_ns()
+        found, tree = inclusions(folder, confine, self.documents, facts)
+        record = self._inclusions_record(folder, tree, found, started) \
+            if tree is not None and self.cache is not None else None
+        return found, record
 
     def _same_inclusions(self, folder: Path, record: list[Any]) -> bool:
         """Whether the scan would find what record says of folder: the same kustomization file (no

@@ -356,13 +356,18 @@ def find_roots(kustomization_dirs: Iterable[Path], confine: Path | None = None,
     """Of the folders holding a kustomization, those no other one of them includes (via
     resources/bases/components, in any direction, e.g. ../manager); absolute, in the given order.
     included_by: inclusions(folder)'s folders, from a store that keeps them (units/stored.py)."""
-    directories = list(dict.fromkeys(map(_absolute, kustomization_dirs)))
+    directories = absolute_folders(kustomization_dirs)
     facts = facts or PathFacts()
     included: set[Path] = set()
     for directory in directories:
         included |= included_by(directory) if included_by is not None \
             else inclusions(directory, confine, kept, facts)[0]
     return [directory for directory in directories if directory not in included]
+
+
+def absolute_folders(folders: Iterable[Path]) -> list[Path]:
+    """folders made absolute and normal, each once, in their order."""
+    return list(dict.fromkeys(map(_absolute, folders)))
 
 
 def _absolute(folder: Path) -> Path:
