@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubelint_svc.cache import SETTLED_NS, Cache, key_of
+from kubelint_svc.cache import CACHE_FOLDER, SETTLED_NS, Cache, key_of
 from kubelint_svc.findings import Finding, Note, ObjectRef, Report
 from kubelint_svc.identity import runtime_identity
 from kubelint_svc.paths import GIT_DIRECTORY, is_inside, refusal
@@ -176,9 +176,12 @@ class Replay:
         read = list(read)
         if any(changed >= settled_before for changed in map(_changed_at, read)) or not self.tree.covers(read):
             return None
+        cache_folder = _unstamped(self.cache.folder)
+        if any(_within(os.path.realpath(path), cache_folder) for path in read):
+            return None  # a file in the cache folder was read: its changes must count, and it is not stamped
         found: list[tuple[str, list[Any]]] = []
         for root in self.tree.roots:
-            entries = _entries(Path(root), self.cache.folder, settled_before)
+            entries = _entries(Path(root), cache_folder, settled_before)
             if entries is None:
                 return None
             found += entries
@@ -256,13 +259,21 @@ def _identity(info: os.stat_result) -> list[Any]:
     return [_FOLDER, stat.S_IFMT(info.st_mode), info.st_ino, info.st_dev]
 
 
-def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[str, list[Any]]] | None:
+def _unstamped(generation: Path) -> str:
+    """The real path of the cache folder a work tree's stamps leave out: the folder of every
+    generation when it is the default one (`.kubelint-svc_cache`: made by the cache, holding
+    nothing else), else this generation's folder (a folder --cache-dir names may hold more). Each
+    run writes there, and the front door could not answer the next run for two seconds after."""
+    folder = generation.parent if generation.parent.name == CACHE_FOLDER else generation
+    return os.path.realpath(folder)
+
+
+def _entries(top: Path, skipped: str, settled_before: int) -> list[tuple[str, list[Any]]] | None:
     """The stamp of every folder, file and link under top (or of top alone, a file), links not
     followed; of a `.git` directory only its index (what `git ls-files` reads); the cache folder
-    left out. None when one changed at or after settled_before, a repository has no index yet,
-    or there are more than MAX_ENTRIES."""
+    (skipped, a real path: _unstamped) left out, itself too. None when one changed at or after
+    settled_before, a repository has no index yet, or there are more than MAX_ENTRIES."""
     found: list[tuple[str, list[Any]]] = []
-    skipped = os.path.realpath(cache_folder)
     pending = [str(top)]
     try:
         info = os.lstat(top)
@@ -292,7 +303,9 @@ def _entries(top: Path, cache_folder: Path, settled_before: int) -> list[tuple[s
                     info = os.lstat(child_path)
                 else:
                     child_path = child.path
-                    if stat.S_ISDIR(info.st_mode) and os.path.realpath(child_path) != skipped:
+                    if stat.S_ISDIR(info.st_mode):
+                        if os.path.realpath(child_path) == skipped:
+                            continue
                         pending.append(child_path)
             except OSError:
                 return None

@@ -106,3 +106,52 @@ def test_runs_that_fix_or_diff_are_never_kept(repo):
         kubelint(repo, *flags)
         settle()  # whatever --fix wrote has settled: only the kind of run keeps the door shut
         assert not kubelint(repo, *flags)[3]
+
+
+def test_a_run_is_kept_while_another_run_writes_in_the_cache_folder_of_the_work_tree(repo):
+    """The default cache folder lies in the work tree, and every run writes there: its writes are no
+    change to the tree, or a run made within two seconds of another's writes would never be kept."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(repo.parent / "xdg")}
+    env.pop("KUBELINT_SVC_CACHE_DIR", None)
+    env.pop("GITHUB_ACTIONS", None)
+
+    def run() -> tuple[str, bool]:
+        out = repo.parent / "probe.json"
+        command = [sys.executable, "-c", PROBE, "lint", "--kustomize", "fallback"]
+        result = subprocess.run(command, cwd=repo, capture_output=True, text=True, env={**env, "PROBE_OUT": str(out)},
+                                check=False, timeout=300)
+        return result.stdout, json.loads(out.read_text())["answered"]
+
+    made, answered = run()
+    assert not answered
+    assert (repo / ".kubelint-svc_cache").is_dir()
+    settle()  # the cache folder made in the work tree
+    (repo / ".kubelint-svc_cache" / "written-by-another-run").write_text("")  # as a run writing beside
+    again, answered = run()
+    assert not answered
+    assert again == made
+    assert run() == (made, True)
+
+
+def test_a_run_that_reads_a_file_in_the_cache_folder_is_never_kept(repo):
+    """The stamps leave the cache folder out: a run that read a file there (a pull request may commit
+    one, and name it) is made anew each time, so an edit of it is seen."""
+    hidden = repo / ".kubelint-svc_cache" / "objects.yaml"
+    hidden.parent.mkdir()
+    hidden.write_text(BROKEN)
+    settle()
+    env = {**os.environ, "XDG_CACHE_HOME": str(repo.parent / "xdg"), "PROBE_OUT": str(repo.parent / "probe.json")}
+    env.pop("KUBELINT_SVC_CACHE_DIR", None)
+    env.pop("GITHUB_ACTIONS", None)
+    command = [sys.executable, "-c", PROBE, "lint", str(hidden.relative_to(repo))]
+
+    def run() -> tuple[str, bool]:
+        result = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, check=False, timeout=300)
+        return result.stdout, json.loads((repo.parent / "probe.json").read_text())["answered"]
+
+    first = run()
+    assert "service-target-port-undefined" in first[0]
+    assert not first[1]
+    assert run() == first  # made anew, not answered
+    hidden.write_text(BASE_OBJECTS)
+    assert "service-target-port-undefined" not in run()[0]
