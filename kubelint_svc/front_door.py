@@ -60,6 +60,8 @@ def main() -> None:
         _answer(*kept)
     _ARMED[:] = [door] if door is not None else []  # what keep() keeps under: this run's door, or none
     _no_collection_at_exit()
+    if sys.argv[1:2] == [_COMMAND]:
+        _rarer_collections()
     from kubelint_svc.lint_command import plain_arguments, run_plain
 
     plain = plain_arguments(sys.argv[1:]) if not os.environ.get(_COMPLETE_VARIABLE) else None
@@ -81,6 +83,14 @@ def _no_collection_at_exit() -> None:
     if not _FROZEN_AT_EXIT:
         _FROZEN_AT_EXIT.append(True)
         atexit.register(gc.freeze)  # registered first: run last
+
+
+def _rarer_collections() -> None:
+    """A lint command's process makes one run: from its start, the cyclic collector passes as
+    rarely as during the run (runner.RUN_COLLECTION_THRESHOLD new objects), so the imports and the
+    walk (a few hundred thousand objects that live to the end) are not walked some fifty times
+    before the run, nor the run's objects all at once when it restores the thresholds it found."""
+    gc.set_threshold(1_000_000, 50, 1000)
 
 
 def _answer(stdout: str, stderr: str, code: int) -> NoReturn:
