@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import LINUX, require
-from test_cold_run import ENVS, many_roots, shown
+from test_cold_run import ENVS, made_ahead, many_roots, shown
 from test_warm_runs import BASE_OBJECTS, write_tree
 
 from kubelint_svc import cache, pool
@@ -255,15 +255,7 @@ def test_auto_with_no_kustomize_engine_on_path_builds_on_both_cores(forking, mon
     monkeypatch.chdir(top)
     for module in (plan, engines):
         monkeypatch.setattr(module, "find_tool", lambda name: None)
-    made: list[int] = []
-    real_built = plan._built_in_workers
-
-    def counted(*args):
-        found = real_built(*args)
-        made.append(sum(done is not None for done in found.values()))
-        return found
-
-    monkeypatch.setattr(plan, "_built_in_workers", counted)
+    made = made_ahead(monkeypatch)
     forked = lint(Options(paths=(".",), kustomize="auto", no_cache=True))
     assert made == [len(ENVS) * APPS]
     assert {finding.rule for finding in forked.report.findings} >= {"kustomize-fallback"}
