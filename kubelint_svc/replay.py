@@ -271,8 +271,9 @@ def _unstamped(generation: Path) -> str:
 def _entries(top: Path, skipped: str, settled_before: int) -> list[tuple[str, list[Any]]] | None:
     """The stamp of every folder, file and link under top (or of top alone, a file), links not
     followed; of a `.git` directory only its index (what `git ls-files` reads); the cache folder
-    (skipped, a real path: _unstamped) left out, itself too. None when one changed at or after
-    settled_before, a repository has no index yet, or there are more than MAX_ENTRIES."""
+    (skipped, a real path: _unstamped) left out, itself too when its name is hidden (a walk never
+    lists it). None when one changed at or after settled_before, a repository has no index yet, a
+    link leads into the cache folder, or there are more than MAX_ENTRIES."""
     found: list[tuple[str, list[Any]]] = []
     pending = [str(top)]
     try:
@@ -304,9 +305,13 @@ def _entries(top: Path, skipped: str, settled_before: int) -> list[tuple[str, li
                 else:
                     child_path = child.path
                     if stat.S_ISDIR(info.st_mode):
-                        if os.path.realpath(child_path) == skipped:
-                            continue
-                        pending.append(child_path)
+                        if os.path.realpath(child_path) != skipped:
+                            pending.append(child_path)
+                        elif child.name.startswith("."):
+                            continue  # a walk never lists a hidden folder: what changes in it is no change
+                        # else a walk may list it (--cache-dir in the tree): stamped, not what is in it
+                    elif stat.S_ISLNK(info.st_mode) and _within(os.path.realpath(child_path), skipped):
+                        return None  # a walk follows the link into the cache folder, which is not stamped
             except OSError:
                 return None
             if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
