@@ -60,6 +60,7 @@ def main() -> None:
         _answer(*kept)
     _ARMED[:] = [door] if door is not None else []  # what keep() keeps under: this run's door, or none
     _no_collection_at_exit()
+    _null_for_closed_streams()
     if sys.argv[1:2] == [_COMMAND]:
         _rarer_collections()
     from kubelint_svc.lint_command import plain_arguments, run_plain
@@ -83,6 +84,14 @@ def _no_collection_at_exit() -> None:
     if not _FROZEN_AT_EXIT:
         _FROZEN_AT_EXIT.append(True)
         atexit.register(gc.freeze)  # registered first: run last
+
+
+def _null_for_closed_streams() -> None:
+    """A stream the shell closed (`>&-`) is None in Python: what would be written to it goes to the
+    null device, as print() drops it, and the exit code is the run's (it was an internal error)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - the process's own stream
 
 
 def _rarer_collections() -> None:

@@ -134,6 +134,19 @@ def test_a_closed_standard_output_is_not_answered_at_the_door(repo):
     assert answered == full
 
 
+def test_a_closed_stream_drops_what_is_written_to_it_and_the_run_keeps_its_exit_code(repo):
+    """`kubelint-svc lint >&-` or `2>&-`: what would go to the closed stream goes nowhere (as print()
+    drops it), not an internal error asking for a report; the exit code is the run's."""
+    stderr_closed = subprocess.run([sys.executable, "-m", "kubelint_svc", *lint_command(repo, "--no-cache")],
+                                   cwd=repo, capture_output=True, text=True, env=environment(repo), check=False,
+                                   timeout=300, preexec_fn=lambda: os.close(2))
+    for stderr, code in (console(repo, "--no-cache", preexec_fn=lambda: os.close(1), stdout=None),
+                         ("", stderr_closed.returncode)):
+        assert stderr == ""
+        assert code == 1  # the tree's finding
+    assert "service-target-port-undefined" in stderr_closed.stdout
+
+
 def test_a_cache_folder_become_a_link_is_not_read_at_the_door(repo):
     """A cache folder that is a link is not used (docs/security.md): a run refuses it; the door
     read the kept output through it."""
