@@ -124,7 +124,7 @@ def test_a_full_disk_ends_the_answer_as_it_ends_a_run(repo):
 
 
 def test_a_closed_standard_output_is_not_answered_at_the_door(repo):
-    """`kubelint-svc lint >&-`: Python has no sys.stdout, and a full run says so in one line; the
+    """`kubelint-svc lint >&-`: Python has no sys.stdout, and a full run drops what it writes; the
     door, keyed alike for a pipe and a closed stream (neither is a terminal), wrote to None."""
     kept(repo)
     closed = {"preexec_fn": lambda: os.close(1), "stdout": None}
