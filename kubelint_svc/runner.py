@@ -58,7 +58,7 @@ def read_stdin() -> bytes:
 
 
 UNREADABLE_RULES = ("yaml-syntax", "yaml-limit-exceeded", "yaml-encoding", "file-unreadable")
-RUN_COLLECTION_THRESHOLD = 1_000_000  # new objects between two passes of the cyclic collector, during a run
+RUN_COLLECTION_THRESHOLD = 100_000  # new objects between two passes of the cyclic collector, at least, in a run
 
 
 def lint_files(
@@ -93,11 +93,11 @@ def lint_with_objects(
     kept: the plan to use when it is of these files, else the one made here is kept in it."""
     # A run allocates millions of small, long-lived objects; with the default thresholds the
     # cyclic collector walks them again and again (40% of the time on a large stream). Rarer
-    # collections keep the speed, and the cyclic garbage left between two (builds' scans, a few
-    # percent of what a run allocates) stays within a million objects: a run of a few hundred
-    # thousand objects (the 600-root tree: about 180,000) walks none of them.
+    # collections keep the speed without letting cyclic garbage pile up. Rarer ones set by the
+    # caller stay (a lint command's process: front_door.py): lowered again when the run ends,
+    # the thresholds would make the collector walk at once all the young objects the run left.
     thresholds = gc.get_threshold()
-    gc.set_threshold(RUN_COLLECTION_THRESHOLD, 50, 1000)
+    gc.set_threshold(max(thresholds[0], RUN_COLLECTION_THRESHOLD), 50, 1000)
     try:
         return _lint(inputs, settings, registry, stdin, context, cache, file_rules, buffers, kept)
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from test_warm_runs import git_repository, write_tree
 
-from kubelint_svc import runner
+from kubelint_svc import front_door, runner
 
 PROBE = """
 import gc, json, os, sys
@@ -21,7 +21,7 @@ passes = []
 # the passes made once the command set its thresholds (the interpreter's start and this probe's imports make some)
 gc.callbacks.append(lambda phase, info: passes.append(info["generation"])
                     if phase == "stop" and gc.get_threshold()[0] > 700 else None)
-from kubelint_svc import front_door
+from kubelint_svc import front_door, runner
 code = 0
 try:
     front_door.main()
@@ -47,7 +47,7 @@ def test_a_lint_command_walks_nothing_with_the_collector_on_an_ordinary_tree(tmp
     found = _probe(tree, "lint", "--no-cache", "--kustomize", "fallback", ".")
     assert found["code"] == 0
     assert found["passes"] == []  # with the default thresholds, some fifty in the imports and the walk
-    assert found["threshold"][0] == runner.RUN_COLLECTION_THRESHOLD
+    assert found["threshold"][0] == front_door.LINT_COLLECTION_THRESHOLD
 
 
 def test_another_command_keeps_the_interpreters_thresholds(tmp_path):
@@ -70,3 +70,28 @@ def test_a_run_restores_the_thresholds_it_found(tmp_path):
         assert gc.get_threshold() == (1234, 11, 12)
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_run_keeps_rarer_thresholds_its_caller_set(tmp_path, monkeypatch):
+    """Lowered for the run and raised again after it, the thresholds would make the collector walk
+    at once every young object the run left (40-80 ms after a cold run of the 600-root tree)."""
+    from kubelint_svc.app import Options, lint
+
+    service = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n"
+    (tmp_path / "svc.yaml").write_text(service)
+    during: list[tuple[int, int, int]] = []
+    real = runner._lint
+
+    def spied(*args, **kwargs):
+        during.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_lint", spied)
+    before = gc.get_threshold()
+    try:
+        for caller in (700, 2_000_000):
+            gc.set_threshold(caller, 10, 10)
+            lint(Options(paths=(str(tmp_path / "svc.yaml"),), no_cache=True))
+    finally:
+        gc.set_threshold(*before)
+    assert [threshold[0] for threshold in during] == [runner.RUN_COLLECTION_THRESHOLD, 2_000_000]
