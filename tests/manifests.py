@@ -32,3 +32,14 @@ spec:
         - name: http
           containerPort: 8080
 """
+
+# A Service of one port, named and numbered by str.format(name=..., port=...)
+SERVICE_TEMPLATE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+spec:
+  ports:
+  - port: {port}
+"""

@@ -8,28 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from manifests import SERVICE_TEMPLATE as SERVICE
+from test_front_door import settle
 from test_warm_runs import git_repository
 
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-spec:
-  ports:
-  - port: {port}
-"""
-
 pytestmark = pytest.mark.slow  # the replay tests wait for their trees to settle, and run whole processes
-
-
-def settle() -> None:
-    """Past cache.SETTLED_NS: a run is kept whole only once its tree has settled."""
-    time.sleep(2.1)
 
 
 def kubelint(top: Path, *args: str) -> subprocess.CompletedProcess[str]:

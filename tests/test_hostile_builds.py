@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KUBECTL, needs
+from manifests import SERVICE_TEMPLATE as SERVICE
 from test_hostile_pr import _Recorder, run
 
 from kubelint_svc.units.kustomize.engines import build
@@ -21,15 +22,6 @@ from kubelint_svc.units.kustomize.scan import find_roots
 
 NEEDS_KUBECTL = needs("kubectl", KUBECTL is not None)
 TOKEN = "c2VjcmV0LXRva2VuLWZyb20tY2hlY2tvdXQ"  # what actions/checkout keeps in .git/config
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-spec:
-  ports:
-  - port: {port}
-"""
 
 
 def repository(root: Path, files: dict[str, str]) -> Path:

@@ -1,16 +1,7 @@
 """From documents to objects: Lists, non-objects, templates, one bad file among good ones."""
 
 from conftest import brief
-
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-spec:
-  ports:
-  - port: {port}
-"""
+from manifests import SERVICE_TEMPLATE as SERVICE
 
 
 def test_list_items_are_linted_as_objects_at_their_own_positions(lint_text):
